@@ -1,0 +1,78 @@
+// Every edge function starts from createFunctionApp(name): request id, access log, CORS,
+// body size limit, and the one error handler. Supabase routes /functions/v1/<name>/* to a
+// function with the path /<name>/*, hence the base path.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { ZodError } from "zod";
+import { config } from "./config.ts";
+import { ApiError, fromDatabaseError } from "./errors.ts";
+import { log } from "./log.ts";
+
+export type AppEnv = { Variables: { requestId: string } };
+
+const REQUEST_ID = /^[A-Za-z0-9_.:-]{8,128}$/;
+
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof ZodError) {
+    return new ApiError(400, "validation_failed", "The request is invalid.", {
+      fields: err.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+    });
+  }
+  if (err instanceof HTTPException) {
+    if (err.status === 413) return new ApiError(413, "payload_too_large", "The request body is too large.");
+    return new ApiError(err.status as ApiError["status"], "http_error", err.message || "Request failed.");
+  }
+  if (err instanceof SyntaxError) return new ApiError(400, "invalid_json", "The body is not valid JSON.");
+  return fromDatabaseError(err) ??
+    new ApiError(500, "internal_error", "Something went wrong on our side. It has been logged.");
+}
+
+export function createFunctionApp<E extends AppEnv = AppEnv>(name: string): Hono<E> {
+  const cfg = config();
+  const app = new Hono<E>().basePath(`/${name}`);
+
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.header("X-Request-Id", requestId);
+    const started = performance.now();
+    await next();
+    log("info", "request", {
+      function: name,
+      request_id: requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    });
+  });
+  app.use("*", cors({
+    origin: cfg.CORS_ORIGINS === "*" ? "*" : cfg.CORS_ORIGINS.split(",").map((o) => o.trim()),
+    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "apikey", "x-client-info"],
+    exposeHeaders: ["X-Request-Id", "Idempotent-Replayed"],
+  }));
+  app.use("*", bodyLimit({
+    maxSize: cfg.BODY_LIMIT_BYTES,
+    onError: () => {
+      throw new ApiError(413, "payload_too_large", "The request body is too large.");
+    },
+  }));
+
+  app.onError((err, c) => {
+    const apiError = toApiError(err);
+    if (apiError.status >= 500) {
+      log("error", "unhandled error", {
+        function: name,
+        request_id: c.get("requestId"),
+        error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+      });
+    }
+    return c.json(apiError.toJSON(), apiError.status);
+  });
+  app.notFound((c) => c.json(new ApiError(404, "route_not_found", "No such endpoint.").toJSON(), 404));
+  return app;
+}

@@ -1,0 +1,67 @@
+// JWT verification middleware: the one place the edge decides who the caller is.
+// Accepts HS256 tokens signed with JWT_SECRET and ES256/RS256 tokens from JWT_JWKS_URL.
+// Algorithms are pinned per key type, so `alg: none` and HS/RS confusion cannot pass.
+import { createMiddleware } from "hono/factory";
+import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
+import { config } from "./config.ts";
+import type { JwtClaims } from "./db.ts";
+import { ApiError } from "./errors.ts";
+
+export type AuthVariables = { claims: JwtClaims; userId: string };
+
+let remoteJwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+let remoteJwksUrl: string | undefined;
+
+function jwks() {
+  const url = config().JWT_JWKS_URL!;
+  if (!remoteJwks || remoteJwksUrl !== url) {
+    remoteJwks = createRemoteJWKSet(new URL(url));
+    remoteJwksUrl = url;
+  }
+  return remoteJwks;
+}
+
+/** Verify a bearer token; throws ApiError(401) with a stable code on any problem. */
+export async function verifyAccessToken(token: string): Promise<JWTPayload & JwtClaims> {
+  const cfg = config();
+  let alg: string | undefined;
+  try {
+    alg = decodeProtectedHeader(token).alg;
+  } catch {
+    throw new ApiError(401, "invalid_token", "The access token is malformed.");
+  }
+  const options = {
+    audience: cfg.JWT_AUDIENCE,
+    ...(cfg.JWT_ISSUER ? { issuer: cfg.JWT_ISSUER } : {}),
+    requiredClaims: ["exp", "sub"],
+  };
+  try {
+    if (alg === "HS256" && cfg.JWT_SECRET) {
+      const key = new TextEncoder().encode(cfg.JWT_SECRET);
+      return (await jwtVerify(token, key, { ...options, algorithms: ["HS256"] })).payload;
+    }
+    if ((alg === "ES256" || alg === "RS256") && cfg.JWT_JWKS_URL) {
+      return (await jwtVerify(token, jwks(), { ...options, algorithms: ["ES256", "RS256"] })).payload;
+    }
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_JWT_EXPIRED") throw new ApiError(401, "token_expired", "The access token has expired.");
+    throw new ApiError(401, "invalid_token", "The access token is invalid.");
+  }
+  throw new ApiError(401, "invalid_token", "The access token uses an unsupported algorithm.");
+}
+
+/** Require `Authorization: Bearer <jwt>`; sets c.var.claims and c.var.userId. */
+export const requireUser = createMiddleware<{ Variables: AuthVariables }>(async (c, next) => {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+([A-Za-z0-9_\-.]+)$/i.exec(header);
+  if (!match) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
+  const claims = await verifyAccessToken(match[1]);
+  if (claims.role !== "authenticated" || typeof claims.sub !== "string" ||
+      !/^[0-9a-f-]{36}$/i.test(claims.sub)) {
+    throw new ApiError(401, "invalid_token", "The access token is not a user token.");
+  }
+  c.set("claims", claims);
+  c.set("userId", claims.sub);
+  await next();
+});

@@ -1,0 +1,110 @@
+// The one error type of the edge, and the mapping from database errors to it.
+//
+// Database scheme (see database/migrations/*_foundation.sql, hazina.raise_error):
+// business errors are SQLSTATE P0001 whose MESSAGE is a stable snake_case code and whose
+// DETAIL is optional JSON. The edge never parses English: it looks the code up below.
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  toJSON() {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details ? { details: this.details } : {}),
+      },
+    };
+  }
+}
+
+/** HTTP status and human message for each business error code raised by the database. */
+const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
+  // generic
+  forbidden: [403, "You are not allowed to do this."],
+  not_found: [404, "Not found."],
+  invalid_argument: [400, "A value is invalid."],
+  audit_log_append_only: [403, "The audit log cannot be changed."],
+  // ledger
+  wallet_not_found: [404, "Wallet not found."],
+  wallet_not_active: [409, "The wallet is frozen or closed."],
+  wallet_exists: [409, "A wallet in this currency already exists."],
+  currency_not_supported: [400, "This currency is not supported."],
+  currency_mismatch: [400, "The wallets hold different currencies."],
+  insufficient_funds: [409, "The available balance is too low."],
+  unbalanced_transaction: [400, "Debits and credits do not balance."],
+  invalid_amount: [400, "Amounts must be positive with at most 4 decimal places."],
+  invalid_entries: [400, "The posting entries are invalid."],
+  same_wallet: [400, "Source and destination wallets must differ."],
+  ref_conflict: [409, "This reference was already used for a different operation."],
+  transaction_not_found: [404, "Transaction not found."],
+  reversal_exceeds_original: [409, "The reversal exceeds what remains of the original."],
+  not_reversible: [409, "This transaction cannot be reversed."],
+  hold_not_found: [404, "Hold not found."],
+  hold_not_pending: [409, "The hold is no longer pending."],
+  hold_amount_exceeded: [409, "The amount exceeds the hold."],
+  // idempotency
+  idempotency_key_reused: [422, "This Idempotency-Key was used with a different request."],
+  idempotency_key_in_use: [409, "A request with this Idempotency-Key is still in progress."],
+};
+
+/** SQLSTATEs that are the caller's fault rather than ours. */
+const SQLSTATE_CODES: Record<string, [ContentfulStatusCode, string, string]> = {
+  "42501": [403, "forbidden", "You are not allowed to do this."],
+  "22P02": [400, "invalid_argument", "A value has the wrong format."],
+  "22003": [400, "invalid_argument", "A number is out of range."],
+  "22001": [400, "invalid_argument", "A value is too long."],
+  "23514": [400, "invalid_argument", "A value breaks a rule."],
+  "23503": [404, "not_found", "A referenced record does not exist."],
+  "23505": [409, "conflict", "This already exists."],
+  "40001": [409, "serialization_failure", "A concurrent change conflicted; retry."],
+  "40P01": [409, "deadlock_detected", "A concurrent change conflicted; retry."],
+};
+
+interface PgLikeError {
+  code?: string;
+  message?: string;
+  detail?: string;
+}
+
+function isPgError(err: unknown): err is PgLikeError {
+  return typeof err === "object" && err !== null && "code" in err &&
+    typeof (err as PgLikeError).code === "string" && (err as PgLikeError).code!.length === 5;
+}
+
+function parseDetail(detail: string | undefined): Record<string, unknown> | undefined {
+  if (!detail) return undefined;
+  try {
+    const value = JSON.parse(detail);
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      return Object.keys(value).length ? value : undefined;
+    }
+  } catch {
+    // Detail was not ours (plain text from PostgreSQL): never leak it.
+  }
+  return undefined;
+}
+
+/** Turn a database error into an ApiError, or undefined when it is an internal failure. */
+export function fromDatabaseError(err: unknown): ApiError | undefined {
+  if (!isPgError(err)) return undefined;
+  if (err.code === "P0001" && err.message) {
+    const known = DATABASE_CODES[err.message];
+    if (known) return new ApiError(known[0], err.message, known[1], parseDetail(err.detail));
+    if (/^[a-z][a-z0-9_]{2,63}$/.test(err.message)) {
+      return new ApiError(400, err.message, err.message.replaceAll("_", " "), parseDetail(err.detail));
+    }
+    return undefined;
+  }
+  const mapped = SQLSTATE_CODES[err.code!];
+  return mapped ? new ApiError(mapped[0], mapped[1], mapped[2]) : undefined;
+}

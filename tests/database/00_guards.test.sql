@@ -1,0 +1,46 @@
+-- Guards every migration must keep passing.
+begin;
+select plan(5);
+
+select is(
+  array(select c.relname::text from pg_class c
+        where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+          and not c.relrowsecurity order by 1),
+  array[]::text[],
+  'every table in public has row level security enabled');
+
+-- Clients write through functions only: no table in public grants them writes.
+select is(
+  array(select format('%s:%s:%s', r.rolname, c.relname, p.priv)
+        from pg_class c
+        cross join (values ('anon'), ('authenticated')) as r(rolname)
+        cross join (values ('INSERT'), ('UPDATE'), ('DELETE'), ('TRUNCATE')) as p(priv)
+        where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+          and has_table_privilege(r.rolname, c.oid, p.priv)
+        order by 1),
+  array[]::text[],
+  'anon and authenticated hold no INSERT/UPDATE/DELETE/TRUNCATE on any public table');
+
+select is(
+  array(select p.oid::regprocedure::text from pg_proc p
+        where p.prosecdef
+          and p.pronamespace in ('public'::regnamespace, 'hazina'::regnamespace)
+          and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) cfg where cfg like 'search_path=%')
+        order by 1),
+  array[]::text[],
+  'every SECURITY DEFINER function pins search_path');
+
+select is(
+  array(select p.oid::regprocedure::text from pg_proc p
+        where p.pronamespace = 'hazina'::regnamespace
+          and (has_function_privilege('anon', p.oid, 'EXECUTE') or has_function_privilege('authenticated', p.oid, 'EXECUTE'))
+        order by 1),
+  array[]::text[],
+  'clients cannot execute any internal (hazina) function');
+
+select ok(not has_schema_privilege('authenticated', 'hazina', 'USAGE')
+          and not has_schema_privilege('anon', 'hazina', 'USAGE'),
+  'clients have no usage on the internal schema');
+
+select * from finish();
+rollback;

@@ -1,0 +1,53 @@
+// Guards for the project layout: schema.sql matches the migrations, and every function
+// folder is both served locally and deployable through supabase/config.toml.
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import process from "node:process";
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const functionNames = readdirSync(path.join(root, "functions"), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && !d.name.startsWith("_")).map((d) => d.name).sort();
+
+function dumpSchema(url: string): string {
+  return execFileSync("pg_dump", ["--schema-only", "--no-owner", "--exclude-schema=dbmate", url], { encoding: "utf8" })
+    .split("\n").filter((line) => !line.startsWith("--") && !line.startsWith("\\restrict") && !line.startsWith("\\unrestrict") && line.trim() !== "" &&
+      !/EXTENSION.*pgtap/.test(line)) // npm test adds pgTAP to the test database only
+    .join("\n");
+}
+
+describe("project layout", () => {
+  const scratch = `hazina_schema_${Date.now()}_${process.pid}`;
+  const server = new URL(process.env.DATABASE_URL!);
+  const adminUrl = new URL(server);
+  adminUrl.pathname = "/postgres";
+  const admin = postgres(adminUrl.toString(), { max: 1, onnotice: () => {} });
+
+  afterAll(async () => {
+    await admin.unsafe(`drop database if exists "${scratch}" with (force)`);
+    await admin.end();
+  });
+
+  it("database/schema.sql alone gives the same schema as the migrations", async () => {
+    await admin.unsafe(`create database "${scratch}"`);
+    const scratchUrl = new URL(server);
+    scratchUrl.pathname = `/${scratch}`;
+    execFileSync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", path.join(root, "database/schema.sql"), scratchUrl.toString()], { stdio: "pipe" });
+    expect(dumpSchema(scratchUrl.toString())).toBe(dumpSchema(server.toString()));
+  });
+
+  it("supabase/config.toml declares every function with its entrypoint", () => {
+    const toml = readFileSync(path.join(root, "supabase/config.toml"), "utf8");
+    for (const name of functionNames) {
+      expect(toml).toContain(`[functions.${name}]`);
+      expect(toml).toContain(`entrypoint = "../functions/${name}/index.ts"`);
+    }
+  });
+
+  it("the local edge server serves every function", () => {
+    const serve = readFileSync(path.join(root, "scripts/serve.ts"), "utf8");
+    for (const name of functionNames) expect(serve).toContain(`../functions/${name}/app.ts`);
+  });
+});

@@ -1,0 +1,9 @@
+// Environment every suite runs with: the throwaway database from `npm test` and a test secret.
+import process from "node:process";
+
+export const TEST_JWT_SECRET = "hazina-test-secret-0123456789abcdef-0123456789";
+process.env.JWT_SECRET ??= TEST_JWT_SECRET;
+process.env.LOG_LEVEL ??= "silent";
+if (!process.env.DATABASE_URL) {
+  throw new Error("DATABASE_URL is unset: run the suites through `npm test`, which creates a throwaway database.");
+}
