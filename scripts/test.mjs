@@ -6,6 +6,9 @@ import path from "node:path";
 import { bin, dbmate, localServerUrl, root, run, which, withDatabase } from "./lib.mjs";
 
 const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
+// TEST_ONLY=word runs only the pgTAP files and vitest suites whose names contain `word`
+// (handy while working on one feature; CI always runs everything).
+const only = process.env.TEST_ONLY;
 const testDb = `hazina_test_${Date.now()}_${process.pid}`;
 const testUrl = withDatabase(serverUrl, testDb);
 const admin = postgres(withDatabase(serverUrl, "postgres"), { max: 1, onnotice: () => {} });
@@ -48,7 +51,7 @@ try {
     const prove = which("pg_prove");
     if (!prove) { pgTapMissingHelp(); return false; }
     const files = readdirSync(path.join(root, "tests/database"))
-      .filter((f) => f.endsWith(".test.sql")).sort()
+      .filter((f) => f.endsWith(".test.sql") && (!only || f.includes(only))).sort()
       .map((f) => path.join("tests/database", f));
     const u = new URL(testUrl);
     const code = await run(prove, [
@@ -63,7 +66,7 @@ try {
   });
 
   await step("vitest (tests/functions)", async () => {
-    const code = await run(bin("vitest"), ["run"], {
+    const code = await run(bin("vitest"), ["run", ...(only ? [only, "--passWithNoTests"] : [])], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: testUrl, TEST_SERVER_URL: serverUrl },
     });
