@@ -53,6 +53,7 @@ try {
     const files = readdirSync(path.join(root, "tests/database"))
       .filter((f) => f.endsWith(".test.sql") && (!only || f.includes(only))).sort()
       .map((f) => path.join("tests/database", f));
+    if (files.length === 0) { console.log("no pgTAP files selected"); return true; }
     const u = new URL(testUrl);
     const code = await run(prove, [
       "--ext", ".sql", "-h", u.hostname, "-p", u.port || "5432",
