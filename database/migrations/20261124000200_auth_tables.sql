@@ -80,7 +80,8 @@ grant all on table public.auth_users, public.auth_sessions, public.auth_accounts
 -- Column grants: the hash and the lockout counters are never readable by clients.
 grant select (id, email, email_verified_at, name, phone, role, status, created_at, updated_at)
   on table public.auth_users to authenticated;
-grant select (id, user_id, family_id, expires_at, revoked_at, user_agent, ip, created_at)
+-- rotated_at lets a user tell the live head of each login from the rows it replaced.
+grant select (id, user_id, family_id, rotated_at, expires_at, revoked_at, user_agent, ip, created_at)
   on table public.auth_sessions to authenticated;
 grant select (id, user_id, provider, provider_account_id, created_at, updated_at)
   on table public.auth_accounts to authenticated;
