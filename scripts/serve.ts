@@ -2,12 +2,13 @@
 // Run by `npm start` (Deno). Each function's app has base path /<name>, so the prefix is
 // stripped before dispatch exactly like the Supabase gateway does.
 import process from "node:process";
+import { app as auth } from "../functions/auth/app.ts";
 import { app as health } from "../functions/health/app.ts";
 import { config } from "../functions/_shared/config.ts";
 import { log } from "../functions/_shared/log.ts";
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
-export const functionApps: Record<string, FetchApp> = { health };
+export const functionApps: Record<string, FetchApp> = { auth, health };
 
 config(); // fail fast with a readable message when the environment is wrong
 const port = Number(process.env.PORT ?? 8000);

@@ -1,11 +1,15 @@
 // JWT verification middleware: the one place the edge decides who the caller is.
-// Accepts HS256 tokens signed with JWT_SECRET and ES256/RS256 tokens from JWT_JWKS_URL.
-// Algorithms are pinned per key type, so `alg: none` and HS/RS confusion cannot pass.
+// Accepts HS256 tokens signed with JWT_SECRET, ES256 tokens signed with our own
+// JWT_PRIVATE_JWK (verified with its public half, locally) and ES256/RS256 tokens from
+// JWT_JWKS_URL. Algorithms are pinned per key type, so `alg: none` and HS/RS confusion
+// cannot pass. Access tokens are not looked up in auth_sessions: revoking a session stops
+// its refresh token at once, and its access tokens expire on their own (`exp`, 1 h).
 import { createMiddleware } from "hono/factory";
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
 import { config } from "./config.ts";
 import type { JwtClaims } from "./db.ts";
 import { ApiError } from "./errors.ts";
+import { DEFAULT_ISSUER, es256Key } from "./tokens.ts";
 
 export type AuthVariables = { claims: JwtClaims; userId: string };
 
@@ -35,20 +39,29 @@ export async function verifyAccessToken(token: string): Promise<JWTPayload & Jwt
     ...(cfg.JWT_ISSUER ? { issuer: cfg.JWT_ISSUER } : {}),
     requiredClaims: ["exp", "sub"],
   };
+  let payload: JWTPayload | undefined;
   try {
+    const ownKey = es256Key();
     if (alg === "HS256" && cfg.JWT_SECRET) {
       const key = new TextEncoder().encode(cfg.JWT_SECRET);
-      return (await jwtVerify(token, key, { ...options, algorithms: ["HS256"] })).payload;
-    }
-    if ((alg === "ES256" || alg === "RS256") && cfg.JWT_JWKS_URL) {
-      return (await jwtVerify(token, jwks(), { ...options, algorithms: ["ES256", "RS256"] })).payload;
+      payload = (await jwtVerify(token, key, { ...options, algorithms: ["HS256"] })).payload;
+    } else if (alg === "ES256" && ownKey && (!cfg.JWT_JWKS_URL || decodeProtectedHeader(token).kid === (await ownKey).kid)) {
+      payload = (await jwtVerify(token, (await ownKey).publicKey, { ...options, algorithms: ["ES256"] })).payload;
+    } else if ((alg === "ES256" || alg === "RS256") && cfg.JWT_JWKS_URL) {
+      payload = (await jwtVerify(token, jwks(), { ...options, algorithms: ["ES256", "RS256"] })).payload;
     }
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === "ERR_JWT_EXPIRED") throw new ApiError(401, "token_expired", "The access token has expired.");
     throw new ApiError(401, "invalid_token", "The access token is invalid.");
   }
-  throw new ApiError(401, "invalid_token", "The access token uses an unsupported algorithm.");
+  if (!payload) throw new ApiError(401, "invalid_token", "The access token uses an unsupported algorithm.");
+  // Without JWT_ISSUER configured, tokens may omit `iss`, but one that names an issuer
+  // must name ours: a token minted for some other service is not a Hazina token.
+  if (!cfg.JWT_ISSUER && payload.iss !== undefined && payload.iss !== DEFAULT_ISSUER) {
+    throw new ApiError(401, "invalid_token", "The access token is invalid.");
+  }
+  return payload;
 }
 
 /** Require `Authorization: Bearer <jwt>`; sets c.var.claims and c.var.userId. */

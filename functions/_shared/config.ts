@@ -15,10 +15,53 @@ const ConfigSchema = z.object({
   CORS_ORIGINS: z.string().default("*"),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
-}).refine((c) => c.JWT_SECRET || c.JWT_JWKS_URL, {
-  message: "set JWT_SECRET (HS256) or JWT_JWKS_URL (ES256/RS256) so callers can be verified",
+  // auth service (functions/auth, functions/_shared/tokens.ts): see docs/auth.md.
+  // An EC P-256 private JWK (JSON). When set, access tokens are ES256 with this key and
+  // GET /auth/.well-known/jwks.json publishes its public half; else HS256 with JWT_SECRET.
+  JWT_PRIVATE_JWK: z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().optional()).superRefine((value, ctx) => {
+    if (value !== undefined && !isEcPrivateJwk(value)) {
+      ctx.addIssue({ code: "custom", message: 'must be a JSON EC P-256 private JWK ({"kty":"EC","crv":"P-256","x","y","d"})' });
+    }
+  }),
+  JWT_EXPIRES_IN_SECONDS: z.coerce.number().int().min(60).max(24 * 3600).default(3600),
+  AUTH_REFRESH_TTL_SECONDS: z.coerce.number().int().min(3600).max(365 * 24 * 3600).default(30 * 24 * 3600),
+  AUTH_VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(300).max(7 * 24 * 3600).default(24 * 3600),
+  AUTH_RESET_TTL_SECONDS: z.coerce.number().int().min(300).max(24 * 3600).default(3600),
+  AUTH_REQUIRE_EMAIL_VERIFICATION: z.enum(["true", "false", "1", "0"]).default("true")
+    .transform((v) => v === "true" || v === "1"),
+  // Where the links in verification and reset emails point (the app's pages).
+  AUTH_SITE_URL: z.string().url().default("http://localhost:3000"),
+  // OIDC providers for POST /auth/oauth/:provider, as JSON:
+  // {"google":{"issuer":"https://accounts.google.com","jwks_url":"https://…/certs","audience":"<client id>"}}
+  AUTH_OIDC_PROVIDERS: z.string().default("{}").transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be JSON" });
+      return z.NEVER;
+    }
+  }).pipe(z.record(
+    z.string().regex(/^[a-z0-9_-]{1,40}$/, "provider names are lowercase [a-z0-9_-]").refine((name) => name !== "credentials", "'credentials' is reserved"),
+    z.object({
+      issuer: z.string().min(1),
+      jwks_url: z.string().url(),
+      audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    }).strict(),
+  )),
+}).refine((c) => c.JWT_SECRET || c.JWT_JWKS_URL || c.JWT_PRIVATE_JWK, {
+  message: "set JWT_SECRET (HS256), JWT_PRIVATE_JWK (ES256) or JWT_JWKS_URL (ES256/RS256) so callers can be verified",
   path: ["JWT_SECRET"],
 });
+
+function isEcPrivateJwk(text: string): boolean {
+  try {
+    const jwk = JSON.parse(text) as Record<string, unknown>;
+    return jwk !== null && typeof jwk === "object" && jwk.kty === "EC" && jwk.crv === "P-256" &&
+      typeof jwk.x === "string" && typeof jwk.y === "string" && typeof jwk.d === "string";
+  } catch {
+    return false;
+  }
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -55,6 +55,15 @@ const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   // idempotency
   idempotency_key_reused: [422, "This Idempotency-Key was used with a different request."],
   idempotency_key_in_use: [409, "A request with this Idempotency-Key is still in progress."],
+
+  // auth (database/migrations/*_auth.sql)
+  verification_token_invalid: [400, "This link is invalid or was replaced by a newer one."],
+  verification_token_used: [409, "This link was already used."],
+  verification_token_expired: [400, "This link has expired; request a new one."],
+  session_not_found: [404, "Session not found."],
+  oauth_email_not_verified: [400, "The identity provider did not vouch for an email address."],
+  oauth_account_in_use: [409, "This identity is linked to another account."],
+  account_disabled: [403, "This account is disabled."],
 };
 
 /** SQLSTATEs that are the caller's fault rather than ours. */
