@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict R8J8D4b1aAY7hOhwJTbEmDyubjYNsRj4yiurCgVySgekFT8H0dDI8pQLnNTefSy
+\restrict 5jYUWw1T4WOaPepwgNhdE7EEDI1s6Z8hBYX4Lypf8cyXnXNadLP9JVOAchIlWv9
 
 
 SET statement_timeout = 0;
@@ -68,6 +68,20 @@ CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA extensions;
 
 
 --
+-- Name: auth_sign_in; Type: TYPE; Schema: hazina; Owner: -
+--
+
+CREATE TYPE hazina.auth_sign_in AS (
+	outcome text,
+	user_id uuid,
+	email text,
+	role text,
+	session_id uuid,
+	refresh_expires_at timestamp with time zone
+);
+
+
+--
 -- Name: jwt(); Type: FUNCTION; Schema: auth; Owner: -
 --
 
@@ -120,6 +134,179 @@ CREATE FUNCTION hazina.app_role() RETURNS text
 
 
 --
+-- Name: apply_entries(uuid, text, text, jsonb, text, uuid[], text[], numeric[], text[]); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_wallet record;
+  v_status text;
+  v_final_ids uuid[] := '{}';
+  v_final_balances numeric[] := '{}';
+  v_balance numeric;
+  v_bucket constant smallint := (pg_backend_pid() % 64)::smallint;
+begin
+  if coalesce(array_length(p_wallets, 1), 0) < 2
+     or array_length(p_wallets, 1) <> array_length(p_directions, 1)
+     or array_length(p_wallets, 1) <> array_length(p_amounts, 1)
+     or array_length(p_wallets, 1) <> array_length(p_legs, 1) then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'need two or more entries'));
+  end if;
+  if exists (select 1 from unnest(p_amounts) a where a is null or a <= 0 or a <> round(a, 4) or a >= 1e15) then
+    perform hazina.raise_error('invalid_amount');
+  end if;
+  if exists (select 1 from unnest(p_directions, p_legs) as e(d, l)
+              where d is null or d not in ('debit', 'credit') or l is null or l not in ('principal', 'fee')) then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'direction must be debit or credit, leg principal or fee'));
+  end if;
+  -- Every wallet exists and debits equal credits per currency (before touching anything).
+  if exists (select 1 from unnest(p_wallets) as e(wallet_id)
+              where e.wallet_id is null or not exists (select 1 from public.wallets w where w.id = e.wallet_id)) then
+    perform hazina.raise_error('wallet_not_found');
+  end if;
+  if exists (select 1
+               from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
+               join public.wallets w on w.id = e.wallet_id
+              group by w.currency
+             having sum(case e.direction when 'credit' then e.amount else -e.amount end) <> 0) then
+    perform hazina.raise_error('unbalanced_transaction');
+  end if;
+
+  -- Pass 1: wallet rows, in id order. Pooled wallets that only receive are left for pass 2.
+  for v_wallet in
+    select e.wallet_id,
+           sum(case e.direction when 'credit' then e.amount else -e.amount end) as delta,
+           w.credit_buckets
+      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
+      join public.wallets w on w.id = e.wallet_id
+     group by e.wallet_id, w.credit_buckets
+     order by e.wallet_id
+  loop
+    if v_wallet.credit_buckets > 1 then
+      if v_wallet.delta < 0 then
+        -- A pooled wallet being debited: take its row lock in order; fold in pass 2.
+        perform 1 from public.wallets where id = v_wallet.wallet_id for no key update;
+      end if;
+      continue;
+    end if;
+    update public.wallets
+       set balance = balance + v_wallet.delta, updated_at = now()
+     where id = v_wallet.wallet_id
+       and status = 'active'
+       and (kind = 'system' or balance + v_wallet.delta - held >= 0)
+    returning balance into v_balance;
+    if not found then
+      select status into v_status from public.wallets where id = v_wallet.wallet_id;
+      if v_status <> 'active' then
+        perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.wallet_id, 'status', v_status));
+      end if;
+      perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_wallet.wallet_id));
+    end if;
+    v_final_ids := v_final_ids || v_wallet.wallet_id;
+    v_final_balances := v_final_balances || v_balance;
+  end loop;
+
+  -- Pass 2: pooled wallets, in id order. All row locks are held; bucket locks come last,
+  -- so every posting takes locks in one global order: rows by id, then (wallet, bucket).
+  for v_wallet in
+    select e.wallet_id,
+           sum(case e.direction when 'credit' then e.amount else -e.amount end) as delta,
+           w.status, w.credit_buckets
+      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
+      join public.wallets w on w.id = e.wallet_id
+     where w.credit_buckets > 1
+     group by e.wallet_id, w.status, w.credit_buckets
+     order by e.wallet_id
+  loop
+    if v_wallet.status <> 'active' then
+      perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.wallet_id, 'status', v_wallet.status));
+    end if;
+    if v_wallet.delta > 0 then
+      update public.wallet_balance_buckets
+         set balance = balance + v_wallet.delta
+       where wallet_id = v_wallet.wallet_id and bucket = v_bucket % v_wallet.credit_buckets;
+    elsif v_wallet.delta < 0 then
+      -- Fold the buckets into the row, then check the balance.
+      perform hazina.fold_buckets(v_wallet.wallet_id);
+      update public.wallets
+         set balance = balance + v_wallet.delta, updated_at = now()
+       where id = v_wallet.wallet_id
+         and (kind = 'system' or balance + v_wallet.delta - held >= 0)
+      returning balance into v_balance;
+      if not found then
+        perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_wallet.wallet_id));
+      end if;
+      v_final_ids := v_final_ids || v_wallet.wallet_id;
+      v_final_balances := v_final_balances || v_balance;
+    end if;
+  end loop;
+
+  -- Entries: balance_after = the wallet's final balance minus its later entries here.
+  insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency,
+                                    balance_after, leg, kind, description, metadata, ref)
+  select p_transaction_id, e.wallet_id, e.direction, e.amount, w.currency,
+         f.final_balance - coalesce(sum(case e.direction when 'credit' then e.amount else -e.amount end)
+                                      over (partition by e.wallet_id order by e.n
+                                            rows between 1 following and unbounded following), 0),
+         e.leg, p_kind, p_description, p_metadata, p_ref || '#' || e.n
+    from unnest(p_wallets, p_directions, p_amounts, p_legs) with ordinality as e(wallet_id, direction, amount, leg, n)
+    join public.wallets w on w.id = e.wallet_id
+    left join unnest(v_final_ids, v_final_balances) as f(wallet_id, final_balance) on f.wallet_id = e.wallet_id
+   order by e.n;
+end
+$$;
+
+
+--
+-- Name: assert_transaction_balanced(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.assert_transaction_balanced() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_unbalanced text;
+begin
+  select string_agg(currency || ':' || (debits - credits)::text, ', ')
+    into v_unbalanced
+    from (select currency,
+                 coalesce(sum(amount) filter (where direction = 'debit'), 0) as debits,
+                 coalesce(sum(amount) filter (where direction = 'credit'), 0) as credits
+            from public.wallet_ledger where transaction_id = new.id group by currency) t
+   where debits <> credits;
+  if v_unbalanced is not null or not exists (select 1 from public.wallet_ledger where transaction_id = new.id) then
+    raise exception using errcode = 'P0001', message = 'unbalanced_transaction',
+      detail = jsonb_build_object('transaction_id', new.id, 'difference', coalesce(v_unbalanced, 'no entries'))::text;
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: assert_valid_amount(numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.assert_valid_amount(p_amount numeric, p_currency text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_minor_units smallint;
+begin
+  select minor_units into v_minor_units from public.currencies where code = p_currency;
+  if p_amount is null or p_amount <= 0 or p_amount >= 1e15 or p_amount <> round(p_amount, coalesce(v_minor_units, 4)) then
+    perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', p_currency, 'decimals', v_minor_units));
+  end if;
+end
+$$;
+
+
+--
 -- Name: audit_logs_are_append_only(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -156,6 +343,864 @@ $$;
 
 
 --
+-- Name: auth_check_password_hash(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.auth_check_password_hash(p_hash text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+begin
+  -- Catches the one bug that must never ship: a plaintext password reaching the table.
+  if p_hash is null or p_hash !~ '^\$argon2id\$v=19\$m=[0-9]+,t=[0-9]+,p=[0-9]+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'password_hash', 'expected', 'argon2id PHC string'));
+  end if;
+end
+$_$;
+
+
+--
+-- Name: auth_check_token_hash(text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.auth_check_token_hash(p_hash text, p_field text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+begin
+  if p_hash is null or p_hash !~ '^[0-9a-f]{64}$' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', p_field, 'expected', 'sha-256 hex'));
+  end if;
+end
+$_$;
+
+
+--
+-- Name: auth_purge_expired(interval); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.auth_purge_expired(p_keep interval DEFAULT '30 days'::interval) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_sessions integer;
+  v_tokens integer;
+begin
+  delete from public.auth_verification_token
+   where coalesce(consumed_at, expires_at) < now() - p_keep;
+  get diagnostics v_tokens = row_count;
+  -- Whole families only, so reuse detection never loses the rows it needs.
+  delete from public.auth_sessions s
+   where s.family_id in (select f.family_id from public.auth_sessions f
+                          group by f.family_id
+                         having max(coalesce(f.revoked_at, f.expires_at)) < now() - p_keep
+                            and bool_and(f.revoked_at is not null or f.expires_at < now()));
+  get diagnostics v_sessions = row_count;
+  return v_sessions + v_tokens;
+end
+$$;
+
+
+--
+-- Name: auth_user_suspended(text, timestamp with time zone); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.auth_user_suspended(p_status text, p_locked_until timestamp with time zone) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$ select p_status = 'disabled' or (p_status = 'locked' and p_locked_until is null) $$;
+
+
+--
+-- Name: begin_transaction(text, text, text, numeric, text, text, jsonb, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.begin_transaction(p_ref text, p_kind text, p_request_hash text, p_principal numeric, p_currency text, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb, p_reverses_id uuid DEFAULT NULL::uuid, OUT transaction_id uuid, OUT replayed boolean) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_existing_hash text;
+begin
+  if p_ref is null or length(p_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'ref must be 1 to 255 characters'));
+  end if;
+  insert into public.wallet_transactions (ref, kind, request_hash, principal_amount, currency,
+                                          description, metadata, reverses_id, created_by)
+  values (p_ref, p_kind, p_request_hash, p_principal, p_currency, p_description,
+          coalesce(p_metadata, '{}'), p_reverses_id, auth.uid())
+  on conflict (ref) do nothing
+  returning id into transaction_id;
+  if transaction_id is not null then
+    replayed := false;
+    return;
+  end if;
+  select t.id, t.request_hash into transaction_id, v_existing_hash
+    from public.wallet_transactions t where t.ref = p_ref;
+  if v_existing_hash is distinct from p_request_hash then
+    perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_ref));
+  end if;
+  replayed := true;
+end
+$$;
+
+
+--
+-- Name: email_verify_confirm(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.email_verify_confirm(p_token_hash text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_user_id uuid := hazina.verification_token_consume(p_token_hash, 'email_verification');
+begin
+  update public.auth_users
+     set email_verified_at = now(), updated_at = now()
+   where id = v_user_id and email_verified_at is null;
+  return v_user_id;
+end
+$$;
+
+
+--
+-- Name: ensure_system_wallets(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.ensure_system_wallets(p_currency text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  insert into public.wallets (kind, system_code, currency, credit_buckets)
+  select 'system', code, p_currency, 16
+    from unnest(array['mpesa_clearing', 'kcb_clearing', 'dtb_clearing', 'payouts_in_flight',
+                      'fee_revenue', 'escrow', 'suspense']) as code
+  on conflict do nothing;
+  insert into public.wallet_balance_buckets (wallet_id, bucket)
+  select w.id, b from public.wallets w cross join generate_series(0, w.credit_buckets - 1) b
+   where w.kind = 'system' and w.currency = p_currency
+  on conflict do nothing;
+$$;
+
+
+--
+-- Name: expire_holds(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.expire_holds(p_limit integer DEFAULT 1000) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_hold public.wallet_holds;
+  v_count integer := 0;
+begin
+  for v_hold in
+    select * from public.wallet_holds
+     where status = 'pending' and expires_at <= now()
+     order by expires_at limit p_limit
+       for update skip locked
+  loop
+    perform hazina.hold_release(v_hold, 'expired');
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end
+$$;
+
+
+--
+-- Name: fee_payer(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.fee_payer(p_transaction_type text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case p_transaction_type
+           when 'merchant_payment' then 'receiver'
+           when 'invoice_payment' then 'receiver'
+           when 'escrow_release' then 'receiver'
+           when 'installment' then 'receiver'
+           else 'sender'
+         end
+$$;
+
+
+--
+-- Name: fee_quote(text, numeric, text, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid DEFAULT NULL::uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_rule record;
+  v_minor_units smallint;
+begin
+  select minor_units into v_minor_units from public.currencies where code = p_currency;
+  if v_minor_units is null then
+    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
+  end if;
+  select 'merchant_profile' as source, p.id, p.waived, p.percentage_bps, p.fixed_amount, p.minimum_amount, p.maximum_amount
+    into v_rule
+    from public.merchant_fee_profiles p
+   where p_payer_user_id is not null and p.merchant_id = p_payer_user_id
+     and p.transaction_type = p_transaction_type and p.currency = p_currency
+     and p.active_from <= now() and (p.active_to is null or p.active_to > now());
+  if not found then
+    select 'catalog' as source, c.id, false as waived, c.percentage_bps, c.fixed_amount, c.minimum_amount, c.maximum_amount
+      into v_rule
+      from public.billing_fee_catalog c
+     where c.transaction_type = p_transaction_type and c.currency = p_currency
+       and c.active_from <= now() and (c.active_to is null or c.active_to > now());
+  end if;
+  if not found then
+    fee := 0; rule_source := 'none'; rule_id := null;
+    return;
+  end if;
+  rule_source := v_rule.source;
+  rule_id := v_rule.id;
+  if v_rule.waived then
+    fee := 0;
+    return;
+  end if;
+  fee := round(v_rule.fixed_amount + p_amount * v_rule.percentage_bps / 10000, v_minor_units);
+  fee := greatest(fee, v_rule.minimum_amount);
+  if v_rule.maximum_amount is not null then
+    fee := least(fee, v_rule.maximum_amount);
+  end if;
+end
+$$;
+
+
+--
+-- Name: fold_buckets(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.fold_buckets(p_wallet_id uuid) RETURNS numeric
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_folded numeric;
+begin
+  with locked as (
+    select wallet_id, bucket, balance from public.wallet_balance_buckets
+     where wallet_id = p_wallet_id and balance <> 0
+     order by bucket for no key update
+  ), emptied as (
+    update public.wallet_balance_buckets b set balance = 0
+      from locked where b.wallet_id = locked.wallet_id and b.bucket = locked.bucket
+    returning locked.balance
+  )
+  select coalesce(sum(balance), 0) into v_folded from emptied;
+  if v_folded <> 0 then
+    update public.wallets set balance = balance + v_folded, updated_at = now() where id = p_wallet_id;
+  end if;
+  return v_folded;
+end
+$$;
+
+
+--
+-- Name: hold_create(text, uuid, uuid, numeric, timestamp with time zone, text, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text DEFAULT 'p2p_transfer'::text, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_from record;
+  v_currency text;
+  v_quote record;
+  v_hash text := md5(concat_ws('|', 'hold', p_transaction_type, p_from_wallet, p_to_wallet, p_amount::numeric(19, 4)));
+  v_existing record;
+  v_hold_id uuid;
+begin
+  if p_ref is null or length(p_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  select id, request_hash into v_existing from public.wallet_holds where ref = p_ref;
+  if v_existing.id is not null then
+    if v_existing.request_hash <> v_hash then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_ref));
+    end if;
+    return v_existing.id;
+  end if;
+  if p_from_wallet is not distinct from p_to_wallet then
+    perform hazina.raise_error('same_wallet');
+  end if;
+  select currency into v_currency from public.wallets where id = p_to_wallet;
+  select id, user_id, currency, credit_buckets into v_from from public.wallets where id = p_from_wallet;
+  if v_from.id is null or v_currency is null then
+    perform hazina.raise_error('wallet_not_found');
+  end if;
+  if v_from.currency <> v_currency then
+    perform hazina.raise_error('currency_mismatch');
+  end if;
+  perform hazina.assert_valid_amount(p_amount, v_currency);
+  if p_expires_at is null or p_expires_at <= now() then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'expires_at', 'reason', 'must be in the future'));
+  end if;
+  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_currency, v_from.user_id);
+
+  perform hazina.lock_wallets(array[p_from_wallet], '{}');
+  if v_from.credit_buckets > 1 then
+    perform hazina.fold_buckets(p_from_wallet);
+  end if;
+  update public.wallets
+     set held = held + p_amount + v_quote.fee, updated_at = now()
+   where id = p_from_wallet and status = 'active'
+     and (kind = 'system' or balance - held - p_amount - v_quote.fee >= 0);
+  if not found then
+    if exists (select 1 from public.wallets where id = p_from_wallet and status <> 'active') then
+      perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', p_from_wallet));
+    end if;
+    perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', p_from_wallet));
+  end if;
+  insert into public.wallet_holds (ref, request_hash, wallet_id, counterparty_id, currency, amount, fee_amount,
+                                   transaction_type, expires_at, description, metadata)
+  values (p_ref, v_hash, p_from_wallet, p_to_wallet, v_currency, p_amount, v_quote.fee,
+          p_transaction_type, p_expires_at, p_description, coalesce(p_metadata, '{}'))
+  on conflict (ref) do nothing
+  returning id into v_hold_id;
+  if v_hold_id is null then
+    -- A concurrent duplicate won the race: give back our reservation and return theirs.
+    raise exception using errcode = '40001', message = 'concurrent duplicate hold; retry';
+  end if;
+  return v_hold_id;
+end
+$$;
+
+
+--
+-- Name: hold_post(uuid, numeric); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric DEFAULT NULL::numeric) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_hold public.wallet_holds;
+  v_amount numeric;
+  v_fee numeric;
+  v_payer uuid;
+  v_quote record;
+  v_tx record;
+  v_revenue uuid;
+begin
+  select * into v_hold from public.wallet_holds where id = p_hold_id for update;
+  if v_hold.id is null then
+    perform hazina.raise_error('hold_not_found', jsonb_build_object('hold_id', p_hold_id));
+  end if;
+  v_amount := coalesce(p_amount, v_hold.amount);
+  if v_hold.status = 'posted' and v_hold.posted_amount = v_amount then
+    return v_hold.transaction_id;
+  end if;
+  if v_hold.status <> 'pending' then
+    perform hazina.raise_error('hold_not_pending', jsonb_build_object('hold_id', p_hold_id, 'status', v_hold.status));
+  end if;
+  if v_hold.expires_at <= now() then
+    -- Past its deadline the reservation is no longer promised; the sweep releases it.
+    perform hazina.raise_error('hold_expired', jsonb_build_object('hold_id', p_hold_id, 'expired_at', v_hold.expires_at));
+  end if;
+  perform hazina.assert_valid_amount(v_amount, v_hold.currency);
+  if v_amount > v_hold.amount then
+    perform hazina.raise_error('hold_amount_exceeded', jsonb_build_object('held', v_hold.amount::text));
+  end if;
+  -- The fee follows the posted amount, never above what was reserved for it.
+  select user_id into v_payer from public.wallets where id = v_hold.wallet_id;
+  select * into v_quote from hazina.fee_quote(v_hold.transaction_type, v_amount, v_hold.currency, v_payer);
+  v_fee := least(v_quote.fee, v_hold.fee_amount);
+
+  v_revenue := hazina.system_wallet('fee_revenue', v_hold.currency);
+  perform hazina.lock_wallets(array[v_hold.wallet_id], array[v_hold.counterparty_id]);
+  -- Give back the whole reservation first; the posting below then spends what it moves.
+  update public.wallets set held = held - v_hold.amount - v_hold.fee_amount, updated_at = now()
+   where id = v_hold.wallet_id;
+  select * into v_tx from hazina.begin_transaction(
+    v_hold.ref || ':post', v_hold.transaction_type,
+    md5(concat_ws('|', 'hold_post', v_hold.id, v_amount::numeric(19, 4))),
+    v_amount, v_hold.currency, v_hold.description, v_hold.metadata || jsonb_build_object('hold_id', v_hold.id));
+  if v_fee > 0 then
+    perform hazina.apply_entries(v_tx.transaction_id, v_hold.transaction_type, v_hold.description, v_hold.metadata, v_hold.ref || ':post',
+      array[v_hold.wallet_id, v_hold.counterparty_id, v_hold.wallet_id, v_revenue],
+      array['debit', 'credit', 'debit', 'credit'], array[v_amount, v_amount, v_fee, v_fee],
+      array['principal', 'principal', 'fee', 'fee']);
+    insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                       direction, amount, currency, base_amount, rule_source, rule_id)
+    values (v_hold.ref || ':post:fee', v_tx.transaction_id, v_hold.wallet_id, v_payer, v_hold.transaction_type,
+            'charge', v_fee, v_hold.currency, v_amount, v_quote.rule_source, v_quote.rule_id);
+  else
+    perform hazina.apply_entries(v_tx.transaction_id, v_hold.transaction_type, v_hold.description, v_hold.metadata, v_hold.ref || ':post',
+      array[v_hold.wallet_id, v_hold.counterparty_id], array['debit', 'credit'], array[v_amount, v_amount],
+      array['principal', 'principal']);
+  end if;
+  update public.wallet_holds
+     set status = 'posted', posted_amount = v_amount, transaction_id = v_tx.transaction_id, resolved_at = now()
+   where id = v_hold.id;
+  return v_tx.transaction_id;
+end
+$$;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: wallet_holds; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_holds (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    ref text NOT NULL,
+    request_hash text NOT NULL,
+    wallet_id uuid NOT NULL,
+    counterparty_id uuid NOT NULL,
+    currency character(3) NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    fee_amount numeric(19,4) DEFAULT 0 NOT NULL,
+    transaction_type text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    posted_amount numeric(19,4),
+    transaction_id uuid,
+    expires_at timestamp with time zone NOT NULL,
+    description text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolved_at timestamp with time zone,
+    CONSTRAINT wallet_holds_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT wallet_holds_check CHECK (((posted_amount > (0)::numeric) AND (posted_amount <= amount))),
+    CONSTRAINT wallet_holds_distinct_wallets CHECK ((wallet_id <> counterparty_id)),
+    CONSTRAINT wallet_holds_fee_amount_check CHECK ((fee_amount >= (0)::numeric)),
+    CONSTRAINT wallet_holds_posted_has_transaction CHECK (((status = 'posted'::text) = ((transaction_id IS NOT NULL) AND (posted_amount IS NOT NULL)))),
+    CONSTRAINT wallet_holds_ref_check CHECK (((length(ref) >= 1) AND (length(ref) <= 255))),
+    CONSTRAINT wallet_holds_resolved_when_final CHECK (((status = 'pending'::text) = (resolved_at IS NULL))),
+    CONSTRAINT wallet_holds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'posted'::text, 'voided'::text, 'expired'::text])))
+);
+
+
+--
+-- Name: hold_release(public.wallet_holds, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.hold_release(p_hold public.wallet_holds, p_status text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  update public.wallets set held = held - p_hold.amount - p_hold.fee_amount, updated_at = now()
+   where id = p_hold.wallet_id;
+  update public.wallet_holds set status = p_status, resolved_at = now() where id = p_hold.id;
+end
+$$;
+
+
+--
+-- Name: hold_void(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.hold_void(p_hold_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_hold public.wallet_holds;
+begin
+  select * into v_hold from public.wallet_holds where id = p_hold_id for update;
+  if v_hold.id is null then
+    perform hazina.raise_error('hold_not_found', jsonb_build_object('hold_id', p_hold_id));
+  end if;
+  if v_hold.status = 'voided' then
+    return;
+  end if;
+  if v_hold.status <> 'pending' then
+    perform hazina.raise_error('hold_not_pending', jsonb_build_object('hold_id', p_hold_id, 'status', v_hold.status));
+  end if;
+  perform hazina.hold_release(v_hold, 'voided');
+end
+$$;
+
+
+--
+-- Name: idempotency_abandon(text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  delete from public.payment_idempotency
+   where idempotency_key = p_owner || '/' || p_key and status = 'in_progress'
+$$;
+
+
+--
+-- Name: idempotency_begin(text, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, OUT outcome text, OUT response_status integer, OUT response_body jsonb) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_row public.payment_idempotency;
+begin
+  if p_key is null or p_key !~ '^[A-Za-z0-9_.:-]{8,255}$' then
+    perform hazina.raise_error('invalid_idempotency_key',
+      jsonb_build_object('reason', '8 to 255 characters of letters, digits, _ . : -'));
+  end if;
+  delete from public.payment_idempotency
+   where idempotency_key = p_owner || '/' || p_key and expires_at <= now();
+  insert into public.payment_idempotency (owner_id, client_key, scope, request_hash)
+  values (p_owner, p_key, p_scope, p_request_hash)
+  on conflict (idempotency_key) do nothing
+  returning * into v_row;
+  if v_row.id is not null then
+    outcome := 'started';
+    return;
+  end if;
+  select * into v_row from public.payment_idempotency
+   where idempotency_key = p_owner || '/' || p_key for update;
+  if v_row.scope <> p_scope or v_row.request_hash <> p_request_hash then
+    perform hazina.raise_error('idempotency_key_reused');
+  end if;
+  if v_row.status = 'completed' then
+    outcome := 'replay';
+    response_status := v_row.response_status;
+    response_body := v_row.response_body;
+    return;
+  end if;
+  if v_row.locked_until > now() then
+    perform hazina.raise_error('idempotency_key_in_use');
+  end if;
+  update public.payment_idempotency set locked_until = now() + interval '60 seconds' where id = v_row.id;
+  outcome := 'started';
+end
+$_$;
+
+
+--
+-- Name: idempotency_complete(text, text, integer, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  update public.payment_idempotency
+     set status = 'completed', response_status = p_status, response_body = p_body, completed_at = now()
+   where idempotency_key = p_owner || '/' || p_key and status = 'in_progress'
+$$;
+
+
+--
+-- Name: idempotency_purge_expired(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.idempotency_purge_expired() RETURNS integer
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  with gone as (delete from public.payment_idempotency where expires_at <= now() returning 1)
+  select count(*)::integer from gone
+$$;
+
+
+--
+-- Name: ledger_is_immutable(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.ledger_is_immutable() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception using errcode = 'P0001', message = 'ledger_immutable',
+    detail = jsonb_build_object('table', tg_table_name, 'operation', tg_op)::text;
+end
+$$;
+
+
+--
+-- Name: lock_wallets(uuid[], uuid[]); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.lock_wallets(p_debited uuid[], p_credited uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform 1 from public.wallets
+   where id = any (p_debited) or (id = any (p_credited) and credit_buckets = 1)
+   order by id for no key update;
+end
+$$;
+
+
+--
+-- Name: oauth_link(uuid, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subject text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_owner uuid;
+begin
+  if p_provider = 'credentials' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'provider'));
+  end if;
+  insert into public.auth_accounts (user_id, provider, provider_account_id)
+  values (p_user_id, p_provider, p_subject)
+  on conflict (provider, provider_account_id) do nothing;
+  if found then
+    return true;
+  end if;
+  select a.user_id into v_owner from public.auth_accounts a
+   where a.provider = p_provider and a.provider_account_id = p_subject;
+  if v_owner is distinct from p_user_id then
+    perform hazina.raise_error('oauth_account_in_use', jsonb_build_object('provider', p_provider));
+  end if;
+  return false;
+end
+$$;
+
+
+--
+-- Name: oauth_sign_in(text, text, text, boolean, text, text, integer, text, inet); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text DEFAULT NULL::text, p_ip inet DEFAULT NULL::inet) RETURNS hazina.auth_sign_in
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_user public.auth_users;
+  v_user_id uuid;
+  v_session public.auth_sessions;
+  v_result hazina.auth_sign_in;
+begin
+  if p_provider = 'credentials' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'provider'));
+  end if;
+  select a.user_id into v_user_id from public.auth_accounts a
+   where a.provider = p_provider and a.provider_account_id = p_subject;
+
+  if v_user_id is null then
+    if p_email is null or not coalesce(p_email_verified, false) then
+      perform hazina.raise_error('oauth_email_not_verified', jsonb_build_object('provider', p_provider));
+    end if;
+    select * into v_user from public.auth_users where email = lower(p_email) for update;
+    if found then
+      if v_user.email_verified_at is null then
+        update public.auth_users
+           set email_verified_at = now(), password_hash = null, updated_at = now()
+         where id = v_user.id;
+        delete from public.auth_accounts where user_id = v_user.id and provider = 'credentials';
+        perform hazina.session_revoke_all(v_user.id, 'email_ownership_proven');
+      end if;
+      v_user_id := v_user.id;
+    else
+      insert into public.auth_users (email, email_verified_at, name)
+      values (lower(p_email), now(), left(p_name, 200))
+      returning id into v_user_id;
+    end if;
+    insert into public.auth_accounts (user_id, provider, provider_account_id)
+    values (v_user_id, p_provider, p_subject);
+  end if;
+
+  select * into v_user from public.auth_users where id = v_user_id;
+  if hazina.auth_user_suspended(v_user.status, v_user.locked_until) then
+    perform hazina.raise_error('account_disabled');
+  end if;
+  v_session := hazina.session_create(v_user.id, p_refresh_token_hash, p_refresh_ttl_seconds,
+                                     p_user_agent, p_ip);
+  v_result.outcome := 'ok';
+  v_result.user_id := v_user.id;
+  v_result.email := v_user.email;
+  v_result.role := v_user.role;
+  v_result.session_id := v_session.family_id;
+  v_result.refresh_expires_at := v_session.expires_at;
+  return v_result;
+end
+$$;
+
+
+--
+-- Name: password_login(uuid, boolean, boolean, text, integer, text, inet); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text DEFAULT NULL::text, p_ip inet DEFAULT NULL::inet) RETURNS hazina.auth_sign_in
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  -- The lockout rule: this many consecutive failures lock password login for this long.
+  c_max_failures constant integer := 5;
+  c_lock_duration constant interval := interval '15 minutes';
+  v_user public.auth_users;
+  v_session public.auth_sessions;
+  v_result hazina.auth_sign_in;
+begin
+  select * into v_user from public.auth_users where id = p_user_id for update;
+  if not found then
+    v_result.outcome := 'invalid_credentials';
+    return v_result;
+  end if;
+  v_result.user_id := v_user.id;
+
+  -- A temporary lock ends by itself; the next attempt starts a fresh count.
+  if v_user.status = 'locked' and v_user.locked_until is not null and v_user.locked_until <= now() then
+    update public.auth_users
+       set status = 'active', locked_until = null, failed_login_count = 0, updated_at = now()
+     where id = v_user.id
+    returning * into v_user;
+  end if;
+
+  if v_user.status = 'disabled' then
+    v_result.outcome := 'disabled';
+    return v_result;
+  end if;
+  if v_user.status = 'locked' then
+    -- Attempts while locked neither count nor extend the lock, and never say whether the
+    -- password was right.
+    v_result.outcome := 'locked';
+    return v_result;
+  end if;
+
+  if not coalesce(p_password_ok, false) then
+    update public.auth_users
+       set failed_login_count = failed_login_count + 1,
+           status = case when failed_login_count + 1 >= c_max_failures then 'locked' else status end,
+           locked_until = case when failed_login_count + 1 >= c_max_failures
+                               then now() + c_lock_duration else locked_until end,
+           updated_at = now()
+     where id = v_user.id
+    returning * into v_user;
+    v_result.outcome := case when v_user.status = 'locked' then 'locked' else 'invalid_credentials' end;
+    return v_result;
+  end if;
+
+  if v_user.failed_login_count > 0 then
+    update public.auth_users set failed_login_count = 0, updated_at = now() where id = v_user.id;
+  end if;
+
+  if coalesce(p_require_verified_email, true) and v_user.email_verified_at is null then
+    v_result.outcome := 'email_not_verified';
+    return v_result;
+  end if;
+
+  v_session := hazina.session_create(v_user.id, p_refresh_token_hash, p_refresh_ttl_seconds,
+                                     p_user_agent, p_ip);
+  v_result.outcome := 'ok';
+  v_result.email := v_user.email;
+  v_result.role := v_user.role;
+  v_result.session_id := v_session.family_id;
+  v_result.refresh_expires_at := v_session.expires_at;
+  return v_result;
+end
+$$;
+
+
+--
+-- Name: password_login_lookup(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.password_login_lookup(p_email text) RETURNS TABLE(user_id uuid, password_hash text)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select u.id, u.password_hash from public.auth_users u where u.email = lower(p_email) $$;
+
+
+--
+-- Name: password_reset_confirm(text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.password_reset_confirm(p_token_hash text, p_password_hash text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_user_id uuid;
+begin
+  perform hazina.auth_check_password_hash(p_password_hash);
+  v_user_id := hazina.verification_token_consume(p_token_hash, 'password_reset');
+  update public.auth_users
+     set password_hash = p_password_hash,
+         email_verified_at = coalesce(email_verified_at, now()),
+         failed_login_count = 0,
+         status = case when status = 'locked' and locked_until is not null then 'active' else status end,
+         locked_until = case when status = 'locked' and locked_until is not null then null else locked_until end,
+         updated_at = now()
+   where id = v_user_id;
+  insert into public.auth_accounts (user_id, provider, provider_account_id)
+  values (v_user_id, 'credentials', v_user_id::text)
+  on conflict (provider, provider_account_id) do nothing;
+  perform hazina.session_revoke_all(v_user_id, 'password_reset');
+  return v_user_id;
+end
+$$;
+
+
+--
+-- Name: post_transaction(text, text, jsonb, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_wallets uuid[];
+  v_directions text[];
+  v_amounts numeric[];
+  v_legs text[];
+  v_currency text;
+  v_principal numeric;
+  v_tx record;
+begin
+  if jsonb_typeof(p_entries) is distinct from 'array' then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'entries must be a JSON array'));
+  end if;
+  begin
+    select array_agg((e ->> 'wallet_id')::uuid order by n),
+           array_agg(e ->> 'direction' order by n),
+           array_agg((e ->> 'amount')::numeric order by n),
+           array_agg(coalesce(e ->> 'leg', 'principal') order by n)
+      into v_wallets, v_directions, v_amounts, v_legs
+      from jsonb_array_elements(p_entries) with ordinality as x(e, n);
+  exception when invalid_text_representation or numeric_value_out_of_range then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'wallet_id must be a uuid and amount a decimal'));
+  end;
+  if exists (select 1 from unnest(v_amounts) a where a is null or a <= 0 or a <> round(a, 4) or a >= 1e15) then
+    perform hazina.raise_error('invalid_amount');
+  end if;
+  select w.currency into v_currency from public.wallets w where w.id = v_wallets[1];
+  select coalesce(sum(a), 0) into v_principal
+    from unnest(v_directions, v_amounts, v_legs) as e(d, a, l) where d = 'debit' and l = 'principal';
+  select * into v_tx from hazina.begin_transaction(
+    p_ref, p_kind,
+    md5(jsonb_build_array(p_kind, v_wallets, v_directions, v_amounts, v_legs)::text),
+    v_principal, coalesce(v_currency, 'KES'), p_description, p_metadata);
+  if not v_tx.replayed then
+    perform hazina.apply_entries(v_tx.transaction_id, p_kind, p_description, coalesce(p_metadata, '{}'), p_ref,
+                                 v_wallets, v_directions, v_amounts, v_legs);
+  end if;
+  return v_tx.transaction_id;
+end
+$$;
+
+
+--
 -- Name: raise_error(text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -170,6 +1215,48 @@ $$;
 
 
 --
+-- Name: reconcile(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select 'wallet_balance_matches_entries', b.wallet_id::text,
+         coalesce(e.net, 0), b.balance
+    from public.wallet_balances b
+    left join (select wallet_id,
+                      sum(case direction when 'credit' then amount else -amount end) as net
+                 from public.wallet_ledger group by wallet_id) e on e.wallet_id = b.wallet_id
+   where b.balance <> coalesce(e.net, 0)
+  union all
+  select 'transaction_balances', l.transaction_id::text || ':' || l.currency,
+         0, sum(case direction when 'credit' then amount else -amount end)
+    from public.wallet_ledger l
+   group by l.transaction_id, l.currency
+  having sum(case direction when 'credit' then amount else -amount end) <> 0
+  union all
+  select 'transaction_has_entries', t.id::text, 2, count(l.id)
+    from public.wallet_transactions t left join public.wallet_ledger l on l.transaction_id = t.id
+   group by t.id having count(l.id) < 2
+  union all
+  select 'entry_currency_matches_wallet', l.id::text, null, null
+    from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
+   where l.currency <> w.currency
+  union all
+  select 'user_wallet_not_negative', b.wallet_id::text, 0, b.available
+    from public.wallet_balances b
+   where b.kind <> 'system' and (b.balance < 0 or b.available < 0)
+  union all
+  select 'held_matches_pending_holds', w.id::text, coalesce(h.pending, 0), w.held
+    from public.wallets w
+    left join (select wallet_id, sum(amount + fee_amount) as pending from public.wallet_holds
+                where status = 'pending' group by wallet_id) h on h.wallet_id = w.id
+   where w.held <> coalesce(h.pending, 0)
+$$;
+
+
+--
 -- Name: request_id(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -179,9 +1266,638 @@ CREATE FUNCTION hazina.request_id() RETURNS text
     AS $$ select nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-request-id' $$;
 
 
-SET default_tablespace = '';
+--
+-- Name: reverse_transaction(uuid, text, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
 
-SET default_table_access_method = heap;
+CREATE FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric DEFAULT NULL::numeric, p_reason text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_original public.wallet_transactions;
+  v_reversed numeric;
+  v_remaining numeric;
+  v_amount numeric;
+  v_full boolean;
+  v_payer uuid;
+  v_payee uuid;
+  v_tx record;
+  v_wallets uuid[];
+  v_directions text[];
+  v_amounts numeric[];
+  v_legs text[];
+begin
+  select * into v_original from public.wallet_transactions where id = p_transaction_id for update;
+  if v_original.id is null then
+    perform hazina.raise_error('transaction_not_found', jsonb_build_object('transaction_id', p_transaction_id));
+  end if;
+  if v_original.reverses_id is not null then
+    perform hazina.raise_error('not_reversible', jsonb_build_object('reason', 'a reversal cannot be reversed'));
+  end if;
+  -- A retried reversal (same ref, same request) returns the original result.
+  if exists (select 1 from public.wallet_transactions where ref = p_ref) then
+    select * into v_tx from hazina.begin_transaction(p_ref, 'reversal',
+      md5(concat_ws('|', 'reversal', p_transaction_id, coalesce(p_amount::numeric(19, 4)::text, 'all'))), 0, v_original.currency);
+    return v_tx.transaction_id;
+  end if;
+  select coalesce(sum(principal_amount), 0) into v_reversed
+    from public.wallet_transactions where reverses_id = p_transaction_id;
+  v_remaining := v_original.principal_amount - v_reversed;
+  v_amount := coalesce(p_amount, v_remaining);
+  if v_amount <= 0 or v_amount > v_remaining then
+    perform hazina.raise_error('reversal_exceeds_original',
+      jsonb_build_object('remaining', v_remaining::numeric(19, 4)::text));
+  end if;
+  perform hazina.assert_valid_amount(v_amount, v_original.currency);
+  v_full := p_amount is null and v_reversed = 0;
+
+  if v_full then
+    select array_agg(wallet_id order by id), array_agg(case direction when 'debit' then 'credit' else 'debit' end order by id),
+           array_agg(amount order by id), array_agg(leg order by id)
+      into v_wallets, v_directions, v_amounts, v_legs
+      from public.wallet_ledger where transaction_id = p_transaction_id;
+  else
+    select (array_agg(wallet_id) filter (where direction = 'debit'))[1],
+           (array_agg(wallet_id) filter (where direction = 'credit'))[1]
+      into v_payer, v_payee
+      from public.wallet_ledger where transaction_id = p_transaction_id and leg = 'principal'
+    having count(distinct wallet_id) filter (where direction = 'debit') = 1
+       and count(distinct wallet_id) filter (where direction = 'credit') = 1;
+    if v_payer is null then
+      perform hazina.raise_error('not_reversible', jsonb_build_object('reason', 'partial reversal needs one payer and one payee'));
+    end if;
+    v_wallets := array[v_payee, v_payer];
+    v_directions := array['debit', 'credit'];
+    v_amounts := array[v_amount, v_amount];
+    v_legs := array['principal', 'principal'];
+  end if;
+
+  select * into v_tx from hazina.begin_transaction(
+    p_ref, 'reversal',
+    md5(concat_ws('|', 'reversal', p_transaction_id, coalesce(p_amount::numeric(19, 4)::text, 'all'))),
+    v_amount, v_original.currency, p_reason,
+    jsonb_build_object('reverses', p_transaction_id, 'original_kind', v_original.kind), p_transaction_id);
+  perform hazina.apply_entries(v_tx.transaction_id, 'reversal', p_reason,
+    jsonb_build_object('reverses', p_transaction_id), p_ref, v_wallets, v_directions, v_amounts, v_legs);
+
+  if v_full then
+    insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                       direction, amount, currency, base_amount, rule_source, rule_id, refund_of)
+    select b.ref || ':refund', v_tx.transaction_id, b.payer_wallet_id, b.payer_user_id, b.transaction_type,
+           'refund', b.amount, b.currency, b.base_amount, 'original', b.rule_id, b.id
+      from public.billing_ledger b
+     where b.transaction_id = p_transaction_id and b.direction = 'charge';
+  end if;
+  return v_tx.transaction_id;
+end
+$$;
+
+
+--
+-- Name: auth_sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.auth_sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    refresh_token_hash text NOT NULL,
+    family_id uuid NOT NULL,
+    parent_id uuid,
+    rotated_at timestamp with time zone,
+    expires_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone,
+    revoked_reason text,
+    user_agent text,
+    ip inet,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT auth_sessions_user_agent_check CHECK ((length(user_agent) <= 512))
+);
+
+
+--
+-- Name: session_create(uuid, text, integer, text, inet, uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text DEFAULT NULL::text, p_ip inet DEFAULT NULL::inet, p_family_id uuid DEFAULT NULL::uuid, p_parent_id uuid DEFAULT NULL::uuid) RETURNS public.auth_sessions
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid := gen_random_uuid();
+  v_session public.auth_sessions;
+begin
+  perform hazina.auth_check_token_hash(p_refresh_token_hash, 'refresh_token_hash');
+  if p_ttl_seconds is null or p_ttl_seconds < 60 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'ttl_seconds'));
+  end if;
+  insert into public.auth_sessions (id, user_id, refresh_token_hash, family_id, parent_id,
+                                    expires_at, user_agent, ip)
+  values (v_id, p_user_id, p_refresh_token_hash, coalesce(p_family_id, v_id), p_parent_id,
+          now() + make_interval(secs => p_ttl_seconds), left(p_user_agent, 512), p_ip)
+  returning * into v_session;
+  return v_session;
+end
+$$;
+
+
+--
+-- Name: session_refresh(text, text, integer, text, inet); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text DEFAULT NULL::text, p_ip inet DEFAULT NULL::inet) RETURNS hazina.auth_sign_in
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_old public.auth_sessions;
+  v_new public.auth_sessions;
+  v_user public.auth_users;
+  v_result hazina.auth_sign_in;
+begin
+  perform hazina.auth_check_token_hash(p_refresh_token_hash, 'refresh_token_hash');
+  -- The row lock serialises concurrent refreshes of one token: the second one sees the
+  -- first one's rotation and counts as reuse.
+  select * into v_old from public.auth_sessions
+   where refresh_token_hash = p_refresh_token_hash
+     for update;
+  if not found then
+    v_result.outcome := 'invalid';
+    return v_result;
+  end if;
+  v_result.user_id := v_old.user_id;
+  v_result.session_id := v_old.family_id;
+
+  if v_old.revoked_at is not null then
+    v_result.outcome := 'revoked';
+    return v_result;
+  end if;
+  if v_old.rotated_at is not null then
+    update public.auth_sessions
+       set revoked_at = now(), revoked_reason = 'refresh_token_reused'
+     where family_id = v_old.family_id and revoked_at is null;
+    v_result.outcome := 'reused';
+    return v_result;
+  end if;
+  if v_old.expires_at <= now() then
+    v_result.outcome := 'expired';
+    return v_result;
+  end if;
+
+  select * into v_user from public.auth_users where id = v_old.user_id;
+  if hazina.auth_user_suspended(v_user.status, v_user.locked_until) then
+    update public.auth_sessions
+       set revoked_at = now(), revoked_reason = 'user_suspended'
+     where family_id = v_old.family_id and revoked_at is null;
+    v_result.outcome := 'suspended';
+    return v_result;
+  end if;
+
+  update public.auth_sessions set rotated_at = now() where id = v_old.id;
+  v_new := hazina.session_create(v_old.user_id, p_new_refresh_token_hash, p_refresh_ttl_seconds,
+                                 coalesce(p_user_agent, v_old.user_agent), coalesce(p_ip, v_old.ip),
+                                 v_old.family_id, v_old.id);
+  v_result.outcome := 'ok';
+  v_result.email := v_user.email;
+  v_result.role := v_user.role;
+  v_result.refresh_expires_at := v_new.expires_at;
+  return v_result;
+end
+$$;
+
+
+--
+-- Name: session_revoke(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.session_revoke(p_user_id uuid, p_session_id uuid, p_reason text DEFAULT 'logout'::text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_count integer;
+begin
+  update public.auth_sessions
+     set revoked_at = now(), revoked_reason = p_reason
+   where user_id = p_user_id and family_id = p_session_id and revoked_at is null;
+  get diagnostics v_count = row_count;
+  if v_count = 0 and not exists (select from public.auth_sessions
+                                  where user_id = p_user_id and family_id = p_session_id) then
+    perform hazina.raise_error('session_not_found', jsonb_build_object('session_id', p_session_id));
+  end if;
+  return v_count;
+end
+$$;
+
+
+--
+-- Name: session_revoke_all(uuid, text, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid DEFAULT NULL::uuid) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_count integer;
+begin
+  update public.auth_sessions
+     set revoked_at = now(), revoked_reason = p_reason
+   where user_id = p_user_id and revoked_at is null
+     and family_id is distinct from p_except_session_id;
+  get diagnostics v_count = row_count;
+  return v_count;
+end
+$$;
+
+
+--
+-- Name: signup(text, text, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text DEFAULT NULL::text, p_phone text DEFAULT NULL::text, p_role text DEFAULT 'customer'::text) RETURNS TABLE(user_id uuid, created boolean)
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+begin
+  perform hazina.auth_check_password_hash(p_password_hash);
+  if p_role is null or p_role not in ('customer', 'merchant') then
+    -- Admins are made by admins, never by sign-up.
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'role'));
+  end if;
+  insert into public.auth_users (email, password_hash, name, phone, role)
+  values (lower(p_email), p_password_hash, p_name, p_phone, p_role)
+  on conflict (email) do nothing
+  returning id into v_id;
+  if v_id is null then
+    select u.id into v_id from public.auth_users u where u.email = lower(p_email);
+    return query select v_id, false;
+    return;
+  end if;
+  insert into public.auth_accounts (user_id, provider, provider_account_id)
+  values (v_id, 'credentials', v_id::text);
+  return query select v_id, true;
+end
+$$;
+
+
+--
+-- Name: system_wallet(text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.system_wallet(p_code text, p_currency text DEFAULT 'KES'::text) RETURNS uuid
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select id from public.wallets where system_code = p_code and currency = p_currency $$;
+
+
+--
+-- Name: transfer(text, uuid, uuid, numeric, text, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text DEFAULT 'p2p_transfer'::text, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_from record;
+  v_to record;
+  v_fee_payer text := hazina.fee_payer(p_transaction_type);
+  v_payer record;
+  v_quote record;
+  v_tx record;
+  v_revenue uuid;
+begin
+  if p_from_wallet is not distinct from p_to_wallet then
+    perform hazina.raise_error('same_wallet');
+  end if;
+  select id, user_id, currency, kind into v_from from public.wallets where id = p_from_wallet;
+  select id, user_id, currency, kind into v_to from public.wallets where id = p_to_wallet;
+  if v_from.id is null or v_to.id is null then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', coalesce(v_from.id, v_to.id, p_to_wallet)));
+  end if;
+  if v_from.currency <> v_to.currency then
+    perform hazina.raise_error('currency_mismatch');
+  end if;
+  perform hazina.assert_valid_amount(p_amount, v_from.currency);
+
+  select * into v_tx from hazina.begin_transaction(
+    p_ref, p_transaction_type,
+    md5(concat_ws('|', 'transfer', p_transaction_type, p_from_wallet, p_to_wallet, p_amount::numeric(19, 4))),
+    p_amount, v_from.currency, p_description, p_metadata);
+  if v_tx.replayed then
+    return hazina.transfer_result(v_tx.transaction_id, true);
+  end if;
+
+  v_payer := case v_fee_payer when 'sender' then v_from else v_to end;
+  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_from.currency, v_payer.user_id);
+  if v_quote.fee > 0 and v_fee_payer = 'receiver' and v_quote.fee >= p_amount then
+    perform hazina.raise_error('fee_exceeds_amount', jsonb_build_object('fee', v_quote.fee::text));
+  end if;
+
+  if v_quote.fee > 0 then
+    v_revenue := hazina.system_wallet('fee_revenue', v_from.currency);
+    perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
+      array[p_from_wallet, p_to_wallet, v_payer.id, v_revenue],
+      array['debit', 'credit', 'debit', 'credit'],
+      array[p_amount, p_amount, v_quote.fee, v_quote.fee],
+      array['principal', 'principal', 'fee', 'fee']);
+    insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                       direction, amount, currency, base_amount, rule_source, rule_id)
+    values (p_ref || ':fee', v_tx.transaction_id, v_payer.id, v_payer.user_id, p_transaction_type,
+            'charge', v_quote.fee, v_from.currency, p_amount, v_quote.rule_source, v_quote.rule_id);
+  else
+    perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
+      array[p_from_wallet, p_to_wallet], array['debit', 'credit'], array[p_amount, p_amount],
+      array['principal', 'principal']);
+  end if;
+  return jsonb_build_object('transaction_id', v_tx.transaction_id, 'ref', p_ref, 'replayed', false,
+                            'from_wallet_id', p_from_wallet, 'to_wallet_id', p_to_wallet,
+                            'amount', p_amount::numeric(19, 4)::text, 'fee', v_quote.fee::numeric(19, 4)::text,
+                            'fee_payer', v_fee_payer, 'currency', v_from.currency, 'transaction_type', p_transaction_type);
+end
+$$;
+
+
+--
+-- Name: transfer_batch(jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.transfer_batch(p_items jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_item jsonb;
+  v_index integer := 0;
+  v_results jsonb := '[]';
+  v_result jsonb;
+  v_wallet_ids uuid[];
+  v_debited_ids uuid[];
+begin
+  if jsonb_typeof(p_items) is distinct from 'array' or jsonb_array_length(p_items) = 0
+     or jsonb_array_length(p_items) > 10000 then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'items must be an array of 1 to 10000 transfers'));
+  end if;
+  begin
+    select array_agg(distinct w) filter (where w is not null),
+           array_agg(distinct (i ->> 'from_wallet_id')::uuid) filter (where i ->> 'from_wallet_id' is not null)
+      into v_wallet_ids, v_debited_ids
+      from jsonb_array_elements(p_items) i,
+           lateral (values ((i ->> 'from_wallet_id')::uuid), ((i ->> 'to_wallet_id')::uuid)) v(w);
+  exception when invalid_text_representation then
+    v_wallet_ids := null;  -- a malformed id: items report it one by one, no pre-locking
+  end;
+  if v_wallet_ids is not null then
+    -- Rows: plain wallets and pooled wallets that will be debited, in id order.
+    perform 1 from public.wallets
+     where id = any (v_wallet_ids) and (credit_buckets = 1 or id = any (v_debited_ids))
+     order by id for no key update;
+    -- Buckets: all of a debited pooled wallet (it will fold), this connection's bucket of
+    -- a credited one (including fee revenue), in (wallet, bucket) order.
+    perform 1 from public.wallet_balance_buckets b
+      join public.wallets w on w.id = b.wallet_id
+     where (b.wallet_id = any (v_debited_ids))
+        or ((b.wallet_id = any (v_wallet_ids) or w.system_code = 'fee_revenue')
+            and b.bucket = (pg_backend_pid() % 64) % w.credit_buckets)
+     order by b.wallet_id, b.bucket for no key update of b;
+  end if;
+
+  for v_item in select value from jsonb_array_elements(p_items) loop
+    begin
+      v_result := hazina.transfer(
+        v_item ->> 'ref',
+        (v_item ->> 'from_wallet_id')::uuid,
+        (v_item ->> 'to_wallet_id')::uuid,
+        (v_item ->> 'amount')::numeric,
+        coalesce(v_item ->> 'transaction_type', 'p2p_transfer'),
+        v_item ->> 'description',
+        coalesce(v_item -> 'metadata', '{}'));
+      v_results := v_results || jsonb_build_array(
+        jsonb_build_object('index', v_index, 'status', case when (v_result ->> 'replayed')::boolean then 'replayed' else 'posted' end)
+        || v_result);
+    exception
+      when sqlstate 'P0001' then
+        v_results := v_results || jsonb_build_array(
+          jsonb_build_object('index', v_index, 'ref', v_item ->> 'ref', 'status', 'failed', 'error', sqlerrm));
+      when invalid_text_representation or numeric_value_out_of_range or check_violation or not_null_violation then
+        v_results := v_results || jsonb_build_array(
+          jsonb_build_object('index', v_index, 'ref', v_item ->> 'ref', 'status', 'failed', 'error', 'invalid_argument'));
+    end;
+    v_index := v_index + 1;
+  end loop;
+  return v_results;
+end
+$$;
+
+
+--
+-- Name: transfer_result(uuid, boolean); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+           'transaction_id', t.id, 'ref', t.ref, 'replayed', p_replayed,
+           'from_wallet_id', (select wallet_id from public.wallet_ledger
+                               where transaction_id = t.id and leg = 'principal' and direction = 'debit' order by id limit 1),
+           'to_wallet_id', (select wallet_id from public.wallet_ledger
+                             where transaction_id = t.id and leg = 'principal' and direction = 'credit' order by id limit 1),
+           'amount', t.principal_amount::text,
+           'fee', coalesce((select sum(amount) from public.billing_ledger b
+                             where b.transaction_id = t.id and b.direction = 'charge'), 0)::numeric(19, 4)::text,
+           'fee_payer', hazina.fee_payer(t.kind),
+           'currency', t.currency, 'transaction_type', t.kind)
+    from public.wallet_transactions t where t.id = p_transaction_id
+$$;
+
+
+--
+-- Name: trial_balance(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.trial_balance() RETURNS TABLE(currency text, total numeric, wallets bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select currency::text, sum(balance), count(*) from public.wallet_balances group by currency order by currency
+$$;
+
+
+--
+-- Name: verification_token_consume(text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.verification_token_consume(p_token_hash text, p_purpose text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_token public.auth_verification_token;
+begin
+  perform hazina.auth_check_token_hash(p_token_hash, 'token_hash');
+  select * into v_token from public.auth_verification_token
+   where token_hash = p_token_hash and purpose = p_purpose
+     for update;
+  if not found then
+    perform hazina.raise_error('verification_token_invalid');
+  end if;
+  if v_token.consumed_at is not null then
+    perform hazina.raise_error('verification_token_used');
+  end if;
+  if v_token.expires_at <= now() then
+    perform hazina.raise_error('verification_token_expired');
+  end if;
+  update public.auth_verification_token set consumed_at = now() where id = v_token.id;
+  return v_token.user_id;
+end
+$$;
+
+
+--
+-- Name: verification_token_issue(uuid, text, text, integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer) RETURNS timestamp with time zone
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_expires_at timestamptz;
+begin
+  perform hazina.auth_check_token_hash(p_token_hash, 'token_hash');
+  if p_ttl_seconds is null or p_ttl_seconds < 60 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'ttl_seconds'));
+  end if;
+  delete from public.auth_verification_token
+   where user_id = p_user_id and purpose = p_purpose and consumed_at is null;
+  insert into public.auth_verification_token (user_id, purpose, token_hash, expires_at)
+  values (p_user_id, p_purpose, p_token_hash, now() + make_interval(secs => p_ttl_seconds))
+  returning expires_at into v_expires_at;
+  return v_expires_at;
+end
+$$;
+
+
+--
+-- Name: wallet_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.wallet_json(p_wallet_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', b.wallet_id, 'user_id', b.user_id, 'kind', b.kind, 'currency', b.currency,
+                            'status', b.status, 'balance', b.balance::text, 'held', b.held::text,
+                            'available', b.available::text, 'created_at', b.created_at, 'updated_at', b.updated_at)
+    from public.wallet_balances b where b.wallet_id = p_wallet_id
+$$;
+
+
+--
+-- Name: quote_fee(text, numeric, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text DEFAULT 'KES'::text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_quote record;
+begin
+  if p_amount is null or p_amount <= 0 or p_amount <> round(p_amount, 4) then
+    perform hazina.raise_error('invalid_amount');
+  end if;
+  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, p_currency, auth.uid());
+  return jsonb_build_object('transaction_type', p_transaction_type, 'amount', p_amount::text,
+                            'fee', v_quote.fee::text, 'currency', p_currency, 'rule_source', v_quote.rule_source);
+end
+$$;
+
+
+--
+-- Name: transfer(uuid, uuid, numeric, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := auth.uid();
+  v_to_kind text;
+  v_result jsonb;
+begin
+  if v_uid is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  if p_ref is null or length(p_ref) not between 1 and 200 then
+    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'ref must be 1 to 200 characters'));
+  end if;
+  if p_description is not null and length(p_description) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 500 characters'));
+  end if;
+  if not exists (select 1 from public.wallets where id = p_from_wallet and user_id = v_uid) then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', p_from_wallet));
+  end if;
+  select kind into v_to_kind from public.wallets where id = p_to_wallet;
+  if v_to_kind is null or v_to_kind = 'system' then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', p_to_wallet));
+  end if;
+  v_result := hazina.transfer(
+    'transfer:' || v_uid || ':' || p_ref, p_from_wallet, p_to_wallet, p_amount,
+    case v_to_kind when 'merchant' then 'merchant_payment' else 'p2p_transfer' end,
+    p_description, jsonb_build_object('initiated_by', v_uid));
+  return v_result || jsonb_build_object('ref', p_ref);
+end
+$$;
+
+
+--
+-- Name: wallet_open(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.wallet_open(p_currency text DEFAULT 'KES'::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := auth.uid();
+  v_role text;
+  v_wallet_id uuid;
+  v_created boolean := false;
+begin
+  if v_uid is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  if not exists (select 1 from public.currencies where code = p_currency) then
+    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
+  end if;
+  select role into v_role from public.auth_users where id = v_uid and status = 'active';
+  if v_role is null then
+    perform hazina.raise_error('forbidden', jsonb_build_object('reason', 'user is not active'));
+  end if;
+  insert into public.wallets (user_id, kind, currency, credit_buckets)
+  values (v_uid, case v_role when 'merchant' then 'merchant' else 'user' end, p_currency,
+          case v_role when 'merchant' then 8 else 1 end)
+  on conflict (user_id, currency) where user_id is not null do nothing
+  returning id into v_wallet_id;
+  if v_wallet_id is not null then
+    v_created := true;
+    insert into public.wallet_balance_buckets (wallet_id, bucket)
+    select v_wallet_id, b from generate_series(0, case v_role when 'merchant' then 7 else 0 end) b
+     where v_role = 'merchant';
+  else
+    select id into v_wallet_id from public.wallets where user_id = v_uid and currency = p_currency;
+  end if;
+  return hazina.wallet_json(v_wallet_id) || jsonb_build_object('created', v_created);
+end
+$$;
+
 
 --
 -- Name: schema_migrations; Type: TABLE; Schema: dbmate; Owner: -
@@ -247,27 +1963,6 @@ CREATE TABLE public.auth_accounts (
 
 
 --
--- Name: auth_sessions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.auth_sessions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    refresh_token_hash text NOT NULL,
-    family_id uuid NOT NULL,
-    parent_id uuid,
-    rotated_at timestamp with time zone,
-    expires_at timestamp with time zone NOT NULL,
-    revoked_at timestamp with time zone,
-    revoked_reason text,
-    user_agent text,
-    ip inet,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT auth_sessions_user_agent_check CHECK ((length(user_agent) <= 512))
-);
-
-
---
 -- Name: auth_users; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -306,6 +2001,251 @@ CREATE TABLE public.auth_verification_token (
     consumed_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT auth_verification_token_purpose_check CHECK ((purpose = ANY (ARRAY['email_verification'::text, 'password_reset'::text])))
+);
+
+
+--
+-- Name: billing_fee_catalog; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.billing_fee_catalog (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    transaction_type text NOT NULL,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    percentage_bps integer DEFAULT 0 NOT NULL,
+    fixed_amount numeric(19,4) DEFAULT 0 NOT NULL,
+    minimum_amount numeric(19,4) DEFAULT 0 NOT NULL,
+    maximum_amount numeric(19,4),
+    active_from timestamp with time zone DEFAULT now() NOT NULL,
+    active_to timestamp with time zone,
+    description text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT billing_fee_catalog_check CHECK ((maximum_amount >= minimum_amount)),
+    CONSTRAINT billing_fee_catalog_check1 CHECK ((active_to > active_from)),
+    CONSTRAINT billing_fee_catalog_fixed_amount_check CHECK ((fixed_amount >= (0)::numeric)),
+    CONSTRAINT billing_fee_catalog_minimum_amount_check CHECK ((minimum_amount >= (0)::numeric)),
+    CONSTRAINT billing_fee_catalog_percentage_bps_check CHECK (((percentage_bps >= 0) AND (percentage_bps <= 10000))),
+    CONSTRAINT billing_fee_catalog_transaction_type_check CHECK ((transaction_type = ANY (ARRAY['p2p_transfer'::text, 'merchant_payment'::text, 'withdrawal'::text, 'funding'::text, 'escrow_release'::text, 'invoice_payment'::text, 'installment'::text])))
+);
+
+
+--
+-- Name: billing_ledger; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.billing_ledger (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    ref text NOT NULL,
+    transaction_id uuid NOT NULL,
+    payer_wallet_id uuid NOT NULL,
+    payer_user_id uuid,
+    transaction_type text NOT NULL,
+    direction text NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    currency character(3) NOT NULL,
+    base_amount numeric(19,4) NOT NULL,
+    rule_source text NOT NULL,
+    rule_id uuid,
+    refund_of uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT billing_ledger_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT billing_ledger_base_amount_check CHECK ((base_amount >= (0)::numeric)),
+    CONSTRAINT billing_ledger_direction_check CHECK ((direction = ANY (ARRAY['charge'::text, 'refund'::text]))),
+    CONSTRAINT billing_ledger_refund_links_original CHECK (((direction = 'refund'::text) = (refund_of IS NOT NULL))),
+    CONSTRAINT billing_ledger_rule_source_check CHECK ((rule_source = ANY (ARRAY['catalog'::text, 'merchant_profile'::text, 'original'::text])))
+);
+
+
+--
+-- Name: currencies; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.currencies (
+    code character(3) NOT NULL,
+    minor_units smallint NOT NULL,
+    name text NOT NULL,
+    CONSTRAINT currencies_code_check CHECK ((code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT currencies_minor_units_check CHECK (((minor_units >= 0) AND (minor_units <= 4)))
+);
+
+
+--
+-- Name: merchant_fee_profiles; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.merchant_fee_profiles (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    transaction_type text NOT NULL,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    waived boolean DEFAULT false NOT NULL,
+    percentage_bps integer DEFAULT 0 NOT NULL,
+    fixed_amount numeric(19,4) DEFAULT 0 NOT NULL,
+    minimum_amount numeric(19,4) DEFAULT 0 NOT NULL,
+    maximum_amount numeric(19,4),
+    active_from timestamp with time zone DEFAULT now() NOT NULL,
+    active_to timestamp with time zone,
+    note text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT merchant_fee_profiles_check CHECK ((maximum_amount >= minimum_amount)),
+    CONSTRAINT merchant_fee_profiles_check1 CHECK ((active_to > active_from)),
+    CONSTRAINT merchant_fee_profiles_fixed_amount_check CHECK ((fixed_amount >= (0)::numeric)),
+    CONSTRAINT merchant_fee_profiles_minimum_amount_check CHECK ((minimum_amount >= (0)::numeric)),
+    CONSTRAINT merchant_fee_profiles_percentage_bps_check CHECK (((percentage_bps >= 0) AND (percentage_bps <= 10000))),
+    CONSTRAINT merchant_fee_profiles_transaction_type_check CHECK ((transaction_type = ANY (ARRAY['p2p_transfer'::text, 'merchant_payment'::text, 'withdrawal'::text, 'funding'::text, 'escrow_release'::text, 'invoice_payment'::text, 'installment'::text])))
+);
+
+
+--
+-- Name: payment_idempotency; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payment_idempotency (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    owner_id text NOT NULL,
+    client_key text NOT NULL,
+    idempotency_key text GENERATED ALWAYS AS (((owner_id || '/'::text) || client_key)) STORED,
+    scope text NOT NULL,
+    request_hash text NOT NULL,
+    status text DEFAULT 'in_progress'::text NOT NULL,
+    response_status integer,
+    response_body jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    locked_until timestamp with time zone DEFAULT (now() + '00:01:00'::interval) NOT NULL,
+    completed_at timestamp with time zone,
+    expires_at timestamp with time zone DEFAULT (now() + '24:00:00'::interval) NOT NULL,
+    CONSTRAINT payment_idempotency_client_key_check CHECK ((client_key ~ '^[A-Za-z0-9_.:-]{8,255}$'::text)),
+    CONSTRAINT payment_idempotency_completed_has_response CHECK (((status = 'completed'::text) = ((response_status IS NOT NULL) AND (completed_at IS NOT NULL)))),
+    CONSTRAINT payment_idempotency_owner_id_check CHECK (((length(owner_id) >= 1) AND (length(owner_id) <= 100))),
+    CONSTRAINT payment_idempotency_response_status_check CHECK (((response_status >= 100) AND (response_status <= 599))),
+    CONSTRAINT payment_idempotency_scope_check CHECK ((length(scope) <= 200)),
+    CONSTRAINT payment_idempotency_status_check CHECK ((status = ANY (ARRAY['in_progress'::text, 'completed'::text])))
+);
+
+
+--
+-- Name: wallet_balance_buckets; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_balance_buckets (
+    wallet_id uuid NOT NULL,
+    bucket smallint NOT NULL,
+    balance numeric(19,4) DEFAULT 0 NOT NULL,
+    CONSTRAINT wallet_balance_buckets_balance_check CHECK ((balance >= (0)::numeric)),
+    CONSTRAINT wallet_balance_buckets_bucket_check CHECK ((bucket >= 0))
+);
+
+
+--
+-- Name: wallets; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallets (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid,
+    system_code text,
+    kind text NOT NULL,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    balance numeric(19,4) DEFAULT 0 NOT NULL,
+    held numeric(19,4) DEFAULT 0 NOT NULL,
+    credit_buckets smallint DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT wallets_credit_buckets_check CHECK (((credit_buckets >= 1) AND (credit_buckets <= 64))),
+    CONSTRAINT wallets_held_check CHECK ((held >= (0)::numeric)),
+    CONSTRAINT wallets_kind_check CHECK ((kind = ANY (ARRAY['user'::text, 'merchant'::text, 'system'::text]))),
+    CONSTRAINT wallets_never_overdrawn CHECK (((kind = 'system'::text) OR ((balance - held) >= (0)::numeric))),
+    CONSTRAINT wallets_owner_matches_kind CHECK (
+CASE kind
+    WHEN 'system'::text THEN ((user_id IS NULL) AND (system_code IS NOT NULL))
+    ELSE ((user_id IS NOT NULL) AND (system_code IS NULL))
+END),
+    CONSTRAINT wallets_status_check CHECK ((status = ANY (ARRAY['active'::text, 'frozen'::text, 'closed'::text]))),
+    CONSTRAINT wallets_system_code_check CHECK ((system_code = ANY (ARRAY['mpesa_clearing'::text, 'kcb_clearing'::text, 'dtb_clearing'::text, 'payouts_in_flight'::text, 'fee_revenue'::text, 'escrow'::text, 'suspense'::text])))
+);
+
+
+--
+-- Name: wallet_balances; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.wallet_balances WITH (security_invoker='true') AS
+ SELECT w.id AS wallet_id,
+    w.user_id,
+    w.kind,
+    w.system_code,
+    w.currency,
+    w.status,
+    (w.balance + COALESCE(b.pooled, (0)::numeric)) AS balance,
+    w.held,
+    ((w.balance + COALESCE(b.pooled, (0)::numeric)) - w.held) AS available,
+    w.created_at,
+    w.updated_at
+   FROM (public.wallets w
+     LEFT JOIN LATERAL ( SELECT sum(wallet_balance_buckets.balance) AS pooled
+           FROM public.wallet_balance_buckets
+          WHERE (wallet_balance_buckets.wallet_id = w.id)) b ON (true));
+
+
+--
+-- Name: wallet_ledger; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_ledger (
+    id bigint NOT NULL,
+    transaction_id uuid NOT NULL,
+    wallet_id uuid NOT NULL,
+    direction text NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    currency character(3) NOT NULL,
+    balance_after numeric(19,4),
+    leg text DEFAULT 'principal'::text NOT NULL,
+    kind text NOT NULL,
+    description text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    ref text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT wallet_ledger_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT wallet_ledger_direction_check CHECK ((direction = ANY (ARRAY['debit'::text, 'credit'::text]))),
+    CONSTRAINT wallet_ledger_leg_check CHECK ((leg = ANY (ARRAY['principal'::text, 'fee'::text])))
+);
+
+
+--
+-- Name: wallet_ledger_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.wallet_ledger_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: wallet_transactions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_transactions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    ref text NOT NULL,
+    kind text NOT NULL,
+    description text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    request_hash text NOT NULL,
+    principal_amount numeric(19,4) NOT NULL,
+    currency character(3) NOT NULL,
+    reverses_id uuid,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT wallet_transactions_description_check CHECK ((length(description) <= 500)),
+    CONSTRAINT wallet_transactions_kind_check CHECK ((kind ~ '^[a-z][a-z0-9_]{1,40}$'::text)),
+    CONSTRAINT wallet_transactions_principal_amount_check CHECK ((principal_amount >= (0)::numeric)),
+    CONSTRAINT wallet_transactions_ref_check CHECK (((length(ref) >= 1) AND (length(ref) <= 255)))
 );
 
 
@@ -382,6 +2322,150 @@ ALTER TABLE ONLY public.auth_verification_token
 
 
 --
+-- Name: billing_fee_catalog billing_fee_catalog_no_overlap; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_fee_catalog
+    ADD CONSTRAINT billing_fee_catalog_no_overlap EXCLUDE USING gist (transaction_type WITH =, currency WITH =, tstzrange(active_from, active_to) WITH &&);
+
+
+--
+-- Name: billing_fee_catalog billing_fee_catalog_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_fee_catalog
+    ADD CONSTRAINT billing_fee_catalog_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: billing_ledger billing_ledger_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_ledger
+    ADD CONSTRAINT billing_ledger_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: billing_ledger billing_ledger_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_ledger
+    ADD CONSTRAINT billing_ledger_ref_key UNIQUE (ref);
+
+
+--
+-- Name: currencies currencies_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.currencies
+    ADD CONSTRAINT currencies_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: merchant_fee_profiles merchant_fee_profiles_no_overlap; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_fee_profiles
+    ADD CONSTRAINT merchant_fee_profiles_no_overlap EXCLUDE USING gist (merchant_id WITH =, transaction_type WITH =, currency WITH =, tstzrange(active_from, active_to) WITH &&);
+
+
+--
+-- Name: merchant_fee_profiles merchant_fee_profiles_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_fee_profiles
+    ADD CONSTRAINT merchant_fee_profiles_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: payment_idempotency payment_idempotency_idempotency_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_idempotency
+    ADD CONSTRAINT payment_idempotency_idempotency_key_key UNIQUE (idempotency_key);
+
+
+--
+-- Name: payment_idempotency payment_idempotency_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_idempotency
+    ADD CONSTRAINT payment_idempotency_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: wallet_balance_buckets wallet_balance_buckets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_balance_buckets
+    ADD CONSTRAINT wallet_balance_buckets_pkey PRIMARY KEY (wallet_id, bucket);
+
+
+--
+-- Name: wallet_holds wallet_holds_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_holds
+    ADD CONSTRAINT wallet_holds_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: wallet_holds wallet_holds_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_holds
+    ADD CONSTRAINT wallet_holds_ref_key UNIQUE (ref);
+
+
+--
+-- Name: wallet_ledger wallet_ledger_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_ledger
+    ADD CONSTRAINT wallet_ledger_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: wallet_ledger wallet_ledger_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_ledger
+    ADD CONSTRAINT wallet_ledger_ref_key UNIQUE (ref);
+
+
+--
+-- Name: wallet_transactions wallet_transactions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_transactions
+    ADD CONSTRAINT wallet_transactions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: wallet_transactions wallet_transactions_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_transactions
+    ADD CONSTRAINT wallet_transactions_ref_key UNIQUE (ref);
+
+
+--
+-- Name: wallets wallets_id_currency_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallets
+    ADD CONSTRAINT wallets_id_currency_key UNIQUE (id, currency);
+
+
+--
+-- Name: wallets wallets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallets
+    ADD CONSTRAINT wallets_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: audit_logs_actor_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -438,6 +2522,76 @@ CREATE INDEX auth_verification_token_user_idx ON public.auth_verification_token 
 
 
 --
+-- Name: billing_ledger_payer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX billing_ledger_payer_idx ON public.billing_ledger USING btree (payer_user_id, created_at);
+
+
+--
+-- Name: billing_ledger_transaction_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX billing_ledger_transaction_idx ON public.billing_ledger USING btree (transaction_id);
+
+
+--
+-- Name: payment_idempotency_expiry_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_idempotency_expiry_idx ON public.payment_idempotency USING btree (expires_at);
+
+
+--
+-- Name: wallet_holds_expiry_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_holds_expiry_idx ON public.wallet_holds USING btree (expires_at) WHERE (status = 'pending'::text);
+
+
+--
+-- Name: wallet_holds_wallet_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_holds_wallet_idx ON public.wallet_holds USING btree (wallet_id, created_at);
+
+
+--
+-- Name: wallet_ledger_transaction_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_ledger_transaction_idx ON public.wallet_ledger USING btree (transaction_id);
+
+
+--
+-- Name: wallet_ledger_wallet_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_ledger_wallet_idx ON public.wallet_ledger USING btree (wallet_id, id);
+
+
+--
+-- Name: wallet_transactions_reverses_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_transactions_reverses_idx ON public.wallet_transactions USING btree (reverses_id) WHERE (reverses_id IS NOT NULL);
+
+
+--
+-- Name: wallets_one_per_user_currency; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX wallets_one_per_user_currency ON public.wallets USING btree (user_id, currency) WHERE (user_id IS NOT NULL);
+
+
+--
+-- Name: wallets_one_system_per_currency; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX wallets_one_system_per_currency ON public.wallets USING btree (system_code, currency) WHERE (system_code IS NOT NULL);
+
+
+--
 -- Name: audit_logs audit_logs_append_only; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -456,6 +2610,69 @@ CREATE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON public.audit_logs FOR E
 --
 
 CREATE TRIGGER auth_users_audit AFTER INSERT OR DELETE OR UPDATE ON public.auth_users FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change('password_hash');
+
+
+--
+-- Name: billing_fee_catalog billing_fee_catalog_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER billing_fee_catalog_audit AFTER INSERT OR DELETE OR UPDATE ON public.billing_fee_catalog FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
+-- Name: billing_ledger billing_ledger_immutable; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER billing_ledger_immutable BEFORE DELETE OR UPDATE ON public.billing_ledger FOR EACH ROW EXECUTE FUNCTION hazina.ledger_is_immutable();
+
+
+--
+-- Name: merchant_fee_profiles merchant_fee_profiles_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER merchant_fee_profiles_audit AFTER INSERT OR DELETE OR UPDATE ON public.merchant_fee_profiles FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
+-- Name: wallet_ledger wallet_ledger_immutable; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallet_ledger_immutable BEFORE DELETE OR UPDATE ON public.wallet_ledger FOR EACH ROW EXECUTE FUNCTION hazina.ledger_is_immutable();
+
+
+--
+-- Name: wallet_ledger wallet_ledger_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallet_ledger_no_truncate BEFORE TRUNCATE ON public.wallet_ledger FOR EACH STATEMENT EXECUTE FUNCTION hazina.ledger_is_immutable();
+
+
+--
+-- Name: wallet_transactions wallet_transactions_balanced; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER wallet_transactions_balanced AFTER INSERT ON public.wallet_transactions DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION hazina.assert_transaction_balanced();
+
+
+--
+-- Name: wallet_transactions wallet_transactions_immutable; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallet_transactions_immutable BEFORE DELETE OR UPDATE ON public.wallet_transactions FOR EACH ROW EXECUTE FUNCTION hazina.ledger_is_immutable();
+
+
+--
+-- Name: wallet_transactions wallet_transactions_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallet_transactions_no_truncate BEFORE TRUNCATE ON public.wallet_transactions FOR EACH STATEMENT EXECUTE FUNCTION hazina.ledger_is_immutable();
+
+
+--
+-- Name: wallets wallets_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallets_audit AFTER INSERT OR DELETE OR UPDATE OF status ON public.wallets FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
 
 
 --
@@ -491,10 +2708,176 @@ ALTER TABLE ONLY public.auth_verification_token
 
 
 --
+-- Name: billing_fee_catalog billing_fee_catalog_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_fee_catalog
+    ADD CONSTRAINT billing_fee_catalog_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: billing_ledger billing_ledger_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_ledger
+    ADD CONSTRAINT billing_ledger_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: billing_ledger billing_ledger_payer_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_ledger
+    ADD CONSTRAINT billing_ledger_payer_user_id_fkey FOREIGN KEY (payer_user_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: billing_ledger billing_ledger_payer_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_ledger
+    ADD CONSTRAINT billing_ledger_payer_wallet_id_fkey FOREIGN KEY (payer_wallet_id) REFERENCES public.wallets(id);
+
+
+--
+-- Name: billing_ledger billing_ledger_refund_of_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_ledger
+    ADD CONSTRAINT billing_ledger_refund_of_fkey FOREIGN KEY (refund_of) REFERENCES public.billing_ledger(id);
+
+
+--
+-- Name: billing_ledger billing_ledger_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_ledger
+    ADD CONSTRAINT billing_ledger_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: merchant_fee_profiles merchant_fee_profiles_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_fee_profiles
+    ADD CONSTRAINT merchant_fee_profiles_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: merchant_fee_profiles merchant_fee_profiles_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_fee_profiles
+    ADD CONSTRAINT merchant_fee_profiles_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: wallet_balance_buckets wallet_balance_buckets_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_balance_buckets
+    ADD CONSTRAINT wallet_balance_buckets_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
+
+
+--
+-- Name: wallet_holds wallet_holds_counterparty_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_holds
+    ADD CONSTRAINT wallet_holds_counterparty_id_fkey FOREIGN KEY (counterparty_id) REFERENCES public.wallets(id);
+
+
+--
+-- Name: wallet_holds wallet_holds_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_holds
+    ADD CONSTRAINT wallet_holds_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: wallet_holds wallet_holds_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_holds
+    ADD CONSTRAINT wallet_holds_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: wallet_holds wallet_holds_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_holds
+    ADD CONSTRAINT wallet_holds_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
+
+
+--
+-- Name: wallet_ledger wallet_ledger_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_ledger
+    ADD CONSTRAINT wallet_ledger_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: wallet_ledger wallet_ledger_wallet_id_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_ledger
+    ADD CONSTRAINT wallet_ledger_wallet_id_currency_fkey FOREIGN KEY (wallet_id, currency) REFERENCES public.wallets(id, currency);
+
+
+--
+-- Name: wallet_transactions wallet_transactions_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_transactions
+    ADD CONSTRAINT wallet_transactions_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: wallet_transactions wallet_transactions_reverses_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_transactions
+    ADD CONSTRAINT wallet_transactions_reverses_id_fkey FOREIGN KEY (reverses_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: wallets wallets_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallets
+    ADD CONSTRAINT wallets_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: wallets wallets_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallets
+    ADD CONSTRAINT wallets_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.auth_users(id);
+
+
+--
 -- Name: audit_logs admins read audit logs; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "admins read audit logs" ON public.audit_logs FOR SELECT TO authenticated USING ((((auth.jwt() -> 'app_metadata'::text) ->> 'role'::text) = 'admin'::text));
+
+
+--
+-- Name: currencies anyone reads currencies; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "anyone reads currencies" ON public.currencies FOR SELECT TO anon, authenticated USING (true);
+
+
+--
+-- Name: billing_fee_catalog anyone reads the fee catalog; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "anyone reads the fee catalog" ON public.billing_fee_catalog FOR SELECT TO anon, authenticated USING (true);
 
 
 --
@@ -528,6 +2911,94 @@ ALTER TABLE public.auth_users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.auth_verification_token ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: billing_fee_catalog; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.billing_fee_catalog ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: billing_ledger; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.billing_ledger ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: currencies; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.currencies ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: merchant_fee_profiles merchant reads own fee profiles; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own fee profiles" ON public.merchant_fee_profiles FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
+
+
+--
+-- Name: merchant_fee_profiles; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.merchant_fee_profiles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: wallet_holds owner reads own holds; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads own holds" ON public.wallet_holds FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.wallets w
+  WHERE ((w.id = wallet_holds.wallet_id) AND (w.user_id = auth.uid())))));
+
+
+--
+-- Name: wallet_ledger owner reads own ledger entries; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads own ledger entries" ON public.wallet_ledger FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.wallets w
+  WHERE ((w.id = wallet_ledger.wallet_id) AND (w.user_id = auth.uid())))));
+
+
+--
+-- Name: wallet_balance_buckets owner reads own wallet buckets; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads own wallet buckets" ON public.wallet_balance_buckets FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.wallets w
+  WHERE ((w.id = wallet_balance_buckets.wallet_id) AND (w.user_id = auth.uid())))));
+
+
+--
+-- Name: wallets owner reads own wallets; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads own wallets" ON public.wallets FOR SELECT TO authenticated USING ((user_id = auth.uid()));
+
+
+--
+-- Name: wallet_transactions owner reads transactions touching own wallets; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads transactions touching own wallets" ON public.wallet_transactions FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM (public.wallet_ledger l
+     JOIN public.wallets w ON ((w.id = l.wallet_id)))
+  WHERE ((l.transaction_id = wallet_transactions.id) AND (w.user_id = auth.uid())))));
+
+
+--
+-- Name: billing_ledger payer reads own fee charges; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "payer reads own fee charges" ON public.billing_ledger FOR SELECT TO authenticated USING ((payer_user_id = auth.uid()));
+
+
+--
+-- Name: payment_idempotency; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.payment_idempotency ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: auth_accounts user reads own accounts; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -547,6 +3018,36 @@ CREATE POLICY "user reads own sessions" ON public.auth_sessions FOR SELECT TO au
 
 CREATE POLICY "user reads own user row" ON public.auth_users FOR SELECT TO authenticated USING ((id = auth.uid()));
 
+
+--
+-- Name: wallet_balance_buckets; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_balance_buckets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: wallet_holds; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_holds ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: wallet_ledger; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_ledger ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: wallet_transactions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_transactions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: wallets; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallets ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: SCHEMA auth; Type: ACL; Schema: -; Owner: -
@@ -574,11 +3075,39 @@ GRANT USAGE ON SCHEMA hazina TO service_role;
 
 
 --
+-- Name: TYPE auth_sign_in; Type: ACL; Schema: hazina; Owner: -
+--
+
+GRANT ALL ON TYPE hazina.auth_sign_in TO service_role;
+
+
+--
 -- Name: FUNCTION app_role(); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.app_role() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.app_role() TO service_role;
+
+
+--
+-- Name: FUNCTION apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_transaction_balanced(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_transaction_balanced() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_valid_amount(p_amount numeric, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_valid_amount(p_amount numeric, p_currency text) FROM PUBLIC;
 
 
 --
@@ -596,10 +3125,236 @@ REVOKE ALL ON FUNCTION hazina.audit_row_change() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION auth_check_password_hash(p_hash text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_check_password_hash(p_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_check_password_hash(p_hash text) TO service_role;
+
+
+--
+-- Name: FUNCTION auth_check_token_hash(p_hash text, p_field text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_check_token_hash(p_hash text, p_field text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_check_token_hash(p_hash text, p_field text) TO service_role;
+
+
+--
+-- Name: FUNCTION auth_purge_expired(p_keep interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_purge_expired(p_keep interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_purge_expired(p_keep interval) TO service_role;
+
+
+--
+-- Name: FUNCTION auth_user_suspended(p_status text, p_locked_until timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_user_suspended(p_status text, p_locked_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_user_suspended(p_status text, p_locked_until timestamp with time zone) TO service_role;
+
+
+--
+-- Name: FUNCTION begin_transaction(p_ref text, p_kind text, p_request_hash text, p_principal numeric, p_currency text, p_description text, p_metadata jsonb, p_reverses_id uuid, OUT transaction_id uuid, OUT replayed boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.begin_transaction(p_ref text, p_kind text, p_request_hash text, p_principal numeric, p_currency text, p_description text, p_metadata jsonb, p_reverses_id uuid, OUT transaction_id uuid, OUT replayed boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION email_verify_confirm(p_token_hash text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.email_verify_confirm(p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.email_verify_confirm(p_token_hash text) TO service_role;
+
+
+--
+-- Name: FUNCTION ensure_system_wallets(p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION expire_holds(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.expire_holds(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.expire_holds(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION fee_payer(p_transaction_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_payer(p_transaction_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION fold_buckets(p_wallet_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fold_buckets(p_wallet_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION hold_post(p_hold_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric) TO service_role;
+
+
+--
+-- Name: TABLE wallet_holds; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_holds TO authenticated;
+GRANT SELECT ON TABLE public.wallet_holds TO service_role;
+
+
+--
+-- Name: FUNCTION hold_release(p_hold public.wallet_holds, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_release(p_hold public.wallet_holds, p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION hold_void(p_hold_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_void(p_hold_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.hold_void(p_hold_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_abandon(p_owner text, p_key text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, OUT outcome text, OUT response_status integer, OUT response_body jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, OUT outcome text, OUT response_status integer, OUT response_body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, OUT outcome text, OUT response_status integer, OUT response_body jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_purge_expired(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_purge_expired() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_purge_expired() TO service_role;
+
+
+--
+-- Name: FUNCTION ledger_is_immutable(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.ledger_is_immutable() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION lock_wallets(p_debited uuid[], p_credited uuid[]); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.lock_wallets(p_debited uuid[], p_credited uuid[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION oauth_link(p_user_id uuid, p_provider text, p_subject text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subject text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subject text) TO service_role;
+
+
+--
+-- Name: FUNCTION oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION password_login_lookup(p_email text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.password_login_lookup(p_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.password_login_lookup(p_email text) TO service_role;
+
+
+--
+-- Name: FUNCTION password_reset_confirm(p_token_hash text, p_password_hash text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.password_reset_confirm(p_token_hash text, p_password_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.password_reset_confirm(p_token_hash text, p_password_hash text) TO service_role;
+
+
+--
+-- Name: FUNCTION post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb) TO service_role;
+
+
+--
 -- Name: FUNCTION raise_error(p_code text, p_details jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.raise_error(p_code text, p_details jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION reconcile(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile() TO service_role;
 
 
 --
@@ -608,6 +3363,212 @@ REVOKE ALL ON FUNCTION hazina.raise_error(p_code text, p_details jsonb) FROM PUB
 
 REVOKE ALL ON FUNCTION hazina.request_id() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.request_id() TO service_role;
+
+
+--
+-- Name: FUNCTION reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) TO service_role;
+
+
+--
+-- Name: TABLE auth_sessions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.auth_sessions TO service_role;
+
+
+--
+-- Name: COLUMN auth_sessions.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_id) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.family_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(family_id) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.rotated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(rotated_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.expires_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(expires_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.revoked_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(revoked_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.user_agent; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_agent) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.ip; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(ip) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: FUNCTION session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION session_revoke(p_user_id uuid, p_session_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_revoke(p_user_id uuid, p_session_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_revoke(p_user_id uuid, p_session_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text) TO service_role;
+
+
+--
+-- Name: FUNCTION system_wallet(p_code text, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.system_wallet(p_code text, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.system_wallet(p_code text, p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION transfer_batch(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_batch(p_items jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer_batch(p_items jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION transfer_result(p_transaction_id uuid, p_replayed boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) TO service_role;
+
+
+--
+-- Name: FUNCTION trial_balance(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.trial_balance() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.trial_balance() TO service_role;
+
+
+--
+-- Name: FUNCTION verification_token_consume(p_token_hash text, p_purpose text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.verification_token_consume(p_token_hash text, p_purpose text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.verification_token_consume(p_token_hash text, p_purpose text) TO service_role;
+
+
+--
+-- Name: FUNCTION verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer) TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_json(p_wallet_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.wallet_json(p_wallet_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION quote_fee(p_transaction_type text, p_amount numeric, p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO authenticated;
+GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text) TO authenticated;
+
+
+--
+-- Name: FUNCTION wallet_open(p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_open(p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_open(p_currency text) TO authenticated;
 
 
 --
@@ -665,69 +3626,6 @@ GRANT SELECT(created_at) ON TABLE public.auth_accounts TO authenticated;
 --
 
 GRANT SELECT(updated_at) ON TABLE public.auth_accounts TO authenticated;
-
-
---
--- Name: TABLE auth_sessions; Type: ACL; Schema: public; Owner: -
---
-
-GRANT ALL ON TABLE public.auth_sessions TO service_role;
-
-
---
--- Name: COLUMN auth_sessions.id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(id) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.user_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(user_id) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.family_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(family_id) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.expires_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(expires_at) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.revoked_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(revoked_at) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.user_agent; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(user_agent) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.ip; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(ip) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.created_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(created_at) ON TABLE public.auth_sessions TO authenticated;
 
 
 --
@@ -808,14 +3706,101 @@ GRANT ALL ON TABLE public.auth_verification_token TO service_role;
 
 
 --
+-- Name: TABLE billing_fee_catalog; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.billing_fee_catalog TO anon;
+GRANT SELECT ON TABLE public.billing_fee_catalog TO authenticated;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.billing_fee_catalog TO service_role;
+
+
+--
+-- Name: TABLE billing_ledger; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.billing_ledger TO authenticated;
+GRANT SELECT ON TABLE public.billing_ledger TO service_role;
+
+
+--
+-- Name: TABLE currencies; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.currencies TO anon;
+GRANT SELECT ON TABLE public.currencies TO authenticated;
+GRANT SELECT ON TABLE public.currencies TO service_role;
+
+
+--
+-- Name: TABLE merchant_fee_profiles; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.merchant_fee_profiles TO authenticated;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.merchant_fee_profiles TO service_role;
+
+
+--
+-- Name: TABLE payment_idempotency; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_idempotency TO service_role;
+
+
+--
+-- Name: TABLE wallet_balance_buckets; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_balance_buckets TO authenticated;
+GRANT SELECT ON TABLE public.wallet_balance_buckets TO service_role;
+
+
+--
+-- Name: TABLE wallets; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallets TO authenticated;
+GRANT SELECT ON TABLE public.wallets TO service_role;
+
+
+--
+-- Name: TABLE wallet_balances; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_balances TO authenticated;
+GRANT SELECT ON TABLE public.wallet_balances TO service_role;
+
+
+--
+-- Name: TABLE wallet_ledger; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_ledger TO authenticated;
+GRANT SELECT ON TABLE public.wallet_ledger TO service_role;
+
+
+--
+-- Name: TABLE wallet_transactions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_transactions TO authenticated;
+GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
+
+
+--
 -- PostgreSQL database dump complete
 --
 
-\unrestrict R8J8D4b1aAY7hOhwJTbEmDyubjYNsRj4yiurCgVySgekFT8H0dDI8pQLnNTefSy
+\unrestrict 5jYUWw1T4WOaPepwgNhdE7EEDI1s6Z8hBYX4Lypf8cyXnXNadLP9JVOAchIlWv9
 
 
 -- Migrations already contained in this file
 
 INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000100'),
-    ('20261124000200');
+    ('20261124000200'),
+    ('20261124000300'),
+    ('20261124000400'),
+    ('20261124000500'),
+    ('20261124000600'),
+    ('20261124000700'),
+    ('20261124000800');

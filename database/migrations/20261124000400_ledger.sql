@@ -1,0 +1,582 @@
+-- migrate:up
+-- Ledger core: currencies, wallets, transactions, immutable double-entry wallet_ledger,
+-- the one posting primitive, reconciliation and the trial balance.
+--
+-- Sign convention: a CREDIT raises a wallet's balance, a DEBIT lowers it. Every
+-- transaction's debits equal its credits per currency, so all wallets of a currency sum
+-- to zero: system wallets that mirror money held outside (M-Pesa, banks) run negative
+-- by exactly what users hold.
+
+create table public.currencies (
+  code         char(3) primary key check (code ~ '^[A-Z]{3}$'),
+  minor_units  smallint not null check (minor_units between 0 and 4),
+  name         text not null
+);
+insert into public.currencies (code, minor_units, name) values
+  ('KES', 2, 'Kenyan Shilling'),
+  ('UGX', 0, 'Ugandan Shilling'),
+  ('TZS', 2, 'Tanzanian Shilling'),
+  ('USD', 2, 'US Dollar');
+
+create table public.wallets (
+  id              uuid primary key default gen_random_uuid(),
+  user_id         uuid references public.auth_users (id),
+  system_code     text check (system_code in ('mpesa_clearing', 'kcb_clearing', 'dtb_clearing',
+                                              'payouts_in_flight', 'fee_revenue', 'escrow', 'suspense')),
+  kind            text not null check (kind in ('user', 'merchant', 'system')),
+  currency        char(3) not null default 'KES' references public.currencies (code),
+  status          text not null default 'active' check (status in ('active', 'frozen', 'closed')),
+  -- balance: settled money on this row. Credits to pooled wallets (credit_buckets > 1)
+  -- land in wallet_balance_buckets first; the full balance is balance + sum(buckets).
+  balance         numeric(19, 4) not null default 0,
+  -- held: money reserved by pending holds (two-phase transfers); available = balance - held.
+  held            numeric(19, 4) not null default 0 check (held >= 0),
+  credit_buckets  smallint not null default 1 check (credit_buckets between 1 and 64),
+  created_at      timestamptz not null default now(),
+  updated_at      timestamptz not null default now(),
+  constraint wallets_owner_matches_kind check (
+    case kind when 'system' then user_id is null and system_code is not null
+              else user_id is not null and system_code is null end),
+  -- The last line of defence: a user or merchant wallet never spends money it lacks.
+  constraint wallets_never_overdrawn check (kind = 'system' or balance - held >= 0),
+  unique (id, currency)
+);
+create unique index wallets_one_per_user_currency on public.wallets (user_id, currency) where user_id is not null;
+create unique index wallets_one_system_per_currency on public.wallets (system_code, currency) where system_code is not null;
+
+-- Pooled credits for hot wallets (merchants, platform revenue): each connection credits
+-- its own bucket (pg_backend_pid() % credit_buckets), so concurrent payments into one
+-- merchant never wait on each other. Debits fold the buckets back into the wallet row.
+create table public.wallet_balance_buckets (
+  wallet_id  uuid not null references public.wallets (id),
+  bucket     smallint not null check (bucket >= 0),
+  balance    numeric(19, 4) not null default 0 check (balance >= 0),
+  primary key (wallet_id, bucket)
+);
+
+create table public.wallet_transactions (
+  id                uuid primary key default gen_random_uuid(),
+  ref               text not null unique check (length(ref) between 1 and 255),
+  kind              text not null check (kind ~ '^[a-z][a-z0-9_]{1,40}$'),
+  description       text check (length(description) <= 500),
+  metadata          jsonb not null default '{}',
+  -- Fingerprint of what was asked, so a retried ref is recognised and a reused one refused.
+  request_hash      text not null,
+  -- The principal moved (excluding fees); reversals are bounded by it.
+  principal_amount  numeric(19, 4) not null check (principal_amount >= 0),
+  currency          char(3) not null references public.currencies (code),
+  reverses_id       uuid references public.wallet_transactions (id),
+  created_by        uuid,
+  created_at        timestamptz not null default now()
+);
+create index wallet_transactions_reverses_idx on public.wallet_transactions (reverses_id) where reverses_id is not null;
+
+create table public.wallet_ledger (
+  -- Entries are numbered: the number orders a wallet's statement and pages it.
+  id              bigint generated always as identity primary key,
+  transaction_id  uuid not null references public.wallet_transactions (id),
+  wallet_id       uuid not null,
+  direction       text not null check (direction in ('debit', 'credit')),
+  amount          numeric(19, 4) not null check (amount > 0),
+  currency        char(3) not null,
+  -- Balance of the wallet row right after this entry. Null for credits into pooled
+  -- buckets, whose running balance is only defined once folded.
+  balance_after   numeric(19, 4),
+  leg             text not null default 'principal' check (leg in ('principal', 'fee')),
+  kind            text not null,
+  description     text,
+  metadata        jsonb not null default '{}',
+  ref             text not null unique,
+  created_at      timestamptz not null default now(),
+  foreign key (wallet_id, currency) references public.wallets (id, currency)
+);
+create index wallet_ledger_wallet_idx on public.wallet_ledger (wallet_id, id);
+create index wallet_ledger_transaction_idx on public.wallet_ledger (transaction_id);
+
+-- Holds (two-phase transfers): amount + fee reserved on wallet_id (wallets.held) until
+-- posted to counterparty_id, voided, or expired. Functions in the holds migration.
+create table public.wallet_holds (
+  id                  uuid primary key default gen_random_uuid(),
+  ref                 text not null unique check (length(ref) between 1 and 255),
+  request_hash        text not null,
+  wallet_id           uuid not null references public.wallets (id),
+  counterparty_id     uuid not null references public.wallets (id),
+  currency            char(3) not null references public.currencies (code),
+  amount              numeric(19, 4) not null check (amount > 0),
+  fee_amount          numeric(19, 4) not null default 0 check (fee_amount >= 0),
+  transaction_type    text not null,
+  status              text not null default 'pending' check (status in ('pending', 'posted', 'voided', 'expired')),
+  posted_amount       numeric(19, 4) check (posted_amount > 0 and posted_amount <= amount),
+  transaction_id      uuid references public.wallet_transactions (id),
+  expires_at          timestamptz not null,
+  description         text,
+  metadata            jsonb not null default '{}',
+  created_at          timestamptz not null default now(),
+  resolved_at         timestamptz,
+  constraint wallet_holds_distinct_wallets check (wallet_id <> counterparty_id),
+  constraint wallet_holds_posted_has_transaction check ((status = 'posted') = (transaction_id is not null and posted_amount is not null)),
+  constraint wallet_holds_resolved_when_final check ((status = 'pending') = (resolved_at is null))
+);
+create index wallet_holds_wallet_idx on public.wallet_holds (wallet_id, created_at);
+create index wallet_holds_expiry_idx on public.wallet_holds (expires_at) where status = 'pending';
+
+-- Ledger rows and transaction headers are immutable for every role; fix with reversals.
+create function hazina.ledger_is_immutable() returns trigger
+  language plpgsql
+  set search_path = ''
+  as $$
+begin
+  raise exception using errcode = 'P0001', message = 'ledger_immutable',
+    detail = jsonb_build_object('table', tg_table_name, 'operation', tg_op)::text;
+end
+$$;
+create trigger wallet_ledger_immutable before update or delete on public.wallet_ledger
+  for each row execute function hazina.ledger_is_immutable();
+create trigger wallet_ledger_no_truncate before truncate on public.wallet_ledger
+  for each statement execute function hazina.ledger_is_immutable();
+create trigger wallet_transactions_immutable before update or delete on public.wallet_transactions
+  for each row execute function hazina.ledger_is_immutable();
+create trigger wallet_transactions_no_truncate before truncate on public.wallet_transactions
+  for each statement execute function hazina.ledger_is_immutable();
+
+-- Second line of defence, checked at commit: every transaction has entries and
+-- balances per currency, whatever function wrote it.
+-- Security definer: the check fires at commit as whoever committed, and must see every
+-- entry of the transaction, not only the ones RLS shows that role.
+create function hazina.assert_transaction_balanced() returns trigger
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_unbalanced text;
+begin
+  select string_agg(currency || ':' || (debits - credits)::text, ', ')
+    into v_unbalanced
+    from (select currency,
+                 coalesce(sum(amount) filter (where direction = 'debit'), 0) as debits,
+                 coalesce(sum(amount) filter (where direction = 'credit'), 0) as credits
+            from public.wallet_ledger where transaction_id = new.id group by currency) t
+   where debits <> credits;
+  if v_unbalanced is not null or not exists (select 1 from public.wallet_ledger where transaction_id = new.id) then
+    raise exception using errcode = 'P0001', message = 'unbalanced_transaction',
+      detail = jsonb_build_object('transaction_id', new.id, 'difference', coalesce(v_unbalanced, 'no entries'))::text;
+  end if;
+  return null;
+end
+$$;
+create constraint trigger wallet_transactions_balanced
+  after insert on public.wallet_transactions
+  deferrable initially deferred
+  for each row execute function hazina.assert_transaction_balanced();
+
+-- Wallet status changes are audited (balances are audited by the ledger itself).
+create trigger wallets_audit after insert or update of status or delete on public.wallets
+  for each row execute function hazina.audit_row_change();
+
+-- The platform's system wallets, one per code and currency.
+create function hazina.system_wallet(p_code text, p_currency text default 'KES') returns uuid
+  language sql stable
+  set search_path = ''
+  as $$ select id from public.wallets where system_code = p_code and currency = p_currency $$;
+
+create function hazina.ensure_system_wallets(p_currency text) returns void
+  language sql
+  set search_path = ''
+  as $$
+  insert into public.wallets (kind, system_code, currency, credit_buckets)
+  select 'system', code, p_currency, 16
+    from unnest(array['mpesa_clearing', 'kcb_clearing', 'dtb_clearing', 'payouts_in_flight',
+                      'fee_revenue', 'escrow', 'suspense']) as code
+  on conflict do nothing;
+  insert into public.wallet_balance_buckets (wallet_id, bucket)
+  select w.id, b from public.wallets w cross join generate_series(0, w.credit_buckets - 1) b
+   where w.kind = 'system' and w.currency = p_currency
+  on conflict do nothing;
+$$;
+do $$ begin perform hazina.ensure_system_wallets(code) from public.currencies; end $$;
+
+-- Fold a pooled wallet's credit buckets into its row; the caller holds the row lock.
+-- Buckets are locked in bucket order (the global order) and emptied; RETURNING gives new
+-- values, so the old balances are read from the locked rows.
+create function hazina.fold_buckets(p_wallet_id uuid) returns numeric
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_folded numeric;
+begin
+  with locked as (
+    select wallet_id, bucket, balance from public.wallet_balance_buckets
+     where wallet_id = p_wallet_id and balance <> 0
+     order by bucket for no key update
+  ), emptied as (
+    update public.wallet_balance_buckets b set balance = 0
+      from locked where b.wallet_id = locked.wallet_id and b.bucket = locked.bucket
+    returning locked.balance
+  )
+  select coalesce(sum(balance), 0) into v_folded from emptied;
+  if v_folded <> 0 then
+    update public.wallets set balance = balance + v_folded, updated_at = now() where id = p_wallet_id;
+  end if;
+  return v_folded;
+end
+$$;
+
+-- The posting primitive. Everything that moves money ends here.
+--
+-- Entries are parallel arrays (wallet, direction, amount, leg). The function:
+--  1. validates amounts and that debits = credits per currency;
+--  2. locks wallets in id order (deadlock-free) and applies each wallet's net change
+--     in one UPDATE, refusing overdrafts of user/merchant wallets (system wallets may
+--     run negative: they mirror external accounts);
+--  3. credits to pooled wallets go to this connection's bucket, after all row locks,
+--     in wallet order (so the lock order stays global: rows, then buckets);
+--  4. writes the header and the entries with balance_after.
+-- Idempotency is the caller's: it passes the ref and a request hash (see post_transaction).
+create function hazina.apply_entries(
+  p_transaction_id uuid,
+  p_kind text,
+  p_description text,
+  p_metadata jsonb,
+  p_ref text,
+  p_wallets uuid[],
+  p_directions text[],
+  p_amounts numeric[],
+  p_legs text[]
+) returns void
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_wallet record;
+  v_status text;
+  v_final_ids uuid[] := '{}';
+  v_final_balances numeric[] := '{}';
+  v_balance numeric;
+  v_bucket constant smallint := (pg_backend_pid() % 64)::smallint;
+begin
+  if coalesce(array_length(p_wallets, 1), 0) < 2
+     or array_length(p_wallets, 1) <> array_length(p_directions, 1)
+     or array_length(p_wallets, 1) <> array_length(p_amounts, 1)
+     or array_length(p_wallets, 1) <> array_length(p_legs, 1) then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'need two or more entries'));
+  end if;
+  if exists (select 1 from unnest(p_amounts) a where a is null or a <= 0 or a <> round(a, 4) or a >= 1e15) then
+    perform hazina.raise_error('invalid_amount');
+  end if;
+  if exists (select 1 from unnest(p_directions, p_legs) as e(d, l)
+              where d is null or d not in ('debit', 'credit') or l is null or l not in ('principal', 'fee')) then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'direction must be debit or credit, leg principal or fee'));
+  end if;
+  -- Every wallet exists and debits equal credits per currency (before touching anything).
+  if exists (select 1 from unnest(p_wallets) as e(wallet_id)
+              where e.wallet_id is null or not exists (select 1 from public.wallets w where w.id = e.wallet_id)) then
+    perform hazina.raise_error('wallet_not_found');
+  end if;
+  if exists (select 1
+               from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
+               join public.wallets w on w.id = e.wallet_id
+              group by w.currency
+             having sum(case e.direction when 'credit' then e.amount else -e.amount end) <> 0) then
+    perform hazina.raise_error('unbalanced_transaction');
+  end if;
+
+  -- Pass 1: wallet rows, in id order. Pooled wallets that only receive are left for pass 2.
+  for v_wallet in
+    select e.wallet_id,
+           sum(case e.direction when 'credit' then e.amount else -e.amount end) as delta,
+           w.credit_buckets
+      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
+      join public.wallets w on w.id = e.wallet_id
+     group by e.wallet_id, w.credit_buckets
+     order by e.wallet_id
+  loop
+    if v_wallet.credit_buckets > 1 then
+      if v_wallet.delta < 0 then
+        -- A pooled wallet being debited: take its row lock in order; fold in pass 2.
+        perform 1 from public.wallets where id = v_wallet.wallet_id for no key update;
+      end if;
+      continue;
+    end if;
+    update public.wallets
+       set balance = balance + v_wallet.delta, updated_at = now()
+     where id = v_wallet.wallet_id
+       and status = 'active'
+       and (kind = 'system' or balance + v_wallet.delta - held >= 0)
+    returning balance into v_balance;
+    if not found then
+      select status into v_status from public.wallets where id = v_wallet.wallet_id;
+      if v_status <> 'active' then
+        perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.wallet_id, 'status', v_status));
+      end if;
+      perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_wallet.wallet_id));
+    end if;
+    v_final_ids := v_final_ids || v_wallet.wallet_id;
+    v_final_balances := v_final_balances || v_balance;
+  end loop;
+
+  -- Pass 2: pooled wallets, in id order. All row locks are held; bucket locks come last,
+  -- so every posting takes locks in one global order: rows by id, then (wallet, bucket).
+  for v_wallet in
+    select e.wallet_id,
+           sum(case e.direction when 'credit' then e.amount else -e.amount end) as delta,
+           w.status, w.credit_buckets
+      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
+      join public.wallets w on w.id = e.wallet_id
+     where w.credit_buckets > 1
+     group by e.wallet_id, w.status, w.credit_buckets
+     order by e.wallet_id
+  loop
+    if v_wallet.status <> 'active' then
+      perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.wallet_id, 'status', v_wallet.status));
+    end if;
+    if v_wallet.delta > 0 then
+      update public.wallet_balance_buckets
+         set balance = balance + v_wallet.delta
+       where wallet_id = v_wallet.wallet_id and bucket = v_bucket % v_wallet.credit_buckets;
+    elsif v_wallet.delta < 0 then
+      -- Fold the buckets into the row, then check the balance.
+      perform hazina.fold_buckets(v_wallet.wallet_id);
+      update public.wallets
+         set balance = balance + v_wallet.delta, updated_at = now()
+       where id = v_wallet.wallet_id
+         and (kind = 'system' or balance + v_wallet.delta - held >= 0)
+      returning balance into v_balance;
+      if not found then
+        perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_wallet.wallet_id));
+      end if;
+      v_final_ids := v_final_ids || v_wallet.wallet_id;
+      v_final_balances := v_final_balances || v_balance;
+    end if;
+  end loop;
+
+  -- Entries: balance_after = the wallet's final balance minus its later entries here.
+  insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency,
+                                    balance_after, leg, kind, description, metadata, ref)
+  select p_transaction_id, e.wallet_id, e.direction, e.amount, w.currency,
+         f.final_balance - coalesce(sum(case e.direction when 'credit' then e.amount else -e.amount end)
+                                      over (partition by e.wallet_id order by e.n
+                                            rows between 1 following and unbounded following), 0),
+         e.leg, p_kind, p_description, p_metadata, p_ref || '#' || e.n
+    from unnest(p_wallets, p_directions, p_amounts, p_legs) with ordinality as e(wallet_id, direction, amount, leg, n)
+    join public.wallets w on w.id = e.wallet_id
+    left join unnest(v_final_ids, v_final_balances) as f(wallet_id, final_balance) on f.wallet_id = e.wallet_id
+   order by e.n;
+end
+$$;
+
+-- Opens a transaction header, idempotently by ref: a new ref starts a transaction
+-- (replayed = false); a known ref with the same request hash returns the original
+-- (replayed = true); a known ref with a different request raises ref_conflict.
+-- Concurrent duplicates serialise on the unique index: the loser sees the winner's row.
+create function hazina.begin_transaction(
+  p_ref text,
+  p_kind text,
+  p_request_hash text,
+  p_principal numeric,
+  p_currency text,
+  p_description text default null,
+  p_metadata jsonb default '{}',
+  p_reverses_id uuid default null,
+  out transaction_id uuid,
+  out replayed boolean
+)
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_existing_hash text;
+begin
+  if p_ref is null or length(p_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'ref must be 1 to 255 characters'));
+  end if;
+  insert into public.wallet_transactions (ref, kind, request_hash, principal_amount, currency,
+                                          description, metadata, reverses_id, created_by)
+  values (p_ref, p_kind, p_request_hash, p_principal, p_currency, p_description,
+          coalesce(p_metadata, '{}'), p_reverses_id, auth.uid())
+  on conflict (ref) do nothing
+  returning id into transaction_id;
+  if transaction_id is not null then
+    replayed := false;
+    return;
+  end if;
+  select t.id, t.request_hash into transaction_id, v_existing_hash
+    from public.wallet_transactions t where t.ref = p_ref;
+  if v_existing_hash is distinct from p_request_hash then
+    perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_ref));
+  end if;
+  replayed := true;
+end
+$$;
+
+-- General posting: N entries, all or nothing. p_entries is a JSON array of
+--   {"wallet_id": uuid, "direction": "debit"|"credit", "amount": "12.50", "leg": "principal"|"fee"}
+-- Amounts may be JSON strings or numbers; they are parsed as NUMERIC, never floats.
+create function hazina.post_transaction(
+  p_ref text,
+  p_kind text,
+  p_entries jsonb,
+  p_description text default null,
+  p_metadata jsonb default '{}'
+) returns uuid
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_wallets uuid[];
+  v_directions text[];
+  v_amounts numeric[];
+  v_legs text[];
+  v_currency text;
+  v_principal numeric;
+  v_tx record;
+begin
+  if jsonb_typeof(p_entries) is distinct from 'array' then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'entries must be a JSON array'));
+  end if;
+  begin
+    select array_agg((e ->> 'wallet_id')::uuid order by n),
+           array_agg(e ->> 'direction' order by n),
+           array_agg((e ->> 'amount')::numeric order by n),
+           array_agg(coalesce(e ->> 'leg', 'principal') order by n)
+      into v_wallets, v_directions, v_amounts, v_legs
+      from jsonb_array_elements(p_entries) with ordinality as x(e, n);
+  exception when invalid_text_representation or numeric_value_out_of_range then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'wallet_id must be a uuid and amount a decimal'));
+  end;
+  if exists (select 1 from unnest(v_amounts) a where a is null or a <= 0 or a <> round(a, 4) or a >= 1e15) then
+    perform hazina.raise_error('invalid_amount');
+  end if;
+  select w.currency into v_currency from public.wallets w where w.id = v_wallets[1];
+  select coalesce(sum(a), 0) into v_principal
+    from unnest(v_directions, v_amounts, v_legs) as e(d, a, l) where d = 'debit' and l = 'principal';
+  select * into v_tx from hazina.begin_transaction(
+    p_ref, p_kind,
+    md5(jsonb_build_array(p_kind, v_wallets, v_directions, v_amounts, v_legs)::text),
+    v_principal, coalesce(v_currency, 'KES'), p_description, p_metadata);
+  if not v_tx.replayed then
+    perform hazina.apply_entries(v_tx.transaction_id, p_kind, p_description, coalesce(p_metadata, '{}'), p_ref,
+                                 v_wallets, v_directions, v_amounts, v_legs);
+  end if;
+  return v_tx.transaction_id;
+end
+$$;
+
+-- Full balance of a wallet: the row plus its pooled credit buckets.
+create view public.wallet_balances with (security_invoker = true) as
+select w.id as wallet_id, w.user_id, w.kind, w.system_code, w.currency, w.status,
+       w.balance + coalesce(b.pooled, 0) as balance,
+       w.held,
+       w.balance + coalesce(b.pooled, 0) - w.held as available,
+       w.created_at, w.updated_at
+  from public.wallets w
+  left join lateral (select sum(balance) as pooled from public.wallet_balance_buckets
+                      where wallet_id = w.id) b on true;
+
+-- Reconciliation: every row returned is a discrepancy; an empty result means the books
+-- are right. Checks: wallet balance = sum of its entries; each transaction balances per
+-- currency; held = open holds (when holds exist); entry currency = wallet currency;
+-- no user/merchant wallet below zero.
+create function hazina.reconcile()
+  returns table (check_name text, subject text, expected numeric, actual numeric)
+  language sql stable
+  set search_path = ''
+  as $$
+  select 'wallet_balance_matches_entries', b.wallet_id::text,
+         coalesce(e.net, 0), b.balance
+    from public.wallet_balances b
+    left join (select wallet_id,
+                      sum(case direction when 'credit' then amount else -amount end) as net
+                 from public.wallet_ledger group by wallet_id) e on e.wallet_id = b.wallet_id
+   where b.balance <> coalesce(e.net, 0)
+  union all
+  select 'transaction_balances', l.transaction_id::text || ':' || l.currency,
+         0, sum(case direction when 'credit' then amount else -amount end)
+    from public.wallet_ledger l
+   group by l.transaction_id, l.currency
+  having sum(case direction when 'credit' then amount else -amount end) <> 0
+  union all
+  select 'transaction_has_entries', t.id::text, 2, count(l.id)
+    from public.wallet_transactions t left join public.wallet_ledger l on l.transaction_id = t.id
+   group by t.id having count(l.id) < 2
+  union all
+  select 'entry_currency_matches_wallet', l.id::text, null, null
+    from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
+   where l.currency <> w.currency
+  union all
+  select 'user_wallet_not_negative', b.wallet_id::text, 0, b.available
+    from public.wallet_balances b
+   where b.kind <> 'system' and (b.balance < 0 or b.available < 0)
+  union all
+  select 'held_matches_pending_holds', w.id::text, coalesce(h.pending, 0), w.held
+    from public.wallets w
+    left join (select wallet_id, sum(amount + fee_amount) as pending from public.wallet_holds
+                where status = 'pending' group by wallet_id) h on h.wallet_id = w.id
+   where w.held <> coalesce(h.pending, 0)
+$$;
+
+-- Trial balance: per currency, all wallets sum to zero (money in = money out).
+create function hazina.trial_balance()
+  returns table (currency text, total numeric, wallets bigint)
+  language sql stable
+  set search_path = ''
+  as $$
+  select currency::text, sum(balance), count(*) from public.wallet_balances group by currency order by currency
+$$;
+
+-- Row level security: owners read their own wallets and entries; nobody writes directly.
+alter table public.currencies enable row level security;
+alter table public.wallets enable row level security;
+alter table public.wallet_balance_buckets enable row level security;
+alter table public.wallet_transactions enable row level security;
+alter table public.wallet_ledger enable row level security;
+alter table public.wallet_holds enable row level security;
+
+revoke all on table public.currencies, public.wallets, public.wallet_balance_buckets,
+  public.wallet_transactions, public.wallet_ledger, public.wallet_holds, public.wallet_balances from public, anon, authenticated;
+grant select on table public.currencies to anon, authenticated, service_role;
+grant select on table public.wallets, public.wallet_balance_buckets, public.wallet_transactions,
+  public.wallet_ledger, public.wallet_holds, public.wallet_balances to authenticated, service_role;
+
+create policy "anyone reads currencies" on public.currencies
+  for select to anon, authenticated using (true);
+create policy "owner reads own wallets" on public.wallets
+  for select to authenticated using (user_id = auth.uid());
+create policy "owner reads own wallet buckets" on public.wallet_balance_buckets
+  for select to authenticated
+  using (exists (select 1 from public.wallets w where w.id = wallet_id and w.user_id = auth.uid()));
+create policy "owner reads own ledger entries" on public.wallet_ledger
+  for select to authenticated
+  using (exists (select 1 from public.wallets w where w.id = wallet_id and w.user_id = auth.uid()));
+create policy "owner reads own holds" on public.wallet_holds
+  for select to authenticated
+  using (exists (select 1 from public.wallets w where w.id = wallet_id and w.user_id = auth.uid()));
+create policy "owner reads transactions touching own wallets" on public.wallet_transactions
+  for select to authenticated
+  using (exists (select 1 from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
+                  where l.transaction_id = wallet_transactions.id and w.user_id = auth.uid()));
+
+revoke execute on all functions in schema hazina from public, anon, authenticated;
+grant execute on function hazina.system_wallet(text, text), hazina.ensure_system_wallets(text),
+  hazina.post_transaction(text, text, jsonb, text, jsonb), hazina.reconcile(), hazina.trial_balance()
+  to service_role;
+
+-- migrate:down
+drop function if exists hazina.trial_balance();
+drop function if exists hazina.reconcile();
+drop view if exists public.wallet_balances;
+drop function if exists hazina.post_transaction(text, text, jsonb, text, jsonb);
+drop function if exists hazina.begin_transaction(text, text, text, numeric, text, text, jsonb, uuid);
+drop function if exists hazina.apply_entries(uuid, text, text, jsonb, text, uuid[], text[], numeric[], text[]);
+drop function if exists hazina.fold_buckets(uuid);
+drop function if exists hazina.ensure_system_wallets(text);
+drop function if exists hazina.system_wallet(text, text);
+drop table if exists public.wallet_holds;
+drop table if exists public.wallet_ledger;
+drop table if exists public.wallet_transactions;
+drop function if exists hazina.assert_transaction_balanced();
+drop function if exists hazina.ledger_is_immutable();
+drop table if exists public.wallet_balance_buckets;
+drop table if exists public.wallets;
+drop table if exists public.currencies;

@@ -1,0 +1,170 @@
+-- migrate:up
+-- Fees: the catalog, per-merchant overrides, the fee calculation and the billing ledger.
+--
+-- Rounding rule (one place: hazina.fee_quote): fee = fixed + amount × bps / 10 000,
+-- rounded half away from zero (half-up for fees, which are never negative) to the
+-- currency's minor units (KES: 2 decimals), then clamped to [minimum, maximum].
+-- Precedence: an active merchant override → the active catalog entry → no fee.
+
+create table public.billing_fee_catalog (
+  id                uuid primary key default gen_random_uuid(),
+  transaction_type  text not null check (transaction_type in ('p2p_transfer', 'merchant_payment', 'withdrawal', 'funding',
+                                                              'escrow_release', 'invoice_payment', 'installment')),
+  currency          char(3) not null default 'KES' references public.currencies (code),
+  percentage_bps    integer not null default 0 check (percentage_bps between 0 and 10000),
+  fixed_amount      numeric(19, 4) not null default 0 check (fixed_amount >= 0),
+  minimum_amount    numeric(19, 4) not null default 0 check (minimum_amount >= 0),
+  maximum_amount    numeric(19, 4) check (maximum_amount >= minimum_amount),
+  active_from       timestamptz not null default now(),
+  active_to         timestamptz check (active_to > active_from),
+  description       text,
+  created_at        timestamptz not null default now(),
+  -- At most one catalog entry per type and currency at any instant.
+  constraint billing_fee_catalog_no_overlap exclude using gist (
+    transaction_type with =, currency with =, tstzrange(active_from, active_to) with &&)
+);
+
+create table public.merchant_fee_profiles (
+  id                uuid primary key default gen_random_uuid(),
+  merchant_id       uuid not null references public.auth_users (id),
+  transaction_type  text not null check (transaction_type in ('p2p_transfer', 'merchant_payment', 'withdrawal', 'funding',
+                                                              'escrow_release', 'invoice_payment', 'installment')),
+  currency          char(3) not null default 'KES' references public.currencies (code),
+  waived            boolean not null default false,
+  percentage_bps    integer not null default 0 check (percentage_bps between 0 and 10000),
+  fixed_amount      numeric(19, 4) not null default 0 check (fixed_amount >= 0),
+  minimum_amount    numeric(19, 4) not null default 0 check (minimum_amount >= 0),
+  maximum_amount    numeric(19, 4) check (maximum_amount >= minimum_amount),
+  active_from       timestamptz not null default now(),
+  active_to         timestamptz check (active_to > active_from),
+  note              text,
+  created_at        timestamptz not null default now(),
+  constraint merchant_fee_profiles_no_overlap exclude using gist (
+    merchant_id with =, transaction_type with =, currency with =, tstzrange(active_from, active_to) with &&)
+);
+
+create table public.billing_ledger (
+  id                uuid primary key default gen_random_uuid(),
+  ref               text not null unique,
+  transaction_id    uuid not null references public.wallet_transactions (id),
+  payer_wallet_id   uuid not null references public.wallets (id),
+  payer_user_id     uuid references public.auth_users (id),
+  transaction_type  text not null,
+  direction         text not null check (direction in ('charge', 'refund')),
+  amount            numeric(19, 4) not null check (amount > 0),
+  currency          char(3) not null references public.currencies (code),
+  base_amount       numeric(19, 4) not null check (base_amount >= 0),
+  rule_source       text not null check (rule_source in ('catalog', 'merchant_profile', 'original')),
+  rule_id           uuid,
+  refund_of         uuid references public.billing_ledger (id),
+  created_at        timestamptz not null default now(),
+  constraint billing_ledger_refund_links_original check ((direction = 'refund') = (refund_of is not null))
+);
+create index billing_ledger_transaction_idx on public.billing_ledger (transaction_id);
+create index billing_ledger_payer_idx on public.billing_ledger (payer_user_id, created_at);
+
+create trigger billing_ledger_immutable before update or delete on public.billing_ledger
+  for each row execute function hazina.ledger_is_immutable();
+create trigger billing_fee_catalog_audit after insert or update or delete on public.billing_fee_catalog
+  for each row execute function hazina.audit_row_change();
+create trigger merchant_fee_profiles_audit after insert or update or delete on public.merchant_fee_profiles
+  for each row execute function hazina.audit_row_change();
+
+create function hazina.fee_quote(
+  p_transaction_type text,
+  p_amount numeric,
+  p_currency text,
+  p_payer_user_id uuid default null,
+  out fee numeric,
+  out rule_source text,
+  out rule_id uuid
+)
+  language plpgsql stable
+  set search_path = ''
+  as $$
+declare
+  v_rule record;
+  v_minor_units smallint;
+begin
+  select minor_units into v_minor_units from public.currencies where code = p_currency;
+  if v_minor_units is null then
+    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
+  end if;
+  select 'merchant_profile' as source, p.id, p.waived, p.percentage_bps, p.fixed_amount, p.minimum_amount, p.maximum_amount
+    into v_rule
+    from public.merchant_fee_profiles p
+   where p_payer_user_id is not null and p.merchant_id = p_payer_user_id
+     and p.transaction_type = p_transaction_type and p.currency = p_currency
+     and p.active_from <= now() and (p.active_to is null or p.active_to > now());
+  if not found then
+    select 'catalog' as source, c.id, false as waived, c.percentage_bps, c.fixed_amount, c.minimum_amount, c.maximum_amount
+      into v_rule
+      from public.billing_fee_catalog c
+     where c.transaction_type = p_transaction_type and c.currency = p_currency
+       and c.active_from <= now() and (c.active_to is null or c.active_to > now());
+  end if;
+  if not found then
+    fee := 0; rule_source := 'none'; rule_id := null;
+    return;
+  end if;
+  rule_source := v_rule.source;
+  rule_id := v_rule.id;
+  if v_rule.waived then
+    fee := 0;
+    return;
+  end if;
+  fee := round(v_rule.fixed_amount + p_amount * v_rule.percentage_bps / 10000, v_minor_units);
+  fee := greatest(fee, v_rule.minimum_amount);
+  if v_rule.maximum_amount is not null then
+    fee := least(fee, v_rule.maximum_amount);
+  end if;
+end
+$$;
+
+-- Clients may preview the fee they would pay (their own merchant overrides apply).
+create function public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text default 'KES')
+  returns jsonb
+  language plpgsql stable
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_quote record;
+begin
+  if p_amount is null or p_amount <= 0 or p_amount <> round(p_amount, 4) then
+    perform hazina.raise_error('invalid_amount');
+  end if;
+  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, p_currency, auth.uid());
+  return jsonb_build_object('transaction_type', p_transaction_type, 'amount', p_amount::text,
+                            'fee', v_quote.fee::text, 'currency', p_currency, 'rule_source', v_quote.rule_source);
+end
+$$;
+
+alter table public.billing_fee_catalog enable row level security;
+alter table public.merchant_fee_profiles enable row level security;
+alter table public.billing_ledger enable row level security;
+revoke all on table public.billing_fee_catalog, public.merchant_fee_profiles, public.billing_ledger
+  from public, anon, authenticated;
+grant select on table public.billing_fee_catalog to anon, authenticated;
+grant select on table public.merchant_fee_profiles, public.billing_ledger to authenticated;
+grant select, insert, update on table public.billing_fee_catalog, public.merchant_fee_profiles to service_role;
+grant select on table public.billing_ledger to service_role;
+
+create policy "anyone reads the fee catalog" on public.billing_fee_catalog
+  for select to anon, authenticated using (true);
+create policy "merchant reads own fee profiles" on public.merchant_fee_profiles
+  for select to authenticated using (merchant_id = auth.uid());
+create policy "payer reads own fee charges" on public.billing_ledger
+  for select to authenticated using (payer_user_id = auth.uid());
+
+revoke execute on all functions in schema hazina from public, anon, authenticated;
+revoke execute on function public.quote_fee(text, numeric, text) from public, anon;
+grant execute on function public.quote_fee(text, numeric, text) to authenticated, service_role;
+grant execute on function hazina.fee_quote(text, numeric, text, uuid) to service_role;
+
+-- migrate:down
+drop function if exists public.quote_fee(text, numeric, text);
+drop function if exists hazina.fee_quote(text, numeric, text, uuid);
+drop table if exists public.billing_ledger;
+drop table if exists public.merchant_fee_profiles;
+drop table if exists public.billing_fee_catalog;

@@ -1,0 +1,309 @@
+-- migrate:up
+-- Transfers: wallet opening, the internal transfer (principal + fee in one transaction),
+-- the client-facing P2P / merchant payment, and batch posting.
+
+-- Who pays the fee of each transaction type: the sender (user-initiated moves) or the
+-- receiver (a merchant's takings).
+create function hazina.fee_payer(p_transaction_type text) returns text
+  language sql immutable
+  set search_path = ''
+  as $$
+  select case p_transaction_type
+           when 'merchant_payment' then 'receiver'
+           when 'invoice_payment' then 'receiver'
+           when 'escrow_release' then 'receiver'
+           when 'installment' then 'receiver'
+           else 'sender'
+         end
+$$;
+
+-- An amount a transfer may move: positive, within NUMERIC(19,4), and no finer than the
+-- currency's minor unit (KES moves in cents).
+create function hazina.assert_valid_amount(p_amount numeric, p_currency text) returns void
+  language plpgsql stable
+  set search_path = ''
+  as $$
+declare
+  v_minor_units smallint;
+begin
+  select minor_units into v_minor_units from public.currencies where code = p_currency;
+  if p_amount is null or p_amount <= 0 or p_amount >= 1e15 or p_amount <> round(p_amount, coalesce(v_minor_units, 4)) then
+    perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', p_currency, 'decimals', v_minor_units));
+  end if;
+end
+$$;
+
+-- Moves p_amount from one wallet to another and charges the catalog fee, all in one
+-- ledger transaction, idempotent by p_ref. Returns the result as JSON (amounts as strings).
+create function hazina.transfer(
+  p_ref text,
+  p_from_wallet uuid,
+  p_to_wallet uuid,
+  p_amount numeric,
+  p_transaction_type text default 'p2p_transfer',
+  p_description text default null,
+  p_metadata jsonb default '{}'
+) returns jsonb
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_from record;
+  v_to record;
+  v_fee_payer text := hazina.fee_payer(p_transaction_type);
+  v_payer record;
+  v_quote record;
+  v_tx record;
+  v_revenue uuid;
+begin
+  if p_from_wallet is not distinct from p_to_wallet then
+    perform hazina.raise_error('same_wallet');
+  end if;
+  select id, user_id, currency, kind into v_from from public.wallets where id = p_from_wallet;
+  select id, user_id, currency, kind into v_to from public.wallets where id = p_to_wallet;
+  if v_from.id is null or v_to.id is null then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', coalesce(v_from.id, v_to.id, p_to_wallet)));
+  end if;
+  if v_from.currency <> v_to.currency then
+    perform hazina.raise_error('currency_mismatch');
+  end if;
+  perform hazina.assert_valid_amount(p_amount, v_from.currency);
+
+  select * into v_tx from hazina.begin_transaction(
+    p_ref, p_transaction_type,
+    md5(concat_ws('|', 'transfer', p_transaction_type, p_from_wallet, p_to_wallet, p_amount::numeric(19, 4))),
+    p_amount, v_from.currency, p_description, p_metadata);
+  if v_tx.replayed then
+    return hazina.transfer_result(v_tx.transaction_id, true);
+  end if;
+
+  v_payer := case v_fee_payer when 'sender' then v_from else v_to end;
+  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_from.currency, v_payer.user_id);
+  if v_quote.fee > 0 and v_fee_payer = 'receiver' and v_quote.fee >= p_amount then
+    perform hazina.raise_error('fee_exceeds_amount', jsonb_build_object('fee', v_quote.fee::text));
+  end if;
+
+  if v_quote.fee > 0 then
+    v_revenue := hazina.system_wallet('fee_revenue', v_from.currency);
+    perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
+      array[p_from_wallet, p_to_wallet, v_payer.id, v_revenue],
+      array['debit', 'credit', 'debit', 'credit'],
+      array[p_amount, p_amount, v_quote.fee, v_quote.fee],
+      array['principal', 'principal', 'fee', 'fee']);
+    insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                       direction, amount, currency, base_amount, rule_source, rule_id)
+    values (p_ref || ':fee', v_tx.transaction_id, v_payer.id, v_payer.user_id, p_transaction_type,
+            'charge', v_quote.fee, v_from.currency, p_amount, v_quote.rule_source, v_quote.rule_id);
+  else
+    perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
+      array[p_from_wallet, p_to_wallet], array['debit', 'credit'], array[p_amount, p_amount],
+      array['principal', 'principal']);
+  end if;
+  return jsonb_build_object('transaction_id', v_tx.transaction_id, 'ref', p_ref, 'replayed', false,
+                            'from_wallet_id', p_from_wallet, 'to_wallet_id', p_to_wallet,
+                            'amount', p_amount::numeric(19, 4)::text, 'fee', v_quote.fee::numeric(19, 4)::text,
+                            'fee_payer', v_fee_payer, 'currency', v_from.currency, 'transaction_type', p_transaction_type);
+end
+$$;
+
+-- The stored result of a transfer, for replays.
+create function hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) returns jsonb
+  language sql stable
+  set search_path = ''
+  as $$
+  select jsonb_build_object(
+           'transaction_id', t.id, 'ref', t.ref, 'replayed', p_replayed,
+           'from_wallet_id', (select wallet_id from public.wallet_ledger
+                               where transaction_id = t.id and leg = 'principal' and direction = 'debit' order by id limit 1),
+           'to_wallet_id', (select wallet_id from public.wallet_ledger
+                             where transaction_id = t.id and leg = 'principal' and direction = 'credit' order by id limit 1),
+           'amount', t.principal_amount::text,
+           'fee', coalesce((select sum(amount) from public.billing_ledger b
+                             where b.transaction_id = t.id and b.direction = 'charge'), 0)::numeric(19, 4)::text,
+           'fee_payer', hazina.fee_payer(t.kind),
+           'currency', t.currency, 'transaction_type', t.kind)
+    from public.wallet_transactions t where t.id = p_transaction_id
+$$;
+
+-- Client API: pay another wallet from one of mine. The caller must own the source wallet
+-- (checked here from request.jwt.claims). Paying a merchant wallet is a merchant payment
+-- (the merchant bears the fee); anything else is P2P (the sender bears the fee).
+-- p_ref is the caller's idempotency key; it is namespaced by user so keys never collide.
+create function public.transfer(
+  p_from_wallet uuid,
+  p_to_wallet uuid,
+  p_amount numeric,
+  p_ref text,
+  p_description text default null
+) returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_uid uuid := auth.uid();
+  v_to_kind text;
+  v_result jsonb;
+begin
+  if v_uid is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  if p_ref is null or length(p_ref) not between 1 and 200 then
+    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'ref must be 1 to 200 characters'));
+  end if;
+  if p_description is not null and length(p_description) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 500 characters'));
+  end if;
+  if not exists (select 1 from public.wallets where id = p_from_wallet and user_id = v_uid) then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', p_from_wallet));
+  end if;
+  select kind into v_to_kind from public.wallets where id = p_to_wallet;
+  if v_to_kind is null or v_to_kind = 'system' then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', p_to_wallet));
+  end if;
+  v_result := hazina.transfer(
+    'transfer:' || v_uid || ':' || p_ref, p_from_wallet, p_to_wallet, p_amount,
+    case v_to_kind when 'merchant' then 'merchant_payment' else 'p2p_transfer' end,
+    p_description, jsonb_build_object('initiated_by', v_uid));
+  return v_result || jsonb_build_object('ref', p_ref);
+end
+$$;
+
+-- A wallet as the API shows it: money as strings, never JSON numbers.
+create function hazina.wallet_json(p_wallet_id uuid) returns jsonb
+  language sql stable
+  set search_path = ''
+  as $$
+  select jsonb_build_object('id', b.wallet_id, 'user_id', b.user_id, 'kind', b.kind, 'currency', b.currency,
+                            'status', b.status, 'balance', b.balance::text, 'held', b.held::text,
+                            'available', b.available::text, 'created_at', b.created_at, 'updated_at', b.updated_at)
+    from public.wallet_balances b where b.wallet_id = p_wallet_id
+$$;
+
+-- Client API: open my wallet in a currency (idempotent: returns the existing one).
+-- Merchants' wallets pool their credits so many customers can pay them at once.
+create function public.wallet_open(p_currency text default 'KES') returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_uid uuid := auth.uid();
+  v_role text;
+  v_wallet_id uuid;
+  v_created boolean := false;
+begin
+  if v_uid is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  if not exists (select 1 from public.currencies where code = p_currency) then
+    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
+  end if;
+  select role into v_role from public.auth_users where id = v_uid and status = 'active';
+  if v_role is null then
+    perform hazina.raise_error('forbidden', jsonb_build_object('reason', 'user is not active'));
+  end if;
+  insert into public.wallets (user_id, kind, currency, credit_buckets)
+  values (v_uid, case v_role when 'merchant' then 'merchant' else 'user' end, p_currency,
+          case v_role when 'merchant' then 8 else 1 end)
+  on conflict (user_id, currency) where user_id is not null do nothing
+  returning id into v_wallet_id;
+  if v_wallet_id is not null then
+    v_created := true;
+    insert into public.wallet_balance_buckets (wallet_id, bucket)
+    select v_wallet_id, b from generate_series(0, case v_role when 'merchant' then 7 else 0 end) b
+     where v_role = 'merchant';
+  else
+    select id into v_wallet_id from public.wallets where user_id = v_uid and currency = p_currency;
+  end if;
+  return hazina.wallet_json(v_wallet_id) || jsonb_build_object('created', v_created);
+end
+$$;
+
+-- Batch posting: many transfers in one database transaction, one result per item.
+-- Items: [{"ref", "from_wallet_id", "to_wallet_id", "amount", "transaction_type"?, "description"?}]
+-- Each item runs in its own savepoint: a failed item reports its error code and leaves
+-- the others posted. Every row and bucket the batch touches is locked up front in the
+-- global lock order (rows by id, then buckets), so batches never deadlock with postings.
+create function hazina.transfer_batch(p_items jsonb) returns jsonb
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_item jsonb;
+  v_index integer := 0;
+  v_results jsonb := '[]';
+  v_result jsonb;
+  v_wallet_ids uuid[];
+  v_debited_ids uuid[];
+begin
+  if jsonb_typeof(p_items) is distinct from 'array' or jsonb_array_length(p_items) = 0
+     or jsonb_array_length(p_items) > 10000 then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'items must be an array of 1 to 10000 transfers'));
+  end if;
+  begin
+    select array_agg(distinct w) filter (where w is not null),
+           array_agg(distinct (i ->> 'from_wallet_id')::uuid) filter (where i ->> 'from_wallet_id' is not null)
+      into v_wallet_ids, v_debited_ids
+      from jsonb_array_elements(p_items) i,
+           lateral (values ((i ->> 'from_wallet_id')::uuid), ((i ->> 'to_wallet_id')::uuid)) v(w);
+  exception when invalid_text_representation then
+    v_wallet_ids := null;  -- a malformed id: items report it one by one, no pre-locking
+  end;
+  if v_wallet_ids is not null then
+    -- Rows: plain wallets and pooled wallets that will be debited, in id order.
+    perform 1 from public.wallets
+     where id = any (v_wallet_ids) and (credit_buckets = 1 or id = any (v_debited_ids))
+     order by id for no key update;
+    -- Buckets: all of a debited pooled wallet (it will fold), this connection's bucket of
+    -- a credited one (including fee revenue), in (wallet, bucket) order.
+    perform 1 from public.wallet_balance_buckets b
+      join public.wallets w on w.id = b.wallet_id
+     where (b.wallet_id = any (v_debited_ids))
+        or ((b.wallet_id = any (v_wallet_ids) or w.system_code = 'fee_revenue')
+            and b.bucket = (pg_backend_pid() % 64) % w.credit_buckets)
+     order by b.wallet_id, b.bucket for no key update of b;
+  end if;
+
+  for v_item in select value from jsonb_array_elements(p_items) loop
+    begin
+      v_result := hazina.transfer(
+        v_item ->> 'ref',
+        (v_item ->> 'from_wallet_id')::uuid,
+        (v_item ->> 'to_wallet_id')::uuid,
+        (v_item ->> 'amount')::numeric,
+        coalesce(v_item ->> 'transaction_type', 'p2p_transfer'),
+        v_item ->> 'description',
+        coalesce(v_item -> 'metadata', '{}'));
+      v_results := v_results || jsonb_build_array(
+        jsonb_build_object('index', v_index, 'status', case when (v_result ->> 'replayed')::boolean then 'replayed' else 'posted' end)
+        || v_result);
+    exception
+      when sqlstate 'P0001' then
+        v_results := v_results || jsonb_build_array(
+          jsonb_build_object('index', v_index, 'ref', v_item ->> 'ref', 'status', 'failed', 'error', sqlerrm));
+      when invalid_text_representation or numeric_value_out_of_range or check_violation or not_null_violation then
+        v_results := v_results || jsonb_build_array(
+          jsonb_build_object('index', v_index, 'ref', v_item ->> 'ref', 'status', 'failed', 'error', 'invalid_argument'));
+    end;
+    v_index := v_index + 1;
+  end loop;
+  return v_results;
+end
+$$;
+
+revoke execute on all functions in schema hazina from public, anon, authenticated;
+revoke execute on function public.transfer(uuid, uuid, numeric, text, text), public.wallet_open(text) from public, anon;
+grant execute on function public.transfer(uuid, uuid, numeric, text, text), public.wallet_open(text) to authenticated;
+grant execute on function hazina.transfer(text, uuid, uuid, numeric, text, text, jsonb),
+  hazina.transfer_batch(jsonb), hazina.transfer_result(uuid, boolean) to service_role;
+
+-- migrate:down
+drop function if exists hazina.transfer_batch(jsonb);
+drop function if exists public.wallet_open(text);
+drop function if exists public.transfer(uuid, uuid, numeric, text, text);
+drop function if exists hazina.transfer(text, uuid, uuid, numeric, text, text, jsonb);
+drop function if exists hazina.transfer_result(uuid, boolean);
+drop function if exists hazina.assert_valid_amount(numeric, text);
+drop function if exists hazina.fee_payer(text);
+drop function if exists hazina.wallet_json(uuid);
