@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 5jYUWw1T4WOaPepwgNhdE7EEDI1s6Z8hBYX4Lypf8cyXnXNadLP9JVOAchIlWv9
+\restrict CWjhrqlSrclMI7Lb30ujCgcJD8DXk1kjv2wleLoYcR2QiBmfazYewtiBQFN1180
 
 
 SET statement_timeout = 0;
@@ -470,7 +470,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.ensure_system_wallets(p_currency text) RETURNS void
-    LANGUAGE sql
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
   insert into public.wallets (kind, system_code, currency, credit_buckets)
@@ -490,7 +490,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.expire_holds(p_limit integer DEFAULT 1000) RETURNS integer
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -534,7 +534,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid DEFAULT NULL::uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) RETURNS record
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -611,7 +611,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text DEFAULT 'p2p_transfer'::text, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS uuid
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -683,7 +683,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric DEFAULT NULL::numeric) RETURNS uuid
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -808,7 +808,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.hold_void(p_hold_id uuid) RETURNS void
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -834,7 +834,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) RETURNS void
-    LANGUAGE sql
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
   delete from public.payment_idempotency
@@ -847,7 +847,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, OUT outcome text, OUT response_status integer, OUT response_body jsonb) RETURNS record
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
 declare
@@ -892,7 +892,7 @@ $_$;
 --
 
 CREATE FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) RETURNS void
-    LANGUAGE sql
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
   update public.payment_idempotency
@@ -906,7 +906,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.idempotency_purge_expired() RETURNS integer
-    LANGUAGE sql
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
   with gone as (delete from public.payment_idempotency where expires_at <= now() returning 1)
@@ -1156,7 +1156,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS uuid
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -1219,7 +1219,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.reconcile() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
   select 'wallet_balance_matches_entries', b.wallet_id::text,
@@ -1271,7 +1271,7 @@ CREATE FUNCTION hazina.request_id() RETURNS text
 --
 
 CREATE FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric DEFAULT NULL::numeric, p_reason text DEFAULT NULL::text) RETURNS uuid
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -1558,7 +1558,7 @@ CREATE FUNCTION hazina.system_wallet(p_code text, p_currency text DEFAULT 'KES':
 --
 
 CREATE FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text DEFAULT 'p2p_transfer'::text, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -1626,7 +1626,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.transfer_batch(p_items jsonb) RETURNS jsonb
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -1698,7 +1698,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
   select jsonb_build_object(
@@ -1721,7 +1721,7 @@ $$;
 --
 
 CREATE FUNCTION hazina.trial_balance() RETURNS TABLE(currency text, total numeric, wallets bigint)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
   select currency::text, sum(balance), count(*) from public.wallet_balances group by currency order by currency
@@ -3790,7 +3790,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 5jYUWw1T4WOaPepwgNhdE7EEDI1s6Z8hBYX4Lypf8cyXnXNadLP9JVOAchIlWv9
+\unrestrict CWjhrqlSrclMI7Lb30ujCgcJD8DXk1kjv2wleLoYcR2QiBmfazYewtiBQFN1180
 
 
 -- Migrations already contained in this file

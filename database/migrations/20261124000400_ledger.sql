@@ -6,6 +6,11 @@
 -- transaction's debits equal its credits per currency, so all wallets of a currency sum
 -- to zero: system wallets that mirror money held outside (M-Pesa, banks) run negative
 -- by exactly what users hold.
+--
+-- Privileges: no role (service_role included) may write these tables directly. The
+-- internal functions that move money are SECURITY DEFINER with an empty search_path and
+-- are executable by service_role only; clients reach them through the public.* wrappers,
+-- which check the caller from request.jwt.claims first.
 
 create table public.currencies (
   code         char(3) primary key check (code ~ '^[A-Z]{3}$'),
@@ -182,6 +187,7 @@ create function hazina.system_wallet(p_code text, p_currency text default 'KES')
 
 create function hazina.ensure_system_wallets(p_currency text) returns void
   language sql
+  security definer
   set search_path = ''
   as $$
   insert into public.wallets (kind, system_code, currency, credit_buckets)
@@ -421,6 +427,7 @@ create function hazina.post_transaction(
   p_metadata jsonb default '{}'
 ) returns uuid
   language plpgsql
+  security definer
   set search_path = ''
   as $$
 declare
@@ -481,6 +488,7 @@ select w.id as wallet_id, w.user_id, w.kind, w.system_code, w.currency, w.status
 create function hazina.reconcile()
   returns table (check_name text, subject text, expected numeric, actual numeric)
   language sql stable
+  security definer
   set search_path = ''
   as $$
   select 'wallet_balance_matches_entries', b.wallet_id::text,
@@ -520,6 +528,7 @@ $$;
 create function hazina.trial_balance()
   returns table (currency text, total numeric, wallets bigint)
   language sql stable
+  security definer
   set search_path = ''
   as $$
   select currency::text, sum(balance), count(*) from public.wallet_balances group by currency order by currency

@@ -80,6 +80,7 @@ create function hazina.fee_quote(
   out rule_id uuid
 )
   language plpgsql stable
+  security definer
   set search_path = ''
   as $$
 declare

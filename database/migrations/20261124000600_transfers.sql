@@ -45,6 +45,7 @@ create function hazina.transfer(
   p_metadata jsonb default '{}'
 ) returns jsonb
   language plpgsql
+  security definer
   set search_path = ''
   as $$
 declare
@@ -109,6 +110,7 @@ $$;
 -- The stored result of a transfer, for replays.
 create function hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) returns jsonb
   language sql stable
+  security definer
   set search_path = ''
   as $$
   select jsonb_build_object(
@@ -227,6 +229,7 @@ $$;
 -- global lock order (rows by id, then buckets), so batches never deadlock with postings.
 create function hazina.transfer_batch(p_items jsonb) returns jsonb
   language plpgsql
+  security definer
   set search_path = ''
   as $$
 declare

@@ -31,6 +31,7 @@ create function hazina.hold_create(
   p_metadata jsonb default '{}'
 ) returns uuid
   language plpgsql
+  security definer
   set search_path = ''
   as $$
 declare
@@ -113,6 +114,7 @@ $$;
 -- Posting an already posted hold with the same amount returns the same transaction.
 create function hazina.hold_post(p_hold_id uuid, p_amount numeric default null) returns uuid
   language plpgsql
+  security definer
   set search_path = ''
   as $$
 declare
@@ -181,6 +183,7 @@ $$;
 -- Void a pending hold (idempotent: voiding a voided hold is a no-op).
 create function hazina.hold_void(p_hold_id uuid) returns void
   language plpgsql
+  security definer
   set search_path = ''
   as $$
 declare
@@ -204,6 +207,7 @@ $$;
 -- (skip locked) and often (pg_cron, or the operator endpoint). Returns how many expired.
 create function hazina.expire_holds(p_limit integer default 1000) returns integer
   language plpgsql
+  security definer
   set search_path = ''
   as $$
 declare
@@ -233,6 +237,7 @@ create function hazina.reverse_transaction(
   p_reason text default null
 ) returns uuid
   language plpgsql
+  security definer
   set search_path = ''
   as $$
 declare

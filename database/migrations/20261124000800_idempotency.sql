@@ -33,6 +33,7 @@ create index payment_idempotency_expiry_idx on public.payment_idempotency (expir
 create function hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text,
   out outcome text, out response_status integer, out response_body jsonb)
   language plpgsql
+  security definer
   set search_path = ''
   as $$
 declare
@@ -73,6 +74,7 @@ $$;
 
 create function hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) returns void
   language sql
+  security definer
   set search_path = ''
   as $$
   update public.payment_idempotency
@@ -82,6 +84,7 @@ $$;
 
 create function hazina.idempotency_abandon(p_owner text, p_key text) returns void
   language sql
+  security definer
   set search_path = ''
   as $$
   delete from public.payment_idempotency
@@ -90,6 +93,7 @@ $$;
 
 create function hazina.idempotency_purge_expired() returns integer
   language sql
+  security definer
   set search_path = ''
   as $$
   with gone as (delete from public.payment_idempotency where expires_at <= now() returning 1)

@@ -1,0 +1,76 @@
+// Idempotency-Key middleware for every mutating endpoint, backed by payment_idempotency
+// (see database/migrations/*_idempotency.sql for the lifecycle):
+//   same key + same request      → the stored response, with `Idempotent-Replayed: true`
+//   same key + different request → 422 idempotency_key_reused
+//   same key while still running → 409 idempotency_key_in_use
+// Responses below 500 are stored (a refused transfer stays refused on retry); a 5xx
+// releases the key so the client may retry. Keys expire after 24 hours.
+import { createMiddleware } from "hono/factory";
+import type { AuthVariables } from "./auth.ts";
+import { asService } from "./db.ts";
+import { ApiError } from "./errors.ts";
+
+type Vars = AuthVariables & { requestId: string; idempotencyKey: string | undefined };
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Fingerprint of a request: method, path and the body as canonical JSON (key order ignored). */
+async function requestHash(method: string, path: string, rawBody: string): Promise<string> {
+  let body: unknown = rawBody;
+  try {
+    body = rawBody ? canonical(JSON.parse(rawBody)) : null;
+  } catch {
+    // Not JSON: hash the raw text; the handler will reject it anyway.
+  }
+  return await sha256Hex(JSON.stringify([method, path, body]));
+}
+
+export function idempotent(options: { required: boolean } = { required: true }) {
+  return createMiddleware<{ Variables: Vars }>(async (c, next) => {
+    const key = c.req.header("idempotency-key");
+    c.set("idempotencyKey", key);
+    if (!key) {
+      if (options.required) {
+        throw new ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header (8-255 characters).");
+      }
+      return await next();
+    }
+    const owner = c.get("userId");
+    const requestId = c.get("requestId");
+    const scope = `${c.req.method} ${c.req.routePath}`;
+    const hash = await requestHash(c.req.method, c.req.path, await c.req.text());
+    const [begin] = await asService(requestId, (tx) =>
+      tx`select outcome, response_status, response_body from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash})`);
+    if (begin.outcome === "replay") {
+      c.header("Idempotent-Replayed", "true");
+      return c.json(begin.response_body, begin.response_status);
+    }
+
+    await next();
+
+    const status = c.res.status;
+    if (status >= 500) {
+      await asService(requestId, (tx) => tx`select hazina.idempotency_abandon(${owner}, ${key})`);
+      return;
+    }
+    let body: unknown = null;
+    try {
+      body = await c.res.clone().json();
+    } catch {
+      body = null;
+    }
+    await asService(requestId, (tx) =>
+      tx`select hazina.idempotency_complete(${owner}, ${key}, ${status}, ${tx.json(body as never)})`);
+  });
+}

@@ -1,0 +1,12 @@
+// Money at the edge is a decimal string, never a JS number: it goes to PostgreSQL as text
+// and is parsed there as NUMERIC. The database enforces the currency's minor units.
+import { z } from "zod";
+
+const DECIMAL = /^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$/;
+
+/** A positive amount: "1250", "1250.5", "1250.00" (up to 4 decimals, < 10^15). */
+export const Amount = z.string({ error: "amount must be a string such as \"1250.00\"" })
+  .regex(DECIMAL, "amount must be a positive decimal string with at most 4 decimals, e.g. \"1250.00\"")
+  .refine((value) => /[1-9]/.test(value), "amount must be greater than zero");
+
+export const Currency = z.string().regex(/^[A-Z]{3}$/, "currency must be an ISO 4217 code such as KES");

@@ -1,0 +1,44 @@
+// Fixtures for money tests: users with wallets, funding through the ledger, and the
+// reconciliation every money test ends with.
+import { expect } from "vitest";
+import { admin, createUser } from "./db.ts";
+import { accessToken } from "./tokens.ts";
+
+export interface Party {
+  userId: string;
+  token: string;
+  walletId: string;
+}
+
+/** A user (customer or merchant) with an open KES wallet and a valid access token. */
+export async function partyWithWallet(role: "customer" | "merchant" = "customer"): Promise<Party> {
+  const userId = await createUser(role);
+  const token = await accessToken(userId, { appRole: role });
+  const [row] = await admin.begin(async (tx) => {
+    await tx`select set_config('role', 'authenticated', true),
+                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
+    return await tx`select public.wallet_open('KES') ->> 'id' as id`;
+  });
+  return { userId, token, walletId: row.id };
+}
+
+/** Credit a wallet from the M-Pesa clearing wallet, as a completed top-up would. */
+export async function fund(walletId: string, amount: string): Promise<void> {
+  await admin`select hazina.post_transaction(${"test-fund:" + crypto.randomUUID()}, 'funding',
+    jsonb_build_array(
+      jsonb_build_object('wallet_id', hazina.system_wallet('mpesa_clearing'), 'direction', 'debit', 'amount', ${amount}::text),
+      jsonb_build_object('wallet_id', ${walletId}::text, 'direction', 'credit', 'amount', ${amount}::text)))`;
+}
+
+export async function balanceOf(walletId: string): Promise<string> {
+  const [row] = await admin`select balance::text from public.wallet_balances where wallet_id = ${walletId}`;
+  return row.balance;
+}
+
+/** The books must be right after every money test. */
+export async function expectBooksBalanced(): Promise<void> {
+  const discrepancies = await admin`select * from hazina.reconcile()`;
+  expect(discrepancies).toEqual([]);
+  const unbalanced = await admin`select * from hazina.trial_balance() where total <> 0`;
+  expect(unbalanced).toEqual([]);
+}
