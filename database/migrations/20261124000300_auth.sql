@@ -544,7 +544,9 @@ $$;
 
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 grant usage on type hazina.auth_sign_in to service_role;
+-- These functions run as the caller (service_role), so it needs the error helper too.
 grant execute on function
+  hazina.raise_error(text, jsonb),
   hazina.auth_user_suspended(text, timestamptz),
   hazina.auth_check_token_hash(text, text),
   hazina.auth_check_password_hash(text),
@@ -565,6 +567,7 @@ grant execute on function
   to service_role;
 
 -- migrate:down
+revoke execute on function hazina.raise_error(text, jsonb) from service_role;
 drop function if exists hazina.auth_purge_expired(interval);
 drop function if exists hazina.oauth_link(uuid, text, text);
 drop function if exists hazina.oauth_sign_in(text, text, text, boolean, text, text, integer, text, inet);
