@@ -41,12 +41,13 @@ export async function verifyAccessToken(token: string): Promise<JWTPayload & Jwt
   };
   let payload: JWTPayload | undefined;
   try {
-    const ownKey = es256Key();
     if (alg === "HS256" && cfg.JWT_SECRET) {
       const key = new TextEncoder().encode(cfg.JWT_SECRET);
       payload = (await jwtVerify(token, key, { ...options, algorithms: ["HS256"] })).payload;
-    } else if (alg === "ES256" && ownKey && (!cfg.JWT_JWKS_URL || decodeProtectedHeader(token).kid === (await ownKey).kid)) {
-      payload = (await jwtVerify(token, (await ownKey).publicKey, { ...options, algorithms: ["ES256"] })).payload;
+    } else if (alg === "ES256" && cfg.JWT_PRIVATE_JWK &&
+               (!cfg.JWT_JWKS_URL || decodeProtectedHeader(token).kid === (await es256Key()!).kid)) {
+      // Our own ES256 tokens: verified locally with the public half of JWT_PRIVATE_JWK.
+      payload = (await jwtVerify(token, (await es256Key()!).publicKey, { ...options, algorithms: ["ES256"] })).payload;
     } else if ((alg === "ES256" || alg === "RS256") && cfg.JWT_JWKS_URL) {
       payload = (await jwtVerify(token, jwks(), { ...options, algorithms: ["ES256", "RS256"] })).payload;
     }

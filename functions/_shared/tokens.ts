@@ -46,7 +46,10 @@ export function es256Key(): Promise<Es256Key> | undefined {
   const source = config().JWT_PRIVATE_JWK;
   if (!source) return undefined;
   if (!es256Cache || es256Cache.source !== source) {
-    es256Cache = { source, key: loadEs256Key(source) };
+    const key = loadEs256Key(source);
+    // Callers await it; this only keeps a bad key from surfacing as an unhandled rejection.
+    key.catch(() => {});
+    es256Cache = { source, key };
   }
   return es256Cache.key;
 }
