@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict CWjhrqlSrclMI7Lb30ujCgcJD8DXk1kjv2wleLoYcR2QiBmfazYewtiBQFN1180
+\restrict OoFkquNVj9LzyZXSQRBihcDAlPW3DwFg5DfadBngJkmQnaxaXkGfo61ceCTWeN0
 
 
 SET statement_timeout = 0;
@@ -142,119 +142,125 @@ CREATE FUNCTION hazina.apply_entries(p_transaction_id uuid, p_kind text, p_descr
     SET search_path TO ''
     AS $$
 declare
-  v_wallet record;
-  v_status text;
-  v_final_ids uuid[] := '{}';
-  v_final_balances numeric[] := '{}';
+  v_count integer := coalesce(array_length(p_wallets, 1), 0);
+  v_ids uuid[];          -- distinct wallets, sorted by id
+  v_deltas numeric[];    -- net change per wallet
+  v_buckets smallint[];  -- credit_buckets per wallet
+  v_statuses text[];
+  v_finals numeric[];    -- balance of the row after this posting (null: pooled credit)
+  v_unbalanced boolean;
+  v_missing integer;
+  v_after numeric[] := array_fill(null::numeric, array[v_count]);
+  v_signed numeric;
+  v_position integer;
   v_balance numeric;
+  v_status text;
   v_bucket constant smallint := (pg_backend_pid() % 64)::smallint;
 begin
-  if coalesce(array_length(p_wallets, 1), 0) < 2
-     or array_length(p_wallets, 1) <> array_length(p_directions, 1)
-     or array_length(p_wallets, 1) <> array_length(p_amounts, 1)
-     or array_length(p_wallets, 1) <> array_length(p_legs, 1) then
+  if v_count < 2 or array_length(p_directions, 1) is distinct from v_count
+     or array_length(p_amounts, 1) is distinct from v_count or array_length(p_legs, 1) is distinct from v_count then
     perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'need two or more entries'));
   end if;
-  if exists (select 1 from unnest(p_amounts) a where a is null or a <= 0 or a <> round(a, 4) or a >= 1e15) then
-    perform hazina.raise_error('invalid_amount');
-  end if;
-  if exists (select 1 from unnest(p_directions, p_legs) as e(d, l)
-              where d is null or d not in ('debit', 'credit') or l is null or l not in ('principal', 'fee')) then
-    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'direction must be debit or credit, leg principal or fee'));
-  end if;
-  -- Every wallet exists and debits equal credits per currency (before touching anything).
-  if exists (select 1 from unnest(p_wallets) as e(wallet_id)
-              where e.wallet_id is null or not exists (select 1 from public.wallets w where w.id = e.wallet_id)) then
+  for i in 1 .. v_count loop
+    if p_amounts[i] is null or p_amounts[i] <= 0 or p_amounts[i] <> round(p_amounts[i], 4) or p_amounts[i] >= 1e15 then
+      perform hazina.raise_error('invalid_amount');
+    end if;
+    if p_directions[i] is null or p_directions[i] not in ('debit', 'credit')
+       or p_legs[i] is null or p_legs[i] not in ('principal', 'fee') or p_wallets[i] is null then
+      perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'direction must be debit or credit, leg principal or fee'));
+    end if;
+  end loop;
+
+  -- One query: per wallet (in id order) its net change and settings, whether any wallet
+  -- is missing, and whether debits equal credits per currency.
+  with entries as (
+    select e.wallet_id, case e.direction when 'credit' then e.amount else -e.amount end as signed
+      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
+  ), per_wallet as (
+    select x.wallet_id, sum(x.signed) as delta, w.id as known_id, w.currency, w.credit_buckets, w.status
+      from entries x left join public.wallets w on w.id = x.wallet_id
+     group by x.wallet_id, w.id, w.currency, w.credit_buckets, w.status
+  )
+  select array_agg(wallet_id order by wallet_id), array_agg(delta order by wallet_id),
+         array_agg(credit_buckets order by wallet_id), array_agg(status order by wallet_id),
+         count(*) filter (where known_id is null),
+         coalesce(bool_or(currency_total <> 0), false)
+    into v_ids, v_deltas, v_buckets, v_statuses, v_missing, v_unbalanced
+    from (select p.*, sum(p.delta) over (partition by p.currency) as currency_total from per_wallet p) t;
+  if v_missing > 0 then
     perform hazina.raise_error('wallet_not_found');
   end if;
-  if exists (select 1
-               from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
-               join public.wallets w on w.id = e.wallet_id
-              group by w.currency
-             having sum(case e.direction when 'credit' then e.amount else -e.amount end) <> 0) then
+  if v_unbalanced then
     perform hazina.raise_error('unbalanced_transaction');
   end if;
+  v_finals := array_fill(null::numeric, array[array_length(v_ids, 1)]);
 
-  -- Pass 1: wallet rows, in id order. Pooled wallets that only receive are left for pass 2.
-  for v_wallet in
-    select e.wallet_id,
-           sum(case e.direction when 'credit' then e.amount else -e.amount end) as delta,
-           w.credit_buckets
-      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
-      join public.wallets w on w.id = e.wallet_id
-     group by e.wallet_id, w.credit_buckets
-     order by e.wallet_id
-  loop
-    if v_wallet.credit_buckets > 1 then
-      if v_wallet.delta < 0 then
+  -- Pass 1: wallet rows, in id order.
+  for i in 1 .. array_length(v_ids, 1) loop
+    if v_buckets[i] > 1 then
+      if v_deltas[i] < 0 then
         -- A pooled wallet being debited: take its row lock in order; fold in pass 2.
-        perform 1 from public.wallets where id = v_wallet.wallet_id for no key update;
+        perform 1 from public.wallets where id = v_ids[i] for no key update;
       end if;
       continue;
     end if;
     update public.wallets
-       set balance = balance + v_wallet.delta, updated_at = now()
-     where id = v_wallet.wallet_id
+       set balance = balance + v_deltas[i], updated_at = now()
+     where id = v_ids[i]
        and status = 'active'
-       and (kind = 'system' or balance + v_wallet.delta - held >= 0)
+       and (kind = 'system' or balance + v_deltas[i] - held >= 0)
     returning balance into v_balance;
     if not found then
-      select status into v_status from public.wallets where id = v_wallet.wallet_id;
+      select status into v_status from public.wallets where id = v_ids[i];
       if v_status <> 'active' then
-        perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.wallet_id, 'status', v_status));
+        perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_ids[i], 'status', v_status));
       end if;
-      perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_wallet.wallet_id));
+      perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i]));
     end if;
-    v_final_ids := v_final_ids || v_wallet.wallet_id;
-    v_final_balances := v_final_balances || v_balance;
+    v_finals[i] := v_balance;
   end loop;
 
-  -- Pass 2: pooled wallets, in id order. All row locks are held; bucket locks come last,
-  -- so every posting takes locks in one global order: rows by id, then (wallet, bucket).
-  for v_wallet in
-    select e.wallet_id,
-           sum(case e.direction when 'credit' then e.amount else -e.amount end) as delta,
-           w.status, w.credit_buckets
-      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
-      join public.wallets w on w.id = e.wallet_id
-     where w.credit_buckets > 1
-     group by e.wallet_id, w.status, w.credit_buckets
-     order by e.wallet_id
-  loop
-    if v_wallet.status <> 'active' then
-      perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.wallet_id, 'status', v_wallet.status));
+  -- Pass 2: pooled wallets, in id order, after every row lock.
+  for i in 1 .. array_length(v_ids, 1) loop
+    continue when v_buckets[i] = 1;
+    if v_statuses[i] <> 'active' then
+      perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_ids[i], 'status', v_statuses[i]));
     end if;
-    if v_wallet.delta > 0 then
+    if v_deltas[i] > 0 then
       update public.wallet_balance_buckets
-         set balance = balance + v_wallet.delta
-       where wallet_id = v_wallet.wallet_id and bucket = v_bucket % v_wallet.credit_buckets;
-    elsif v_wallet.delta < 0 then
-      -- Fold the buckets into the row, then check the balance.
-      perform hazina.fold_buckets(v_wallet.wallet_id);
+         set balance = balance + v_deltas[i]
+       where wallet_id = v_ids[i] and bucket = v_bucket % v_buckets[i];
+    elsif v_deltas[i] < 0 then
+      perform hazina.fold_buckets(v_ids[i]);
       update public.wallets
-         set balance = balance + v_wallet.delta, updated_at = now()
-       where id = v_wallet.wallet_id
-         and (kind = 'system' or balance + v_wallet.delta - held >= 0)
+         set balance = balance + v_deltas[i], updated_at = now()
+       where id = v_ids[i]
+         and (kind = 'system' or balance + v_deltas[i] - held >= 0)
       returning balance into v_balance;
       if not found then
-        perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_wallet.wallet_id));
+        perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i]));
       end if;
-      v_final_ids := v_final_ids || v_wallet.wallet_id;
-      v_final_balances := v_final_balances || v_balance;
+      v_finals[i] := v_balance;
     end if;
   end loop;
 
-  -- Entries: balance_after = the wallet's final balance minus its later entries here.
+  -- balance_after: walk the entries backwards from each wallet's final balance.
+  for i in reverse v_count .. 1 loop
+    v_position := array_position(v_ids, p_wallets[i]);
+    if v_finals[v_position] is not null then
+      v_after[i] := v_finals[v_position];
+      v_signed := case p_directions[i] when 'credit' then p_amounts[i] else -p_amounts[i] end;
+      v_finals[v_position] := v_finals[v_position] - v_signed;
+    end if;
+  end loop;
+
   insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency,
                                     balance_after, leg, kind, description, metadata, ref)
-  select p_transaction_id, e.wallet_id, e.direction, e.amount, w.currency,
-         f.final_balance - coalesce(sum(case e.direction when 'credit' then e.amount else -e.amount end)
-                                      over (partition by e.wallet_id order by e.n
-                                            rows between 1 following and unbounded following), 0),
+  select p_transaction_id, e.wallet_id, e.direction, e.amount, w.currency, e.balance_after,
          e.leg, p_kind, p_description, p_metadata, p_ref || '#' || e.n
-    from unnest(p_wallets, p_directions, p_amounts, p_legs) with ordinality as e(wallet_id, direction, amount, leg, n)
+    from unnest(p_wallets, p_directions, p_amounts, p_legs, v_after) with ordinality
+           as e(wallet_id, direction, amount, leg, balance_after, n)
     join public.wallets w on w.id = e.wallet_id
-    left join unnest(v_final_ids, v_final_balances) as f(wallet_id, final_balance) on f.wallet_id = e.wallet_id
    order by e.n;
 end
 $$;
@@ -539,26 +545,33 @@ CREATE FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_cu
     AS $$
 declare
   v_rule record;
-  v_minor_units smallint;
 begin
-  select minor_units into v_minor_units from public.currencies where code = p_currency;
-  if v_minor_units is null then
+  -- One query: the currency's minor units and the winning rule (override first).
+  select c.minor_units, r.*
+    into v_rule
+    from public.currencies c
+    left join lateral (
+      select * from (
+        select 1 as precedence, 'merchant_profile' as source, p.id, p.waived, p.percentage_bps,
+               p.fixed_amount, p.minimum_amount, p.maximum_amount
+          from public.merchant_fee_profiles p
+         where p_payer_user_id is not null and p.merchant_id = p_payer_user_id
+           and p.transaction_type = p_transaction_type and p.currency = p_currency
+           and p.active_from <= now() and (p.active_to is null or p.active_to > now())
+        union all
+        select 2, 'catalog', k.id, false, k.percentage_bps, k.fixed_amount, k.minimum_amount, k.maximum_amount
+          from public.billing_fee_catalog k
+         where k.transaction_type = p_transaction_type and k.currency = p_currency
+           and k.active_from <= now() and (k.active_to is null or k.active_to > now())
+      ) candidates
+      order by precedence
+      limit 1
+    ) r on true
+   where c.code = p_currency;
+  if v_rule.minor_units is null then
     perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
   end if;
-  select 'merchant_profile' as source, p.id, p.waived, p.percentage_bps, p.fixed_amount, p.minimum_amount, p.maximum_amount
-    into v_rule
-    from public.merchant_fee_profiles p
-   where p_payer_user_id is not null and p.merchant_id = p_payer_user_id
-     and p.transaction_type = p_transaction_type and p.currency = p_currency
-     and p.active_from <= now() and (p.active_to is null or p.active_to > now());
-  if not found then
-    select 'catalog' as source, c.id, false as waived, c.percentage_bps, c.fixed_amount, c.minimum_amount, c.maximum_amount
-      into v_rule
-      from public.billing_fee_catalog c
-     where c.transaction_type = p_transaction_type and c.currency = p_currency
-       and c.active_from <= now() and (c.active_to is null or c.active_to > now());
-  end if;
-  if not found then
+  if v_rule.source is null then
     fee := 0; rule_source := 'none'; rule_id := null;
     return;
   end if;
@@ -568,7 +581,7 @@ begin
     fee := 0;
     return;
   end if;
-  fee := round(v_rule.fixed_amount + p_amount * v_rule.percentage_bps / 10000, v_minor_units);
+  fee := round(v_rule.fixed_amount + p_amount * v_rule.percentage_bps / 10000, v_rule.minor_units);
   fee := greatest(fee, v_rule.minimum_amount);
   if v_rule.maximum_amount is not null then
     fee := least(fee, v_rule.maximum_amount);
@@ -1240,9 +1253,13 @@ CREATE FUNCTION hazina.reconcile() RETURNS TABLE(check_name text, subject text, 
     from public.wallet_transactions t left join public.wallet_ledger l on l.transaction_id = t.id
    group by t.id having count(l.id) < 2
   union all
-  select 'entry_currency_matches_wallet', l.id::text, null, null
-    from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
-   where l.currency <> w.currency
+  select 'entry_has_wallet_of_its_currency', l.id::text, null, null
+    from public.wallet_ledger l left join public.wallets w on w.id = l.wallet_id
+   where w.id is null or l.currency <> w.currency
+  union all
+  select 'entry_has_transaction', l.id::text, null, null
+    from public.wallet_ledger l left join public.wallet_transactions t on t.id = l.transaction_id
+   where t.id is null
   union all
   select 'user_wallet_not_negative', b.wallet_id::text, 0, b.available
     from public.wallet_balances b
@@ -1565,7 +1582,8 @@ declare
   v_from record;
   v_to record;
   v_fee_payer text := hazina.fee_payer(p_transaction_type);
-  v_payer record;
+  v_payer_wallet uuid;
+  v_payer_user uuid;
   v_quote record;
   v_tx record;
   v_revenue uuid;
@@ -1573,7 +1591,12 @@ begin
   if p_from_wallet is not distinct from p_to_wallet then
     perform hazina.raise_error('same_wallet');
   end if;
-  select id, user_id, currency, kind into v_from from public.wallets where id = p_from_wallet;
+  -- One query for both wallets, the currency's minor unit and the fee revenue wallet.
+  select f.id, f.user_id, f.currency, f.kind, c.minor_units,
+         (select r.id from public.wallets r where r.system_code = 'fee_revenue' and r.currency = f.currency) as revenue_id
+    into v_from
+    from public.wallets f join public.currencies c on c.code = f.currency
+   where f.id = p_from_wallet;
   select id, user_id, currency, kind into v_to from public.wallets where id = p_to_wallet;
   if v_from.id is null or v_to.id is null then
     perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', coalesce(v_from.id, v_to.id, p_to_wallet)));
@@ -1581,7 +1604,9 @@ begin
   if v_from.currency <> v_to.currency then
     perform hazina.raise_error('currency_mismatch');
   end if;
-  perform hazina.assert_valid_amount(p_amount, v_from.currency);
+  if p_amount is null or p_amount <= 0 or p_amount >= 1e15 or p_amount <> round(p_amount, v_from.minor_units) then
+    perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_from.currency, 'decimals', v_from.minor_units));
+  end if;
 
   select * into v_tx from hazina.begin_transaction(
     p_ref, p_transaction_type,
@@ -1591,22 +1616,26 @@ begin
     return hazina.transfer_result(v_tx.transaction_id, true);
   end if;
 
-  v_payer := case v_fee_payer when 'sender' then v_from else v_to end;
-  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_from.currency, v_payer.user_id);
+  if v_fee_payer = 'sender' then
+    v_payer_wallet := v_from.id; v_payer_user := v_from.user_id;
+  else
+    v_payer_wallet := v_to.id; v_payer_user := v_to.user_id;
+  end if;
+  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_from.currency, v_payer_user);
   if v_quote.fee > 0 and v_fee_payer = 'receiver' and v_quote.fee >= p_amount then
     perform hazina.raise_error('fee_exceeds_amount', jsonb_build_object('fee', v_quote.fee::text));
   end if;
 
   if v_quote.fee > 0 then
-    v_revenue := hazina.system_wallet('fee_revenue', v_from.currency);
+    v_revenue := v_from.revenue_id;
     perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
-      array[p_from_wallet, p_to_wallet, v_payer.id, v_revenue],
+      array[p_from_wallet, p_to_wallet, v_payer_wallet, v_revenue],
       array['debit', 'credit', 'debit', 'credit'],
       array[p_amount, p_amount, v_quote.fee, v_quote.fee],
       array['principal', 'principal', 'fee', 'fee']);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (p_ref || ':fee', v_tx.transaction_id, v_payer.id, v_payer.user_id, p_transaction_type,
+    values (p_ref || ':fee', v_tx.transaction_id, v_payer_wallet, v_payer_user, p_transaction_type,
             'charge', v_quote.fee, v_from.currency, p_amount, v_quote.rule_source, v_quote.rule_id);
   else
     perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
@@ -2050,6 +2079,7 @@ CREATE TABLE public.billing_ledger (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT billing_ledger_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT billing_ledger_base_amount_check CHECK ((base_amount >= (0)::numeric)),
+    CONSTRAINT billing_ledger_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT billing_ledger_direction_check CHECK ((direction = ANY (ARRAY['charge'::text, 'refund'::text]))),
     CONSTRAINT billing_ledger_refund_links_original CHECK (((direction = 'refund'::text) = (refund_of IS NOT NULL))),
     CONSTRAINT billing_ledger_rule_source_check CHECK ((rule_source = ANY (ARRAY['catalog'::text, 'merchant_profile'::text, 'original'::text])))
@@ -2133,7 +2163,8 @@ CREATE TABLE public.wallet_balance_buckets (
     balance numeric(19,4) DEFAULT 0 NOT NULL,
     CONSTRAINT wallet_balance_buckets_balance_check CHECK ((balance >= (0)::numeric)),
     CONSTRAINT wallet_balance_buckets_bucket_check CHECK ((bucket >= 0))
-);
+)
+WITH (fillfactor='70');
 
 
 --
@@ -2163,7 +2194,8 @@ CASE kind
 END),
     CONSTRAINT wallets_status_check CHECK ((status = ANY (ARRAY['active'::text, 'frozen'::text, 'closed'::text]))),
     CONSTRAINT wallets_system_code_check CHECK ((system_code = ANY (ARRAY['mpesa_clearing'::text, 'kcb_clearing'::text, 'dtb_clearing'::text, 'payouts_in_flight'::text, 'fee_revenue'::text, 'escrow'::text, 'suspense'::text])))
-);
+)
+WITH (fillfactor='70');
 
 
 --
@@ -2242,6 +2274,7 @@ CREATE TABLE public.wallet_transactions (
     reverses_id uuid,
     created_by uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT wallet_transactions_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT wallet_transactions_description_check CHECK ((length(description) <= 500)),
     CONSTRAINT wallet_transactions_kind_check CHECK ((kind ~ '^[a-z][a-z0-9_]{1,40}$'::text)),
     CONSTRAINT wallet_transactions_principal_amount_check CHECK ((principal_amount >= (0)::numeric)),
@@ -2447,14 +2480,6 @@ ALTER TABLE ONLY public.wallet_transactions
 
 ALTER TABLE ONLY public.wallet_transactions
     ADD CONSTRAINT wallet_transactions_ref_key UNIQUE (ref);
-
-
---
--- Name: wallets wallets_id_currency_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.wallets
-    ADD CONSTRAINT wallets_id_currency_key UNIQUE (id, currency);
 
 
 --
@@ -2676,6 +2701,20 @@ CREATE TRIGGER wallets_audit AFTER INSERT OR DELETE OR UPDATE OF status ON publi
 
 
 --
+-- Name: wallets wallets_never_deleted; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallets_never_deleted BEFORE DELETE ON public.wallets FOR EACH ROW EXECUTE FUNCTION hazina.ledger_is_immutable();
+
+
+--
+-- Name: wallets wallets_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallets_no_truncate BEFORE TRUNCATE ON public.wallets FOR EACH STATEMENT EXECUTE FUNCTION hazina.ledger_is_immutable();
+
+
+--
 -- Name: auth_accounts auth_accounts_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2713,22 +2752,6 @@ ALTER TABLE ONLY public.auth_verification_token
 
 ALTER TABLE ONLY public.billing_fee_catalog
     ADD CONSTRAINT billing_fee_catalog_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
-
-
---
--- Name: billing_ledger billing_ledger_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.billing_ledger
-    ADD CONSTRAINT billing_ledger_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
-
-
---
--- Name: billing_ledger billing_ledger_payer_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.billing_ledger
-    ADD CONSTRAINT billing_ledger_payer_user_id_fkey FOREIGN KEY (payer_user_id) REFERENCES public.auth_users(id);
 
 
 --
@@ -2809,30 +2832,6 @@ ALTER TABLE ONLY public.wallet_holds
 
 ALTER TABLE ONLY public.wallet_holds
     ADD CONSTRAINT wallet_holds_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
-
-
---
--- Name: wallet_ledger wallet_ledger_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.wallet_ledger
-    ADD CONSTRAINT wallet_ledger_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES public.wallet_transactions(id);
-
-
---
--- Name: wallet_ledger wallet_ledger_wallet_id_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.wallet_ledger
-    ADD CONSTRAINT wallet_ledger_wallet_id_currency_fkey FOREIGN KEY (wallet_id, currency) REFERENCES public.wallets(id, currency);
-
-
---
--- Name: wallet_transactions wallet_transactions_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.wallet_transactions
-    ADD CONSTRAINT wallet_transactions_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
 
 
 --
@@ -3347,6 +3346,7 @@ GRANT ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries
 --
 
 REVOKE ALL ON FUNCTION hazina.raise_error(p_code text, p_details jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.raise_error(p_code text, p_details jsonb) TO service_role;
 
 
 --
@@ -3790,7 +3790,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict CWjhrqlSrclMI7Lb30ujCgcJD8DXk1kjv2wleLoYcR2QiBmfazYewtiBQFN1180
+\unrestrict OoFkquNVj9LzyZXSQRBihcDAlPW3DwFg5DfadBngJkmQnaxaXkGfo61ceCTWeN0
 
 
 -- Migrations already contained in this file

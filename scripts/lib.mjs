@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const bin = (name) => path.join(root, "node_modules", ".bin", name);
-export const migrationsDir = path.join(root, "database", "migrations");
+// HAZINA_MIGRATIONS_DIR: dump or test another set of migrations (e.g. only committed ones).
+export const migrationsDir = process.env.HAZINA_MIGRATIONS_DIR ?? path.join(root, "database", "migrations");
 export const schemaFile = path.join(root, "database", "schema.sql");
 export const seedsDir = path.join(root, "database", "seeds");
 // schema_migrations lives outside `public` so clients never see it.

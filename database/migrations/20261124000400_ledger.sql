@@ -43,9 +43,8 @@ create table public.wallets (
     case kind when 'system' then user_id is null and system_code is not null
               else user_id is not null and system_code is null end),
   -- The last line of defence: a user or merchant wallet never spends money it lacks.
-  constraint wallets_never_overdrawn check (kind = 'system' or balance - held >= 0),
-  unique (id, currency)
-);
+  constraint wallets_never_overdrawn check (kind = 'system' or balance - held >= 0)
+) with (fillfactor = 70);  -- room for HOT updates: balances change on every posting
 create unique index wallets_one_per_user_currency on public.wallets (user_id, currency) where user_id is not null;
 create unique index wallets_one_system_per_currency on public.wallets (system_code, currency) where system_code is not null;
 
@@ -57,7 +56,7 @@ create table public.wallet_balance_buckets (
   bucket     smallint not null check (bucket >= 0),
   balance    numeric(19, 4) not null default 0 check (balance >= 0),
   primary key (wallet_id, bucket)
-);
+) with (fillfactor = 70);
 
 create table public.wallet_transactions (
   id                uuid primary key default gen_random_uuid(),
@@ -69,17 +68,23 @@ create table public.wallet_transactions (
   request_hash      text not null,
   -- The principal moved (excluding fees); reversals are bounded by it.
   principal_amount  numeric(19, 4) not null check (principal_amount >= 0),
-  currency          char(3) not null references public.currencies (code),
+  currency          char(3) not null check (currency ~ '^[A-Z]{3}$'),
   reverses_id       uuid references public.wallet_transactions (id),
   created_by        uuid,
   created_at        timestamptz not null default now()
 );
 create index wallet_transactions_reverses_idx on public.wallet_transactions (reverses_id) where reverses_id is not null;
 
+-- Entries carry no foreign keys, deliberately: an FK check per line costs a query and a
+-- KEY SHARE lock on the parent, and on a hot wallet (a merchant, fee revenue) those locks
+-- from concurrent postings pile up as multixacts and serialise them. Integrity holds
+-- instead because (1) only apply_entries writes entries, after validating every wallet,
+-- inside the transaction that inserted the header; (2) headers and wallets can never be
+-- deleted (triggers below); (3) hazina.reconcile() reports any orphan entry.
 create table public.wallet_ledger (
   -- Entries are numbered: the number orders a wallet's statement and pages it.
   id              bigint generated always as identity primary key,
-  transaction_id  uuid not null references public.wallet_transactions (id),
+  transaction_id  uuid not null,
   wallet_id       uuid not null,
   direction       text not null check (direction in ('debit', 'credit')),
   amount          numeric(19, 4) not null check (amount > 0),
@@ -92,8 +97,7 @@ create table public.wallet_ledger (
   description     text,
   metadata        jsonb not null default '{}',
   ref             text not null unique,
-  created_at      timestamptz not null default now(),
-  foreign key (wallet_id, currency) references public.wallets (id, currency)
+  created_at      timestamptz not null default now()
 );
 create index wallet_ledger_wallet_idx on public.wallet_ledger (wallet_id, id);
 create index wallet_ledger_transaction_idx on public.wallet_ledger (transaction_id);
@@ -142,6 +146,12 @@ create trigger wallet_ledger_no_truncate before truncate on public.wallet_ledger
 create trigger wallet_transactions_immutable before update or delete on public.wallet_transactions
   for each row execute function hazina.ledger_is_immutable();
 create trigger wallet_transactions_no_truncate before truncate on public.wallet_transactions
+  for each statement execute function hazina.ledger_is_immutable();
+
+-- Wallets are closed, never deleted: their entries must always have a wallet.
+create trigger wallets_never_deleted before delete on public.wallets
+  for each row execute function hazina.ledger_is_immutable();
+create trigger wallets_no_truncate before truncate on public.wallets
   for each statement execute function hazina.ledger_is_immutable();
 
 -- Second line of defence, checked at commit: every transaction has entries and
@@ -232,14 +242,19 @@ $$;
 -- The posting primitive. Everything that moves money ends here.
 --
 -- Entries are parallel arrays (wallet, direction, amount, leg). The function:
---  1. validates amounts and that debits = credits per currency;
---  2. locks wallets in id order (deadlock-free) and applies each wallet's net change
---     in one UPDATE, refusing overdrafts of user/merchant wallets (system wallets may
---     run negative: they mirror external accounts);
---  3. credits to pooled wallets go to this connection's bucket, after all row locks,
---     in wallet order (so the lock order stays global: rows, then buckets);
---  4. writes the header and the entries with balance_after.
--- Idempotency is the caller's: it passes the ref and a request hash (see post_transaction).
+--  1. validates amounts, directions and legs, that every wallet exists, and that debits
+--     equal credits per currency;
+--  2. locks wallet rows in id order (deadlock-free) and applies each wallet's net change
+--     in one UPDATE, refusing overdrafts of user/merchant wallets (system wallets may run
+--     negative: they mirror external accounts);
+--  3. then handles pooled wallets (credit_buckets > 1) in id order: a net credit goes to
+--     this connection's bucket; a net debit folds the buckets into the row first. Row
+--     locks all come before bucket locks, so every posting takes locks in one global
+--     order: rows by id, then (wallet, bucket);
+--  4. writes the entries with balance_after.
+-- It is written for speed (one aggregate query, then one statement per wallet and one
+-- insert) because every transfer, hold and reversal runs through it.
+-- Idempotency is the caller's: see begin_transaction.
 create function hazina.apply_entries(
   p_transaction_id uuid,
   p_kind text,
@@ -255,119 +270,125 @@ create function hazina.apply_entries(
   set search_path = ''
   as $$
 declare
-  v_wallet record;
-  v_status text;
-  v_final_ids uuid[] := '{}';
-  v_final_balances numeric[] := '{}';
+  v_count integer := coalesce(array_length(p_wallets, 1), 0);
+  v_ids uuid[];          -- distinct wallets, sorted by id
+  v_deltas numeric[];    -- net change per wallet
+  v_buckets smallint[];  -- credit_buckets per wallet
+  v_statuses text[];
+  v_finals numeric[];    -- balance of the row after this posting (null: pooled credit)
+  v_unbalanced boolean;
+  v_missing integer;
+  v_after numeric[] := array_fill(null::numeric, array[v_count]);
+  v_signed numeric;
+  v_position integer;
   v_balance numeric;
+  v_status text;
   v_bucket constant smallint := (pg_backend_pid() % 64)::smallint;
 begin
-  if coalesce(array_length(p_wallets, 1), 0) < 2
-     or array_length(p_wallets, 1) <> array_length(p_directions, 1)
-     or array_length(p_wallets, 1) <> array_length(p_amounts, 1)
-     or array_length(p_wallets, 1) <> array_length(p_legs, 1) then
+  if v_count < 2 or array_length(p_directions, 1) is distinct from v_count
+     or array_length(p_amounts, 1) is distinct from v_count or array_length(p_legs, 1) is distinct from v_count then
     perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'need two or more entries'));
   end if;
-  if exists (select 1 from unnest(p_amounts) a where a is null or a <= 0 or a <> round(a, 4) or a >= 1e15) then
-    perform hazina.raise_error('invalid_amount');
-  end if;
-  if exists (select 1 from unnest(p_directions, p_legs) as e(d, l)
-              where d is null or d not in ('debit', 'credit') or l is null or l not in ('principal', 'fee')) then
-    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'direction must be debit or credit, leg principal or fee'));
-  end if;
-  -- Every wallet exists and debits equal credits per currency (before touching anything).
-  if exists (select 1 from unnest(p_wallets) as e(wallet_id)
-              where e.wallet_id is null or not exists (select 1 from public.wallets w where w.id = e.wallet_id)) then
+  for i in 1 .. v_count loop
+    if p_amounts[i] is null or p_amounts[i] <= 0 or p_amounts[i] <> round(p_amounts[i], 4) or p_amounts[i] >= 1e15 then
+      perform hazina.raise_error('invalid_amount');
+    end if;
+    if p_directions[i] is null or p_directions[i] not in ('debit', 'credit')
+       or p_legs[i] is null or p_legs[i] not in ('principal', 'fee') or p_wallets[i] is null then
+      perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'direction must be debit or credit, leg principal or fee'));
+    end if;
+  end loop;
+
+  -- One query: per wallet (in id order) its net change and settings, whether any wallet
+  -- is missing, and whether debits equal credits per currency.
+  with entries as (
+    select e.wallet_id, case e.direction when 'credit' then e.amount else -e.amount end as signed
+      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
+  ), per_wallet as (
+    select x.wallet_id, sum(x.signed) as delta, w.id as known_id, w.currency, w.credit_buckets, w.status
+      from entries x left join public.wallets w on w.id = x.wallet_id
+     group by x.wallet_id, w.id, w.currency, w.credit_buckets, w.status
+  )
+  select array_agg(wallet_id order by wallet_id), array_agg(delta order by wallet_id),
+         array_agg(credit_buckets order by wallet_id), array_agg(status order by wallet_id),
+         count(*) filter (where known_id is null),
+         coalesce(bool_or(currency_total <> 0), false)
+    into v_ids, v_deltas, v_buckets, v_statuses, v_missing, v_unbalanced
+    from (select p.*, sum(p.delta) over (partition by p.currency) as currency_total from per_wallet p) t;
+  if v_missing > 0 then
     perform hazina.raise_error('wallet_not_found');
   end if;
-  if exists (select 1
-               from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
-               join public.wallets w on w.id = e.wallet_id
-              group by w.currency
-             having sum(case e.direction when 'credit' then e.amount else -e.amount end) <> 0) then
+  if v_unbalanced then
     perform hazina.raise_error('unbalanced_transaction');
   end if;
+  v_finals := array_fill(null::numeric, array[array_length(v_ids, 1)]);
 
-  -- Pass 1: wallet rows, in id order. Pooled wallets that only receive are left for pass 2.
-  for v_wallet in
-    select e.wallet_id,
-           sum(case e.direction when 'credit' then e.amount else -e.amount end) as delta,
-           w.credit_buckets
-      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
-      join public.wallets w on w.id = e.wallet_id
-     group by e.wallet_id, w.credit_buckets
-     order by e.wallet_id
-  loop
-    if v_wallet.credit_buckets > 1 then
-      if v_wallet.delta < 0 then
+  -- Pass 1: wallet rows, in id order.
+  for i in 1 .. array_length(v_ids, 1) loop
+    if v_buckets[i] > 1 then
+      if v_deltas[i] < 0 then
         -- A pooled wallet being debited: take its row lock in order; fold in pass 2.
-        perform 1 from public.wallets where id = v_wallet.wallet_id for no key update;
+        perform 1 from public.wallets where id = v_ids[i] for no key update;
       end if;
       continue;
     end if;
     update public.wallets
-       set balance = balance + v_wallet.delta, updated_at = now()
-     where id = v_wallet.wallet_id
+       set balance = balance + v_deltas[i], updated_at = now()
+     where id = v_ids[i]
        and status = 'active'
-       and (kind = 'system' or balance + v_wallet.delta - held >= 0)
+       and (kind = 'system' or balance + v_deltas[i] - held >= 0)
     returning balance into v_balance;
     if not found then
-      select status into v_status from public.wallets where id = v_wallet.wallet_id;
+      select status into v_status from public.wallets where id = v_ids[i];
       if v_status <> 'active' then
-        perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.wallet_id, 'status', v_status));
+        perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_ids[i], 'status', v_status));
       end if;
-      perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_wallet.wallet_id));
+      perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i]));
     end if;
-    v_final_ids := v_final_ids || v_wallet.wallet_id;
-    v_final_balances := v_final_balances || v_balance;
+    v_finals[i] := v_balance;
   end loop;
 
-  -- Pass 2: pooled wallets, in id order. All row locks are held; bucket locks come last,
-  -- so every posting takes locks in one global order: rows by id, then (wallet, bucket).
-  for v_wallet in
-    select e.wallet_id,
-           sum(case e.direction when 'credit' then e.amount else -e.amount end) as delta,
-           w.status, w.credit_buckets
-      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
-      join public.wallets w on w.id = e.wallet_id
-     where w.credit_buckets > 1
-     group by e.wallet_id, w.status, w.credit_buckets
-     order by e.wallet_id
-  loop
-    if v_wallet.status <> 'active' then
-      perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.wallet_id, 'status', v_wallet.status));
+  -- Pass 2: pooled wallets, in id order, after every row lock.
+  for i in 1 .. array_length(v_ids, 1) loop
+    continue when v_buckets[i] = 1;
+    if v_statuses[i] <> 'active' then
+      perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_ids[i], 'status', v_statuses[i]));
     end if;
-    if v_wallet.delta > 0 then
+    if v_deltas[i] > 0 then
       update public.wallet_balance_buckets
-         set balance = balance + v_wallet.delta
-       where wallet_id = v_wallet.wallet_id and bucket = v_bucket % v_wallet.credit_buckets;
-    elsif v_wallet.delta < 0 then
-      -- Fold the buckets into the row, then check the balance.
-      perform hazina.fold_buckets(v_wallet.wallet_id);
+         set balance = balance + v_deltas[i]
+       where wallet_id = v_ids[i] and bucket = v_bucket % v_buckets[i];
+    elsif v_deltas[i] < 0 then
+      perform hazina.fold_buckets(v_ids[i]);
       update public.wallets
-         set balance = balance + v_wallet.delta, updated_at = now()
-       where id = v_wallet.wallet_id
-         and (kind = 'system' or balance + v_wallet.delta - held >= 0)
+         set balance = balance + v_deltas[i], updated_at = now()
+       where id = v_ids[i]
+         and (kind = 'system' or balance + v_deltas[i] - held >= 0)
       returning balance into v_balance;
       if not found then
-        perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_wallet.wallet_id));
+        perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i]));
       end if;
-      v_final_ids := v_final_ids || v_wallet.wallet_id;
-      v_final_balances := v_final_balances || v_balance;
+      v_finals[i] := v_balance;
     end if;
   end loop;
 
-  -- Entries: balance_after = the wallet's final balance minus its later entries here.
+  -- balance_after: walk the entries backwards from each wallet's final balance.
+  for i in reverse v_count .. 1 loop
+    v_position := array_position(v_ids, p_wallets[i]);
+    if v_finals[v_position] is not null then
+      v_after[i] := v_finals[v_position];
+      v_signed := case p_directions[i] when 'credit' then p_amounts[i] else -p_amounts[i] end;
+      v_finals[v_position] := v_finals[v_position] - v_signed;
+    end if;
+  end loop;
+
   insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency,
                                     balance_after, leg, kind, description, metadata, ref)
-  select p_transaction_id, e.wallet_id, e.direction, e.amount, w.currency,
-         f.final_balance - coalesce(sum(case e.direction when 'credit' then e.amount else -e.amount end)
-                                      over (partition by e.wallet_id order by e.n
-                                            rows between 1 following and unbounded following), 0),
+  select p_transaction_id, e.wallet_id, e.direction, e.amount, w.currency, e.balance_after,
          e.leg, p_kind, p_description, p_metadata, p_ref || '#' || e.n
-    from unnest(p_wallets, p_directions, p_amounts, p_legs) with ordinality as e(wallet_id, direction, amount, leg, n)
+    from unnest(p_wallets, p_directions, p_amounts, p_legs, v_after) with ordinality
+           as e(wallet_id, direction, amount, leg, balance_after, n)
     join public.wallets w on w.id = e.wallet_id
-    left join unnest(v_final_ids, v_final_balances) as f(wallet_id, final_balance) on f.wallet_id = e.wallet_id
    order by e.n;
 end
 $$;
@@ -509,9 +530,13 @@ create function hazina.reconcile()
     from public.wallet_transactions t left join public.wallet_ledger l on l.transaction_id = t.id
    group by t.id having count(l.id) < 2
   union all
-  select 'entry_currency_matches_wallet', l.id::text, null, null
-    from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
-   where l.currency <> w.currency
+  select 'entry_has_wallet_of_its_currency', l.id::text, null, null
+    from public.wallet_ledger l left join public.wallets w on w.id = l.wallet_id
+   where w.id is null or l.currency <> w.currency
+  union all
+  select 'entry_has_transaction', l.id::text, null, null
+    from public.wallet_ledger l left join public.wallet_transactions t on t.id = l.transaction_id
+   where t.id is null
   union all
   select 'user_wallet_not_negative', b.wallet_id::text, 0, b.available
     from public.wallet_balances b
@@ -582,10 +607,10 @@ drop function if exists hazina.fold_buckets(uuid);
 drop function if exists hazina.ensure_system_wallets(text);
 drop function if exists hazina.system_wallet(text, text);
 drop table if exists public.wallet_holds;
+drop table if exists public.wallet_transactions;  -- first: its policy reads wallet_ledger
 drop table if exists public.wallet_ledger;
-drop table if exists public.wallet_transactions;
 drop function if exists hazina.assert_transaction_balanced();
-drop function if exists hazina.ledger_is_immutable();
 drop table if exists public.wallet_balance_buckets;
 drop table if exists public.wallets;
+drop function if exists hazina.ledger_is_immutable();
 drop table if exists public.currencies;

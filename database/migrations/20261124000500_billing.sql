@@ -48,11 +48,13 @@ create table public.billing_ledger (
   ref               text not null unique,
   transaction_id    uuid not null references public.wallet_transactions (id),
   payer_wallet_id   uuid not null references public.wallets (id),
-  payer_user_id     uuid references public.auth_users (id),
+  -- No FK to auth_users: it would KEY SHARE-lock the user row on every fee (see the
+  -- wallet_ledger note); the payer wallet FK already ties the row to its owner.
+  payer_user_id     uuid,
   transaction_type  text not null,
   direction         text not null check (direction in ('charge', 'refund')),
   amount            numeric(19, 4) not null check (amount > 0),
-  currency          char(3) not null references public.currencies (code),
+  currency          char(3) not null check (currency ~ '^[A-Z]{3}$'),
   base_amount       numeric(19, 4) not null check (base_amount >= 0),
   rule_source       text not null check (rule_source in ('catalog', 'merchant_profile', 'original')),
   rule_id           uuid,
@@ -85,26 +87,33 @@ create function hazina.fee_quote(
   as $$
 declare
   v_rule record;
-  v_minor_units smallint;
 begin
-  select minor_units into v_minor_units from public.currencies where code = p_currency;
-  if v_minor_units is null then
+  -- One query: the currency's minor units and the winning rule (override first).
+  select c.minor_units, r.*
+    into v_rule
+    from public.currencies c
+    left join lateral (
+      select * from (
+        select 1 as precedence, 'merchant_profile' as source, p.id, p.waived, p.percentage_bps,
+               p.fixed_amount, p.minimum_amount, p.maximum_amount
+          from public.merchant_fee_profiles p
+         where p_payer_user_id is not null and p.merchant_id = p_payer_user_id
+           and p.transaction_type = p_transaction_type and p.currency = p_currency
+           and p.active_from <= now() and (p.active_to is null or p.active_to > now())
+        union all
+        select 2, 'catalog', k.id, false, k.percentage_bps, k.fixed_amount, k.minimum_amount, k.maximum_amount
+          from public.billing_fee_catalog k
+         where k.transaction_type = p_transaction_type and k.currency = p_currency
+           and k.active_from <= now() and (k.active_to is null or k.active_to > now())
+      ) candidates
+      order by precedence
+      limit 1
+    ) r on true
+   where c.code = p_currency;
+  if v_rule.minor_units is null then
     perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
   end if;
-  select 'merchant_profile' as source, p.id, p.waived, p.percentage_bps, p.fixed_amount, p.minimum_amount, p.maximum_amount
-    into v_rule
-    from public.merchant_fee_profiles p
-   where p_payer_user_id is not null and p.merchant_id = p_payer_user_id
-     and p.transaction_type = p_transaction_type and p.currency = p_currency
-     and p.active_from <= now() and (p.active_to is null or p.active_to > now());
-  if not found then
-    select 'catalog' as source, c.id, false as waived, c.percentage_bps, c.fixed_amount, c.minimum_amount, c.maximum_amount
-      into v_rule
-      from public.billing_fee_catalog c
-     where c.transaction_type = p_transaction_type and c.currency = p_currency
-       and c.active_from <= now() and (c.active_to is null or c.active_to > now());
-  end if;
-  if not found then
+  if v_rule.source is null then
     fee := 0; rule_source := 'none'; rule_id := null;
     return;
   end if;
@@ -114,7 +123,7 @@ begin
     fee := 0;
     return;
   end if;
-  fee := round(v_rule.fixed_amount + p_amount * v_rule.percentage_bps / 10000, v_minor_units);
+  fee := round(v_rule.fixed_amount + p_amount * v_rule.percentage_bps / 10000, v_rule.minor_units);
   fee := greatest(fee, v_rule.minimum_amount);
   if v_rule.maximum_amount is not null then
     fee := least(fee, v_rule.maximum_amount);

@@ -52,7 +52,8 @@ declare
   v_from record;
   v_to record;
   v_fee_payer text := hazina.fee_payer(p_transaction_type);
-  v_payer record;
+  v_payer_wallet uuid;
+  v_payer_user uuid;
   v_quote record;
   v_tx record;
   v_revenue uuid;
@@ -60,7 +61,12 @@ begin
   if p_from_wallet is not distinct from p_to_wallet then
     perform hazina.raise_error('same_wallet');
   end if;
-  select id, user_id, currency, kind into v_from from public.wallets where id = p_from_wallet;
+  -- One query for both wallets, the currency's minor unit and the fee revenue wallet.
+  select f.id, f.user_id, f.currency, f.kind, c.minor_units,
+         (select r.id from public.wallets r where r.system_code = 'fee_revenue' and r.currency = f.currency) as revenue_id
+    into v_from
+    from public.wallets f join public.currencies c on c.code = f.currency
+   where f.id = p_from_wallet;
   select id, user_id, currency, kind into v_to from public.wallets where id = p_to_wallet;
   if v_from.id is null or v_to.id is null then
     perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', coalesce(v_from.id, v_to.id, p_to_wallet)));
@@ -68,7 +74,9 @@ begin
   if v_from.currency <> v_to.currency then
     perform hazina.raise_error('currency_mismatch');
   end if;
-  perform hazina.assert_valid_amount(p_amount, v_from.currency);
+  if p_amount is null or p_amount <= 0 or p_amount >= 1e15 or p_amount <> round(p_amount, v_from.minor_units) then
+    perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_from.currency, 'decimals', v_from.minor_units));
+  end if;
 
   select * into v_tx from hazina.begin_transaction(
     p_ref, p_transaction_type,
@@ -78,22 +86,26 @@ begin
     return hazina.transfer_result(v_tx.transaction_id, true);
   end if;
 
-  v_payer := case v_fee_payer when 'sender' then v_from else v_to end;
-  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_from.currency, v_payer.user_id);
+  if v_fee_payer = 'sender' then
+    v_payer_wallet := v_from.id; v_payer_user := v_from.user_id;
+  else
+    v_payer_wallet := v_to.id; v_payer_user := v_to.user_id;
+  end if;
+  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_from.currency, v_payer_user);
   if v_quote.fee > 0 and v_fee_payer = 'receiver' and v_quote.fee >= p_amount then
     perform hazina.raise_error('fee_exceeds_amount', jsonb_build_object('fee', v_quote.fee::text));
   end if;
 
   if v_quote.fee > 0 then
-    v_revenue := hazina.system_wallet('fee_revenue', v_from.currency);
+    v_revenue := v_from.revenue_id;
     perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
-      array[p_from_wallet, p_to_wallet, v_payer.id, v_revenue],
+      array[p_from_wallet, p_to_wallet, v_payer_wallet, v_revenue],
       array['debit', 'credit', 'debit', 'credit'],
       array[p_amount, p_amount, v_quote.fee, v_quote.fee],
       array['principal', 'principal', 'fee', 'fee']);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (p_ref || ':fee', v_tx.transaction_id, v_payer.id, v_payer.user_id, p_transaction_type,
+    values (p_ref || ':fee', v_tx.transaction_id, v_payer_wallet, v_payer_user, p_transaction_type,
             'charge', v_quote.fee, v_from.currency, p_amount, v_quote.rule_source, v_quote.rule_id);
   else
     perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,

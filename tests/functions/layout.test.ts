@@ -38,6 +38,30 @@ describe("project layout", () => {
     expect(dumpSchema(scratchUrl.toString())).toBe(dumpSchema(server.toString()));
   });
 
+  it("every migration rolls back (migrate:down) and applies again", async () => {
+    const roundTrip = `${scratch}_down`;
+    await admin.unsafe(`create database "${roundTrip}"`);
+    try {
+      const url = new URL(server);
+      url.pathname = `/${roundTrip}`;
+      url.searchParams.set("sslmode", "disable");
+      const dbmate = (...args: string[]) => execFileSync(path.join(root, "node_modules/.bin/dbmate"), [
+        "--migrations-dir", path.join(root, "database/migrations"), "--migrations-table", "dbmate.schema_migrations",
+        "--no-dump-schema", ...args,
+      ], { env: { ...process.env, DATABASE_URL: url.toString() }, stdio: "pipe" });
+      dbmate("up");
+      const count = readdirSync(path.join(root, "database/migrations")).filter((f) => f.endsWith(".sql")).length;
+      for (let i = 0; i < count; i++) dbmate("rollback");
+      const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
+      const left = await db`select count(*)::int as n from pg_tables where schemaname = 'public'`;
+      await db.end();
+      expect(left[0].n).toBe(0);
+      dbmate("up");
+    } finally {
+      await admin.unsafe(`drop database if exists "${roundTrip}" with (force)`);
+    }
+  });
+
   it("supabase/config.toml declares every function with its entrypoint", () => {
     const toml = readFileSync(path.join(root, "supabase/config.toml"), "utf8");
     for (const name of functionNames) {

@@ -1,0 +1,146 @@
+// `npm run bench`: throughput of the posting engine next to pgbench's built-in tpcb-like,
+// on the same server in one run. Prints a table; nothing here is a pass/fail test.
+//
+// Workloads (each for BENCH_SECONDS at 1 and 8 connections, pgbench -M prepared):
+//   p2p uniform   hazina.transfer between two random wallets of BENCH_WALLETS (fee charged)
+//   p2p hot       every transfer pays one merchant wallet (merchant payment, fee charged)
+//   batch         hazina.transfer_batch of BENCH_BATCH transfers per call
+//   tpcb-like     pgbench's built-in TPC-B-like script (scale 10) in its own database
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import postgres from "postgres";
+import { dbmate, localServerUrl, which, withDatabase } from "./lib.mjs";
+
+const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const walletCount = Number(process.env.BENCH_WALLETS ?? 1000);
+const batchSize = Number(process.env.BENCH_BATCH ?? 100);
+const connectionCounts = [1, 8];
+const stamp = Date.now();
+const benchDb = `hazina_bench_${stamp}`;
+const tpcbDb = `hazina_tpcb_${stamp}`;
+const admin = postgres(withDatabase(serverUrl, "postgres"), { max: 1, onnotice: () => {} });
+
+if (!which("pgbench")) {
+  console.error("pgbench is needed (Debian: apt-get install postgresql-client).");
+  process.exit(2);
+}
+
+function pgbench(dbUrl, args) {
+  const result = spawnSync("pgbench", [...args, dbUrl], { encoding: "utf8" });
+  const out = result.stdout + result.stderr;
+  const tps = /tps = ([0-9.]+) \(without initial connection time\)/.exec(out);
+  if (result.status !== 0 || !tps) throw new Error(`pgbench failed:\n${out}`);
+  const failed = /number of failed transactions: ([0-9]+)/.exec(out);
+  return { tps: Number(tps[1]), failed: failed ? Number(failed[1]) : 0 };
+}
+
+const scripts = mkdtempSync(path.join(os.tmpdir(), "hazina-bench-"));
+function script(name, text) {
+  const file = path.join(scripts, `${name}.sql`);
+  writeFileSync(file, text);
+  return file;
+}
+
+const uniform = script("p2p-uniform", `
+\\set a random(1, ${walletCount})
+\\set b 1 + (:a + random(0, ${walletCount - 2})) % ${walletCount}
+select hazina.transfer(gen_random_uuid()::text, (select wallet_id from bench_wallets where n = :a),
+                       (select wallet_id from bench_wallets where n = :b), 1.00, 'p2p_transfer');
+`);
+const hot = script("p2p-hot", `
+\\set a random(1, ${walletCount})
+select hazina.transfer(gen_random_uuid()::text, (select wallet_id from bench_wallets where n = :a),
+                       (select wallet_id from bench_wallets where n = 0), 1.00, 'merchant_payment');
+`);
+const batch = script("batch", `
+\\set a random(1, ${walletCount})
+select hazina.transfer_batch((
+  select jsonb_agg(jsonb_build_object('ref', gen_random_uuid(), 'from_wallet_id', f.wallet_id,
+                                      'to_wallet_id', t.wallet_id, 'amount', '1.00'))
+    from generate_series(1, ${batchSize}) g
+    join bench_wallets f on f.n = 1 + (:a + g * 7) % ${walletCount}
+    join bench_wallets t on t.n = 1 + (:a + g * 7 + 1 + g % 5) % ${walletCount}));
+`);
+
+async function prepareBenchDatabase() {
+  await admin.unsafe(`create database "${benchDb}"`);
+  const url = withDatabase(serverUrl, benchDb);
+  dbmate(url, ["--no-dump-schema", "up"], { quiet: true });
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  await sql.unsafe(`
+    insert into public.billing_fee_catalog (transaction_type, percentage_bps, minimum_amount, maximum_amount)
+    values ('p2p_transfer', 50, 0.01, 100), ('merchant_payment', 150, 0, null);
+    insert into public.auth_users (id, email, role)
+    select gen_random_uuid(), 'bench' || n || '@bench.test', case when n = 0 then 'merchant' else 'customer' end
+      from generate_series(0, ${walletCount}) n;
+    create table public.bench_wallets (n integer primary key, wallet_id uuid not null);
+    alter table public.bench_wallets enable row level security;
+    insert into public.wallets (user_id, kind, currency, credit_buckets)
+    select id, case role when 'merchant' then 'merchant' else 'user' end, 'KES', case role when 'merchant' then 8 else 1 end
+      from public.auth_users where email like 'bench%';
+    insert into public.wallet_balance_buckets (wallet_id, bucket)
+    select w.id, b from public.wallets w cross join generate_series(0, w.credit_buckets - 1) b where w.kind = 'merchant';
+    insert into public.bench_wallets (n, wallet_id)
+    select substring(u.email from 'bench([0-9]+)@')::int, w.id
+      from public.auth_users u join public.wallets w on w.user_id = u.id where u.email like 'bench%';
+  `);
+  // Fund every customer through the ledger, one top-up each (as real funding arrives).
+  await sql.unsafe(`
+    do $$
+    declare w record;
+    begin
+      for w in select wallet_id from public.bench_wallets where n > 0 loop
+        perform hazina.post_transaction('bench-funding-' || w.wallet_id, 'funding', jsonb_build_array(
+          jsonb_build_object('wallet_id', hazina.system_wallet('mpesa_clearing'), 'direction', 'debit', 'amount', '10000000'),
+          jsonb_build_object('wallet_id', w.wallet_id, 'direction', 'credit', 'amount', '10000000')));
+      end loop;
+    end $$;
+  `);
+  await sql.unsafe("vacuum analyze");
+  await sql.end();
+  return url;
+}
+
+const results = [];
+try {
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ` +
+    `${execFileSync("psql", ["-XAtc", "select version()", withDatabase(serverUrl, "postgres")], { encoding: "utf8" }).trim().split(" on ")[0]}`);
+  console.log(`each run: ${seconds}s, ${walletCount} wallets, batch of ${batchSize}`);
+  const benchUrl = await prepareBenchDatabase();
+  await admin.unsafe(`create database "${tpcbDb}"`);
+  const tpcbUrl = withDatabase(serverUrl, tpcbDb);
+  spawnSync("pgbench", ["-i", "-q", "-s", "10", tpcbUrl], { encoding: "utf8" });
+
+  for (const clients of connectionCounts) {
+    const common = ["-n", "-M", "prepared", "-T", String(seconds), "-c", String(clients), "-j", String(Math.min(clients, 2))];
+    const tpcb = pgbench(tpcbUrl, ["-b", "tpcb-like", ...common]);
+    const p2p = pgbench(benchUrl, ["-f", uniform, ...common]);
+    const hotRun = pgbench(benchUrl, ["-f", hot, ...common]);
+    const batchRun = pgbench(benchUrl, ["-f", batch, ...common]);
+    results.push({ clients, tpcb, p2p, hot: hotRun, batch: batchRun });
+  }
+
+  const sql = postgres(benchUrl, { max: 1, onnotice: () => {} });
+  const discrepancies = await sql`select count(*)::int as n from hazina.reconcile()`;
+  const [{ postings }] = await sql`select count(*)::int as postings from public.wallet_transactions`;
+  await sql.end();
+
+  // A P2P posting with a fee writes 4 entries (principal debit/credit, fee debit/credit).
+  const entriesPerTransfer = 4;
+  console.log("\n| connections | tpcb-like tx/s | p2p uniform postings/s (× tpcb) | p2p hot merchant postings/s (× uniform) | batch entries/s (× single entries/s) |");
+  console.log("|---|---|---|---|---|");
+  for (const r of results) {
+    const batchEntries = r.batch.tps * batchSize * entriesPerTransfer;
+    const singleEntries = r.p2p.tps * entriesPerTransfer;
+    console.log(`| ${r.clients} | ${r.tpcb.tps.toFixed(0)} | ${r.p2p.tps.toFixed(0)} (${(r.p2p.tps / r.tpcb.tps).toFixed(2)}×) | ` +
+      `${r.hot.tps.toFixed(0)} (${(r.hot.tps / r.p2p.tps).toFixed(2)}×) | ${batchEntries.toFixed(0)} (${(batchEntries / singleEntries).toFixed(1)}×) |`);
+  }
+  console.log(`\n${postings} ledger transactions posted; reconciliation discrepancies afterwards: ${discrepancies[0].n}`);
+} finally {
+  if (process.env.BENCH_KEEP) console.log(`kept databases ${benchDb} and ${tpcbDb}`);
+  else for (const db of [benchDb, tpcbDb]) await admin.unsafe(`drop database if exists "${db}" with (force)`);
+  await admin.end();
+}
