@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict OoFkquNVj9LzyZXSQRBihcDAlPW3DwFg5DfadBngJkmQnaxaXkGfo61ceCTWeN0
+\restrict cAq0Ld1Cdc30n8s5XD735iqI7qoBS6edVVapLKpJaLfgQKpyCij6qirCN7X1QZs
 
 
 SET statement_timeout = 0;
@@ -262,6 +262,32 @@ begin
            as e(wallet_id, direction, amount, leg, balance_after, n)
     join public.wallets w on w.id = e.wallet_id
    order by e.n;
+end
+$$;
+
+
+--
+-- Name: assert_provider_amount(text, text, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.assert_provider_amount(p_provider text, p_direction text, p_amount numeric, p_currency text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.assert_valid_amount(p_amount, p_currency);
+  if p_provider = 'mpesa' then
+    if p_currency <> 'KES' then
+      perform hazina.raise_error('currency_not_supported', jsonb_build_object('provider', p_provider, 'currency', p_currency));
+    end if;
+    if p_amount <> trunc(p_amount) then
+      perform hazina.raise_error('invalid_amount', jsonb_build_object('reason', 'M-Pesa moves whole shillings'));
+    end if;
+    if p_amount < (case p_direction when 'out' then 10 else 1 end) or p_amount > 250000 then
+      perform hazina.raise_error('amount_outside_provider_limits', jsonb_build_object(
+        'provider', p_provider, 'minimum', case p_direction when 'out' then '10' else '1' end, 'maximum', '250000'));
+    end if;
+  end if;
 end
 $$;
 
@@ -620,6 +646,263 @@ $$;
 
 
 --
+-- Name: funding_complete(uuid, numeric, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_session public.wallet_funding_sessions;
+  v_post record;
+begin
+  select * into v_session from public.wallet_funding_sessions where id = p_session_id for update;
+  if v_session.id is null then
+    perform hazina.raise_error('funding_session_not_found', jsonb_build_object('funding_session_id', p_session_id));
+  end if;
+  if v_session.status = 'completed' then
+    if p_receipt is null or v_session.provider_receipt is null or v_session.provider_receipt = p_receipt then
+      return hazina.funding_session_json(p_session_id) || jsonb_build_object('replayed', true);
+    end if;
+    perform hazina.raise_error('funding_session_not_pending', jsonb_build_object('funding_session_id', p_session_id, 'status', v_session.status));
+  end if;
+  if v_session.status not in ('pending', 'expired') then
+    perform hazina.raise_error('funding_session_not_pending', jsonb_build_object('funding_session_id', p_session_id, 'status', v_session.status));
+  end if;
+  if p_amount is not null and p_amount <> v_session.amount then
+    perform hazina.raise_error('funding_amount_mismatch', jsonb_build_object(
+      'funding_session_id', p_session_id, 'expected', v_session.amount::text, 'received', p_amount::text));
+  end if;
+  select * into v_post from hazina.funding_post('funding:' || v_session.id, v_session.provider, v_session.wallet_id,
+    v_session.amount, 'Top-up via ' || v_session.provider,
+    jsonb_build_object('funding_session_id', v_session.id, 'provider_receipt', p_receipt));
+  update public.wallet_funding_sessions
+     set status = 'completed', transaction_id = v_post.transaction_id, fee = v_post.fee,
+         provider_receipt = coalesce(p_receipt, provider_receipt),
+         payer_msisdn = coalesce(p_payer_msisdn, payer_msisdn),
+         failure_code = null, failure_reason = null, completed_at = now(), updated_at = now()
+   where id = p_session_id;
+  -- Money came in from this source, so it is the user's: withdrawals may go back to it.
+  update public.wallet_sources set verification_status = 'verified', verified_at = now(), updated_at = now()
+   where id = v_session.source_id and verification_status <> 'verified';
+  return hazina.funding_session_json(p_session_id) || jsonb_build_object('replayed', false);
+end
+$$;
+
+
+--
+-- Name: funding_expire(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.funding_expire(p_session_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_status text;
+begin
+  select status into v_status from public.wallet_funding_sessions where id = p_session_id for update;
+  if v_status is null then
+    perform hazina.raise_error('funding_session_not_found', jsonb_build_object('funding_session_id', p_session_id));
+  end if;
+  if v_status = 'pending' then
+    update public.wallet_funding_sessions
+       set status = 'expired', failure_code = 'expired', failure_reason = left(coalesce(p_reason, 'no answer from the provider'), 500),
+           updated_at = now()
+     where id = p_session_id;
+  elsif v_status <> 'expired' then
+    perform hazina.raise_error('funding_session_not_pending', jsonb_build_object('funding_session_id', p_session_id, 'status', v_status));
+  end if;
+  return hazina.funding_session_json(p_session_id);
+end
+$$;
+
+
+--
+-- Name: funding_fail(uuid, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_session public.wallet_funding_sessions;
+begin
+  if p_status is null or p_status not in ('failed', 'cancelled') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'status'));
+  end if;
+  select * into v_session from public.wallet_funding_sessions where id = p_session_id for update;
+  if v_session.id is null then
+    perform hazina.raise_error('funding_session_not_found', jsonb_build_object('funding_session_id', p_session_id));
+  end if;
+  if v_session.status in ('failed', 'cancelled', 'expired') then
+    return hazina.funding_session_json(p_session_id);
+  end if;
+  if v_session.status <> 'pending' then
+    perform hazina.raise_error('funding_session_not_pending', jsonb_build_object('funding_session_id', p_session_id, 'status', v_session.status));
+  end if;
+  update public.wallet_funding_sessions
+     set status = p_status, failure_code = left(p_code, 100), failure_reason = left(p_reason, 500), updated_at = now()
+   where id = p_session_id;
+  return hazina.funding_session_json(p_session_id);
+end
+$$;
+
+
+--
+-- Name: funding_mark_requested(uuid, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_session public.wallet_funding_sessions;
+  v_event_id uuid;
+begin
+  select * into v_session from public.wallet_funding_sessions where id = p_session_id for update;
+  if v_session.id is null then
+    perform hazina.raise_error('funding_session_not_found', jsonb_build_object('funding_session_id', p_session_id));
+  end if;
+  if p_checkout_id is null or length(p_checkout_id) not between 1 and 255 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'checkout_id'));
+  end if;
+  if v_session.provider_checkout_id is not null and v_session.provider_checkout_id <> p_checkout_id then
+    perform hazina.raise_error('funding_session_already_requested', jsonb_build_object('funding_session_id', p_session_id));
+  end if;
+  update public.wallet_funding_sessions
+     set provider_request_id = coalesce(p_request_id, provider_request_id), provider_checkout_id = p_checkout_id,
+         updated_at = now()
+   where id = p_session_id;
+  for v_event_id in
+    select id from public.wallet_webhook_events
+     where provider = v_session.provider and status = 'unmatched' and payload ->> 'checkout_id' = p_checkout_id
+     order by received_at, id
+  loop
+    perform hazina.webhook_event_apply(v_event_id);
+  end loop;
+  return hazina.funding_session_json(p_session_id);
+end
+$$;
+
+
+--
+-- Name: funding_post(text, text, uuid, numeric, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.funding_post(p_ref text, p_provider text, p_wallet_id uuid, p_amount numeric, p_description text, p_metadata jsonb, OUT transaction_id uuid, OUT fee numeric) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_wallet record;
+  v_clearing uuid;
+  v_quote record;
+begin
+  select id, user_id, currency into v_wallet from public.wallets where id = p_wallet_id;
+  v_clearing := hazina.provider_clearing_wallet(p_provider, v_wallet.currency);
+  select * into v_quote from hazina.fee_quote('funding', p_amount, v_wallet.currency, v_wallet.user_id);
+  fee := least(v_quote.fee, p_amount);
+  if fee > 0 then
+    transaction_id := hazina.post_transaction(p_ref, 'funding', jsonb_build_array(
+      jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_amount::text),
+      jsonb_build_object('wallet_id', p_wallet_id, 'direction', 'credit', 'amount', p_amount::text),
+      jsonb_build_object('wallet_id', p_wallet_id, 'direction', 'debit', 'amount', fee::text, 'leg', 'fee'),
+      jsonb_build_object('wallet_id', hazina.system_wallet('fee_revenue', v_wallet.currency), 'direction', 'credit',
+                         'amount', fee::text, 'leg', 'fee')),
+      p_description, p_metadata);
+    insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                       direction, amount, currency, base_amount, rule_source, rule_id)
+    values (p_ref || ':fee', transaction_id, p_wallet_id, v_wallet.user_id, 'funding',
+            'charge', fee, v_wallet.currency, p_amount, v_quote.rule_source, v_quote.rule_id)
+    on conflict (ref) do nothing;
+  else
+    transaction_id := hazina.post_transaction(p_ref, 'funding', jsonb_build_array(
+      jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_amount::text),
+      jsonb_build_object('wallet_id', p_wallet_id, 'direction', 'credit', 'amount', p_amount::text)),
+      p_description, p_metadata);
+  end if;
+end
+$$;
+
+
+--
+-- Name: funding_session_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.funding_session_json(p_session_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', f.id, 'wallet_id', f.wallet_id, 'source_id', f.source_id, 'provider', f.provider,
+                            'channel', f.channel, 'amount', f.amount::text, 'fee', f.fee::text, 'currency', f.currency,
+                            'status', f.status, 'provider_request_id', f.provider_request_id,
+                            'provider_checkout_id', f.provider_checkout_id, 'provider_receipt', f.provider_receipt,
+                            'account_reference', f.account_reference, 'transaction_id', f.transaction_id,
+                            'failure_code', f.failure_code, 'failure_reason', f.failure_reason,
+                            'expires_at', f.expires_at, 'created_at', f.created_at, 'updated_at', f.updated_at,
+                            'completed_at', f.completed_at)
+    from public.wallet_funding_sessions f where f.id = p_session_id
+$$;
+
+
+--
+-- Name: funding_start(uuid, uuid, numeric, text, text, interval); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval DEFAULT '00:03:00'::interval) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_source public.wallet_sources;
+  v_wallet record;
+  v_existing public.wallet_funding_sessions;
+  v_session_id uuid;
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'client_ref must be 1 to 255 characters'));
+  end if;
+  select * into v_existing from public.wallet_funding_sessions where user_id = p_user_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.source_id is distinct from p_source_id or v_existing.amount <> p_amount
+       or v_existing.currency <> p_currency then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return hazina.funding_session_json(v_existing.id) || jsonb_build_object('created', false);
+  end if;
+  select * into v_source from public.wallet_sources where id = p_source_id and user_id = p_user_id and status = 'active';
+  if v_source.id is null then
+    perform hazina.raise_error('source_not_found', jsonb_build_object('source_id', p_source_id));
+  end if;
+  select id, status into v_wallet from public.wallets where user_id = p_user_id and currency = p_currency;
+  if v_wallet.id is null then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('currency', p_currency));
+  end if;
+  if v_wallet.status <> 'active' then
+    perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.id, 'status', v_wallet.status));
+  end if;
+  perform hazina.assert_provider_amount(v_source.provider, 'in', p_amount, p_currency);
+  perform hazina.provider_clearing_wallet(v_source.provider, p_currency);
+  insert into public.wallet_funding_sessions (user_id, wallet_id, source_id, provider, channel, amount, currency,
+                                              client_ref, payer_msisdn, expires_at)
+  values (p_user_id, v_wallet.id, v_source.id, v_source.provider,
+          case v_source.provider when 'mpesa' then 'stk_push' else 'bank_collection' end,
+          p_amount, p_currency, p_client_ref, v_source.msisdn, now() + p_ttl)
+  on conflict (user_id, client_ref) do nothing
+  returning id into v_session_id;
+  if v_session_id is null then
+    raise exception using errcode = '40001', message = 'concurrent duplicate funding session; retry';
+  end if;
+  return hazina.funding_session_json(v_session_id) || jsonb_build_object('created', true);
+end
+$$;
+
+
+--
 -- Name: hold_create(text, uuid, uuid, numeric, timestamp with time zone, text, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -959,6 +1242,86 @@ $$;
 
 
 --
+-- Name: money_sweep_claim(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.money_sweep_claim(p_limit integer DEFAULT 100) RETURNS TABLE(kind text, id uuid, provider text, status text, reference text, amount text, submitted boolean, check_count integer, created_at timestamp with time zone)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  return query
+  with due as (
+    select f.id from public.wallet_funding_sessions f
+     where f.status = 'pending' and f.expires_at <= now()
+     order by f.expires_at limit p_limit for update skip locked
+  ), claimed as (
+    update public.wallet_funding_sessions f
+       set check_count = f.check_count + 1, last_checked_at = now(),
+           expires_at = now() + interval '1 minute' * least(f.check_count + 1, 30), updated_at = now()
+      from due where f.id = due.id
+    returning f.*
+  )
+  select 'funding'::text, c.id, c.provider, c.status, c.provider_checkout_id, c.amount::text,
+         c.provider_checkout_id is not null, c.check_count, c.created_at
+    from claimed c;
+  return query
+  with due as (
+    select w.id from public.wallet_withdrawals w
+     where w.status in ('pending', 'processing') and w.expires_at <= now()
+     order by w.expires_at limit p_limit for update skip locked
+  ), claimed as (
+    update public.wallet_withdrawals w
+       set check_count = w.check_count + 1, last_checked_at = now(),
+           expires_at = now() + interval '1 minute' * least(w.check_count + 1, 30), updated_at = now()
+      from due where w.id = due.id
+    returning w.*
+  )
+  select 'withdrawal'::text, c.id, c.provider, c.status, c.provider_request_id, c.amount::text,
+         c.submitted_at is not null, c.check_count, c.created_at
+    from claimed c;
+end
+$$;
+
+
+--
+-- Name: money_sweep_sql(interval); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.money_sweep_sql(p_abandon_after interval DEFAULT '1 day'::interval) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_expired integer := 0;
+  v_retried integer := 0;
+  v_id uuid;
+begin
+  for v_id in
+    select f.id from public.wallet_funding_sessions f
+     where f.status = 'pending'
+       and ((f.provider_checkout_id is null and f.expires_at <= now()) or f.created_at <= now() - p_abandon_after)
+     order by f.id for update skip locked
+  loop
+    perform hazina.funding_expire(v_id, 'abandoned by the sweep');
+    v_expired := v_expired + 1;
+  end loop;
+  for v_id in
+    select e.id from public.wallet_webhook_events e
+     where e.status in ('unmatched', 'failed') and e.attempts < 10 and e.received_at > now() - interval '7 days'
+     order by e.received_at for update skip locked
+  loop
+    if (hazina.webhook_event_apply(v_id) ->> 'status') = 'processed' then
+      v_retried := v_retried + 1;
+    end if;
+  end loop;
+  return jsonb_build_object('funding_expired', v_expired, 'events_applied', v_retried);
+end
+$$;
+
+
+--
 -- Name: oauth_link(uuid, text, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -1165,6 +1528,83 @@ $$;
 
 
 --
+-- Name: paybill_credit(text, text, numeric, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_reference text := upper(regexp_replace(coalesce(p_account_reference, ''), '\s', '', 'g'));
+  v_wallet record;
+  v_session_id uuid;
+  v_post record;
+  v_tx uuid;
+begin
+  if p_trans_id is null or length(p_trans_id) not between 1 and 100 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'trans_id'));
+  end if;
+  perform hazina.assert_valid_amount(p_amount, 'KES');
+  select id into v_session_id from public.wallet_funding_sessions where provider = p_provider and provider_receipt = p_trans_id;
+  if v_session_id is not null then
+    return hazina.funding_session_json(v_session_id) || jsonb_build_object('matched', true, 'replayed', true);
+  end if;
+  select w.id, w.user_id, w.currency, w.status into v_wallet
+    from public.wallet_account_references r join public.wallets w on w.id = r.wallet_id
+   where r.reference = v_reference;
+  if v_wallet.id is null or v_wallet.status <> 'active' then
+    v_tx := hazina.post_transaction('paybill:' || p_provider || ':' || p_trans_id, 'funding', jsonb_build_array(
+      jsonb_build_object('wallet_id', hazina.provider_clearing_wallet(p_provider, 'KES'), 'direction', 'debit', 'amount', p_amount::text),
+      jsonb_build_object('wallet_id', hazina.system_wallet('suspense', 'KES'), 'direction', 'credit', 'amount', p_amount::text)),
+      'Unmatched paybill payment', jsonb_build_object('provider_receipt', p_trans_id, 'account_reference', left(p_account_reference, 100),
+                                                      'msisdn', left(p_msisdn, 20)));
+    return jsonb_build_object('matched', false, 'transaction_id', v_tx, 'account_reference', left(p_account_reference, 100));
+  end if;
+  insert into public.wallet_funding_sessions (user_id, wallet_id, provider, channel, amount, currency, status,
+                                              provider_receipt, payer_msisdn, account_reference, expires_at)
+  values (v_wallet.user_id, v_wallet.id, p_provider, 'paybill', p_amount, v_wallet.currency, 'pending',
+          p_trans_id, left(p_msisdn, 20), v_reference, now())
+  returning id into v_session_id;
+  select * into v_post from hazina.funding_post('paybill:' || p_provider || ':' || p_trans_id, p_provider, v_wallet.id, p_amount,
+    'Paybill top-up', jsonb_build_object('funding_session_id', v_session_id, 'provider_receipt', p_trans_id));
+  update public.wallet_funding_sessions
+     set status = 'completed', transaction_id = v_post.transaction_id, fee = v_post.fee, completed_at = now()
+   where id = v_session_id;
+  return hazina.funding_session_json(v_session_id) || jsonb_build_object('matched', true, 'replayed', false);
+end
+$$;
+
+
+--
+-- Name: paybill_validate(text, numeric); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_wallet record;
+begin
+  select w.id, w.status into v_wallet
+    from public.wallet_account_references r join public.wallets w on w.id = r.wallet_id
+   where r.reference = upper(regexp_replace(coalesce(p_account_reference, ''), '\s', '', 'g'));
+  if v_wallet.id is null then
+    return jsonb_build_object('accept', false, 'reason', 'unknown_account');
+  end if;
+  if v_wallet.status <> 'active' then
+    return jsonb_build_object('accept', false, 'reason', 'wallet_not_active');
+  end if;
+  if p_amount is null or p_amount <= 0 or p_amount <> trunc(p_amount) then
+    return jsonb_build_object('accept', false, 'reason', 'invalid_amount');
+  end if;
+  return jsonb_build_object('accept', true, 'wallet_id', v_wallet.id);
+end
+$$;
+
+
+--
 -- Name: post_transaction(text, text, jsonb, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -1209,6 +1649,25 @@ begin
                                  v_wallets, v_directions, v_amounts, v_legs);
   end if;
   return v_tx.transaction_id;
+end
+$$;
+
+
+--
+-- Name: provider_clearing_wallet(text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_wallet uuid := hazina.system_wallet(p_provider || '_clearing', p_currency);
+begin
+  if v_wallet is null then
+    perform hazina.raise_error('provider_not_supported', jsonb_build_object('provider', p_provider, 'currency', p_currency));
+  end if;
+  return v_wallet;
 end
 $$;
 
@@ -1828,6 +2287,571 @@ $$;
 
 
 --
+-- Name: wallet_source_add(uuid, text, text, text, text, text, boolean); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_msisdn text;
+  v_source_id uuid;
+begin
+  if p_provider is null or p_provider not in ('mpesa', 'kcb', 'dtb') then
+    perform hazina.raise_error('provider_not_supported', jsonb_build_object('provider', p_provider));
+  end if;
+  -- Accept 07XXXXXXXX, 01XXXXXXXX, +2547..., 2547...; store 2547XXXXXXXX (Daraja's form).
+  if p_provider = 'mpesa' then
+    v_msisdn := regexp_replace(coalesce(p_msisdn, ''), '[\s-]', '', 'g');
+    v_msisdn := regexp_replace(v_msisdn, '^(\+?254|0)', '254');
+    if v_msisdn !~ '^254(7|1)[0-9]{8}$' or p_account_number is not null then
+      perform hazina.raise_error('invalid_source', jsonb_build_object('reason', 'an M-Pesa source needs a Kenyan mobile number (07XXXXXXXX)'));
+    end if;
+  elsif p_account_number is null or p_account_number !~ '^[0-9]{6,20}$' or p_msisdn is not null then
+    perform hazina.raise_error('invalid_source', jsonb_build_object('reason', 'a bank source needs an account number of 6 to 20 digits'));
+  end if;
+  select id into v_source_id from public.wallet_sources
+   where user_id = p_user_id and provider = p_provider and status = 'active'
+     and coalesce(msisdn, account_number) = coalesce(v_msisdn, p_account_number)
+   for update;
+  if v_source_id is not null then
+    -- Adding a source twice returns it (updating only its label and default flag).
+    if coalesce(p_is_default, false) then
+      update public.wallet_sources set is_default = false, updated_at = now()
+       where user_id = p_user_id and is_default and id <> v_source_id;
+    end if;
+    update public.wallet_sources
+       set label = coalesce(p_label, label), account_name = coalesce(p_account_name, account_name),
+           is_default = is_default or coalesce(p_is_default, false), updated_at = now()
+     where id = v_source_id;
+    return hazina.wallet_source_json(v_source_id) || jsonb_build_object('created', false);
+  end if;
+  if coalesce(p_is_default, false) then
+    update public.wallet_sources set is_default = false, updated_at = now() where user_id = p_user_id and is_default;
+  end if;
+  insert into public.wallet_sources (user_id, provider, msisdn, account_number, account_name, label, is_default)
+  values (p_user_id, p_provider, v_msisdn, p_account_number, p_account_name, p_label,
+          coalesce(p_is_default, false)
+            or not exists (select 1 from public.wallet_sources where user_id = p_user_id and status = 'active'))
+  returning id into v_source_id;
+  return hazina.wallet_source_json(v_source_id) || jsonb_build_object('created', true);
+end
+$_$;
+
+
+--
+-- Name: wallet_source_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.wallet_source_json(p_source_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', s.id, 'provider', s.provider, 'kind', s.kind, 'msisdn', s.msisdn,
+                            'account_number', s.account_number, 'account_name', s.account_name, 'label', s.label,
+                            'is_default', s.is_default, 'verification_status', s.verification_status,
+                            'status', s.status, 'created_at', s.created_at, 'updated_at', s.updated_at)
+    from public.wallet_sources s where s.id = p_source_id
+$$;
+
+
+--
+-- Name: wallet_webhook_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_webhook_events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    provider text NOT NULL,
+    event_type text NOT NULL,
+    provider_event_key text NOT NULL,
+    raw_body text NOT NULL,
+    headers jsonb DEFAULT '{}'::jsonb NOT NULL,
+    signature_valid boolean,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status text DEFAULT 'received'::text NOT NULL,
+    error text,
+    duplicate_of uuid,
+    subject_type text,
+    subject_id uuid,
+    attempts integer DEFAULT 0 NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    processed_at timestamp with time zone,
+    CONSTRAINT wallet_webhook_events_duplicate_link CHECK (((status = 'duplicate'::text) = (duplicate_of IS NOT NULL))),
+    CONSTRAINT wallet_webhook_events_error_check CHECK ((length(error) <= 1000)),
+    CONSTRAINT wallet_webhook_events_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_.]{1,60}$'::text)),
+    CONSTRAINT wallet_webhook_events_provider_check CHECK ((provider = ANY (ARRAY['mpesa'::text, 'kcb'::text, 'dtb'::text]))),
+    CONSTRAINT wallet_webhook_events_provider_event_key_check CHECK (((length(provider_event_key) >= 1) AND (length(provider_event_key) <= 300))),
+    CONSTRAINT wallet_webhook_events_status_check CHECK ((status = ANY (ARRAY['received'::text, 'processed'::text, 'unmatched'::text, 'failed'::text, 'duplicate'::text, 'rejected'::text]))),
+    CONSTRAINT wallet_webhook_events_subject_type_check CHECK ((subject_type = ANY (ARRAY['funding_session'::text, 'withdrawal'::text, 'paybill'::text])))
+);
+
+
+--
+-- Name: webhook_dispatch(public.wallet_webhook_events); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_dispatch(p_event public.wallet_webhook_events) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_payload jsonb := p_event.payload;
+  v_action text := v_payload ->> 'action';
+  v_id uuid;
+  v_result jsonb;
+begin
+  if v_action in ('funding.succeeded', 'funding.failed') then
+    if v_payload ? 'funding_session_id' then
+      select id into v_id from public.wallet_funding_sessions
+       where id::text = v_payload ->> 'funding_session_id' and provider = p_event.provider;
+    else
+      select id into v_id from public.wallet_funding_sessions
+       where provider = p_event.provider and provider_checkout_id = v_payload ->> 'checkout_id';
+    end if;
+    if v_id is null then
+      return jsonb_build_object('status', 'unmatched');
+    end if;
+    if v_action = 'funding.succeeded' then
+      if (v_payload ->> 'confirmed') = 'false' then
+        perform hazina.raise_error('funding_not_confirmed', jsonb_build_object('funding_session_id', v_id));
+      end if;
+      v_result := hazina.funding_complete(v_id, (v_payload ->> 'amount')::numeric, v_payload ->> 'receipt', v_payload ->> 'msisdn');
+    else
+      v_result := hazina.funding_fail(v_id, coalesce(v_payload ->> 'outcome', 'failed'), v_payload ->> 'result_code',
+                                      v_payload ->> 'result_desc');
+    end if;
+    return jsonb_build_object('status', 'processed', 'subject_type', 'funding_session', 'subject_id', v_id, 'result', v_result);
+  elsif v_action in ('payout.succeeded', 'payout.failed', 'payout.timeout', 'payout.reversed') then
+    if v_payload ? 'withdrawal_id' then
+      select id into v_id from public.wallet_withdrawals
+       where provider = p_event.provider and provider_request_id = v_payload ->> 'withdrawal_id';
+    else
+      select id into v_id from public.wallet_withdrawals
+       where provider = p_event.provider and provider_conversation_id = v_payload ->> 'conversation_id';
+    end if;
+    if v_id is null then
+      return jsonb_build_object('status', 'unmatched');
+    end if;
+    if v_action = 'payout.succeeded' then
+      v_result := hazina.withdrawal_complete(v_id, v_payload ->> 'receipt', (v_payload ->> 'amount')::numeric);
+    elsif v_action = 'payout.failed' then
+      v_result := hazina.withdrawal_fail(v_id, v_payload ->> 'result_code', v_payload ->> 'result_desc');
+    elsif v_action = 'payout.reversed' then
+      v_result := hazina.withdrawal_reverse(v_id, v_payload ->> 'result_desc');
+    else
+      -- A queue timeout does not say the payout failed: make it due for a status query now.
+      update public.wallet_withdrawals set expires_at = least(expires_at, now()), updated_at = now()
+       where id = v_id and status in ('pending', 'processing');
+      v_result := hazina.withdrawal_json(v_id);
+    end if;
+    return jsonb_build_object('status', 'processed', 'subject_type', 'withdrawal', 'subject_id', v_id, 'result', v_result);
+  elsif v_action = 'paybill.credit' then
+    v_result := hazina.paybill_credit(p_event.provider, v_payload ->> 'trans_id', (v_payload ->> 'amount')::numeric,
+                                      v_payload ->> 'account_reference', v_payload ->> 'msisdn');
+    return jsonb_build_object('status', 'processed', 'subject_type', 'paybill',
+                              'subject_id', case when (v_result ->> 'matched')::boolean then (v_result ->> 'id')::uuid end,
+                              'result', v_result);
+  elsif v_action = 'paybill.validation' then
+    return jsonb_build_object('status', 'processed', 'result', hazina.paybill_validate(v_payload ->> 'account_reference',
+                                                                                      (v_payload ->> 'amount')::numeric));
+  end if;
+  perform hazina.raise_error('invalid_webhook_payload', jsonb_build_object('action', v_action));
+  return null;  -- not reached: raise_error raises
+end
+$$;
+
+
+--
+-- Name: webhook_event_apply(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_event_apply(p_event_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_event public.wallet_webhook_events;
+  v_result jsonb;
+  v_code text;
+  v_message text;
+  v_detail text;
+begin
+  select * into v_event from public.wallet_webhook_events where id = p_event_id for update;
+  if v_event.id is null then
+    perform hazina.raise_error('webhook_event_not_found', jsonb_build_object('event_id', p_event_id));
+  end if;
+  if v_event.status not in ('received', 'unmatched', 'failed') then
+    return jsonb_build_object('event_id', v_event.id, 'status', v_event.status, 'applied', false);
+  end if;
+  begin
+    v_result := hazina.webhook_dispatch(v_event);
+    update public.wallet_webhook_events
+       set status = v_result ->> 'status', error = null,
+           subject_type = coalesce(v_result ->> 'subject_type', subject_type),
+           subject_id = coalesce((v_result ->> 'subject_id')::uuid, subject_id),
+           attempts = attempts + 1,
+           processed_at = case when v_result ->> 'status' = 'processed' then now() end
+     where id = v_event.id;
+    return jsonb_build_object('event_id', v_event.id, 'status', v_result ->> 'status', 'applied', v_result ->> 'status' = 'processed',
+                              'result', v_result -> 'result');
+  exception when others then
+    get stacked diagnostics v_code = returned_sqlstate, v_message = message_text, v_detail = pg_exception_detail;
+    update public.wallet_webhook_events
+       set status = 'failed', attempts = attempts + 1,
+           error = left(case when v_code = 'P0001' then v_message else v_code || ': ' || v_message end
+                        || coalesce(' ' || nullif(v_detail, ''), ''), 1000)
+     where id = v_event.id;
+    return jsonb_build_object('event_id', v_event.id, 'status', 'failed', 'applied', false,
+                              'error', case when v_code = 'P0001' then v_message else 'internal_error' end);
+  end;
+end
+$$;
+
+
+--
+-- Name: webhook_ingest(text, text, text, text, jsonb, boolean, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_event_id uuid;
+  v_original record;
+begin
+  if p_signature_valid is false then
+    insert into public.wallet_webhook_events (provider, event_type, provider_event_key, raw_body, headers,
+                                              signature_valid, payload, status, error, processed_at)
+    values (p_provider, p_event_type, left(p_event_key, 300), p_raw_body, coalesce(p_headers, '{}'), false,
+            coalesce(p_payload, '{}'), 'rejected', 'signature_invalid', now())
+    returning id into v_event_id;
+    return jsonb_build_object('event_id', v_event_id, 'status', 'rejected', 'duplicate', false, 'applied', false);
+  end if;
+  insert into public.wallet_webhook_events (provider, event_type, provider_event_key, raw_body, headers,
+                                            signature_valid, payload)
+  values (p_provider, p_event_type, p_event_key, p_raw_body, coalesce(p_headers, '{}'), p_signature_valid,
+          coalesce(p_payload, '{}'))
+  on conflict (provider, provider_event_key) where status not in ('duplicate', 'rejected') do nothing
+  returning id into v_event_id;
+  if v_event_id is null then
+    select id, status into v_original from public.wallet_webhook_events
+     where provider = p_provider and provider_event_key = p_event_key and status not in ('duplicate', 'rejected');
+    insert into public.wallet_webhook_events (provider, event_type, provider_event_key, raw_body, headers,
+                                              signature_valid, payload, status, duplicate_of, processed_at)
+    values (p_provider, p_event_type, p_event_key, p_raw_body, coalesce(p_headers, '{}'), p_signature_valid,
+            coalesce(p_payload, '{}'), 'duplicate', v_original.id, now())
+    returning id into v_event_id;
+    return jsonb_build_object('event_id', v_event_id, 'status', 'duplicate', 'duplicate', true, 'applied', false,
+                              'original_event_id', v_original.id, 'original_status', v_original.status);
+  end if;
+  return hazina.webhook_event_apply(v_event_id) || jsonb_build_object('duplicate', false);
+end
+$$;
+
+
+--
+-- Name: withdrawal_cancel(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_withdrawal public.wallet_withdrawals;
+begin
+  select * into v_withdrawal from public.wallet_withdrawals
+   where id = p_withdrawal_id and user_id = p_user_id for update;
+  if v_withdrawal.id is null then
+    perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if v_withdrawal.status = 'cancelled' then
+    return hazina.withdrawal_json(p_withdrawal_id);
+  end if;
+  if v_withdrawal.status <> 'pending' or v_withdrawal.submitted_at is not null then
+    perform hazina.raise_error('withdrawal_not_cancellable', jsonb_build_object(
+      'withdrawal_id', p_withdrawal_id, 'status', v_withdrawal.status, 'submitted', v_withdrawal.submitted_at is not null));
+  end if;
+  perform hazina.hold_void(v_withdrawal.hold_id);
+  update public.wallet_withdrawals
+     set status = 'cancelled', failure_code = 'cancelled', failure_reason = 'cancelled by the owner', updated_at = now()
+   where id = p_withdrawal_id;
+  return hazina.withdrawal_json(p_withdrawal_id);
+end
+$$;
+
+
+--
+-- Name: withdrawal_complete(uuid, text, numeric); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric DEFAULT NULL::numeric) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_withdrawal public.wallet_withdrawals;
+  v_posted uuid;
+  v_settled uuid;
+begin
+  select * into v_withdrawal from public.wallet_withdrawals where id = p_withdrawal_id for update;
+  if v_withdrawal.id is null then
+    perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if v_withdrawal.status = 'completed'
+     and (p_receipt is null or v_withdrawal.provider_receipt is null or v_withdrawal.provider_receipt = p_receipt) then
+    return hazina.withdrawal_json(p_withdrawal_id) || jsonb_build_object('replayed', true);
+  end if;
+  if v_withdrawal.status not in ('pending', 'processing') then
+    perform hazina.raise_error('withdrawal_not_pending', jsonb_build_object('withdrawal_id', p_withdrawal_id, 'status', v_withdrawal.status));
+  end if;
+  if v_withdrawal.submitted_at is null then
+    -- We never sent it, so no provider can have paid it.
+    perform hazina.raise_error('withdrawal_not_submitted', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if p_amount is not null and p_amount <> v_withdrawal.amount then
+    perform hazina.raise_error('withdrawal_amount_mismatch', jsonb_build_object(
+      'withdrawal_id', p_withdrawal_id, 'expected', v_withdrawal.amount::text, 'received', p_amount::text));
+  end if;
+  v_posted := hazina.hold_post(v_withdrawal.hold_id);
+  v_settled := hazina.post_transaction('withdrawal:' || v_withdrawal.id || ':settle', 'withdrawal_settlement', jsonb_build_array(
+    jsonb_build_object('wallet_id', hazina.system_wallet('payouts_in_flight', v_withdrawal.currency), 'direction', 'debit',
+                       'amount', v_withdrawal.amount::text),
+    jsonb_build_object('wallet_id', hazina.provider_clearing_wallet(v_withdrawal.provider, v_withdrawal.currency),
+                       'direction', 'credit', 'amount', v_withdrawal.amount::text)),
+    'Payout settled by ' || v_withdrawal.provider,
+    jsonb_build_object('withdrawal_id', v_withdrawal.id, 'provider_receipt', p_receipt));
+  update public.wallet_withdrawals
+     set status = 'completed', transaction_id = v_posted, settlement_transaction_id = v_settled,
+         fee = (select coalesce(sum(amount), 0) from public.billing_ledger where transaction_id = v_posted and direction = 'charge'),
+         provider_receipt = coalesce(p_receipt, provider_receipt), failure_code = null, failure_reason = null,
+         completed_at = now(), updated_at = now()
+   where id = p_withdrawal_id;
+  return hazina.withdrawal_json(p_withdrawal_id) || jsonb_build_object('replayed', false);
+end
+$$;
+
+
+--
+-- Name: withdrawal_fail(uuid, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_withdrawal public.wallet_withdrawals;
+begin
+  select * into v_withdrawal from public.wallet_withdrawals where id = p_withdrawal_id for update;
+  if v_withdrawal.id is null then
+    perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if v_withdrawal.status = 'failed' then
+    return hazina.withdrawal_json(p_withdrawal_id);
+  end if;
+  if v_withdrawal.status not in ('pending', 'processing') then
+    perform hazina.raise_error('withdrawal_not_pending', jsonb_build_object('withdrawal_id', p_withdrawal_id, 'status', v_withdrawal.status));
+  end if;
+  perform hazina.hold_void(v_withdrawal.hold_id);
+  update public.wallet_withdrawals
+     set status = 'failed', failure_code = left(p_code, 100), failure_reason = left(p_reason, 500), updated_at = now()
+   where id = p_withdrawal_id;
+  return hazina.withdrawal_json(p_withdrawal_id);
+end
+$$;
+
+
+--
+-- Name: withdrawal_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.withdrawal_json(p_withdrawal_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', w.id, 'wallet_id', w.wallet_id, 'source_id', w.source_id, 'provider', w.provider,
+                            'amount', w.amount::text, 'fee', w.fee::text, 'currency', w.currency, 'status', w.status,
+                            'hold_id', w.hold_id, 'transaction_id', w.transaction_id,
+                            'provider_request_id', w.provider_request_id,
+                            'provider_conversation_id', w.provider_conversation_id,
+                            'provider_receipt', w.provider_receipt, 'failure_code', w.failure_code,
+                            'failure_reason', w.failure_reason, 'submitted', w.submitted_at is not null,
+                            'created_at', w.created_at, 'updated_at', w.updated_at, 'completed_at', w.completed_at)
+    from public.wallet_withdrawals w where w.id = p_withdrawal_id
+$$;
+
+
+--
+-- Name: withdrawal_mark_processing(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_withdrawal public.wallet_withdrawals;
+begin
+  select * into v_withdrawal from public.wallet_withdrawals where id = p_withdrawal_id for update;
+  if v_withdrawal.id is null then
+    perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if v_withdrawal.status = 'cancelled' then
+    perform hazina.raise_error('withdrawal_not_pending', jsonb_build_object('withdrawal_id', p_withdrawal_id, 'status', v_withdrawal.status));
+  end if;
+  update public.wallet_withdrawals
+     set status = case status when 'pending' then 'processing' else status end,
+         submitted_at = coalesce(submitted_at, now()),
+         provider_conversation_id = coalesce(provider_conversation_id, p_conversation_id),
+         updated_at = now()
+   where id = p_withdrawal_id;
+  return hazina.withdrawal_json(p_withdrawal_id);
+end
+$$;
+
+
+--
+-- Name: withdrawal_mark_submitted(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.withdrawal_mark_submitted(p_withdrawal_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_status text;
+begin
+  select status into v_status from public.wallet_withdrawals where id = p_withdrawal_id for update;
+  if v_status is null then
+    perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if v_status <> 'pending' then
+    perform hazina.raise_error('withdrawal_not_pending', jsonb_build_object('withdrawal_id', p_withdrawal_id, 'status', v_status));
+  end if;
+  update public.wallet_withdrawals set submitted_at = coalesce(submitted_at, now()), updated_at = now()
+   where id = p_withdrawal_id;
+  return hazina.withdrawal_json(p_withdrawal_id);
+end
+$$;
+
+
+--
+-- Name: withdrawal_request(uuid, uuid, numeric, text, text, interval); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval DEFAULT '00:10:00'::interval) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_source public.wallet_sources;
+  v_wallet record;
+  v_existing public.wallet_withdrawals;
+  v_withdrawal_id uuid := gen_random_uuid();
+  v_hold_id uuid;
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'client_ref must be 1 to 255 characters'));
+  end if;
+  select * into v_existing from public.wallet_withdrawals where user_id = p_user_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.source_id <> p_source_id or v_existing.amount <> p_amount or v_existing.currency <> p_currency then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return hazina.withdrawal_json(v_existing.id) || jsonb_build_object('created', false);
+  end if;
+  select * into v_source from public.wallet_sources where id = p_source_id and user_id = p_user_id and status = 'active';
+  if v_source.id is null then
+    perform hazina.raise_error('source_not_found', jsonb_build_object('source_id', p_source_id));
+  end if;
+  if v_source.verification_status <> 'verified' then
+    perform hazina.raise_error('source_not_verified', jsonb_build_object('source_id', p_source_id));
+  end if;
+  select id, status into v_wallet from public.wallets where user_id = p_user_id and currency = p_currency;
+  if v_wallet.id is null then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('currency', p_currency));
+  end if;
+  perform hazina.assert_provider_amount(v_source.provider, 'out', p_amount, p_currency);
+  perform hazina.provider_clearing_wallet(v_source.provider, p_currency);
+  -- The hold never expires on its own ('infinity'): only the provider's answer (through this
+  -- state machine) may release or post it, or money could leave twice.
+  v_hold_id := hazina.hold_create('withdrawal:' || v_withdrawal_id, v_wallet.id,
+    hazina.system_wallet('payouts_in_flight', p_currency), p_amount, 'infinity', 'withdrawal',
+    'Withdrawal to ' || v_source.provider, jsonb_build_object('withdrawal_id', v_withdrawal_id));
+  insert into public.wallet_withdrawals (id, user_id, wallet_id, source_id, provider, amount, fee, currency, client_ref,
+                                         hold_id, provider_request_id, expires_at)
+  select v_withdrawal_id, p_user_id, v_wallet.id, v_source.id, v_source.provider, p_amount, h.fee_amount, p_currency,
+         p_client_ref, v_hold_id, v_withdrawal_id::text, now() + p_ttl
+    from public.wallet_holds h where h.id = v_hold_id
+  on conflict (user_id, client_ref) do nothing;
+  if not found then
+    raise exception using errcode = '40001', message = 'concurrent duplicate withdrawal; retry';
+  end if;
+  return hazina.withdrawal_json(v_withdrawal_id) || jsonb_build_object('created', true);
+end
+$$;
+
+
+--
+-- Name: withdrawal_reverse(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_withdrawal public.wallet_withdrawals;
+  v_reversal uuid;
+begin
+  select * into v_withdrawal from public.wallet_withdrawals where id = p_withdrawal_id for update;
+  if v_withdrawal.id is null then
+    perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if v_withdrawal.status = 'reversed' then
+    return hazina.withdrawal_json(p_withdrawal_id);
+  end if;
+  if v_withdrawal.status <> 'completed' then
+    perform hazina.raise_error('withdrawal_not_completed', jsonb_build_object('withdrawal_id', p_withdrawal_id, 'status', v_withdrawal.status));
+  end if;
+  perform hazina.post_transaction('withdrawal:' || v_withdrawal.id || ':settle:reversal', 'withdrawal_settlement', jsonb_build_array(
+    jsonb_build_object('wallet_id', hazina.provider_clearing_wallet(v_withdrawal.provider, v_withdrawal.currency),
+                       'direction', 'debit', 'amount', v_withdrawal.amount::text),
+    jsonb_build_object('wallet_id', hazina.system_wallet('payouts_in_flight', v_withdrawal.currency), 'direction', 'credit',
+                       'amount', v_withdrawal.amount::text)),
+    'Payout reversed by ' || v_withdrawal.provider, jsonb_build_object('withdrawal_id', v_withdrawal.id));
+  v_reversal := hazina.reverse_transaction(v_withdrawal.transaction_id, 'withdrawal:' || v_withdrawal.id || ':reversal',
+                                           null, left(coalesce(p_reason, 'payout reversed by the provider'), 500));
+  update public.wallet_withdrawals
+     set status = 'reversed', reversal_transaction_id = v_reversal,
+         failure_code = 'reversed', failure_reason = left(p_reason, 500), updated_at = now()
+   where id = p_withdrawal_id;
+  return hazina.withdrawal_json(p_withdrawal_id);
+end
+$$;
+
+
+--
+-- Name: funding_start(uuid, numeric, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if auth.uid() is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  return hazina.funding_start(auth.uid(), p_source_id, p_amount, p_currency, p_client_ref);
+end
+$$;
+
+
+--
 -- Name: quote_fee(text, numeric, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1924,6 +2948,116 @@ begin
     select id into v_wallet_id from public.wallets where user_id = v_uid and currency = p_currency;
   end if;
   return hazina.wallet_json(v_wallet_id) || jsonb_build_object('created', v_created);
+end
+$$;
+
+
+--
+-- Name: wallet_paybill_reference(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.wallet_paybill_reference(p_currency text DEFAULT 'KES'::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_wallet_id uuid;
+  v_reference text;
+begin
+  if auth.uid() is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  if p_currency is distinct from 'KES' then
+    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency, 'reason', 'paybill is KES only'));
+  end if;
+  select id into v_wallet_id from public.wallets where user_id = auth.uid() and currency = p_currency;
+  if v_wallet_id is null then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('currency', p_currency));
+  end if;
+  select reference into v_reference from public.wallet_account_references where wallet_id = v_wallet_id;
+  while v_reference is null loop
+    insert into public.wallet_account_references (reference, wallet_id)
+    values (lpad((floor(random() * 100000000))::bigint::text, 8, '0'), v_wallet_id)
+    on conflict do nothing
+    returning reference into v_reference;
+    if v_reference is null then
+      select reference into v_reference from public.wallet_account_references where wallet_id = v_wallet_id;
+    end if;
+  end loop;
+  return jsonb_build_object('wallet_id', v_wallet_id, 'account_reference', v_reference, 'currency', p_currency);
+end
+$$;
+
+
+--
+-- Name: wallet_source_add(text, text, text, text, text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.wallet_source_add(p_provider text, p_msisdn text DEFAULT NULL::text, p_account_number text DEFAULT NULL::text, p_account_name text DEFAULT NULL::text, p_label text DEFAULT NULL::text, p_is_default boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if auth.uid() is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  return hazina.wallet_source_add(auth.uid(), p_provider, p_msisdn, p_account_number, p_account_name, p_label, p_is_default);
+end
+$$;
+
+
+--
+-- Name: wallet_source_remove(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.wallet_source_remove(p_source_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if auth.uid() is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  update public.wallet_sources set status = 'removed', is_default = false, updated_at = now()
+   where id = p_source_id and user_id = auth.uid() and status = 'active';
+  if not found and not exists (select 1 from public.wallet_sources where id = p_source_id and user_id = auth.uid()) then
+    perform hazina.raise_error('source_not_found', jsonb_build_object('source_id', p_source_id));
+  end if;
+  return hazina.wallet_source_json(p_source_id);
+end
+$$;
+
+
+--
+-- Name: withdrawal_cancel(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if auth.uid() is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  return hazina.withdrawal_cancel(p_withdrawal_id, auth.uid());
+end
+$$;
+
+
+--
+-- Name: withdrawal_request(uuid, numeric, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if auth.uid() is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  return hazina.withdrawal_request(auth.uid(), p_source_id, p_amount, p_currency, p_client_ref);
 end
 $$;
 
@@ -2154,6 +3288,18 @@ CREATE TABLE public.payment_idempotency (
 
 
 --
+-- Name: wallet_account_references; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_account_references (
+    reference text NOT NULL,
+    wallet_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT wallet_account_references_reference_check CHECK ((reference ~ '^[0-9]{8}$'::text))
+);
+
+
+--
 -- Name: wallet_balance_buckets; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2221,6 +3367,55 @@ CREATE VIEW public.wallet_balances WITH (security_invoker='true') AS
 
 
 --
+-- Name: wallet_funding_sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_funding_sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    wallet_id uuid NOT NULL,
+    source_id uuid,
+    provider text NOT NULL,
+    channel text NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    fee numeric(19,4) DEFAULT 0 NOT NULL,
+    currency character(3) NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    client_ref text,
+    provider_request_id text,
+    provider_checkout_id text,
+    provider_receipt text,
+    payer_msisdn text,
+    account_reference text,
+    transaction_id uuid,
+    failure_code text,
+    failure_reason text,
+    expires_at timestamp with time zone NOT NULL,
+    check_count integer DEFAULT 0 NOT NULL,
+    last_checked_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT wallet_funding_sessions_account_reference_check CHECK ((length(account_reference) <= 100)),
+    CONSTRAINT wallet_funding_sessions_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT wallet_funding_sessions_channel_check CHECK ((channel = ANY (ARRAY['stk_push'::text, 'bank_collection'::text, 'paybill'::text]))),
+    CONSTRAINT wallet_funding_sessions_check_count_check CHECK ((check_count >= 0)),
+    CONSTRAINT wallet_funding_sessions_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT wallet_funding_sessions_completed_posted CHECK (((status = 'completed'::text) = (transaction_id IS NOT NULL))),
+    CONSTRAINT wallet_funding_sessions_failure_code_check CHECK ((length(failure_code) <= 100)),
+    CONSTRAINT wallet_funding_sessions_failure_reason_check CHECK ((length(failure_reason) <= 500)),
+    CONSTRAINT wallet_funding_sessions_fee_check CHECK ((fee >= (0)::numeric)),
+    CONSTRAINT wallet_funding_sessions_payer_msisdn_check CHECK ((length(payer_msisdn) <= 20)),
+    CONSTRAINT wallet_funding_sessions_provider_check CHECK ((provider = ANY (ARRAY['mpesa'::text, 'kcb'::text, 'dtb'::text]))),
+    CONSTRAINT wallet_funding_sessions_provider_checkout_id_check CHECK ((length(provider_checkout_id) <= 255)),
+    CONSTRAINT wallet_funding_sessions_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
+    CONSTRAINT wallet_funding_sessions_provider_request_id_check CHECK ((length(provider_request_id) <= 255)),
+    CONSTRAINT wallet_funding_sessions_source CHECK (((channel = 'paybill'::text) = (source_id IS NULL))),
+    CONSTRAINT wallet_funding_sessions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'completed'::text, 'failed'::text, 'expired'::text, 'cancelled'::text])))
+);
+
+
+--
 -- Name: wallet_ledger; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2259,6 +3454,45 @@ ALTER TABLE public.wallet_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
 
 
 --
+-- Name: wallet_sources; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_sources (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    provider text NOT NULL,
+    kind text GENERATED ALWAYS AS (
+CASE provider
+    WHEN 'mpesa'::text THEN 'mobile_money'::text
+    ELSE 'bank_account'::text
+END) STORED NOT NULL,
+    msisdn text,
+    account_number text,
+    account_name text,
+    label text,
+    is_default boolean DEFAULT false NOT NULL,
+    verification_status text DEFAULT 'unverified'::text NOT NULL,
+    verified_at timestamp with time zone,
+    status text DEFAULT 'active'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT wallet_sources_account_name_check CHECK (((length(account_name) >= 1) AND (length(account_name) <= 200))),
+    CONSTRAINT wallet_sources_account_number_check CHECK ((account_number ~ '^[0-9]{6,20}$'::text)),
+    CONSTRAINT wallet_sources_identifier CHECK (
+CASE provider
+    WHEN 'mpesa'::text THEN ((msisdn IS NOT NULL) AND (account_number IS NULL))
+    ELSE ((account_number IS NOT NULL) AND (msisdn IS NULL))
+END),
+    CONSTRAINT wallet_sources_label_check CHECK (((length(label) >= 1) AND (length(label) <= 60))),
+    CONSTRAINT wallet_sources_msisdn_check CHECK ((msisdn ~ '^254(7|1)[0-9]{8}$'::text)),
+    CONSTRAINT wallet_sources_provider_check CHECK ((provider = ANY (ARRAY['mpesa'::text, 'kcb'::text, 'dtb'::text]))),
+    CONSTRAINT wallet_sources_status_check CHECK ((status = ANY (ARRAY['active'::text, 'removed'::text]))),
+    CONSTRAINT wallet_sources_verification_status_check CHECK ((verification_status = ANY (ARRAY['unverified'::text, 'verified'::text, 'failed'::text]))),
+    CONSTRAINT wallet_sources_verified_at CHECK (((verification_status = 'verified'::text) = (verified_at IS NOT NULL)))
+);
+
+
+--
 -- Name: wallet_transactions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2279,6 +3513,54 @@ CREATE TABLE public.wallet_transactions (
     CONSTRAINT wallet_transactions_kind_check CHECK ((kind ~ '^[a-z][a-z0-9_]{1,40}$'::text)),
     CONSTRAINT wallet_transactions_principal_amount_check CHECK ((principal_amount >= (0)::numeric)),
     CONSTRAINT wallet_transactions_ref_check CHECK (((length(ref) >= 1) AND (length(ref) <= 255)))
+);
+
+
+--
+-- Name: wallet_withdrawals; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_withdrawals (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    wallet_id uuid NOT NULL,
+    source_id uuid NOT NULL,
+    provider text NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    fee numeric(19,4) DEFAULT 0 NOT NULL,
+    currency character(3) NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    client_ref text,
+    hold_id uuid NOT NULL,
+    transaction_id uuid,
+    settlement_transaction_id uuid,
+    reversal_transaction_id uuid,
+    provider_request_id text NOT NULL,
+    provider_conversation_id text,
+    provider_receipt text,
+    failure_code text,
+    failure_reason text,
+    submitted_at timestamp with time zone,
+    expires_at timestamp with time zone NOT NULL,
+    check_count integer DEFAULT 0 NOT NULL,
+    last_checked_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT wallet_withdrawals_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT wallet_withdrawals_check_count_check CHECK ((check_count >= 0)),
+    CONSTRAINT wallet_withdrawals_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT wallet_withdrawals_completed_posted CHECK (((status = ANY (ARRAY['completed'::text, 'reversed'::text])) = ((transaction_id IS NOT NULL) AND (settlement_transaction_id IS NOT NULL)))),
+    CONSTRAINT wallet_withdrawals_failure_code_check CHECK ((length(failure_code) <= 100)),
+    CONSTRAINT wallet_withdrawals_failure_reason_check CHECK ((length(failure_reason) <= 500)),
+    CONSTRAINT wallet_withdrawals_fee_check CHECK ((fee >= (0)::numeric)),
+    CONSTRAINT wallet_withdrawals_processing_submitted CHECK (((status <> ALL (ARRAY['processing'::text, 'completed'::text])) OR (submitted_at IS NOT NULL))),
+    CONSTRAINT wallet_withdrawals_provider_check CHECK ((provider = ANY (ARRAY['mpesa'::text, 'kcb'::text, 'dtb'::text]))),
+    CONSTRAINT wallet_withdrawals_provider_conversation_id_check CHECK ((length(provider_conversation_id) <= 255)),
+    CONSTRAINT wallet_withdrawals_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
+    CONSTRAINT wallet_withdrawals_provider_request_id_check CHECK ((length(provider_request_id) <= 255)),
+    CONSTRAINT wallet_withdrawals_reversed_posted CHECK (((status = 'reversed'::text) = (reversal_transaction_id IS NOT NULL))),
+    CONSTRAINT wallet_withdrawals_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'processing'::text, 'completed'::text, 'failed'::text, 'reversed'::text, 'cancelled'::text])))
 );
 
 
@@ -2427,11 +3709,43 @@ ALTER TABLE ONLY public.payment_idempotency
 
 
 --
+-- Name: wallet_account_references wallet_account_references_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_account_references
+    ADD CONSTRAINT wallet_account_references_pkey PRIMARY KEY (reference);
+
+
+--
+-- Name: wallet_account_references wallet_account_references_wallet_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_account_references
+    ADD CONSTRAINT wallet_account_references_wallet_id_key UNIQUE (wallet_id);
+
+
+--
 -- Name: wallet_balance_buckets wallet_balance_buckets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.wallet_balance_buckets
     ADD CONSTRAINT wallet_balance_buckets_pkey PRIMARY KEY (wallet_id, bucket);
+
+
+--
+-- Name: wallet_funding_sessions wallet_funding_sessions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_funding_sessions
+    ADD CONSTRAINT wallet_funding_sessions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: wallet_funding_sessions wallet_funding_sessions_user_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_funding_sessions
+    ADD CONSTRAINT wallet_funding_sessions_user_id_client_ref_key UNIQUE (user_id, client_ref);
 
 
 --
@@ -2467,6 +3781,14 @@ ALTER TABLE ONLY public.wallet_ledger
 
 
 --
+-- Name: wallet_sources wallet_sources_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_sources
+    ADD CONSTRAINT wallet_sources_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: wallet_transactions wallet_transactions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -2480,6 +3802,46 @@ ALTER TABLE ONLY public.wallet_transactions
 
 ALTER TABLE ONLY public.wallet_transactions
     ADD CONSTRAINT wallet_transactions_ref_key UNIQUE (ref);
+
+
+--
+-- Name: wallet_webhook_events wallet_webhook_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_webhook_events
+    ADD CONSTRAINT wallet_webhook_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_hold_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_hold_id_key UNIQUE (hold_id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_provider_provider_request_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_provider_provider_request_id_key UNIQUE (provider, provider_request_id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_user_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_user_id_client_ref_key UNIQUE (user_id, client_ref);
 
 
 --
@@ -2568,6 +3930,34 @@ CREATE INDEX payment_idempotency_expiry_idx ON public.payment_idempotency USING 
 
 
 --
+-- Name: wallet_funding_sessions_checkout; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX wallet_funding_sessions_checkout ON public.wallet_funding_sessions USING btree (provider, provider_checkout_id) WHERE (provider_checkout_id IS NOT NULL);
+
+
+--
+-- Name: wallet_funding_sessions_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_funding_sessions_due_idx ON public.wallet_funding_sessions USING btree (expires_at) WHERE (status = 'pending'::text);
+
+
+--
+-- Name: wallet_funding_sessions_receipt; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX wallet_funding_sessions_receipt ON public.wallet_funding_sessions USING btree (provider, provider_receipt) WHERE (provider_receipt IS NOT NULL);
+
+
+--
+-- Name: wallet_funding_sessions_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_funding_sessions_user_idx ON public.wallet_funding_sessions USING btree (user_id, created_at, id);
+
+
+--
 -- Name: wallet_holds_expiry_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -2596,10 +3986,66 @@ CREATE INDEX wallet_ledger_wallet_idx ON public.wallet_ledger USING btree (walle
 
 
 --
+-- Name: wallet_sources_one_default; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX wallet_sources_one_default ON public.wallet_sources USING btree (user_id) WHERE (is_default AND (status = 'active'::text));
+
+
+--
+-- Name: wallet_sources_one_per_identifier; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX wallet_sources_one_per_identifier ON public.wallet_sources USING btree (user_id, provider, COALESCE(msisdn, account_number)) WHERE (status = 'active'::text);
+
+
+--
 -- Name: wallet_transactions_reverses_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX wallet_transactions_reverses_idx ON public.wallet_transactions USING btree (reverses_id) WHERE (reverses_id IS NOT NULL);
+
+
+--
+-- Name: wallet_webhook_events_pending_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_webhook_events_pending_idx ON public.wallet_webhook_events USING btree (provider, status) WHERE (status = ANY (ARRAY['unmatched'::text, 'failed'::text]));
+
+
+--
+-- Name: wallet_webhook_events_provider_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX wallet_webhook_events_provider_key ON public.wallet_webhook_events USING btree (provider, provider_event_key) WHERE (status <> ALL (ARRAY['duplicate'::text, 'rejected'::text]));
+
+
+--
+-- Name: wallet_webhook_events_received_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_webhook_events_received_idx ON public.wallet_webhook_events USING btree (received_at);
+
+
+--
+-- Name: wallet_withdrawals_conversation; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX wallet_withdrawals_conversation ON public.wallet_withdrawals USING btree (provider, provider_conversation_id) WHERE (provider_conversation_id IS NOT NULL);
+
+
+--
+-- Name: wallet_withdrawals_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_withdrawals_due_idx ON public.wallet_withdrawals USING btree (expires_at) WHERE (status = ANY (ARRAY['pending'::text, 'processing'::text]));
+
+
+--
+-- Name: wallet_withdrawals_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_withdrawals_user_idx ON public.wallet_withdrawals USING btree (user_id, created_at, id);
 
 
 --
@@ -2670,6 +4116,13 @@ CREATE TRIGGER wallet_ledger_immutable BEFORE DELETE OR UPDATE ON public.wallet_
 --
 
 CREATE TRIGGER wallet_ledger_no_truncate BEFORE TRUNCATE ON public.wallet_ledger FOR EACH STATEMENT EXECUTE FUNCTION hazina.ledger_is_immutable();
+
+
+--
+-- Name: wallet_sources wallet_sources_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallet_sources_audit AFTER INSERT OR DELETE OR UPDATE ON public.wallet_sources FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
 
 
 --
@@ -2795,11 +4248,59 @@ ALTER TABLE ONLY public.merchant_fee_profiles
 
 
 --
+-- Name: wallet_account_references wallet_account_references_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_account_references
+    ADD CONSTRAINT wallet_account_references_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
+
+
+--
 -- Name: wallet_balance_buckets wallet_balance_buckets_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.wallet_balance_buckets
     ADD CONSTRAINT wallet_balance_buckets_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
+
+
+--
+-- Name: wallet_funding_sessions wallet_funding_sessions_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_funding_sessions
+    ADD CONSTRAINT wallet_funding_sessions_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: wallet_funding_sessions wallet_funding_sessions_source_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_funding_sessions
+    ADD CONSTRAINT wallet_funding_sessions_source_id_fkey FOREIGN KEY (source_id) REFERENCES public.wallet_sources(id);
+
+
+--
+-- Name: wallet_funding_sessions wallet_funding_sessions_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_funding_sessions
+    ADD CONSTRAINT wallet_funding_sessions_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: wallet_funding_sessions wallet_funding_sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_funding_sessions
+    ADD CONSTRAINT wallet_funding_sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: wallet_funding_sessions wallet_funding_sessions_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_funding_sessions
+    ADD CONSTRAINT wallet_funding_sessions_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
 
 
 --
@@ -2835,11 +4336,91 @@ ALTER TABLE ONLY public.wallet_holds
 
 
 --
+-- Name: wallet_sources wallet_sources_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_sources
+    ADD CONSTRAINT wallet_sources_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.auth_users(id);
+
+
+--
 -- Name: wallet_transactions wallet_transactions_reverses_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.wallet_transactions
     ADD CONSTRAINT wallet_transactions_reverses_id_fkey FOREIGN KEY (reverses_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: wallet_webhook_events wallet_webhook_events_duplicate_of_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_webhook_events
+    ADD CONSTRAINT wallet_webhook_events_duplicate_of_fkey FOREIGN KEY (duplicate_of) REFERENCES public.wallet_webhook_events(id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_hold_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_hold_id_fkey FOREIGN KEY (hold_id) REFERENCES public.wallet_holds(id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_reversal_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_reversal_transaction_id_fkey FOREIGN KEY (reversal_transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_settlement_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_settlement_transaction_id_fkey FOREIGN KEY (settlement_transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_source_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_source_id_fkey FOREIGN KEY (source_id) REFERENCES public.wallet_sources(id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: wallet_withdrawals wallet_withdrawals_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_withdrawals
+    ADD CONSTRAINT wallet_withdrawals_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
 
 
 --
@@ -2941,6 +4522,13 @@ CREATE POLICY "merchant reads own fee profiles" ON public.merchant_fee_profiles 
 ALTER TABLE public.merchant_fee_profiles ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: wallet_funding_sessions owner reads own funding sessions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads own funding sessions" ON public.wallet_funding_sessions FOR SELECT TO authenticated USING ((user_id = auth.uid()));
+
+
+--
 -- Name: wallet_holds owner reads own holds; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -2959,6 +4547,22 @@ CREATE POLICY "owner reads own ledger entries" ON public.wallet_ledger FOR SELEC
 
 
 --
+-- Name: wallet_account_references owner reads own paybill references; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads own paybill references" ON public.wallet_account_references FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.wallets w
+  WHERE ((w.id = wallet_account_references.wallet_id) AND (w.user_id = auth.uid())))));
+
+
+--
+-- Name: wallet_sources owner reads own sources; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads own sources" ON public.wallet_sources FOR SELECT TO authenticated USING ((user_id = auth.uid()));
+
+
+--
 -- Name: wallet_balance_buckets owner reads own wallet buckets; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -2972,6 +4576,13 @@ CREATE POLICY "owner reads own wallet buckets" ON public.wallet_balance_buckets 
 --
 
 CREATE POLICY "owner reads own wallets" ON public.wallets FOR SELECT TO authenticated USING ((user_id = auth.uid()));
+
+
+--
+-- Name: wallet_withdrawals owner reads own withdrawals; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads own withdrawals" ON public.wallet_withdrawals FOR SELECT TO authenticated USING ((user_id = auth.uid()));
 
 
 --
@@ -3019,10 +4630,22 @@ CREATE POLICY "user reads own user row" ON public.auth_users FOR SELECT TO authe
 
 
 --
+-- Name: wallet_account_references; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_account_references ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: wallet_balance_buckets; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.wallet_balance_buckets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: wallet_funding_sessions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_funding_sessions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: wallet_holds; Type: ROW SECURITY; Schema: public; Owner: -
@@ -3037,10 +4660,28 @@ ALTER TABLE public.wallet_holds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.wallet_ledger ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: wallet_sources; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_sources ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: wallet_transactions; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.wallet_transactions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: wallet_webhook_events; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_webhook_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: wallet_withdrawals; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_withdrawals ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: wallets; Type: ROW SECURITY; Schema: public; Owner: -
@@ -3093,6 +4734,13 @@ GRANT ALL ON FUNCTION hazina.app_role() TO service_role;
 --
 
 REVOKE ALL ON FUNCTION hazina.apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_provider_amount(p_provider text, p_direction text, p_amount numeric, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_provider_amount(p_provider text, p_direction text, p_amount numeric, p_currency text) FROM PUBLIC;
 
 
 --
@@ -3209,6 +4857,61 @@ REVOKE ALL ON FUNCTION hazina.fold_buckets(p_wallet_id uuid) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_expire(p_session_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_expire(p_session_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_expire(p_session_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_post(p_ref text, p_provider text, p_wallet_id uuid, p_amount numeric, p_description text, p_metadata jsonb, OUT transaction_id uuid, OUT fee numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_post(p_ref text, p_provider text, p_wallet_id uuid, p_amount numeric, p_description text, p_metadata jsonb, OUT transaction_id uuid, OUT fee numeric) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION funding_session_json(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_session_json(p_session_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_session_json(p_session_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) TO service_role;
+
+
+--
 -- Name: FUNCTION hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -3294,6 +4997,22 @@ REVOKE ALL ON FUNCTION hazina.lock_wallets(p_debited uuid[], p_credited uuid[]) 
 
 
 --
+-- Name: FUNCTION money_sweep_claim(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.money_sweep_claim(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.money_sweep_claim(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION money_sweep_sql(p_abandon_after interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval) TO service_role;
+
+
+--
 -- Name: FUNCTION oauth_link(p_user_id uuid, p_provider text, p_subject text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -3334,11 +5053,35 @@ GRANT ALL ON FUNCTION hazina.password_reset_confirm(p_token_hash text, p_passwor
 
 
 --
+-- Name: FUNCTION paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text) TO service_role;
+
+
+--
+-- Name: FUNCTION paybill_validate(p_account_reference text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) TO service_role;
+
+
+--
 -- Name: FUNCTION post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION provider_clearing_wallet(p_provider text, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) TO service_role;
 
 
 --
@@ -3547,6 +5290,124 @@ REVOKE ALL ON FUNCTION hazina.wallet_json(p_wallet_id uuid) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_source_json(p_source_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.wallet_source_json(p_source_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.wallet_source_json(p_source_id uuid) TO service_role;
+
+
+--
+-- Name: TABLE wallet_webhook_events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_webhook_events TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_dispatch(p_event public.wallet_webhook_events); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_dispatch(p_event public.wallet_webhook_events) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_event_apply(p_event_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_event_apply(p_event_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_event_apply(p_event_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_json(p_withdrawal_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_json(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_json(p_withdrawal_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_mark_submitted(p_withdrawal_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_mark_submitted(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_mark_submitted(p_withdrawal_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_reverse(p_withdrawal_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) TO authenticated;
+
+
+--
 -- Name: FUNCTION quote_fee(p_transaction_type text, p_amount numeric, p_currency text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -3569,6 +5430,46 @@ GRANT ALL ON FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_am
 
 REVOKE ALL ON FUNCTION public.wallet_open(p_currency text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.wallet_open(p_currency text) TO authenticated;
+
+
+--
+-- Name: FUNCTION wallet_paybill_reference(p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_paybill_reference(p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_paybill_reference(p_currency text) TO authenticated;
+
+
+--
+-- Name: FUNCTION wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) TO authenticated;
+
+
+--
+-- Name: FUNCTION wallet_source_remove(p_source_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION withdrawal_cancel(p_withdrawal_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) TO authenticated;
 
 
 --
@@ -3747,6 +5648,14 @@ GRANT SELECT ON TABLE public.payment_idempotency TO service_role;
 
 
 --
+-- Name: TABLE wallet_account_references; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_account_references TO authenticated;
+GRANT SELECT ON TABLE public.wallet_account_references TO service_role;
+
+
+--
 -- Name: TABLE wallet_balance_buckets; Type: ACL; Schema: public; Owner: -
 --
 
@@ -3771,11 +5680,27 @@ GRANT SELECT ON TABLE public.wallet_balances TO service_role;
 
 
 --
+-- Name: TABLE wallet_funding_sessions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_funding_sessions TO authenticated;
+GRANT SELECT ON TABLE public.wallet_funding_sessions TO service_role;
+
+
+--
 -- Name: TABLE wallet_ledger; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT SELECT ON TABLE public.wallet_ledger TO authenticated;
 GRANT SELECT ON TABLE public.wallet_ledger TO service_role;
+
+
+--
+-- Name: TABLE wallet_sources; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_sources TO authenticated;
+GRANT SELECT ON TABLE public.wallet_sources TO service_role;
 
 
 --
@@ -3787,10 +5712,18 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 
 
 --
+-- Name: TABLE wallet_withdrawals; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_withdrawals TO authenticated;
+GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
+
+
+--
 -- PostgreSQL database dump complete
 --
 
-\unrestrict OoFkquNVj9LzyZXSQRBihcDAlPW3DwFg5DfadBngJkmQnaxaXkGfo61ceCTWeN0
+\unrestrict cAq0Ld1Cdc30n8s5XD735iqI7qoBS6edVVapLKpJaLfgQKpyCij6qirCN7X1QZs
 
 
 -- Migrations already contained in this file
@@ -3803,4 +5736,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000500'),
     ('20261124000600'),
     ('20261124000700'),
-    ('20261124000800');
+    ('20261124000800'),
+    ('20261124000900');

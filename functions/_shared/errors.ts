@@ -64,6 +64,28 @@ const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   oauth_email_not_verified: [400, "The identity provider did not vouch for an email address."],
   oauth_account_in_use: [409, "This identity is linked to another account."],
   account_disabled: [403, "This account is disabled."],
+
+  // money in/out (database/migrations/*_money_movement.sql, functions/funding, withdrawals, webhooks)
+  unauthenticated: [401, "Sign in first."],
+  provider_not_supported: [400, "This payment provider or currency is not supported."],
+  provider_unavailable: [502, "The payment provider could not be reached; try again later."],
+  invalid_source: [400, "The payment source is invalid."],
+  source_not_found: [404, "Payment source not found."],
+  source_not_verified: [409, "Withdrawals go only to a source you have topped up from."],
+  amount_outside_provider_limits: [400, "The amount is outside the provider's limits."],
+  funding_session_not_found: [404, "Top-up not found."],
+  funding_session_not_pending: [409, "The top-up is no longer pending."],
+  funding_session_already_requested: [409, "The top-up was already sent to the provider."],
+  funding_amount_mismatch: [409, "The amount paid does not match the top-up."],
+  funding_not_confirmed: [409, "The provider did not confirm the payment."],
+  withdrawal_not_found: [404, "Withdrawal not found."],
+  withdrawal_not_pending: [409, "The withdrawal is no longer pending."],
+  withdrawal_not_cancellable: [409, "The withdrawal was already sent to the provider and cannot be cancelled."],
+  withdrawal_not_submitted: [409, "The withdrawal was never sent to the provider."],
+  withdrawal_amount_mismatch: [409, "The amount paid out does not match the withdrawal."],
+  withdrawal_not_completed: [409, "Only a completed withdrawal can be reversed."],
+  invalid_webhook_payload: [400, "The provider message is invalid."],
+  webhook_event_not_found: [404, "Webhook event not found."],
 };
 
 /** SQLSTATEs that are the caller's fault rather than ours. */
