@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict cAq0Ld1Cdc30n8s5XD735iqI7qoBS6edVVapLKpJaLfgQKpyCij6qirCN7X1QZs
+\restrict Jc3YSVxAllohcvGe1nYbndkb6yOKnIYUM6hS3Ut64L96rDhI6XjJy2yZw0Kvpyd
 
 
 SET statement_timeout = 0;
@@ -914,6 +914,7 @@ declare
   v_from record;
   v_currency text;
   v_quote record;
+  v_fee numeric := 0;
   v_hash text := md5(concat_ws('|', 'hold', p_transaction_type, p_from_wallet, p_to_wallet, p_amount::numeric(19, 4)));
   v_existing record;
   v_hold_id uuid;
@@ -943,16 +944,21 @@ begin
   if p_expires_at is null or p_expires_at <= now() then
     perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'expires_at', 'reason', 'must be in the future'));
   end if;
-  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_currency, v_from.user_id);
+  -- Only a sender-paid fee is reserved; a receiver-paid fee is charged to the receiver,
+  -- at its own rate, when the hold is posted (as hazina.transfer does).
+  if hazina.fee_payer(p_transaction_type) = 'sender' then
+    select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_currency, v_from.user_id);
+    v_fee := v_quote.fee;
+  end if;
 
   perform hazina.lock_wallets(array[p_from_wallet], '{}');
   if v_from.credit_buckets > 1 then
     perform hazina.fold_buckets(p_from_wallet);
   end if;
   update public.wallets
-     set held = held + p_amount + v_quote.fee, updated_at = now()
+     set held = held + p_amount + v_fee, updated_at = now()
    where id = p_from_wallet and status = 'active'
-     and (kind = 'system' or balance - held - p_amount - v_quote.fee >= 0);
+     and (kind = 'system' or balance - held - p_amount - v_fee >= 0);
   if not found then
     if exists (select 1 from public.wallets where id = p_from_wallet and status <> 'active') then
       perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', p_from_wallet));
@@ -961,7 +967,7 @@ begin
   end if;
   insert into public.wallet_holds (ref, request_hash, wallet_id, counterparty_id, currency, amount, fee_amount,
                                    transaction_type, expires_at, description, metadata)
-  values (p_ref, v_hash, p_from_wallet, p_to_wallet, v_currency, p_amount, v_quote.fee,
+  values (p_ref, v_hash, p_from_wallet, p_to_wallet, v_currency, p_amount, v_fee,
           p_transaction_type, p_expires_at, p_description, coalesce(p_metadata, '{}'))
   on conflict (ref) do nothing
   returning id into v_hold_id;
@@ -986,6 +992,8 @@ declare
   v_hold public.wallet_holds;
   v_amount numeric;
   v_fee numeric;
+  v_fee_payer text;
+  v_payer_wallet uuid;
   v_payer uuid;
   v_quote record;
   v_tx record;
@@ -1010,10 +1018,20 @@ begin
   if v_amount > v_hold.amount then
     perform hazina.raise_error('hold_amount_exceeded', jsonb_build_object('held', v_hold.amount::text));
   end if;
-  -- The fee follows the posted amount, never above what was reserved for it.
-  select user_id into v_payer from public.wallets where id = v_hold.wallet_id;
+  v_fee_payer := hazina.fee_payer(v_hold.transaction_type);
+  v_payer_wallet := case v_fee_payer when 'sender' then v_hold.wallet_id else v_hold.counterparty_id end;
+  select user_id into v_payer from public.wallets where id = v_payer_wallet;
   select * into v_quote from hazina.fee_quote(v_hold.transaction_type, v_amount, v_hold.currency, v_payer);
-  v_fee := least(v_quote.fee, v_hold.fee_amount);
+  if v_fee_payer = 'sender' then
+    -- The fee follows the posted amount, never above what was reserved for it.
+    v_fee := least(v_quote.fee, v_hold.fee_amount);
+  else
+    -- The receiver pays out of what it receives, so the fee must leave it something.
+    v_fee := v_quote.fee;
+    if v_fee > 0 and v_fee >= v_amount then
+      perform hazina.raise_error('fee_exceeds_amount', jsonb_build_object('fee', v_fee::text));
+    end if;
+  end if;
 
   v_revenue := hazina.system_wallet('fee_revenue', v_hold.currency);
   perform hazina.lock_wallets(array[v_hold.wallet_id], array[v_hold.counterparty_id]);
@@ -1026,12 +1044,12 @@ begin
     v_amount, v_hold.currency, v_hold.description, v_hold.metadata || jsonb_build_object('hold_id', v_hold.id));
   if v_fee > 0 then
     perform hazina.apply_entries(v_tx.transaction_id, v_hold.transaction_type, v_hold.description, v_hold.metadata, v_hold.ref || ':post',
-      array[v_hold.wallet_id, v_hold.counterparty_id, v_hold.wallet_id, v_revenue],
+      array[v_hold.wallet_id, v_hold.counterparty_id, v_payer_wallet, v_revenue],
       array['debit', 'credit', 'debit', 'credit'], array[v_amount, v_amount, v_fee, v_fee],
       array['principal', 'principal', 'fee', 'fee']);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (v_hold.ref || ':post:fee', v_tx.transaction_id, v_hold.wallet_id, v_payer, v_hold.transaction_type,
+    values (v_hold.ref || ':post:fee', v_tx.transaction_id, v_payer_wallet, v_payer, v_hold.transaction_type,
             'charge', v_fee, v_hold.currency, v_amount, v_quote.rule_source, v_quote.rule_id);
   else
     perform hazina.apply_entries(v_tx.transaction_id, v_hold.transaction_type, v_hold.description, v_hold.metadata, v_hold.ref || ':post',
@@ -5723,7 +5741,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict cAq0Ld1Cdc30n8s5XD735iqI7qoBS6edVVapLKpJaLfgQKpyCij6qirCN7X1QZs
+\unrestrict Jc3YSVxAllohcvGe1nYbndkb6yOKnIYUM6hS3Ut64L96rDhI6XjJy2yZw0Kvpyd
 
 
 -- Migrations already contained in this file
