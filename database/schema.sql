@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict Jc3YSVxAllohcvGe1nYbndkb6yOKnIYUM6hS3Ut64L96rDhI6XjJy2yZw0Kvpyd
+\restrict w4WijXfRSp9gcwFT8f4USqz9QJRT6T4pDwAUgwOJmcniF9d73FaZ1OyuQXtBLs8
 
 
 SET statement_timeout = 0;
@@ -2056,8 +2056,7 @@ CREATE FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid
     SET search_path TO ''
     AS $$
 declare
-  v_from record;
-  v_to record;
+  v_from record;  -- both wallets, see the first query
   v_fee_payer text := hazina.fee_payer(p_transaction_type);
   v_payer_wallet uuid;
   v_payer_user uuid;
@@ -2069,16 +2068,18 @@ begin
     perform hazina.raise_error('same_wallet');
   end if;
   -- One query for both wallets, the currency's minor unit and the fee revenue wallet.
-  select f.id, f.user_id, f.currency, f.kind, c.minor_units,
+  select f.id, f.user_id, f.currency, f.kind, t.id as to_id, t.user_id as to_user_id, t.currency as to_currency,
+         c.minor_units,
          (select r.id from public.wallets r where r.system_code = 'fee_revenue' and r.currency = f.currency) as revenue_id
     into v_from
-    from public.wallets f join public.currencies c on c.code = f.currency
+    from public.wallets f
+    join public.currencies c on c.code = f.currency
+    left join public.wallets t on t.id = p_to_wallet
    where f.id = p_from_wallet;
-  select id, user_id, currency, kind into v_to from public.wallets where id = p_to_wallet;
-  if v_from.id is null or v_to.id is null then
-    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', coalesce(v_from.id, v_to.id, p_to_wallet)));
+  if v_from.id is null or v_from.to_id is null then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', case when v_from.id is null then p_from_wallet else p_to_wallet end));
   end if;
-  if v_from.currency <> v_to.currency then
+  if v_from.currency <> v_from.to_currency then
     perform hazina.raise_error('currency_mismatch');
   end if;
   if p_amount is null or p_amount <= 0 or p_amount >= 1e15 or p_amount <> round(p_amount, v_from.minor_units) then
@@ -2096,7 +2097,7 @@ begin
   if v_fee_payer = 'sender' then
     v_payer_wallet := v_from.id; v_payer_user := v_from.user_id;
   else
-    v_payer_wallet := v_to.id; v_payer_user := v_to.user_id;
+    v_payer_wallet := v_from.to_id; v_payer_user := v_from.to_user_id;
   end if;
   select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_from.currency, v_payer_user);
   if v_quote.fee > 0 and v_fee_payer = 'receiver' and v_quote.fee >= p_amount then
@@ -5741,7 +5742,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict Jc3YSVxAllohcvGe1nYbndkb6yOKnIYUM6hS3Ut64L96rDhI6XjJy2yZw0Kvpyd
+\unrestrict w4WijXfRSp9gcwFT8f4USqz9QJRT6T4pDwAUgwOJmcniF9d73FaZ1OyuQXtBLs8
 
 
 -- Migrations already contained in this file

@@ -49,8 +49,7 @@ create function hazina.transfer(
   set search_path = ''
   as $$
 declare
-  v_from record;
-  v_to record;
+  v_from record;  -- both wallets, see the first query
   v_fee_payer text := hazina.fee_payer(p_transaction_type);
   v_payer_wallet uuid;
   v_payer_user uuid;
@@ -62,16 +61,18 @@ begin
     perform hazina.raise_error('same_wallet');
   end if;
   -- One query for both wallets, the currency's minor unit and the fee revenue wallet.
-  select f.id, f.user_id, f.currency, f.kind, c.minor_units,
+  select f.id, f.user_id, f.currency, f.kind, t.id as to_id, t.user_id as to_user_id, t.currency as to_currency,
+         c.minor_units,
          (select r.id from public.wallets r where r.system_code = 'fee_revenue' and r.currency = f.currency) as revenue_id
     into v_from
-    from public.wallets f join public.currencies c on c.code = f.currency
+    from public.wallets f
+    join public.currencies c on c.code = f.currency
+    left join public.wallets t on t.id = p_to_wallet
    where f.id = p_from_wallet;
-  select id, user_id, currency, kind into v_to from public.wallets where id = p_to_wallet;
-  if v_from.id is null or v_to.id is null then
-    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', coalesce(v_from.id, v_to.id, p_to_wallet)));
+  if v_from.id is null or v_from.to_id is null then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', case when v_from.id is null then p_from_wallet else p_to_wallet end));
   end if;
-  if v_from.currency <> v_to.currency then
+  if v_from.currency <> v_from.to_currency then
     perform hazina.raise_error('currency_mismatch');
   end if;
   if p_amount is null or p_amount <= 0 or p_amount >= 1e15 or p_amount <> round(p_amount, v_from.minor_units) then
@@ -89,7 +90,7 @@ begin
   if v_fee_payer = 'sender' then
     v_payer_wallet := v_from.id; v_payer_user := v_from.user_id;
   else
-    v_payer_wallet := v_to.id; v_payer_user := v_to.user_id;
+    v_payer_wallet := v_from.to_id; v_payer_user := v_from.to_user_id;
   end if;
   select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_from.currency, v_payer_user);
   if v_quote.fee > 0 and v_fee_payer = 'receiver' and v_quote.fee >= p_amount then
