@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict w4WijXfRSp9gcwFT8f4USqz9QJRT6T4pDwAUgwOJmcniF9d73FaZ1OyuQXtBLs8
+\restrict 7ZAwcLPAKVzMFnamRgXPDVi8P0NRdLweO1Giku9blhutxub3ftyBcuHtElB6AZq
 
 
 SET statement_timeout = 0;
@@ -2881,7 +2881,9 @@ CREATE FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_cu
 declare
   v_quote record;
 begin
-  if p_amount is null or p_amount <= 0 or p_amount <> round(p_amount, 4) then
+  -- The bounds every posting enforces; `>= 1e15` also refuses NaN and Infinity, which
+  -- NUMERIC accepts and which would otherwise be quoted the maximum fee.
+  if p_amount is null or p_amount <= 0 or p_amount >= 1e15 or p_amount <> round(p_amount, 4) then
     perform hazina.raise_error('invalid_amount');
   end if;
   select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, p_currency, auth.uid());
@@ -5742,7 +5744,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict w4WijXfRSp9gcwFT8f4USqz9QJRT6T4pDwAUgwOJmcniF9d73FaZ1OyuQXtBLs8
+\unrestrict 7ZAwcLPAKVzMFnamRgXPDVi8P0NRdLweO1Giku9blhutxub3ftyBcuHtElB6AZq
 
 
 -- Migrations already contained in this file

@@ -141,7 +141,9 @@ create function public.quote_fee(p_transaction_type text, p_amount numeric, p_cu
 declare
   v_quote record;
 begin
-  if p_amount is null or p_amount <= 0 or p_amount <> round(p_amount, 4) then
+  -- The bounds every posting enforces; `>= 1e15` also refuses NaN and Infinity, which
+  -- NUMERIC accepts and which would otherwise be quoted the maximum fee.
+  if p_amount is null or p_amount <= 0 or p_amount >= 1e15 or p_amount <> round(p_amount, 4) then
     perform hazina.raise_error('invalid_amount');
   end if;
   select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, p_currency, auth.uid());
