@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 7ZAwcLPAKVzMFnamRgXPDVi8P0NRdLweO1Giku9blhutxub3ftyBcuHtElB6AZq
+\restrict 5nPpuoOYjIn7sRqvklehBXKVor6zM2r9c4TqaJWeuxtwKxTEkM4kSdUfONdFnag
 
 
 SET statement_timeout = 0;
@@ -2932,6 +2932,58 @@ $$;
 
 
 --
+-- Name: transfer_batch(jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.transfer_batch(p_items jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := auth.uid();
+  v_prepared jsonb;
+  v_results jsonb;
+begin
+  if v_uid is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  if jsonb_typeof(p_items) is distinct from 'array' or jsonb_array_length(p_items) not between 1 and 1000 then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'items must be an array of 1 to 1000 transfers'));
+  end if;
+  if exists (select 1 from jsonb_array_elements(p_items) i
+              where jsonb_typeof(i) <> 'object' or coalesce(length(i ->> 'ref'), 0) not between 1 and 200) then
+    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'every item needs a ref of 1 to 200 characters'));
+  end if;
+  -- Rewrite each item: namespaced ref, transfer type from the destination, and a
+  -- deliberately unknown source wallet when the caller may not spend from it.
+  select jsonb_agg(
+           jsonb_build_object(
+             'ref', 'transfer:' || v_uid || ':' || (i ->> 'ref'),
+             'from_wallet_id', case when f.id is not null and t.kind <> 'system' then f.id::text
+                                    else '00000000-0000-0000-0000-000000000000' end,
+             'to_wallet_id', i ->> 'to_wallet_id',
+             'amount', i -> 'amount',
+             'transaction_type', case t.kind when 'merchant' then 'merchant_payment' else 'p2p_transfer' end,
+             'description', i -> 'description',
+             'metadata', jsonb_build_object('initiated_by', v_uid))
+           order by n)
+    into v_prepared
+    from jsonb_array_elements(p_items) with ordinality as x(i, n)
+    left join public.wallets f
+      on f.id::text = i ->> 'from_wallet_id' and f.user_id = v_uid
+    left join public.wallets t
+      on t.id::text = i ->> 'to_wallet_id';
+  v_results := hazina.transfer_batch(v_prepared);
+  -- Give the caller back its own refs.
+  select jsonb_agg(r || jsonb_build_object('ref', p_items -> (r ->> 'index')::int ->> 'ref') order by (r ->> 'index')::int)
+    into v_results
+    from jsonb_array_elements(v_results) r;
+  return v_results;
+end
+$$;
+
+
+--
 -- Name: wallet_open(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -5446,6 +5498,14 @@ GRANT ALL ON FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_am
 
 
 --
+-- Name: FUNCTION transfer_batch(p_items jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.transfer_batch(p_items jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.transfer_batch(p_items jsonb) TO authenticated;
+
+
+--
 -- Name: FUNCTION wallet_open(p_currency text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -5744,7 +5804,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 7ZAwcLPAKVzMFnamRgXPDVi8P0NRdLweO1Giku9blhutxub3ftyBcuHtElB6AZq
+\unrestrict 5nPpuoOYjIn7sRqvklehBXKVor6zM2r9c4TqaJWeuxtwKxTEkM4kSdUfONdFnag
 
 
 -- Migrations already contained in this file

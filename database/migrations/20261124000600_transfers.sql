@@ -308,13 +308,68 @@ begin
 end
 $$;
 
+-- Client API: bulk transfers from my wallets (e.g. a merchant's payouts), one result per
+-- item. Items: [{"ref", "from_wallet_id", "to_wallet_id", "amount", "description"?}].
+-- Refs share the namespace of single transfers, so retrying an item either way posts once.
+-- Items from wallets I do not own, or to system wallets, fail alone with wallet_not_found.
+create function public.transfer_batch(p_items jsonb) returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_uid uuid := auth.uid();
+  v_prepared jsonb;
+  v_results jsonb;
+begin
+  if v_uid is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  if jsonb_typeof(p_items) is distinct from 'array' or jsonb_array_length(p_items) not between 1 and 1000 then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'items must be an array of 1 to 1000 transfers'));
+  end if;
+  if exists (select 1 from jsonb_array_elements(p_items) i
+              where jsonb_typeof(i) <> 'object' or coalesce(length(i ->> 'ref'), 0) not between 1 and 200) then
+    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'every item needs a ref of 1 to 200 characters'));
+  end if;
+  -- Rewrite each item: namespaced ref, transfer type from the destination, and a
+  -- deliberately unknown source wallet when the caller may not spend from it.
+  select jsonb_agg(
+           jsonb_build_object(
+             'ref', 'transfer:' || v_uid || ':' || (i ->> 'ref'),
+             'from_wallet_id', case when f.id is not null and t.kind <> 'system' then f.id::text
+                                    else '00000000-0000-0000-0000-000000000000' end,
+             'to_wallet_id', i ->> 'to_wallet_id',
+             'amount', i -> 'amount',
+             'transaction_type', case t.kind when 'merchant' then 'merchant_payment' else 'p2p_transfer' end,
+             'description', i -> 'description',
+             'metadata', jsonb_build_object('initiated_by', v_uid))
+           order by n)
+    into v_prepared
+    from jsonb_array_elements(p_items) with ordinality as x(i, n)
+    left join public.wallets f
+      on f.id::text = i ->> 'from_wallet_id' and f.user_id = v_uid
+    left join public.wallets t
+      on t.id::text = i ->> 'to_wallet_id';
+  v_results := hazina.transfer_batch(v_prepared);
+  -- Give the caller back its own refs.
+  select jsonb_agg(r || jsonb_build_object('ref', p_items -> (r ->> 'index')::int ->> 'ref') order by (r ->> 'index')::int)
+    into v_results
+    from jsonb_array_elements(v_results) r;
+  return v_results;
+end
+$$;
+
 revoke execute on all functions in schema hazina from public, anon, authenticated;
-revoke execute on function public.transfer(uuid, uuid, numeric, text, text), public.wallet_open(text) from public, anon;
-grant execute on function public.transfer(uuid, uuid, numeric, text, text), public.wallet_open(text) to authenticated;
+revoke execute on function public.transfer(uuid, uuid, numeric, text, text), public.wallet_open(text),
+  public.transfer_batch(jsonb) from public, anon;
+grant execute on function public.transfer(uuid, uuid, numeric, text, text), public.wallet_open(text),
+  public.transfer_batch(jsonb) to authenticated;
 grant execute on function hazina.transfer(text, uuid, uuid, numeric, text, text, jsonb),
   hazina.transfer_batch(jsonb), hazina.transfer_result(uuid, boolean) to service_role;
 
 -- migrate:down
+drop function if exists public.transfer_batch(jsonb);
 drop function if exists hazina.transfer_batch(jsonb);
 drop function if exists public.wallet_open(text);
 drop function if exists public.transfer(uuid, uuid, numeric, text, text);

@@ -77,3 +77,25 @@ app.post("/transfers", idempotent(), async (c) => {
                            ${c.get("idempotencyKey")!}, ${input.description ?? null}) as result`);
   return c.json(row.result, 201);
 });
+
+const BatchItem = z.object({
+  ref: z.string().min(1).max(200),
+  from_wallet_id: Uuid,
+  to_wallet_id: Uuid,
+  amount: Amount,
+  description: z.string().max(500).optional(),
+}).strict();
+const Batch = z.object({ items: z.array(BatchItem).min(1).max(1000) }).strict();
+
+// Bulk transfers (e.g. payouts): one database transaction, one result per item; a failed
+// item (insufficient funds, unknown wallet, ...) does not undo the others.
+app.post("/transfers/batch", idempotent(), async (c) => {
+  const input = Batch.parse(await c.req.json());
+  const refs = new Set(input.items.map((item) => item.ref));
+  if (refs.size !== input.items.length) {
+    throw new ApiError(400, "duplicate_ref", "Every item in a batch needs its own ref.");
+  }
+  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+    tx`select public.transfer_batch(${tx.json(input.items as never)}) as results`);
+  return c.json({ data: row.results }, 200);
+});

@@ -230,3 +230,49 @@ describe("statements", () => {
     expect((await request(alice.token, "GET", `/${alice.walletId}/ledger?cursor=abc`)).status).toBe(400);
   });
 });
+
+describe("batch transfers", () => {
+  it("posts each item once with its own result; failures stand alone", async () => {
+    const payer = await partyWithWallet("merchant");
+    await fund(payer.walletId, "100.00");
+    const items = [
+      { ref: "payout-1", from_wallet_id: payer.walletId, to_wallet_id: bob.walletId, amount: "10.00" },
+      { ref: "payout-2", from_wallet_id: payer.walletId, to_wallet_id: alice.walletId, amount: "1000.00" },
+      { ref: "payout-3", from_wallet_id: alice.walletId, to_wallet_id: bob.walletId, amount: "1.00" },
+      { ref: "payout-4", from_wallet_id: payer.walletId, to_wallet_id: crypto.randomUUID(), amount: "1.00" },
+      { ref: "payout-5", from_wallet_id: payer.walletId, to_wallet_id: duka.walletId, amount: "20.00" },
+    ];
+    const k = key();
+    const res = await request(payer.token, "POST", "/transfers/batch", { items }, { "idempotency-key": k });
+    expect(res.status).toBe(200);
+    const { data } = await res.json();
+    expect(data.map((r: { ref: string; status: string; error?: string }) => [r.ref, r.status, r.error ?? null])).toEqual([
+      ["payout-1", "posted", null],
+      ["payout-2", "failed", "insufficient_funds"],
+      ["payout-3", "failed", "wallet_not_found"],
+      ["payout-4", "failed", "wallet_not_found"],
+      ["payout-5", "posted", null],
+    ]);
+    expect(data[4]).toMatchObject({ transaction_type: "merchant_payment", fee_payer: "receiver" });
+    // payer (a merchant) pays 10.00 + P2P fee 1.00 and 20.00 to another merchant (fee on the receiver)
+    expect(await balanceOf(payer.walletId)).toBe("69.0000");
+
+    const replay = await request(payer.token, "POST", "/transfers/batch", { items }, { "idempotency-key": k });
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    // A new key with the same item refs posts nothing twice.
+    const again = await (await request(payer.token, "POST", "/transfers/batch", { items: [items[0]] }, { "idempotency-key": key() })).json();
+    expect(again.data[0]).toMatchObject({ ref: "payout-1", status: "replayed" });
+    expect(await balanceOf(payer.walletId)).toBe("69.0000");
+  });
+
+  it("rejects malformed batches whole, writing nothing", async () => {
+    const dup = { ref: "x", from_wallet_id: alice.walletId, to_wallet_id: bob.walletId, amount: "1.00" };
+    const duplicates = await request(alice.token, "POST", "/transfers/batch", { items: [dup, dup] }, { "idempotency-key": key() });
+    expect(duplicates.status).toBe(400);
+    expect((await duplicates.json()).error.code).toBe("duplicate_ref");
+    const empty = await request(alice.token, "POST", "/transfers/batch", { items: [] }, { "idempotency-key": key() });
+    expect((await empty.json()).error.code).toBe("validation_failed");
+    const numeric = await request(alice.token, "POST", "/transfers/batch", { items: [{ ...dup, amount: 1 }] }, { "idempotency-key": key() });
+    expect(numeric.status).toBe(400);
+  });
+});
