@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 5nPpuoOYjIn7sRqvklehBXKVor6zM2r9c4TqaJWeuxtwKxTEkM4kSdUfONdFnag
+\restrict 98gcg9KrUgvyHr4XmRiSDH3c68T3jV4SFgh4ooC0t5ac4UEBLJjcVVSEzxGQsHP
 
 
 SET statement_timeout = 0;
@@ -267,6 +267,23 @@ $$;
 
 
 --
+-- Name: assert_admin(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.assert_admin() RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not exists (select 1 from public.auth_users
+                  where id = auth.uid() and role = 'admin' and status = 'active') then
+    perform hazina.raise_error('forbidden', jsonb_build_object('reason', 'admins only'));
+  end if;
+end
+$$;
+
+
+--
 -- Name: assert_provider_amount(text, text, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -362,8 +379,8 @@ CREATE FUNCTION hazina.audit_row_change() RETURNS trigger
     SET search_path TO ''
     AS $$
 declare
-  v_old jsonb := case when tg_op in ('UPDATE', 'DELETE') then to_jsonb(old) - tg_argv end;
-  v_new jsonb := case when tg_op in ('INSERT', 'UPDATE') then to_jsonb(new) - tg_argv end;
+  v_old jsonb := case when tg_op in ('UPDATE', 'DELETE') then to_jsonb(old) - coalesce(tg_argv, '{}') end;
+  v_new jsonb := case when tg_op in ('INSERT', 'UPDATE') then to_jsonb(new) - coalesce(tg_argv, '{}') end;
 begin
   insert into public.audit_logs (actor_id, actor_role, action, table_name, row_id,
                                  old_values, new_values, request_id)
@@ -1171,32 +1188,39 @@ begin
     perform hazina.raise_error('invalid_idempotency_key',
       jsonb_build_object('reason', '8 to 255 characters of letters, digits, _ . : -'));
   end if;
-  delete from public.payment_idempotency
-   where idempotency_key = p_owner || '/' || p_key and expires_at <= now();
-  insert into public.payment_idempotency (owner_id, client_key, scope, request_hash)
-  values (p_owner, p_key, p_scope, p_request_hash)
-  on conflict (idempotency_key) do nothing
-  returning * into v_row;
-  if v_row.id is not null then
+  -- A few attempts: the record we collide with may be abandoned (deleted) between our
+  -- insert and our read, in which case the next insert wins.
+  for attempt in 1 .. 3 loop
+    delete from public.payment_idempotency
+     where idempotency_key = p_owner || '/' || p_key and expires_at <= now();
+    insert into public.payment_idempotency (owner_id, client_key, scope, request_hash)
+    values (p_owner, p_key, p_scope, p_request_hash)
+    on conflict (idempotency_key) do nothing
+    returning * into v_row;
+    if v_row.id is not null then
+      outcome := 'started';
+      return;
+    end if;
+    select * into v_row from public.payment_idempotency
+     where idempotency_key = p_owner || '/' || p_key for update;
+    continue when v_row.id is null;
+    if v_row.scope <> p_scope or v_row.request_hash <> p_request_hash then
+      perform hazina.raise_error('idempotency_key_reused');
+    end if;
+    if v_row.status = 'completed' then
+      outcome := 'replay';
+      response_status := v_row.response_status;
+      response_body := v_row.response_body;
+      return;
+    end if;
+    if v_row.locked_until > now() then
+      perform hazina.raise_error('idempotency_key_in_use');
+    end if;
+    update public.payment_idempotency set locked_until = now() + interval '60 seconds' where id = v_row.id;
     outcome := 'started';
     return;
-  end if;
-  select * into v_row from public.payment_idempotency
-   where idempotency_key = p_owner || '/' || p_key for update;
-  if v_row.scope <> p_scope or v_row.request_hash <> p_request_hash then
-    perform hazina.raise_error('idempotency_key_reused');
-  end if;
-  if v_row.status = 'completed' then
-    outcome := 'replay';
-    response_status := v_row.response_status;
-    response_body := v_row.response_body;
-    return;
-  end if;
-  if v_row.locked_until > now() then
-    perform hazina.raise_error('idempotency_key_in_use');
-  end if;
-  update public.payment_idempotency set locked_until = now() + interval '60 seconds' where id = v_row.id;
-  outcome := 'started';
+  end loop;
+  perform hazina.raise_error('idempotency_key_in_use');
 end
 $_$;
 
@@ -1844,6 +1868,22 @@ begin
      where b.transaction_id = p_transaction_id and b.direction = 'charge';
   end if;
   return v_tx.transaction_id;
+end
+$$;
+
+
+--
+-- Name: run_sweeps(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.run_sweeps() RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return jsonb_build_object(
+    'holds_expired', hazina.expire_holds(),
+    'idempotency_keys_purged', hazina.idempotency_purge_expired());
 end
 $$;
 
@@ -2866,6 +2906,74 @@ begin
     perform hazina.raise_error('unauthenticated');
   end if;
   return hazina.funding_start(auth.uid(), p_source_id, p_amount, p_currency, p_client_ref);
+end
+$$;
+
+
+--
+-- Name: ops_reconciliation(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_reconciliation() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.assert_admin();
+  return jsonb_build_object(
+    'discrepancies', coalesce((select jsonb_agg(jsonb_build_object(
+        'check', r.check_name, 'subject', r.subject,
+        'expected', r.expected::text, 'actual', r.actual::text)) from hazina.reconcile() r), '[]'),
+    'trial_balance', coalesce((select jsonb_agg(jsonb_build_object(
+        'currency', t.currency, 'total', t.total::text, 'wallets', t.wallets)) from hazina.trial_balance() t), '[]'),
+    'checked_at', now());
+end
+$$;
+
+
+--
+-- Name: ops_run_sweeps(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_run_sweeps() RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.assert_admin();
+  return hazina.run_sweeps();
+end
+$$;
+
+
+--
+-- Name: ops_set_wallet_status(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_current text;
+begin
+  perform hazina.assert_admin();
+  if p_status not in ('active', 'frozen', 'closed') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'status'));
+  end if;
+  select status into v_current from public.wallets where id = p_wallet_id for update;
+  if v_current is null then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', p_wallet_id));
+  end if;
+  if v_current = 'closed' then
+    perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', p_wallet_id, 'status', v_current));
+  end if;
+  if p_status = 'closed' and exists (select 1 from public.wallet_balances
+                                      where wallet_id = p_wallet_id and (balance <> 0 or held <> 0)) then
+    perform hazina.raise_error('wallet_not_empty', jsonb_build_object('wallet_id', p_wallet_id));
+  end if;
+  update public.wallets set status = p_status, updated_at = now() where id = p_wallet_id;
+  return hazina.wallet_json(p_wallet_id);
 end
 $$;
 
@@ -4810,6 +4918,13 @@ REVOKE ALL ON FUNCTION hazina.apply_entries(p_transaction_id uuid, p_kind text, 
 
 
 --
+-- Name: FUNCTION assert_admin(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_admin() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION assert_provider_amount(p_provider text, p_direction text, p_amount numeric, p_currency text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -5190,6 +5305,14 @@ GRANT ALL ON FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref te
 
 
 --
+-- Name: FUNCTION run_sweeps(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.run_sweeps() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.run_sweeps() TO service_role;
+
+
+--
 -- Name: TABLE auth_sessions; Type: ACL; Schema: public; Owner: -
 --
 
@@ -5478,6 +5601,30 @@ GRANT ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason t
 
 REVOKE ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_reconciliation(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_reconciliation() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_reconciliation() TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_run_sweeps(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_run_sweeps() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_run_sweeps() TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_set_wallet_status(p_wallet_id uuid, p_status text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) TO authenticated;
 
 
 --
@@ -5804,8 +5951,16 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 5nPpuoOYjIn7sRqvklehBXKVor6zM2r9c4TqaJWeuxtwKxTEkM4kSdUfONdFnag
+\unrestrict 98gcg9KrUgvyHr4XmRiSDH3c68T3jV4SFgh4ooC0t5ac4UEBLJjcVVSEzxGQsHP
 
+
+-- Reference data inserted by the migrations
+
+INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
+INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
+INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
+INSERT INTO public.currencies VALUES ('USD', 2, 'US Dollar');
+SELECT hazina.ensure_system_wallets(code) FROM public.currencies;
 
 -- Migrations already contained in this file
 
@@ -5818,4 +5973,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000600'),
     ('20261124000700'),
     ('20261124000800'),
+    ('20261124000850'),
     ('20261124000900');

@@ -29,9 +29,15 @@ try {
   const db = postgres(scratchUrl, { max: 1, onnotice: () => {} });
   const versions = await db.unsafe(`select version from ${migrationsTable} order by version`);
   await db.end();
+  // Reference data the migrations insert (pg_dump --schema-only leaves data out): the
+  // currencies, and the system wallets derived from them.
+  const referenceData = "\n-- Reference data inserted by the migrations\n\n" +
+    execFileSync("pg_dump", ["--data-only", "--inserts", "--table=public.currencies", scratchUrl], { encoding: "utf8" })
+      .split("\n").filter((line) => line.startsWith("INSERT INTO")).join("\n") +
+    "\nSELECT hazina.ensure_system_wallets(code) FROM public.currencies;\n";
   const migrationsInsert = `\n-- Migrations already contained in this file\n\nINSERT INTO ${migrationsTable} (version) VALUES\n` +
     versions.map((v) => `    ('${v.version}')`).join(",\n") + ";\n";
-  writeFileSync(schemaFile, rolePreamble + "\n" + dump.replace(/^-- Dumped (from|by).*\n/gm, "") + migrationsInsert);
+  writeFileSync(schemaFile, rolePreamble + "\n" + dump.replace(/^-- Dumped (from|by).*\n/gm, "") + referenceData + migrationsInsert);
   console.log(`wrote database/schema.sql (${versions.length} migrations)`);
 } finally {
   await admin.unsafe(`drop database if exists "${scratch}" with (force)`);

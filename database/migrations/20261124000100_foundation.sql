@@ -155,8 +155,8 @@ create function hazina.audit_row_change() returns trigger
   set search_path = ''
   as $$
 declare
-  v_old jsonb := case when tg_op in ('UPDATE', 'DELETE') then to_jsonb(old) - tg_argv end;
-  v_new jsonb := case when tg_op in ('INSERT', 'UPDATE') then to_jsonb(new) - tg_argv end;
+  v_old jsonb := case when tg_op in ('UPDATE', 'DELETE') then to_jsonb(old) - coalesce(tg_argv, '{}') end;
+  v_new jsonb := case when tg_op in ('INSERT', 'UPDATE') then to_jsonb(new) - coalesce(tg_argv, '{}') end;
 begin
   insert into public.audit_logs (actor_id, actor_role, action, table_name, row_id,
                                  old_values, new_values, request_id)

@@ -43,32 +43,39 @@ begin
     perform hazina.raise_error('invalid_idempotency_key',
       jsonb_build_object('reason', '8 to 255 characters of letters, digits, _ . : -'));
   end if;
-  delete from public.payment_idempotency
-   where idempotency_key = p_owner || '/' || p_key and expires_at <= now();
-  insert into public.payment_idempotency (owner_id, client_key, scope, request_hash)
-  values (p_owner, p_key, p_scope, p_request_hash)
-  on conflict (idempotency_key) do nothing
-  returning * into v_row;
-  if v_row.id is not null then
+  -- A few attempts: the record we collide with may be abandoned (deleted) between our
+  -- insert and our read, in which case the next insert wins.
+  for attempt in 1 .. 3 loop
+    delete from public.payment_idempotency
+     where idempotency_key = p_owner || '/' || p_key and expires_at <= now();
+    insert into public.payment_idempotency (owner_id, client_key, scope, request_hash)
+    values (p_owner, p_key, p_scope, p_request_hash)
+    on conflict (idempotency_key) do nothing
+    returning * into v_row;
+    if v_row.id is not null then
+      outcome := 'started';
+      return;
+    end if;
+    select * into v_row from public.payment_idempotency
+     where idempotency_key = p_owner || '/' || p_key for update;
+    continue when v_row.id is null;
+    if v_row.scope <> p_scope or v_row.request_hash <> p_request_hash then
+      perform hazina.raise_error('idempotency_key_reused');
+    end if;
+    if v_row.status = 'completed' then
+      outcome := 'replay';
+      response_status := v_row.response_status;
+      response_body := v_row.response_body;
+      return;
+    end if;
+    if v_row.locked_until > now() then
+      perform hazina.raise_error('idempotency_key_in_use');
+    end if;
+    update public.payment_idempotency set locked_until = now() + interval '60 seconds' where id = v_row.id;
     outcome := 'started';
     return;
-  end if;
-  select * into v_row from public.payment_idempotency
-   where idempotency_key = p_owner || '/' || p_key for update;
-  if v_row.scope <> p_scope or v_row.request_hash <> p_request_hash then
-    perform hazina.raise_error('idempotency_key_reused');
-  end if;
-  if v_row.status = 'completed' then
-    outcome := 'replay';
-    response_status := v_row.response_status;
-    response_body := v_row.response_body;
-    return;
-  end if;
-  if v_row.locked_until > now() then
-    perform hazina.raise_error('idempotency_key_in_use');
-  end if;
-  update public.payment_idempotency set locked_until = now() + interval '60 seconds' where id = v_row.id;
-  outcome := 'started';
+  end loop;
+  perform hazina.raise_error('idempotency_key_in_use');
 end
 $$;
 

@@ -52,6 +52,12 @@ const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   hold_not_found: [404, "Hold not found."],
   hold_not_pending: [409, "The hold is no longer pending."],
   hold_amount_exceeded: [409, "The amount exceeds the hold."],
+  hold_expired: [409, "The hold has expired."],
+  fee_exceeds_amount: [409, "The fee would take the whole amount."],
+  invalid_ref: [400, "The reference is missing or too long."],
+  invalid_idempotency_key: [400, "The Idempotency-Key must be 8-255 letters, digits, or _ . : -"],
+  // operations
+  wallet_not_empty: [409, "Only an empty wallet with no pending holds can be closed."],
   // idempotency
   idempotency_key_reused: [422, "This Idempotency-Key was used with a different request."],
   idempotency_key_in_use: [409, "A request with this Idempotency-Key is still in progress."],

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { app } from "../../functions/ops/app.ts";
+import { admin, createUser } from "../helpers/db.ts";
+import { expectBooksBalanced, fund, partyWithWallet } from "../helpers/money.ts";
+import { accessToken } from "../helpers/tokens.ts";
+
+async function call(token: string, method: string, path: string, body?: unknown) {
+  return await app.request(`/ops${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+describe("ops", () => {
+  it("lets admins reconcile, sweep and freeze; everyone else gets 403", async () => {
+    const adminId = await createUser("admin");
+    const adminToken = await accessToken(adminId, { appRole: "admin" });
+    const customer = await partyWithWallet();
+    await fund(customer.walletId, "10.00");
+    // A customer claiming the admin role in a token it minted is still not an admin:
+    // the database checks auth_users.
+    const forged = await accessToken(customer.userId, { appRole: "admin" });
+    for (const [method, path, body] of [["GET", "/reconciliation"], ["POST", "/sweeps"], ["POST", `/wallets/${customer.walletId}/status`, { status: "frozen" }]] as const) {
+      const res = await call(forged, method, path, body);
+      expect(res.status, path).toBe(403);
+      expect((await res.json()).error.code).toBe("forbidden");
+    }
+
+    const report = await (await call(adminToken, "GET", "/reconciliation")).json();
+    expect(report.discrepancies).toEqual([]);
+    expect(report.trial_balance.find((t: { currency: string }) => t.currency === "KES").total).toBe("0.0000");
+
+    const sweeps = await call(adminToken, "POST", "/sweeps");
+    expect(sweeps.status).toBe(200);
+    expect(await sweeps.json()).toMatchObject({ holds_expired: expect.any(Number) });
+
+    const frozen = await call(adminToken, "POST", `/wallets/${customer.walletId}/status`, { status: "frozen" });
+    expect(await frozen.json()).toMatchObject({ id: customer.walletId, status: "frozen" });
+    const notEmpty = await call(adminToken, "POST", `/wallets/${customer.walletId}/status`, { status: "closed" });
+    expect(notEmpty.status).toBe(409);
+    expect((await notEmpty.json()).error.code).toBe("wallet_not_empty");
+    const [audit] = await admin`select actor_id from public.audit_logs
+                                 where table_name = 'wallets' and row_id = ${customer.walletId} and action = 'UPDATE'`;
+    expect(audit.actor_id).toBe(adminId);
+    const bad = await call(adminToken, "POST", `/wallets/${customer.walletId}/status`, { status: "gone" });
+    expect(bad.status).toBe(400);
+    await expectBooksBalanced();
+  });
+});
