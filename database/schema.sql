@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 98gcg9KrUgvyHr4XmRiSDH3c68T3jV4SFgh4ooC0t5ac4UEBLJjcVVSEzxGQsHP
+\restrict 5g2Q5etOfLhg8RSByhf9wNshgol0pVP3ecb64Pw5CAMxY6yTEL5ud20Lc0408KJ
 
 
 SET statement_timeout = 0;
@@ -4389,14 +4389,6 @@ ALTER TABLE ONLY public.billing_fee_catalog
 
 
 --
--- Name: billing_ledger billing_ledger_payer_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.billing_ledger
-    ADD CONSTRAINT billing_ledger_payer_wallet_id_fkey FOREIGN KEY (payer_wallet_id) REFERENCES public.wallets(id);
-
-
---
 -- Name: billing_ledger billing_ledger_refund_of_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5951,7 +5943,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 98gcg9KrUgvyHr4XmRiSDH3c68T3jV4SFgh4ooC0t5ac4UEBLJjcVVSEzxGQsHP
+\unrestrict 5g2Q5etOfLhg8RSByhf9wNshgol0pVP3ecb64Pw5CAMxY6yTEL5ud20Lc0408KJ
 
 
 -- Reference data inserted by the migrations

@@ -47,9 +47,10 @@ create table public.billing_ledger (
   id                uuid primary key default gen_random_uuid(),
   ref               text not null unique,
   transaction_id    uuid not null references public.wallet_transactions (id),
-  payer_wallet_id   uuid not null references public.wallets (id),
-  -- No FK to auth_users: it would KEY SHARE-lock the user row on every fee (see the
-  -- wallet_ledger note); the payer wallet FK already ties the row to its owner.
+  -- No FK to wallets (see the wallet_ledger note): the payer is often a hot merchant
+  -- wallet; only the fee functions write this table and wallets are never deleted.
+  payer_wallet_id   uuid not null,
+  -- No FK to auth_users either: it would KEY SHARE-lock the user row on every fee.
   payer_user_id     uuid,
   transaction_type  text not null,
   direction         text not null check (direction in ('charge', 'refund')),
