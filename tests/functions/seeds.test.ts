@@ -1,0 +1,23 @@
+// The demo seed loads into a migrated database and leaves the books balanced.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { admin } from "../helpers/db.ts";
+
+describe("seeds", () => {
+  it("load cleanly (in a transaction we roll back) and keep the books balanced", async () => {
+    const dir = path.resolve(import.meta.dirname, "../../database/seeds");
+    await admin.begin(async (tx) => {
+      for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+        await tx.unsafe(readFileSync(path.join(dir, file), "utf8"));
+      }
+      const [wallet] = await tx`select balance::text from public.wallet_balances where wallet_id = '00000000-0000-4000-8000-0000000000a1'`;
+      expect(wallet.balance).toBe("5000.0000");
+      expect(await tx`select * from hazina.reconcile()`).toEqual([]);
+      await tx`select set_config('hazina.rollback', 'yes', true)`;
+      throw new Error("rollback seeds");
+    }).catch((err) => {
+      if ((err as Error).message !== "rollback seeds") throw err;
+    });
+  });
+});
