@@ -276,3 +276,18 @@ describe("batch transfers", () => {
     expect(numeric.status).toBe(400);
   });
 });
+
+describe("transport", () => {
+  it("refuses bodies over the limit with 413 and answers CORS preflights", async () => {
+    const huge = JSON.stringify({ currency: "KES", padding: "x".repeat(1024 * 1024 + 10) });
+    const tooBig = await request(alice.token, "POST", "", huge, { "content-length": String(huge.length) });
+    expect(tooBig.status).toBe(413);
+    expect((await tooBig.json()).error.code).toBe("payload_too_large");
+    const preflight = await app.request("/wallets/transfers", {
+      method: "OPTIONS",
+      headers: { origin: "https://shop.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization,idempotency-key" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("idempotency-key");
+  });
+});
