@@ -104,7 +104,7 @@ const env = {
   JWT_SECRET: process.env.JWT_SECRET ?? (process.env.JWT_JWKS_URL ? undefined : devJwtSecret),
 };
 if (!env.JWT_SECRET) delete env.JWT_SECRET;
-const server = spawn(bin("deno"), ["run", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
+const server = spawn(bin("deno"), ["run", "--unstable-no-legacy-abort", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
   cwd: root, env, stdio: "inherit",
 });
 console.log(`edge functions: http://localhost:${port}/functions/v1/<name> (try /functions/v1/health); Ctrl-C stops`);

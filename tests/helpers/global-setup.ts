@@ -21,7 +21,7 @@ function freePort(): Promise<number> {
 export async function setup({ provide }: { provide: (key: string, value: string) => void }) {
   const root = path.resolve(import.meta.dirname, "../..");
   const port = await freePort();
-  server = spawn(path.join(root, "node_modules/.bin/deno"), ["run", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
+  server = spawn(path.join(root, "node_modules/.bin/deno"), ["run", "--unstable-no-legacy-abort", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", JWT_SECRET: process.env.JWT_SECRET ?? TEST_JWT_SECRET, LOG_LEVEL: "warn" },
     stdio: ["ignore", "inherit", "inherit"],
