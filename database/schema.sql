@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 5g2Q5etOfLhg8RSByhf9wNshgol0pVP3ecb64Pw5CAMxY6yTEL5ud20Lc0408KJ
+\restrict zPY3EXmKhYIY2mBeXxvC67TR9gShnykyIEu2zGhdy29UpkXAFu0p4a0sx5rAvG8
 
 
 SET statement_timeout = 0;
@@ -1766,6 +1766,15 @@ CREATE FUNCTION hazina.reconcile() RETURNS TABLE(check_name text, subject text, 
     from public.wallet_balances b
    where b.kind <> 'system' and (b.balance < 0 or b.available < 0)
   union all
+  -- balance_after is the running balance (plain wallets; pooled credits carry none).
+  select 'balance_after_is_running_balance', r.id::text, r.running, r.balance_after
+    from (select l.id, l.balance_after,
+                 sum(case l.direction when 'credit' then l.amount else -l.amount end)
+                   over (partition by l.wallet_id order by l.id) as running
+            from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
+           where w.credit_buckets = 1) r
+   where r.balance_after is distinct from r.running
+  union all
   select 'held_matches_pending_holds', w.id::text, coalesce(h.pending, 0), w.held
     from public.wallets w
     left join (select wallet_id, sum(amount + fee_amount) as pending from public.wallet_holds
@@ -2188,6 +2197,12 @@ begin
      or jsonb_array_length(p_items) > 10000 then
     perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'items must be an array of 1 to 10000 transfers'));
   end if;
+  -- The common case (a clean batch) posts set-based; otherwise item by item below.
+  v_results := hazina.transfer_batch_fast(p_items);
+  if v_results is not null then
+    return v_results;
+  end if;
+  v_results := '[]';
   begin
     select array_agg(distinct w) filter (where w is not null),
            array_agg(distinct (i ->> 'from_wallet_id')::uuid) filter (where i ->> 'from_wallet_id' is not null)
@@ -2238,6 +2253,169 @@ begin
   return v_results;
 end
 $$;
+
+
+--
+-- Name: transfer_batch_fast(jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.transfer_batch_fast(p_items jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_n integer := jsonb_array_length(p_items);
+  v_refs text[]; v_from uuid[]; v_to uuid[]; v_amounts numeric[]; v_types text[];
+  v_descriptions text[]; v_metadata jsonb[];
+  v_tx_ids uuid[]; v_currencies text[]; v_fees numeric[]; v_payers uuid[]; v_payer_users uuid[];
+  v_rule_sources text[]; v_rule_ids uuid[]; v_revenue uuid[]; v_fee_payers text[];
+  v_valid boolean;
+  v_bucket constant smallint := (pg_backend_pid() % 64)::smallint;
+  v_results jsonb;
+begin
+  -- 1. Parse. A malformed value anywhere: not for the fast path.
+  begin
+    select array_agg(i ->> 'ref' order by n), array_agg((i ->> 'from_wallet_id')::uuid order by n),
+           array_agg((i ->> 'to_wallet_id')::uuid order by n), array_agg((i ->> 'amount')::numeric order by n),
+           array_agg(coalesce(i ->> 'transaction_type', 'p2p_transfer') order by n),
+           array_agg(i ->> 'description' order by n), array_agg(coalesce(i -> 'metadata', '{}') order by n)
+      into v_refs, v_from, v_to, v_amounts, v_types, v_descriptions, v_metadata
+      from jsonb_array_elements(p_items) with ordinality as x(i, n);
+  exception when invalid_text_representation or numeric_value_out_of_range or datatype_mismatch then
+    return null;
+  end;
+
+  -- 2. Validate and price every item in one query.
+  select bool_and(
+           e.ref is not null and length(e.ref) between 1 and 255
+           and e.f is not null and e.t is not null and e.f <> e.t
+           and fw.id is not null and tw.id is not null and fw.currency = tw.currency
+           and fw.status = 'active' and tw.status = 'active' and fw.credit_buckets = 1
+           and e.amount > 0 and e.amount < 1e15 and e.amount = round(e.amount, c.minor_units)
+           and e.ttype ~ '^[a-z][a-z0-9_]{1,40}$'
+           and coalesce(length(e.descr), 0) <= 500
+           and jsonb_typeof(e.meta) = 'object'
+           and not (hazina.fee_payer(e.ttype) = 'receiver' and q.fee > 0 and q.fee >= e.amount)),
+         array_agg(gen_random_uuid() order by e.n), array_agg(fw.currency::text order by e.n),
+         array_agg(q.fee order by e.n),
+         array_agg(case hazina.fee_payer(e.ttype) when 'sender' then fw.id else tw.id end order by e.n),
+         array_agg(case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end order by e.n),
+         array_agg(q.rule_source order by e.n), array_agg(q.rule_id order by e.n),
+         array_agg(r.id order by e.n), array_agg(hazina.fee_payer(e.ttype) order by e.n)
+    into v_valid, v_tx_ids, v_currencies, v_fees, v_payers, v_payer_users, v_rule_sources, v_rule_ids,
+         v_revenue, v_fee_payers
+    from unnest(v_refs, v_from, v_to, v_amounts, v_types, v_descriptions, v_metadata)
+           with ordinality as e(ref, f, t, amount, ttype, descr, meta, n)
+    left join public.wallets fw on fw.id = e.f
+    left join public.wallets tw on tw.id = e.t
+    left join public.currencies c on c.code = fw.currency
+    left join public.wallets r on r.system_code = 'fee_revenue' and r.currency = fw.currency
+    left join lateral hazina.fee_quote(e.ttype, e.amount, fw.currency,
+                                       case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end) q
+           on fw.id is not null and tw.id is not null and e.amount > 0 and e.amount < 1e15;
+  if not coalesce(v_valid, false) then
+    return null;
+  end if;
+  -- Refs must be new and distinct: retries and conflicts are the item-by-item path's job.
+  if (select count(distinct r) from unnest(v_refs) r) <> v_n
+     or exists (select 1 from public.wallet_transactions t where t.ref = any (v_refs)) then
+    return null;
+  end if;
+
+  -- 3. Locks in the global order: rows of every plain wallet involved, then this
+  --    connection's bucket of every pooled wallet credited.
+  perform 1 from public.wallets
+   where (id = any (v_from) or id = any (v_to) or id = any (v_payers)) and credit_buckets = 1
+   order by id for no key update;
+  perform 1 from public.wallet_balance_buckets b join public.wallets w on w.id = b.wallet_id
+   where (b.wallet_id = any (v_to) or b.wallet_id = any (v_revenue)) and w.credit_buckets > 1
+     and b.bucket = v_bucket % w.credit_buckets
+   order by b.wallet_id, b.bucket for no key update of b;
+
+  -- 4. The entries, exactly as transfer() would write them, each with its wallet's
+  --    running balance (plain wallets) in item order.
+  -- (A session-local scratch table, created once per connection.)
+  if to_regclass('pg_temp.hazina_batch_entries') is null then
+    create temp table hazina_batch_entries (
+      n integer, k integer, wallet_id uuid, direction text, amount numeric, leg text, signed numeric,
+      pooled boolean, start_balance numeric, held numeric, kind text, balance_after numeric
+    ) on commit delete rows;
+  end if;
+  truncate pg_temp.hazina_batch_entries;
+  insert into pg_temp.hazina_batch_entries (n, k, wallet_id, direction, amount, leg, signed, pooled, start_balance, held, kind)
+  select x.n, x.k, x.wallet_id, x.direction, x.amount, x.leg,
+         case x.direction when 'credit' then x.amount else -x.amount end,
+         w.credit_buckets > 1, w.balance, w.held, w.kind
+    from (select e.n, v.k, v.wallet_id, v.direction, v.amount, v.leg
+            from unnest(v_from, v_to, v_amounts, v_fees, v_payers, v_revenue) with ordinality
+                   as e(f, t, amount, fee, payer, revenue, n)
+            cross join lateral (values (1, e.f, 'debit', e.amount, 'principal'),
+                                       (2, e.t, 'credit', e.amount, 'principal'),
+                                       (3, e.payer, 'debit', e.fee, 'fee'),
+                                       (4, e.revenue, 'credit', e.fee, 'fee')) v(k, wallet_id, direction, amount, leg)
+           where v.k <= 2 or e.fee > 0) x
+    join public.wallets w on w.id = x.wallet_id;
+  update pg_temp.hazina_batch_entries e
+     set balance_after = case when not e.pooled then s.running end
+    from (select n, k, start_balance + sum(signed) over (partition by wallet_id order by n, k) as running
+            from pg_temp.hazina_batch_entries) s
+   where s.n = e.n and s.k = e.k;
+  -- Every plain user/merchant wallet must afford each item when its turn comes.
+  if exists (select 1
+               from (select e.wallet_id, e.n, e.kind, e.held,
+                            e.start_balance + sum(sum(e.signed)) over (partition by e.wallet_id order by e.n) as after_item
+                       from pg_temp.hazina_batch_entries e where not e.pooled
+                      group by e.wallet_id, e.n, e.kind, e.held, e.start_balance) t
+              where t.kind <> 'system' and t.after_item - t.held < 0) then
+    return null;  -- nothing written yet; locks are kept for the item-by-item path
+  end if;
+
+  -- 5. Write: headers, entries, billing rows, balances, pooled credits.
+  insert into public.wallet_transactions (id, ref, kind, request_hash, principal_amount, currency,
+                                          description, metadata, created_by)
+  select e.id, e.ref, e.ttype,
+         md5(concat_ws('|', 'transfer', e.ttype, e.f, e.t, e.amount::numeric(19, 4))),
+         e.amount, e.currency, e.descr, e.meta, auth.uid()
+    from unnest(v_tx_ids, v_refs, v_types, v_from, v_to, v_amounts, v_currencies, v_descriptions, v_metadata)
+           with ordinality as e(id, ref, ttype, f, t, amount, currency, descr, meta, n)
+   order by e.n;
+  insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency, balance_after,
+                                    leg, kind, description, metadata, ref)
+  select v_tx_ids[b.n], b.wallet_id, b.direction, b.amount, v_currencies[b.n], b.balance_after,
+         b.leg, v_types[b.n], v_descriptions[b.n], v_metadata[b.n], v_refs[b.n] || '#' || b.k
+    from pg_temp.hazina_batch_entries b
+   order by b.n, b.k;
+  insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                     direction, amount, currency, base_amount, rule_source, rule_id)
+  select e.ref || ':fee', e.id, e.payer, e.payer_user, e.ttype, 'charge', e.fee, e.currency, e.amount,
+         e.rule_source, e.rule_id
+    from unnest(v_refs, v_tx_ids, v_payers, v_payer_users, v_types, v_fees, v_currencies, v_amounts,
+                v_rule_sources, v_rule_ids) with ordinality
+           as e(ref, id, payer, payer_user, ttype, fee, currency, amount, rule_source, rule_id, n)
+   where e.fee > 0
+   order by e.n;
+  update public.wallets w
+     set balance = w.balance + d.delta, updated_at = now()
+    from (select wallet_id, sum(signed) as delta from pg_temp.hazina_batch_entries where not pooled group by wallet_id) d
+   where w.id = d.wallet_id and d.delta <> 0;
+  update public.wallet_balance_buckets b
+     set balance = b.balance + d.delta
+    from (select e.wallet_id, sum(e.signed) as delta, w.credit_buckets
+            from pg_temp.hazina_batch_entries e join public.wallets w on w.id = e.wallet_id
+           where e.pooled group by e.wallet_id, w.credit_buckets) d
+   where b.wallet_id = d.wallet_id and b.bucket = v_bucket % d.credit_buckets and d.delta > 0;
+
+  select jsonb_agg(jsonb_build_object(
+           'index', e.n - 1, 'status', 'posted', 'transaction_id', e.id, 'ref', e.ref, 'replayed', false,
+           'from_wallet_id', e.f, 'to_wallet_id', e.t, 'amount', e.amount::numeric(19, 4)::text,
+           'fee', e.fee::numeric(19, 4)::text, 'fee_payer', e.fee_payer, 'currency', e.currency,
+           'transaction_type', e.ttype) order by e.n)
+    into v_results
+    from unnest(v_tx_ids, v_refs, v_from, v_to, v_amounts, v_fees, v_fee_payers, v_currencies, v_types)
+           with ordinality as e(id, ref, f, t, amount, fee, fee_payer, currency, ttype, n);
+  return v_results;
+end
+$_$;
 
 
 --
@@ -2511,6 +2689,9 @@ begin
     return jsonb_build_object('status', 'processed', 'subject_type', 'paybill',
                               'subject_id', case when (v_result ->> 'matched')::boolean then (v_result ->> 'id')::uuid end,
                               'result', v_result);
+  elsif v_action = 'provider.notice' then
+    -- Informational (e.g. a status query that timed out in the provider's queue): stored only.
+    return jsonb_build_object('status', 'processed');
   elsif v_action = 'paybill.validation' then
     return jsonb_build_object('status', 'processed', 'result', hazina.paybill_validate(v_payload ->> 'account_reference',
                                                                                       (v_payload ->> 'amount')::numeric));
@@ -5439,6 +5620,13 @@ GRANT ALL ON FUNCTION hazina.transfer_batch(p_items jsonb) TO service_role;
 
 
 --
+-- Name: FUNCTION transfer_batch_fast(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_batch_fast(p_items jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION transfer_result(p_transaction_id uuid, p_replayed boolean); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -5943,7 +6131,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 5g2Q5etOfLhg8RSByhf9wNshgol0pVP3ecb64Pw5CAMxY6yTEL5ud20Lc0408KJ
+\unrestrict zPY3EXmKhYIY2mBeXxvC67TR9gShnykyIEu2zGhdy29UpkXAFu0p4a0sx5rAvG8
 
 
 -- Reference data inserted by the migrations

@@ -542,6 +542,15 @@ create function hazina.reconcile()
     from public.wallet_balances b
    where b.kind <> 'system' and (b.balance < 0 or b.available < 0)
   union all
+  -- balance_after is the running balance (plain wallets; pooled credits carry none).
+  select 'balance_after_is_running_balance', r.id::text, r.running, r.balance_after
+    from (select l.id, l.balance_after,
+                 sum(case l.direction when 'credit' then l.amount else -l.amount end)
+                   over (partition by l.wallet_id order by l.id) as running
+            from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
+           where w.credit_buckets = 1) r
+   where r.balance_after is distinct from r.running
+  union all
   select 'held_matches_pending_holds', w.id::text, coalesce(h.pending, 0), w.held
     from public.wallets w
     left join (select wallet_id, sum(amount + fee_amount) as pending from public.wallet_holds

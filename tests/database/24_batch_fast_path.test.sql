@@ -1,0 +1,80 @@
+-- transfer_batch's set-based fast path writes exactly what posting the same transfers one
+-- by one writes: same entries (wallet, direction, amount, leg, balance_after, ref), same
+-- billing rows, same balances, same results. And it steps aside when it must.
+begin;
+select plan(9);
+
+insert into public.auth_users (id, email, role) values
+  ('24000000-0000-4000-8000-00000000000a', 'a@batchfast.test', 'customer'),
+  ('24000000-0000-4000-8000-00000000000b', 'b@batchfast.test', 'customer'),
+  ('24000000-0000-4000-8000-00000000000c', 'm@batchfast.test', 'merchant');
+insert into public.wallets (id, user_id, kind, currency, credit_buckets) values
+  ('24000000-0000-4000-8000-0000000000a1', '24000000-0000-4000-8000-00000000000a', 'user', 'KES', 1),
+  ('24000000-0000-4000-8000-0000000000b1', '24000000-0000-4000-8000-00000000000b', 'user', 'KES', 1),
+  ('24000000-0000-4000-8000-0000000000c1', '24000000-0000-4000-8000-00000000000c', 'merchant', 'KES', 8);
+insert into public.wallet_balance_buckets (wallet_id, bucket)
+select '24000000-0000-4000-8000-0000000000c1', b from generate_series(0, 7) b;
+delete from public.billing_fee_catalog;
+insert into public.billing_fee_catalog (transaction_type, percentage_bps, minimum_amount, maximum_amount)
+values ('p2p_transfer', 50, 1, 100), ('merchant_payment', 150, 0, null);
+select hazina.post_transaction('bf-fund', 'funding', jsonb_build_array(
+  jsonb_build_object('wallet_id', hazina.system_wallet('mpesa_clearing'), 'direction', 'debit', 'amount', '1000'),
+  jsonb_build_object('wallet_id', '24000000-0000-4000-8000-0000000000a1', 'direction', 'credit', 'amount', '1000')));
+
+-- B spends in item 2 what it receives in item 1; merchant payments pool; fees both ways.
+select '[
+  {"ref": "bf-1", "from_wallet_id": "24000000-0000-4000-8000-0000000000a1", "to_wallet_id": "24000000-0000-4000-8000-0000000000b1", "amount": "100.00"},
+  {"ref": "bf-2", "from_wallet_id": "24000000-0000-4000-8000-0000000000b1", "to_wallet_id": "24000000-0000-4000-8000-0000000000c1", "amount": "50.00", "transaction_type": "merchant_payment"},
+  {"ref": "bf-3", "from_wallet_id": "24000000-0000-4000-8000-0000000000a1", "to_wallet_id": "24000000-0000-4000-8000-0000000000c1", "amount": "10.10", "transaction_type": "merchant_payment", "description": "tea"},
+  {"ref": "bf-4", "from_wallet_id": "24000000-0000-4000-8000-0000000000b1", "to_wallet_id": "24000000-0000-4000-8000-0000000000a1", "amount": "20.55"},
+  {"ref": "bf-5", "from_wallet_id": "24000000-0000-4000-8000-0000000000a1", "to_wallet_id": "24000000-0000-4000-8000-0000000000b1", "amount": "0.01"}
+]' as items \gset
+
+create function pg_temp.snapshot() returns text language sql as $$
+  select jsonb_build_object(
+    'entries', (select jsonb_agg(jsonb_build_array(ref, wallet_id, direction, amount, leg, balance_after, kind, description) order by ref)
+                  from public.wallet_ledger where ref like 'bf-%' and ref not like 'bf-fund%'),
+    'billing', (select jsonb_agg(jsonb_build_array(ref, payer_wallet_id, payer_user_id, amount, base_amount, rule_source) order by ref)
+                  from public.billing_ledger where ref like 'bf-%'),
+    'balances', (select jsonb_agg(jsonb_build_array(wallet_id, balance, held) order by wallet_id)
+                   from public.wallet_balances where wallet_id::text like '24000000%'),
+    'reconcile', (select count(*) from hazina.reconcile()))::text
+$$;
+
+savepoint fast;
+select hazina.transfer_batch(:'items'::jsonb) as fast_results \gset
+select ok(to_regclass('pg_temp.hazina_batch_entries') is not null, 'a clean batch takes the set-based path');
+select pg_temp.snapshot() as fast_state \gset
+select jsonb_path_query_array(:'fast_results'::jsonb, '$[*].status')::text as fast_statuses \gset
+rollback to savepoint fast;
+
+savepoint slow;
+select jsonb_agg(hazina.transfer(i ->> 'ref', (i ->> 'from_wallet_id')::uuid, (i ->> 'to_wallet_id')::uuid,
+                                 (i ->> 'amount')::numeric, coalesce(i ->> 'transaction_type', 'p2p_transfer'),
+                                 i ->> 'description', '{}') order by n)::text as slow_results
+  from jsonb_array_elements(:'items'::jsonb) with ordinality x(i, n) \gset
+select pg_temp.snapshot() as slow_state \gset
+rollback to savepoint slow;
+
+select is(:'fast_statuses'::text, '["posted", "posted", "posted", "posted", "posted"]'::text, 'every item posted');
+select is(:'fast_state'::text, :'slow_state'::text, 'entries, billing rows and balances equal posting the transfers one by one');
+select is((:'fast_state'::jsonb ->> 'reconcile')::int, 0, 'the books reconcile after the fast path');
+select is(
+  (select jsonb_agg(r - 'transaction_id' - 'index' - 'status' order by (r ->> 'index')::int) from jsonb_array_elements(:'fast_results'::jsonb) r),
+  (select jsonb_agg(r - 'transaction_id' order by n) from jsonb_array_elements(:'slow_results'::jsonb) with ordinality x(r, n)),
+  'results carry the same fields and values as single transfers');
+select is((:'fast_state'::jsonb -> 'balances' -> 0 ->> 1)::numeric, 908.4400::numeric,
+  'A: 1000 - 100 - 1 (fee) - 10.10 + 20.55 - 0.01 - 1 (fee)');
+
+-- An item B cannot afford at its turn sends the batch down the item-by-item path.
+select hazina.transfer_batch('[
+  {"ref": "bf-x1", "from_wallet_id": "24000000-0000-4000-8000-0000000000b1", "to_wallet_id": "24000000-0000-4000-8000-0000000000a1", "amount": "5.00"},
+  {"ref": "bf-x2", "from_wallet_id": "24000000-0000-4000-8000-0000000000a1", "to_wallet_id": "24000000-0000-4000-8000-0000000000b1", "amount": "10.00"}
+]') as fallback \gset
+select is(jsonb_path_query_array(:'fallback'::jsonb, '$[*].status')::text, '["failed", "posted"]'::text,
+  'an unaffordable item fails alone (B had nothing before item 2), as item by item');
+select is((select count(*)::int from public.wallet_transactions where ref like 'bf-x%'), 1, 'only the affordable item posted');
+select is_empty($$select * from hazina.reconcile()$$, 'the books reconcile');
+
+select * from finish();
+rollback;
