@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict zPY3EXmKhYIY2mBeXxvC67TR9gShnykyIEu2zGhdy29UpkXAFu0p4a0sx5rAvG8
+\restrict XwVAXVomNKzy4LgOPaQINLCgNhHZ5tfyJcCwZDKd1hfjrQM0UhcDfBAHWLvcw4a
 
 
 SET statement_timeout = 0;
@@ -496,6 +496,16 @@ $$;
 
 
 --
+-- Name: checkout_lock(text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.checkout_lock(p_provider text, p_checkout_id text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select pg_advisory_xact_lock(hashtextextended('hazina.funding_checkout:' || coalesce(p_provider, '') || ':' || p_checkout_id, 0)) $$;
+
+
+--
 -- Name: email_verify_confirm(text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -780,12 +790,15 @@ declare
   v_session public.wallet_funding_sessions;
   v_event_id uuid;
 begin
+  if p_checkout_id is null or length(p_checkout_id) not between 1 and 255 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'checkout_id'));
+  end if;
+  -- Serialise with a callback for the same checkout (see hazina.checkout_lock), before
+  -- taking the session row lock: the callback takes them in the same order.
+  perform hazina.checkout_lock((select provider from public.wallet_funding_sessions where id = p_session_id), p_checkout_id);
   select * into v_session from public.wallet_funding_sessions where id = p_session_id for update;
   if v_session.id is null then
     perform hazina.raise_error('funding_session_not_found', jsonb_build_object('funding_session_id', p_session_id));
-  end if;
-  if p_checkout_id is null or length(p_checkout_id) not between 1 and 255 then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'checkout_id'));
   end if;
   if v_session.provider_checkout_id is not null and v_session.provider_checkout_id <> p_checkout_id then
     perform hazina.raise_error('funding_session_already_requested', jsonb_build_object('funding_session_id', p_session_id));
@@ -2643,6 +2656,7 @@ begin
       select id into v_id from public.wallet_funding_sessions
        where id::text = v_payload ->> 'funding_session_id' and provider = p_event.provider;
     else
+      perform hazina.checkout_lock(p_event.provider, v_payload ->> 'checkout_id');
       select id into v_id from public.wallet_funding_sessions
        where provider = p_event.provider and provider_checkout_id = v_payload ->> 'checkout_id';
     end if;
@@ -5172,6 +5186,13 @@ REVOKE ALL ON FUNCTION hazina.begin_transaction(p_ref text, p_kind text, p_reque
 
 
 --
+-- Name: FUNCTION checkout_lock(p_provider text, p_checkout_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.checkout_lock(p_provider text, p_checkout_id text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION email_verify_confirm(p_token_hash text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6131,7 +6152,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict zPY3EXmKhYIY2mBeXxvC67TR9gShnykyIEu2zGhdy29UpkXAFu0p4a0sx5rAvG8
+\unrestrict XwVAXVomNKzy4LgOPaQINLCgNhHZ5tfyJcCwZDKd1hfjrQM0UhcDfBAHWLvcw4a
 
 
 -- Reference data inserted by the migrations
