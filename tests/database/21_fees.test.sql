@@ -4,15 +4,7 @@
 begin;
 select plan(86);
 
--- Impersonation exactly as PostgREST does it: role + request.jwt.claims, transaction-local.
-create function pg_temp.act_as(p_sub text, p_role text default 'authenticated') returns void
-  language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims',
-    case when p_sub is null then json_build_object('role', p_role)::text
-         else json_build_object('sub', p_sub, 'role', p_role)::text end, true);
-  perform set_config('role', p_role, true);
-end $$;
+\ir helpers.psql
 
 insert into public.auth_users (id, email, role) values
   ('21000000-0000-4000-8000-00000000000a', 'alice@fees.test', 'customer'),
