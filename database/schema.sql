@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict XwVAXVomNKzy4LgOPaQINLCgNhHZ5tfyJcCwZDKd1hfjrQM0UhcDfBAHWLvcw4a
+\restrict eoYs6tc5OY0NnU7f8gRvlhjdWIvbbTFh7YWtnvyvtAKlnv9fesK2kOYl1cMSVHf
 
 
 SET statement_timeout = 0;
@@ -6152,7 +6152,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict XwVAXVomNKzy4LgOPaQINLCgNhHZ5tfyJcCwZDKd1hfjrQM0UhcDfBAHWLvcw4a
+\unrestrict eoYs6tc5OY0NnU7f8gRvlhjdWIvbbTFh7YWtnvyvtAKlnv9fesK2kOYl1cMSVHf
 
 
 -- Reference data inserted by the migrations

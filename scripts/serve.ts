@@ -3,14 +3,17 @@
 // stripped before dispatch exactly like the Supabase gateway does.
 import process from "node:process";
 import { app as auth } from "../functions/auth/app.ts";
+import { app as funding } from "../functions/funding/app.ts";
 import { app as health } from "../functions/health/app.ts";
 import { app as ops } from "../functions/ops/app.ts";
 import { app as wallets } from "../functions/wallets/app.ts";
+import { app as webhooks } from "../functions/webhooks/app.ts";
+import { app as withdrawals } from "../functions/withdrawals/app.ts";
 import { config } from "../functions/_shared/config.ts";
 import { log } from "../functions/_shared/log.ts";
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
-export const functionApps: Record<string, FetchApp> = { auth, health, ops, wallets };
+export const functionApps: Record<string, FetchApp> = { auth, health, ops, wallets, funding, withdrawals, webhooks };
 
 config(); // fail fast with a readable message when the environment is wrong
 const port = Number(process.env.PORT ?? 8000);

@@ -104,6 +104,19 @@ const env = {
   JWT_SECRET: process.env.JWT_SECRET ?? (process.env.JWT_JWKS_URL ? undefined : devJwtSecret),
 };
 if (!env.JWT_SECRET) delete env.JWT_SECRET;
+// Payment providers: the local sandbox (scripts/provider-sandbox.ts) unless PROVIDER_SANDBOX=off.
+const sandboxPort = Number(process.env.PROVIDER_SANDBOX_PORT ?? 8090);
+let sandbox;
+if (process.env.PROVIDER_SANDBOX !== "off") {
+  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  env.PUBLIC_FUNCTIONS_URL ??= `http://127.0.0.1:${port}/functions/v1`;
+  env.MPESA_BASE_URL ??= `${sandboxUrl}/mpesa`;
+  env.KCB_BASE_URL ??= `${sandboxUrl}/kcb`;
+  env.DTB_BASE_URL ??= `${sandboxUrl}/dtb`;
+  sandbox = spawn(bin("deno"), ["run", "--allow-net", "--allow-env", "--allow-read", "scripts/provider-sandbox.ts"], {
+    cwd: root, env: { ...env, PROVIDER_SANDBOX_PORT: String(sandboxPort) }, stdio: "inherit",
+  });
+}
 const server = spawn(bin("deno"), ["run", "--unstable-no-legacy-abort", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
   cwd: root, env, stdio: "inherit",
 });
@@ -114,6 +127,7 @@ async function shutdown(code) {
   if (stopping) return;
   stopping = true;
   if (server.exitCode === null) server.kill("SIGTERM");
+  if (sandbox && sandbox.exitCode === null) sandbox.kill("SIGTERM");
   await stopEmbedded();
   process.exit(code);
 }

@@ -499,6 +499,15 @@ begin
 end
 $$;
 
+-- A callback can name a checkout id while the request that produced it is still being
+-- recorded (funding_mark_requested). Both take this transaction lock before looking, so one
+-- always sees the other's committed work: either the callback finds the session, or the
+-- session finds the callback stored as 'unmatched' — never neither.
+create function hazina.checkout_lock(p_provider text, p_checkout_id text) returns void
+  language sql
+  set search_path = ''
+  as $$ select pg_advisory_xact_lock(hashtextextended('hazina.funding_checkout:' || coalesce(p_provider, '') || ':' || p_checkout_id, 0)) $$;
+
 -- The provider accepted the request: remember its references, then apply any callback
 -- that raced ahead of this (stored as 'unmatched' because it named an unknown checkout).
 create function hazina.funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text)
@@ -511,12 +520,15 @@ declare
   v_session public.wallet_funding_sessions;
   v_event_id uuid;
 begin
+  if p_checkout_id is null or length(p_checkout_id) not between 1 and 255 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'checkout_id'));
+  end if;
+  -- Serialise with a callback for the same checkout (see hazina.checkout_lock), before
+  -- taking the session row lock: the callback takes them in the same order.
+  perform hazina.checkout_lock((select provider from public.wallet_funding_sessions where id = p_session_id), p_checkout_id);
   select * into v_session from public.wallet_funding_sessions where id = p_session_id for update;
   if v_session.id is null then
     perform hazina.raise_error('funding_session_not_found', jsonb_build_object('funding_session_id', p_session_id));
-  end if;
-  if p_checkout_id is null or length(p_checkout_id) not between 1 and 255 then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'checkout_id'));
   end if;
   if v_session.provider_checkout_id is not null and v_session.provider_checkout_id <> p_checkout_id then
     perform hazina.raise_error('funding_session_already_requested', jsonb_build_object('funding_session_id', p_session_id));
@@ -1012,6 +1024,7 @@ $$;
 --   payout.reversed    {withdrawal_id, result_desc}
 --   paybill.credit     {trans_id, amount, account_reference, msisdn}
 --   paybill.validation {account_reference, amount}   (answered by the edge; stored only)
+--   provider.notice    {}                            (informational; stored only)
 create function hazina.webhook_dispatch(p_event public.wallet_webhook_events) returns jsonb
   language plpgsql
   set search_path = ''
@@ -1027,6 +1040,7 @@ begin
       select id into v_id from public.wallet_funding_sessions
        where id::text = v_payload ->> 'funding_session_id' and provider = p_event.provider;
     else
+      perform hazina.checkout_lock(p_event.provider, v_payload ->> 'checkout_id');
       select id into v_id from public.wallet_funding_sessions
        where provider = p_event.provider and provider_checkout_id = v_payload ->> 'checkout_id';
     end if;
@@ -1073,6 +1087,9 @@ begin
     return jsonb_build_object('status', 'processed', 'subject_type', 'paybill',
                               'subject_id', case when (v_result ->> 'matched')::boolean then (v_result ->> 'id')::uuid end,
                               'result', v_result);
+  elsif v_action = 'provider.notice' then
+    -- Informational (e.g. a status query that timed out in the provider's queue): stored only.
+    return jsonb_build_object('status', 'processed');
   elsif v_action = 'paybill.validation' then
     return jsonb_build_object('status', 'processed', 'result', hazina.paybill_validate(v_payload ->> 'account_reference',
                                                                                       (v_payload ->> 'amount')::numeric));
@@ -1308,7 +1325,25 @@ grant execute on function
   hazina.money_sweep_claim(integer), hazina.money_sweep_sql(interval)
   to service_role;
 
+-- Where pg_cron exists (Supabase), run the SQL half of the sweep every minute. The half
+-- that asks providers needs HTTP: schedule POST /functions/v1/webhooks/sweep (pg_net or
+-- any scheduler, with X-Sweep-Secret), see docs/money-movement.md.
+do $$
+begin
+  if exists (select 1 from pg_extension where extname = 'pg_cron') then
+    perform cron.schedule('hazina-money-sweep', '* * * * *', 'select hazina.money_sweep_sql()');
+  end if;
+end
+$$;
+
 -- migrate:down
+do $$
+begin
+  if exists (select 1 from pg_extension where extname = 'pg_cron') then
+    perform cron.unschedule('hazina-money-sweep');
+  end if;
+end
+$$;
 drop function if exists hazina.money_sweep_sql(interval);
 drop function if exists hazina.money_sweep_claim(integer);
 drop function if exists hazina.webhook_ingest(text, text, text, text, jsonb, boolean, jsonb);
@@ -1329,6 +1364,7 @@ drop function if exists hazina.funding_expire(uuid, text);
 drop function if exists hazina.funding_fail(uuid, text, text, text);
 drop function if exists hazina.funding_complete(uuid, numeric, text, text);
 drop function if exists hazina.funding_mark_requested(uuid, text, text);
+drop function if exists hazina.checkout_lock(text, text);
 drop function if exists public.funding_start(uuid, numeric, text, text);
 drop function if exists hazina.funding_start(uuid, uuid, numeric, text, text, interval);
 drop function if exists public.wallet_paybill_reference(text);

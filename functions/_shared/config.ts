@@ -1,6 +1,7 @@
 // Configuration from the environment, validated once, with errors that say what to fix.
 import process from "node:process";
 import { z } from "zod";
+import { SANDBOX_DEFAULTS as SANDBOX } from "./providers/defaults.ts";
 
 const optionalString = z.string().trim().min(1).optional().catch(undefined);
 
@@ -48,6 +49,40 @@ const ConfigSchema = z.object({
       audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
     }).strict(),
   )),
+  // money in/out (functions/funding, withdrawals, webhooks; docs/money-movement.md).
+  // Provider defaults point at the local provider sandbox (scripts/provider-sandbox.ts).
+  // Where providers call us back: the public URL of the functions (…/functions/v1).
+  PUBLIC_FUNCTIONS_URL: z.string().url().default("http://127.0.0.1:8000/functions/v1")
+    .transform((url) => url.replace(/\/+$/, "")),
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  MPESA_BASE_URL: z.string().url().default(SANDBOX.MPESA_BASE_URL).transform((url) => url.replace(/\/+$/, "")),
+  MPESA_CONSUMER_KEY: z.string().min(1).default(SANDBOX.MPESA_CONSUMER_KEY),
+  MPESA_CONSUMER_SECRET: z.string().min(1).default(SANDBOX.MPESA_CONSUMER_SECRET),
+  MPESA_SHORTCODE: z.string().regex(/^[0-9]{5,8}$/, "must be a paybill or till number").default(SANDBOX.MPESA_SHORTCODE),
+  MPESA_PASSKEY: z.string().min(8).default(SANDBOX.MPESA_PASSKEY),
+  MPESA_TRANSACTION_TYPE: z.enum(["CustomerPayBillOnline", "CustomerBuyGoodsOnline"]).default("CustomerPayBillOnline"),
+  MPESA_B2C_SHORTCODE: z.string().regex(/^[0-9]{5,8}$/).default(SANDBOX.MPESA_B2C_SHORTCODE),
+  MPESA_PAYBILL: z.string().regex(/^[0-9]{5,8}$/).default(SANDBOX.MPESA_PAYBILL),
+  MPESA_INITIATOR_NAME: z.string().min(1).default(SANDBOX.MPESA_INITIATOR_NAME),
+  MPESA_SECURITY_CREDENTIAL: z.string().min(1).default(SANDBOX.MPESA_SECURITY_CREDENTIAL),
+  // Daraja signs nothing, so its callback URLs end in this secret (compared in constant time).
+  MPESA_CALLBACK_TOKEN: z.string().regex(/^[A-Za-z0-9_-]{24,128}$/, "24-128 URL-safe characters")
+    .default(SANDBOX.MPESA_CALLBACK_TOKEN),
+  // Re-query the STK status before crediting a success callback (defence if the token leaks).
+  MPESA_CONFIRM_CALLBACKS: z.enum(["true", "false", "1", "0"]).default("true").transform((v) => v === "true" || v === "1"),
+  KCB_BASE_URL: z.string().url().default(SANDBOX.KCB_BASE_URL).transform((url) => url.replace(/\/+$/, "")),
+  KCB_CLIENT_ID: z.string().min(1).default(SANDBOX.KCB_CLIENT_ID),
+  KCB_CLIENT_SECRET: z.string().min(1).default(SANDBOX.KCB_CLIENT_SECRET),
+  KCB_WEBHOOK_SECRET: z.string().min(16).default(SANDBOX.KCB_WEBHOOK_SECRET),
+  DTB_BASE_URL: z.string().url().default(SANDBOX.DTB_BASE_URL).transform((url) => url.replace(/\/+$/, "")),
+  DTB_API_KEY: z.string().min(1).default(SANDBOX.DTB_API_KEY),
+  DTB_WEBHOOK_SECRET: z.string().min(16).default(SANDBOX.DTB_WEBHOOK_SECRET),
+  // HMAC-signed webhooks (KCB, DTB) older or newer than this are refused (replay window).
+  WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  // Give up on a top-up the provider still cannot confirm after this many sweep checks.
+  FUNDING_MAX_CHECKS: z.coerce.number().int().min(1).max(100).default(5),
+  // Lets a scheduler call POST /webhooks/sweep (X-Sweep-Secret header); admins may always.
+  SWEEP_SECRET: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(24, "must be at least 24 characters").optional()),
 }).refine((c) => c.JWT_SECRET || c.JWT_JWKS_URL || c.JWT_PRIVATE_JWK, {
   message: "set JWT_SECRET (HS256), JWT_PRIVATE_JWK (ES256) or JWT_JWKS_URL (ES256/RS256) so callers can be verified",
   path: ["JWT_SECRET"],

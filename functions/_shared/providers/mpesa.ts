@@ -1,0 +1,396 @@
+// M-Pesa Daraja adapter: OAuth token, STK Push (Lipa na M-Pesa Online) and its status
+// query, B2C payouts, Transaction Status, C2B URL registration — plus parsers that turn
+// Daraja's callbacks into the provider-neutral events the database applies.
+//
+// Daraja facts this relies on (developer.safaricom.co.ke):
+// - OAuth: GET /oauth/v1/generate?grant_type=client_credentials, Basic key:secret; tokens
+//   live 3599 s.
+// - STK Push: POST /mpesa/stkpush/v1/processrequest; Password = base64(shortcode + passkey
+//   + timestamp), Timestamp = yyyyMMddHHmmss in Nairobi time; Amount in whole shillings.
+//   The result arrives at CallBackURL; ResultCode 0 = paid, 1032 = cancelled by the user,
+//   1037 = phone unreachable / no answer, 1 = insufficient balance, 2001 = wrong PIN.
+// - STK query: POST /mpesa/stkpushquery/v1/query; while the customer has not answered it
+//   fails with errorCode 500.001.1001 ("The transaction is being processed").
+// - B2C: POST /mpesa/b2c/v3/paymentrequest with our OriginatorConversationID; result at
+//   ResultURL, queue timeout at QueueTimeOutURL.
+// - Transaction Status: POST /mpesa/transactionstatus/v1/query; answered asynchronously at
+//   ResultURL (we pass the withdrawal id as Occasion and read it back from ReferenceData).
+// - C2B: validation / confirmation POSTs carry TransID, TransAmount (string), BillRefNumber.
+import { z } from "zod";
+import { config } from "../config.ts";
+import { decimalFrom, jsonWithIntegers, providerFetch, type ProviderResponse, wholeUnits } from "./http.ts";
+import type {
+  CollectionRequest,
+  NormalisedEvent,
+  PaymentProvider,
+  PayoutRequest,
+  StatusResult,
+  SubmitResult,
+} from "./types.ts";
+import { InvalidPayloadError, ProviderUnavailableError } from "./types.ts";
+
+let tokenCache: { key: string; token: string; expiresAt: number } | undefined;
+
+async function accessToken(): Promise<string> {
+  const cfg = config();
+  const cacheKey = `${cfg.MPESA_BASE_URL}|${cfg.MPESA_CONSUMER_KEY}`;
+  if (tokenCache && tokenCache.key === cacheKey && tokenCache.expiresAt > Date.now()) return tokenCache.token;
+  const basic = btoa(`${cfg.MPESA_CONSUMER_KEY}:${cfg.MPESA_CONSUMER_SECRET}`);
+  const res = await providerFetch("mpesa", `${cfg.MPESA_BASE_URL}/oauth/v1/generate?grant_type=client_credentials`, {
+    method: "GET",
+    headers: { authorization: `Basic ${basic}` },
+  });
+  const token = res.body.access_token;
+  if (res.status !== 200 || typeof token !== "string") {
+    throw new ProviderUnavailableError("mpesa", `Daraja OAuth failed with HTTP ${res.status}`);
+  }
+  const lifetime = Number(res.body.expires_in ?? 3599);
+  tokenCache = { key: cacheKey, token, expiresAt: Date.now() + (Math.max(lifetime, 120) - 60) * 1000 };
+  return token;
+}
+
+/** yyyyMMddHHmmss in Africa/Nairobi (UTC+3, no daylight saving). */
+export function darajaTimestamp(now = new Date()): string {
+  return new Date(now.getTime() + 3 * 3600 * 1000).toISOString().replace(/[-:T]/g, "").slice(0, 14);
+}
+
+export function stkPassword(shortcode: string, passkey: string, timestamp: string): string {
+  return btoa(`${shortcode}${passkey}${timestamp}`);
+}
+
+async function call(path: string, body: string): Promise<ProviderResponse> {
+  const cfg = config();
+  const res = await providerFetch("mpesa", `${cfg.MPESA_BASE_URL}${path}`, {
+    headers: { authorization: `Bearer ${await accessToken()}` },
+    body,
+  });
+  if (res.status === 401) tokenCache = undefined;
+  return res;
+}
+
+function callbackUrl(kind: string): string {
+  const cfg = config();
+  return `${cfg.PUBLIC_FUNCTIONS_URL}/webhooks/mpesa/${kind}/${cfg.MPESA_CALLBACK_TOKEN}`;
+}
+
+function errorOf(res: ProviderResponse): { code: string; message: string } {
+  return {
+    code: String(res.body.errorCode ?? res.body.ResponseCode ?? `http_${res.status}`),
+    message: String(res.body.errorMessage ?? res.body.ResponseDescription ?? "rejected by M-Pesa").slice(0, 500),
+  };
+}
+
+/** Daraja answers 5xx for its own trouble (outcome unknown) but also for "still processing". */
+function unavailableUnless(res: ProviderResponse, what: string): void {
+  if (res.status >= 500 && !res.body.errorCode) {
+    throw new ProviderUnavailableError("mpesa", `M-Pesa ${what} failed with HTTP ${res.status}`);
+  }
+}
+
+const PENDING_CODES = new Set(["500.001.1001"]);
+
+/** M-Pesa STK result codes: which end state a non-zero code means for a funding session. */
+export function stkOutcome(code: string): "cancelled" | "expired" | "failed" {
+  if (code === "1032") return "cancelled"; // Request cancelled by user
+  if (code === "1037" || code === "1019") return "expired"; // no answer from the phone / transaction expired
+  return "failed";
+}
+
+export const mpesa: PaymentProvider = {
+  name: "mpesa",
+
+  async startCollection(request: CollectionRequest): Promise<SubmitResult> {
+    const cfg = config();
+    if (!request.msisdn) return { accepted: false, code: "invalid_source", message: "an M-Pesa source needs a phone number" };
+    const timestamp = darajaTimestamp();
+    const body = jsonWithIntegers({
+      BusinessShortCode: cfg.MPESA_SHORTCODE,
+      Password: stkPassword(cfg.MPESA_SHORTCODE, cfg.MPESA_PASSKEY, timestamp),
+      Timestamp: timestamp,
+      TransactionType: cfg.MPESA_TRANSACTION_TYPE,
+      PartyA: request.msisdn,
+      PartyB: cfg.MPESA_SHORTCODE,
+      PhoneNumber: request.msisdn,
+      CallBackURL: callbackUrl("stk"),
+      // Shown to the customer on the prompt; Daraja allows 12 characters.
+      AccountReference: `HZ${request.sessionId.replace(/-/g, "").slice(0, 10).toUpperCase()}`,
+      TransactionDesc: request.description.slice(0, 13) || "Hazina top-up",
+    }, { Amount: wholeUnits(request.amount) });
+    const res = await call("/mpesa/stkpush/v1/processrequest", body);
+    unavailableUnless(res, "STK push");
+    if (res.status === 200 && String(res.body.ResponseCode) === "0" && typeof res.body.CheckoutRequestID === "string") {
+      return {
+        accepted: true,
+        requestId: typeof res.body.MerchantRequestID === "string" ? res.body.MerchantRequestID : null,
+        reference: res.body.CheckoutRequestID,
+        message: typeof res.body.CustomerMessage === "string" ? res.body.CustomerMessage : undefined,
+      };
+    }
+    return { accepted: false, ...errorOf(res) };
+  },
+
+  async queryCollection({ reference }): Promise<StatusResult> {
+    const cfg = config();
+    const timestamp = darajaTimestamp();
+    const res = await call("/mpesa/stkpushquery/v1/query", JSON.stringify({
+      BusinessShortCode: cfg.MPESA_SHORTCODE,
+      Password: stkPassword(cfg.MPESA_SHORTCODE, cfg.MPESA_PASSKEY, timestamp),
+      Timestamp: timestamp,
+      CheckoutRequestID: reference,
+    }));
+    if (PENDING_CODES.has(String(res.body.errorCode))) return { state: "pending" };
+    unavailableUnless(res, "STK query");
+    if (res.status !== 200 || res.body.ResultCode === undefined) {
+      return { state: "unknown", message: errorOf(res).message };
+    }
+    const code = String(res.body.ResultCode);
+    // The STK query carries neither amount nor receipt: the request was for the session's amount.
+    if (code === "0") return { state: "succeeded", amount: null, receipt: null };
+    return { state: "failed", outcome: stkOutcome(code), code, message: String(res.body.ResultDesc ?? "").slice(0, 500) };
+  },
+
+  async startPayout(request: PayoutRequest): Promise<SubmitResult> {
+    const cfg = config();
+    if (!request.msisdn) return { accepted: false, code: "invalid_source", message: "an M-Pesa payout needs a phone number" };
+    const body = jsonWithIntegers({
+      OriginatorConversationID: request.withdrawalId,
+      InitiatorName: cfg.MPESA_INITIATOR_NAME,
+      SecurityCredential: cfg.MPESA_SECURITY_CREDENTIAL,
+      CommandID: "BusinessPayment",
+      PartyA: cfg.MPESA_B2C_SHORTCODE,
+      PartyB: request.msisdn,
+      Remarks: request.description.slice(0, 100) || "Hazina withdrawal",
+      QueueTimeOutURL: callbackUrl("b2c/timeout"),
+      ResultURL: callbackUrl("b2c/result"),
+      Occasion: request.withdrawalId,
+    }, { Amount: wholeUnits(request.amount) });
+    const res = await call("/mpesa/b2c/v3/paymentrequest", body);
+    unavailableUnless(res, "B2C");
+    if (res.status === 200 && String(res.body.ResponseCode) === "0") {
+      return {
+        accepted: true,
+        requestId: request.withdrawalId,
+        reference: typeof res.body.ConversationID === "string" ? res.body.ConversationID : request.withdrawalId,
+      };
+    }
+    return { accepted: false, ...errorOf(res) };
+  },
+
+  async queryPayout({ withdrawalId, reference }): Promise<StatusResult> {
+    const cfg = config();
+    const res = await call("/mpesa/transactionstatus/v1/query", JSON.stringify({
+      Initiator: cfg.MPESA_INITIATOR_NAME,
+      SecurityCredential: cfg.MPESA_SECURITY_CREDENTIAL,
+      CommandID: "TransactionStatusQuery",
+      TransactionID: "",
+      OriginalConversationID: withdrawalId,
+      ConversationID: reference ?? "",
+      PartyA: cfg.MPESA_B2C_SHORTCODE,
+      IdentifierType: "4",
+      ResultURL: callbackUrl("status/result"),
+      QueueTimeOutURL: callbackUrl("status/timeout"),
+      Remarks: "Hazina withdrawal status",
+      Occasion: withdrawalId,
+    }));
+    unavailableUnless(res, "Transaction Status");
+    if (res.status === 200 && String(res.body.ResponseCode) === "0") return { state: "requested" };
+    return { state: "unknown", message: errorOf(res).message };
+  },
+};
+
+/** Register our C2B validation/confirmation URLs for the paybill (run once per shortcode). */
+export async function registerC2bUrls(): Promise<ProviderResponse> {
+  const cfg = config();
+  return await call("/mpesa/c2b/v1/registerurl", JSON.stringify({
+    ShortCode: cfg.MPESA_PAYBILL,
+    ResponseType: "Completed",
+    ConfirmationURL: callbackUrl("c2b/confirmation"),
+    ValidationURL: callbackUrl("c2b/validation"),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------
+// Callbacks → normalised events
+
+const Code = z.union([z.number().int(), z.string().regex(/^[A-Za-z0-9.]{1,20}$/)]).transform(String);
+const Id = z.string().trim().min(1).max(255);
+const Item = z.object({ Name: z.string(), Value: z.unknown().optional() });
+const Parameter = z.object({ Key: z.string(), Value: z.unknown().optional() });
+
+function items(list: { Name: string; Value?: unknown }[] | undefined): Record<string, unknown> {
+  return Object.fromEntries((list ?? []).map((i) => [i.Name, i.Value]));
+}
+function parameters(list: { Key: string; Value?: unknown }[] | { Key: string; Value?: unknown } | undefined) {
+  const array = Array.isArray(list) ? list : list ? [list] : [];
+  return Object.fromEntries(array.map((p) => [p.Key, p.Value]));
+}
+function text(value: unknown): string | null {
+  if (typeof value === "string" && value.trim()) return value.trim().slice(0, 255);
+  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+  return null;
+}
+
+const StkCallback = z.object({
+  Body: z.object({
+    stkCallback: z.object({
+      MerchantRequestID: Id.optional(),
+      CheckoutRequestID: Id,
+      ResultCode: Code,
+      ResultDesc: z.string().max(1000).optional(),
+      CallbackMetadata: z.object({ Item: z.array(Item).max(50) }).optional(),
+    }),
+  }),
+});
+
+export function parseStkCallback(body: unknown): NormalisedEvent {
+  const cb = StkCallback.parse(body).Body.stkCallback;
+  const key = `stk:${cb.CheckoutRequestID}:${cb.ResultCode}`;
+  if (cb.ResultCode === "0") {
+    const meta = items(cb.CallbackMetadata?.Item);
+    const amount = decimalFrom(meta.Amount);
+    if (!amount) throw new InvalidPayloadError("a success callback needs CallbackMetadata.Amount");
+    return {
+      eventType: "stk_callback",
+      eventKey: key,
+      payload: {
+        action: "funding.succeeded",
+        checkout_id: cb.CheckoutRequestID,
+        amount,
+        receipt: text(meta.MpesaReceiptNumber),
+        msisdn: text(meta.PhoneNumber),
+      },
+    };
+  }
+  return {
+    eventType: "stk_callback",
+    eventKey: key,
+    payload: {
+      action: "funding.failed",
+      checkout_id: cb.CheckoutRequestID,
+      outcome: stkOutcome(cb.ResultCode) === "cancelled" ? "cancelled" : "failed",
+      result_code: cb.ResultCode,
+      result_desc: (cb.ResultDesc ?? "").slice(0, 500),
+    },
+  };
+}
+
+const ResultEnvelope = z.object({
+  Result: z.object({
+    ResultType: z.union([z.number(), z.string()]).optional(),
+    ResultCode: Code,
+    ResultDesc: z.string().max(1000).optional(),
+    OriginatorConversationID: Id,
+    ConversationID: Id.optional(),
+    TransactionID: z.string().max(255).optional(),
+    ResultParameters: z.object({ ResultParameter: z.union([z.array(Parameter).max(50), Parameter]) }).optional(),
+    ReferenceData: z.object({ ReferenceItem: z.union([z.array(Parameter).max(50), Parameter]) }).optional(),
+  }),
+});
+
+export function parseB2cResult(body: unknown): NormalisedEvent {
+  const r = ResultEnvelope.parse(body).Result;
+  const params = parameters(r.ResultParameters?.ResultParameter);
+  const key = `b2c:${r.OriginatorConversationID}:${r.ResultCode}`;
+  if (r.ResultCode === "0") {
+    return {
+      eventType: "b2c_result",
+      eventKey: key,
+      payload: {
+        action: "payout.succeeded",
+        withdrawal_id: r.OriginatorConversationID,
+        receipt: text(params.TransactionReceipt) ?? text(r.TransactionID),
+        amount: decimalFrom(params.TransactionAmount),
+      },
+    };
+  }
+  return {
+    eventType: "b2c_result",
+    eventKey: key,
+    payload: {
+      action: "payout.failed",
+      withdrawal_id: r.OriginatorConversationID,
+      result_code: r.ResultCode,
+      result_desc: (r.ResultDesc ?? "").slice(0, 500),
+    },
+  };
+}
+
+export function parseB2cTimeout(body: unknown): NormalisedEvent {
+  const r = ResultEnvelope.parse(body).Result;
+  return {
+    eventType: "b2c_timeout",
+    eventKey: `b2c_timeout:${r.OriginatorConversationID}`,
+    payload: { action: "payout.timeout", withdrawal_id: r.OriginatorConversationID },
+  };
+}
+
+/**
+ * Transaction Status result for one of our B2C payouts (the withdrawal id travels as
+ * Occasion). TransactionStatus "Completed" = paid; a non-zero ResultCode (e.g. the
+ * transaction does not exist) after the queue timeout = never paid.
+ */
+export function parseStatusResult(body: unknown): NormalisedEvent {
+  const r = ResultEnvelope.parse(body).Result;
+  const reference = parameters(r.ReferenceData?.ReferenceItem);
+  const params = parameters(r.ResultParameters?.ResultParameter);
+  const withdrawalId = text(reference.Occasion) ?? text(params.Occasion);
+  if (!withdrawalId) {
+    throw new InvalidPayloadError("Result.ReferenceData needs the Occasion (withdrawal id)");
+  }
+  const status = text(params.TransactionStatus);
+  const key = `status:${r.OriginatorConversationID}:${r.ResultCode}`;
+  if (r.ResultCode === "0" && status === "Completed") {
+    return {
+      eventType: "transaction_status",
+      eventKey: key,
+      payload: {
+        action: "payout.succeeded",
+        withdrawal_id: withdrawalId,
+        receipt: text(params.ReceiptNo) ?? text(r.TransactionID),
+        amount: decimalFrom(params.Amount),
+      },
+    };
+  }
+  if (r.ResultCode === "0") {
+    // Known to M-Pesa but not completed (e.g. still pending): nothing to decide yet.
+    return { eventType: "transaction_status", eventKey: key, payload: { action: "payout.timeout", withdrawal_id: withdrawalId } };
+  }
+  return {
+    eventType: "transaction_status",
+    eventKey: key,
+    payload: {
+      action: "payout.failed",
+      withdrawal_id: withdrawalId,
+      result_code: r.ResultCode,
+      result_desc: (r.ResultDesc ?? "").slice(0, 500),
+    },
+  };
+}
+
+const C2bPayment = z.object({
+  TransactionType: z.string().max(100).optional(),
+  TransID: z.string().trim().regex(/^[A-Za-z0-9]{6,40}$/),
+  TransTime: z.string().max(40).optional(),
+  TransAmount: z.union([z.string(), z.number()]),
+  BusinessShortCode: z.union([z.string(), z.number()]).optional(),
+  BillRefNumber: z.string().max(100).optional().default(""),
+  MSISDN: z.union([z.string(), z.number()]).optional(),
+  FirstName: z.string().max(100).optional(),
+});
+
+export function parseC2b(body: unknown, kind: "validation" | "confirmation"): NormalisedEvent {
+  const p = C2bPayment.parse(body);
+  const amount = decimalFrom(p.TransAmount);
+  if (!amount) throw new InvalidPayloadError("TransAmount must be an amount");
+  return {
+    eventType: kind === "validation" ? "c2b_validation" : "c2b_confirmation",
+    eventKey: `c2b_${kind}:${p.TransID}`,
+    payload: {
+      action: kind === "validation" ? "paybill.validation" : "paybill.credit",
+      trans_id: p.TransID,
+      amount,
+      account_reference: p.BillRefNumber.slice(0, 100),
+      msisdn: text(p.MSISDN),
+    },
+  };
+}

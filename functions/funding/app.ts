@@ -1,0 +1,132 @@
+// Funding (top-ups): start one from a linked source (STK push / bank collection), read its
+// status, list mine; manage my payment sources; my paybill account reference.
+// Clients act through public.* functions as themselves; talking to the provider happens
+// between committed steps (functions/_shared/providers/movement.ts).
+import { z } from "zod";
+import { createFunctionApp } from "../_shared/app.ts";
+import { type AuthVariables, requireUser } from "../_shared/auth.ts";
+import { config } from "../_shared/config.ts";
+import { asUser, type Tx } from "../_shared/db.ts";
+import { ApiError } from "../_shared/errors.ts";
+import { idempotent } from "../_shared/idempotency.ts";
+import { Amount, Currency } from "../_shared/money.ts";
+import { type FundingRow, submitFunding } from "../_shared/providers/movement.ts";
+
+type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
+
+export const app = createFunctionApp<Env>("funding");
+app.use("*", requireUser);
+
+const Uuid = z.string().uuid("must be a UUID");
+const ListParams = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: Uuid.optional(),
+}).strict();
+
+const SESSION_COLUMNS = (tx: Tx) => tx`
+  id, wallet_id, source_id, provider, channel, amount::text as amount, fee::text as fee, currency, status,
+  provider_request_id, provider_checkout_id, provider_receipt, account_reference, transaction_id,
+  failure_code, failure_reason, expires_at, created_at, updated_at, completed_at`;
+
+async function readSession(tx: Tx, id: string) {
+  const [row] = await tx`select ${SESSION_COLUMNS(tx)} from public.wallet_funding_sessions where id = ${id}`;
+  if (!row) throw new ApiError(404, "funding_session_not_found", "Top-up not found.");
+  return row;
+}
+
+// --- sources -----------------------------------------------------------------------------
+
+const SOURCE_COLUMNS = (tx: Tx) => tx`
+  id, provider, kind, msisdn, account_number, account_name, label, is_default, verification_status, status,
+  created_at, updated_at`;
+
+app.get("/sources", async (c) => {
+  const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
+    select ${SOURCE_COLUMNS(tx)} from public.wallet_sources where status = 'active' order by created_at, id`);
+  return c.json({ data: rows, next_cursor: null });
+});
+
+const AddSource = z.discriminatedUnion("provider", [
+  z.object({
+    provider: z.literal("mpesa"),
+    msisdn: z.string().trim().min(9).max(20),
+    label: z.string().trim().min(1).max(60).optional(),
+    is_default: z.boolean().optional(),
+  }).strict(),
+  z.object({
+    provider: z.enum(["kcb", "dtb"]),
+    account_number: z.string().regex(/^[0-9]{6,20}$/, "6 to 20 digits"),
+    account_name: z.string().trim().min(1).max(200).optional(),
+    label: z.string().trim().min(1).max(60).optional(),
+    is_default: z.boolean().optional(),
+  }).strict(),
+]);
+
+app.post("/sources", idempotent({ required: false }), async (c) => {
+  const input = AddSource.parse(await c.req.json());
+  const result = await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
+    const [row] = await tx`select public.wallet_source_add(
+      ${input.provider}, ${"msisdn" in input ? input.msisdn : null}, ${"account_number" in input ? input.account_number : null},
+      ${"account_name" in input ? input.account_name ?? null : null}, ${input.label ?? null}, ${input.is_default ?? false}) as source`;
+    const { created, id } = row.source as { created: boolean; id: string };
+    const [source] = await tx`select ${SOURCE_COLUMNS(tx)} from public.wallet_sources where id = ${id}`;
+    return { created, source };
+  });
+  return c.json(result.source, result.created ? 201 : 200);
+});
+
+app.delete("/sources/:id", async (c) => {
+  const id = Uuid.parse(c.req.param("id"));
+  const source = await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
+    await tx`select public.wallet_source_remove(${id})`;
+    const [row] = await tx`select ${SOURCE_COLUMNS(tx)} from public.wallet_sources where id = ${id}`;
+    return row;
+  });
+  return c.json(source);
+});
+
+// --- paybill -----------------------------------------------------------------------------
+
+app.get("/paybill", async (c) => {
+  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+    tx`select public.wallet_paybill_reference('KES') as reference`);
+  const reference = row.reference as { wallet_id: string; account_reference: string; currency: string };
+  return c.json({ business_short_code: config().MPESA_PAYBILL, ...reference });
+});
+
+// --- top-ups -----------------------------------------------------------------------------
+
+const StartFunding = z.object({
+  source_id: Uuid,
+  amount: Amount,
+  currency: Currency.default("KES"),
+}).strict();
+
+app.post("/", idempotent(), async (c) => {
+  const input = StartFunding.parse(await c.req.json());
+  const claims = c.get("claims");
+  const requestId = c.get("requestId");
+  const [row] = await asUser(claims, requestId, (tx) => tx`
+    select public.funding_start(${input.source_id}, ${input.amount}::numeric, ${input.currency}, ${c.get("idempotencyKey")!}) as session`);
+  const session = row.session as FundingRow & { created: boolean; status: string; provider_checkout_id: string | null };
+  if (session.created) await submitFunding(session, requestId);
+  const current = await asUser(claims, requestId, (tx) => readSession(tx, session.id));
+  return c.json(current, session.created ? 201 : 200);
+});
+
+app.get("/", async (c) => {
+  const params = ListParams.parse(c.req.query());
+  const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
+    select ${SESSION_COLUMNS(tx)} from public.wallet_funding_sessions
+     where ${params.cursor
+       ? tx`(created_at, id) < (select created_at, id from public.wallet_funding_sessions where id = ${params.cursor})`
+       : tx`true`}
+     order by created_at desc, id desc limit ${params.limit + 1}`);
+  const page = rows.slice(0, params.limit);
+  return c.json({ data: page, next_cursor: rows.length > params.limit ? page[page.length - 1].id : null });
+});
+
+app.get("/:id", async (c) => {
+  const id = Uuid.parse(c.req.param("id"));
+  return c.json(await asUser(c.get("claims"), c.get("requestId"), (tx) => readSession(tx, id)));
+});
