@@ -242,6 +242,22 @@ describe("top-up via M-Pesa STK push", () => {
     expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "700", await feeFor("funding", "700", party.userId)));
   });
 
+  it("concurrent copies of one callback: one applies, the rest are duplicates", async () => {
+    const party = await partyWithWallet();
+    const msisdn = randomMsisdn();
+    stack.sandbox.setScenario(msisdn, "silent_success");
+    const source = await addSource(party, { provider: "mpesa", msisdn });
+    const res = await topUp(party, source.id, "800");
+    await stack.sandbox.idle();
+    const body = stkCallback(res.body.provider_checkout_id, 0, 800);
+    const answers = await Promise.all(Array.from({ length: 8 }, () =>
+      api(undefined, "POST", `/webhooks/mpesa/stk/${CALLBACK_TOKEN}`, body)));
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+    expect(answers.map((a) => a.body.status).sort()).toEqual([...Array(7).fill("duplicate"), "processed"]);
+    expect((await session(party, res.body.id)).status).toBe("completed");
+    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "800", await feeFor("funding", "800", party.userId)));
+  });
+
   it("callbacks for an unknown or an already completed session change nothing", async () => {
     const { party, source } = await fundedMpesaParty("400");
     const before = await balanceOf(party.walletId);
