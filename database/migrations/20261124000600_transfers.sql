@@ -293,9 +293,15 @@ begin
     left join public.wallets tw on tw.id = e.t
     left join public.currencies c on c.code = fw.currency
     left join public.wallets r on r.system_code = 'fee_revenue' and r.currency = fw.currency
-    left join lateral hazina.fee_quote(e.ttype, e.amount, fw.currency,
-                                       case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end) q
-           on fw.id is not null and tw.id is not null and e.amount > 0 and e.amount < 1e15;
+    -- fee_quote raises on a missing currency, so it is called only when both wallets exist
+    -- (a FROM-less select's WHERE gates its target list; offset 0 keeps it one call).
+    left join lateral (
+      select (x.quote).fee, (x.quote).rule_source, (x.quote).rule_id
+        from (select hazina.fee_quote(e.ttype, e.amount, fw.currency,
+                                      case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end) as quote
+               where fw.id is not null and tw.id is not null and e.amount > 0 and e.amount < 1e15
+              offset 0) x
+    ) q on true;
   if not coalesce(v_valid, false) then
     return null;
   end if;

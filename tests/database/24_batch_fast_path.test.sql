@@ -2,7 +2,7 @@
 -- by one writes: same entries (wallet, direction, amount, leg, balance_after, ref), same
 -- billing rows, same balances, same results. And it steps aside when it must.
 begin;
-select plan(9);
+select plan(10);
 
 insert into public.auth_users (id, email, role) values
   ('24000000-0000-4000-8000-00000000000a', 'a@batchfast.test', 'customer'),
@@ -74,6 +74,9 @@ select hazina.transfer_batch('[
 select is(jsonb_path_query_array(:'fallback'::jsonb, '$[*].status')::text, '["failed", "posted"]'::text,
   'an unaffordable item fails alone (B had nothing before item 2), as item by item');
 select is((select count(*)::int from public.wallet_transactions where ref like 'bf-x%'), 1, 'only the affordable item posted');
+select is(hazina.transfer_batch('[
+  {"ref": "bf-y1", "from_wallet_id": "24000000-0000-4000-8000-0000000000a1", "to_wallet_id": "24000000-0000-4000-8000-0000000000ff", "amount": "1.00"}
+]') -> 0 ->> 'error', 'wallet_not_found', 'an unknown wallet steps aside to the item-by-item path instead of raising');
 select is_empty($$select * from hazina.reconcile()$$, 'the books reconcile');
 
 select * from finish();

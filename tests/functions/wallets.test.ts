@@ -244,7 +244,7 @@ describe("batch transfers", () => {
     ];
     const k = key();
     const res = await request(payer.token, "POST", "/transfers/batch", { items }, { "idempotency-key": k });
-    expect(res.status).toBe(200);
+    expect(res.status, await res.clone().text()).toBe(200);
     const { data } = await res.json();
     expect(data.map((r: { ref: string; status: string; error?: string }) => [r.ref, r.status, r.error ?? null])).toEqual([
       ["payout-1", "posted", null],
