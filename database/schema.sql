@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict YVJTgN0GPSiJ7ydRYa8saXWcbVUoCUaH9kNxPC2UJ2376vi37GcWW9vlVdEBBhd
+\restrict Xn6UxQLlXvE92gibPmBY6MfNjfMRiD4f4kzxRNkmhobhWGrhWndkBXrtpeFLROB
 
 
 SET statement_timeout = 0;
@@ -215,7 +215,7 @@ begin
       if v_status <> 'active' then
         perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_ids[i], 'status', v_status));
       end if;
-      perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i]));
+      perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i], 'ref', p_ref));
     end if;
     v_finals[i] := v_balance;
   end loop;
@@ -238,7 +238,7 @@ begin
          and (kind = 'system' or balance + v_deltas[i] - held >= 0)
       returning balance into v_balance;
       if not found then
-        perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i]));
+        perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i], 'ref', p_ref));
       end if;
       v_finals[i] := v_balance;
     end if;
@@ -257,7 +257,7 @@ begin
   insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency,
                                     balance_after, leg, kind, description, metadata, ref)
   select p_transaction_id, e.wallet_id, e.direction, e.amount, w.currency, e.balance_after,
-         e.leg, p_kind, p_description, p_metadata, p_ref || '#' || e.n
+         e.leg, p_kind, p_description, p_metadata, p_transaction_id::text || '#' || e.n
     from unnest(p_wallets, p_directions, p_amounts, p_legs, v_after) with ordinality
            as e(wallet_id, direction, amount, leg, balance_after, n)
     join public.wallets w on w.id = e.wallet_id
@@ -1094,6 +1094,24 @@ end
 $$;
 
 
+--
+-- Name: uuid_v7(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.uuid_v7() RETURNS uuid
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select encode(
+           set_bit(set_bit(                                   -- version nibble 0100 -> 0111
+             overlay(uuid_send(gen_random_uuid())             -- random bits, RFC 4122 variant
+                     placing substring(int8send((extract(epoch from clock_timestamp()) * 1000)::bigint) from 3)
+                     from 1 for 6),
+             52, 1), 53, 1),
+           'hex')::uuid
+$$;
+
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -1103,7 +1121,7 @@ SET default_table_access_method = heap;
 --
 
 CREATE TABLE public.wallet_holds (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT hazina.uuid_v7() NOT NULL,
     ref text NOT NULL,
     request_hash text NOT NULL,
     wallet_id uuid NOT NULL,
@@ -2309,7 +2327,7 @@ begin
            and coalesce(length(e.descr), 0) <= 500
            and jsonb_typeof(e.meta) = 'object'
            and not (hazina.fee_payer(e.ttype) = 'receiver' and q.fee > 0 and q.fee >= e.amount)),
-         array_agg(gen_random_uuid() order by e.n), array_agg(fw.currency::text order by e.n),
+         array_agg(hazina.uuid_v7() order by e.n), array_agg(fw.currency::text order by e.n),
          array_agg(q.fee order by e.n),
          array_agg(case hazina.fee_payer(e.ttype) when 'sender' then fw.id else tw.id end order by e.n),
          array_agg(case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end order by e.n),
@@ -2401,7 +2419,7 @@ begin
   insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency, balance_after,
                                     leg, kind, description, metadata, ref)
   select v_tx_ids[b.n], b.wallet_id, b.direction, b.amount, v_currencies[b.n], b.balance_after,
-         b.leg, v_types[b.n], v_descriptions[b.n], v_metadata[b.n], v_refs[b.n] || '#' || b.k
+         b.leg, v_types[b.n], v_descriptions[b.n], v_metadata[b.n], v_tx_ids[b.n]::text || '#' || b.k
     from pg_temp.hazina_batch_entries b
    order by b.n, b.k;
   insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
@@ -3579,7 +3597,7 @@ CREATE TABLE public.billing_fee_catalog (
 --
 
 CREATE TABLE public.billing_ledger (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT hazina.uuid_v7() NOT NULL,
     ref text NOT NULL,
     transaction_id uuid NOT NULL,
     payer_wallet_id uuid NOT NULL,
@@ -3879,7 +3897,7 @@ END),
 --
 
 CREATE TABLE public.wallet_transactions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    id uuid DEFAULT hazina.uuid_v7() NOT NULL,
     ref text NOT NULL,
     kind text NOT NULL,
     description text,
@@ -5316,6 +5334,14 @@ GRANT ALL ON FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric) TO serv
 
 
 --
+-- Name: FUNCTION uuid_v7(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.uuid_v7() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.uuid_v7() TO service_role;
+
+
+--
 -- Name: TABLE wallet_holds; Type: ACL; Schema: public; Owner: -
 --
 
@@ -6158,7 +6184,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict YVJTgN0GPSiJ7ydRYa8saXWcbVUoCUaH9kNxPC2UJ2376vi37GcWW9vlVdEBBhd
+\unrestrict Xn6UxQLlXvE92gibPmBY6MfNjfMRiD4f4kzxRNkmhobhWGrhWndkBXrtpeFLROB
 
 
 -- Reference data inserted by the migrations

@@ -90,6 +90,23 @@ create function hazina.request_id() returns text
 
 grant execute on function hazina.app_role(), hazina.request_id() to service_role;
 
+-- Time-ordered UUIDs (version 7: 48-bit Unix milliseconds, then random bits) for
+-- append-mostly tables: new keys land at the right edge of their indexes instead of on a
+-- random page, which keeps index pages hot and full-page WAL images rare.
+create function hazina.uuid_v7() returns uuid
+  language sql volatile
+  set search_path = ''
+  as $$
+  select encode(
+           set_bit(set_bit(                                   -- version nibble 0100 -> 0111
+             overlay(uuid_send(gen_random_uuid())             -- random bits, RFC 4122 variant
+                     placing substring(int8send((extract(epoch from clock_timestamp()) * 1000)::bigint) from 3)
+                     from 1 for 6),
+             52, 1), 53, 1),
+           'hex')::uuid
+$$;
+grant execute on function hazina.uuid_v7() to service_role;
+
 -- Stable error scheme: every business error is SQLSTATE P0001 with the machine code as
 -- the message and optional JSON details in DETAIL. The edge maps codes to HTTP statuses.
 create function hazina.raise_error(p_code text, p_details jsonb default '{}'::jsonb)
@@ -174,5 +191,6 @@ drop table if exists public.audit_logs;
 drop function if exists hazina.audit_logs_are_append_only();
 drop function if exists hazina.raise_error(text, jsonb);
 drop function if exists hazina.request_id();
+drop function if exists hazina.uuid_v7();
 drop function if exists hazina.app_role();
 drop schema if exists hazina;

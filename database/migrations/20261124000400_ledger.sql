@@ -59,7 +59,7 @@ create table public.wallet_balance_buckets (
 ) with (fillfactor = 70);
 
 create table public.wallet_transactions (
-  id                uuid primary key default gen_random_uuid(),
+  id                uuid primary key default hazina.uuid_v7(),
   ref               text not null unique check (length(ref) between 1 and 255),
   kind              text not null check (kind ~ '^[a-z][a-z0-9_]{1,40}$'),
   description       text check (length(description) <= 500),
@@ -96,6 +96,8 @@ create table public.wallet_ledger (
   kind            text not null,
   description     text,
   metadata        jsonb not null default '{}',
+  -- '<transaction id>#<line>': unique, and time-ordered like the transaction id (the
+  -- client's own ref is unique on wallet_transactions.ref).
   ref             text not null unique,
   created_at      timestamptz not null default now()
 );
@@ -105,7 +107,7 @@ create index wallet_ledger_transaction_idx on public.wallet_ledger (transaction_
 -- Holds (two-phase transfers): amount + fee reserved on wallet_id (wallets.held) until
 -- posted to counterparty_id, voided, or expired. Functions in the holds migration.
 create table public.wallet_holds (
-  id                  uuid primary key default gen_random_uuid(),
+  id                  uuid primary key default hazina.uuid_v7(),
   ref                 text not null unique check (length(ref) between 1 and 255),
   request_hash        text not null,
   wallet_id           uuid not null references public.wallets (id),
@@ -254,7 +256,8 @@ $$;
 --  4. writes the entries with balance_after.
 -- It is written for speed (one aggregate query, then one statement per wallet and one
 -- insert) because every transfer, hold and reversal runs through it.
--- Idempotency is the caller's: see begin_transaction.
+-- Idempotency is the caller's: see begin_transaction. p_ref (the transaction's ref) is
+-- reported in errors.
 create function hazina.apply_entries(
   p_transaction_id uuid,
   p_kind text,
@@ -343,7 +346,7 @@ begin
       if v_status <> 'active' then
         perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_ids[i], 'status', v_status));
       end if;
-      perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i]));
+      perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i], 'ref', p_ref));
     end if;
     v_finals[i] := v_balance;
   end loop;
@@ -366,7 +369,7 @@ begin
          and (kind = 'system' or balance + v_deltas[i] - held >= 0)
       returning balance into v_balance;
       if not found then
-        perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i]));
+        perform hazina.raise_error('insufficient_funds', jsonb_build_object('wallet_id', v_ids[i], 'ref', p_ref));
       end if;
       v_finals[i] := v_balance;
     end if;
@@ -385,7 +388,7 @@ begin
   insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency,
                                     balance_after, leg, kind, description, metadata, ref)
   select p_transaction_id, e.wallet_id, e.direction, e.amount, w.currency, e.balance_after,
-         e.leg, p_kind, p_description, p_metadata, p_ref || '#' || e.n
+         e.leg, p_kind, p_description, p_metadata, p_transaction_id::text || '#' || e.n
     from unnest(p_wallets, p_directions, p_amounts, p_legs, v_after) with ordinality
            as e(wallet_id, direction, amount, leg, balance_after, n)
     join public.wallets w on w.id = e.wallet_id

@@ -44,7 +44,7 @@ create table public.merchant_fee_profiles (
 );
 
 create table public.billing_ledger (
-  id                uuid primary key default gen_random_uuid(),
+  id                uuid primary key default hazina.uuid_v7(),
   ref               text not null unique,
   transaction_id    uuid not null references public.wallet_transactions (id),
   -- No FK to wallets (see the wallet_ledger note): the payer is often a hot merchant

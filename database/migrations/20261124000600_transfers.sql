@@ -279,7 +279,7 @@ begin
            and coalesce(length(e.descr), 0) <= 500
            and jsonb_typeof(e.meta) = 'object'
            and not (hazina.fee_payer(e.ttype) = 'receiver' and q.fee > 0 and q.fee >= e.amount)),
-         array_agg(gen_random_uuid() order by e.n), array_agg(fw.currency::text order by e.n),
+         array_agg(hazina.uuid_v7() order by e.n), array_agg(fw.currency::text order by e.n),
          array_agg(q.fee order by e.n),
          array_agg(case hazina.fee_payer(e.ttype) when 'sender' then fw.id else tw.id end order by e.n),
          array_agg(case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end order by e.n),
@@ -371,7 +371,7 @@ begin
   insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency, balance_after,
                                     leg, kind, description, metadata, ref)
   select v_tx_ids[b.n], b.wallet_id, b.direction, b.amount, v_currencies[b.n], b.balance_after,
-         b.leg, v_types[b.n], v_descriptions[b.n], v_metadata[b.n], v_refs[b.n] || '#' || b.k
+         b.leg, v_types[b.n], v_descriptions[b.n], v_metadata[b.n], v_tx_ids[b.n]::text || '#' || b.k
     from pg_temp.hazina_batch_entries b
    order by b.n, b.k;
   insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,

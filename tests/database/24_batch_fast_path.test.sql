@@ -32,8 +32,10 @@ select '[
 
 create function pg_temp.snapshot() returns text language sql as $$
   select jsonb_build_object(
-    'entries', (select jsonb_agg(jsonb_build_array(ref, wallet_id, direction, amount, leg, balance_after, kind, description) order by ref)
-                  from public.wallet_ledger where ref like 'bf-%' and ref not like 'bf-fund%'),
+    'entries', (select jsonb_agg(jsonb_build_array(t.ref || substring(l.ref from '#.*$'), l.wallet_id, l.direction, l.amount,
+                                                   l.leg, l.balance_after, l.kind, l.description) order by t.ref, l.ref)
+                  from public.wallet_ledger l join public.wallet_transactions t on t.id = l.transaction_id
+                 where t.ref like 'bf-%' and t.ref <> 'bf-fund'),
     'billing', (select jsonb_agg(jsonb_build_array(ref, payer_wallet_id, payer_user_id, amount, base_amount, rule_source) order by ref)
                   from public.billing_ledger where ref like 'bf-%'),
     'balances', (select jsonb_agg(jsonb_build_array(wallet_id, balance, held) order by wallet_id)
