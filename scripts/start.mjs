@@ -9,7 +9,9 @@ import { bin, dbmate, root, seedsDir, withDatabase } from "./lib.mjs";
 const port = Number(process.env.PORT ?? 8000);
 const embeddedPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
 const dataDir = path.join(root, ".data", "postgres");
-// A fixed development secret: tokens minted locally only. Production sets its own.
+// A fixed development secret: tokens minted locally only. Production sets its own (and
+// HAZINA_ENV=production refuses this one). Keep equal to DEV_JWT_SECRET in
+// functions/_shared/config.ts (tests/functions/layout.test.ts checks).
 const devJwtSecret = "hazina-local-development-secret-change-me-0123456789";
 
 let embedded;

@@ -3,6 +3,9 @@ import process from "node:process";
 import { z } from "zod";
 import { SANDBOX_DEFAULTS as SANDBOX } from "./providers/defaults.ts";
 
+/** The JWT secret `npm start` uses when none is set (local development only). */
+export const DEV_JWT_SECRET = "hazina-local-development-secret-change-me-0123456789";
+
 const optionalString = z.string().trim().min(1).optional().catch(undefined);
 
 const ConfigSchema = z.object({
@@ -16,6 +19,8 @@ const ConfigSchema = z.object({
   CORS_ORIGINS: z.string().default("*"),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  // "production" refuses to start with any sandbox default or the development JWT secret.
+  HAZINA_ENV: z.enum(["development", "test", "production"]).default("development"),
   // auth service (functions/auth, functions/_shared/tokens.ts): see docs/auth.md.
   // An EC P-256 private JWK (JSON). When set, access tokens are ES256 with this key and
   // GET /auth/.well-known/jwks.json publishes its public half; else HS256 with JWT_SECRET.
@@ -86,6 +91,18 @@ const ConfigSchema = z.object({
 }).refine((c) => c.JWT_SECRET || c.JWT_JWKS_URL || c.JWT_PRIVATE_JWK, {
   message: "set JWT_SECRET (HS256), JWT_PRIVATE_JWK (ES256) or JWT_JWKS_URL (ES256/RS256) so callers can be verified",
   path: ["JWT_SECRET"],
+}).superRefine((c, ctx) => {
+  // In production no provider setting may still be the sandbox's: a forgotten variable
+  // must stop the service, not send payouts to a local sandbox or accept forged webhooks.
+  if (c.HAZINA_ENV !== "production") return;
+  for (const [name, sandboxValue] of Object.entries(SANDBOX)) {
+    if ((c as Record<string, unknown>)[name] === sandboxValue) {
+      ctx.addIssue({ code: "custom", path: [name], message: "still the sandbox default; set the real value for production" });
+    }
+  }
+  if (c.JWT_SECRET === DEV_JWT_SECRET) {
+    ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the development secret; set your own for production" });
+  }
 });
 
 function isEcPrivateJwk(text: string): boolean {

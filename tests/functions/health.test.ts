@@ -1,5 +1,6 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
+import process from "node:process";
 import { describe, expect, inject, it } from "vitest";
 import { app } from "../../functions/health/app.ts";
 import { EXPECTED_SCHEMA_VERSION } from "../../functions/_shared/version.ts";
@@ -45,5 +46,22 @@ describe("health", () => {
     const missing = await fetch(`${base}/functions/v1/no-such-function`);
     expect(missing.status).toBe(404);
     expect((await missing.json()).error.code).toBe("function_not_found");
+  });
+});
+
+describe("configuration", () => {
+  it("refuses sandbox provider defaults and the development JWT secret in production", async () => {
+    const { config, resetConfigForTests, DEV_JWT_SECRET } = await import("../../functions/_shared/config.ts");
+    const saved = { ...process.env };
+    try {
+      process.env.HAZINA_ENV = "production";
+      process.env.JWT_SECRET = DEV_JWT_SECRET;
+      resetConfigForTests();
+      expect(() => config()).toThrow(/MPESA_CONSUMER_KEY: still the sandbox default[\s\S]*JWT_SECRET: is the development secret/);
+    } finally {
+      process.env = saved;
+      resetConfigForTests();
+    }
+    expect(config().HAZINA_ENV).toBe("development");
   });
 });

@@ -80,6 +80,11 @@ describe("project layout", () => {
     }
   });
 
+  it("npm start's development JWT secret is the one production refuses", async () => {
+    const { DEV_JWT_SECRET } = await import("../../functions/_shared/config.ts");
+    expect(readFileSync(path.join(root, "scripts/start.mjs"), "utf8")).toContain(`"${DEV_JWT_SECRET}"`);
+  });
+
   it("the local edge server serves every function", () => {
     const serve = readFileSync(path.join(root, "scripts/serve.ts"), "utf8");
     for (const name of functionNames) expect(serve).toContain(`../functions/${name}/app.ts`);
