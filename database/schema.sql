@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict Xn6UxQLlXvE92gibPmBY6MfNjfMRiD4f4kzxRNkmhobhWGrhWndkBXrtpeFLROB
+\restrict yab8wOZgbTaEeNW6BUfkPnua1c1MYD7KivJKUdoJWSfiY0phNt3IF8HiyP64UlC
 
 
 SET statement_timeout = 0;
@@ -2219,7 +2219,7 @@ CREATE FUNCTION hazina.transfer_batch(p_items jsonb) RETURNS jsonb
 declare
   v_item jsonb;
   v_index integer := 0;
-  v_results jsonb := '[]';
+  v_results jsonb := '[]'::jsonb;
   v_result jsonb;
   v_wallet_ids uuid[];
   v_debited_ids uuid[];
@@ -6184,7 +6184,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict Xn6UxQLlXvE92gibPmBY6MfNjfMRiD4f4kzxRNkmhobhWGrhWndkBXrtpeFLROB
+\unrestrict yab8wOZgbTaEeNW6BUfkPnua1c1MYD7KivJKUdoJWSfiY0phNt3IF8HiyP64UlC
 
 
 -- Reference data inserted by the migrations

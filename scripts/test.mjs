@@ -22,8 +22,8 @@ async function step(name, fn) {
 }
 
 function pgTapMissingHelp() {
-  console.error(`pgTAP is not installed on this server. Install it with:
-  sudo apt-get install postgresql-$(pg_config --version | sed -E 's/[^0-9]*([0-9]+).*/\\1/')-pgtap pgtap
+  console.error(`pgTAP is not installed on this server. Install it (and plpgsql_check, which the lint test uses) with:
+  sudo apt-get install postgresql-$(pg_config --version | sed -E 's/[^0-9]*([0-9]+).*/\\1/')-pgtap pgtap postgresql-$(pg_config --version | sed -E 's/[^0-9]*([0-9]+).*/\\1/')-plpgsql-check
 (Debian/Ubuntu; pg_prove comes with the 'pgtap' package), or see https://pgtap.org.`);
 }
 

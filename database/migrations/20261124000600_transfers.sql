@@ -419,7 +419,7 @@ create function hazina.transfer_batch(p_items jsonb) returns jsonb
 declare
   v_item jsonb;
   v_index integer := 0;
-  v_results jsonb := '[]';
+  v_results jsonb := '[]'::jsonb;
   v_result jsonb;
   v_wallet_ids uuid[];
   v_debited_ids uuid[];
