@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict yab8wOZgbTaEeNW6BUfkPnua1c1MYD7KivJKUdoJWSfiY0phNt3IF8HiyP64UlC
+\restrict CVWQpaTXo83wLwX9MhtcgfsmAExdyMRb8baRwIsrCbX4lnmQjU0d8c0oXfdzagw
 
 
 SET statement_timeout = 0;
@@ -3151,6 +3151,32 @@ $$;
 
 
 --
+-- Name: ops_reverse_transaction(uuid, text, numeric, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric DEFAULT NULL::numeric, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_reversal_id uuid;
+begin
+  perform hazina.assert_admin();
+  if p_ref is null or length(p_ref) not between 1 and 200 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  if p_reason is null or length(p_reason) not between 1 and 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'reason', 'reason', 'say why, in 1 to 500 characters'));
+  end if;
+  v_reversal_id := hazina.reverse_transaction(p_transaction_id, 'ops-reversal:' || p_ref, p_amount, p_reason);
+  return (select jsonb_build_object('transaction_id', t.id, 'reverses', t.reverses_id, 'amount', t.principal_amount::text,
+                                    'currency', t.currency, 'reason', t.description, 'created_at', t.created_at)
+            from public.wallet_transactions t where t.id = v_reversal_id);
+end
+$$;
+
+
+--
 -- Name: ops_run_sweeps(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -5845,6 +5871,14 @@ GRANT ALL ON FUNCTION public.ops_reconciliation() TO authenticated;
 
 
 --
+-- Name: FUNCTION ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) TO authenticated;
+
+
+--
 -- Name: FUNCTION ops_run_sweeps(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6184,7 +6218,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict yab8wOZgbTaEeNW6BUfkPnua1c1MYD7KivJKUdoJWSfiY0phNt3IF8HiyP64UlC
+\unrestrict CVWQpaTXo83wLwX9MhtcgfsmAExdyMRb8baRwIsrCbX4lnmQjU0d8c0oXfdzagw
 
 
 -- Reference data inserted by the migrations

@@ -87,6 +87,31 @@ begin
 end
 $$;
 
+-- Operators reverse a posted transaction (a mistaken payment, a chargeback), fully or
+-- partly, with a reason; idempotent by the operator's ref (see hazina.reverse_transaction).
+create function public.ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric default null,
+                                               p_reason text default null) returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_reversal_id uuid;
+begin
+  perform hazina.assert_admin();
+  if p_ref is null or length(p_ref) not between 1 and 200 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  if p_reason is null or length(p_reason) not between 1 and 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'reason', 'reason', 'say why, in 1 to 500 characters'));
+  end if;
+  v_reversal_id := hazina.reverse_transaction(p_transaction_id, 'ops-reversal:' || p_ref, p_amount, p_reason);
+  return (select jsonb_build_object('transaction_id', t.id, 'reverses', t.reverses_id, 'amount', t.principal_amount::text,
+                                    'currency', t.currency, 'reason', t.description, 'created_at', t.created_at)
+            from public.wallet_transactions t where t.id = v_reversal_id);
+end
+$$;
+
 -- Schedule the sweeps where pg_cron exists (Supabase has it); elsewhere call
 -- `select hazina.run_sweeps()` from any scheduler, or POST /functions/v1/ops/sweeps.
 do $$
@@ -99,9 +124,9 @@ $$;
 
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 revoke execute on function public.ops_reconciliation(), public.ops_run_sweeps(),
-  public.ops_set_wallet_status(uuid, text) from public, anon;
+  public.ops_set_wallet_status(uuid, text), public.ops_reverse_transaction(uuid, text, numeric, text) from public, anon;
 grant execute on function public.ops_reconciliation(), public.ops_run_sweeps(),
-  public.ops_set_wallet_status(uuid, text) to authenticated;
+  public.ops_set_wallet_status(uuid, text), public.ops_reverse_transaction(uuid, text, numeric, text) to authenticated;
 grant execute on function hazina.run_sweeps() to service_role;
 
 -- migrate:down
@@ -112,6 +137,7 @@ begin
   end if;
 end
 $$;
+drop function if exists public.ops_reverse_transaction(uuid, text, numeric, text);
 drop function if exists public.ops_set_wallet_status(uuid, text);
 drop function if exists public.ops_run_sweeps();
 drop function if exists hazina.run_sweeps();
