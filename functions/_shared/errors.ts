@@ -28,7 +28,7 @@ export class ApiError extends Error {
 }
 
 /** HTTP status and human message for each business error code raised by the database. */
-const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
+export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   // generic
   forbidden: [403, "You are not allowed to do this."],
   not_found: [404, "Not found."],

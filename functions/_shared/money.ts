@@ -2,7 +2,7 @@
 // and is parsed there as NUMERIC. The database enforces the currency's minor units.
 import { z } from "zod";
 
-const DECIMAL = /^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$/;
+export const DECIMAL = /^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$/;
 
 /** A positive amount: "1250", "1250.5", "1250.00" (up to 4 decimals, < 10^15). */
 export const Amount = z.string({ error: "amount must be a string such as \"1250.00\"" })

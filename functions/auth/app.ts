@@ -9,18 +9,26 @@ import { config } from "../_shared/config.ts";
 import { asService, asUser } from "../_shared/db.ts";
 import { ApiError, fromDatabaseError } from "../_shared/errors.ts";
 import { log } from "../_shared/log.ts";
+import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { hashPassword, verifyPassword } from "../_shared/password.ts";
 import { publicJwks, sha256Hex } from "../_shared/tokens.ts";
 import { verifyIdToken } from "./oidc.ts";
 import {
+  Accepted,
+  Jwks,
   LoginBody,
   LogoutBody,
+  Me,
   OAuthBody,
   OAuthParam,
+  OAuthResult,
   PasswordResetBody,
   RefreshBody,
+  Session,
   SessionIdParam,
   SignupBody,
+  TokenResponse,
+  Verified,
   VerifyEmailBody,
 } from "./schemas.ts";
 import {
@@ -38,6 +46,10 @@ import {
 } from "./support.ts";
 
 export const app = createFunctionApp("auth");
+export const docs = apiDocs("auth", "Sign-up, sign-in, sessions",
+  "Accounts, password and OIDC sign-in, refresh-token rotation, sessions, email verification, password reset. " +
+    "See docs/auth.md.");
+serveOpenApi(app, docs);
 
 // The same answer whether or not the email has an account.
 const ACCEPTED = {
@@ -46,6 +58,18 @@ const ACCEPTED = {
   reset: { status: "sent", message: "If this address has an account, we sent it a link to reset the password." },
 };
 
+docs.route({
+  method: "post",
+  path: "/signup",
+  summary: "Create an account (customer or merchant)",
+  description: "Answers the same when the email already has an account; its owner gets a notice instead of a " +
+    "verification link.",
+  auth: "none",
+  body: SignupBody,
+  bodyExample: { email: "wanjiku@example.com", password: "correct-Horse-battery-42", name: "Wanjiku", phone: "+254712345678" },
+  responses: { 202: { description: "Check your inbox.", schema: Accepted } },
+  errors: ["invalid_argument"],
+});
 app.post("/signup", async (c) => {
   const input = SignupBody.parse(await c.req.json());
   const requestId = c.get("requestId");
@@ -64,6 +88,16 @@ app.post("/signup", async (c) => {
   return c.json(ACCEPTED.signup, 202);
 });
 
+docs.route({
+  method: "post",
+  path: "/token",
+  summary: "Sign in with email and password",
+  auth: "none",
+  body: LoginBody,
+  bodyExample: { email: "wanjiku@example.com", password: "hazina-demo-2026" },
+  responses: { 200: { description: "Signed in.", schema: TokenResponse } },
+  errors: ["invalid_credentials", "email_not_verified", "invalid_argument"],
+});
 app.post("/token", async (c) => {
   const input = LoginBody.parse(await c.req.json());
   const requestId = c.get("requestId");
@@ -87,6 +121,16 @@ app.post("/token", async (c) => {
   throw invalidCredentials();
 });
 
+docs.route({
+  method: "post",
+  path: "/token/refresh",
+  summary: "Rotate a refresh token for a new access token",
+  description: "The old refresh token is used up; presenting it again revokes the whole session.",
+  auth: "none",
+  body: RefreshBody,
+  responses: { 200: { description: "New tokens.", schema: TokenResponse } },
+  errors: ["refresh_token_reused", "invalid_refresh_token", "invalid_argument"],
+});
 app.post("/token/refresh", async (c) => {
   const input = RefreshBody.parse(await c.req.json());
   const requestId = c.get("requestId");
@@ -108,6 +152,17 @@ app.post("/token/refresh", async (c) => {
   throw invalidRefreshToken();
 });
 
+docs.route({
+  method: "post",
+  path: "/logout",
+  summary: "End this session, every other session, or all of them",
+  description: "Refresh tokens stop at once; issued access tokens stay valid until they expire.",
+  auth: "bearer",
+  body: LogoutBody,
+  bodyOptional: true,
+  responses: { 204: { description: "Signed out.", contentType: null } },
+  errors: [],
+});
 app.post("/logout", requireUser, async (c) => {
   const text = await c.req.text();
   const { scope } = LogoutBody.parse(text.trim() ? JSON.parse(text) : {});
@@ -129,6 +184,14 @@ app.post("/logout", requireUser, async (c) => {
   return c.body(null, 204);
 });
 
+docs.route({
+  method: "get",
+  path: "/me",
+  summary: "My account",
+  auth: "bearer",
+  responses: { 200: { description: "My account.", schema: Me } },
+  errors: ["user_not_found"],
+});
 app.get("/me", requireUser, async (c) => {
   // Read as the caller: RLS and the column grants decide what comes back.
   const { user, identities } = await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
@@ -143,6 +206,14 @@ app.get("/me", requireUser, async (c) => {
   return c.json({ ...user, email_verified: user.email_verified_at !== null, identities });
 });
 
+docs.route({
+  method: "get",
+  path: "/sessions",
+  summary: "My live sessions",
+  auth: "bearer",
+  responses: { 200: { description: "One entry per live sign-in (never paged).", schema: listOf(Session) } },
+  errors: [],
+});
 app.get("/sessions", requireUser, async (c) => {
   const current = c.get("claims").session_id;
   const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
@@ -158,12 +229,34 @@ app.get("/sessions", requireUser, async (c) => {
   return c.json({ data: rows.map((row) => ({ ...row, current: row.id === current })), next_cursor: null });
 });
 
+docs.route({
+  method: "delete",
+  path: "/sessions/:id",
+  summary: "Revoke one of my sessions",
+  auth: "bearer",
+  params: SessionIdParam,
+  responses: { 204: { description: "Revoked.", contentType: null } },
+  errors: ["session_not_found"],
+});
 app.delete("/sessions/:id", requireUser, async (c) => {
   const { id } = SessionIdParam.parse(c.req.param());
   await asService(c.get("requestId"), (tx) => tx`select hazina.session_revoke(${c.get("userId")}, ${id}, 'revoked_by_user')`);
   return c.body(null, 204);
 });
 
+docs.route({
+  method: "post",
+  path: "/verify-email",
+  summary: "Send a new verification link, or confirm with the link's token",
+  description: "`{ email }` sends a link (the same answer for every address); `{ token }` confirms.",
+  auth: "none",
+  body: VerifyEmailBody,
+  responses: {
+    200: { description: "Confirmed.", schema: Verified },
+    202: { description: "Sent (if the address has an unconfirmed account).", schema: Accepted },
+  },
+  errors: ["verification_token_invalid", "verification_token_used", "verification_token_expired", "invalid_argument"],
+});
 app.post("/verify-email", async (c) => {
   const input = VerifyEmailBody.parse(await c.req.json());
   const requestId = c.get("requestId");
@@ -180,6 +273,20 @@ app.post("/verify-email", async (c) => {
   return c.json(ACCEPTED.verification, 202);
 });
 
+docs.route({
+  method: "post",
+  path: "/password-reset",
+  summary: "Mail a reset link, or set a new password with the link's token",
+  description: "`{ email }` mails a link (the same answer for every address); `{ token, password }` sets the " +
+    "password, revokes every session and marks the email verified.",
+  auth: "none",
+  body: PasswordResetBody,
+  responses: {
+    200: { description: "Password changed.", schema: Accepted },
+    202: { description: "Sent (if the address has an account).", schema: Accepted },
+  },
+  errors: ["verification_token_invalid", "verification_token_used", "verification_token_expired", "invalid_argument"],
+});
 app.post("/password-reset", async (c) => {
   const input = PasswordResetBody.parse(await c.req.json());
   const requestId = c.get("requestId");
@@ -198,6 +305,26 @@ app.post("/password-reset", async (c) => {
   return c.json(ACCEPTED.reset, 202);
 });
 
+docs.route({
+  method: "post",
+  path: "/oauth/:provider",
+  summary: "Sign in with an OIDC ID token, or link it to my account",
+  description: "Without Authorization it signs in (creating a verified account when the provider vouches for a new " +
+    "email). With a bearer token it links the identity to the caller instead.",
+  auth: "optional",
+  params: OAuthParam,
+  body: OAuthBody,
+  responses: {
+    200: {
+      description: "Signed in (TokenResponse), or linked (`{ provider, linked, created }`).",
+      schema: OAuthResult,
+    },
+  },
+  errors: [
+    "invalid_id_token", "oauth_provider_not_found", "oauth_email_not_verified", "oauth_account_in_use", "account_disabled",
+    "invalid_argument",
+  ],
+});
 app.post("/oauth/:provider", async (c) => {
   const { provider } = OAuthParam.parse(c.req.param());
   const input = OAuthBody.parse(await c.req.json());
@@ -228,6 +355,14 @@ app.post("/oauth/:provider", async (c) => {
   return c.json(await tokenResponse(result, refresh.token));
 });
 
+docs.route({
+  method: "get",
+  path: "/.well-known/jwks.json",
+  summary: "Public keys of our access tokens (JWKS)",
+  auth: "none",
+  responses: { 200: { description: "The key set (cached 5 minutes).", schema: Jwks } },
+  errors: [],
+});
 app.get("/.well-known/jwks.json", async (c) => {
   c.header("Cache-Control", "public, max-age=300");
   return c.json(await publicJwks());

@@ -10,11 +10,17 @@ import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { Amount, Currency } from "../_shared/money.ts";
+import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { type FundingRow, submitFunding } from "../_shared/providers/movement.ts";
+import { FundingSession, Paybill, Source } from "./schemas.ts";
 
 type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
 
 export const app = createFunctionApp<Env>("funding");
+export const docs = apiDocs("funding", "Top-ups and payment sources",
+  "Top-ups by STK push or bank collection from a linked source, my sources, my paybill reference. " +
+    "See docs/money-movement.md.");
+serveOpenApi(app, docs); // before requireUser (and before GET /:id): the document is public
 app.use("*", requireUser);
 
 const Uuid = z.string().uuid("must be a UUID");
@@ -40,6 +46,14 @@ const SOURCE_COLUMNS = (tx: Tx) => tx`
   id, provider, kind, msisdn, account_number, account_name, label, is_default, verification_status, status,
   created_at, updated_at`;
 
+docs.route({
+  method: "get",
+  path: "/sources",
+  summary: "List my active payment sources",
+  auth: "bearer",
+  responses: { 200: { description: "My sources (never paged).", schema: listOf(Source) } },
+  errors: [],
+});
 app.get("/sources", async (c) => {
   const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
     select ${SOURCE_COLUMNS(tx)} from public.wallet_sources where status = 'active' order by created_at, id`);
@@ -62,6 +76,21 @@ const AddSource = z.discriminatedUnion("provider", [
   }).strict(),
 ]);
 
+docs.route({
+  method: "post",
+  path: "/sources",
+  summary: "Link an M-Pesa number or a bank account",
+  description: "Linking the same source again returns it with 200.",
+  auth: "bearer",
+  idempotencyKey: "optional",
+  body: AddSource,
+  bodyExample: { provider: "mpesa", msisdn: "0712345678", label: "My Safaricom line" },
+  responses: {
+    200: { description: "Already linked.", schema: Source },
+    201: { description: "Linked.", schema: Source },
+  },
+  errors: ["invalid_source", "provider_not_supported"],
+});
 app.post("/sources", idempotent({ required: false }), async (c) => {
   const input = AddSource.parse(await c.req.json());
   const result = await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
@@ -75,6 +104,15 @@ app.post("/sources", idempotent({ required: false }), async (c) => {
   return c.json(result.source, result.created ? 201 : 200);
 });
 
+docs.route({
+  method: "delete",
+  path: "/sources/:id",
+  summary: "Remove one of my sources",
+  auth: "bearer",
+  params: z.object({ id: Uuid }),
+  responses: { 200: { description: "The source, now `status: removed`.", schema: Source } },
+  errors: ["source_not_found"],
+});
 app.delete("/sources/:id", async (c) => {
   const id = Uuid.parse(c.req.param("id"));
   const source = await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
@@ -87,6 +125,15 @@ app.delete("/sources/:id", async (c) => {
 
 // --- paybill -----------------------------------------------------------------------------
 
+docs.route({
+  method: "get",
+  path: "/paybill",
+  summary: "My paybill account reference (KES)",
+  description: "Pay to `business_short_code` with `account_reference` as the account number to top up this wallet.",
+  auth: "bearer",
+  responses: { 200: { description: "Paybill details.", schema: Paybill } },
+  errors: ["currency_not_supported", "wallet_not_found"],
+});
 app.get("/paybill", async (c) => {
   const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
     tx`select public.wallet_paybill_reference('KES') as reference`);
@@ -102,6 +149,25 @@ const StartFunding = z.object({
   currency: Currency.default("KES"),
 }).strict();
 
+docs.route({
+  method: "post",
+  path: "/",
+  summary: "Start a top-up from one of my sources",
+  description: "Sends an STK push (M-Pesa) or a bank collection request; the session completes when the " +
+    "provider confirms (webhook or sweep). The Idempotency-Key is the top-up's ref.",
+  auth: "bearer",
+  idempotencyKey: "required",
+  body: StartFunding,
+  bodyExample: { source_id: "6f9619ff-8b86-4011-b42d-00c04fc964ff", amount: "1000.00", currency: "KES" },
+  responses: {
+    200: { description: "Replayed: the session this ref started before.", schema: FundingSession },
+    201: { description: "Started (`pending`, or `failed` when the provider refused it).", schema: FundingSession },
+  },
+  errors: [
+    "amount_outside_provider_limits", "currency_not_supported", "invalid_amount", "invalid_ref", "provider_not_supported",
+    "provider_unavailable", "ref_conflict", "source_not_found", "wallet_not_active", "wallet_not_found",
+  ],
+});
 app.post("/", idempotent(), async (c) => {
   const input = StartFunding.parse(await c.req.json());
   const claims = c.get("claims");
@@ -114,6 +180,15 @@ app.post("/", idempotent(), async (c) => {
   return c.json(current, session.created ? 201 : 200);
 });
 
+docs.route({
+  method: "get",
+  path: "/",
+  summary: "List my top-ups, newest first",
+  auth: "bearer",
+  query: ListParams,
+  responses: { 200: { description: "A page of top-ups.", schema: listOf(FundingSession) } },
+  errors: [],
+});
 app.get("/", async (c) => {
   const params = ListParams.parse(c.req.query());
   const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
@@ -126,6 +201,15 @@ app.get("/", async (c) => {
   return c.json({ data: page, next_cursor: rows.length > params.limit ? page[page.length - 1].id : null });
 });
 
+docs.route({
+  method: "get",
+  path: "/:id",
+  summary: "One of my top-ups",
+  auth: "bearer",
+  params: z.object({ id: Uuid }),
+  responses: { 200: { description: "The top-up.", schema: FundingSession } },
+  errors: ["funding_session_not_found"],
+});
 app.get("/:id", async (c) => {
   const id = Uuid.parse(c.req.param("id"));
   return c.json(await asUser(c.get("claims"), c.get("requestId"), (tx) => readSession(tx, id)));

@@ -4,17 +4,56 @@ import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { type AuthVariables, requireUser } from "../_shared/auth.ts";
 import { asUser } from "../_shared/db.ts";
+import { apiDocs, named, serveOpenApi, Wallet } from "../_shared/openapi.ts";
 
 type Env = { Variables: AuthVariables & { requestId: string } };
 
 export const app = createFunctionApp<Env>("ops");
+export const docs = apiDocs("ops", "Operators (admins only)",
+  "Reconciliation, sweeps and wallet status. The database checks auth_users.role = 'admin', not just the token.");
+serveOpenApi(app, docs); // before requireUser: the document is public
 app.use("*", requireUser);
 
+const Reconciliation = named("Reconciliation", z.object({
+  discrepancies: z.array(z.object({
+    check: z.string(),
+    subject: z.string(),
+    expected: z.string().nullable(),
+    actual: z.string().nullable(),
+  })).describe("Empty when the books are right."),
+  trial_balance: z.array(z.object({ currency: z.string(), total: z.string(), wallets: z.number().int() }))
+    .describe("Per currency, all wallets sum to zero: total is always \"0.0000\" when healthy."),
+  checked_at: z.iso.datetime({ offset: true }),
+}), "hazina.reconcile() and the trial balance.");
+
+docs.route({
+  method: "get",
+  path: "/reconciliation",
+  summary: "Reconciliation report and trial balance",
+  auth: "bearer",
+  responses: { 200: { description: "The report.", schema: Reconciliation } },
+  errors: ["forbidden"],
+});
 app.get("/reconciliation", async (c) => {
   const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`select public.ops_reconciliation() as report`);
   return c.json(row.report);
 });
 
+docs.route({
+  method: "post",
+  path: "/sweeps",
+  summary: "Run the periodic sweeps now",
+  description: "Expires overdue holds and purges expired idempotency keys (plus the money-movement sweeps); " +
+    "safe to repeat.",
+  auth: "bearer",
+  responses: {
+    200: {
+      description: "What each sweep did.",
+      schema: z.looseObject({ holds_expired: z.number().int(), idempotency_keys_purged: z.number().int() }),
+    },
+  },
+  errors: ["forbidden"],
+});
 // Safe to call any number of times: each sweep only acts on what is overdue.
 app.post("/sweeps", async (c) => {
   const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`select public.ops_run_sweeps() as result`);
@@ -23,9 +62,24 @@ app.post("/sweeps", async (c) => {
 
 const WalletStatus = z.object({ status: z.enum(["active", "frozen", "closed"]) }).strict();
 
+const WalletId = z.string().uuid();
+
+docs.route({
+  method: "post",
+  path: "/wallets/:id/status",
+  summary: "Freeze, unfreeze or close a wallet",
+  description: "Closing needs an empty wallet without pending holds. Audited. Setting the same status again " +
+    "returns the same wallet.",
+  auth: "bearer",
+  params: z.object({ id: WalletId }),
+  body: WalletStatus,
+  bodyExample: { status: "frozen" },
+  responses: { 200: { description: "The wallet after the change.", schema: Wallet } },
+  errors: ["forbidden", "invalid_argument", "wallet_not_found", "wallet_not_active", "wallet_not_empty"],
+});
 // Setting the same status again returns the same wallet: naturally idempotent.
 app.post("/wallets/:id/status", async (c) => {
-  const walletId = z.string().uuid().parse(c.req.param("id"));
+  const walletId = WalletId.parse(c.req.param("id"));
   const { status } = WalletStatus.parse(await c.req.json());
   const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
     tx`select public.ops_set_wallet_status(${walletId}, ${status}) as wallet`);

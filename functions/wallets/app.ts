@@ -7,15 +7,28 @@ import { asUser } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { Amount, Currency } from "../_shared/money.ts";
+import { apiDocs, listOf, serveOpenApi, Wallet } from "../_shared/openapi.ts";
+import { BatchItemResult, StatementEntry, TransferResult, WalletBalance } from "./schemas.ts";
 import { statementCsv, statementQuery } from "./statement.ts";
 
 type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
 
 export const app = createFunctionApp<Env>("wallets");
+export const docs = apiDocs("wallets", "My wallets, statements and transfers",
+  "Wallets, balances, statements and P2P / merchant transfers. Every call runs as the caller under RLS.");
+serveOpenApi(app, docs); // before requireUser: the document is public
 app.use("*", requireUser);
 
 const Uuid = z.string().uuid("must be a UUID");
 
+docs.route({
+  method: "get",
+  path: "/",
+  summary: "List my wallets with balance, held and available",
+  auth: "bearer",
+  responses: { 200: { description: "My wallets (never paged).", schema: listOf(WalletBalance) } },
+  errors: [],
+});
 app.get("/", async (c) => {
   const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
     select wallet_id as id, kind, currency, status, balance::text, held::text, available::text, created_at, updated_at
@@ -25,6 +38,22 @@ app.get("/", async (c) => {
 
 const OpenWallet = z.object({ currency: Currency.default("KES") }).strict();
 
+docs.route({
+  method: "post",
+  path: "/",
+  summary: "Open my wallet in a currency",
+  description: "Idempotent by nature: opening a currency I already hold returns that wallet with 200.",
+  auth: "bearer",
+  idempotencyKey: "optional",
+  body: OpenWallet,
+  bodyOptional: true,
+  bodyExample: { currency: "KES" },
+  responses: {
+    200: { description: "The wallet already existed.", schema: Wallet },
+    201: { description: "Opened.", schema: Wallet },
+  },
+  errors: ["currency_not_supported", "forbidden"],
+});
 app.post("/", idempotent({ required: false }), async (c) => {
   const raw = await c.req.text();
   const input = OpenWallet.parse(raw.trim() ? JSON.parse(raw) : {});
@@ -42,6 +71,29 @@ const StatementParams = z.object({
   format: z.enum(["json", "csv"]).default("json"),
 }).strict();
 
+docs.route({
+  method: "get",
+  path: "/:id/ledger",
+  summary: "My wallet's statement, newest first",
+  description: "Cursor-paginated JSON, or CSV (`format=csv` or `Accept: text/csv`; up to 10 000 lines, no paging). " +
+    "`from` is inclusive, `to` exclusive.",
+  auth: "bearer",
+  params: z.object({ id: Uuid }),
+  query: StatementParams,
+  responses: {
+    200: {
+      description: "A page of entries, or the CSV statement (`Content-Disposition: attachment`).",
+      schema: listOf(StatementEntry),
+      alternatives: {
+        "text/csv": {
+          schema: { type: "string" },
+          example: "id,created_at,transaction_id,kind,leg,direction,amount,currency,balance_after,description\r\n",
+        },
+      },
+    },
+  },
+  errors: ["wallet_not_found"],
+});
 app.get("/:id/ledger", async (c) => {
   const walletId = Uuid.parse(c.req.param("id"));
   const params = StatementParams.parse(c.req.query());
@@ -70,6 +122,27 @@ const Transfer = z.object({
   description: z.string().max(500).optional(),
 }).strict();
 
+docs.route({
+  method: "post",
+  path: "/transfers",
+  summary: "Pay another wallet (P2P or merchant payment)",
+  description: "To a merchant's wallet it is a merchant payment (the merchant bears the fee); otherwise P2P " +
+    "(the sender pays amount + fee). The Idempotency-Key is the transfer's ref.",
+  auth: "bearer",
+  idempotencyKey: "required",
+  body: Transfer,
+  bodyExample: {
+    from_wallet_id: "00000000-0000-4000-8000-0000000000a1",
+    to_wallet_id: "00000000-0000-4000-8000-0000000000a3",
+    amount: "250.00",
+  },
+  responses: { 201: { description: "Posted (or replayed: `replayed: true`).", schema: TransferResult } },
+  errors: [
+    "wallet_not_found", "wallet_not_active", "currency_mismatch", "currency_not_supported", "insufficient_funds",
+    "invalid_amount", "invalid_argument", "invalid_ref", "same_wallet", "ref_conflict", "fee_exceeds_amount",
+    "unbalanced_transaction", "invalid_entries",
+  ],
+});
 app.post("/transfers", idempotent(), async (c) => {
   const input = Transfer.parse(await c.req.json());
   const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
@@ -87,6 +160,18 @@ const BatchItem = z.object({
 }).strict();
 const Batch = z.object({ items: z.array(BatchItem).min(1).max(1000) }).strict();
 
+docs.route({
+  method: "post",
+  path: "/transfers/batch",
+  summary: "Up to 1000 transfers from my wallets in one database transaction",
+  description: "One result per item (`posted` / `replayed` / `failed` + `error`); a failed item does not undo " +
+    "the others. Item refs share the namespace of single transfers.",
+  auth: "bearer",
+  idempotencyKey: "required",
+  body: Batch,
+  responses: { 200: { description: "One result per item, in request order.", schema: z.object({ data: z.array(BatchItemResult) }) } },
+  errors: ["duplicate_ref", "invalid_entries", "invalid_ref"],
+});
 // Bulk transfers (e.g. payouts): one database transaction, one result per item; a failed
 // item (insufficient funds, unknown wallet, ...) does not undo the others.
 app.post("/transfers/batch", idempotent(), async (c) => {

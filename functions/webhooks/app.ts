@@ -11,26 +11,35 @@
 // STK success is confirmed by an STK status query before it is credited
 // (MPESA_CONFIRM_CALLBACKS). KCB and DTB sign with HMAC-SHA256 over timestamp + body.
 import type { Context } from "hono";
+import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { verifyAccessToken } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
 import { asService } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { log } from "../_shared/log.ts";
-import { parseBankEvent } from "../_shared/providers/bank.ts";
+import { apiDocs, named, type RouteDoc, serveOpenApi } from "../_shared/openapi.ts";
+import { BankEvent, parseBankEvent } from "../_shared/providers/bank.ts";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, timingSafeEqual, verifyWebhookSignature } from "../_shared/providers/hmac.ts";
 import { provider } from "../_shared/providers/index.ts";
 import {
+  C2bPayment,
   parseB2cResult,
   parseB2cTimeout,
   parseC2b,
   parseStatusResult,
   parseStkCallback,
+  ResultEnvelope,
+  StkCallback,
 } from "../_shared/providers/mpesa.ts";
 import { sweep } from "../_shared/providers/movement.ts";
 import type { NormalisedEvent, ProviderName } from "../_shared/providers/types.ts";
 
 export const app = createFunctionApp("webhooks");
+export const docs = apiDocs("webhooks", "Provider callbacks and the money sweep",
+  "Where M-Pesa (Daraja), KCB and DTB report payments. Every message is stored, verified and applied once; " +
+    "a stored message is acknowledged with 2xx whatever applying it concluded. See docs/money-movement.md.");
+serveOpenApi(app, docs);
 
 const KEPT_HEADERS = ["content-type", "user-agent", "x-forwarded-for", "x-real-ip", "x-request-id", SIGNATURE_HEADER, TIMESTAMP_HEADER];
 
@@ -166,14 +175,62 @@ function daraja(kind: DarajaKind) {
   };
 }
 
+const DarajaAck = named("DarajaAck", z.looseObject({
+  ResultCode: z.literal(0),
+  ResultDesc: z.literal("Accepted"),
+  event_id: z.guid().optional(),
+  status: z.enum(["received", "processed", "unmatched", "failed", "duplicate", "rejected"]).optional()
+    .describe("What storing and applying the message concluded."),
+}), "Daraja's expected acknowledgement.");
+const C2bVerdict = z.object({ ResultCode: z.enum(["0", "C2B00012"]), ResultDesc: z.string() });
+const CallbackToken = z.object({
+  token: z.string().describe("MPESA_CALLBACK_TOKEN: Daraja signs nothing, so its callback URLs end in this secret. " +
+    "A URL without it is refused (401) and recorded."),
+});
+
+const DARAJA_DOCS: Record<DarajaKind, { summary: string; body: z.ZodType }> = {
+  stk: { summary: "M-Pesa STK push result (top-ups)", body: StkCallback },
+  b2c_result: { summary: "M-Pesa B2C result (withdrawals)", body: ResultEnvelope },
+  b2c_timeout: { summary: "M-Pesa B2C queue timeout", body: ResultEnvelope },
+  status_result: { summary: "M-Pesa transaction status result", body: ResultEnvelope },
+  status_timeout: { summary: "M-Pesa transaction status queue timeout (recorded; the sweep asks again)", body: z.unknown() },
+  c2b_validation: { summary: "M-Pesa paybill validation: may this account reference receive money?", body: C2bPayment },
+  c2b_confirmation: { summary: "M-Pesa paybill confirmation (credits the wallet)", body: C2bPayment },
+};
+
+function darajaDoc(path: string, kind: DarajaKind): RouteDoc {
+  return {
+    method: "post",
+    path,
+    summary: DARAJA_DOCS[kind].summary,
+    auth: "none",
+    params: CallbackToken,
+    body: DARAJA_DOCS[kind].body,
+    validates: false,
+    responses: {
+      200: kind === "c2b_validation"
+        ? { description: "Accept or reject the payment.", schema: C2bVerdict }
+        : { description: "Stored (and applied when it could be).", schema: DarajaAck },
+    },
+    errors: ["webhook_unauthenticated", "invalid_webhook_payload"],
+  };
+}
+
 // Daraja posts to the URL we gave it; the trailing segment is the secret token. A URL
 // without it still lands here (and is refused and recorded).
+docs.route(darajaDoc("/mpesa/stk/:token?", "stk"));
 app.post("/mpesa/stk/:token?", daraja("stk"));
+docs.route(darajaDoc("/mpesa/b2c/result/:token?", "b2c_result"));
 app.post("/mpesa/b2c/result/:token?", daraja("b2c_result"));
+docs.route(darajaDoc("/mpesa/b2c/timeout/:token?", "b2c_timeout"));
 app.post("/mpesa/b2c/timeout/:token?", daraja("b2c_timeout"));
+docs.route(darajaDoc("/mpesa/status/result/:token?", "status_result"));
 app.post("/mpesa/status/result/:token?", daraja("status_result"));
+docs.route(darajaDoc("/mpesa/status/timeout/:token?", "status_timeout"));
 app.post("/mpesa/status/timeout/:token?", daraja("status_timeout"));
+docs.route(darajaDoc("/mpesa/c2b/validation/:token?", "c2b_validation"));
 app.post("/mpesa/c2b/validation/:token?", daraja("c2b_validation"));
+docs.route(darajaDoc("/mpesa/c2b/confirmation/:token?", "c2b_confirmation"));
 app.post("/mpesa/c2b/confirmation/:token?", daraja("c2b_confirmation"));
 
 function bank(name: "kcb" | "dtb") {
@@ -199,9 +256,62 @@ function bank(name: "kcb" | "dtb") {
   };
 }
 
+const BankAck = named("BankAck", z.object({
+  received: z.literal(true),
+  event_id: z.guid(),
+  status: z.enum(["received", "processed", "unmatched", "failed", "duplicate", "rejected"]),
+}), "A bank webhook was stored (and applied when it could be).");
+
+function bankDoc(name: "kcb" | "dtb"): RouteDoc {
+  return {
+    method: "post",
+    path: `/${name}`,
+    summary: `${name.toUpperCase()} collection / payout event`,
+    description: `Signed with HMAC-SHA256 over \`<timestamp>.<raw body>\` using ${name.toUpperCase()}_WEBHOOK_SECRET; ` +
+      "messages outside WEBHOOK_TOLERANCE_SECONDS are refused.",
+    auth: "none",
+    headers: [
+      { name: SIGNATURE_HEADER, required: true, description: "`sha256=<hex HMAC>`", schema: { type: "string", pattern: "^sha256=[0-9a-f]{64}$" } },
+      { name: TIMESTAMP_HEADER, required: true, description: "Unix seconds", schema: { type: "string", pattern: "^[0-9]{1,12}$" } },
+    ],
+    body: BankEvent,
+    validates: false,
+    responses: { 200: { description: "Stored.", schema: BankAck } },
+    errors: ["webhook_unauthenticated", "invalid_webhook_payload"],
+  };
+}
+
+docs.route(bankDoc("kcb"));
 app.post("/kcb", bank("kcb"));
+docs.route(bankDoc("dtb"));
 app.post("/dtb", bank("dtb"));
 
+docs.route({
+  method: "post",
+  path: "/sweep",
+  summary: "Re-query overdue top-ups and withdrawals and settle them",
+  description: "For schedulers (X-Sweep-Secret) and admins (bearer token).",
+  auth: "bearer",
+  alternativeSecurity: ["sweepSecret"],
+  query: z.object({ limit: z.number().int().min(1).max(1000).default(100).describe("Items to claim; clamped to 1-1000.") }),
+  validates: false,
+  responses: {
+    200: {
+      description: "What the SQL sweep and each claimed item did.",
+      schema: z.object({
+        sql: z.record(z.string(), z.unknown()),
+        items: z.array(z.object({
+          kind: z.enum(["funding", "withdrawal"]),
+          id: z.guid(),
+          provider: z.string(),
+          action: z.string(),
+          error: z.string().optional(),
+        })),
+      }),
+    },
+  },
+  errors: ["forbidden"],
+});
 // Operator / scheduler: re-query overdue sessions and withdrawals and settle them.
 // Authorised by X-Sweep-Secret (SWEEP_SECRET, for pg_cron + pg_net or any scheduler) or an
 // admin's access token.

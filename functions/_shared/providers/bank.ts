@@ -112,7 +112,7 @@ export function createBankAdapter(name: Exclude<ProviderName, "mpesa">, settings
   };
 }
 
-const BankEvent = z.object({
+export const BankEvent = z.object({
   event_id: z.string().trim().min(1).max(200),
   event_type: z.enum(["collection.succeeded", "collection.failed", "payout.succeeded", "payout.failed", "payout.reversed"]),
   reference: z.string().uuid(),

@@ -230,7 +230,7 @@ function text(value: unknown): string | null {
   return null;
 }
 
-const StkCallback = z.object({
+export const StkCallback = z.object({
   Body: z.object({
     stkCallback: z.object({
       MerchantRequestID: Id.optional(),
@@ -274,7 +274,7 @@ export function parseStkCallback(body: unknown): NormalisedEvent {
   };
 }
 
-const ResultEnvelope = z.object({
+export const ResultEnvelope = z.object({
   Result: z.object({
     ResultType: z.union([z.number(), z.string()]).optional(),
     ResultCode: Code,
@@ -367,7 +367,7 @@ export function parseStatusResult(body: unknown): NormalisedEvent {
   };
 }
 
-const C2bPayment = z.object({
+export const C2bPayment = z.object({
   TransactionType: z.string().max(100).optional(),
   TransID: z.string().trim().regex(/^[A-Za-z0-9]{6,40}$/),
   TransTime: z.string().max(40).optional(),
