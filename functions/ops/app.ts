@@ -1,12 +1,14 @@
 // Operator endpoints (admins only; the database checks the role): reconciliation and
-// trial balance, the periodic sweeps, and freezing wallets.
+// trial balance, the periodic sweeps, freezing wallets and reversing transactions.
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { type AuthVariables, requireUser } from "../_shared/auth.ts";
 import { asUser } from "../_shared/db.ts";
-import { apiDocs, named, serveOpenApi, Wallet } from "../_shared/openapi.ts";
+import { idempotent } from "../_shared/idempotency.ts";
+import { Amount } from "../_shared/money.ts";
+import { apiDocs, Money, named, serveOpenApi, Wallet } from "../_shared/openapi.ts";
 
-type Env = { Variables: AuthVariables & { requestId: string } };
+type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
 
 export const app = createFunctionApp<Env>("ops");
 export const docs = apiDocs("ops", "Operators (admins only)",
@@ -43,8 +45,8 @@ docs.route({
   method: "post",
   path: "/sweeps",
   summary: "Run the periodic sweeps now",
-  description: "Expires overdue holds and purges expired idempotency keys (plus the money-movement sweeps); " +
-    "safe to repeat.",
+  description: "Expires overdue holds and purges expired idempotency keys; safe to repeat. The provider " +
+    "re-query sweep for stale top-ups and withdrawals is POST /webhooks/sweep.",
   auth: "bearer",
   responses: {
     200: {
@@ -84,4 +86,44 @@ app.post("/wallets/:id/status", async (c) => {
   const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
     tx`select public.ops_set_wallet_status(${walletId}, ${status}) as wallet`);
   return c.json(row.wallet);
+});
+
+const Reversal = z.object({
+  amount: Amount.optional().describe("Omit to reverse everything that remains (fees refunded when nothing was reversed yet)."),
+  reason: z.string().min(1).max(500),
+}).strict();
+
+const ReversalResult = named("Reversal", z.object({
+  transaction_id: z.string().uuid(),
+  reverses: z.string().uuid(),
+  amount: Money,
+  currency: z.string(),
+  reason: z.string(),
+  created_at: z.iso.datetime({ offset: true }),
+}), "A reversal transaction.");
+
+const TransactionId = z.string().uuid();
+
+docs.route({
+  method: "post",
+  path: "/transactions/:id/reverse",
+  summary: "Reverse a posted transaction, fully or partly",
+  description: "A full reversal mirrors every entry and refunds the fees; a partial one returns principal only. " +
+    "The sum of reversals never exceeds the original. The Idempotency-Key is the reversal's ref.",
+  auth: "bearer",
+  idempotencyKey: "required",
+  params: z.object({ id: TransactionId }),
+  body: Reversal,
+  bodyExample: { amount: "150.00", reason: "customer dispute #4411" },
+  responses: { 201: { description: "The reversal.", schema: ReversalResult } },
+  errors: ["forbidden", "invalid_argument", "invalid_amount", "invalid_ref", "transaction_not_found", "not_reversible",
+    "reversal_exceeds_original", "insufficient_funds", "ref_conflict"],
+});
+app.post("/transactions/:id/reverse", idempotent(), async (c) => {
+  const transactionId = TransactionId.parse(c.req.param("id"));
+  const input = Reversal.parse(await c.req.json());
+  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+    tx`select public.ops_reverse_transaction(${transactionId}, ${c.get("idempotencyKey")!},
+                                             ${input.amount ?? null}::numeric, ${input.reason}) as reversal`);
+  return c.json(row.reversal, 201);
 });

@@ -45,6 +45,29 @@ describe("ops", () => {
     expect(audit.actor_id).toBe(adminId);
     const bad = await call(adminToken, "POST", `/wallets/${customer.walletId}/status`, { status: "gone" });
     expect(bad.status).toBe(400);
+    await call(adminToken, "POST", `/wallets/${customer.walletId}/status`, { status: "active" });
+
+    // Reversals: idempotent by key, bounded by the original, admins only.
+    const payee = await partyWithWallet();
+    const [paid] = await admin`select hazina.transfer(${"ops-test:" + crypto.randomUUID()}, ${customer.walletId}::uuid,
+                                 ${payee.walletId}::uuid, 6.00, 'p2p_transfer') ->> 'transaction_id' as id`;
+    const reverse = (token: string, key: string, body: unknown) =>
+      app.request(`/ops/transactions/${paid.id}/reverse`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
+        body: JSON.stringify(body),
+      });
+    expect((await reverse(forged, "rev-key-00001", { amount: "1.00", reason: "x" })).status).toBe(403);
+    const first = await reverse(adminToken, "rev-key-00001", { amount: "2.50", reason: "customer dispute" });
+    expect(first.status).toBe(201);
+    expect(await first.json()).toMatchObject({ reverses: paid.id, amount: "2.5000", currency: "KES" });
+    const again = await reverse(adminToken, "rev-key-00001", { amount: "2.50", reason: "customer dispute" });
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    const tooMuch = await reverse(adminToken, "rev-key-00002", { amount: "4.00", reason: "again" });
+    expect(tooMuch.status).toBe(409);
+    expect((await tooMuch.json()).error).toMatchObject({ code: "reversal_exceeds_original", details: { remaining: "3.5000" } });
+    const [{ balance }] = await admin`select balance::text from public.wallet_balances where wallet_id = ${payee.walletId}`;
+    expect(balance).toBe("3.5000");
     await expectBooksBalanced();
   });
 });
