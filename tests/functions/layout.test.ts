@@ -78,6 +78,10 @@ describe("project layout", () => {
       expect(toml).toContain(`[functions.${name}]`);
       expect(toml).toContain(`entrypoint = "../functions/${name}/index.ts"`);
     }
+    expect(toml).not.toMatch(/import_map = "(?!\.\/import_map\.json")/);
+    const denoImports = JSON.parse(readFileSync(path.join(root, "deno.json"), "utf8")).imports;
+    const deployImports = JSON.parse(readFileSync(path.join(root, "supabase/import_map.json"), "utf8")).imports;
+    expect(deployImports).toEqual(denoImports);
   });
 
   it("npm start's development JWT secret is the one production refuses", async () => {
