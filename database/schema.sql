@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict CVWQpaTXo83wLwX9MhtcgfsmAExdyMRb8baRwIsrCbX4lnmQjU0d8c0oXfdzagw
+\restrict 3Ccr8nB4B1jroOUq3Cuh8ygoEAOivRGWAxcFjbTnOP8xaFk5Nxv3fH5gST4P2kj
 
 
 SET statement_timeout = 0;
@@ -6218,7 +6218,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict CVWQpaTXo83wLwX9MhtcgfsmAExdyMRb8baRwIsrCbX4lnmQjU0d8c0oXfdzagw
+\unrestrict 3Ccr8nB4B1jroOUq3Cuh8ygoEAOivRGWAxcFjbTnOP8xaFk5Nxv3fH5gST4P2kj
 
 
 -- Reference data inserted by the migrations

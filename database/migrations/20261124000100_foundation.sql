@@ -16,20 +16,34 @@ begin
     create role service_role nologin noinherit bypassrls;
   end if;
   -- The connecting role must be able to `set role` to each of them (PostgREST style).
-  execute format('grant anon, authenticated, service_role to %I', current_user);
+  -- (On Supabase it already can, and may not hold the admin option to grant it again.)
+  if not pg_has_role(current_user, 'anon', 'member') or not pg_has_role(current_user, 'authenticated', 'member')
+     or not pg_has_role(current_user, 'service_role', 'member') then
+    execute format('grant anon, authenticated, service_role to %I', current_user);
+  end if;
 end
 $$;
 
-create schema if not exists extensions;
-grant usage on schema extensions to anon, authenticated, service_role;
+-- Schemas Supabase provides (owned there by its own admin roles): created and granted
+-- only where missing, so the migration never touches Supabase's.
+do $$
+begin
+  if not exists (select from pg_namespace where nspname = 'extensions') then
+    create schema extensions;
+    grant usage on schema extensions to anon, authenticated, service_role;
+  end if;
+  -- Supabase's auth.uid()/auth.jwt()/auth.role() live in `auth`; see below.
+  if not exists (select from pg_namespace where nspname = 'auth') then
+    create schema auth;
+    grant usage on schema auth to anon, authenticated, service_role;
+  end if;
+end
+$$;
 create extension if not exists btree_gist with schema extensions;
 create extension if not exists pgcrypto with schema extensions;
 
 -- Supabase's auth.uid()/auth.jwt()/auth.role(), defined only when the database lacks them,
 -- so RLS policies read the caller the same way everywhere.
-create schema if not exists auth;
-grant usage on schema auth to anon, authenticated, service_role;
-
 do $$
 begin
   if to_regprocedure('auth.jwt()') is null then
