@@ -15,7 +15,7 @@ import { dbmate, localServerUrl, which, withDatabase } from "./lib.mjs";
 
 const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const walletCount = Number(process.env.BENCH_WALLETS ?? 1000);
+const walletCount = Number(process.env.BENCH_WALLETS ?? 10000);
 const batchSize = Number(process.env.BENCH_BATCH ?? 100);
 const connectionCounts = [1, 8];
 const stamp = Date.now();
