@@ -4,7 +4,7 @@
 // Workloads (each for BENCH_SECONDS at 1 and 8 connections, pgbench -M prepared):
 //   p2p uniform   hazina.transfer between two random wallets of BENCH_WALLETS (fee charged)
 //   p2p hot       every transfer pays one merchant wallet (merchant payment, fee charged)
-//   batch         hazina.transfer_batch of BENCH_BATCH transfers per call
+//   batch         hazina.transfer_batch of BENCH_BATCH (default 250) transfers per call
 //   tpcb-like     pgbench's built-in TPC-B-like script (scale 10) in its own database
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -16,7 +16,7 @@ import { dbmate, localServerUrl, which, withDatabase } from "./lib.mjs";
 const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const walletCount = Number(process.env.BENCH_WALLETS ?? 10000);
-const batchSize = Number(process.env.BENCH_BATCH ?? 100);
+const batchSize = Number(process.env.BENCH_BATCH ?? 250);
 const connectionCounts = [1, 8];
 const stamp = Date.now();
 const benchDb = `hazina_bench_${stamp}`;
