@@ -6,6 +6,7 @@ import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { type AuthVariables, requireUser } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
+import { PageParams, pageOf } from "../_shared/pagination.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
@@ -24,10 +25,6 @@ serveOpenApi(app, docs); // before requireUser (and before GET /:id): the docume
 app.use("*", requireUser);
 
 const Uuid = z.string().uuid("must be a UUID");
-const ListParams = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: Uuid.optional(),
-}).strict();
 
 const SESSION_COLUMNS = (tx: Tx) => tx`
   id, wallet_id, source_id, provider, channel, amount::text as amount, fee::text as fee, currency, status,
@@ -185,20 +182,19 @@ docs.route({
   path: "/",
   summary: "List my top-ups, newest first",
   auth: "bearer",
-  query: ListParams,
+  query: PageParams,
   responses: { 200: { description: "A page of top-ups.", schema: listOf(FundingSession) } },
   errors: [],
 });
 app.get("/", async (c) => {
-  const params = ListParams.parse(c.req.query());
+  const params = PageParams.parse(c.req.query());
   const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
     select ${SESSION_COLUMNS(tx)} from public.wallet_funding_sessions
      where ${params.cursor
        ? tx`(created_at, id) < (select created_at, id from public.wallet_funding_sessions where id = ${params.cursor})`
        : tx`true`}
      order by created_at desc, id desc limit ${params.limit + 1}`);
-  const page = rows.slice(0, params.limit);
-  return c.json({ data: page, next_cursor: rows.length > params.limit ? page[page.length - 1].id : null });
+  return c.json(pageOf([...rows] as { id: string }[], params.limit));
 });
 
 docs.route({

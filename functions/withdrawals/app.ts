@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { type AuthVariables, requireUser } from "../_shared/auth.ts";
+import { PageParams, pageOf } from "../_shared/pagination.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
@@ -92,30 +93,25 @@ app.post("/", idempotent(), async (c) => {
   return c.json(current, withdrawal.created ? 201 : 200);
 });
 
-const ListParams = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: Uuid.optional(),
-}).strict();
 
 docs.route({
   method: "get",
   path: "/",
   summary: "List my withdrawals, newest first",
   auth: "bearer",
-  query: ListParams,
+  query: PageParams,
   responses: { 200: { description: "A page of withdrawals.", schema: listOf(Withdrawal) } },
   errors: [],
 });
 app.get("/", async (c) => {
-  const params = ListParams.parse(c.req.query());
+  const params = PageParams.parse(c.req.query());
   const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
     select ${COLUMNS(tx)} from public.wallet_withdrawals
      where ${params.cursor
        ? tx`(created_at, id) < (select created_at, id from public.wallet_withdrawals where id = ${params.cursor})`
        : tx`true`}
      order by created_at desc, id desc limit ${params.limit + 1}`);
-  const page = rows.slice(0, params.limit);
-  return c.json({ data: page, next_cursor: rows.length > params.limit ? page[page.length - 1].id : null });
+  return c.json(pageOf([...rows] as { id: string }[], params.limit));
 });
 
 docs.route({
