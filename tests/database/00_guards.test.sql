@@ -1,6 +1,6 @@
 -- Guards every migration must keep passing.
 begin;
-select plan(5);
+select plan(6);
 
 select is(
   array(select c.relname::text from pg_class c
@@ -37,6 +37,13 @@ select is(
         order by 1),
   array[]::text[],
   'clients cannot execute any internal (hazina) function');
+
+select is(
+  array(select p.oid::regprocedure::text from pg_proc p
+        where p.pronamespace = 'public'::regnamespace and has_function_privilege('anon', p.oid, 'EXECUTE')
+        order by 1),
+  array[]::text[],
+  'anon can execute no function in public (every client API needs a signed-in user)');
 
 select ok(not has_schema_privilege('authenticated', 'hazina', 'USAGE')
           and not has_schema_privilege('anon', 'hazina', 'USAGE'),
