@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 3Ccr8nB4B1jroOUq3Cuh8ygoEAOivRGWAxcFjbTnOP8xaFk5Nxv3fH5gST4P2kj
+\restrict HAdaIFJ9v20olNWn09yTdAyaDeeAc1t8ZUK3zSXnfdhAYHkze65WU6P98RAleF2
 
 
 SET statement_timeout = 0;
@@ -140,6 +140,7 @@ CREATE FUNCTION hazina.app_role() RETURNS text
 CREATE FUNCTION hazina.apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_count integer := coalesce(array_length(p_wallets, 1), 0);
@@ -316,6 +317,7 @@ $$;
 CREATE FUNCTION hazina.assert_transaction_balanced() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_unbalanced text;
@@ -468,6 +470,7 @@ CREATE FUNCTION hazina.auth_user_suspended(p_status text, p_locked_until timesta
 CREATE FUNCTION hazina.begin_transaction(p_ref text, p_kind text, p_request_hash text, p_principal numeric, p_currency text, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb, p_reverses_id uuid DEFAULT NULL::uuid, OUT transaction_id uuid, OUT replayed boolean) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_existing_hash text;
@@ -576,7 +579,6 @@ $$;
 
 CREATE FUNCTION hazina.fee_payer(p_transaction_type text) RETURNS text
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
   select case p_transaction_type
            when 'merchant_payment' then 'receiver'
@@ -595,6 +597,7 @@ $$;
 CREATE FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid DEFAULT NULL::uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) RETURNS record
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_rule record;
@@ -939,6 +942,7 @@ $$;
 CREATE FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text DEFAULT 'p2p_transfer'::text, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_from record;
@@ -1017,6 +1021,7 @@ $$;
 CREATE FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric DEFAULT NULL::numeric) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_hold public.wallet_holds;
@@ -1100,7 +1105,6 @@ $$;
 
 CREATE FUNCTION hazina.uuid_v7() RETURNS uuid
     LANGUAGE sql
-    SET search_path TO ''
     AS $$
   select encode(
            set_bit(set_bit(                                   -- version nibble 0100 -> 0111
@@ -1172,6 +1176,7 @@ $$;
 CREATE FUNCTION hazina.hold_void(p_hold_id uuid) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_hold public.wallet_holds;
@@ -1211,6 +1216,7 @@ $$;
 CREATE FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, OUT outcome text, OUT response_status integer, OUT response_body jsonb) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 declare
   v_row public.payment_idempotency;
@@ -1684,6 +1690,7 @@ $$;
 CREATE FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS uuid
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_wallets uuid[];
@@ -2134,6 +2141,7 @@ CREATE FUNCTION hazina.system_wallet(p_code text, p_currency text DEFAULT 'KES':
 CREATE FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text DEFAULT 'p2p_transfer'::text, p_description text DEFAULT NULL::text, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_from record;  -- both wallets, see the first query
@@ -6218,7 +6226,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 3Ccr8nB4B1jroOUq3Cuh8ygoEAOivRGWAxcFjbTnOP8xaFk5Nxv3fH5gST4P2kj
+\unrestrict HAdaIFJ9v20olNWn09yTdAyaDeeAc1t8ZUK3zSXnfdhAYHkze65WU6P98RAleF2
 
 
 -- Reference data inserted by the migrations

@@ -85,6 +85,7 @@ create function hazina.fee_quote(
   language plpgsql stable
   security definer
   set search_path = ''
+  set plan_cache_mode = force_generic_plan
   as $$
 declare
   v_rule record;

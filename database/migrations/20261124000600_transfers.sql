@@ -4,9 +4,9 @@
 
 -- Who pays the fee of each transaction type: the sender (user-initiated moves) or the
 -- receiver (a merchant's takings).
+-- (No SET clause, so it inlines: it is called for every transfer and names nothing.)
 create function hazina.fee_payer(p_transaction_type text) returns text
   language sql immutable
-  set search_path = ''
   as $$
   select case p_transaction_type
            when 'merchant_payment' then 'receiver'
@@ -47,6 +47,7 @@ create function hazina.transfer(
   language plpgsql
   security definer
   set search_path = ''
+  set plan_cache_mode = force_generic_plan
   as $$
 declare
   v_from record;  -- both wallets, see the first query

@@ -37,6 +37,7 @@ create function hazina.hold_create(
   language plpgsql
   security definer
   set search_path = ''
+  set plan_cache_mode = force_generic_plan
   as $$
 declare
   v_from record;
@@ -126,6 +127,7 @@ create function hazina.hold_post(p_hold_id uuid, p_amount numeric default null) 
   language plpgsql
   security definer
   set search_path = ''
+  set plan_cache_mode = force_generic_plan
   as $$
 declare
   v_hold public.wallet_holds;
@@ -207,6 +209,7 @@ create function hazina.hold_void(p_hold_id uuid) returns void
   language plpgsql
   security definer
   set search_path = ''
+  set plan_cache_mode = force_generic_plan
   as $$
 declare
   v_hold public.wallet_holds;

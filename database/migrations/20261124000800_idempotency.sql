@@ -35,6 +35,7 @@ create function hazina.idempotency_begin(p_owner text, p_key text, p_scope text,
   language plpgsql
   security definer
   set search_path = ''
+  set plan_cache_mode = force_generic_plan
   as $$
 declare
   v_row public.payment_idempotency;
