@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict HAdaIFJ9v20olNWn09yTdAyaDeeAc1t8ZUK3zSXnfdhAYHkze65WU6P98RAleF2
+\restrict C1PsFQwPHXSG9OTS9ysbkSBooPqrsBK6ePyFylMI2RxJSMVXKsrAl52oszQ4pUh
 
 
 SET statement_timeout = 0;
@@ -2345,8 +2345,9 @@ begin
          v_revenue, v_fee_payers
     from unnest(v_refs, v_from, v_to, v_amounts, v_types, v_descriptions, v_metadata)
            with ordinality as e(ref, f, t, amount, ttype, descr, meta, n)
-    left join public.wallets fw on fw.id = e.f
-    left join public.wallets tw on tw.id = e.t
+    -- (Lateral + offset 0: one index lookup per item, never a scan of all wallets.)
+    left join lateral (select * from public.wallets w where w.id = e.f offset 0) fw on true
+    left join lateral (select * from public.wallets w where w.id = e.t offset 0) tw on true
     left join public.currencies c on c.code = fw.currency
     left join public.wallets r on r.system_code = 'fee_revenue' and r.currency = fw.currency
     -- fee_quote raises on a missing currency, so it is called only when both wallets exist
@@ -2370,11 +2371,11 @@ begin
   -- 3. Locks in the global order: rows of every plain wallet involved, then this
   --    connection's bucket of every pooled wallet credited.
   perform 1 from public.wallets
-   where (id = any (v_from) or id = any (v_to) or id = any (v_payers)) and credit_buckets = 1
+   where id = any (v_from || v_to || v_payers) and credit_buckets = 1
    order by id for no key update;
-  perform 1 from public.wallet_balance_buckets b join public.wallets w on w.id = b.wallet_id
-   where (b.wallet_id = any (v_to) or b.wallet_id = any (v_revenue)) and w.credit_buckets > 1
-     and b.bucket = v_bucket % w.credit_buckets
+  perform 1 from public.wallet_balance_buckets b
+   where (b.wallet_id, b.bucket) in (select w.id, v_bucket % w.credit_buckets from public.wallets w
+                                      where w.id = any (v_to || v_revenue) and w.credit_buckets > 1)
    order by b.wallet_id, b.bucket for no key update of b;
 
   -- 4. The entries, exactly as transfer() would write them, each with its wallet's
@@ -2385,6 +2386,8 @@ begin
       n integer, k integer, wallet_id uuid, direction text, amount numeric, leg text, signed numeric,
       pooled boolean, start_balance numeric, held numeric, kind text, balance_after numeric
     ) on commit delete rows;
+    create index on pg_temp.hazina_batch_entries (n, k);
+    create index on pg_temp.hazina_batch_entries (wallet_id);
   end if;
   truncate pg_temp.hazina_batch_entries;
   insert into pg_temp.hazina_batch_entries (n, k, wallet_id, direction, amount, leg, signed, pooled, start_balance, held, kind)
@@ -2399,7 +2402,7 @@ begin
                                        (3, e.payer, 'debit', e.fee, 'fee'),
                                        (4, e.revenue, 'credit', e.fee, 'fee')) v(k, wallet_id, direction, amount, leg)
            where v.k <= 2 or e.fee > 0) x
-    join public.wallets w on w.id = x.wallet_id;
+    cross join lateral (select * from public.wallets w where w.id = x.wallet_id offset 0) w;
   update pg_temp.hazina_batch_entries e
      set balance_after = case when not e.pooled then s.running end
     from (select n, k, start_balance + sum(signed) over (partition by wallet_id order by n, k) as running
@@ -2442,12 +2445,12 @@ begin
   update public.wallets w
      set balance = w.balance + d.delta, updated_at = now()
     from (select wallet_id, sum(signed) as delta from pg_temp.hazina_batch_entries where not pooled group by wallet_id) d
-   where w.id = d.wallet_id and d.delta <> 0;
+   where w.id = d.wallet_id and w.id = any (v_from || v_to || v_payers) and d.delta <> 0;
   update public.wallet_balance_buckets b
      set balance = b.balance + d.delta
     from (select e.wallet_id, sum(e.signed) as delta, w.credit_buckets
             from pg_temp.hazina_batch_entries e join public.wallets w on w.id = e.wallet_id
-           where e.pooled group by e.wallet_id, w.credit_buckets) d
+           where e.pooled and w.id = any (v_to || v_revenue) group by e.wallet_id, w.credit_buckets) d
    where b.wallet_id = d.wallet_id and b.bucket = v_bucket % d.credit_buckets and d.delta > 0;
 
   select jsonb_agg(jsonb_build_object(
@@ -6226,7 +6229,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict HAdaIFJ9v20olNWn09yTdAyaDeeAc1t8ZUK3zSXnfdhAYHkze65WU6P98RAleF2
+\unrestrict C1PsFQwPHXSG9OTS9ysbkSBooPqrsBK6ePyFylMI2RxJSMVXKsrAl52oszQ4pUh
 
 
 -- Reference data inserted by the migrations
