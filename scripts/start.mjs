@@ -8,7 +8,8 @@ import { bin, dbmate, root, seedsDir, withDatabase } from "./lib.mjs";
 
 const port = Number(process.env.PORT ?? 8000);
 const embeddedPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
-const dataDir = path.join(root, ".data", "postgres");
+// HAZINA_DATA_DIR moves the embedded cluster (tests use a temporary folder).
+const dataDir = process.env.HAZINA_DATA_DIR ?? path.join(root, ".data", "postgres");
 // A fixed development secret: tokens minted locally only. Production sets its own (and
 // HAZINA_ENV=production refuses this one). Keep equal to DEV_JWT_SECRET in
 // functions/_shared/config.ts (tests/functions/layout.test.ts checks).
@@ -56,7 +57,7 @@ function prepareDataDirForRoot() {
     spawnSync("groupadd", ["postgres"]);
     spawnSync("useradd", ["-g", "postgres", "postgres"]);
   }
-  spawnSync("chown", ["-R", "postgres:postgres", path.dirname(dataDir)]);
+  spawnSync("chown", ["-R", "postgres:postgres", dataDir]);
 }
 
 /** Seeds are idempotent SQL files; each is recorded so it runs once per database. */
