@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict C1PsFQwPHXSG9OTS9ysbkSBooPqrsBK6ePyFylMI2RxJSMVXKsrAl52oszQ4pUh
+\restrict dRcsvb5Yk32lAShbH6PNi5nsZ2erqXLEPyAFbaN7G9mvuaDAs16pJaSkiQKZXOm
 
 
 SET statement_timeout = 0;
@@ -574,6 +574,22 @@ $$;
 
 
 --
+-- Name: fee_apply(numeric, integer, numeric, numeric, numeric, boolean, smallint); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  select case
+           when p_percentage_bps is null or p_waived then 0
+           else least(greatest(round(p_fixed_amount + p_amount * p_percentage_bps / 10000, p_minor_units),
+                               p_minimum_amount),
+                      coalesce(p_maximum_amount, 'infinity'::numeric))
+         end
+$$;
+
+
+--
 -- Name: fee_payer(text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -602,47 +618,46 @@ CREATE FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_cu
 declare
   v_rule record;
 begin
-  -- One query: the currency's minor units and the winning rule (override first).
+  -- One query: the currency's minor units and the winning rule.
   select c.minor_units, r.*
     into v_rule
     from public.currencies c
-    left join lateral (
-      select * from (
-        select 1 as precedence, 'merchant_profile' as source, p.id, p.waived, p.percentage_bps,
-               p.fixed_amount, p.minimum_amount, p.maximum_amount
-          from public.merchant_fee_profiles p
-         where p_payer_user_id is not null and p.merchant_id = p_payer_user_id
-           and p.transaction_type = p_transaction_type and p.currency = p_currency
-           and p.active_from <= now() and (p.active_to is null or p.active_to > now())
-        union all
-        select 2, 'catalog', k.id, false, k.percentage_bps, k.fixed_amount, k.minimum_amount, k.maximum_amount
-          from public.billing_fee_catalog k
-         where k.transaction_type = p_transaction_type and k.currency = p_currency
-           and k.active_from <= now() and (k.active_to is null or k.active_to > now())
-      ) candidates
-      order by precedence
-      limit 1
-    ) r on true
+    left join lateral hazina.fee_rule(p_transaction_type, p_currency, p_payer_user_id) r on true
    where c.code = p_currency;
   if v_rule.minor_units is null then
     perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
   end if;
-  if v_rule.source is null then
-    fee := 0; rule_source := 'none'; rule_id := null;
-    return;
-  end if;
-  rule_source := v_rule.source;
-  rule_id := v_rule.id;
-  if v_rule.waived then
-    fee := 0;
-    return;
-  end if;
-  fee := round(v_rule.fixed_amount + p_amount * v_rule.percentage_bps / 10000, v_rule.minor_units);
-  fee := greatest(fee, v_rule.minimum_amount);
-  if v_rule.maximum_amount is not null then
-    fee := least(fee, v_rule.maximum_amount);
-  end if;
+  fee := hazina.fee_apply(p_amount, v_rule.percentage_bps, v_rule.fixed_amount, v_rule.minimum_amount,
+                          v_rule.maximum_amount, v_rule.waived, v_rule.minor_units);
+  rule_source := coalesce(v_rule.source, 'none');
+  rule_id := v_rule.rule_id;
 end
+$$;
+
+
+--
+-- Name: fee_rule(text, text, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid) RETURNS TABLE(source text, rule_id uuid, waived boolean, percentage_bps integer, fixed_amount numeric, minimum_amount numeric, maximum_amount numeric)
+    LANGUAGE sql STABLE
+    AS $$
+  select c.source, c.id, c.waived, c.percentage_bps, c.fixed_amount, c.minimum_amount, c.maximum_amount
+    from (
+      select 1 as precedence, 'merchant_profile' as source, p.id, p.waived, p.percentage_bps,
+             p.fixed_amount, p.minimum_amount, p.maximum_amount
+        from public.merchant_fee_profiles p
+       where p_payer_user_id is not null and p.merchant_id = p_payer_user_id
+         and p.transaction_type = p_transaction_type and p.currency = p_currency
+         and p.active_from <= now() and (p.active_to is null or p.active_to > now())
+      union all
+      select 2, 'catalog', k.id, false, k.percentage_bps, k.fixed_amount, k.minimum_amount, k.maximum_amount
+        from public.billing_fee_catalog k
+       where k.transaction_type = p_transaction_type and k.currency = p_currency
+         and k.active_from <= now() and (k.active_to is null or k.active_to > now())
+    ) c
+   order by c.precedence
+   limit 1
 $$;
 
 
@@ -2350,15 +2365,13 @@ begin
     left join lateral (select * from public.wallets w where w.id = e.t offset 0) tw on true
     left join public.currencies c on c.code = fw.currency
     left join public.wallets r on r.system_code = 'fee_revenue' and r.currency = fw.currency
-    -- fee_quote raises on a missing currency, so it is called only when both wallets exist
-    -- (a FROM-less select's WHERE gates its target list; offset 0 keeps it one call).
-    left join lateral (
-      select (x.quote).fee, (x.quote).rule_source, (x.quote).rule_id
-        from (select hazina.fee_quote(e.ttype, e.amount, fw.currency,
-                                      case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end) as quote
-               where fw.id is not null and tw.id is not null and e.amount > 0 and e.amount < 1e15
-              offset 0) x
-    ) q on true;
+    -- The fee, priced set-based with the same rule lookup and rounding as fee_quote
+    -- (both inline here; no function call per item).
+    left join lateral hazina.fee_rule(e.ttype, fw.currency,
+                                      case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end) fr on true
+    cross join lateral (select hazina.fee_apply(e.amount, fr.percentage_bps, fr.fixed_amount, fr.minimum_amount,
+                                                fr.maximum_amount, fr.waived, c.minor_units) as fee,
+                               coalesce(fr.source, 'none') as rule_source, fr.rule_id) q;
   if not coalesce(v_valid, false) then
     return null;
   end if;
@@ -5278,6 +5291,14 @@ GRANT ALL ON FUNCTION hazina.expire_holds(p_limit integer) TO service_role;
 
 
 --
+-- Name: FUNCTION fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint) TO service_role;
+
+
+--
 -- Name: FUNCTION fee_payer(p_transaction_type text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -5290,6 +5311,14 @@ REVOKE ALL ON FUNCTION hazina.fee_payer(p_transaction_type text) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid) TO service_role;
 
 
 --
@@ -6229,7 +6258,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict C1PsFQwPHXSG9OTS9ysbkSBooPqrsBK6ePyFylMI2RxJSMVXKsrAl52oszQ4pUh
+\unrestrict dRcsvb5Yk32lAShbH6PNi5nsZ2erqXLEPyAFbaN7G9mvuaDAs16pJaSkiQKZXOm
 
 
 -- Reference data inserted by the migrations

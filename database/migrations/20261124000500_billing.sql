@@ -73,6 +73,47 @@ create trigger billing_fee_catalog_audit after insert or update or delete on pub
 create trigger merchant_fee_profiles_audit after insert or update or delete on public.merchant_fee_profiles
   for each row execute function hazina.audit_row_change();
 
+-- The rule that prices a transaction: an active merchant override first, else the active
+-- catalog entry; no row when neither exists. (Plain SQL without SET clauses, so the
+-- planner inlines it into batch queries; it runs with its caller's rights.)
+create function hazina.fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid)
+  returns table (source text, rule_id uuid, waived boolean, percentage_bps integer,
+                 fixed_amount numeric, minimum_amount numeric, maximum_amount numeric)
+  language sql stable
+  as $$
+  select c.source, c.id, c.waived, c.percentage_bps, c.fixed_amount, c.minimum_amount, c.maximum_amount
+    from (
+      select 1 as precedence, 'merchant_profile' as source, p.id, p.waived, p.percentage_bps,
+             p.fixed_amount, p.minimum_amount, p.maximum_amount
+        from public.merchant_fee_profiles p
+       where p_payer_user_id is not null and p.merchant_id = p_payer_user_id
+         and p.transaction_type = p_transaction_type and p.currency = p_currency
+         and p.active_from <= now() and (p.active_to is null or p.active_to > now())
+      union all
+      select 2, 'catalog', k.id, false, k.percentage_bps, k.fixed_amount, k.minimum_amount, k.maximum_amount
+        from public.billing_fee_catalog k
+       where k.transaction_type = p_transaction_type and k.currency = p_currency
+         and k.active_from <= now() and (k.active_to is null or k.active_to > now())
+    ) c
+   order by c.precedence
+   limit 1
+$$;
+
+-- The fee a rule charges on an amount: THE rounding rule (see the top of this file).
+-- A missing rule (null bps) or a waiver charges nothing.
+create function hazina.fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric,
+                                 p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean,
+                                 p_minor_units smallint) returns numeric
+  language sql immutable
+  as $$
+  select case
+           when p_percentage_bps is null or p_waived then 0
+           else least(greatest(round(p_fixed_amount + p_amount * p_percentage_bps / 10000, p_minor_units),
+                               p_minimum_amount),
+                      coalesce(p_maximum_amount, 'infinity'::numeric))
+         end
+$$;
+
 create function hazina.fee_quote(
   p_transaction_type text,
   p_amount numeric,
@@ -90,46 +131,19 @@ create function hazina.fee_quote(
 declare
   v_rule record;
 begin
-  -- One query: the currency's minor units and the winning rule (override first).
+  -- One query: the currency's minor units and the winning rule.
   select c.minor_units, r.*
     into v_rule
     from public.currencies c
-    left join lateral (
-      select * from (
-        select 1 as precedence, 'merchant_profile' as source, p.id, p.waived, p.percentage_bps,
-               p.fixed_amount, p.minimum_amount, p.maximum_amount
-          from public.merchant_fee_profiles p
-         where p_payer_user_id is not null and p.merchant_id = p_payer_user_id
-           and p.transaction_type = p_transaction_type and p.currency = p_currency
-           and p.active_from <= now() and (p.active_to is null or p.active_to > now())
-        union all
-        select 2, 'catalog', k.id, false, k.percentage_bps, k.fixed_amount, k.minimum_amount, k.maximum_amount
-          from public.billing_fee_catalog k
-         where k.transaction_type = p_transaction_type and k.currency = p_currency
-           and k.active_from <= now() and (k.active_to is null or k.active_to > now())
-      ) candidates
-      order by precedence
-      limit 1
-    ) r on true
+    left join lateral hazina.fee_rule(p_transaction_type, p_currency, p_payer_user_id) r on true
    where c.code = p_currency;
   if v_rule.minor_units is null then
     perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
   end if;
-  if v_rule.source is null then
-    fee := 0; rule_source := 'none'; rule_id := null;
-    return;
-  end if;
-  rule_source := v_rule.source;
-  rule_id := v_rule.id;
-  if v_rule.waived then
-    fee := 0;
-    return;
-  end if;
-  fee := round(v_rule.fixed_amount + p_amount * v_rule.percentage_bps / 10000, v_rule.minor_units);
-  fee := greatest(fee, v_rule.minimum_amount);
-  if v_rule.maximum_amount is not null then
-    fee := least(fee, v_rule.maximum_amount);
-  end if;
+  fee := hazina.fee_apply(p_amount, v_rule.percentage_bps, v_rule.fixed_amount, v_rule.minimum_amount,
+                          v_rule.maximum_amount, v_rule.waived, v_rule.minor_units);
+  rule_source := coalesce(v_rule.source, 'none');
+  rule_id := v_rule.rule_id;
 end
 $$;
 
@@ -174,11 +188,14 @@ create policy "payer reads own fee charges" on public.billing_ledger
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 revoke execute on function public.quote_fee(text, numeric, text) from public, anon;
 grant execute on function public.quote_fee(text, numeric, text) to authenticated, service_role;
-grant execute on function hazina.fee_quote(text, numeric, text, uuid) to service_role;
+grant execute on function hazina.fee_quote(text, numeric, text, uuid), hazina.fee_rule(text, text, uuid),
+  hazina.fee_apply(numeric, integer, numeric, numeric, numeric, boolean, smallint) to service_role;
 
 -- migrate:down
 drop function if exists public.quote_fee(text, numeric, text);
 drop function if exists hazina.fee_quote(text, numeric, text, uuid);
+drop function if exists hazina.fee_apply(numeric, integer, numeric, numeric, numeric, boolean, smallint);
+drop function if exists hazina.fee_rule(text, text, uuid);
 drop table if exists public.billing_ledger;
 drop table if exists public.merchant_fee_profiles;
 drop table if exists public.billing_fee_catalog;

@@ -295,15 +295,13 @@ begin
     left join lateral (select * from public.wallets w where w.id = e.t offset 0) tw on true
     left join public.currencies c on c.code = fw.currency
     left join public.wallets r on r.system_code = 'fee_revenue' and r.currency = fw.currency
-    -- fee_quote raises on a missing currency, so it is called only when both wallets exist
-    -- (a FROM-less select's WHERE gates its target list; offset 0 keeps it one call).
-    left join lateral (
-      select (x.quote).fee, (x.quote).rule_source, (x.quote).rule_id
-        from (select hazina.fee_quote(e.ttype, e.amount, fw.currency,
-                                      case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end) as quote
-               where fw.id is not null and tw.id is not null and e.amount > 0 and e.amount < 1e15
-              offset 0) x
-    ) q on true;
+    -- The fee, priced set-based with the same rule lookup and rounding as fee_quote
+    -- (both inline here; no function call per item).
+    left join lateral hazina.fee_rule(e.ttype, fw.currency,
+                                      case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end) fr on true
+    cross join lateral (select hazina.fee_apply(e.amount, fr.percentage_bps, fr.fixed_amount, fr.minimum_amount,
+                                                fr.maximum_amount, fr.waived, c.minor_units) as fee,
+                               coalesce(fr.source, 'none') as rule_source, fr.rule_id) q;
   if not coalesce(v_valid, false) then
     return null;
   end if;
