@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict dRcsvb5Yk32lAShbH6PNi5nsZ2erqXLEPyAFbaN7G9mvuaDAs16pJaSkiQKZXOm
+\restrict f5W4waQwWMMm6EiU0nmeQ7dZBKe5djUy2scdMXI6zTbXGk3Pe4616jN8c3GaZyy
 
 
 SET statement_timeout = 0;
@@ -1827,6 +1827,13 @@ CREATE FUNCTION hazina.reconcile() RETURNS TABLE(check_name text, subject text, 
             from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
            where w.credit_buckets = 1) r
    where r.balance_after is distinct from r.running
+  union all
+  -- Every fee record belongs to a posted transaction and a wallet.
+  select 'billing_row_has_transaction_and_wallet', b.id::text, null, null
+    from public.billing_ledger b
+    left join public.wallet_transactions t on t.id = b.transaction_id
+    left join public.wallets w on w.id = b.payer_wallet_id
+   where t.id is null or w.id is null
   union all
   select 'held_matches_pending_holds', w.id::text, coalesce(h.pending, 0), w.held
     from public.wallets w
@@ -6258,7 +6265,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict dRcsvb5Yk32lAShbH6PNi5nsZ2erqXLEPyAFbaN7G9mvuaDAs16pJaSkiQKZXOm
+\unrestrict f5W4waQwWMMm6EiU0nmeQ7dZBKe5djUy2scdMXI6zTbXGk3Pe4616jN8c3GaZyy
 
 
 -- Reference data inserted by the migrations

@@ -85,7 +85,7 @@ create index wallet_transactions_reverses_idx on public.wallet_transactions (rev
 -- from concurrent postings pile up as multixacts and serialise them. Integrity holds
 -- instead because (1) only apply_entries writes entries, after validating every wallet,
 -- inside the transaction that inserted the header; (2) headers and wallets can never be
--- deleted (triggers below); (3) hazina.reconcile() reports any orphan entry.
+-- deleted (triggers below); (3) hazina.reconcile() (billing migration) reports any orphan entry.
 create table public.wallet_ledger (
   -- Entries are numbered: the number orders a wallet's statement and pages it.
   id              bigint generated always as identity primary key,
@@ -514,71 +514,9 @@ select w.id as wallet_id, w.user_id, w.kind, w.system_code, w.currency, w.status
   left join lateral (select sum(balance) as pooled from public.wallet_balance_buckets
                       where wallet_id = w.id) b on true;
 
--- Reconciliation: every row returned is a discrepancy; an empty result means the books
--- are right. Checks: wallet balance = sum of its entries; each transaction balances per
--- currency; held = open holds (when holds exist); entry currency = wallet currency;
--- no user/merchant wallet below zero.
-create function hazina.reconcile()
-  returns table (check_name text, subject text, expected numeric, actual numeric)
-  language sql stable
-  security definer
-  set search_path = ''
-  as $$
-  select 'wallet_balance_matches_entries', b.wallet_id::text,
-         coalesce(e.net, 0), b.balance
-    from public.wallet_balances b
-    left join (select wallet_id,
-                      sum(case direction when 'credit' then amount else -amount end) as net
-                 from public.wallet_ledger group by wallet_id) e on e.wallet_id = b.wallet_id
-   where b.balance <> coalesce(e.net, 0)
-  union all
-  select 'transaction_balances', l.transaction_id::text || ':' || l.currency,
-         0, sum(case direction when 'credit' then amount else -amount end)
-    from public.wallet_ledger l
-   group by l.transaction_id, l.currency
-  having sum(case direction when 'credit' then amount else -amount end) <> 0
-  union all
-  select 'transaction_has_entries', t.id::text, 2, count(l.id)
-    from public.wallet_transactions t left join public.wallet_ledger l on l.transaction_id = t.id
-   group by t.id having count(l.id) < 2
-  union all
-  select 'entry_has_wallet_of_its_currency', l.id::text, null, null
-    from public.wallet_ledger l left join public.wallets w on w.id = l.wallet_id
-   where w.id is null or l.currency <> w.currency
-  union all
-  select 'entry_has_transaction', l.id::text, null, null
-    from public.wallet_ledger l left join public.wallet_transactions t on t.id = l.transaction_id
-   where t.id is null
-  union all
-  select 'user_wallet_not_negative', b.wallet_id::text, 0, b.available
-    from public.wallet_balances b
-   where b.kind <> 'system' and (b.balance < 0 or b.available < 0)
-  union all
-  -- balance_after is the running balance (plain wallets; pooled credits carry none).
-  select 'balance_after_is_running_balance', r.id::text, r.running, r.balance_after
-    from (select l.id, l.balance_after,
-                 sum(case l.direction when 'credit' then l.amount else -l.amount end)
-                   over (partition by l.wallet_id order by l.id) as running
-            from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
-           where w.credit_buckets = 1) r
-   where r.balance_after is distinct from r.running
-  union all
-  select 'held_matches_pending_holds', w.id::text, coalesce(h.pending, 0), w.held
-    from public.wallets w
-    left join (select wallet_id, sum(amount + fee_amount) as pending from public.wallet_holds
-                where status = 'pending' group by wallet_id) h on h.wallet_id = w.id
-   where w.held <> coalesce(h.pending, 0)
-$$;
+-- Reconciliation and the trial balance live in the billing migration, which can check
+-- billing rows too.
 
--- Trial balance: per currency, all wallets sum to zero (money in = money out).
-create function hazina.trial_balance()
-  returns table (currency text, total numeric, wallets bigint)
-  language sql stable
-  security definer
-  set search_path = ''
-  as $$
-  select currency::text, sum(balance), count(*) from public.wallet_balances group by currency order by currency
-$$;
 
 -- Row level security: owners read their own wallets and entries; nobody writes directly.
 alter table public.currencies enable row level security;
@@ -614,12 +552,10 @@ create policy "owner reads transactions touching own wallets" on public.wallet_t
 
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 grant execute on function hazina.system_wallet(text, text), hazina.ensure_system_wallets(text),
-  hazina.post_transaction(text, text, jsonb, text, jsonb), hazina.reconcile(), hazina.trial_balance()
+  hazina.post_transaction(text, text, jsonb, text, jsonb)
   to service_role;
 
 -- migrate:down
-drop function if exists hazina.trial_balance();
-drop function if exists hazina.reconcile();
 drop view if exists public.wallet_balances;
 drop function if exists hazina.post_transaction(text, text, jsonb, text, jsonb);
 drop function if exists hazina.begin_transaction(text, text, text, numeric, text, text, jsonb, uuid);

@@ -168,6 +168,79 @@ begin
 end
 $$;
 
+-- Reconciliation: every row returned is a discrepancy; an empty result means the books
+-- are right. Checks: wallet balance = sum of its entries; each transaction balances per
+-- currency; held = open holds (when holds exist); entry currency = wallet currency;
+-- no user/merchant wallet below zero.
+create function hazina.reconcile()
+  returns table (check_name text, subject text, expected numeric, actual numeric)
+  language sql stable
+  security definer
+  set search_path = ''
+  as $$
+  select 'wallet_balance_matches_entries', b.wallet_id::text,
+         coalesce(e.net, 0), b.balance
+    from public.wallet_balances b
+    left join (select wallet_id,
+                      sum(case direction when 'credit' then amount else -amount end) as net
+                 from public.wallet_ledger group by wallet_id) e on e.wallet_id = b.wallet_id
+   where b.balance <> coalesce(e.net, 0)
+  union all
+  select 'transaction_balances', l.transaction_id::text || ':' || l.currency,
+         0, sum(case direction when 'credit' then amount else -amount end)
+    from public.wallet_ledger l
+   group by l.transaction_id, l.currency
+  having sum(case direction when 'credit' then amount else -amount end) <> 0
+  union all
+  select 'transaction_has_entries', t.id::text, 2, count(l.id)
+    from public.wallet_transactions t left join public.wallet_ledger l on l.transaction_id = t.id
+   group by t.id having count(l.id) < 2
+  union all
+  select 'entry_has_wallet_of_its_currency', l.id::text, null, null
+    from public.wallet_ledger l left join public.wallets w on w.id = l.wallet_id
+   where w.id is null or l.currency <> w.currency
+  union all
+  select 'entry_has_transaction', l.id::text, null, null
+    from public.wallet_ledger l left join public.wallet_transactions t on t.id = l.transaction_id
+   where t.id is null
+  union all
+  select 'user_wallet_not_negative', b.wallet_id::text, 0, b.available
+    from public.wallet_balances b
+   where b.kind <> 'system' and (b.balance < 0 or b.available < 0)
+  union all
+  -- balance_after is the running balance (plain wallets; pooled credits carry none).
+  select 'balance_after_is_running_balance', r.id::text, r.running, r.balance_after
+    from (select l.id, l.balance_after,
+                 sum(case l.direction when 'credit' then l.amount else -l.amount end)
+                   over (partition by l.wallet_id order by l.id) as running
+            from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
+           where w.credit_buckets = 1) r
+   where r.balance_after is distinct from r.running
+  union all
+  -- Every fee record belongs to a posted transaction and a wallet.
+  select 'billing_row_has_transaction_and_wallet', b.id::text, null, null
+    from public.billing_ledger b
+    left join public.wallet_transactions t on t.id = b.transaction_id
+    left join public.wallets w on w.id = b.payer_wallet_id
+   where t.id is null or w.id is null
+  union all
+  select 'held_matches_pending_holds', w.id::text, coalesce(h.pending, 0), w.held
+    from public.wallets w
+    left join (select wallet_id, sum(amount + fee_amount) as pending from public.wallet_holds
+                where status = 'pending' group by wallet_id) h on h.wallet_id = w.id
+   where w.held <> coalesce(h.pending, 0)
+$$;
+
+-- Trial balance: per currency, all wallets sum to zero (money in = money out).
+create function hazina.trial_balance()
+  returns table (currency text, total numeric, wallets bigint)
+  language sql stable
+  security definer
+  set search_path = ''
+  as $$
+  select currency::text, sum(balance), count(*) from public.wallet_balances group by currency order by currency
+$$;
+
 alter table public.billing_fee_catalog enable row level security;
 alter table public.merchant_fee_profiles enable row level security;
 alter table public.billing_ledger enable row level security;
@@ -188,10 +261,13 @@ create policy "payer reads own fee charges" on public.billing_ledger
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 revoke execute on function public.quote_fee(text, numeric, text) from public, anon;
 grant execute on function public.quote_fee(text, numeric, text) to authenticated, service_role;
+grant execute on function hazina.reconcile(), hazina.trial_balance() to service_role;
 grant execute on function hazina.fee_quote(text, numeric, text, uuid), hazina.fee_rule(text, text, uuid),
   hazina.fee_apply(numeric, integer, numeric, numeric, numeric, boolean, smallint) to service_role;
 
 -- migrate:down
+drop function if exists hazina.trial_balance();
+drop function if exists hazina.reconcile();
 drop function if exists public.quote_fee(text, numeric, text);
 drop function if exists hazina.fee_quote(text, numeric, text, uuid);
 drop function if exists hazina.fee_apply(numeric, integer, numeric, numeric, numeric, boolean, smallint);

@@ -1,6 +1,6 @@
 -- Ledger core: posting rules, idempotency, immutability, RLS and reconciliation.
 begin;
-select plan(44);
+select plan(45);
 
 \ir helpers.psql
 
@@ -145,6 +145,14 @@ select is((select sum(amount)::numeric from public.billing_ledger where directio
   'every fee charged has one billing_ledger row');
 
 -- Books
+savepoint before_orphan_fee;
+insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, transaction_type, direction, amount, currency,
+                                   base_amount, rule_source)
+select 'orphan-fee', id, gen_random_uuid(), 'p2p_transfer', 'charge', 1, 'KES', 1, 'catalog'
+  from public.wallet_transactions limit 1;
+select is((select check_name from hazina.reconcile()), 'billing_row_has_transaction_and_wallet',
+  'reconciliation reports a fee row whose payer wallet does not exist');
+rollback to savepoint before_orphan_fee;
 select is_empty($$select * from hazina.reconcile()$$, 'reconciliation finds no discrepancy');
 select is((select count(*)::int from hazina.trial_balance() where total <> 0), 0, 'every currency sums to zero');
 
