@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict f5W4waQwWMMm6EiU0nmeQ7dZBKe5djUy2scdMXI6zTbXGk3Pe4616jN8c3GaZyy
+\restrict 7bQhekviq4MnWAjvtvS8cm8gJI32FgqxOdcrfMuy6WYDEd4KelehcZfQaw03TeD
 
 
 SET statement_timeout = 0;
@@ -1834,6 +1834,18 @@ CREATE FUNCTION hazina.reconcile() RETURNS TABLE(check_name text, subject text, 
     left join public.wallet_transactions t on t.id = b.transaction_id
     left join public.wallets w on w.id = b.payer_wallet_id
    where t.id is null or w.id is null
+  union all
+  -- Fees are posted exactly as billed: per transaction, what its fee legs moved into fee
+  -- revenue equals its billing charges minus refunds.
+  select 'fee_entries_match_billing', t.id::text, coalesce(b.net, 0), coalesce(f.net, 0)
+    from public.wallet_transactions t
+    left join (select transaction_id, sum(case direction when 'charge' then amount else -amount end) as net
+                 from public.billing_ledger group by transaction_id) b on b.transaction_id = t.id
+    left join (select l.transaction_id, sum(case l.direction when 'credit' then l.amount else -l.amount end) as net
+                 from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
+                where l.leg = 'fee' and w.system_code = 'fee_revenue'
+                group by l.transaction_id) f on f.transaction_id = t.id
+   where coalesce(b.net, 0) <> coalesce(f.net, 0)
   union all
   select 'held_matches_pending_holds', w.id::text, coalesce(h.pending, 0), w.held
     from public.wallets w
@@ -6265,7 +6277,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict f5W4waQwWMMm6EiU0nmeQ7dZBKe5djUy2scdMXI6zTbXGk3Pe4616jN8c3GaZyy
+\unrestrict 7bQhekviq4MnWAjvtvS8cm8gJI32FgqxOdcrfMuy6WYDEd4KelehcZfQaw03TeD
 
 
 -- Reference data inserted by the migrations
