@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 7bQhekviq4MnWAjvtvS8cm8gJI32FgqxOdcrfMuy6WYDEd4KelehcZfQaw03TeD
+\restrict oxga3dCbSv8bjVV11uUDd6pBwdc95I6iwQ8YXspv5r37LwYzoCwjj93KeCBKtWV
 
 
 SET statement_timeout = 0;
@@ -494,6 +494,25 @@ begin
     perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_ref));
   end if;
   replayed := true;
+end
+$$;
+
+
+--
+-- Name: caller_id(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.caller_id() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := auth.uid();
+begin
+  if v_uid is null then
+    raise exception using errcode = 'P0001', message = 'unauthenticated', detail = '{}';
+  end if;
+  return v_uid;
 end
 $$;
 
@@ -3164,10 +3183,7 @@ CREATE FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_curre
     SET search_path TO ''
     AS $$
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
-  return hazina.funding_start(auth.uid(), p_source_id, p_amount, p_currency, p_client_ref);
+  return hazina.funding_start(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref);
 end
 $$;
 
@@ -3298,13 +3314,10 @@ CREATE FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount n
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := hazina.caller_id();
   v_to_kind text;
   v_result jsonb;
 begin
-  if v_uid is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
   if p_ref is null or length(p_ref) not between 1 and 200 then
     perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'ref must be 1 to 200 characters'));
   end if;
@@ -3336,13 +3349,10 @@ CREATE FUNCTION public.transfer_batch(p_items jsonb) RETURNS jsonb
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := hazina.caller_id();
   v_prepared jsonb;
   v_results jsonb;
 begin
-  if v_uid is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
   if jsonb_typeof(p_items) is distinct from 'array' or jsonb_array_length(p_items) not between 1 and 1000 then
     perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'items must be an array of 1 to 1000 transfers'));
   end if;
@@ -3388,14 +3398,11 @@ CREATE FUNCTION public.wallet_open(p_currency text DEFAULT 'KES'::text) RETURNS 
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := hazina.caller_id();
   v_role text;
   v_wallet_id uuid;
   v_created boolean := false;
 begin
-  if v_uid is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
   if not exists (select 1 from public.currencies where code = p_currency) then
     perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
   end if;
@@ -3433,9 +3440,7 @@ declare
   v_wallet_id uuid;
   v_reference text;
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
+  perform hazina.caller_id();  -- signed in, or unauthenticated
   if p_currency is distinct from 'KES' then
     perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency, 'reason', 'paybill is KES only'));
   end if;
@@ -3467,10 +3472,7 @@ CREATE FUNCTION public.wallet_source_add(p_provider text, p_msisdn text DEFAULT 
     SET search_path TO ''
     AS $$
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
-  return hazina.wallet_source_add(auth.uid(), p_provider, p_msisdn, p_account_number, p_account_name, p_label, p_is_default);
+  return hazina.wallet_source_add(hazina.caller_id(), p_provider, p_msisdn, p_account_number, p_account_name, p_label, p_is_default);
 end
 $$;
 
@@ -3484,9 +3486,7 @@ CREATE FUNCTION public.wallet_source_remove(p_source_id uuid) RETURNS jsonb
     SET search_path TO ''
     AS $$
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
+  perform hazina.caller_id();  -- signed in, or unauthenticated
   update public.wallet_sources set status = 'removed', is_default = false, updated_at = now()
    where id = p_source_id and user_id = auth.uid() and status = 'active';
   if not found and not exists (select 1 from public.wallet_sources where id = p_source_id and user_id = auth.uid()) then
@@ -3506,10 +3506,7 @@ CREATE FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) RETURNS jsonb
     SET search_path TO ''
     AS $$
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
-  return hazina.withdrawal_cancel(p_withdrawal_id, auth.uid());
+  return hazina.withdrawal_cancel(p_withdrawal_id, hazina.caller_id());
 end
 $$;
 
@@ -3523,10 +3520,7 @@ CREATE FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_
     SET search_path TO ''
     AS $$
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
-  return hazina.withdrawal_request(auth.uid(), p_source_id, p_amount, p_currency, p_client_ref);
+  return hazina.withdrawal_request(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref);
 end
 $$;
 
@@ -5279,6 +5273,13 @@ REVOKE ALL ON FUNCTION hazina.begin_transaction(p_ref text, p_kind text, p_reque
 
 
 --
+-- Name: FUNCTION caller_id(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.caller_id() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION checkout_lock(p_provider text, p_checkout_id text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6277,7 +6278,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 7bQhekviq4MnWAjvtvS8cm8gJI32FgqxOdcrfMuy6WYDEd4KelehcZfQaw03TeD
+\unrestrict oxga3dCbSv8bjVV11uUDd6pBwdc95I6iwQ8YXspv5r37LwYzoCwjj93KeCBKtWV
 
 
 -- Reference data inserted by the migrations

@@ -157,13 +157,10 @@ create function public.transfer(
   set search_path = ''
   as $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := hazina.caller_id();
   v_to_kind text;
   v_result jsonb;
 begin
-  if v_uid is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
   if p_ref is null or length(p_ref) not between 1 and 200 then
     perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'ref must be 1 to 200 characters'));
   end if;
@@ -204,14 +201,11 @@ create function public.wallet_open(p_currency text default 'KES') returns jsonb
   set search_path = ''
   as $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := hazina.caller_id();
   v_role text;
   v_wallet_id uuid;
   v_created boolean := false;
 begin
-  if v_uid is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
   if not exists (select 1 from public.currencies where code = p_currency) then
     perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
   end if;
@@ -497,13 +491,10 @@ create function public.transfer_batch(p_items jsonb) returns jsonb
   set search_path = ''
   as $$
 declare
-  v_uid uuid := auth.uid();
+  v_uid uuid := hazina.caller_id();
   v_prepared jsonb;
   v_results jsonb;
 begin
-  if v_uid is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
   if jsonb_typeof(p_items) is distinct from 'array' or jsonb_array_length(p_items) not between 1 and 1000 then
     perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'items must be an array of 1 to 1000 transfers'));
   end if;

@@ -369,10 +369,7 @@ create function public.wallet_source_add(
   set search_path = ''
   as $$
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
-  return hazina.wallet_source_add(auth.uid(), p_provider, p_msisdn, p_account_number, p_account_name, p_label, p_is_default);
+  return hazina.wallet_source_add(hazina.caller_id(), p_provider, p_msisdn, p_account_number, p_account_name, p_label, p_is_default);
 end
 $$;
 
@@ -382,9 +379,7 @@ create function public.wallet_source_remove(p_source_id uuid) returns jsonb
   set search_path = ''
   as $$
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
+  perform hazina.caller_id();  -- signed in, or unauthenticated
   update public.wallet_sources set status = 'removed', is_default = false, updated_at = now()
    where id = p_source_id and user_id = auth.uid() and status = 'active';
   if not found and not exists (select 1 from public.wallet_sources where id = p_source_id and user_id = auth.uid()) then
@@ -404,9 +399,7 @@ declare
   v_wallet_id uuid;
   v_reference text;
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
+  perform hazina.caller_id();  -- signed in, or unauthenticated
   if p_currency is distinct from 'KES' then
     perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency, 'reason', 'paybill is KES only'));
   end if;
@@ -492,10 +485,7 @@ create function public.funding_start(p_source_id uuid, p_amount numeric, p_curre
   set search_path = ''
   as $$
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
-  return hazina.funding_start(auth.uid(), p_source_id, p_amount, p_currency, p_client_ref);
+  return hazina.funding_start(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref);
 end
 $$;
 
@@ -798,10 +788,7 @@ create function public.withdrawal_request(p_source_id uuid, p_amount numeric, p_
   set search_path = ''
   as $$
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
-  return hazina.withdrawal_request(auth.uid(), p_source_id, p_amount, p_currency, p_client_ref);
+  return hazina.withdrawal_request(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref);
 end
 $$;
 
@@ -967,10 +954,7 @@ create function public.withdrawal_cancel(p_withdrawal_id uuid) returns jsonb
   set search_path = ''
   as $$
 begin
-  if auth.uid() is null then
-    perform hazina.raise_error('unauthenticated');
-  end if;
-  return hazina.withdrawal_cancel(p_withdrawal_id, auth.uid());
+  return hazina.withdrawal_cancel(p_withdrawal_id, hazina.caller_id());
 end
 $$;
 

@@ -30,6 +30,7 @@ export class ApiError extends Error {
 /** HTTP status and human message for each business error code raised by the database. */
 export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   // generic
+  unauthenticated: [401, "Sign in first."],
   forbidden: [403, "You are not allowed to do this."],
   not_found: [404, "Not found."],
   invalid_argument: [400, "A value is invalid."],
@@ -72,7 +73,6 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   account_disabled: [403, "This account is disabled."],
 
   // money in/out (database/migrations/*_money_movement.sql, functions/funding, withdrawals, webhooks)
-  unauthenticated: [401, "Sign in first."],
   provider_not_supported: [400, "This payment provider or currency is not supported."],
   provider_unavailable: [502, "The payment provider could not be reached; try again later."],
   invalid_source: [400, "The payment source is invalid."],
