@@ -4,24 +4,14 @@
 import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
-import { createServer } from "node:net";
 import path from "node:path";
 import process from "node:process";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/ports.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on("error", reject);
-  });
-}
 
 async function reachable(url: string): Promise<boolean> {
   try {

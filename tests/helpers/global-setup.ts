@@ -1,22 +1,12 @@
 // Starts the real Deno edge server once for suites that talk HTTP (tests/functions/http.*).
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import process from "node:process";
 import { TEST_JWT_SECRET } from "./env.ts";
+import { freePort } from "./ports.ts";
 
 let server: ChildProcess | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on("error", reject);
-  });
-}
 
 export async function setup({ provide }: { provide: (key: string, value: string) => void }) {
   const root = path.resolve(import.meta.dirname, "../..");
