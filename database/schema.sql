@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict oxga3dCbSv8bjVV11uUDd6pBwdc95I6iwQ8YXspv5r37LwYzoCwjj93KeCBKtWV
+\restrict j3CUa5VCaGahN9exf1sNQoq27XDuxAr8TwjyAqtPW9QOsTo6ISORwyTPfbcNEyl
 
 
 SET statement_timeout = 0;
@@ -121,16 +121,6 @@ CREATE FUNCTION auth.uid() RETURNS uuid
           (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
         )::uuid
       $$;
-
-
---
--- Name: app_role(); Type: FUNCTION; Schema: hazina; Owner: -
---
-
-CREATE FUNCTION hazina.app_role() RETURNS text
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$ select coalesce(auth.jwt() -> 'app_metadata' ->> 'role', 'customer') $$;
 
 
 --
@@ -5177,14 +5167,6 @@ GRANT ALL ON TYPE hazina.auth_sign_in TO service_role;
 
 
 --
--- Name: FUNCTION app_role(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.app_role() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.app_role() TO service_role;
-
-
---
 -- Name: FUNCTION apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6278,7 +6260,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict oxga3dCbSv8bjVV11uUDd6pBwdc95I6iwQ8YXspv5r37LwYzoCwjj93KeCBKtWV
+\unrestrict j3CUa5VCaGahN9exf1sNQoq27XDuxAr8TwjyAqtPW9QOsTo6ISORwyTPfbcNEyl
 
 
 -- Reference data inserted by the migrations

@@ -1,6 +1,5 @@
 // Shared plumbing for the npm scripts (start, test, migrate, bench). Node only.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -63,4 +62,3 @@ export function which(cmd) {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim() || null;
 }
 
-export { existsSync };

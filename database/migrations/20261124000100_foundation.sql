@@ -90,19 +90,13 @@ grant usage on schema hazina to service_role;
 -- schema from those roles and grants public-schema functions explicitly; the guard tests
 -- in tests/database/00_guards.test.sql fail when a migration forgets.
 
--- The caller's application role (customer / merchant / admin) from the JWT.
-create function hazina.app_role() returns text
-  language sql stable
-  set search_path = ''
-  as $$ select coalesce(auth.jwt() -> 'app_metadata' ->> 'role', 'customer') $$;
-
 -- The request id the edge sets, PostgREST style, in request.headers.
 create function hazina.request_id() returns text
   language sql stable
   set search_path = ''
   as $$ select nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-request-id' $$;
 
-grant execute on function hazina.app_role(), hazina.request_id() to service_role;
+grant execute on function hazina.request_id() to service_role;
 
 -- Time-ordered UUIDs (version 7: 48-bit Unix milliseconds, then random bits) for
 -- append-mostly tables: new keys land at the right edge of their indexes instead of on a
@@ -224,5 +218,4 @@ drop function if exists hazina.raise_error(text, jsonb);
 drop function if exists hazina.request_id();
 drop function if exists hazina.uuid_v7();
 drop function if exists hazina.caller_id();
-drop function if exists hazina.app_role();
 drop schema if exists hazina;
