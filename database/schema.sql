@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict j3CUa5VCaGahN9exf1sNQoq27XDuxAr8TwjyAqtPW9QOsTo6ISORwyTPfbcNEyl
+\restrict Ue4Yj8fYaqdVqjE6wkCUY8qNFrammh8FYIzEob4p1h7DLkdJAyCRgRiM66cA1qL
 
 
 SET statement_timeout = 0;
@@ -136,12 +136,14 @@ declare
   v_count integer := coalesce(array_length(p_wallets, 1), 0);
   v_ids uuid[];          -- distinct wallets, sorted by id
   v_deltas numeric[];    -- net change per wallet
-  v_buckets smallint[];  -- credit_buckets per wallet
+  v_buckets smallint[];  -- credit_buckets per wallet (null: no such wallet)
   v_statuses text[];
+  v_currencies text[];
   v_finals numeric[];    -- balance of the row after this posting (null: pooled credit)
-  v_unbalanced boolean;
-  v_missing integer;
+  v_currency_codes text[] := '{}'::text[];
+  v_currency_nets numeric[] := '{}'::numeric[];
   v_after numeric[] := array_fill(null::numeric, array[v_count]);
+  v_entry_currencies text[] := array_fill(null::text, array[v_count]);
   v_signed numeric;
   v_position integer;
   v_balance numeric;
@@ -162,26 +164,30 @@ begin
     end if;
   end loop;
 
-  -- One query: per wallet (in id order) its net change and settings, whether any wallet
-  -- is missing, and whether debits equal credits per currency.
-  with entries as (
-    select e.wallet_id, case e.direction when 'credit' then e.amount else -e.amount end as signed
-      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
-  ), per_wallet as (
-    select x.wallet_id, sum(x.signed) as delta, w.id as known_id, w.currency, w.credit_buckets, w.status
-      from entries x left join public.wallets w on w.id = x.wallet_id
-     group by x.wallet_id, w.id, w.currency, w.credit_buckets, w.status
-  )
-  select array_agg(wallet_id order by wallet_id), array_agg(delta order by wallet_id),
-         array_agg(credit_buckets order by wallet_id), array_agg(status order by wallet_id),
-         count(*) filter (where known_id is null),
-         coalesce(bool_or(currency_total <> 0), false)
-    into v_ids, v_deltas, v_buckets, v_statuses, v_missing, v_unbalanced
-    from (select p.*, sum(p.delta) over (partition by p.currency) as currency_total from per_wallet p) t;
-  if v_missing > 0 then
-    perform hazina.raise_error('wallet_not_found');
-  end if;
-  if v_unbalanced then
+  -- One query: per wallet (in id order) its net change and settings.
+  select array_agg(d.wallet_id order by d.wallet_id), array_agg(d.delta order by d.wallet_id),
+         array_agg(w.credit_buckets order by d.wallet_id), array_agg(w.status order by d.wallet_id),
+         array_agg(w.currency::text order by d.wallet_id)
+    into v_ids, v_deltas, v_buckets, v_statuses, v_currencies
+    from (select e.wallet_id, sum(case e.direction when 'credit' then e.amount else -e.amount end) as delta
+            from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
+           group by e.wallet_id) d
+    left join public.wallets w on w.id = d.wallet_id;
+
+  -- Every wallet exists, and debits equal credits per currency.
+  for i in 1 .. array_length(v_ids, 1) loop
+    if v_currencies[i] is null then
+      perform hazina.raise_error('wallet_not_found');
+    end if;
+    v_position := array_position(v_currency_codes, v_currencies[i]);
+    if v_position is null then
+      v_currency_codes := v_currency_codes || v_currencies[i];
+      v_currency_nets := v_currency_nets || v_deltas[i];
+    else
+      v_currency_nets[v_position] := v_currency_nets[v_position] + v_deltas[i];
+    end if;
+  end loop;
+  if 0 <> any (v_currency_nets) then
     perform hazina.raise_error('unbalanced_transaction');
   end if;
   v_finals := array_fill(null::numeric, array[array_length(v_ids, 1)]);
@@ -238,6 +244,7 @@ begin
   -- balance_after: walk the entries backwards from each wallet's final balance.
   for i in reverse v_count .. 1 loop
     v_position := array_position(v_ids, p_wallets[i]);
+    v_entry_currencies[i] := v_currencies[v_position];
     if v_finals[v_position] is not null then
       v_after[i] := v_finals[v_position];
       v_signed := case p_directions[i] when 'credit' then p_amounts[i] else -p_amounts[i] end;
@@ -247,11 +254,10 @@ begin
 
   insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency,
                                     balance_after, leg, kind, description, metadata, ref)
-  select p_transaction_id, e.wallet_id, e.direction, e.amount, w.currency, e.balance_after,
+  select p_transaction_id, e.wallet_id, e.direction, e.amount, e.currency, e.balance_after,
          e.leg, p_kind, p_description, p_metadata, p_transaction_id::text || '#' || e.n
-    from unnest(p_wallets, p_directions, p_amounts, p_legs, v_after) with ordinality
-           as e(wallet_id, direction, amount, leg, balance_after, n)
-    join public.wallets w on w.id = e.wallet_id
+    from unnest(p_wallets, p_directions, p_amounts, p_legs, v_after, v_entry_currencies) with ordinality
+           as e(wallet_id, direction, amount, leg, balance_after, currency, n)
    order by e.n;
 end
 $$;
@@ -307,19 +313,18 @@ $$;
 CREATE FUNCTION hazina.assert_transaction_balanced() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_unbalanced text;
+  v_entries bigint;
 begin
-  select string_agg(currency || ':' || (debits - credits)::text, ', ')
-    into v_unbalanced
-    from (select currency,
-                 coalesce(sum(amount) filter (where direction = 'debit'), 0) as debits,
-                 coalesce(sum(amount) filter (where direction = 'credit'), 0) as credits
-            from public.wallet_ledger where transaction_id = new.id group by currency) t
-   where debits <> credits;
-  if v_unbalanced is not null or not exists (select 1 from public.wallet_ledger where transaction_id = new.id) then
+  -- One query: the imbalance of each currency, and how many entries there are.
+  select string_agg(currency || ':' || imbalance::text, ', ') filter (where imbalance <> 0), sum(entries)
+    into v_unbalanced, v_entries
+    from (select e.currency, count(*) as entries,
+                 sum(case e.direction when 'debit' then e.amount else -e.amount end) as imbalance
+            from hazina.transaction_entries(new.id) e group by e.currency) t;
+  if v_unbalanced is not null or v_entries is null then
     raise exception using errcode = 'P0001', message = 'unbalanced_transaction',
       detail = jsonb_build_object('transaction_id', new.id, 'difference', coalesce(v_unbalanced, 'no entries'))::text;
   end if;
@@ -1924,12 +1929,12 @@ begin
     select array_agg(wallet_id order by id), array_agg(case direction when 'debit' then 'credit' else 'debit' end order by id),
            array_agg(amount order by id), array_agg(leg order by id)
       into v_wallets, v_directions, v_amounts, v_legs
-      from public.wallet_ledger where transaction_id = p_transaction_id;
+      from hazina.transaction_entries(p_transaction_id);
   else
     select (array_agg(wallet_id) filter (where direction = 'debit'))[1],
            (array_agg(wallet_id) filter (where direction = 'credit'))[1]
       into v_payer, v_payee
-      from public.wallet_ledger where transaction_id = p_transaction_id and leg = 'principal'
+      from hazina.transaction_entries(p_transaction_id) where leg = 'principal'
     having count(distinct wallet_id) filter (where direction = 'debit') = 1
        and count(distinct wallet_id) filter (where direction = 'credit') = 1;
     if v_payer is null then
@@ -2178,6 +2183,43 @@ CREATE FUNCTION hazina.system_wallet(p_code text, p_currency text DEFAULT 'KES':
 
 
 --
+-- Name: wallet_ledger; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_ledger (
+    id bigint NOT NULL,
+    transaction_id uuid NOT NULL,
+    wallet_id uuid NOT NULL,
+    direction text NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    currency character(3) NOT NULL,
+    balance_after numeric(19,4),
+    leg text DEFAULT 'principal'::text NOT NULL,
+    kind text NOT NULL,
+    description text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    ref text NOT NULL COLLATE pg_catalog."C",
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT wallet_ledger_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT wallet_ledger_direction_check CHECK ((direction = ANY (ARRAY['debit'::text, 'credit'::text]))),
+    CONSTRAINT wallet_ledger_leg_check CHECK ((leg = ANY (ARRAY['principal'::text, 'fee'::text]))),
+    CONSTRAINT wallet_ledger_ref_names_transaction CHECK (starts_with(ref, ((transaction_id)::text || '#'::text)))
+);
+
+
+--
+-- Name: transaction_entries(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.transaction_entries(p_transaction_id uuid) RETURNS SETOF public.wallet_ledger
+    LANGUAGE sql STABLE
+    AS $_$
+  select * from public.wallet_ledger
+   where ref > p_transaction_id::text || '#' and ref < p_transaction_id::text || '$'
+$_$;
+
+
+--
 -- Name: transfer(text, uuid, uuid, numeric, text, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2187,25 +2229,28 @@ CREATE FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
-  v_from record;  -- both wallets, see the first query
+  v_from record;  -- both wallets, the fee and where it goes: see the first query
   v_fee_payer text := hazina.fee_payer(p_transaction_type);
   v_payer_wallet uuid;
   v_payer_user uuid;
-  v_quote record;
   v_tx record;
-  v_revenue uuid;
 begin
   if p_from_wallet is not distinct from p_to_wallet then
     perform hazina.raise_error('same_wallet');
   end if;
-  -- One query for both wallets, the currency's minor unit and the fee revenue wallet.
+  -- One query for both wallets, the currency's minor unit, the fee revenue wallet and
+  -- the fee (the rule of whoever pays it, priced by the one rounding rule).
   select f.id, f.user_id, f.currency, f.kind, t.id as to_id, t.user_id as to_user_id, t.currency as to_currency,
-         c.minor_units,
-         (select r.id from public.wallets r where r.system_code = 'fee_revenue' and r.currency = f.currency) as revenue_id
+         c.minor_units, r.id as revenue_id, coalesce(rule.source, 'none') as rule_source, rule.rule_id,
+         hazina.fee_apply(p_amount, rule.percentage_bps, rule.fixed_amount, rule.minimum_amount,
+                          rule.maximum_amount, rule.waived, c.minor_units) as fee
     into v_from
     from public.wallets f
     join public.currencies c on c.code = f.currency
     left join public.wallets t on t.id = p_to_wallet
+    left join public.wallets r on r.system_code = 'fee_revenue' and r.currency = f.currency
+    left join lateral hazina.fee_rule(p_transaction_type, f.currency,
+                                      case v_fee_payer when 'sender' then f.user_id else t.user_id end) rule on true
    where f.id = p_from_wallet;
   if v_from.id is null or v_from.to_id is null then
     perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', case when v_from.id is null then p_from_wallet else p_to_wallet end));
@@ -2230,22 +2275,20 @@ begin
   else
     v_payer_wallet := v_from.to_id; v_payer_user := v_from.to_user_id;
   end if;
-  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_from.currency, v_payer_user);
-  if v_quote.fee > 0 and v_fee_payer = 'receiver' and v_quote.fee >= p_amount then
-    perform hazina.raise_error('fee_exceeds_amount', jsonb_build_object('fee', v_quote.fee::text));
+  if v_from.fee > 0 and v_fee_payer = 'receiver' and v_from.fee >= p_amount then
+    perform hazina.raise_error('fee_exceeds_amount', jsonb_build_object('fee', v_from.fee::text));
   end if;
 
-  if v_quote.fee > 0 then
-    v_revenue := v_from.revenue_id;
+  if v_from.fee > 0 then
     perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
-      array[p_from_wallet, p_to_wallet, v_payer_wallet, v_revenue],
+      array[p_from_wallet, p_to_wallet, v_payer_wallet, v_from.revenue_id],
       array['debit', 'credit', 'debit', 'credit'],
-      array[p_amount, p_amount, v_quote.fee, v_quote.fee],
+      array[p_amount, p_amount, v_from.fee, v_from.fee],
       array['principal', 'principal', 'fee', 'fee']);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
     values (p_ref || ':fee', v_tx.transaction_id, v_payer_wallet, v_payer_user, p_transaction_type,
-            'charge', v_quote.fee, v_from.currency, p_amount, v_quote.rule_source, v_quote.rule_id);
+            'charge', v_from.fee, v_from.currency, p_amount, v_from.rule_source, v_from.rule_id);
   else
     perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
       array[p_from_wallet, p_to_wallet], array['debit', 'credit'], array[p_amount, p_amount],
@@ -2253,7 +2296,7 @@ begin
   end if;
   return jsonb_build_object('transaction_id', v_tx.transaction_id, 'ref', p_ref, 'replayed', false,
                             'from_wallet_id', p_from_wallet, 'to_wallet_id', p_to_wallet,
-                            'amount', p_amount::numeric(19, 4)::text, 'fee', v_quote.fee::numeric(19, 4)::text,
+                            'amount', p_amount::numeric(19, 4)::text, 'fee', v_from.fee::numeric(19, 4)::text,
                             'fee_payer', v_fee_payer, 'currency', v_from.currency, 'transaction_type', p_transaction_type);
 end
 $$;
@@ -2517,10 +2560,10 @@ CREATE FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean
     AS $$
   select jsonb_build_object(
            'transaction_id', t.id, 'ref', t.ref, 'replayed', p_replayed,
-           'from_wallet_id', (select wallet_id from public.wallet_ledger
-                               where transaction_id = t.id and leg = 'principal' and direction = 'debit' order by id limit 1),
-           'to_wallet_id', (select wallet_id from public.wallet_ledger
-                             where transaction_id = t.id and leg = 'principal' and direction = 'credit' order by id limit 1),
+           'from_wallet_id', (select wallet_id from hazina.transaction_entries(t.id)
+                               where leg = 'principal' and direction = 'debit' order by id limit 1),
+           'to_wallet_id', (select wallet_id from hazina.transaction_entries(t.id)
+                             where leg = 'principal' and direction = 'credit' order by id limit 1),
            'amount', t.principal_amount::text,
            'fee', coalesce((select sum(amount) from public.billing_ledger b
                              where b.transaction_id = t.id and b.direction = 'charge'), 0)::numeric(19, 4)::text,
@@ -3869,30 +3912,6 @@ CREATE TABLE public.wallet_funding_sessions (
 
 
 --
--- Name: wallet_ledger; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.wallet_ledger (
-    id bigint NOT NULL,
-    transaction_id uuid NOT NULL,
-    wallet_id uuid NOT NULL,
-    direction text NOT NULL,
-    amount numeric(19,4) NOT NULL,
-    currency character(3) NOT NULL,
-    balance_after numeric(19,4),
-    leg text DEFAULT 'principal'::text NOT NULL,
-    kind text NOT NULL,
-    description text,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    ref text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT wallet_ledger_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT wallet_ledger_direction_check CHECK ((direction = ANY (ARRAY['debit'::text, 'credit'::text]))),
-    CONSTRAINT wallet_ledger_leg_check CHECK ((leg = ANY (ARRAY['principal'::text, 'fee'::text])))
-);
-
-
---
 -- Name: wallet_ledger_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -4222,15 +4241,7 @@ ALTER TABLE ONLY public.wallet_holds
 --
 
 ALTER TABLE ONLY public.wallet_ledger
-    ADD CONSTRAINT wallet_ledger_pkey PRIMARY KEY (id);
-
-
---
--- Name: wallet_ledger wallet_ledger_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.wallet_ledger
-    ADD CONSTRAINT wallet_ledger_ref_key UNIQUE (ref);
+    ADD CONSTRAINT wallet_ledger_pkey PRIMARY KEY (ref);
 
 
 --
@@ -4422,13 +4433,6 @@ CREATE INDEX wallet_holds_expiry_idx ON public.wallet_holds USING btree (expires
 --
 
 CREATE INDEX wallet_holds_wallet_idx ON public.wallet_holds USING btree (wallet_id, created_at);
-
-
---
--- Name: wallet_ledger_transaction_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX wallet_ledger_transaction_idx ON public.wallet_ledger USING btree (transaction_id);
 
 
 --
@@ -4666,14 +4670,6 @@ ALTER TABLE ONLY public.billing_fee_catalog
 
 ALTER TABLE ONLY public.billing_ledger
     ADD CONSTRAINT billing_ledger_refund_of_fkey FOREIGN KEY (refund_of) REFERENCES public.billing_ledger(id);
-
-
---
--- Name: billing_ledger billing_ledger_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.billing_ledger
-    ADD CONSTRAINT billing_ledger_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES public.wallet_transactions(id);
 
 
 --
@@ -5037,7 +5033,7 @@ CREATE POLICY "owner reads own withdrawals" ON public.wallet_withdrawals FOR SEL
 CREATE POLICY "owner reads transactions touching own wallets" ON public.wallet_transactions FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
    FROM (public.wallet_ledger l
      JOIN public.wallets w ON ((w.id = l.wallet_id)))
-  WHERE ((l.transaction_id = wallet_transactions.id) AND (w.user_id = auth.uid())))));
+  WHERE ((l.ref > ((wallet_transactions.id)::text || '#'::text)) AND (l.ref < ((wallet_transactions.id)::text || '$'::text)) AND (w.user_id = auth.uid())))));
 
 
 --
@@ -5725,6 +5721,21 @@ GRANT ALL ON FUNCTION hazina.system_wallet(p_code text, p_currency text) TO serv
 
 
 --
+-- Name: TABLE wallet_ledger; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_ledger TO authenticated;
+GRANT SELECT ON TABLE public.wallet_ledger TO service_role;
+
+
+--
+-- Name: FUNCTION transaction_entries(p_transaction_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transaction_entries(p_transaction_id uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6225,14 +6236,6 @@ GRANT SELECT ON TABLE public.wallet_funding_sessions TO service_role;
 
 
 --
--- Name: TABLE wallet_ledger; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_ledger TO authenticated;
-GRANT SELECT ON TABLE public.wallet_ledger TO service_role;
-
-
---
 -- Name: TABLE wallet_sources; Type: ACL; Schema: public; Owner: -
 --
 
@@ -6260,7 +6263,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict j3CUa5VCaGahN9exf1sNQoq27XDuxAr8TwjyAqtPW9QOsTo6ISORwyTPfbcNEyl
+\unrestrict Ue4Yj8fYaqdVqjE6wkCUY8qNFrammh8FYIzEob4p1h7DLkdJAyCRgRiM66cA1qL
 
 
 -- Reference data inserted by the migrations

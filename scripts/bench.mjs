@@ -17,7 +17,9 @@ const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const walletCount = Number(process.env.BENCH_WALLETS ?? 10000);
 const batchSize = Number(process.env.BENCH_BATCH ?? 250);
-const connectionCounts = [1, 8];
+// BENCH_CONNECTIONS / BENCH_WORKLOADS narrow a run (e.g. "8" and "tpcb,p2p") while tuning.
+const connectionCounts = (process.env.BENCH_CONNECTIONS ?? "1,8").split(",").map(Number);
+const workloads = new Set((process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,batch").split(","));
 const stamp = Date.now();
 const benchDb = `hazina_bench_${stamp}`;
 const tpcbDb = `hazina_tpcb_${stamp}`;
@@ -116,10 +118,12 @@ try {
 
   for (const clients of connectionCounts) {
     const common = ["-n", "-M", "prepared", "-T", String(seconds), "-c", String(clients), "-j", String(Math.min(clients, 2))];
-    const tpcb = pgbench(tpcbUrl, ["-b", "tpcb-like", ...common]);
-    const p2p = pgbench(benchUrl, ["-f", uniform, ...common]);
-    const hotRun = pgbench(benchUrl, ["-f", hot, ...common]);
-    const batchRun = pgbench(benchUrl, ["-f", batch, ...common]);
+    const skipped = { tps: NaN, failed: 0 };
+    const run = (name, url, args) => (workloads.has(name) ? pgbench(url, [...args, ...common]) : skipped);
+    const tpcb = run("tpcb", tpcbUrl, ["-b", "tpcb-like"]);
+    const p2p = run("p2p", benchUrl, ["-f", uniform]);
+    const hotRun = run("hot", benchUrl, ["-f", hot]);
+    const batchRun = run("batch", benchUrl, ["-f", batch]);
     results.push({ clients, tpcb, p2p, hot: hotRun, batch: batchRun });
   }
 

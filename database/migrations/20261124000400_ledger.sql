@@ -86,9 +86,15 @@ create index wallet_transactions_reverses_idx on public.wallet_transactions (rev
 -- instead because (1) only apply_entries writes entries, after validating every wallet,
 -- inside the transaction that inserted the header; (2) headers and wallets can never be
 -- deleted (triggers below); (3) hazina.reconcile() (billing migration) reports any orphan entry.
+--
+-- Two indexes per entry, because every index is a write (and WAL) on every posting:
+-- `ref` is the primary key, and since line refs are '<transaction id>#<n>' in the "C"
+-- collation, the same index finds a transaction's entries (hazina.transaction_entries);
+-- (wallet_id, id) serves statements.
 create table public.wallet_ledger (
-  -- Entries are numbered: the number orders a wallet's statement and pages it.
-  id              bigint generated always as identity primary key,
+  -- Entries are numbered: the number orders a wallet's statement and pages it. Unique
+  -- by construction (an identity that nobody may set), so it needs no index of its own.
+  id              bigint generated always as identity,
   transaction_id  uuid not null,
   wallet_id       uuid not null,
   direction       text not null check (direction in ('debit', 'credit')),
@@ -103,11 +109,21 @@ create table public.wallet_ledger (
   metadata        jsonb not null default '{}',
   -- '<transaction id>#<line>': unique, and time-ordered like the transaction id (the
   -- client's own ref is unique on wallet_transactions.ref).
-  ref             text not null unique,
-  created_at      timestamptz not null default now()
+  ref             text collate "C" primary key,
+  created_at      timestamptz not null default now(),
+  constraint wallet_ledger_ref_names_transaction check (starts_with(ref, transaction_id::text || '#'))
 );
 create index wallet_ledger_wallet_idx on public.wallet_ledger (wallet_id, id);
-create index wallet_ledger_transaction_idx on public.wallet_ledger (transaction_id);
+
+-- A transaction's entries, through the primary key: its refs all lie between
+-- '<id>#' and '<id>$' ('$' sorts right after '#' in the "C" collation).
+-- (Plain SQL without SET clauses, so it inlines into its callers' queries.)
+create function hazina.transaction_entries(p_transaction_id uuid) returns setof public.wallet_ledger
+  language sql stable
+  as $$
+  select * from public.wallet_ledger
+   where ref > p_transaction_id::text || '#' and ref < p_transaction_id::text || '$'
+$$;
 
 -- Holds (two-phase transfers): amount + fee reserved on wallet_id (wallets.held) until
 -- posted to counterparty_id, voided, or expired. Functions in the holds migration.
@@ -169,19 +185,18 @@ create function hazina.assert_transaction_balanced() returns trigger
   language plpgsql
   security definer
   set search_path = ''
-  set plan_cache_mode = force_generic_plan
   as $$
 declare
   v_unbalanced text;
+  v_entries bigint;
 begin
-  select string_agg(currency || ':' || (debits - credits)::text, ', ')
-    into v_unbalanced
-    from (select currency,
-                 coalesce(sum(amount) filter (where direction = 'debit'), 0) as debits,
-                 coalesce(sum(amount) filter (where direction = 'credit'), 0) as credits
-            from public.wallet_ledger where transaction_id = new.id group by currency) t
-   where debits <> credits;
-  if v_unbalanced is not null or not exists (select 1 from public.wallet_ledger where transaction_id = new.id) then
+  -- One query: the imbalance of each currency, and how many entries there are.
+  select string_agg(currency || ':' || imbalance::text, ', ') filter (where imbalance <> 0), sum(entries)
+    into v_unbalanced, v_entries
+    from (select e.currency, count(*) as entries,
+                 sum(case e.direction when 'debit' then e.amount else -e.amount end) as imbalance
+            from hazina.transaction_entries(new.id) e group by e.currency) t;
+  if v_unbalanced is not null or v_entries is null then
     raise exception using errcode = 'P0001', message = 'unbalanced_transaction',
       detail = jsonb_build_object('transaction_id', new.id, 'difference', coalesce(v_unbalanced, 'no entries'))::text;
   end if;
@@ -260,8 +275,9 @@ $$;
 --     locks all come before bucket locks, so every posting takes locks in one global
 --     order: rows by id, then (wallet, bucket);
 --  4. writes the entries with balance_after.
--- It is written for speed (one aggregate query, then one statement per wallet and one
--- insert) because every transfer, hold and reversal runs through it.
+-- It is written for speed (one read of the wallets, then one statement per wallet and one
+-- insert; the rest is plain PL/pgSQL arithmetic) because every transfer, hold and
+-- reversal runs through it.
 -- Idempotency is the caller's: see begin_transaction. p_ref (the transaction's ref) is
 -- reported in errors.
 create function hazina.apply_entries(
@@ -283,12 +299,14 @@ declare
   v_count integer := coalesce(array_length(p_wallets, 1), 0);
   v_ids uuid[];          -- distinct wallets, sorted by id
   v_deltas numeric[];    -- net change per wallet
-  v_buckets smallint[];  -- credit_buckets per wallet
+  v_buckets smallint[];  -- credit_buckets per wallet (null: no such wallet)
   v_statuses text[];
+  v_currencies text[];
   v_finals numeric[];    -- balance of the row after this posting (null: pooled credit)
-  v_unbalanced boolean;
-  v_missing integer;
+  v_currency_codes text[] := '{}'::text[];
+  v_currency_nets numeric[] := '{}'::numeric[];
   v_after numeric[] := array_fill(null::numeric, array[v_count]);
+  v_entry_currencies text[] := array_fill(null::text, array[v_count]);
   v_signed numeric;
   v_position integer;
   v_balance numeric;
@@ -309,26 +327,30 @@ begin
     end if;
   end loop;
 
-  -- One query: per wallet (in id order) its net change and settings, whether any wallet
-  -- is missing, and whether debits equal credits per currency.
-  with entries as (
-    select e.wallet_id, case e.direction when 'credit' then e.amount else -e.amount end as signed
-      from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
-  ), per_wallet as (
-    select x.wallet_id, sum(x.signed) as delta, w.id as known_id, w.currency, w.credit_buckets, w.status
-      from entries x left join public.wallets w on w.id = x.wallet_id
-     group by x.wallet_id, w.id, w.currency, w.credit_buckets, w.status
-  )
-  select array_agg(wallet_id order by wallet_id), array_agg(delta order by wallet_id),
-         array_agg(credit_buckets order by wallet_id), array_agg(status order by wallet_id),
-         count(*) filter (where known_id is null),
-         coalesce(bool_or(currency_total <> 0), false)
-    into v_ids, v_deltas, v_buckets, v_statuses, v_missing, v_unbalanced
-    from (select p.*, sum(p.delta) over (partition by p.currency) as currency_total from per_wallet p) t;
-  if v_missing > 0 then
-    perform hazina.raise_error('wallet_not_found');
-  end if;
-  if v_unbalanced then
+  -- One query: per wallet (in id order) its net change and settings.
+  select array_agg(d.wallet_id order by d.wallet_id), array_agg(d.delta order by d.wallet_id),
+         array_agg(w.credit_buckets order by d.wallet_id), array_agg(w.status order by d.wallet_id),
+         array_agg(w.currency::text order by d.wallet_id)
+    into v_ids, v_deltas, v_buckets, v_statuses, v_currencies
+    from (select e.wallet_id, sum(case e.direction when 'credit' then e.amount else -e.amount end) as delta
+            from unnest(p_wallets, p_directions, p_amounts) as e(wallet_id, direction, amount)
+           group by e.wallet_id) d
+    left join public.wallets w on w.id = d.wallet_id;
+
+  -- Every wallet exists, and debits equal credits per currency.
+  for i in 1 .. array_length(v_ids, 1) loop
+    if v_currencies[i] is null then
+      perform hazina.raise_error('wallet_not_found');
+    end if;
+    v_position := array_position(v_currency_codes, v_currencies[i]);
+    if v_position is null then
+      v_currency_codes := v_currency_codes || v_currencies[i];
+      v_currency_nets := v_currency_nets || v_deltas[i];
+    else
+      v_currency_nets[v_position] := v_currency_nets[v_position] + v_deltas[i];
+    end if;
+  end loop;
+  if 0 <> any (v_currency_nets) then
     perform hazina.raise_error('unbalanced_transaction');
   end if;
   v_finals := array_fill(null::numeric, array[array_length(v_ids, 1)]);
@@ -385,6 +407,7 @@ begin
   -- balance_after: walk the entries backwards from each wallet's final balance.
   for i in reverse v_count .. 1 loop
     v_position := array_position(v_ids, p_wallets[i]);
+    v_entry_currencies[i] := v_currencies[v_position];
     if v_finals[v_position] is not null then
       v_after[i] := v_finals[v_position];
       v_signed := case p_directions[i] when 'credit' then p_amounts[i] else -p_amounts[i] end;
@@ -394,11 +417,10 @@ begin
 
   insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency,
                                     balance_after, leg, kind, description, metadata, ref)
-  select p_transaction_id, e.wallet_id, e.direction, e.amount, w.currency, e.balance_after,
+  select p_transaction_id, e.wallet_id, e.direction, e.amount, e.currency, e.balance_after,
          e.leg, p_kind, p_description, p_metadata, p_transaction_id::text || '#' || e.n
-    from unnest(p_wallets, p_directions, p_amounts, p_legs, v_after) with ordinality
-           as e(wallet_id, direction, amount, leg, balance_after, n)
-    join public.wallets w on w.id = e.wallet_id
+    from unnest(p_wallets, p_directions, p_amounts, p_legs, v_after, v_entry_currencies) with ordinality
+           as e(wallet_id, direction, amount, leg, balance_after, currency, n)
    order by e.n;
 end
 $$;
@@ -548,7 +570,9 @@ create policy "owner reads own holds" on public.wallet_holds
 create policy "owner reads transactions touching own wallets" on public.wallet_transactions
   for select to authenticated
   using (exists (select 1 from public.wallet_ledger l join public.wallets w on w.id = l.wallet_id
-                  where l.transaction_id = wallet_transactions.id and w.user_id = auth.uid()));
+                  -- the transaction's entries, by their refs (see hazina.transaction_entries)
+                  where l.ref > wallet_transactions.id::text || '#' and l.ref < wallet_transactions.id::text || '$'
+                    and w.user_id = auth.uid()));
 
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 grant execute on function hazina.system_wallet(text, text), hazina.ensure_system_wallets(text),
@@ -561,6 +585,7 @@ drop function if exists hazina.post_transaction(text, text, jsonb, text, jsonb);
 drop function if exists hazina.begin_transaction(text, text, text, numeric, text, text, jsonb, uuid);
 drop function if exists hazina.apply_entries(uuid, text, text, jsonb, text, uuid[], text[], numeric[], text[]);
 drop function if exists hazina.fold_buckets(uuid);
+drop function if exists hazina.transaction_entries(uuid);
 drop function if exists hazina.ensure_system_wallets(text);
 drop function if exists hazina.system_wallet(text, text);
 drop table if exists public.wallet_holds;

@@ -46,9 +46,11 @@ create table public.merchant_fee_profiles (
 create table public.billing_ledger (
   id                uuid primary key default hazina.uuid_v7(),
   ref               text not null unique,
-  transaction_id    uuid not null references public.wallet_transactions (id),
-  -- No FK to wallets (see the wallet_ledger note): the payer is often a hot merchant
-  -- wallet; only the fee functions write this table and wallets are never deleted.
+  -- No FKs to the transaction or the wallet (see the wallet_ledger note): each would cost
+  -- a lookup and a row lock per fee, and the payer is often a hot merchant wallet. Only
+  -- the fee functions write this table, in the transaction that posted the money, headers
+  -- and wallets are never deleted, and hazina.reconcile() reports any orphan.
+  transaction_id    uuid not null,
   payer_wallet_id   uuid not null,
   -- No FK to auth_users either: it would KEY SHARE-lock the user row on every fee.
   payer_user_id     uuid,

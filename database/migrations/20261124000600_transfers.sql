@@ -50,25 +50,28 @@ create function hazina.transfer(
   set plan_cache_mode = force_generic_plan
   as $$
 declare
-  v_from record;  -- both wallets, see the first query
+  v_from record;  -- both wallets, the fee and where it goes: see the first query
   v_fee_payer text := hazina.fee_payer(p_transaction_type);
   v_payer_wallet uuid;
   v_payer_user uuid;
-  v_quote record;
   v_tx record;
-  v_revenue uuid;
 begin
   if p_from_wallet is not distinct from p_to_wallet then
     perform hazina.raise_error('same_wallet');
   end if;
-  -- One query for both wallets, the currency's minor unit and the fee revenue wallet.
+  -- One query for both wallets, the currency's minor unit, the fee revenue wallet and
+  -- the fee (the rule of whoever pays it, priced by the one rounding rule).
   select f.id, f.user_id, f.currency, f.kind, t.id as to_id, t.user_id as to_user_id, t.currency as to_currency,
-         c.minor_units,
-         (select r.id from public.wallets r where r.system_code = 'fee_revenue' and r.currency = f.currency) as revenue_id
+         c.minor_units, r.id as revenue_id, coalesce(rule.source, 'none') as rule_source, rule.rule_id,
+         hazina.fee_apply(p_amount, rule.percentage_bps, rule.fixed_amount, rule.minimum_amount,
+                          rule.maximum_amount, rule.waived, c.minor_units) as fee
     into v_from
     from public.wallets f
     join public.currencies c on c.code = f.currency
     left join public.wallets t on t.id = p_to_wallet
+    left join public.wallets r on r.system_code = 'fee_revenue' and r.currency = f.currency
+    left join lateral hazina.fee_rule(p_transaction_type, f.currency,
+                                      case v_fee_payer when 'sender' then f.user_id else t.user_id end) rule on true
    where f.id = p_from_wallet;
   if v_from.id is null or v_from.to_id is null then
     perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', case when v_from.id is null then p_from_wallet else p_to_wallet end));
@@ -93,22 +96,20 @@ begin
   else
     v_payer_wallet := v_from.to_id; v_payer_user := v_from.to_user_id;
   end if;
-  select * into v_quote from hazina.fee_quote(p_transaction_type, p_amount, v_from.currency, v_payer_user);
-  if v_quote.fee > 0 and v_fee_payer = 'receiver' and v_quote.fee >= p_amount then
-    perform hazina.raise_error('fee_exceeds_amount', jsonb_build_object('fee', v_quote.fee::text));
+  if v_from.fee > 0 and v_fee_payer = 'receiver' and v_from.fee >= p_amount then
+    perform hazina.raise_error('fee_exceeds_amount', jsonb_build_object('fee', v_from.fee::text));
   end if;
 
-  if v_quote.fee > 0 then
-    v_revenue := v_from.revenue_id;
+  if v_from.fee > 0 then
     perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
-      array[p_from_wallet, p_to_wallet, v_payer_wallet, v_revenue],
+      array[p_from_wallet, p_to_wallet, v_payer_wallet, v_from.revenue_id],
       array['debit', 'credit', 'debit', 'credit'],
-      array[p_amount, p_amount, v_quote.fee, v_quote.fee],
+      array[p_amount, p_amount, v_from.fee, v_from.fee],
       array['principal', 'principal', 'fee', 'fee']);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
     values (p_ref || ':fee', v_tx.transaction_id, v_payer_wallet, v_payer_user, p_transaction_type,
-            'charge', v_quote.fee, v_from.currency, p_amount, v_quote.rule_source, v_quote.rule_id);
+            'charge', v_from.fee, v_from.currency, p_amount, v_from.rule_source, v_from.rule_id);
   else
     perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
       array[p_from_wallet, p_to_wallet], array['debit', 'credit'], array[p_amount, p_amount],
@@ -116,7 +117,7 @@ begin
   end if;
   return jsonb_build_object('transaction_id', v_tx.transaction_id, 'ref', p_ref, 'replayed', false,
                             'from_wallet_id', p_from_wallet, 'to_wallet_id', p_to_wallet,
-                            'amount', p_amount::numeric(19, 4)::text, 'fee', v_quote.fee::numeric(19, 4)::text,
+                            'amount', p_amount::numeric(19, 4)::text, 'fee', v_from.fee::numeric(19, 4)::text,
                             'fee_payer', v_fee_payer, 'currency', v_from.currency, 'transaction_type', p_transaction_type);
 end
 $$;
@@ -129,10 +130,10 @@ create function hazina.transfer_result(p_transaction_id uuid, p_replayed boolean
   as $$
   select jsonb_build_object(
            'transaction_id', t.id, 'ref', t.ref, 'replayed', p_replayed,
-           'from_wallet_id', (select wallet_id from public.wallet_ledger
-                               where transaction_id = t.id and leg = 'principal' and direction = 'debit' order by id limit 1),
-           'to_wallet_id', (select wallet_id from public.wallet_ledger
-                             where transaction_id = t.id and leg = 'principal' and direction = 'credit' order by id limit 1),
+           'from_wallet_id', (select wallet_id from hazina.transaction_entries(t.id)
+                               where leg = 'principal' and direction = 'debit' order by id limit 1),
+           'to_wallet_id', (select wallet_id from hazina.transaction_entries(t.id)
+                             where leg = 'principal' and direction = 'credit' order by id limit 1),
            'amount', t.principal_amount::text,
            'fee', coalesce((select sum(amount) from public.billing_ledger b
                              where b.transaction_id = t.id and b.direction = 'charge'), 0)::numeric(19, 4)::text,

@@ -307,12 +307,12 @@ begin
     select array_agg(wallet_id order by id), array_agg(case direction when 'debit' then 'credit' else 'debit' end order by id),
            array_agg(amount order by id), array_agg(leg order by id)
       into v_wallets, v_directions, v_amounts, v_legs
-      from public.wallet_ledger where transaction_id = p_transaction_id;
+      from hazina.transaction_entries(p_transaction_id);
   else
     select (array_agg(wallet_id) filter (where direction = 'debit'))[1],
            (array_agg(wallet_id) filter (where direction = 'credit'))[1]
       into v_payer, v_payee
-      from public.wallet_ledger where transaction_id = p_transaction_id and leg = 'principal'
+      from hazina.transaction_entries(p_transaction_id) where leg = 'principal'
     having count(distinct wallet_id) filter (where direction = 'debit') = 1
        and count(distinct wallet_id) filter (where direction = 'credit') = 1;
     if v_payer is null then

@@ -1,6 +1,6 @@
 -- Ledger core: posting rules, idempotency, immutability, RLS and reconciliation.
 begin;
-select plan(46);
+select plan(47);
 
 \ir helpers.psql
 
@@ -72,10 +72,15 @@ savepoint before_hand_written;
 insert into public.wallet_transactions (id, ref, kind, request_hash, principal_amount, currency)
 values ('20000000-0000-4000-8000-0000000000f1', 't-by-hand', 'manual', 'x', 5, 'KES');
 insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency, kind, ref)
-values ('20000000-0000-4000-8000-0000000000f1', :'mpesa', 'debit', 5, 'KES', 'manual', 't-by-hand#1');
+values ('20000000-0000-4000-8000-0000000000f1', :'mpesa', 'debit', 5, 'KES', 'manual', '20000000-0000-4000-8000-0000000000f1#1');
 select throws_ok($$set constraints wallet_transactions_balanced immediate$$, 'P0001', 'unbalanced_transaction',
   'a hand-written unbalanced transaction fails the commit-time check');
 rollback to savepoint before_hand_written;
+-- An entry's ref names its transaction: the primary key index finds a transaction's
+-- entries by that prefix, so the schema refuses any other ref.
+select throws_ok(format($$insert into public.wallet_ledger (transaction_id, wallet_id, direction, amount, currency, kind, ref)
+  values ('20000000-0000-4000-8000-0000000000f1', '%s', 'debit', 5, 'KES', 'manual', 'not-its-transaction#1')$$, :'mpesa'),
+  '23514', null, 'an entry ref must start with its transaction id');
 
 -- Immutability
 select throws_ok($$update public.wallet_ledger set amount = 1$$, 'P0001', 'ledger_immutable', 'ledger rows cannot be updated, even by the owner');
