@@ -6,6 +6,7 @@
 //   p2p hot       every transfer pays one merchant wallet (merchant payment, fee charged)
 //   batch         hazina.transfer_batch of BENCH_BATCH (default 250) transfers per call
 //   tpcb-like     pgbench's built-in TPC-B-like script (scale 10) in its own database
+// Each run gets a fresh copy of its prepared database (see measure()).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -116,21 +117,42 @@ try {
   const tpcbUrl = withDatabase(serverUrl, tpcbDb);
   spawnSync("pgbench", ["-i", "-q", "-s", "10", tpcbUrl], { encoding: "utf8" });
 
-  for (const clients of connectionCounts) {
-    const common = ["-n", "-M", "prepared", "-T", String(seconds), "-c", String(clients), "-j", String(Math.min(clients, 2))];
-    const skipped = { tps: NaN, failed: 0 };
-    const run = (name, url, args) => (workloads.has(name) ? pgbench(url, [...args, ...common]) : skipped);
-    const tpcb = run("tpcb", tpcbUrl, ["-b", "tpcb-like"]);
-    const p2p = run("p2p", benchUrl, ["-f", uniform]);
-    const hotRun = run("hot", benchUrl, ["-f", hot]);
-    const batchRun = run("batch", benchUrl, ["-f", batch]);
-    results.push({ clients, tpcb, p2p, hot: hotRun, batch: batchRun });
+  // Every measurement starts from the same state: a fresh copy of the prepared database
+  // (ours or tpcb's) and a checkpoint, so no run inherits the rows an earlier run wrote
+  // or its share of full-page writes, and the order of the runs does not matter.
+  let copies = 0;
+  let postings = 0;
+  let discrepancies = 0;
+  async function measure(name, templateUrl, args, clients) {
+    if (!workloads.has(name)) return { tps: NaN, failed: 0 };
+    const copy = `${benchDb}_run${++copies}`;
+    await admin.unsafe(`create database "${copy}" template "${new URL(templateUrl).pathname.slice(1)}"`);
+    try {
+      const url = withDatabase(serverUrl, copy);
+      await admin.unsafe("checkpoint");
+      const result = pgbench(url, [...args, "-n", "-M", "prepared", "-T", String(seconds), "-c", String(clients),
+                                   "-j", String(Math.min(clients, 2))]);
+      if (name !== "tpcb") {
+        const sql = postgres(url, { max: 1, onnotice: () => {} });
+        const [{ n }] = await sql`select count(*)::int as n from hazina.reconcile()`;
+        const [{ count }] = await sql`select count(*)::int as count from public.wallet_transactions`;
+        await sql.end();
+        discrepancies += n;
+        postings += count;
+      }
+      return result;
+    } finally {
+      await admin.unsafe(`drop database if exists "${copy}" with (force)`);
+    }
   }
 
-  const sql = postgres(benchUrl, { max: 1, onnotice: () => {} });
-  const discrepancies = await sql`select count(*)::int as n from hazina.reconcile()`;
-  const [{ postings }] = await sql`select count(*)::int as postings from public.wallet_transactions`;
-  await sql.end();
+  for (const clients of connectionCounts) {
+    const tpcb = await measure("tpcb", tpcbUrl, ["-b", "tpcb-like"], clients);
+    const p2p = await measure("p2p", benchUrl, ["-f", uniform], clients);
+    const hotRun = await measure("hot", benchUrl, ["-f", hot], clients);
+    const batchRun = await measure("batch", benchUrl, ["-f", batch], clients);
+    results.push({ clients, tpcb, p2p, hot: hotRun, batch: batchRun });
+  }
 
   // A P2P posting with a fee writes 4 entries (principal debit/credit, fee debit/credit).
   const entriesPerTransfer = 4;
@@ -148,7 +170,7 @@ try {
     console.log(`  ${r.clients} connection(s): single ${ratio(r.p2p.tps, r.tpcb.tps)} tpcb, ` +
       `hot ${ratio(r.hot.tps, r.p2p.tps)} uniform, batch ${ratio(r.batch.tps * batchSize, r.p2p.tps)} single`);
   }
-  console.log(`\n${postings} ledger transactions posted; reconciliation discrepancies afterwards: ${discrepancies[0].n}`);
+  console.log(`\n${postings} ledger transactions in the measured copies (funding included); reconciliation discrepancies afterwards: ${discrepancies}`);
 } finally {
   if (process.env.BENCH_KEEP) console.log(`kept databases ${benchDb} and ${tpcbDb}`);
   else for (const db of [benchDb, tpcbDb]) await admin.unsafe(`drop database if exists "${db}" with (force)`);
