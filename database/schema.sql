@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict Ue4Yj8fYaqdVqjE6wkCUY8qNFrammh8FYIzEob4p1h7DLkdJAyCRgRiM66cA1qL
+\restrict jWfQ1Ty1j219TJell5GlGf9OShT6ScjSoVIyQYpTuibM1FTOc9OjMpIlVty5oZ7
 
 
 SET statement_timeout = 0;
@@ -878,7 +878,7 @@ begin
       p_description, p_metadata);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (p_ref || ':fee', transaction_id, p_wallet_id, v_wallet.user_id, 'funding',
+    values (transaction_id::text || '#fee', transaction_id, p_wallet_id, v_wallet.user_id, 'funding',
             'charge', fee, v_wallet.currency, p_amount, v_quote.rule_source, v_quote.rule_id)
     on conflict (ref) do nothing;
   else
@@ -1113,7 +1113,7 @@ begin
       array['principal', 'principal', 'fee', 'fee']);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (v_hold.ref || ':post:fee', v_tx.transaction_id, v_payer_wallet, v_payer, v_hold.transaction_type,
+    values (v_tx.transaction_id::text || '#fee', v_tx.transaction_id, v_payer_wallet, v_payer, v_hold.transaction_type,
             'charge', v_fee, v_hold.currency, v_amount, v_quote.rule_source, v_quote.rule_id);
   else
     perform hazina.apply_entries(v_tx.transaction_id, v_hold.transaction_type, v_hold.description, v_hold.metadata, v_hold.ref || ':post',
@@ -1843,7 +1843,7 @@ CREATE FUNCTION hazina.reconcile() RETURNS TABLE(check_name text, subject text, 
    where r.balance_after is distinct from r.running
   union all
   -- Every fee record belongs to a posted transaction and a wallet.
-  select 'billing_row_has_transaction_and_wallet', b.id::text, null, null
+  select 'billing_row_has_transaction_and_wallet', b.ref, null, null
     from public.billing_ledger b
     left join public.wallet_transactions t on t.id = b.transaction_id
     left join public.wallets w on w.id = b.payer_wallet_id
@@ -1957,10 +1957,11 @@ begin
   if v_full then
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id, refund_of)
-    select b.ref || ':refund', v_tx.transaction_id, b.payer_wallet_id, b.payer_user_id, b.transaction_type,
-           'refund', b.amount, b.currency, b.base_amount, 'original', b.rule_id, b.id
-      from public.billing_ledger b
-     where b.transaction_id = p_transaction_id and b.direction = 'charge';
+    select v_tx.transaction_id::text || '#refund-' || row_number() over (order by b.ref), v_tx.transaction_id,
+           b.payer_wallet_id, b.payer_user_id, b.transaction_type,
+           'refund', b.amount, b.currency, b.base_amount, 'original', b.rule_id, b.ref
+      from hazina.transaction_fees(p_transaction_id) b
+     where b.direction = 'charge';
   end if;
   return v_tx.transaction_id;
 end
@@ -2220,6 +2221,46 @@ $_$;
 
 
 --
+-- Name: billing_ledger; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.billing_ledger (
+    ref text NOT NULL COLLATE pg_catalog."C",
+    transaction_id uuid NOT NULL,
+    payer_wallet_id uuid NOT NULL,
+    payer_user_id uuid,
+    transaction_type text NOT NULL,
+    direction text NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    currency character(3) NOT NULL,
+    base_amount numeric(19,4) NOT NULL,
+    rule_source text NOT NULL,
+    rule_id uuid,
+    refund_of text COLLATE pg_catalog."C",
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT billing_ledger_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT billing_ledger_base_amount_check CHECK ((base_amount >= (0)::numeric)),
+    CONSTRAINT billing_ledger_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT billing_ledger_direction_check CHECK ((direction = ANY (ARRAY['charge'::text, 'refund'::text]))),
+    CONSTRAINT billing_ledger_ref_names_transaction CHECK (starts_with(ref, ((transaction_id)::text || '#'::text))),
+    CONSTRAINT billing_ledger_refund_links_original CHECK (((direction = 'refund'::text) = (refund_of IS NOT NULL))),
+    CONSTRAINT billing_ledger_rule_source_check CHECK ((rule_source = ANY (ARRAY['catalog'::text, 'merchant_profile'::text, 'original'::text])))
+);
+
+
+--
+-- Name: transaction_fees(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.transaction_fees(p_transaction_id uuid) RETURNS SETOF public.billing_ledger
+    LANGUAGE sql STABLE
+    AS $_$
+  select * from public.billing_ledger
+   where ref > p_transaction_id::text || '#' and ref < p_transaction_id::text || '$'
+$_$;
+
+
+--
 -- Name: transfer(text, uuid, uuid, numeric, text, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2287,7 +2328,7 @@ begin
       array['principal', 'principal', 'fee', 'fee']);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (p_ref || ':fee', v_tx.transaction_id, v_payer_wallet, v_payer_user, p_transaction_type,
+    values (v_tx.transaction_id::text || '#fee', v_tx.transaction_id, v_payer_wallet, v_payer_user, p_transaction_type,
             'charge', v_from.fee, v_from.currency, p_amount, v_from.rule_source, v_from.rule_id);
   else
     perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
@@ -2519,7 +2560,7 @@ begin
    order by b.n, b.k;
   insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                      direction, amount, currency, base_amount, rule_source, rule_id)
-  select e.ref || ':fee', e.id, e.payer, e.payer_user, e.ttype, 'charge', e.fee, e.currency, e.amount,
+  select e.id::text || '#fee', e.id, e.payer, e.payer_user, e.ttype, 'charge', e.fee, e.currency, e.amount,
          e.rule_source, e.rule_id
     from unnest(v_refs, v_tx_ids, v_payers, v_payer_users, v_types, v_fees, v_currencies, v_amounts,
                 v_rule_sources, v_rule_ids) with ordinality
@@ -2565,8 +2606,8 @@ CREATE FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean
            'to_wallet_id', (select wallet_id from hazina.transaction_entries(t.id)
                              where leg = 'principal' and direction = 'credit' order by id limit 1),
            'amount', t.principal_amount::text,
-           'fee', coalesce((select sum(amount) from public.billing_ledger b
-                             where b.transaction_id = t.id and b.direction = 'charge'), 0)::numeric(19, 4)::text,
+           'fee', coalesce((select sum(amount) from hazina.transaction_fees(t.id) b
+                             where b.direction = 'charge'), 0)::numeric(19, 4)::text,
            'fee_payer', hazina.fee_payer(t.kind),
            'currency', t.currency, 'transaction_type', t.kind)
     from public.wallet_transactions t where t.id = p_transaction_id
@@ -2998,7 +3039,7 @@ begin
     jsonb_build_object('withdrawal_id', v_withdrawal.id, 'provider_receipt', p_receipt));
   update public.wallet_withdrawals
      set status = 'completed', transaction_id = v_posted, settlement_transaction_id = v_settled,
-         fee = (select coalesce(sum(amount), 0) from public.billing_ledger where transaction_id = v_posted and direction = 'charge'),
+         fee = (select coalesce(sum(amount), 0) from hazina.transaction_fees(v_posted) where direction = 'charge'),
          provider_receipt = coalesce(p_receipt, provider_receipt), failure_code = null, failure_reason = null,
          completed_at = now(), updated_at = now()
    where id = p_withdrawal_id;
@@ -3689,34 +3730,6 @@ CREATE TABLE public.billing_fee_catalog (
 
 
 --
--- Name: billing_ledger; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.billing_ledger (
-    id uuid DEFAULT hazina.uuid_v7() NOT NULL,
-    ref text NOT NULL,
-    transaction_id uuid NOT NULL,
-    payer_wallet_id uuid NOT NULL,
-    payer_user_id uuid,
-    transaction_type text NOT NULL,
-    direction text NOT NULL,
-    amount numeric(19,4) NOT NULL,
-    currency character(3) NOT NULL,
-    base_amount numeric(19,4) NOT NULL,
-    rule_source text NOT NULL,
-    rule_id uuid,
-    refund_of uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT billing_ledger_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT billing_ledger_base_amount_check CHECK ((base_amount >= (0)::numeric)),
-    CONSTRAINT billing_ledger_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT billing_ledger_direction_check CHECK ((direction = ANY (ARRAY['charge'::text, 'refund'::text]))),
-    CONSTRAINT billing_ledger_refund_links_original CHECK (((direction = 'refund'::text) = (refund_of IS NOT NULL))),
-    CONSTRAINT billing_ledger_rule_source_check CHECK ((rule_source = ANY (ARRAY['catalog'::text, 'merchant_profile'::text, 'original'::text])))
-);
-
-
---
 -- Name: currencies; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4129,15 +4142,7 @@ ALTER TABLE ONLY public.billing_fee_catalog
 --
 
 ALTER TABLE ONLY public.billing_ledger
-    ADD CONSTRAINT billing_ledger_pkey PRIMARY KEY (id);
-
-
---
--- Name: billing_ledger billing_ledger_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.billing_ledger
-    ADD CONSTRAINT billing_ledger_ref_key UNIQUE (ref);
+    ADD CONSTRAINT billing_ledger_pkey PRIMARY KEY (ref);
 
 
 --
@@ -4377,13 +4382,6 @@ CREATE INDEX auth_verification_token_user_idx ON public.auth_verification_token 
 --
 
 CREATE INDEX billing_ledger_payer_idx ON public.billing_ledger USING btree (payer_user_id, created_at);
-
-
---
--- Name: billing_ledger_transaction_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX billing_ledger_transaction_idx ON public.billing_ledger USING btree (transaction_id);
 
 
 --
@@ -4669,7 +4667,7 @@ ALTER TABLE ONLY public.billing_fee_catalog
 --
 
 ALTER TABLE ONLY public.billing_ledger
-    ADD CONSTRAINT billing_ledger_refund_of_fkey FOREIGN KEY (refund_of) REFERENCES public.billing_ledger(id);
+    ADD CONSTRAINT billing_ledger_refund_of_fkey FOREIGN KEY (refund_of) REFERENCES public.billing_ledger(ref);
 
 
 --
@@ -5736,6 +5734,21 @@ REVOKE ALL ON FUNCTION hazina.transaction_entries(p_transaction_id uuid) FROM PU
 
 
 --
+-- Name: TABLE billing_ledger; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.billing_ledger TO authenticated;
+GRANT SELECT ON TABLE public.billing_ledger TO service_role;
+
+
+--
+-- Name: FUNCTION transaction_fees(p_transaction_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transaction_fees(p_transaction_id uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6164,14 +6177,6 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.billing_fee_catalog TO service_role;
 
 
 --
--- Name: TABLE billing_ledger; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.billing_ledger TO authenticated;
-GRANT SELECT ON TABLE public.billing_ledger TO service_role;
-
-
---
 -- Name: TABLE currencies; Type: ACL; Schema: public; Owner: -
 --
 
@@ -6263,7 +6268,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict Ue4Yj8fYaqdVqjE6wkCUY8qNFrammh8FYIzEob4p1h7DLkdJAyCRgRiM66cA1qL
+\unrestrict jWfQ1Ty1j219TJell5GlGf9OShT6ScjSoVIyQYpTuibM1FTOc9OjMpIlVty5oZ7
 
 
 -- Reference data inserted by the migrations

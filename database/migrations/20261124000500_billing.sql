@@ -43,9 +43,12 @@ create table public.merchant_fee_profiles (
     merchant_id with =, transaction_type with =, currency with =, tstzrange(active_from, active_to) with &&)
 );
 
+-- Like wallet_ledger, two indexes: `ref` ('<transaction id>#fee' for a charge,
+-- '<transaction id>#refund-<n>' for a refund) is the primary key and, in the "C"
+-- collation, finds a transaction's fee records (hazina.transaction_fees); payer_idx
+-- serves a payer's own fee history.
 create table public.billing_ledger (
-  id                uuid primary key default hazina.uuid_v7(),
-  ref               text not null unique,
+  ref               text collate "C" primary key,
   -- No FKs to the transaction or the wallet (see the wallet_ledger note): each would cost
   -- a lookup and a row lock per fee, and the payer is often a hot merchant wallet. Only
   -- the fee functions write this table, in the transaction that posted the money, headers
@@ -61,12 +64,20 @@ create table public.billing_ledger (
   base_amount       numeric(19, 4) not null check (base_amount >= 0),
   rule_source       text not null check (rule_source in ('catalog', 'merchant_profile', 'original')),
   rule_id           uuid,
-  refund_of         uuid references public.billing_ledger (id),
+  refund_of         text collate "C" references public.billing_ledger (ref),
   created_at        timestamptz not null default now(),
+  constraint billing_ledger_ref_names_transaction check (starts_with(ref, transaction_id::text || '#')),
   constraint billing_ledger_refund_links_original check ((direction = 'refund') = (refund_of is not null))
 );
-create index billing_ledger_transaction_idx on public.billing_ledger (transaction_id);
 create index billing_ledger_payer_idx on public.billing_ledger (payer_user_id, created_at);
+
+-- A transaction's fee records, through the primary key (see hazina.transaction_entries).
+create function hazina.transaction_fees(p_transaction_id uuid) returns setof public.billing_ledger
+  language sql stable
+  as $$
+  select * from public.billing_ledger
+   where ref > p_transaction_id::text || '#' and ref < p_transaction_id::text || '$'
+$$;
 
 create trigger billing_ledger_immutable before update or delete on public.billing_ledger
   for each row execute function hazina.ledger_is_immutable();
@@ -220,7 +231,7 @@ create function hazina.reconcile()
    where r.balance_after is distinct from r.running
   union all
   -- Every fee record belongs to a posted transaction and a wallet.
-  select 'billing_row_has_transaction_and_wallet', b.id::text, null, null
+  select 'billing_row_has_transaction_and_wallet', b.ref, null, null
     from public.billing_ledger b
     left join public.wallet_transactions t on t.id = b.transaction_id
     left join public.wallets w on w.id = b.payer_wallet_id
@@ -286,6 +297,7 @@ drop function if exists public.quote_fee(text, numeric, text);
 drop function if exists hazina.fee_quote(text, numeric, text, uuid);
 drop function if exists hazina.fee_apply(numeric, integer, numeric, numeric, numeric, boolean, smallint);
 drop function if exists hazina.fee_rule(text, text, uuid);
+drop function if exists hazina.transaction_fees(uuid);
 drop table if exists public.billing_ledger;
 drop table if exists public.merchant_fee_profiles;
 drop table if exists public.billing_fee_catalog;

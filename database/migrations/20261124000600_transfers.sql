@@ -108,7 +108,7 @@ begin
       array['principal', 'principal', 'fee', 'fee']);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (p_ref || ':fee', v_tx.transaction_id, v_payer_wallet, v_payer_user, p_transaction_type,
+    values (v_tx.transaction_id::text || '#fee', v_tx.transaction_id, v_payer_wallet, v_payer_user, p_transaction_type,
             'charge', v_from.fee, v_from.currency, p_amount, v_from.rule_source, v_from.rule_id);
   else
     perform hazina.apply_entries(v_tx.transaction_id, p_transaction_type, p_description, coalesce(p_metadata, '{}'), p_ref,
@@ -135,8 +135,8 @@ create function hazina.transfer_result(p_transaction_id uuid, p_replayed boolean
            'to_wallet_id', (select wallet_id from hazina.transaction_entries(t.id)
                              where leg = 'principal' and direction = 'credit' order by id limit 1),
            'amount', t.principal_amount::text,
-           'fee', coalesce((select sum(amount) from public.billing_ledger b
-                             where b.transaction_id = t.id and b.direction = 'charge'), 0)::numeric(19, 4)::text,
+           'fee', coalesce((select sum(amount) from hazina.transaction_fees(t.id) b
+                             where b.direction = 'charge'), 0)::numeric(19, 4)::text,
            'fee_payer', hazina.fee_payer(t.kind),
            'currency', t.currency, 'transaction_type', t.kind)
     from public.wallet_transactions t where t.id = p_transaction_id
@@ -373,7 +373,7 @@ begin
    order by b.n, b.k;
   insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                      direction, amount, currency, base_amount, rule_source, rule_id)
-  select e.ref || ':fee', e.id, e.payer, e.payer_user, e.ttype, 'charge', e.fee, e.currency, e.amount,
+  select e.id::text || '#fee', e.id, e.payer, e.payer_user, e.ttype, 'charge', e.fee, e.currency, e.amount,
          e.rule_source, e.rule_id
     from unnest(v_refs, v_tx_ids, v_payers, v_payer_users, v_types, v_fees, v_currencies, v_amounts,
                 v_rule_sources, v_rule_ids) with ordinality

@@ -190,7 +190,7 @@ begin
       array['principal', 'principal', 'fee', 'fee']);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (v_hold.ref || ':post:fee', v_tx.transaction_id, v_payer_wallet, v_payer, v_hold.transaction_type,
+    values (v_tx.transaction_id::text || '#fee', v_tx.transaction_id, v_payer_wallet, v_payer, v_hold.transaction_type,
             'charge', v_fee, v_hold.currency, v_amount, v_quote.rule_source, v_quote.rule_id);
   else
     perform hazina.apply_entries(v_tx.transaction_id, v_hold.transaction_type, v_hold.description, v_hold.metadata, v_hold.ref || ':post',
@@ -335,10 +335,11 @@ begin
   if v_full then
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id, refund_of)
-    select b.ref || ':refund', v_tx.transaction_id, b.payer_wallet_id, b.payer_user_id, b.transaction_type,
-           'refund', b.amount, b.currency, b.base_amount, 'original', b.rule_id, b.id
-      from public.billing_ledger b
-     where b.transaction_id = p_transaction_id and b.direction = 'charge';
+    select v_tx.transaction_id::text || '#refund-' || row_number() over (order by b.ref), v_tx.transaction_id,
+           b.payer_wallet_id, b.payer_user_id, b.transaction_type,
+           'refund', b.amount, b.currency, b.base_amount, 'original', b.rule_id, b.ref
+      from hazina.transaction_fees(p_transaction_id) b
+     where b.direction = 'charge';
   end if;
   return v_tx.transaction_id;
 end

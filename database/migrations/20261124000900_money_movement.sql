@@ -292,7 +292,7 @@ begin
       p_description, p_metadata);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (p_ref || ':fee', transaction_id, p_wallet_id, v_wallet.user_id, 'funding',
+    values (transaction_id::text || '#fee', transaction_id, p_wallet_id, v_wallet.user_id, 'funding',
             'charge', fee, v_wallet.currency, p_amount, v_quote.rule_source, v_quote.rule_id)
     on conflict (ref) do nothing;
   else
@@ -884,7 +884,7 @@ begin
     jsonb_build_object('withdrawal_id', v_withdrawal.id, 'provider_receipt', p_receipt));
   update public.wallet_withdrawals
      set status = 'completed', transaction_id = v_posted, settlement_transaction_id = v_settled,
-         fee = (select coalesce(sum(amount), 0) from public.billing_ledger where transaction_id = v_posted and direction = 'charge'),
+         fee = (select coalesce(sum(amount), 0) from hazina.transaction_fees(v_posted) where direction = 'charge'),
          provider_receipt = coalesce(p_receipt, provider_receipt), failure_code = null, failure_reason = null,
          completed_at = now(), updated_at = now()
    where id = p_withdrawal_id;

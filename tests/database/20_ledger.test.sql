@@ -1,6 +1,6 @@
 -- Ledger core: posting rules, idempotency, immutability, RLS and reconciliation.
 begin;
-select plan(47);
+select plan(48);
 
 \ir helpers.psql
 
@@ -150,10 +150,15 @@ select is((select sum(amount)::numeric from public.billing_ledger where directio
   'every fee charged has one billing_ledger row');
 
 -- Books
+select throws_ok(format($$insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, transaction_type, direction,
+                                                            amount, currency, base_amount, rule_source)
+  values ('fee-of-something-else', '%s', '%s', 'p2p_transfer', 'charge', 1, 'KES', 1, 'catalog')$$,
+  (select id from public.wallet_transactions limit 1), :'alice'),
+  '23514', null, 'a fee record''s ref must start with its transaction id');
 savepoint before_orphan_fee;
 insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, transaction_type, direction, amount, currency,
                                    base_amount, rule_source)
-select 'orphan-fee', id, gen_random_uuid(), 'p2p_transfer', 'charge', 1, 'KES', 1, 'catalog'
+select id::text || '#orphan-fee', id, gen_random_uuid(), 'p2p_transfer', 'charge', 1, 'KES', 1, 'catalog'
   from public.wallet_transactions limit 1;
 select ok('billing_row_has_transaction_and_wallet' = any (array(select check_name from hazina.reconcile())),
   'reconciliation reports a fee row whose payer wallet does not exist');
@@ -161,7 +166,7 @@ rollback to savepoint before_orphan_fee;
 savepoint before_unposted_fee;
 insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, transaction_type, direction, amount, currency,
                                    base_amount, rule_source)
-select 'unposted-fee', id, :'alice', 'p2p_transfer', 'charge', 1, 'KES', 1, 'catalog'
+select id::text || '#unposted-fee', id, :'alice', 'p2p_transfer', 'charge', 1, 'KES', 1, 'catalog'
   from public.wallet_transactions where ref = 't-fund-alice';
 select is((select check_name from hazina.reconcile()), 'fee_entries_match_billing',
   'reconciliation reports a fee that was billed but never posted');

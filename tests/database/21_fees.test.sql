@@ -192,11 +192,11 @@ select results_eq(
   format($$values ('%s'::uuid, 'credit'::text, 5.0000::numeric(19,4)), ('%s'::uuid, 'debit', 5.0000)$$, :'revenue', :'alice'),
   'the fee is posted as its own balanced leg in the same transaction');
 select results_eq(
-  format($$select direction, amount, currency::text, base_amount, rule_source, rule_id, payer_wallet_id, payer_user_id, transaction_type, ref
+  format($$select direction, amount, currency::text, base_amount, rule_source, rule_id, payer_wallet_id, payer_user_id, transaction_type, ref collate "default"
              from public.billing_ledger where transaction_id = '%s'$$, :'tx_p2p'),
   format($$values ('charge'::text, 5.0000::numeric(19,4), 'KES'::text, 1000.0000::numeric(19,4), 'catalog'::text, '%s'::uuid,
-                   '%s'::uuid, '21000000-0000-4000-8000-00000000000a'::uuid, 'p2p_transfer'::text, 'f-p2p-1:fee'::text)$$,
-         :'cat_p2p', :'alice'),
+                   '%s'::uuid, '21000000-0000-4000-8000-00000000000a'::uuid, 'p2p_transfer'::text, '%s#fee'::text)$$,
+         :'cat_p2p', :'alice', :'tx_p2p'),
   'exactly one billing_ledger charge row records the fee, its base amount and the rule that set it');
 select is(hazina.transfer('f-p2p-1', :'alice', :'bob', 1000.00) ->> 'replayed', 'true', 'a retried transfer replays');
 select is((select count(*)::int from public.billing_ledger where transaction_id = :'tx_p2p'), 1,
@@ -250,7 +250,8 @@ select is((select balance from public.wallet_balances where wallet_id = :'revenu
 
 -- Who reads what.
 select pg_temp.act_as('21000000-0000-4000-8000-00000000000a');
-select is(array(select ref from public.billing_ledger order by ref), array['f-p2p-1:fee', 'f-p2p-ugx:fee'],
+select is(array(select t.ref from public.billing_ledger b join public.wallet_transactions t on t.id = b.transaction_id order by t.ref),
+  array['f-p2p-1', 'f-p2p-ugx'],
   'a payer reads only their own billing rows (not the fees merchants paid on their payments)');
 select is((select count(*)::int from public.merchant_fee_profiles), 0, 'a customer sees no fee profiles');
 select throws_ok($$insert into public.billing_fee_catalog (transaction_type, currency, percentage_bps)

@@ -216,7 +216,7 @@ select balance as revenue_0 from public.wallet_balances where wallet_id = :'reve
 
 -- Full reversal: every entry mirrored, the fee refunded.
 select (hazina.transfer('r-1', :'alice', :'bob', 100.00) ->> 'transaction_id') as t1 \gset
-select id as t1_charge from public.billing_ledger where transaction_id = :'t1' \gset
+select ref as t1_charge from public.billing_ledger where transaction_id = :'t1' \gset
 select hazina.reverse_transaction(:'t1', 'r-1-reversal', null, 'customer dispute') as rv1 \gset
 select results_eq(
   format($$select wallet_id, direction, amount, leg from public.wallet_ledger where transaction_id = '%s' order by 1, 2, 3, 4$$, :'rv1'),
@@ -230,8 +230,8 @@ select is((select array[a.balance - :'alice_0'::numeric, b.balance - :'bob_0'::n
             where a.wallet_id = :'alice' and b.wallet_id = :'bob' and r.wallet_id = :'revenue'),
   array[0, 0, 0]::numeric[], 'payer, payee and fee revenue are all back where they were');
 select results_eq(
-  format($$select direction, amount, base_amount, rule_source, refund_of, payer_wallet_id from public.billing_ledger where transaction_id = '%s'$$, :'rv1'),
-  format($$values ('refund'::text, 1.0000::numeric(19,4), 100.0000::numeric(19,4), 'original'::text, '%s'::uuid, '%s'::uuid)$$, :'t1_charge', :'alice'),
+  format($$select direction, amount, base_amount, rule_source, refund_of collate "default", payer_wallet_id from public.billing_ledger where transaction_id = '%s'$$, :'rv1'),
+  format($$values ('refund'::text, 1.0000::numeric(19,4), 100.0000::numeric(19,4), 'original'::text, '%s'::text, '%s'::uuid)$$, :'t1_charge', :'alice'),
   'the fee is refunded by one billing refund row referencing the charge');
 select is(hazina.reverse_transaction(:'t1', 'r-1-reversal', null, 'customer dispute'), :'rv1'::uuid,
   'retrying the same reversal ref returns the same transaction');
