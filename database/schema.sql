@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict jWfQ1Ty1j219TJell5GlGf9OShT6ScjSoVIyQYpTuibM1FTOc9OjMpIlVty5oZ7
+\restrict He0BuhNy0fpRCydzSx5dTvOWjBFNGcvfgD9ObLNfMu5ZNUjgTNePs90GVT0km97
 
 
 SET statement_timeout = 0;
@@ -79,6 +79,78 @@ CREATE TYPE hazina.auth_sign_in AS (
 	session_id uuid,
 	refresh_expires_at timestamp with time zone
 );
+
+
+--
+-- Name: billing_direction; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.billing_direction AS text
+	CONSTRAINT billing_direction_check CHECK ((VALUE = ANY (ARRAY['charge'::text, 'refund'::text])));
+
+
+--
+-- Name: credit_bucket_count; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.credit_bucket_count AS smallint
+	CONSTRAINT credit_bucket_count_check CHECK (((VALUE >= 1) AND (VALUE <= 64)));
+
+
+--
+-- Name: currency_code; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.currency_code AS character(3)
+	CONSTRAINT currency_code_check CHECK ((VALUE ~ '^[A-Z]{3}$'::text));
+
+
+--
+-- Name: entry_direction; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.entry_direction AS text
+	CONSTRAINT entry_direction_check CHECK ((VALUE = ANY (ARRAY['debit'::text, 'credit'::text])));
+
+
+--
+-- Name: entry_leg; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.entry_leg AS text
+	CONSTRAINT entry_leg_check CHECK ((VALUE = ANY (ARRAY['principal'::text, 'fee'::text])));
+
+
+--
+-- Name: fee_rule_source; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.fee_rule_source AS text
+	CONSTRAINT fee_rule_source_check CHECK ((VALUE = ANY (ARRAY['catalog'::text, 'merchant_profile'::text, 'original'::text])));
+
+
+--
+-- Name: system_wallet_code; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.system_wallet_code AS text
+	CONSTRAINT system_wallet_code_check CHECK ((VALUE = ANY (ARRAY['mpesa_clearing'::text, 'kcb_clearing'::text, 'dtb_clearing'::text, 'payouts_in_flight'::text, 'fee_revenue'::text, 'escrow'::text, 'suspense'::text])));
+
+
+--
+-- Name: wallet_kind; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.wallet_kind AS text
+	CONSTRAINT wallet_kind_check CHECK ((VALUE = ANY (ARRAY['user'::text, 'merchant'::text, 'system'::text])));
+
+
+--
+-- Name: wallet_status; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.wallet_status AS text
+	CONSTRAINT wallet_status_check CHECK ((VALUE = ANY (ARRAY['active'::text, 'frozen'::text, 'closed'::text])));
 
 
 --
@@ -2191,19 +2263,17 @@ CREATE TABLE public.wallet_ledger (
     id bigint NOT NULL,
     transaction_id uuid NOT NULL,
     wallet_id uuid NOT NULL,
-    direction text NOT NULL,
+    direction public.entry_direction NOT NULL,
     amount numeric(19,4) NOT NULL,
     currency character(3) NOT NULL,
     balance_after numeric(19,4),
-    leg text DEFAULT 'principal'::text NOT NULL,
+    leg public.entry_leg DEFAULT 'principal'::text NOT NULL,
     kind text NOT NULL,
     description text,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     ref text NOT NULL COLLATE pg_catalog."C",
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT wallet_ledger_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT wallet_ledger_direction_check CHECK ((direction = ANY (ARRAY['debit'::text, 'credit'::text]))),
-    CONSTRAINT wallet_ledger_leg_check CHECK ((leg = ANY (ARRAY['principal'::text, 'fee'::text]))),
     CONSTRAINT wallet_ledger_ref_names_transaction CHECK (starts_with(ref, ((transaction_id)::text || '#'::text)))
 );
 
@@ -2230,21 +2300,18 @@ CREATE TABLE public.billing_ledger (
     payer_wallet_id uuid NOT NULL,
     payer_user_id uuid,
     transaction_type text NOT NULL,
-    direction text NOT NULL,
+    direction public.billing_direction NOT NULL,
     amount numeric(19,4) NOT NULL,
-    currency character(3) NOT NULL,
+    currency public.currency_code NOT NULL,
     base_amount numeric(19,4) NOT NULL,
-    rule_source text NOT NULL,
+    rule_source public.fee_rule_source NOT NULL,
     rule_id uuid,
     refund_of text COLLATE pg_catalog."C",
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT billing_ledger_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT billing_ledger_base_amount_check CHECK ((base_amount >= (0)::numeric)),
-    CONSTRAINT billing_ledger_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT billing_ledger_direction_check CHECK ((direction = ANY (ARRAY['charge'::text, 'refund'::text]))),
     CONSTRAINT billing_ledger_ref_names_transaction CHECK (starts_with(ref, ((transaction_id)::text || '#'::text))),
-    CONSTRAINT billing_ledger_refund_links_original CHECK (((direction = 'refund'::text) = (refund_of IS NOT NULL))),
-    CONSTRAINT billing_ledger_rule_source_check CHECK ((rule_source = ANY (ARRAY['catalog'::text, 'merchant_profile'::text, 'original'::text])))
+    CONSTRAINT billing_ledger_refund_links_original CHECK ((((direction)::text = 'refund'::text) = (refund_of IS NOT NULL)))
 );
 
 
@@ -3829,26 +3896,22 @@ WITH (fillfactor='70');
 CREATE TABLE public.wallets (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid,
-    system_code text,
-    kind text NOT NULL,
+    system_code public.system_wallet_code,
+    kind public.wallet_kind NOT NULL,
     currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
-    status text DEFAULT 'active'::text NOT NULL,
+    status public.wallet_status DEFAULT 'active'::text NOT NULL,
     balance numeric(19,4) DEFAULT 0 NOT NULL,
     held numeric(19,4) DEFAULT 0 NOT NULL,
-    credit_buckets smallint DEFAULT 1 NOT NULL,
+    credit_buckets public.credit_bucket_count DEFAULT 1 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT wallets_credit_buckets_check CHECK (((credit_buckets >= 1) AND (credit_buckets <= 64))),
     CONSTRAINT wallets_held_check CHECK ((held >= (0)::numeric)),
-    CONSTRAINT wallets_kind_check CHECK ((kind = ANY (ARRAY['user'::text, 'merchant'::text, 'system'::text]))),
-    CONSTRAINT wallets_never_overdrawn CHECK (((kind = 'system'::text) OR ((balance - held) >= (0)::numeric))),
+    CONSTRAINT wallets_never_overdrawn CHECK ((((kind)::text = 'system'::text) OR ((balance - held) >= (0)::numeric))),
     CONSTRAINT wallets_owner_matches_kind CHECK (
 CASE kind
     WHEN 'system'::text THEN ((user_id IS NULL) AND (system_code IS NOT NULL))
     ELSE ((user_id IS NOT NULL) AND (system_code IS NULL))
-END),
-    CONSTRAINT wallets_status_check CHECK ((status = ANY (ARRAY['active'::text, 'frozen'::text, 'closed'::text]))),
-    CONSTRAINT wallets_system_code_check CHECK ((system_code = ANY (ARRAY['mpesa_clearing'::text, 'kcb_clearing'::text, 'dtb_clearing'::text, 'payouts_in_flight'::text, 'fee_revenue'::text, 'escrow'::text, 'suspense'::text])))
+END)
 )
 WITH (fillfactor='70');
 
@@ -3989,11 +4052,10 @@ CREATE TABLE public.wallet_transactions (
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     request_hash text NOT NULL,
     principal_amount numeric(19,4) NOT NULL,
-    currency character(3) NOT NULL,
+    currency public.currency_code NOT NULL,
     reverses_id uuid,
     created_by uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT wallet_transactions_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT wallet_transactions_description_check CHECK ((length(description) <= 500)),
     CONSTRAINT wallet_transactions_kind_check CHECK ((kind ~ '^[a-z][a-z0-9_]{1,40}$'::text)),
     CONSTRAINT wallet_transactions_principal_amount_check CHECK ((principal_amount >= (0)::numeric)),
@@ -6268,7 +6330,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict jWfQ1Ty1j219TJell5GlGf9OShT6ScjSoVIyQYpTuibM1FTOc9OjMpIlVty5oZ7
+\unrestrict He0BuhNy0fpRCydzSx5dTvOWjBFNGcvfgD9ObLNfMu5ZNUjgTNePs90GVT0km97
 
 
 -- Reference data inserted by the migrations

@@ -47,6 +47,10 @@ create table public.merchant_fee_profiles (
 -- '<transaction id>#refund-<n>' for a refund) is the primary key and, in the "C"
 -- collation, finds a transaction's fee records (hazina.transaction_fees); payer_idx
 -- serves a payer's own fee history.
+-- (Domains, not table CHECKs, for the same reason as the ledger's: see its migration.)
+create domain public.billing_direction as text check (value in ('charge', 'refund'));
+create domain public.fee_rule_source as text check (value in ('catalog', 'merchant_profile', 'original'));
+
 create table public.billing_ledger (
   ref               text collate "C" primary key,
   -- No FKs to the transaction or the wallet (see the wallet_ledger note): each would cost
@@ -58,11 +62,11 @@ create table public.billing_ledger (
   -- No FK to auth_users either: it would KEY SHARE-lock the user row on every fee.
   payer_user_id     uuid,
   transaction_type  text not null,
-  direction         text not null check (direction in ('charge', 'refund')),
+  direction         public.billing_direction not null,
   amount            numeric(19, 4) not null check (amount > 0),
-  currency          char(3) not null check (currency ~ '^[A-Z]{3}$'),
+  currency          public.currency_code not null,
   base_amount       numeric(19, 4) not null check (base_amount >= 0),
-  rule_source       text not null check (rule_source in ('catalog', 'merchant_profile', 'original')),
+  rule_source       public.fee_rule_source not null,
   rule_id           uuid,
   refund_of         text collate "C" references public.billing_ledger (ref),
   created_at        timestamptz not null default now(),
@@ -299,5 +303,7 @@ drop function if exists hazina.fee_apply(numeric, integer, numeric, numeric, num
 drop function if exists hazina.fee_rule(text, text, uuid);
 drop function if exists hazina.transaction_fees(uuid);
 drop table if exists public.billing_ledger;
+drop domain if exists public.fee_rule_source;
+drop domain if exists public.billing_direction;
 drop table if exists public.merchant_fee_profiles;
 drop table if exists public.billing_fee_catalog;

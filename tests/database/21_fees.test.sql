@@ -188,11 +188,11 @@ select is((select balance from public.wallet_balances where wallet_id = :'bob'),
 select is((select balance from public.wallet_balances where wallet_id = :'revenue') - :'revenue_before'::numeric, 5.0000::numeric,
   'the fee lands in the fee_revenue system wallet');
 select results_eq(
-  format($$select wallet_id, direction, amount from public.wallet_ledger where transaction_id = '%s' and leg = 'fee' order by direction$$, :'tx_p2p'),
+  format($$select wallet_id, direction::text, amount from public.wallet_ledger where transaction_id = '%s' and leg = 'fee' order by direction$$, :'tx_p2p'),
   format($$values ('%s'::uuid, 'credit'::text, 5.0000::numeric(19,4)), ('%s'::uuid, 'debit', 5.0000)$$, :'revenue', :'alice'),
   'the fee is posted as its own balanced leg in the same transaction');
 select results_eq(
-  format($$select direction, amount, currency::text, base_amount, rule_source, rule_id, payer_wallet_id, payer_user_id, transaction_type, ref collate "default"
+  format($$select direction::text, amount, currency::text, base_amount, rule_source::text, rule_id, payer_wallet_id, payer_user_id, transaction_type, ref collate "default"
              from public.billing_ledger where transaction_id = '%s'$$, :'tx_p2p'),
   format($$values ('charge'::text, 5.0000::numeric(19,4), 'KES'::text, 1000.0000::numeric(19,4), 'catalog'::text, '%s'::uuid,
                    '%s'::uuid, '21000000-0000-4000-8000-00000000000a'::uuid, 'p2p_transfer'::text, '%s#fee'::text)$$,
@@ -220,7 +220,7 @@ select is((select balance from public.wallet_balances where wallet_id = :'alice'
 select is((select balance from public.wallet_balances where wallet_id = :'duka'), 198.0000::numeric,
   'the merchant receives the amount less its fee');
 select results_eq(
-  format($$select payer_wallet_id, payer_user_id, amount, base_amount, rule_source, rule_id from public.billing_ledger where transaction_id = '%s'$$, :'tx_duka'),
+  format($$select payer_wallet_id, payer_user_id, amount, base_amount, rule_source::text, rule_id from public.billing_ledger where transaction_id = '%s'$$, :'tx_duka'),
   format($$values ('%s'::uuid, '21000000-0000-4000-8000-00000000000c'::uuid, 2.0000::numeric(19,4), 200.0000::numeric(19,4), 'merchant_profile'::text, '%s'::uuid)$$,
          :'duka', :'prof_duka'),
   'the billing row names the merchant as payer and the override as the rule');

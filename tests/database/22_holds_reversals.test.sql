@@ -71,7 +71,7 @@ select is((select balance from public.wallet_balances where wallet_id = :'revenu
   'the fee goes to fee_revenue');
 select is((select row(status, posted_amount, transaction_id, resolved_at is not null)::text from public.wallet_holds where id = :'h1'),
   row('posted', 400.0000, :'h1_tx'::uuid, true)::text, 'the hold is posted and linked to its transaction');
-select results_eq(format($$select direction, amount, base_amount, payer_wallet_id from public.billing_ledger where transaction_id = '%s'$$, :'h1_tx'),
+select results_eq(format($$select direction::text, amount, base_amount, payer_wallet_id from public.billing_ledger where transaction_id = '%s'$$, :'h1_tx'),
   format($$values ('charge'::text, 2.0000::numeric(19,4), 400.0000::numeric(19,4), '%s'::uuid)$$, :'alice'),
   'the posted fee has one billing charge row');
 select is(hazina.hold_post(:'h1'), :'h1_tx'::uuid, 'posting it again returns the same transaction');
@@ -197,7 +197,7 @@ select is((select row(balance, held)::text from public.wallet_balances where wal
   'capturing 40 debits the customer exactly 40 and releases the other 10');
 select is((select balance from public.wallet_balances where wallet_id = :'shop'), 39.1000::numeric,
   'the merchant receives 40 less its own fee (0.50 + 1% = 0.90)');
-select results_eq(format($$select payer_wallet_id, amount, base_amount, rule_source from public.billing_ledger where transaction_id = '%s'$$, :'hauth_tx'),
+select results_eq(format($$select payer_wallet_id, amount, base_amount, rule_source::text from public.billing_ledger where transaction_id = '%s'$$, :'hauth_tx'),
   format($$values ('%s'::uuid, 0.9000::numeric(19,4), 40.0000::numeric(19,4), 'merchant_profile'::text)$$, :'shop'),
   'the billing row names the merchant as payer, charged under its own profile');
 select hazina.hold_create('h-auth-tiny', :'alice', :'shop', 0.50, now() + interval '1 hour', 'merchant_payment') as hauth2 \gset
@@ -219,8 +219,8 @@ select (hazina.transfer('r-1', :'alice', :'bob', 100.00) ->> 'transaction_id') a
 select ref as t1_charge from public.billing_ledger where transaction_id = :'t1' \gset
 select hazina.reverse_transaction(:'t1', 'r-1-reversal', null, 'customer dispute') as rv1 \gset
 select results_eq(
-  format($$select wallet_id, direction, amount, leg from public.wallet_ledger where transaction_id = '%s' order by 1, 2, 3, 4$$, :'rv1'),
-  format($$select wallet_id, case direction when 'debit' then 'credit' else 'debit' end, amount, leg
+  format($$select wallet_id, direction::text, amount, leg::text from public.wallet_ledger where transaction_id = '%s' order by 1, 2, 3, 4$$, :'rv1'),
+  format($$select wallet_id, case direction when 'debit' then 'credit' else 'debit' end, amount, leg::text
              from public.wallet_ledger where transaction_id = '%s' order by 1, 2, 3, 4$$, :'t1'),
   'a full reversal mirrors every entry of the original, fee legs included');
 select is((select row(kind, reverses_id, principal_amount)::text from public.wallet_transactions where id = :'rv1'),
@@ -230,7 +230,7 @@ select is((select array[a.balance - :'alice_0'::numeric, b.balance - :'bob_0'::n
             where a.wallet_id = :'alice' and b.wallet_id = :'bob' and r.wallet_id = :'revenue'),
   array[0, 0, 0]::numeric[], 'payer, payee and fee revenue are all back where they were');
 select results_eq(
-  format($$select direction, amount, base_amount, rule_source, refund_of collate "default", payer_wallet_id from public.billing_ledger where transaction_id = '%s'$$, :'rv1'),
+  format($$select direction::text, amount, base_amount, rule_source::text, refund_of collate "default", payer_wallet_id from public.billing_ledger where transaction_id = '%s'$$, :'rv1'),
   format($$values ('refund'::text, 1.0000::numeric(19,4), 100.0000::numeric(19,4), 'original'::text, '%s'::text, '%s'::uuid)$$, :'t1_charge', :'alice'),
   'the fee is refunded by one billing refund row referencing the charge');
 select is(hazina.reverse_transaction(:'t1', 'r-1-reversal', null, 'customer dispute'), :'rv1'::uuid,
@@ -253,7 +253,7 @@ select balance as alice_1 from public.wallet_balances where wallet_id = :'alice'
 select balance as revenue_1 from public.wallet_balances where wallet_id = :'revenue' \gset
 select hazina.reverse_transaction(:'t2', 'r-2-a', 50.00) as rv2a \gset
 select results_eq(
-  format($$select wallet_id, direction, amount, leg from public.wallet_ledger where transaction_id = '%s' order by direction$$, :'rv2a'),
+  format($$select wallet_id, direction::text, amount, leg::text from public.wallet_ledger where transaction_id = '%s' order by direction$$, :'rv2a'),
   format($$values ('%s'::uuid, 'credit'::text, 50.0000::numeric(19,4), 'principal'::text), ('%s'::uuid, 'debit', 50.0000, 'principal')$$, :'alice', :'bob'),
   'a partial reversal moves principal from payee back to payer, nothing else');
 select is((select count(*)::int from public.billing_ledger where transaction_id = :'rv2a'), 0, 'and refunds no fee');
