@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict He0BuhNy0fpRCydzSx5dTvOWjBFNGcvfgD9ObLNfMu5ZNUjgTNePs90GVT0km97
+\restrict U4GO509HWRhZGiB7bNvxY1dw8IGc0ihSWTRd0271hnHauEXtvWLySi3CIBG4xKT
 
 
 SET statement_timeout = 0;
@@ -385,6 +385,7 @@ $$;
 CREATE FUNCTION hazina.assert_transaction_balanced() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
   v_unbalanced text;
@@ -6330,7 +6331,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict He0BuhNy0fpRCydzSx5dTvOWjBFNGcvfgD9ObLNfMu5ZNUjgTNePs90GVT0km97
+\unrestrict U4GO509HWRhZGiB7bNvxY1dw8IGc0ihSWTRd0271hnHauEXtvWLySi3CIBG4xKT
 
 
 -- Reference data inserted by the migrations

@@ -20,6 +20,7 @@ const walletCount = Number(process.env.BENCH_WALLETS ?? 10000);
 const batchSize = Number(process.env.BENCH_BATCH ?? 250);
 // BENCH_CONNECTIONS / BENCH_WORKLOADS narrow a run (e.g. "8" and "tpcb,p2p") while tuning.
 const connectionCounts = (process.env.BENCH_CONNECTIONS ?? "1,8").split(",").map(Number);
+const repeat = Number(process.env.BENCH_REPEAT ?? 1);
 const workloads = new Set((process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,batch").split(","));
 const stamp = Date.now();
 const benchDb = `hazina_bench_${stamp}`;
@@ -111,7 +112,7 @@ const results = [];
 try {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ` +
     `${execFileSync("psql", ["-XAtc", "select version()", withDatabase(serverUrl, "postgres")], { encoding: "utf8" }).trim().split(" on ")[0]}`);
-  console.log(`each run: ${seconds}s, ${walletCount} wallets, batch of ${batchSize}`);
+  console.log(`each run: ${seconds}s, ${walletCount} wallets, batch of ${batchSize}; median of ${repeat} round(s)`);
   const benchUrl = await prepareBenchDatabase();
   await admin.unsafe(`create database "${tpcbDb}"`);
   const tpcbUrl = withDatabase(serverUrl, tpcbDb);
@@ -146,12 +147,29 @@ try {
     }
   }
 
+  // BENCH_REPEAT rounds, interleaved (a slow phase of a shared machine hits every
+  // workload alike); each figure is the median of its rounds.
+  const rounds = [];
+  for (let round = 0; round < repeat; round++) {
+    for (const clients of connectionCounts) {
+      rounds.push({
+        clients,
+        tpcb: await measure("tpcb", tpcbUrl, ["-b", "tpcb-like"], clients),
+        p2p: await measure("p2p", benchUrl, ["-f", uniform], clients),
+        hot: await measure("hot", benchUrl, ["-f", hot], clients),
+        batch: await measure("batch", benchUrl, ["-f", batch], clients),
+      });
+    }
+  }
+  const median = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  };
   for (const clients of connectionCounts) {
-    const tpcb = await measure("tpcb", tpcbUrl, ["-b", "tpcb-like"], clients);
-    const p2p = await measure("p2p", benchUrl, ["-f", uniform], clients);
-    const hotRun = await measure("hot", benchUrl, ["-f", hot], clients);
-    const batchRun = await measure("batch", benchUrl, ["-f", batch], clients);
-    results.push({ clients, tpcb, p2p, hot: hotRun, batch: batchRun });
+    const mine = rounds.filter((r) => r.clients === clients);
+    const figure = (name) => ({ tps: median(mine.map((r) => r[name].tps)) });
+    results.push({ clients, tpcb: figure("tpcb"), p2p: figure("p2p"), hot: figure("hot"), batch: figure("batch") });
   }
 
   // A P2P posting with a fee writes 4 entries (principal debit/credit, fee debit/credit).
