@@ -1,6 +1,6 @@
 -- Guards every migration must keep passing.
 begin;
-select plan(6);
+select plan(7);
 
 select is(
   array(select c.relname::text from pg_class c
@@ -48,6 +48,21 @@ select is(
 select ok(not has_schema_privilege('authenticated', 'hazina', 'USAGE')
           and not has_schema_privilege('anon', 'hazina', 'USAGE'),
   'clients have no usage on the internal schema');
+
+-- The posting path plans its queries once per session. Without force_generic_plan,
+-- PL/pgSQL may keep choosing a fresh custom plan for every call (the commit-time balance
+-- trigger did: 250 µs a transfer), which no functional test notices.
+select is(
+  array(select p.oid::regprocedure::text from pg_proc p
+         where p.oid in ('hazina.assert_transaction_balanced()'::regprocedure,
+                         'hazina.apply_entries(uuid,text,text,jsonb,text,uuid[],text[],numeric[],text[])'::regprocedure,
+                         'hazina.begin_transaction(text,text,text,numeric,text,text,jsonb,uuid)'::regprocedure,
+                         'hazina.post_transaction(text,text,jsonb,text,jsonb)'::regprocedure,
+                         'hazina.transfer(text,uuid,uuid,numeric,text,text,jsonb)'::regprocedure)
+           and not ('plan_cache_mode=force_generic_plan' = any (coalesce(p.proconfig, '{}')))
+         order by 1),
+  array[]::text[],
+  'every function on the posting path plans once (plan_cache_mode = force_generic_plan)');
 
 select * from finish();
 rollback;
