@@ -1,6 +1,6 @@
 -- Ledger core: posting rules, idempotency, immutability, RLS and reconciliation.
 begin;
-select plan(48);
+select plan(50);
 
 \ir helpers.psql
 
@@ -66,6 +66,19 @@ select throws_ok(format($$select hazina.post_transaction('t-overdraft', 'p2p_tra
   {"wallet_id": "%s", "direction": "debit", "amount": "1000.01"},
   {"wallet_id": "%s", "direction": "credit", "amount": "1000.01"}]')$$, :'alice', :'bob'),
   'P0001', 'insufficient_funds', 'a user wallet is never overdrawn');
+
+-- A transaction's entries are found by their ref prefix: all of them (lines #1..#12, where
+-- '#10' sorts before '#2'), and none of another transaction.
+select hazina.post_transaction('t-twelve', 'funding', (
+  select jsonb_agg(jsonb_build_object('wallet_id', case when g % 2 = 0 then :'mpesa'::uuid else hazina.system_wallet('suspense') end,
+                                      'direction', case when g % 2 = 0 then 'debit' else 'credit' end,
+                                      'amount', '0.01'))
+    from generate_series(1, 12) g)) as t_twelve \gset
+select is(array(select ref from hazina.transaction_entries(:'t_twelve') order by id),
+          array(select :'t_twelve' || '#' || g from generate_series(1, 12) g),
+          'transaction_entries finds every entry of a transaction, in order, and nothing else');
+select is((select count(*)::int from public.wallet_ledger where transaction_id = :'t_twelve'), 12,
+          'and the same entries as a scan by transaction_id');
 
 -- The deferred constraint trigger catches an unbalanced transaction written by hand.
 savepoint before_hand_written;
