@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict U4GO509HWRhZGiB7bNvxY1dw8IGc0ihSWTRd0271hnHauEXtvWLySi3CIBG4xKT
+\restrict VOKoOHI70W8iJLulEC9gvj9XvRzweYs7w2O9uWwjyhgJH5FR5LDrqCaeRS6Aajs
 
 
 SET statement_timeout = 0;
@@ -2349,7 +2349,7 @@ begin
   end if;
   -- One query for both wallets, the currency's minor unit, the fee revenue wallet and
   -- the fee (the rule of whoever pays it, priced by the one rounding rule).
-  select f.id, f.user_id, f.currency, f.kind, t.id as to_id, t.user_id as to_user_id, t.currency as to_currency,
+  select f.id, f.user_id, f.currency, t.id as to_id, t.user_id as to_user_id, t.currency as to_currency,
          c.minor_units, r.id as revenue_id, coalesce(rule.source, 'none') as rule_source, rule.rule_id,
          hazina.fee_apply(p_amount, rule.percentage_bps, rule.fixed_amount, rule.minimum_amount,
                           rule.maximum_amount, rule.waived, c.minor_units) as fee
@@ -6331,7 +6331,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict U4GO509HWRhZGiB7bNvxY1dw8IGc0ihSWTRd0271hnHauEXtvWLySi3CIBG4xKT
+\unrestrict VOKoOHI70W8iJLulEC9gvj9XvRzweYs7w2O9uWwjyhgJH5FR5LDrqCaeRS6Aajs
 
 
 -- Reference data inserted by the migrations
