@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict VOKoOHI70W8iJLulEC9gvj9XvRzweYs7w2O9uWwjyhgJH5FR5LDrqCaeRS6Aajs
+\restrict ZnUvkqnuX8smbxMmhmuyQgbM2DAs6SyM2rfs3HpOJjb5HMh4TazpfztUZlo2zl5
 
 
 SET statement_timeout = 0;
@@ -6331,7 +6331,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict VOKoOHI70W8iJLulEC9gvj9XvRzweYs7w2O9uWwjyhgJH5FR5LDrqCaeRS6Aajs
+\unrestrict ZnUvkqnuX8smbxMmhmuyQgbM2DAs6SyM2rfs3HpOJjb5HMh4TazpfztUZlo2zl5
 
 
 -- Reference data inserted by the migrations

@@ -1,7 +1,7 @@
 -- migrate:up
 -- Fees: the catalog, per-merchant overrides, the fee calculation and the billing ledger.
 --
--- Rounding rule (one place: hazina.fee_quote): fee = fixed + amount × bps / 10 000,
+-- Rounding rule (one place: hazina.fee_apply, used by fee_quote, transfer and the batch path): fee = fixed + amount × bps / 10 000,
 -- rounded half away from zero (half-up for fees, which are never negative) to the
 -- currency's minor units (KES: 2 decimals), then clamped to [minimum, maximum].
 -- Precedence: an active merchant override → the active catalog entry → no fee.
