@@ -6,6 +6,12 @@
 //   p2p hot       every transfer pays one merchant wallet (merchant payment, fee charged)
 //   batch         hazina.transfer_batch of BENCH_BATCH (default 250) transfers per call
 //   tpcb-like     pgbench's built-in TPC-B-like script (scale 10) in its own database
+//   floor         reference, not a feature: only the rows a fee-charging transfer must write,
+//                 in one bare SQL statement (no function, no check, no idempotency), twice:
+//                 "issue minimum" (3 entries, the billing row, 3 balance updates; no header)
+//                 and "our rows" (what hazina.transfer writes: + header, a 4th entry, and
+//                 so the commit-time balance trigger). They bound what any implementation
+//                 of the issue's rules can reach on this machine.
 // Each run gets a fresh copy of its prepared database (see measure()).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -21,7 +27,7 @@ const batchSize = Number(process.env.BENCH_BATCH ?? 250);
 // BENCH_CONNECTIONS / BENCH_WORKLOADS narrow a run (e.g. "8" and "tpcb,p2p") while tuning.
 const connectionCounts = (process.env.BENCH_CONNECTIONS ?? "1,8").split(",").map(Number);
 const repeat = Number(process.env.BENCH_REPEAT ?? 1);
-const workloads = new Set((process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,batch").split(","));
+const workloads = new Set((process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,batch,floor").split(","));
 const stamp = Date.now();
 const benchDb = `hazina_bench_${stamp}`;
 const tpcbDb = `hazina_tpcb_${stamp}`;
@@ -69,6 +75,40 @@ select hazina.transfer_batch((
     join bench_wallets t on t.n = 1 + (:a + g * 7 + 1 + g % 5) % ${walletCount}));
 `);
 
+// The floors. Wallet n = -1 is the KES fee revenue wallet; amounts as in p2p uniform
+// (1.00 with a 0.01 fee). balance_after comes from the updates, as in a real posting.
+const floorPick = `
+\\set a random(1, ${walletCount})
+\\set b 1 + (:a + random(0, ${walletCount - 2})) % ${walletCount}
+with w as (select (select wallet_id from bench_wallets where n = :a) as f, (select wallet_id from bench_wallets where n = :b) as t,
+                  (select wallet_id from bench_wallets where n = -1) as r, gen_random_uuid() as tx),
+debit as (update wallets set balance = balance - 1.01, updated_at = now() where id = (select f from w) returning balance),
+credit as (update wallets set balance = balance + 1.00, updated_at = now() where id = (select t from w) returning balance),
+fee as (update wallet_balance_buckets set balance = balance + 0.01
+         where wallet_id = (select r from w) and bucket = pg_backend_pid() % 16 returning balance),
+billing as (insert into billing_ledger (ref, transaction_id, payer_wallet_id, transaction_type, direction, amount,
+                                        currency, base_amount, rule_source)
+            select tx::text || '#fee', tx, f, 'p2p_transfer', 'charge', 0.01, 'KES', 1.00, 'catalog' from w returning 1)`;
+const floorMinimum = script("floor-minimum", `${floorPick},
+entries as (insert into wallet_ledger (transaction_id, wallet_id, direction, amount, currency, balance_after, kind, ref)
+            select w.tx, e.wallet, e.direction, e.amount, 'KES', e.after, 'p2p_transfer', w.tx::text || '#' || e.n
+              from w, lateral (values (1, w.f, 'debit', 1.01, (select balance from debit)),
+                                      (2, w.t, 'credit', 1.00, (select balance from credit)),
+                                      (3, w.r, 'credit', 0.01, null)) e(n, wallet, direction, amount, after) returning 1)
+select (select count(*) from entries), (select count(*) from billing), (select count(*) from fee);
+`);
+const floorOurs = script("floor-ours", `${floorPick},
+header as (insert into wallet_transactions (id, ref, kind, request_hash, principal_amount, currency)
+           select tx, tx::text, 'p2p_transfer', md5(tx::text), 1.00, 'KES' from w returning 1),
+entries as (insert into wallet_ledger (transaction_id, wallet_id, direction, amount, currency, balance_after, leg, kind, ref)
+            select w.tx, e.wallet, e.direction, e.amount, 'KES', e.after, e.leg, 'p2p_transfer', w.tx::text || '#' || e.n
+              from w, lateral (values (1, w.f, 'debit', 1.00, (select balance from debit) + 0.01, 'principal'),
+                                      (2, w.t, 'credit', 1.00, (select balance from credit), 'principal'),
+                                      (3, w.f, 'debit', 0.01, (select balance from debit), 'fee'),
+                                      (4, w.r, 'credit', 0.01, null, 'fee')) e(n, wallet, direction, amount, after, leg) returning 1)
+select (select count(*) from header), (select count(*) from entries), (select count(*) from billing), (select count(*) from fee);
+`);
+
 async function prepareBenchDatabase() {
   await admin.unsafe(`create database "${benchDb}"`);
   const url = withDatabase(serverUrl, benchDb);
@@ -90,6 +130,7 @@ async function prepareBenchDatabase() {
     insert into public.bench_wallets (n, wallet_id)
     select substring(u.email from 'bench([0-9]+)@')::int, w.id
       from public.auth_users u join public.wallets w on w.user_id = u.id where u.email like 'bench%';
+    insert into public.bench_wallets (n, wallet_id) values (-1, hazina.system_wallet('fee_revenue', 'KES'));
   `);
   // Fund every customer through the ledger, one top-up each (as real funding arrives).
   await sql.unsafe(`
@@ -125,7 +166,7 @@ try {
   let postings = 0;
   let discrepancies = 0;
   async function measure(name, templateUrl, args, clients) {
-    if (!workloads.has(name)) return { tps: NaN, failed: 0 };
+    if (!workloads.has(name.split("-")[0])) return { tps: NaN, failed: 0 };
     const copy = `${benchDb}_run${++copies}`;
     await admin.unsafe(`create database "${copy}" template "${new URL(templateUrl).pathname.slice(1)}"`);
     try {
@@ -133,7 +174,9 @@ try {
       await admin.unsafe("checkpoint");
       const result = pgbench(url, [...args, "-n", "-M", "prepared", "-T", String(seconds), "-c", String(clients),
                                    "-j", String(Math.min(clients, 2))]);
-      if (name !== "tpcb") {
+      // (The floors write entries without checks, and "issue minimum" without headers:
+      // reconciliation would rightly report them.)
+      if (name !== "tpcb" && !name.startsWith("floor")) {
         const sql = postgres(url, { max: 1, onnotice: () => {} });
         const [{ n }] = await sql`select count(*)::int as n from hazina.reconcile()`;
         const [{ count }] = await sql`select count(*)::int as count from public.wallet_transactions`;
@@ -158,6 +201,8 @@ try {
         p2p: await measure("p2p", benchUrl, ["-f", uniform], clients),
         hot: await measure("hot", benchUrl, ["-f", hot], clients),
         batch: await measure("batch", benchUrl, ["-f", batch], clients),
+        floorMinimum: await measure("floor-minimum", benchUrl, ["-f", floorMinimum], clients),
+        floorOurs: await measure("floor-ours", benchUrl, ["-f", floorOurs], clients),
       });
     }
   }
@@ -169,7 +214,8 @@ try {
   for (const clients of connectionCounts) {
     const mine = rounds.filter((r) => r.clients === clients);
     const figure = (name) => ({ tps: median(mine.map((r) => r[name].tps)) });
-    results.push({ clients, tpcb: figure("tpcb"), p2p: figure("p2p"), hot: figure("hot"), batch: figure("batch") });
+    results.push({ clients, tpcb: figure("tpcb"), p2p: figure("p2p"), hot: figure("hot"), batch: figure("batch"),
+                   floorMinimum: figure("floorMinimum"), floorOurs: figure("floorOurs") });
   }
 
   // A P2P posting with a fee writes 4 entries (principal debit/credit, fee debit/credit).
@@ -182,6 +228,15 @@ try {
     console.log(`| ${r.clients} | ${r.tpcb.tps.toFixed(0)} | ${r.p2p.tps.toFixed(0)} (${ratio(r.p2p.tps, r.tpcb.tps)} tpcb) | ` +
       `${r.hot.tps.toFixed(0)} (${ratio(r.hot.tps, r.tpcb.tps)} tpcb) | ` +
       `${batchTransfers.toFixed(0)} (${(batchTransfers * entriesPerTransfer).toFixed(0)}; ${ratio(batchTransfers, r.tpcb.tps)} tpcb) |`);
+  }
+  if (workloads.has("floor")) {
+    console.log("\nFloors: the writes alone, one bare statement per transfer (no function, no check):");
+    console.log("| connections | issue minimum (3 entries, billing row, 3 balances) | our rows (+ header, 4th entry, commit trigger) | p2p uniform as share of our rows |");
+    console.log("|---|---|---|---|");
+    for (const r of results) {
+      console.log(`| ${r.clients} | ${r.floorMinimum.tps.toFixed(0)} (${ratio(r.floorMinimum.tps, r.tpcb.tps)} tpcb) | ` +
+        `${r.floorOurs.tps.toFixed(0)} (${ratio(r.floorOurs.tps, r.tpcb.tps)} tpcb) | ${ratio(r.p2p.tps, r.floorOurs.tps)} |`);
+    }
   }
   console.log("\nTargets (issue 3): single ≥ 1.3× tpcb at 8 connections; hot ≥ 0.8× uniform; batch ≥ 5× single.");
   for (const r of results) {
