@@ -2,7 +2,7 @@
 -- by one writes: same entries (wallet, direction, amount, leg, balance_after, ref), same
 -- billing rows, same balances, same results. And it steps aside when it must.
 begin;
-select plan(10);
+select plan(12);
 
 insert into public.auth_users (id, email, role) values
   ('24000000-0000-4000-8000-00000000000a', 'a@batchfast.test', 'customer'),
@@ -44,8 +44,8 @@ create function pg_temp.snapshot() returns text language sql as $$
 $$;
 
 savepoint fast;
-select hazina.transfer_batch(:'items'::jsonb) as fast_results \gset
-select ok(to_regclass('pg_temp.hazina_batch_entries') is not null, 'a clean batch takes the set-based path');
+select hazina.transfer_batch_fast(:'items'::jsonb) as fast_results \gset
+select ok(:'fast_results' <> '', 'a clean batch takes the set-based path (it returns results, not null)');
 select pg_temp.snapshot() as fast_state \gset
 select jsonb_path_query_array(:'fast_results'::jsonb, '$[*].status')::text as fast_statuses \gset
 rollback to savepoint fast;
@@ -68,7 +68,15 @@ select is(
 select is((:'fast_state'::jsonb -> 'balances' -> 0 ->> 1)::numeric, 908.4400::numeric,
   'A: 1000 - 100 - 1 (fee) - 10.10 + 20.55 - 0.01 - 1 (fee)');
 
--- An item B cannot afford at its turn sends the batch down the item-by-item path.
+-- An item B cannot afford at its turn: the fast path declines and writes nothing, and the
+-- batch goes item by item.
+select is(hazina.transfer_batch_fast('[
+  {"ref": "bf-x1", "from_wallet_id": "24000000-0000-4000-8000-0000000000b1", "to_wallet_id": "24000000-0000-4000-8000-0000000000a1", "amount": "5.00"},
+  {"ref": "bf-x2", "from_wallet_id": "24000000-0000-4000-8000-0000000000a1", "to_wallet_id": "24000000-0000-4000-8000-0000000000b1", "amount": "10.00"}
+]'), null, 'the fast path declines a batch with an item its payer cannot afford at its turn');
+select is((select count(*)::int from public.wallet_ledger l join public.wallet_transactions t on t.id = l.transaction_id
+            where t.ref like 'bf-x%') + (select count(*)::int from public.wallet_transactions where ref like 'bf-x%'),
+          0, 'and writes no header and no entry');
 select hazina.transfer_batch('[
   {"ref": "bf-x1", "from_wallet_id": "24000000-0000-4000-8000-0000000000b1", "to_wallet_id": "24000000-0000-4000-8000-0000000000a1", "amount": "5.00"},
   {"ref": "bf-x2", "from_wallet_id": "24000000-0000-4000-8000-0000000000a1", "to_wallet_id": "24000000-0000-4000-8000-0000000000b1", "amount": "10.00"}
