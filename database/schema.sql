@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 0qvv3dtydudFaKEoQRthoFuZfJD5zb6NLahJVYWjixHYSjiD9v5IyPfRYmAMbsj
+\restrict lbBib5K7UKBCVbFuZsNfuGinwUAuwaAmDvBFvz7ErNZJbPtKffHFVdcYsOykNJe
 
 
 SET statement_timeout = 0;
@@ -2499,6 +2499,7 @@ $$;
 CREATE FUNCTION hazina.transfer_batch_fast(p_items jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 declare
   v_n integer := jsonb_array_length(p_items);
@@ -6343,7 +6344,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 0qvv3dtydudFaKEoQRthoFuZfJD5zb6NLahJVYWjixHYSjiD9v5IyPfRYmAMbsj
+\unrestrict lbBib5K7UKBCVbFuZsNfuGinwUAuwaAmDvBFvz7ErNZJbPtKffHFVdcYsOykNJe
 
 
 -- Reference data inserted by the migrations

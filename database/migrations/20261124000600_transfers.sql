@@ -241,6 +241,9 @@ $$;
 create function hazina.transfer_batch_fast(p_items jsonb) returns jsonb
   language plpgsql
   set search_path = ''
+  -- Planning the write statement takes ~1.5 ms: once per session, not once per batch
+  -- (the generic plans are as fast for 1 item as for 250: measured).
+  set plan_cache_mode = force_generic_plan
   as $$
 declare
   v_n integer := jsonb_array_length(p_items);

@@ -58,7 +58,8 @@ select is(
                          'hazina.apply_entries(uuid,text,text,jsonb,text,uuid[],text[],numeric[],text[])'::regprocedure,
                          'hazina.begin_transaction(text,text,text,numeric,text,text,jsonb,uuid)'::regprocedure,
                          'hazina.post_transaction(text,text,jsonb,text,jsonb)'::regprocedure,
-                         'hazina.transfer(text,uuid,uuid,numeric,text,text,jsonb)'::regprocedure)
+                         'hazina.transfer(text,uuid,uuid,numeric,text,text,jsonb)'::regprocedure,
+                         'hazina.transfer_batch_fast(jsonb)'::regprocedure)
            and not ('plan_cache_mode=force_generic_plan' = any (coalesce(p.proconfig, '{}')))
          order by 1),
   array[]::text[],
