@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict lbBib5K7UKBCVbFuZsNfuGinwUAuwaAmDvBFvz7ErNZJbPtKffHFVdcYsOykNJe
+\restrict EBn1C2mrgmbLANk0NVuWry6nzjjr6jrg9N5JQpVGp0CbIxq9dWMKMn5GQhfSbpI
 
 
 SET statement_timeout = 0;
@@ -6344,7 +6344,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict lbBib5K7UKBCVbFuZsNfuGinwUAuwaAmDvBFvz7ErNZJbPtKffHFVdcYsOykNJe
+\unrestrict EBn1C2mrgmbLANk0NVuWry6nzjjr6jrg9N5JQpVGp0CbIxq9dWMKMn5GQhfSbpI
 
 
 -- Reference data inserted by the migrations

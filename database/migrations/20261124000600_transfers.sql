@@ -233,8 +233,8 @@ $$;
 
 -- Fast path of transfer_batch. When every item is well-formed and new, every source is a
 -- plain (unpooled) active wallet, and every source can afford its items in order, the
--- whole batch posts with set-based statements: one insert per table and one update per
--- table, instead of one transfer at a time. The outcome is exactly what the item-by-item
+-- whole batch posts set-based (one write statement for every table), instead of one
+-- transfer at a time. The outcome is exactly what the item-by-item
 -- path would produce (same refs, entries, balance_after, fees, billing rows, results).
 -- Returns null, having written nothing, when any condition fails; the caller then runs
 -- the item-by-item path, which reports each item's own outcome.
