@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict EBn1C2mrgmbLANk0NVuWry6nzjjr6jrg9N5JQpVGp0CbIxq9dWMKMn5GQhfSbpI
+\restrict cIXTBBnwhgxP5hwcvuZIPYVINN1hILfU70fc0CIiaZIaPc7j8gwzQDHfz2hsPSt
 
 
 SET statement_timeout = 0;
@@ -1392,6 +1392,34 @@ $$;
 
 
 --
+-- Name: install_supabase_auth_mirror(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.install_supabase_auth_mirror() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    SET client_min_messages TO 'warning'
+    AS $$
+begin
+  if to_regclass('auth.users') is null then
+    return false;
+  end if;
+  -- (Dynamic SQL: auth.users exists only on Supabase, and static references to it would
+  -- not even lint elsewhere.)
+  execute 'drop trigger if exists hazina_mirror_user on auth.users';
+  execute 'create trigger hazina_mirror_user
+             after insert or update of email, email_confirmed_at, phone, raw_app_meta_data, raw_user_meta_data or delete
+             on auth.users
+             for each row execute function hazina.supabase_user_changed()';
+  execute 'select count(hazina.mirror_supabase_user(u.id, u.email, u.email_confirmed_at, u.phone,
+                                                    u.raw_app_meta_data, u.raw_user_meta_data))
+             from auth.users u';
+  return true;
+end
+$$;
+
+
+--
 -- Name: ledger_is_immutable(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -1420,6 +1448,46 @@ begin
    order by id for no key update;
 end
 $$;
+
+
+--
+-- Name: mirror_supabase_user(uuid, text, timestamp with time zone, text, jsonb, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_email text := lower(p_email);
+  v_placeholder constant text := 'supabase-' || p_id || '@users.invalid';
+  v_phone text := case when p_phone ~ '^[1-9][0-9]{6,14}$' then '+' || p_phone
+                       when p_phone ~ '^\+[1-9][0-9]{6,14}$' then p_phone end;
+  v_name text := left(coalesce(p_user_metadata ->> 'full_name', p_user_metadata ->> 'name'), 200);
+  v_role text := case when p_app_metadata ->> 'role' = 'merchant' then 'merchant' else 'customer' end;
+begin
+  if v_email is null or v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' or length(v_email) > 254 then
+    v_email := v_placeholder;
+  end if;
+  begin
+    insert into public.auth_users (id, email, email_verified_at, phone, name, role)
+    values (p_id, v_email, p_email_confirmed_at, v_phone, v_name, v_role)
+    on conflict (id) do update
+      set email = excluded.email, email_verified_at = excluded.email_verified_at,
+          phone = excluded.phone, name = coalesce(excluded.name, public.auth_users.name),
+          -- A role set in Hazina (admin, or merchant by an operator) is not taken away.
+          role = case when public.auth_users.role = 'customer' then excluded.role else public.auth_users.role end,
+          updated_at = now();
+  exception when unique_violation then
+    -- The email belongs to another Hazina user (e.g. one made by Hazina's own auth).
+    raise warning 'hazina: Supabase user % shares email % with another Hazina user; mirrored with %',
+      p_id, v_email, v_placeholder;
+    insert into public.auth_users (id, email, email_verified_at, phone, name, role)
+    values (p_id, v_placeholder, null, v_phone, v_name, v_role)
+    on conflict (id) do update set phone = excluded.phone, updated_at = now();
+  end;
+end
+$_$;
 
 
 --
@@ -2242,6 +2310,30 @@ begin
   insert into public.auth_accounts (user_id, provider, provider_account_id)
   values (v_id, 'credentials', v_id::text);
   return query select v_id, true;
+end
+$$;
+
+
+--
+-- Name: supabase_user_changed(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.supabase_user_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'DELETE' then
+    update public.auth_users set status = 'disabled', updated_at = now() where id = old.id;
+    return old;
+  end if;
+  perform hazina.mirror_supabase_user(new.id, new.email, new.email_confirmed_at, new.phone,
+                                      new.raw_app_meta_data, new.raw_user_meta_data);
+  return new;
+exception when others then
+  -- Never block a signup: the user can still be mirrored by re-running the installer.
+  raise warning 'hazina: could not mirror Supabase user %: %', coalesce(new.id, old.id), sqlerrm;
+  return coalesce(new, old);
 end
 $$;
 
@@ -5535,6 +5627,14 @@ GRANT ALL ON FUNCTION hazina.idempotency_purge_expired() TO service_role;
 
 
 --
+-- Name: FUNCTION install_supabase_auth_mirror(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.install_supabase_auth_mirror() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.install_supabase_auth_mirror() TO service_role;
+
+
+--
 -- Name: FUNCTION ledger_is_immutable(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -5546,6 +5646,13 @@ REVOKE ALL ON FUNCTION hazina.ledger_is_immutable() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION hazina.lock_wallets(p_debited uuid[], p_credited uuid[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb) FROM PUBLIC;
 
 
 --
@@ -5784,6 +5891,13 @@ GRANT ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p
 
 REVOKE ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text) TO service_role;
+
+
+--
+-- Name: FUNCTION supabase_user_changed(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.supabase_user_changed() FROM PUBLIC;
 
 
 --
@@ -6344,7 +6458,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict EBn1C2mrgmbLANk0NVuWry6nzjjr6jrg9N5JQpVGp0CbIxq9dWMKMn5GQhfSbpI
+\unrestrict cIXTBBnwhgxP5hwcvuZIPYVINN1hILfU70fc0CIiaZIaPc7j8gwzQDHfz2hsPSt
 
 
 -- Reference data inserted by the migrations
@@ -6367,4 +6481,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000700'),
     ('20261124000800'),
     ('20261124000850'),
-    ('20261124000900');
+    ('20261124000900'),
+    ('20261124000950');
