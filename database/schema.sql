@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict cIXTBBnwhgxP5hwcvuZIPYVINN1hILfU70fc0CIiaZIaPc7j8gwzQDHfz2hsPSt
+\restrict OrgZrDbBGceypMYTISYsuAfh9N0ZgJJstBZswc3yvmQhU83QM9EWUgy23IKFZaM
 
 
 SET statement_timeout = 0;
@@ -573,16 +573,22 @@ $$;
 CREATE FUNCTION hazina.caller_id() RETURNS uuid
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
   v_uid uuid := auth.uid();
+  v_session text := auth.jwt() ->> 'session_id';
 begin
   if v_uid is null then
     raise exception using errcode = 'P0001', message = 'unauthenticated', detail = '{}';
   end if;
+  if v_session ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+     and hazina.session_revoked(v_session::uuid) then
+    raise exception using errcode = 'P0001', message = 'unauthenticated',
+      detail = jsonb_build_object('reason', 'session_revoked')::text;
+  end if;
   return v_uid;
 end
-$$;
+$_$;
 
 
 --
@@ -2280,6 +2286,16 @@ begin
   return v_count;
 end
 $$;
+
+
+--
+-- Name: session_revoked(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.session_revoked(p_session_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select bool_and(revoked_at is not null) from public.auth_sessions where family_id = p_session_id $$;
 
 
 --
@@ -5886,6 +5902,13 @@ GRANT ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p
 
 
 --
+-- Name: FUNCTION session_revoked(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_revoked(p_session_id uuid) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6458,7 +6481,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict cIXTBBnwhgxP5hwcvuZIPYVINN1hILfU70fc0CIiaZIaPc7j8gwzQDHfz2hsPSt
+\unrestrict OrgZrDbBGceypMYTISYsuAfh9N0ZgJJstBZswc3yvmQhU83QM9EWUgy23IKFZaM
 
 
 -- Reference data inserted by the migrations

@@ -116,22 +116,6 @@ create function hazina.uuid_v7() returns uuid
 $$;
 grant execute on function hazina.uuid_v7() to service_role;
 
--- The signed-in caller (the JWT's sub), or the stable error `unauthenticated`: the first
--- line of every client-facing function.
-create function hazina.caller_id() returns uuid
-  language plpgsql stable
-  set search_path = ''
-  as $$
-declare
-  v_uid uuid := auth.uid();
-begin
-  if v_uid is null then
-    raise exception using errcode = 'P0001', message = 'unauthenticated', detail = '{}';
-  end if;
-  return v_uid;
-end
-$$;
-
 -- Stable error scheme: every business error is SQLSTATE P0001 with the machine code as
 -- the message and optional JSON details in DETAIL. The edge maps codes to HTTP statuses.
 create function hazina.raise_error(p_code text, p_details jsonb default '{}'::jsonb)
@@ -217,5 +201,4 @@ drop function if exists hazina.audit_logs_are_append_only();
 drop function if exists hazina.raise_error(text, jsonb);
 drop function if exists hazina.request_id();
 drop function if exists hazina.uuid_v7();
-drop function if exists hazina.caller_id();
 drop schema if exists hazina;

@@ -542,6 +542,41 @@ begin
 end
 $$;
 
+-- Whether the Hazina login (session family) a token names has been revoked: every row of
+-- the family revoked (logout, DELETE /sessions/:id, password reset, refresh-token reuse, a
+-- suspended user). Null for a family Hazina does not know, such as a Supabase Auth session.
+-- (Definer: callers are signed-in users, and RLS shows them only some session rows.)
+create function hazina.session_revoked(p_session_id uuid) returns boolean
+  language sql stable
+  security definer
+  set search_path = ''
+  as $$ select bool_and(revoked_at is not null) from public.auth_sessions where family_id = p_session_id $$;
+
+-- The signed-in caller (the JWT's sub), or the stable error `unauthenticated`: the first
+-- line of every client-facing function. An access token stays valid until its `exp`, but
+-- one whose Hazina login has been revoked can no longer act through these functions (move
+-- money, open wallets, add sources), whether it comes through an edge function or straight
+-- through PostgREST: that is what logging out a stolen phone must stop at once.
+create function hazina.caller_id() returns uuid
+  language plpgsql stable
+  set search_path = ''
+  as $$
+declare
+  v_uid uuid := auth.uid();
+  v_session text := auth.jwt() ->> 'session_id';
+begin
+  if v_uid is null then
+    raise exception using errcode = 'P0001', message = 'unauthenticated', detail = '{}';
+  end if;
+  if v_session ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+     and hazina.session_revoked(v_session::uuid) then
+    raise exception using errcode = 'P0001', message = 'unauthenticated',
+      detail = jsonb_build_object('reason', 'session_revoked')::text;
+  end if;
+  return v_uid;
+end
+$$;
+
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 grant usage on type hazina.auth_sign_in to service_role;
 -- These functions run as the caller (service_role), so it needs the error helper too.
@@ -567,6 +602,8 @@ grant execute on function
   to service_role;
 
 -- migrate:down
+drop function if exists hazina.caller_id();
+drop function if exists hazina.session_revoked(uuid);
 revoke execute on function hazina.raise_error(text, jsonb) from service_role;
 drop function if exists hazina.auth_purge_expired(interval);
 drop function if exists hazina.oauth_link(uuid, text, text);

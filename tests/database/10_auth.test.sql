@@ -1,7 +1,7 @@
 -- Auth tables and functions: each role's view of the tables (anon, another user, the owner,
 -- service_role), secrets never readable by clients, and the state rules of the functions.
 begin;
-select plan(65);
+select plan(69);
 
 -- Fixtures (as the migration owner). A = the owner, B = another user.
 insert into public.auth_users (id, email, password_hash, email_verified_at) values
@@ -182,6 +182,28 @@ select is((select count(*)::int from public.auth_accounts a join public.auth_use
           'the pre-registered credentials account is gone');
 select throws_ok($$select hazina.oauth_link('20000000-0000-4000-8000-00000000000a', 'google', 'google-b')$$,
                  'P0001', 'oauth_account_in_use', 'an identity linked to one user cannot be linked to another');
+reset role;
+
+-- ---------------------------------------------------------------- a revoked login acts no more
+-- An access token outlives its login's revocation until `exp`, but client functions (here
+-- wallet_open) refuse it. The token's session_id is the login's family id.
+select hazina.session_create('20000000-0000-4000-8000-00000000000b', encode(sha256('act-b'), 'hex'), 3600);
+select family_id as act_family from public.auth_sessions where refresh_token_hash = encode(sha256('act-b'), 'hex') \gset
+select set_config('request.jwt.claims', json_build_object('sub', '20000000-0000-4000-8000-00000000000b', 'role', 'authenticated',
+                                                          'session_id', :'act_family')::text, true);
+set local role authenticated;
+select is(public.wallet_open('KES') ->> 'currency', 'KES', 'a live login acts (opens a wallet)');
+reset role;
+select hazina.session_revoke('20000000-0000-4000-8000-00000000000b', :'act_family');
+set local role authenticated;
+select throws_ok($$select public.wallet_open('KES')$$, 'P0001', 'unauthenticated',
+                 'once its login is revoked, the same token cannot act');
+select set_config('request.jwt.claims', json_build_object('sub', '20000000-0000-4000-8000-00000000000b', 'role', 'authenticated',
+                                                          'session_id', gen_random_uuid())::text, true);
+select is(public.wallet_open('KES') ->> 'currency', 'KES',
+          'a login Hazina does not know (a Supabase Auth session) is not refused');
+select set_config('request.jwt.claims', json_build_object('sub', '20000000-0000-4000-8000-00000000000b', 'role', 'authenticated')::text, true);
+select is(public.wallet_open('KES') ->> 'currency', 'KES', 'nor is a token without session_id');
 reset role;
 
 select * from finish();

@@ -169,8 +169,16 @@ describe("auth: the whole flow", () => {
     const afterLogout = await call("POST", "/token/refresh", { body: { refresh_token: relogin.body.refresh_token } });
     expect(afterLogout.status).toBe(401);
     expect(afterLogout.body.error.code).toBe("invalid_refresh_token");
-    // Documented: the access token itself lives until exp.
+    // Documented: the access token itself lives until exp, for reading (RLS)...
     expect((await call("GET", "/me", { token: relogin.body.access_token })).status).toBe(200);
+    // ...but a revoked login acts no more: no wallet, no transfer, no payout through it.
+    const acting = await fetch(`${inject("edgeBaseUrl")}/functions/v1/wallets`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${relogin.body.access_token}`, "content-type": "application/json" },
+      body: JSON.stringify({ currency: "KES" }),
+    });
+    expect(acting.status).toBe(401);
+    expect((await acting.json()).error.code).toBe("unauthenticated");
 
     // Password reset: mailed link, new password, every session revoked, old password dead.
     const stillIn = await call("POST", "/token", { body: { email, password: STRONG_PASSWORD } });
