@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict OrgZrDbBGceypMYTISYsuAfh9N0ZgJJstBZswc3yvmQhU83QM9EWUgy23IKFZaM
+\restrict xT7ebP1IjT18girsPKyv8sl1wLdYX7hyf8452p2rBSVthyLG71vqxAsdFuA7zRB
 
 
 SET statement_timeout = 0;
@@ -926,6 +926,42 @@ begin
     perform hazina.webhook_event_apply(v_event_id);
   end loop;
   return hazina.funding_session_json(p_session_id);
+end
+$$;
+
+
+--
+-- Name: funding_orphan_claim(text, text, text, numeric, timestamp with time zone); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric, p_received_at timestamp with time zone) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_wallets integer;
+  v_id uuid;
+begin
+  if p_provider <> 'mpesa' or p_checkout_id is null or p_msisdn is null or p_amount is null then
+    return null;
+  end if;
+  select count(distinct s.wallet_id), (array_agg(s.id order by s.created_at, s.id))[1]
+    into v_wallets, v_id
+    from public.wallet_funding_sessions s
+    join public.wallet_sources src on src.id = s.source_id
+   where s.provider = p_provider and s.status = 'expired' and s.provider_checkout_id is null
+     and s.channel = 'stk_push' and s.amount = p_amount and src.msisdn = p_msisdn
+     and s.created_at between p_received_at - interval '15 minutes' and p_received_at;
+  if v_wallets <> 1 then
+    return null;
+  end if;
+  update public.wallet_funding_sessions
+     set provider_checkout_id = p_checkout_id, updated_at = now()
+   where id = v_id and provider_checkout_id is null;
+  if not found then
+    return null;
+  end if;
+  return v_id;
 end
 $$;
 
@@ -3008,6 +3044,10 @@ begin
       perform hazina.checkout_lock(p_event.provider, v_payload ->> 'checkout_id');
       select id into v_id from public.wallet_funding_sessions
        where provider = p_event.provider and provider_checkout_id = v_payload ->> 'checkout_id';
+      if v_id is null and v_action = 'funding.succeeded' and (v_payload ->> 'confirmed') is distinct from 'false' then
+        v_id := hazina.funding_orphan_claim(p_event.provider, v_payload ->> 'checkout_id', v_payload ->> 'msisdn',
+                                            (v_payload ->> 'amount')::numeric, p_event.received_at);
+      end if;
     end if;
     if v_id is null then
       return jsonb_build_object('status', 'unmatched');
@@ -4597,6 +4637,13 @@ CREATE UNIQUE INDEX wallet_funding_sessions_receipt ON public.wallet_funding_ses
 
 
 --
+-- Name: wallet_funding_sessions_unacknowledged_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_funding_sessions_unacknowledged_idx ON public.wallet_funding_sessions USING btree (provider, amount, created_at) WHERE ((status = 'expired'::text) AND (provider_checkout_id IS NULL));
+
+
+--
 -- Name: wallet_funding_sessions_user_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5541,6 +5588,13 @@ GRANT ALL ON FUNCTION hazina.funding_mark_requested(p_session_id uuid, p_request
 
 
 --
+-- Name: FUNCTION funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric, p_received_at timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric, p_received_at timestamp with time zone) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION funding_post(p_ref text, p_provider text, p_wallet_id uuid, p_amount numeric, p_description text, p_metadata jsonb, OUT transaction_id uuid, OUT fee numeric); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6481,7 +6535,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict OrgZrDbBGceypMYTISYsuAfh9N0ZgJJstBZswc3yvmQhU83QM9EWUgy23IKFZaM
+\unrestrict xT7ebP1IjT18girsPKyv8sl1wLdYX7hyf8452p2rBSVthyLG71vqxAsdFuA7zRB
 
 
 -- Reference data inserted by the migrations

@@ -13,6 +13,8 @@
 //                          QueueTimeOutURL and Transaction Status says it never happened)
 //   …2222 duplicate        the success callback is delivered twice
 //   …5555 silent_success   paid, but the callback is lost (only a status query tells)
+//   …3333 lost_response    (STK) paid and called back, but our request sees a gateway
+//                          error (HTTP 504), so we never learn the checkout id
 //   …6666 early_callback   the callback is delivered before the request is answered
 //   …7777 reversed         (payouts) paid, then reversed by the provider
 //   …9999 reject           the request is refused synchronously (HTTP 400)
@@ -32,6 +34,7 @@ export type Scenario =
   | "timeout"
   | "duplicate"
   | "silent_success"
+  | "lost_response"
   | "early_callback"
   | "reversed"
   | "reject"
@@ -43,6 +46,7 @@ const SUFFIXES: Record<string, Scenario> = {
   "0000": "timeout",
   "2222": "duplicate",
   "5555": "silent_success",
+  "3333": "lost_response",
   "6666": "early_callback",
   "7777": "reversed",
   "9999": "reject",
@@ -243,6 +247,7 @@ export function createSandboxApp(options: SandboxOptions = {}) {
       duplicate: ["0", "The service request is processed successfully."],
       early_callback: ["0", "The service request is processed successfully."],
       silent_success: ["0", "The service request is processed successfully."],
+      lost_response: ["0", "The service request is processed successfully."],
       reversed: ["0", "The service request is processed successfully."],
       cancelled: ["1032", "Request cancelled by user"],
       fail: ["1", "The balance is insufficient for the transaction"],
@@ -282,6 +287,7 @@ export function createSandboxApp(options: SandboxOptions = {}) {
       schedule(() => deliver(record.callbackUrl, callback));
       if (scenario === "duplicate") schedule(() => deliver(record.callbackUrl, callback));
     }
+    if (scenario === "lost_response") return c.json({ errorMessage: "Gateway Timeout" }, 504);
     return c.json({
       MerchantRequestID: record.merchantRequestId,
       CheckoutRequestID: record.checkoutRequestId,

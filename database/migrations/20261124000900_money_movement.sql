@@ -101,6 +101,9 @@ create unique index wallet_funding_sessions_receipt on public.wallet_funding_ses
   where provider_receipt is not null;
 create index wallet_funding_sessions_user_idx on public.wallet_funding_sessions (user_id, created_at, id);
 create index wallet_funding_sessions_due_idx on public.wallet_funding_sessions (expires_at) where status = 'pending';
+-- Sessions the provider never acknowledged (see hazina.funding_orphan_claim).
+create index wallet_funding_sessions_unacknowledged_idx on public.wallet_funding_sessions (provider, amount, created_at)
+  where status = 'expired' and provider_checkout_id is null;
 
 create table public.wallet_withdrawals (
   id                         uuid primary key default gen_random_uuid(),
@@ -998,6 +1001,49 @@ $$;
 -- ---------------------------------------------------------------------------------------
 -- Webhook events: store first, then apply exactly once.
 
+-- A success callback naming a checkout we never learned: the STK push whose request
+-- timed out on our side (or that the provider never acknowledged), which still reached the
+-- customer, who paid. Daraja's callback does not echo our reference, so the session is
+-- found by what it does carry: an expired M-Pesa STK session without a checkout id, for
+-- the same amount, from a source with the payer's number, started at most 15 minutes
+-- before the callback arrived (an STK prompt lives about a minute). When such sessions
+-- belong to one wallet, the oldest is claimed: it takes the checkout id, so retries of the
+-- callback find it directly. When they span several wallets (a number shared by two
+-- users), none is: the event stays unmatched for an operator. Claims race safely: the
+-- loser finds the checkout id taken and leaves its event unmatched, for the sweep to
+-- re-apply (and then claim the next session).
+create function hazina.funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric,
+                                            p_received_at timestamptz) returns uuid
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_wallets integer;
+  v_id uuid;
+begin
+  if p_provider <> 'mpesa' or p_checkout_id is null or p_msisdn is null or p_amount is null then
+    return null;
+  end if;
+  select count(distinct s.wallet_id), (array_agg(s.id order by s.created_at, s.id))[1]
+    into v_wallets, v_id
+    from public.wallet_funding_sessions s
+    join public.wallet_sources src on src.id = s.source_id
+   where s.provider = p_provider and s.status = 'expired' and s.provider_checkout_id is null
+     and s.channel = 'stk_push' and s.amount = p_amount and src.msisdn = p_msisdn
+     and s.created_at between p_received_at - interval '15 minutes' and p_received_at;
+  if v_wallets <> 1 then
+    return null;
+  end if;
+  update public.wallet_funding_sessions
+     set provider_checkout_id = p_checkout_id, updated_at = now()
+   where id = v_id and provider_checkout_id is null;
+  if not found then
+    return null;
+  end if;
+  return v_id;
+end
+$$;
+
 -- Apply one event's normalised payload. Returns {status: processed|unmatched, subject_*}.
 -- Payload actions (written by the edge's provider adapters):
 --   funding.succeeded  {checkout_id | funding_session_id, amount?, receipt?, msisdn?, confirmed?}
@@ -1027,6 +1073,10 @@ begin
       perform hazina.checkout_lock(p_event.provider, v_payload ->> 'checkout_id');
       select id into v_id from public.wallet_funding_sessions
        where provider = p_event.provider and provider_checkout_id = v_payload ->> 'checkout_id';
+      if v_id is null and v_action = 'funding.succeeded' and (v_payload ->> 'confirmed') is distinct from 'false' then
+        v_id := hazina.funding_orphan_claim(p_event.provider, v_payload ->> 'checkout_id', v_payload ->> 'msisdn',
+                                            (v_payload ->> 'amount')::numeric, p_event.received_at);
+      end if;
     end if;
     if v_id is null then
       return jsonb_build_object('status', 'unmatched');
@@ -1333,6 +1383,7 @@ drop function if exists hazina.money_sweep_claim(integer);
 drop function if exists hazina.webhook_ingest(text, text, text, text, jsonb, boolean, jsonb);
 drop function if exists hazina.webhook_event_apply(uuid);
 drop function if exists hazina.webhook_dispatch(public.wallet_webhook_events);
+drop function if exists hazina.funding_orphan_claim(text, text, text, numeric, timestamptz);
 drop function if exists hazina.withdrawal_reverse(uuid, text);
 drop function if exists public.withdrawal_cancel(uuid);
 drop function if exists hazina.withdrawal_cancel(uuid, uuid);

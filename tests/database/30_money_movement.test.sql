@@ -1,7 +1,7 @@
 -- Money in and out: sources, funding sessions, withdrawals, webhook events — state
 -- machines, exactly-once application, and what each role can see.
 begin;
-select plan(79);
+select plan(83);
 
 create function pg_temp.act_as(p_sub text, p_role text default 'authenticated') returns void
   language plpgsql as $$
@@ -232,6 +232,35 @@ reset role;
 select pg_temp.act_as(null, 'service_role');
 select ok((select count(*) from public.wallet_webhook_events) >= 6, 'the service role reads webhook events');
 reset role;
+
+-- An STK push whose request timed out on our side (session expired, no checkout id) still
+-- reached the phone and was paid: the success callback names a checkout we never learned.
+select hazina.funding_start('30000000-0000-4000-8000-00000000000a', :'amina_phone', 75, 'KES', 'fund-key-0020') ->> 'id' as s5 \gset
+select hazina.funding_expire(:'s5', 'provider_unavailable: timed out');
+select pg_temp.balance(:'amina_wallet') as amina_before_orphan \gset
+select is(hazina.webhook_ingest('mpesa', 'stk_callback', 'stk:ws_CO_0100:0', '{}', '{}', null,
+  '{"action": "funding.succeeded", "checkout_id": "ws_CO_0100", "amount": "75", "receipt": "RCP0000100", "msisdn": "254712345678"}') ->> 'status',
+  'processed', 'a paid STK push we never heard back about is matched by number, amount and time');
+select results_eq(format($$select status, provider_checkout_id from public.wallet_funding_sessions where id = '%s'$$, :'s5'),
+  $$values ('completed'::text, 'ws_CO_0100'::text)$$, 'the session completes and takes the checkout id');
+select is(pg_temp.balance(:'amina_wallet'), :'amina_before_orphan'::numeric + 74, 'the money is credited once (75 less 1.00)');
+-- Not matched: another amount, a session older than the prompt could live, or sessions of
+-- two wallets with the same number.
+select hazina.funding_start('30000000-0000-4000-8000-00000000000a', :'amina_phone', 80, 'KES', 'fund-key-0021') ->> 'id' as s6 \gset
+select hazina.funding_expire(:'s6', 'provider_unavailable: timed out');
+update public.wallet_funding_sessions set created_at = now() - interval '1 hour' where id = :'s6';
+select pg_temp.act_as('30000000-0000-4000-8000-00000000000b');
+select public.wallet_source_add('mpesa', '0712345678') ->> 'id' as baraka_shared_phone \gset
+reset role;
+select hazina.funding_start('30000000-0000-4000-8000-00000000000a', :'amina_phone', 90, 'KES', 'fund-key-0022') ->> 'id' as s7 \gset
+select hazina.funding_start('30000000-0000-4000-8000-00000000000b', :'baraka_shared_phone', 90, 'KES', 'fund-key-0023') ->> 'id' as s8 \gset
+select hazina.funding_expire(:'s7', 'provider_unavailable: timed out');
+select hazina.funding_expire(:'s8', 'provider_unavailable: timed out');
+select is(array(select hazina.webhook_ingest('mpesa', 'stk_callback', 'stk:' || c || ':0', '{}', '{}', null,
+                  jsonb_build_object('action', 'funding.succeeded', 'checkout_id', c, 'amount', a, 'msisdn', '254712345678')) ->> 'status'
+                  from (values ('ws_CO_0101', '76'), ('ws_CO_0102', '80'), ('ws_CO_0103', '90')) v(c, a)),
+  array['unmatched', 'unmatched', 'unmatched'],
+  'no other amount, no stale session, no guess between two wallets: those wait for an operator');
 
 select is_empty($$select * from hazina.reconcile()$$, 'reconciliation finds no discrepancy');
 

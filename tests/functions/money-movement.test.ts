@@ -228,6 +228,28 @@ describe("top-up via M-Pesa STK push", () => {
     expect(await balanceOf(party.walletId)).toBe("0.0000");
   });
 
+  it("our STK request times out but the customer pays: the callback is matched and credited", async () => {
+    const party = await partyWithWallet();
+    const msisdn = randomMsisdn();
+    stack.sandbox.setScenario(msisdn, "lost_response");
+    const source = await addSource(party, { provider: "mpesa", msisdn });
+    const res = await topUp(party, source.id, "300");
+    expect(res.status).toBe(502);
+    expect(res.body.error.code).toBe("provider_unavailable");
+    const id = res.body.error.details.funding_session_id;
+    // The outcome was unknown, so the session expired rather than failed (the callback may
+    // already have completed it).
+    expect(["expired", "completed"]).toContain((await session(party, id)).status);
+    await stack.sandbox.idle();
+    // The callback names a checkout id we never learned. If it overtook our expiry it waits
+    // as unmatched, and the sweep re-applies it; either way it ends credited, once.
+    await runSweep();
+    expect(await session(party, id)).toMatchObject({ status: "completed" });
+    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "300", await feeFor("funding", "300", party.userId)));
+    await runSweep();
+    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "300", await feeFor("funding", "300", party.userId)));
+  });
+
   it("duplicate callbacks: stored twice, credited once", async () => {
     const party = await partyWithWallet();
     const msisdn = randomMsisdn();

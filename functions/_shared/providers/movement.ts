@@ -46,8 +46,11 @@ export async function submitFunding(session: FundingRow, requestId?: string): Pr
   } catch (err) {
     if (!(err instanceof ProviderUnavailableError)) throw err;
     log("warn", "funding: provider unavailable", { provider: session.provider, funding_session_id: session.id, error: err.message });
+    // The outcome is unknown (the request may have reached the provider): expire the
+    // session rather than fail it, so a success that still arrives is credited
+    // (hazina.funding_orphan_claim finds an STK push whose checkout id we never learned).
     await asService(requestId, (tx) =>
-      tx`select hazina.funding_fail(${session.id}, 'failed', 'provider_unavailable', ${err.message})`);
+      tx`select hazina.funding_expire(${session.id}, ${`provider_unavailable: ${err.message}`})`);
     throw new ApiError(502, "provider_unavailable", "The payment provider could not be reached; try again later.", {
       funding_session_id: session.id,
     });
