@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
 import process from "node:process";
-import { fromUnits, toUnits } from "../helpers/decimal.ts";
-import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { toUnits } from "../helpers/decimal.ts";
+import { expectBalancesFromAnswers, type PostedTransfer, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 
 const CALLS = 60;
 const FUNDING = "1000.00";
@@ -30,7 +30,7 @@ afterAll(async () => {
   await pool.end();
 });
 
-type Posted = { ref: string; status?: string; from_wallet_id: string; to_wallet_id: string; amount: string; fee: string; fee_payer: string };
+type Posted = PostedTransfer & { ref: string; status?: string };
 
 describe("concurrent batches and transfers", () => {
   it("never deadlock, post each ref once and keep the books exact", async () => {
@@ -81,18 +81,7 @@ describe("concurrent batches and transfers", () => {
     expect(count).toBe(refs.length);
 
     // Balances are what the answers say, in exact units; no user balance below zero.
-    const expected = new Map(parties.map((p, i) => [p.walletId, i < 6 ? toUnits(FUNDING) : 0n]));
-    for (const p of posted) {
-      const amount = toUnits(p.amount);
-      const fee = toUnits(p.fee);
-      expected.set(p.from_wallet_id, expected.get(p.from_wallet_id)! - amount - (p.fee_payer === "sender" ? fee : 0n));
-      expected.set(p.to_wallet_id, expected.get(p.to_wallet_id)! + amount - (p.fee_payer === "receiver" ? fee : 0n));
-    }
-    for (const p of parties) {
-      const actual = await balanceOf(p.walletId);
-      expect(actual, p.walletId).toBe(fromUnits(expected.get(p.walletId)!));
-      expect(toUnits(actual) >= 0n).toBe(true);
-    }
+    await expectBalancesFromAnswers(new Map(parties.map((p, i) => [p.walletId, i < 6 ? toUnits(FUNDING) : 0n])), posted);
     await expectBooksBalanced();
   });
 });

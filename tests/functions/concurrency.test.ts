@@ -4,8 +4,8 @@
 // and every balance equals what the accepted responses say, to the ten-thousandth.
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { admin } from "../helpers/db.ts";
-import { fromUnits, toUnits } from "../helpers/decimal.ts";
-import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { toUnits } from "../helpers/decimal.ts";
+import { expectBalancesFromAnswers, expectBooksBalanced, fund, type Party, partyWithWallet, type PostedTransfer } from "../helpers/money.ts";
 
 const TRANSFERS = 300;
 const IN_FLIGHT = 24;
@@ -81,21 +81,8 @@ describe("concurrent transfers over HTTP", () => {
       expect(count, key).toBe(1);
     }
 
-    // Expected balances from the accepted transfers, in exact units.
-    const expected = new Map(parties.map((p) => [p.walletId, toUnits(FUNDING)]));
-    let fees = 0n;
-    for (const body of byKey.values()) {
-      const amount = toUnits(body.amount);
-      const fee = toUnits(body.fee);
-      fees += fee;
-      expected.set(body.from_wallet_id, expected.get(body.from_wallet_id)! - amount - (body.fee_payer === "sender" ? fee : 0n));
-      expected.set(body.to_wallet_id, expected.get(body.to_wallet_id)! + amount - (body.fee_payer === "receiver" ? fee : 0n));
-    }
-    for (const p of parties) {
-      const actual = await balanceOf(p.walletId);
-      expect(actual, p.walletId).toBe(fromUnits(expected.get(p.walletId)!));
-      expect(toUnits(actual) >= 0n).toBe(true);
-    }
+    // Balances are what the accepted transfers say, in exact units.
+    const fees = await expectBalancesFromAnswers(new Map(parties.map((p) => [p.walletId, toUnits(FUNDING)])), byKey.values() as Iterable<PostedTransfer>);
     const feeRevenueAfter = toUnits((await admin`
       select balance::text from public.wallet_balances where system_code = 'fee_revenue' and currency = 'KES'`)[0].balance);
     expect(feeRevenueAfter - feeRevenueBefore).toBe(fees);

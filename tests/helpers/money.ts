@@ -2,6 +2,7 @@
 // reconciliation every money test ends with.
 import { expect } from "vitest";
 import { admin, createUser } from "./db.ts";
+import { fromUnits, toUnits } from "./decimal.ts";
 import { accessToken } from "./tokens.ts";
 
 export interface Party {
@@ -41,4 +42,35 @@ export async function expectBooksBalanced(): Promise<void> {
   expect(discrepancies).toEqual([]);
   const unbalanced = await admin`select * from hazina.trial_balance() where total <> 0`;
   expect(unbalanced).toEqual([]);
+}
+
+/** A posted transfer as the API and hazina.transfer answer it (amounts as strings). */
+export interface PostedTransfer {
+  from_wallet_id: string;
+  to_wallet_id: string;
+  amount: string;
+  fee: string;
+  fee_payer: string;
+}
+
+/**
+ * Every wallet's balance is exactly its starting balance moved by the accepted transfers
+ * (in exact units), and no user balance is negative. Returns the fees the transfers charged.
+ */
+export async function expectBalancesFromAnswers(start: Map<string, bigint>, posted: Iterable<PostedTransfer>): Promise<bigint> {
+  const expected = new Map(start);
+  let fees = 0n;
+  for (const p of posted) {
+    const amount = toUnits(p.amount);
+    const fee = toUnits(p.fee);
+    fees += fee;
+    expected.set(p.from_wallet_id, expected.get(p.from_wallet_id)! - amount - (p.fee_payer === "sender" ? fee : 0n));
+    expected.set(p.to_wallet_id, expected.get(p.to_wallet_id)! + amount - (p.fee_payer === "receiver" ? fee : 0n));
+  }
+  for (const [walletId, units] of expected) {
+    const actual = await balanceOf(walletId);
+    expect(actual, walletId).toBe(fromUnits(units));
+    expect(toUnits(actual) >= 0n, walletId).toBe(true);
+  }
+  return fees;
 }
