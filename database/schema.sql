@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict xT7ebP1IjT18girsPKyv8sl1wLdYX7hyf8452p2rBSVthyLG71vqxAsdFuA7zRB
+\restrict 6sKJDdWZI1zPnRZzrufEJIAzRgLpoj0C4847pWKQuVH7pv2MCyYNth0kkHXJ2vc
 
 
 SET statement_timeout = 0;
@@ -2165,6 +2165,31 @@ begin
     'idempotency_keys_purged', hazina.idempotency_purge_expired());
 end
 $$;
+
+
+--
+-- Name: schedule_provider_sweep(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.schedule_provider_sweep() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+begin
+  if to_regproc('cron.schedule') is null or to_regproc('net.http_post') is null
+     or to_regclass('vault.decrypted_secrets') is null then
+    return false;
+  end if;
+  execute format('select cron.schedule(%L, %L, %L)', 'hazina-provider-sweep', '* * * * *', $job$
+    select net.http_post(url := s.url || '/webhooks/sweep', body := '{}'::jsonb,
+                         headers := jsonb_build_object('content-type', 'application/json', 'x-sweep-secret', s.secret))
+      from (select (select decrypted_secret from vault.decrypted_secrets where name = 'hazina_functions_url') as url,
+                   (select decrypted_secret from vault.decrypted_secrets where name = 'hazina_sweep_secret') as secret) s
+     where s.url is not null and s.secret is not null
+  $job$);
+  return true;
+end
+$_$;
 
 
 --
@@ -5854,6 +5879,14 @@ GRANT ALL ON FUNCTION hazina.run_sweeps() TO service_role;
 
 
 --
+-- Name: FUNCTION schedule_provider_sweep(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.schedule_provider_sweep() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.schedule_provider_sweep() TO service_role;
+
+
+--
 -- Name: TABLE auth_sessions; Type: ACL; Schema: public; Owner: -
 --
 
@@ -6535,7 +6568,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict xT7ebP1IjT18girsPKyv8sl1wLdYX7hyf8452p2rBSVthyLG71vqxAsdFuA7zRB
+\unrestrict 6sKJDdWZI1zPnRZzrufEJIAzRgLpoj0C4847pWKQuVH7pv2MCyYNth0kkHXJ2vc
 
 
 -- Reference data inserted by the migrations

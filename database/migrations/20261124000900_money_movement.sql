@@ -1359,13 +1359,43 @@ grant execute on function
   hazina.money_sweep_claim(integer), hazina.money_sweep_sql(interval)
   to service_role;
 
--- Where pg_cron exists (Supabase), run the SQL half of the sweep every minute. The half
--- that asks providers needs HTTP: schedule POST /functions/v1/webhooks/sweep (pg_net or
--- any scheduler, with X-Sweep-Secret), see docs/money-movement.md.
+-- The half of the sweep that asks providers runs in the `webhooks` edge function, so it
+-- needs HTTP. On Supabase, pg_cron calls it through pg_net every minute: POST
+-- <functions url>/webhooks/sweep with X-Sweep-Secret, both read from Supabase Vault at each
+-- run (secrets `hazina_functions_url`, e.g. https://<ref>.supabase.co/functions/v1, and
+-- `hazina_sweep_secret`, equal to SWEEP_SECRET), never written into the job. Until both
+-- secrets exist the job does nothing. Returns false, scheduling nothing, where pg_cron,
+-- pg_net or Vault is missing (elsewhere: any scheduler, see docs/money-movement.md).
+create function hazina.schedule_provider_sweep() returns boolean
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+begin
+  if to_regproc('cron.schedule') is null or to_regproc('net.http_post') is null
+     or to_regclass('vault.decrypted_secrets') is null then
+    return false;
+  end if;
+  execute format('select cron.schedule(%L, %L, %L)', 'hazina-provider-sweep', '* * * * *', $job$
+    select net.http_post(url := s.url || '/webhooks/sweep', body := '{}'::jsonb,
+                         headers := jsonb_build_object('content-type', 'application/json', 'x-sweep-secret', s.secret))
+      from (select (select decrypted_secret from vault.decrypted_secrets where name = 'hazina_functions_url') as url,
+                   (select decrypted_secret from vault.decrypted_secrets where name = 'hazina_sweep_secret') as secret) s
+     where s.url is not null and s.secret is not null
+  $job$);
+  return true;
+end
+$$;
+revoke execute on function hazina.schedule_provider_sweep() from public, anon, authenticated;
+grant execute on function hazina.schedule_provider_sweep() to service_role;
+
+-- Where pg_cron exists (Supabase), run the SQL half of the sweep every minute, and the
+-- provider half too where pg_net and Vault exist.
 do $$
 begin
   if exists (select 1 from pg_extension where extname = 'pg_cron') then
     perform cron.schedule('hazina-money-sweep', '* * * * *', 'select hazina.money_sweep_sql()');
+    perform hazina.schedule_provider_sweep();
   end if;
 end
 $$;
@@ -1375,9 +1405,13 @@ do $$
 begin
   if exists (select 1 from pg_extension where extname = 'pg_cron') then
     perform cron.unschedule('hazina-money-sweep');
+    if exists (select 1 from cron.job where jobname = 'hazina-provider-sweep') then
+      perform cron.unschedule('hazina-provider-sweep');
+    end if;
   end if;
 end
 $$;
+drop function if exists hazina.schedule_provider_sweep();
 drop function if exists hazina.money_sweep_sql(interval);
 drop function if exists hazina.money_sweep_claim(integer);
 drop function if exists hazina.webhook_ingest(text, text, text, text, jsonb, boolean, jsonb);

@@ -1,0 +1,42 @@
+-- The provider half of the money sweep on Supabase: pg_cron → pg_net → POST
+-- <functions url>/webhooks/sweep, with the URL and secret read from Vault at each run.
+-- cron, net and vault here are stand-ins with the shapes of Supabase's.
+begin;
+select plan(6);
+
+select is(hazina.schedule_provider_sweep(), false, 'without pg_cron, pg_net and Vault nothing is scheduled');
+
+create schema cron;
+create table cron.job (jobname text primary key, schedule text not null, command text not null);
+create function cron.schedule(p_name text, p_schedule text, p_command text) returns bigint
+  language sql as $$
+  insert into cron.job values (p_name, p_schedule, p_command)
+  on conflict (jobname) do update set schedule = excluded.schedule, command = excluded.command;
+  select 1::bigint $$;
+create schema net;
+create table net.requests (url text, body jsonb, headers jsonb);
+create function net.http_post(url text, body jsonb default '{}', params jsonb default '{}',
+                              headers jsonb default '{}', timeout_milliseconds integer default 5000) returns bigint
+  language sql as $$ insert into net.requests values (url, body, headers); select 1::bigint $$;
+create schema vault;
+create table vault.decrypted_secrets (name text primary key, decrypted_secret text);
+
+select is(hazina.schedule_provider_sweep(), true, 'with them, the sweep is scheduled');
+select is((select schedule from cron.job where jobname = 'hazina-provider-sweep'), '* * * * *', 'every minute');
+
+-- Run the job as pg_cron would.
+select command as job from cron.job where jobname = 'hazina-provider-sweep' \gset
+:job;
+select is((select count(*)::int from net.requests), 0, 'until the Vault secrets exist, the job calls nothing');
+
+insert into vault.decrypted_secrets values
+  ('hazina_functions_url', 'https://abcd.supabase.co/functions/v1'),
+  ('hazina_sweep_secret', 'sweep-secret-0123456789abcdefgh');
+:job;
+select results_eq($$select url, headers ->> 'x-sweep-secret' from net.requests$$,
+  $$values ('https://abcd.supabase.co/functions/v1/webhooks/sweep'::text, 'sweep-secret-0123456789abcdefgh'::text)$$,
+  'then it POSTs to the webhooks function''s sweep with the secret');
+select ok(position('0123456789abcdefgh' in :'job') = 0, 'the secret is read at each run, never written into the job');
+
+select * from finish();
+rollback;
