@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 6sKJDdWZI1zPnRZzrufEJIAzRgLpoj0C4847pWKQuVH7pv2MCyYNth0kkHXJ2vc
+\restrict 0CEvYJZNghyzcqugNHAsyOfUHq98vi9YgVJuvflJTnGLJRUje7sUhMs8pikuQch
 
 
 SET statement_timeout = 0;
@@ -1354,20 +1354,33 @@ $$;
 
 
 --
--- Name: idempotency_begin(text, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+-- Name: idempotency_begin(text, text, text, text, integer); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
-CREATE FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, OUT outcome text, OUT response_status integer, OUT response_body jsonb) RETURNS record
+CREATE FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer DEFAULT NULL::integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 declare
   v_row public.payment_idempotency;
+  v_recent bigint;
+  v_oldest timestamptz;
 begin
   if p_key is null or p_key !~ '^[A-Za-z0-9_.:-]{8,255}$' then
     perform hazina.raise_error('invalid_idempotency_key',
       jsonb_build_object('reason', '8 to 255 characters of letters, digits, _ . : -'));
+  end if;
+  if p_per_minute is not null
+     and not exists (select 1 from public.payment_idempotency where idempotency_key = p_owner || '/' || p_key) then
+    select count(*), min(created_at) into v_recent, v_oldest
+      from (select created_at from public.payment_idempotency
+             where owner_id = p_owner and created_at > now() - interval '1 minute'
+             order by created_at desc limit p_per_minute) recent;
+    if v_recent >= p_per_minute then
+      perform hazina.raise_error('rate_limited', jsonb_build_object('limit_per_minute', p_per_minute,
+        'retry_after_seconds', greatest(1, ceil(extract(epoch from v_oldest + interval '1 minute' - now())))::integer));
+    end if;
   end if;
   -- A few attempts: the record we collide with may be abandoned (deleted) between our
   -- insert and our read, in which case the next insert wins.
@@ -4641,6 +4654,13 @@ CREATE INDEX payment_idempotency_expiry_idx ON public.payment_idempotency USING 
 
 
 --
+-- Name: payment_idempotency_owner_recent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_idempotency_owner_recent_idx ON public.payment_idempotency USING btree (owner_id, created_at);
+
+
+--
 -- Name: wallet_funding_sessions_checkout; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5698,11 +5718,11 @@ GRANT ALL ON FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) TO se
 
 
 --
--- Name: FUNCTION idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, OUT outcome text, OUT response_status integer, OUT response_body jsonb); Type: ACL; Schema: hazina; Owner: -
+-- Name: FUNCTION idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
-REVOKE ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, OUT outcome text, OUT response_status integer, OUT response_body jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, OUT outcome text, OUT response_status integer, OUT response_body jsonb) TO service_role;
+REVOKE ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb) TO service_role;
 
 
 --
@@ -6568,7 +6588,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 6sKJDdWZI1zPnRZzrufEJIAzRgLpoj0C4847pWKQuVH7pv2MCyYNth0kkHXJ2vc
+\unrestrict 0CEvYJZNghyzcqugNHAsyOfUHq98vi9YgVJuvflJTnGLJRUje7sUhMs8pikuQch
 
 
 -- Reference data inserted by the migrations

@@ -24,13 +24,21 @@ create table public.payment_idempotency (
     check ((status = 'completed') = (response_status is not null and completed_at is not null))
 );
 create index payment_idempotency_expiry_idx on public.payment_idempotency (expires_at);
+-- An owner's recent requests, for the per-minute admission limit.
+create index payment_idempotency_owner_recent_idx on public.payment_idempotency (owner_id, created_at);
 
 -- Returns ('started', null, null) when the caller should do the work, or
 -- ('replay', status, body) with the stored response. Raises idempotency_key_reused when
 -- the key was used for a different request, idempotency_key_in_use while another request
 -- with it is running. An in-progress record whose lock lapsed (the server died mid-way)
 -- is taken over: the work below is idempotent by ref.
+-- Admission: with p_per_minute set, an owner may start at most that many new keys in any
+-- 60 seconds (rate_limited otherwise, with retry_after_seconds); replays of known keys are
+-- not new work and always answer. Every mutating request carries a key, so this counts the
+-- owner's own records and needs no table of its own. Concurrent requests at the limit may
+-- overshoot it by a few: it protects capacity, not money (money is protected by refs).
 create function hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text,
+  p_per_minute integer default null,
   out outcome text, out response_status integer, out response_body jsonb)
   language plpgsql
   security definer
@@ -39,10 +47,23 @@ create function hazina.idempotency_begin(p_owner text, p_key text, p_scope text,
   as $$
 declare
   v_row public.payment_idempotency;
+  v_recent bigint;
+  v_oldest timestamptz;
 begin
   if p_key is null or p_key !~ '^[A-Za-z0-9_.:-]{8,255}$' then
     perform hazina.raise_error('invalid_idempotency_key',
       jsonb_build_object('reason', '8 to 255 characters of letters, digits, _ . : -'));
+  end if;
+  if p_per_minute is not null
+     and not exists (select 1 from public.payment_idempotency where idempotency_key = p_owner || '/' || p_key) then
+    select count(*), min(created_at) into v_recent, v_oldest
+      from (select created_at from public.payment_idempotency
+             where owner_id = p_owner and created_at > now() - interval '1 minute'
+             order by created_at desc limit p_per_minute) recent;
+    if v_recent >= p_per_minute then
+      perform hazina.raise_error('rate_limited', jsonb_build_object('limit_per_minute', p_per_minute,
+        'retry_after_seconds', greatest(1, ceil(extract(epoch from v_oldest + interval '1 minute' - now())))::integer));
+    end if;
   end if;
   -- A few attempts: the record we collide with may be abandoned (deleted) between our
   -- insert and our read, in which case the next insert wins.
@@ -113,7 +134,7 @@ revoke all on table public.payment_idempotency from public, anon, authenticated;
 grant select on table public.payment_idempotency to service_role;
 
 revoke execute on all functions in schema hazina from public, anon, authenticated;
-grant execute on function hazina.idempotency_begin(text, text, text, text),
+grant execute on function hazina.idempotency_begin(text, text, text, text, integer),
   hazina.idempotency_complete(text, text, integer, jsonb), hazina.idempotency_abandon(text, text),
   hazina.idempotency_purge_expired() to service_role;
 
@@ -121,5 +142,5 @@ grant execute on function hazina.idempotency_begin(text, text, text, text),
 drop function if exists hazina.idempotency_purge_expired();
 drop function if exists hazina.idempotency_abandon(text, text);
 drop function if exists hazina.idempotency_complete(text, text, integer, jsonb);
-drop function if exists hazina.idempotency_begin(text, text, text, text);
+drop function if exists hazina.idempotency_begin(text, text, text, text, integer);
 drop table if exists public.payment_idempotency;

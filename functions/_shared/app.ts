@@ -53,7 +53,7 @@ export function createFunctionApp<E extends AppEnv = AppEnv>(name: string): Hono
   app.use("*", cors({
     origin: cfg.CORS_ORIGINS === "*" ? "*" : cfg.CORS_ORIGINS.split(",").map((o) => o.trim()),
     allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "apikey", "x-client-info"],
-    exposeHeaders: ["X-Request-Id", "Idempotent-Replayed"],
+    exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
   }));
   app.use("*", bodyLimit({
     maxSize: cfg.BODY_LIMIT_BYTES,
@@ -71,6 +71,8 @@ export function createFunctionApp<E extends AppEnv = AppEnv>(name: string): Hono
         error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
       });
     }
+    const retryAfter = apiError.details?.retry_after_seconds;
+    if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
     return c.json(apiError.toJSON(), apiError.status);
   });
   app.notFound((c) => c.json(new ApiError(404, "route_not_found", "No such endpoint.").toJSON(), 404));

@@ -86,6 +86,9 @@ const ConfigSchema = z.object({
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   // Give up on a top-up the provider still cannot confirm after this many sweep checks.
   FUNDING_MAX_CHECKS: z.coerce.number().int().min(1).max(100).default(5),
+  // New mutating requests (new Idempotency-Keys) a user may start per minute; 0 turns the
+  // limit off. Replays of known keys are never limited.
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   // Lets a scheduler call POST /webhooks/sweep (X-Sweep-Secret header); admins may always.
   SWEEP_SECRET: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(24, "must be at least 24 characters").optional()),
 }).refine((c) => c.JWT_SECRET || c.JWT_JWKS_URL || c.JWT_PRIVATE_JWK, {

@@ -62,6 +62,7 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   // idempotency
   idempotency_key_reused: [422, "This Idempotency-Key was used with a different request."],
   idempotency_key_in_use: [409, "A request with this Idempotency-Key is still in progress."],
+  rate_limited: [429, "Too many new requests; retry after the time in Retry-After."],
 
   // auth (database/migrations/*_auth.sql)
   verification_token_invalid: [400, "This link is invalid or was replaced by a newer one."],

@@ -3,10 +3,12 @@
 //   same key + same request      → the stored response, with `Idempotent-Replayed: true`
 //   same key + different request → 422 idempotency_key_reused
 //   same key while still running → 409 idempotency_key_in_use
+//   a new key over the owner's RATE_LIMIT_PER_MINUTE → 429 rate_limited (+ Retry-After)
 // Responses below 500 are stored (a refused transfer stays refused on retry); a 5xx
 // releases the key so the client may retry. Keys expire after 24 hours.
 import { createMiddleware } from "hono/factory";
 import type { AuthVariables } from "./auth.ts";
+import { config } from "./config.ts";
 import { asService } from "./db.ts";
 import { ApiError } from "./errors.ts";
 
@@ -51,7 +53,8 @@ export function idempotent(options: { required: boolean } = { required: true }) 
     const scope = `${c.req.method} ${c.req.routePath}`;
     const hash = await requestHash(c.req.method, c.req.path, await c.req.text());
     const [begin] = await asService(requestId, (tx) =>
-      tx`select outcome, response_status, response_body from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash})`);
+      tx`select outcome, response_status, response_body
+           from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${config().RATE_LIMIT_PER_MINUTE || null})`);
     if (begin.outcome === "replay") {
       c.header("Idempotent-Replayed", "true");
       return c.json(begin.response_body, begin.response_status);

@@ -272,7 +272,7 @@ function impliedErrors(route: RouteDoc): string[] {
   if (route.auth === "bearer" || route.auth === "optional") codes.push("unauthenticated", "invalid_token", "token_expired");
   if (route.idempotencyKey) {
     if (route.idempotencyKey === "required") codes.push("idempotency_key_required");
-    codes.push("invalid_idempotency_key", "idempotency_key_reused", "idempotency_key_in_use");
+    codes.push("invalid_idempotency_key", "idempotency_key_reused", "idempotency_key_in_use", "rate_limited");
   }
   const validates = route.validates ?? true;
   if (validates && (route.params || route.query || route.body)) codes.push("validation_failed");

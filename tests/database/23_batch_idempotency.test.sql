@@ -1,7 +1,7 @@
 -- Batch posting (hazina.transfer_batch) and the idempotency store behind the edge
 -- middleware (hazina.idempotency_begin / complete / abandon / purge_expired).
 begin;
-select plan(64);
+select plan(69);
 
 \ir helpers.psql
 
@@ -212,7 +212,7 @@ select throws_ok($$select hazina.idempotency_abandon('user-1', 'key-00000003')$$
 reset role;
 select is(
   array(select format('%s:%s', r, f) from unnest(array['anon', 'authenticated']) r,
-          unnest(array['hazina.transfer_batch(jsonb)', 'hazina.idempotency_begin(text,text,text,text)',
+          unnest(array['hazina.transfer_batch(jsonb)', 'hazina.idempotency_begin(text,text,text,text,integer)',
                        'hazina.idempotency_complete(text,text,integer,jsonb)', 'hazina.idempotency_abandon(text,text)',
                        'hazina.idempotency_purge_expired()']) f
          where has_function_privilege(r, f::regprocedure, 'EXECUTE')),
@@ -225,6 +225,22 @@ select lives_ok($$select hazina.idempotency_complete('svc:payouts', 'key-0000001
 select is((select response_status from public.payment_idempotency where idempotency_key = 'svc:payouts/key-00000010'), 200,
   'and reads the stored response');
 reset role;
+
+-- Admission limit: at most N new keys per owner per minute; replays always answer.
+select hazina.idempotency_begin('user-rl', 'rl-key-0001', 'POST /transfers', 'h1', 2);
+select hazina.idempotency_begin('user-rl', 'rl-key-0002', 'POST /transfers', 'h2', 2);
+select throws_ok($$select * from hazina.idempotency_begin('user-rl', 'rl-key-0003', 'POST /transfers', 'h3', 2)$$,
+  'P0001', 'rate_limited', 'a third new key within the minute is refused');
+select hazina.idempotency_complete('user-rl', 'rl-key-0001', 201, '{"done": true}');
+select is((select outcome from hazina.idempotency_begin('user-rl', 'rl-key-0001', 'POST /transfers', 'h1', 2)), 'replay',
+  'a replay of a known key still answers');
+select is((select outcome from hazina.idempotency_begin('user-rl-other', 'rl-key-0003', 'POST /transfers', 'h3', 2)), 'started',
+  'the limit is per owner');
+update public.payment_idempotency set created_at = now() - interval '61 seconds' where owner_id = 'user-rl';
+select is((select outcome from hazina.idempotency_begin('user-rl', 'rl-key-0003', 'POST /transfers', 'h3', 2)), 'started',
+  'a minute later the owner may start again');
+select is((select outcome from hazina.idempotency_begin('user-rl', 'rl-key-0004', 'POST /transfers', 'h4')), 'started',
+  'without a limit nothing is refused');
 
 -- Books
 select is_empty($$select * from hazina.reconcile()$$, 'reconciliation finds no discrepancy');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import process from "node:process";
 import { app } from "../../functions/wallets/app.ts";
 import { admin } from "../helpers/db.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -85,6 +86,28 @@ describe("wallets", () => {
     expect(extra.status).toBe(400);
     const notJson = await request(alice.token, "POST", "", "{not json");
     expect(notJson.status).toBe(400);
+  });
+});
+
+describe("rate limit", () => {
+  it("refuses new mutating requests over RATE_LIMIT_PER_MINUTE with 429 and Retry-After; replays still answer", async () => {
+    const busy = await partyWithWallet();
+    const limit = Number(process.env.RATE_LIMIT_PER_MINUTE);
+    const first = key();
+    for (let i = 0; i < limit; i++) {
+      const res = await request(busy.token, "POST", "", { currency: "KES" }, { "idempotency-key": i === 0 ? first : key() });
+      expect(res.status, `request ${i}`).toBe(200);
+    }
+    const over = await request(busy.token, "POST", "", { currency: "KES" }, { "idempotency-key": key() });
+    expect(over.status).toBe(429);
+    expect((await over.json()).error).toMatchObject({ code: "rate_limited", details: { limit_per_minute: limit } });
+    expect(Number(over.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    const replay = await request(busy.token, "POST", "", { currency: "KES" }, { "idempotency-key": first });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    // Other users are not affected.
+    const other = await request(alice.token, "POST", "", { currency: "KES" }, { "idempotency-key": key() });
+    expect(other.status).toBe(200);
   });
 });
 
