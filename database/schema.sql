@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 0CEvYJZNghyzcqugNHAsyOfUHq98vi9YgVJuvflJTnGLJRUje7sUhMs8pikuQch
+\restrict 2o2L6Q2hisVl59ibiaaRVEU8U8rIwVZgojbr9uz5fAgxyFz4kmp8mIMdedqfxWA
 
 
 SET statement_timeout = 0;
@@ -90,6 +90,14 @@ CREATE DOMAIN public.billing_direction AS text
 
 
 --
+-- Name: bucket_index; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.bucket_index AS smallint
+	CONSTRAINT bucket_index_check CHECK ((VALUE >= 0));
+
+
+--
 -- Name: credit_bucket_count; Type: DOMAIN; Schema: public; Owner: -
 --
 
@@ -103,6 +111,14 @@ CREATE DOMAIN public.credit_bucket_count AS smallint
 
 CREATE DOMAIN public.currency_code AS character(3)
 	CONSTRAINT currency_code_check CHECK ((VALUE ~ '^[A-Z]{3}$'::text));
+
+
+--
+-- Name: description_text; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.description_text AS text
+	CONSTRAINT description_text_check CHECK ((length(VALUE) <= 500));
 
 
 --
@@ -130,11 +146,43 @@ CREATE DOMAIN public.fee_rule_source AS text
 
 
 --
+-- Name: non_negative_amount; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.non_negative_amount AS numeric(19,4)
+	CONSTRAINT non_negative_amount_check CHECK ((VALUE >= (0)::numeric));
+
+
+--
+-- Name: positive_amount; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.positive_amount AS numeric(19,4)
+	CONSTRAINT positive_amount_check CHECK ((VALUE > (0)::numeric));
+
+
+--
 -- Name: system_wallet_code; Type: DOMAIN; Schema: public; Owner: -
 --
 
 CREATE DOMAIN public.system_wallet_code AS text
 	CONSTRAINT system_wallet_code_check CHECK ((VALUE = ANY (ARRAY['mpesa_clearing'::text, 'kcb_clearing'::text, 'dtb_clearing'::text, 'payouts_in_flight'::text, 'fee_revenue'::text, 'escrow'::text, 'suspense'::text])));
+
+
+--
+-- Name: transaction_kind; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.transaction_kind AS text
+	CONSTRAINT transaction_kind_check CHECK ((VALUE ~ '^[a-z][a-z0-9_]{1,40}$'::text));
+
+
+--
+-- Name: transaction_ref; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.transaction_ref AS text
+	CONSTRAINT transaction_ref_check CHECK (((length(VALUE) >= 1) AND (length(VALUE) <= 255)));
 
 
 --
@@ -2447,7 +2495,7 @@ CREATE TABLE public.wallet_ledger (
     transaction_id uuid NOT NULL,
     wallet_id uuid NOT NULL,
     direction public.entry_direction NOT NULL,
-    amount numeric(19,4) NOT NULL,
+    amount public.positive_amount NOT NULL,
     currency character(3) NOT NULL,
     balance_after numeric(19,4),
     leg public.entry_leg DEFAULT 'principal'::text NOT NULL,
@@ -2456,7 +2504,6 @@ CREATE TABLE public.wallet_ledger (
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     ref text NOT NULL COLLATE pg_catalog."C",
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT wallet_ledger_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT wallet_ledger_ref_names_transaction CHECK (starts_with(ref, ((transaction_id)::text || '#'::text)))
 );
 
@@ -2484,15 +2531,13 @@ CREATE TABLE public.billing_ledger (
     payer_user_id uuid,
     transaction_type text NOT NULL,
     direction public.billing_direction NOT NULL,
-    amount numeric(19,4) NOT NULL,
+    amount public.positive_amount NOT NULL,
     currency public.currency_code NOT NULL,
-    base_amount numeric(19,4) NOT NULL,
+    base_amount public.non_negative_amount NOT NULL,
     rule_source public.fee_rule_source NOT NULL,
     rule_id uuid,
     refund_of text COLLATE pg_catalog."C",
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT billing_ledger_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT billing_ledger_base_amount_check CHECK ((base_amount >= (0)::numeric)),
     CONSTRAINT billing_ledger_ref_names_transaction CHECK (starts_with(ref, ((transaction_id)::text || '#'::text))),
     CONSTRAINT billing_ledger_refund_links_original CHECK ((((direction)::text = 'refund'::text) = (refund_of IS NOT NULL)))
 );
@@ -4081,10 +4126,8 @@ CREATE TABLE public.wallet_account_references (
 
 CREATE TABLE public.wallet_balance_buckets (
     wallet_id uuid NOT NULL,
-    bucket smallint NOT NULL,
-    balance numeric(19,4) DEFAULT 0 NOT NULL,
-    CONSTRAINT wallet_balance_buckets_balance_check CHECK ((balance >= (0)::numeric)),
-    CONSTRAINT wallet_balance_buckets_bucket_check CHECK ((bucket >= 0))
+    bucket public.bucket_index NOT NULL,
+    balance public.non_negative_amount DEFAULT 0 NOT NULL
 )
 WITH (fillfactor='70');
 
@@ -4101,12 +4144,11 @@ CREATE TABLE public.wallets (
     currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
     status public.wallet_status DEFAULT 'active'::text NOT NULL,
     balance numeric(19,4) DEFAULT 0 NOT NULL,
-    held numeric(19,4) DEFAULT 0 NOT NULL,
+    held public.non_negative_amount DEFAULT 0 NOT NULL,
     credit_buckets public.credit_bucket_count DEFAULT 1 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT wallets_held_check CHECK ((held >= (0)::numeric)),
-    CONSTRAINT wallets_never_overdrawn CHECK ((((kind)::text = 'system'::text) OR ((balance - held) >= (0)::numeric))),
+    CONSTRAINT wallets_never_overdrawn CHECK ((((kind)::text = 'system'::text) OR ((balance - (held)::numeric) >= (0)::numeric))),
     CONSTRAINT wallets_owner_matches_kind CHECK (
 CASE kind
     WHEN 'system'::text THEN ((user_id IS NULL) AND (system_code IS NOT NULL))
@@ -4129,11 +4171,11 @@ CREATE VIEW public.wallet_balances WITH (security_invoker='true') AS
     w.status,
     (w.balance + COALESCE(b.pooled, (0)::numeric)) AS balance,
     w.held,
-    ((w.balance + COALESCE(b.pooled, (0)::numeric)) - w.held) AS available,
+    ((w.balance + COALESCE(b.pooled, (0)::numeric)) - (w.held)::numeric) AS available,
     w.created_at,
     w.updated_at
    FROM (public.wallets w
-     LEFT JOIN LATERAL ( SELECT sum(wallet_balance_buckets.balance) AS pooled
+     LEFT JOIN LATERAL ( SELECT sum((wallet_balance_buckets.balance)::numeric) AS pooled
            FROM public.wallet_balance_buckets
           WHERE (wallet_balance_buckets.wallet_id = w.id)) b ON (true));
 
@@ -4246,20 +4288,16 @@ END),
 
 CREATE TABLE public.wallet_transactions (
     id uuid DEFAULT hazina.uuid_v7() NOT NULL,
-    ref text NOT NULL,
-    kind text NOT NULL,
-    description text,
+    ref public.transaction_ref NOT NULL,
+    kind public.transaction_kind NOT NULL,
+    description public.description_text,
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     request_hash text NOT NULL,
-    principal_amount numeric(19,4) NOT NULL,
+    principal_amount public.non_negative_amount NOT NULL,
     currency public.currency_code NOT NULL,
     reverses_id uuid,
     created_by uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT wallet_transactions_description_check CHECK ((length(description) <= 500)),
-    CONSTRAINT wallet_transactions_kind_check CHECK ((kind ~ '^[a-z][a-z0-9_]{1,40}$'::text)),
-    CONSTRAINT wallet_transactions_principal_amount_check CHECK ((principal_amount >= (0)::numeric)),
-    CONSTRAINT wallet_transactions_ref_check CHECK (((length(ref) >= 1) AND (length(ref) <= 255)))
+    created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 
@@ -6588,7 +6626,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 0CEvYJZNghyzcqugNHAsyOfUHq98vi9YgVJuvflJTnGLJRUje7sUhMs8pikuQch
+\unrestrict 2o2L6Q2hisVl59ibiaaRVEU8U8rIwVZgojbr9uz5fAgxyFz4kmp8mIMdedqfxWA
 
 
 -- Reference data inserted by the migrations

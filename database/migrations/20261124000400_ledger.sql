@@ -21,9 +21,16 @@
 -- PostgreSQL re-parses every CHECK of a table on every INSERT or UPDATE statement (even
 -- the ones on columns the UPDATE does not touch), while a domain's check is prepared once
 -- per session and runs only when a value of that column is written. Wallets are updated
--- and entries inserted on every posting, so their states (and currency codes) are
--- domains. Amounts stay plain NUMERIC(19,4) with table CHECKs, like every rule that
--- spans columns.
+-- and entries inserted on every posting, so their states, amounts, refs and currency
+-- codes are domains (measured: the posting path's 17 table CHECKs cost ~12% of a
+-- transfer). Rules that span columns stay table CHECKs.
+-- (pgTAP's is() does not accept a domain next to its base type: tests cast, `::numeric`.)
+create domain public.positive_amount as numeric(19, 4) check (value > 0);
+create domain public.non_negative_amount as numeric(19, 4) check (value >= 0);
+create domain public.transaction_ref as text check (length(value) between 1 and 255);
+create domain public.transaction_kind as text check (value ~ '^[a-z][a-z0-9_]{1,40}$');
+create domain public.description_text as text check (length(value) <= 500);
+create domain public.bucket_index as smallint check (value >= 0);
 create domain public.currency_code as char(3) check (value ~ '^[A-Z]{3}$');
 create domain public.wallet_kind as text check (value in ('user', 'merchant', 'system'));
 create domain public.wallet_status as text check (value in ('active', 'frozen', 'closed'));
@@ -55,7 +62,7 @@ create table public.wallets (
   -- land in wallet_balance_buckets first; the full balance is balance + sum(buckets).
   balance         numeric(19, 4) not null default 0,
   -- held: money reserved by pending holds (two-phase transfers); available = balance - held.
-  held            numeric(19, 4) not null default 0 check (held >= 0),
+  held            public.non_negative_amount not null default 0,
   credit_buckets  public.credit_bucket_count not null default 1,
   created_at      timestamptz not null default now(),
   updated_at      timestamptz not null default now(),
@@ -73,21 +80,21 @@ create unique index wallets_one_system_per_currency on public.wallets (system_co
 -- merchant never wait on each other. Debits fold the buckets back into the wallet row.
 create table public.wallet_balance_buckets (
   wallet_id  uuid not null references public.wallets (id),
-  bucket     smallint not null check (bucket >= 0),
-  balance    numeric(19, 4) not null default 0 check (balance >= 0),
+  bucket     public.bucket_index not null,
+  balance    public.non_negative_amount not null default 0,
   primary key (wallet_id, bucket)
 ) with (fillfactor = 70);
 
 create table public.wallet_transactions (
   id                uuid primary key default hazina.uuid_v7(),
-  ref               text not null unique check (length(ref) between 1 and 255),
-  kind              text not null check (kind ~ '^[a-z][a-z0-9_]{1,40}$'),
-  description       text check (length(description) <= 500),
+  ref               public.transaction_ref not null unique,
+  kind              public.transaction_kind not null,
+  description       public.description_text,
   metadata          jsonb not null default '{}',
   -- Fingerprint of what was asked, so a retried ref is recognised and a reused one refused.
   request_hash      text not null,
   -- The principal moved (excluding fees); reversals are bounded by it.
-  principal_amount  numeric(19, 4) not null check (principal_amount >= 0),
+  principal_amount  public.non_negative_amount not null,
   currency          public.currency_code not null,
   reverses_id       uuid references public.wallet_transactions (id),
   created_by        uuid,
@@ -113,7 +120,7 @@ create table public.wallet_ledger (
   transaction_id  uuid not null,
   wallet_id       uuid not null,
   direction       public.entry_direction not null,
-  amount          numeric(19, 4) not null check (amount > 0),
+  amount          public.positive_amount not null,
   currency        char(3) not null,
   -- Balance of the wallet row right after this entry. Null for credits into pooled
   -- buckets, whose running balance is only defined once folded.
@@ -615,6 +622,12 @@ drop table if exists public.wallets;
 drop function if exists hazina.ledger_is_immutable();
 drop table if exists public.currencies;
 drop domain if exists public.entry_leg;
+drop domain if exists public.bucket_index;
+drop domain if exists public.description_text;
+drop domain if exists public.transaction_kind;
+drop domain if exists public.transaction_ref;
+drop domain if exists public.non_negative_amount;
+drop domain if exists public.positive_amount;
 drop domain if exists public.entry_direction;
 drop domain if exists public.credit_bucket_count;
 drop domain if exists public.system_wallet_code;

@@ -98,7 +98,7 @@ select throws_ok(format($$insert into public.wallet_ledger (transaction_id, wall
 -- Immutability
 select throws_ok($$update public.wallet_ledger set amount = 1$$, 'P0001', 'ledger_immutable', 'ledger rows cannot be updated, even by the owner');
 select throws_ok($$delete from public.wallet_ledger$$, 'P0001', 'ledger_immutable', 'ledger rows cannot be deleted');
-select throws_ok($$update public.wallet_transactions set kind = 'x'$$, 'P0001', 'ledger_immutable', 'transaction headers cannot be updated');
+select throws_ok($$update public.wallet_transactions set kind = 'changed'$$, 'P0001', 'ledger_immutable', 'transaction headers cannot be updated');
 
 -- Frozen wallets
 update public.wallets set status = 'frozen' where id = :'bob';

@@ -188,11 +188,11 @@ select is((select balance from public.wallet_balances where wallet_id = :'bob'),
 select is((select balance from public.wallet_balances where wallet_id = :'revenue') - :'revenue_before'::numeric, 5.0000::numeric,
   'the fee lands in the fee_revenue system wallet');
 select results_eq(
-  format($$select wallet_id, direction::text, amount from public.wallet_ledger where transaction_id = '%s' and leg = 'fee' order by direction$$, :'tx_p2p'),
+  format($$select wallet_id, direction::text, amount::numeric(19,4) from public.wallet_ledger where transaction_id = '%s' and leg = 'fee' order by direction$$, :'tx_p2p'),
   format($$values ('%s'::uuid, 'credit'::text, 5.0000::numeric(19,4)), ('%s'::uuid, 'debit', 5.0000)$$, :'revenue', :'alice'),
   'the fee is posted as its own balanced leg in the same transaction');
 select results_eq(
-  format($$select direction::text, amount, currency::text, base_amount, rule_source::text, rule_id, payer_wallet_id, payer_user_id, transaction_type, ref collate "default"
+  format($$select direction::text, amount::numeric(19,4), currency::text, base_amount::numeric(19,4), rule_source::text, rule_id, payer_wallet_id, payer_user_id, transaction_type, ref collate "default"
              from public.billing_ledger where transaction_id = '%s'$$, :'tx_p2p'),
   format($$values ('charge'::text, 5.0000::numeric(19,4), 'KES'::text, 1000.0000::numeric(19,4), 'catalog'::text, '%s'::uuid,
                    '%s'::uuid, '21000000-0000-4000-8000-00000000000a'::uuid, 'p2p_transfer'::text, '%s#fee'::text)$$,
@@ -220,7 +220,7 @@ select is((select balance from public.wallet_balances where wallet_id = :'alice'
 select is((select balance from public.wallet_balances where wallet_id = :'duka'), 198.0000::numeric,
   'the merchant receives the amount less its fee');
 select results_eq(
-  format($$select payer_wallet_id, payer_user_id, amount, base_amount, rule_source::text, rule_id from public.billing_ledger where transaction_id = '%s'$$, :'tx_duka'),
+  format($$select payer_wallet_id, payer_user_id, amount::numeric(19,4), base_amount::numeric(19,4), rule_source::text, rule_id from public.billing_ledger where transaction_id = '%s'$$, :'tx_duka'),
   format($$values ('%s'::uuid, '21000000-0000-4000-8000-00000000000c'::uuid, 2.0000::numeric(19,4), 200.0000::numeric(19,4), 'merchant_profile'::text, '%s'::uuid)$$,
          :'duka', :'prof_duka'),
   'the billing row names the merchant as payer and the override as the rule');
@@ -250,7 +250,7 @@ select is((select balance from public.wallet_balances where wallet_id = :'revenu
 
 -- Who reads what.
 select pg_temp.act_as('21000000-0000-4000-8000-00000000000a');
-select is(array(select t.ref from public.billing_ledger b join public.wallet_transactions t on t.id = b.transaction_id order by t.ref),
+select is(array(select t.ref::text from public.billing_ledger b join public.wallet_transactions t on t.id = b.transaction_id order by t.ref),
   array['f-p2p-1', 'f-p2p-ugx'],
   'a payer reads only their own billing rows (not the fees merchants paid on their payments)');
 select is((select count(*)::int from public.merchant_fee_profiles), 0, 'a customer sees no fee profiles');
@@ -261,7 +261,7 @@ select throws_ok($$insert into public.billing_ledger (ref, transaction_id, payer
     currency, base_amount, rule_source) select 'x', id, id, 'x', 'refund', 1, 'KES', 1, 'catalog' from public.wallets limit 1$$,
   '42501', null, 'a client cannot write billing rows');
 select pg_temp.act_as('21000000-0000-4000-8000-00000000000c');
-select is(array(select b.amount from public.billing_ledger b), array[2.0000::numeric], 'a merchant reads the fees it paid');
+select is(array(select b.amount::numeric from public.billing_ledger b), array[2.0000::numeric], 'a merchant reads the fees it paid');
 select is(array(select id from public.merchant_fee_profiles), array[:'prof_duka'::uuid], 'a merchant reads only its own fee profile');
 select throws_ok($$insert into public.merchant_fee_profiles (merchant_id, transaction_type, waived)
   values ('21000000-0000-4000-8000-00000000000c', 'withdrawal', true)$$,

@@ -40,7 +40,7 @@ select hazina.post_transaction('h-fund-alice', 'funding', format('[
 select hazina.hold_create('h-1', :'alice', :'bob', 400.00, now() + interval '1 hour') as h1 \gset
 select is((select row(amount, fee_amount, status)::text from public.wallet_holds where id = :'h1'),
   row(400.0000, 2.0000, 'pending')::text, 'a hold records the amount and the fee it reserves (0.5% of 400)');
-select is((select held from public.wallets where id = :'alice'), 402.0000::numeric, 'the hold reserves amount + fee in wallets.held');
+select is((select held::numeric from public.wallets where id = :'alice'), 402.0000::numeric, 'the hold reserves amount + fee in wallets.held');
 select is((select row(balance, held, available)::text from public.wallet_balances where wallet_id = :'alice'),
   row(1000.0000, 402.0000, 598.0000)::text, 'the balance is untouched; available = balance - held');
 select is((select count(*)::int from public.wallet_ledger where wallet_id = :'alice'), 1, 'a hold posts no ledger entries');
@@ -56,7 +56,7 @@ select throws_ok(format($$select hazina.hold_create('h-self', '%s', '%s', 1.00, 
   'P0001', 'same_wallet', 'a wallet cannot hold for itself');
 select is(hazina.hold_create('h-1', :'alice', :'bob', 400.00, now() + interval '1 hour'), :'h1'::uuid,
   'the same ref with the same request returns the same hold');
-select is((select held from public.wallets where id = :'alice'), 402.0000::numeric, 'and reserves nothing twice');
+select is((select held::numeric from public.wallets where id = :'alice'), 402.0000::numeric, 'and reserves nothing twice');
 select throws_ok(format($$select hazina.hold_create('h-1', '%s', '%s', 401.00, now() + interval '1 hour')$$, :'alice', :'bob'),
   'P0001', 'ref_conflict', 'the same ref with another amount is a ref_conflict');
 select throws_ok(format($$select hazina.hold_create('h-1', '%s', '%s', 400.00, now() + interval '1 hour')$$, :'alice', :'carol'),
@@ -71,7 +71,7 @@ select is((select balance from public.wallet_balances where wallet_id = :'revenu
   'the fee goes to fee_revenue');
 select is((select row(status, posted_amount, transaction_id, resolved_at is not null)::text from public.wallet_holds where id = :'h1'),
   row('posted', 400.0000, :'h1_tx'::uuid, true)::text, 'the hold is posted and linked to its transaction');
-select results_eq(format($$select direction::text, amount, base_amount, payer_wallet_id from public.billing_ledger where transaction_id = '%s'$$, :'h1_tx'),
+select results_eq(format($$select direction::text, amount::numeric, base_amount::numeric, payer_wallet_id from public.billing_ledger where transaction_id = '%s'$$, :'h1_tx'),
   format($$values ('charge'::text, 2.0000::numeric(19,4), 400.0000::numeric(19,4), '%s'::uuid)$$, :'alice'),
   'the posted fee has one billing charge row');
 select is(hazina.hold_post(:'h1'), :'h1_tx'::uuid, 'posting it again returns the same transaction');
@@ -84,7 +84,7 @@ select throws_ok($$select hazina.hold_post('22000000-0000-4000-8000-0000000000ff
 
 -- hold_post: partial (fee recomputed on the posted amount, the rest released)
 select hazina.hold_create('h-2', :'alice', :'bob', 300.00, now() + interval '1 hour') as h2 \gset
-select is((select held from public.wallets where id = :'alice'), 301.5000::numeric, 'a 300 hold reserves 300 + 1.50');
+select is((select held::numeric from public.wallets where id = :'alice'), 301.5000::numeric, 'a 300 hold reserves 300 + 1.50');
 select throws_ok(format($$select hazina.hold_post('%s', 300.01)$$, :'h2'), 'P0001', 'hold_amount_exceeded',
   'a hold cannot be posted for more than it holds');
 select throws_ok(format($$select hazina.hold_post('%s', 0.001)$$, :'h2'), 'P0001', 'invalid_amount',
@@ -92,7 +92,7 @@ select throws_ok(format($$select hazina.hold_post('%s', 0.001)$$, :'h2'), 'P0001
 select hazina.hold_post(:'h2', 100.00) as h2_tx \gset
 select is((select row(balance, held)::text from public.wallet_balances where wallet_id = :'alice'),
   row(497.0000, 0.0000)::text, 'a partial post spends 100 + its own fee (1.00 minimum) and releases the unposted 200 + 0.50');
-select is((select amount from public.billing_ledger where transaction_id = :'h2_tx'), 1.0000::numeric,
+select is((select amount::numeric from public.billing_ledger where transaction_id = :'h2_tx'), 1.0000::numeric,
   'the fee is recomputed on the posted amount (0.50 clamped to the 1.00 minimum)');
 select is((select row(status, posted_amount)::text from public.wallet_holds where id = :'h2'), row('posted', 100.0000)::text,
   'the hold records the posted amount');
@@ -104,7 +104,7 @@ select throws_ok(format($$select hazina.hold_post('%s')$$, :'h2'), 'P0001', 'hol
 select hazina.hold_create('h-3', :'alice', :'bob', 200.00, now() + interval '1 hour') as h3 \gset
 update public.billing_fee_catalog set percentage_bps = 200 where transaction_type = 'p2p_transfer';
 select hazina.hold_post(:'h3') as h3_tx \gset
-select is((select amount from public.billing_ledger where transaction_id = :'h3_tx'), 1.0000::numeric,
+select is((select amount::numeric from public.billing_ledger where transaction_id = :'h3_tx'), 1.0000::numeric,
   'a fee that rose to 4.00 after the hold is capped at the 1.00 reserved');
 select is((select row(balance, held)::text from public.wallet_balances where wallet_id = :'alice'),
   row(296.0000, 0.0000)::text, 'the payer is debited 200 + 1.00');
@@ -112,21 +112,21 @@ update public.billing_fee_catalog set percentage_bps = 50 where transaction_type
 
 -- hold_void
 select hazina.hold_create('h-4', :'alice', :'bob', 50.00, now() + interval '1 hour') as h4 \gset
-select is((select held from public.wallets where id = :'alice'), 51.0000::numeric, 'a 50 hold reserves 51');
+select is((select held::numeric from public.wallets where id = :'alice'), 51.0000::numeric, 'a 50 hold reserves 51');
 select lives_ok(format($$select hazina.hold_void('%s')$$, :'h4'), 'a pending hold can be voided');
 select is((select row(balance, held)::text from public.wallet_balances where wallet_id = :'alice'),
   row(296.0000, 0.0000)::text, 'voiding releases the reservation and moves no money');
 select is((select row(status, resolved_at is not null)::text from public.wallet_holds where id = :'h4'), row('voided', true)::text,
   'the hold is voided');
 select lives_ok(format($$select hazina.hold_void('%s')$$, :'h4'), 'voiding again is a no-op');
-select is((select held from public.wallets where id = :'alice'), 0.0000::numeric, 'and releases nothing twice');
+select is((select held::numeric from public.wallets where id = :'alice'), 0.0000::numeric, 'and releases nothing twice');
 select throws_ok(format($$select hazina.hold_post('%s')$$, :'h4'), 'P0001', 'hold_not_pending', 'a voided hold cannot be posted');
 select is((select count(*)::int from public.wallet_transactions where ref = 'h-4:post'), 0, 'and left no transaction');
 
 -- Deadlines and the sweep
 select hazina.hold_create('h-5', :'alice', :'bob', 20.00, now() + interval '1 hour') as h5 \gset
 select hazina.hold_create('h-6', :'alice', :'bob', 10.00, now() + interval '1 hour') as h6 \gset
-select is((select held from public.wallets where id = :'alice'), 32.0000::numeric, 'two holds reserve 21 + 11');
+select is((select held::numeric from public.wallets where id = :'alice'), 32.0000::numeric, 'two holds reserve 21 + 11');
 -- Overdue: h-5 (pending) and, to prove the sweep leaves them alone, h-1 (posted) and h-4 (voided).
 update public.wallet_holds set expires_at = now() - interval '1 second' where id in (:'h5', :'h1', :'h4');
 select throws_ok(format($$select hazina.hold_post('%s')$$, :'h5'), 'P0001', 'hold_expired', 'a hold past its deadline cannot be posted');
@@ -135,7 +135,7 @@ select is((select row(h.status, w.held)::text from public.wallet_holds h join pu
 select is(hazina.expire_holds(), 1, 'the sweep expires exactly the one overdue pending hold');
 select is((select row(status, resolved_at is not null)::text from public.wallet_holds where id = :'h5'), row('expired', true)::text,
   'the overdue hold is expired');
-select is((select held from public.wallets where id = :'alice'), 11.0000::numeric, 'and its reservation released');
+select is((select held::numeric from public.wallets where id = :'alice'), 11.0000::numeric, 'and its reservation released');
 select is(array(select status from public.wallet_holds where id in (:'h1', :'h4', :'h6') order by ref),
   array['posted', 'voided', 'pending'], 'posted, voided and not-yet-due holds are left alone');
 select is(hazina.expire_holds(), 0, 'a second sweep finds nothing');
@@ -191,13 +191,13 @@ values ('22000000-0000-4000-8000-00000000000e', 'merchant_payment', 100, 0.50, n
 select hazina.hold_create('h-auth', :'alice', :'shop', 50.00, now() + interval '1 hour', 'merchant_payment') as hauth \gset
 select is((select row(amount, fee_amount)::text from public.wallet_holds where id = :'hauth'), row(50.0000, 0.0000)::text,
   'an authorisation reserves no fee from the customer');
-select is((select held from public.wallets where id = :'alice'), 61.0000::numeric, 'only the 50.00 is held (plus h-6''s 11)');
+select is((select held::numeric from public.wallets where id = :'alice'), 61.0000::numeric, 'only the 50.00 is held (plus h-6''s 11)');
 select hazina.hold_post(:'hauth', 40.00) as hauth_tx \gset
 select is((select row(balance, held)::text from public.wallet_balances where wallet_id = :'alice'), row(56.0000, 11.0000)::text,
   'capturing 40 debits the customer exactly 40 and releases the other 10');
 select is((select balance from public.wallet_balances where wallet_id = :'shop'), 39.1000::numeric,
   'the merchant receives 40 less its own fee (0.50 + 1% = 0.90)');
-select results_eq(format($$select payer_wallet_id, amount, base_amount, rule_source::text from public.billing_ledger where transaction_id = '%s'$$, :'hauth_tx'),
+select results_eq(format($$select payer_wallet_id, amount::numeric, base_amount::numeric, rule_source::text from public.billing_ledger where transaction_id = '%s'$$, :'hauth_tx'),
   format($$values ('%s'::uuid, 0.9000::numeric(19,4), 40.0000::numeric(19,4), 'merchant_profile'::text)$$, :'shop'),
   'the billing row names the merchant as payer, charged under its own profile');
 select hazina.hold_create('h-auth-tiny', :'alice', :'shop', 0.50, now() + interval '1 hour', 'merchant_payment') as hauth2 \gset
@@ -219,8 +219,8 @@ select (hazina.transfer('r-1', :'alice', :'bob', 100.00) ->> 'transaction_id') a
 select ref as t1_charge from public.billing_ledger where transaction_id = :'t1' \gset
 select hazina.reverse_transaction(:'t1', 'r-1-reversal', null, 'customer dispute') as rv1 \gset
 select results_eq(
-  format($$select wallet_id, direction::text, amount, leg::text from public.wallet_ledger where transaction_id = '%s' order by 1, 2, 3, 4$$, :'rv1'),
-  format($$select wallet_id, case direction when 'debit' then 'credit' else 'debit' end, amount, leg::text
+  format($$select wallet_id, direction::text, amount::numeric, leg::text from public.wallet_ledger where transaction_id = '%s' order by 1, 2, 3, 4$$, :'rv1'),
+  format($$select wallet_id, case direction when 'debit' then 'credit' else 'debit' end, amount::numeric, leg::text
              from public.wallet_ledger where transaction_id = '%s' order by 1, 2, 3, 4$$, :'t1'),
   'a full reversal mirrors every entry of the original, fee legs included');
 select is((select row(kind, reverses_id, principal_amount)::text from public.wallet_transactions where id = :'rv1'),
@@ -230,7 +230,7 @@ select is((select array[a.balance - :'alice_0'::numeric, b.balance - :'bob_0'::n
             where a.wallet_id = :'alice' and b.wallet_id = :'bob' and r.wallet_id = :'revenue'),
   array[0, 0, 0]::numeric[], 'payer, payee and fee revenue are all back where they were');
 select results_eq(
-  format($$select direction::text, amount, base_amount, rule_source::text, refund_of collate "default", payer_wallet_id from public.billing_ledger where transaction_id = '%s'$$, :'rv1'),
+  format($$select direction::text, amount::numeric, base_amount::numeric, rule_source::text, refund_of collate "default", payer_wallet_id from public.billing_ledger where transaction_id = '%s'$$, :'rv1'),
   format($$values ('refund'::text, 1.0000::numeric(19,4), 100.0000::numeric(19,4), 'original'::text, '%s'::text, '%s'::uuid)$$, :'t1_charge', :'alice'),
   'the fee is refunded by one billing refund row referencing the charge');
 select is(hazina.reverse_transaction(:'t1', 'r-1-reversal', null, 'customer dispute'), :'rv1'::uuid,
@@ -253,7 +253,7 @@ select balance as alice_1 from public.wallet_balances where wallet_id = :'alice'
 select balance as revenue_1 from public.wallet_balances where wallet_id = :'revenue' \gset
 select hazina.reverse_transaction(:'t2', 'r-2-a', 50.00) as rv2a \gset
 select results_eq(
-  format($$select wallet_id, direction::text, amount, leg::text from public.wallet_ledger where transaction_id = '%s' order by direction$$, :'rv2a'),
+  format($$select wallet_id, direction::text, amount::numeric, leg::text from public.wallet_ledger where transaction_id = '%s' order by direction$$, :'rv2a'),
   format($$values ('%s'::uuid, 'credit'::text, 50.0000::numeric(19,4), 'principal'::text), ('%s'::uuid, 'debit', 50.0000, 'principal')$$, :'alice', :'bob'),
   'a partial reversal moves principal from payee back to payer, nothing else');
 select is((select count(*)::int from public.billing_ledger where transaction_id = :'rv2a'), 0, 'and refunds no fee');
@@ -264,7 +264,7 @@ select lives_ok(format($$select hazina.reverse_transaction('%s', 'r-2-b', 100.00
 select throws_ok(format($$select hazina.reverse_transaction('%s', 'r-2-c', 50.01)$$, :'t2'),
   'P0001', 'reversal_exceeds_original', 'partial reversals cannot add up to more than the original (50.00 left)');
 select hazina.reverse_transaction(:'t2', 'r-2-rest') as rv2rest \gset
-select is((select principal_amount from public.wallet_transactions where id = :'rv2rest'), 50.0000::numeric,
+select is((select principal_amount::numeric from public.wallet_transactions where id = :'rv2rest'), 50.0000::numeric,
   'reversing "the rest" after partials reverses exactly what is left');
 select is((select count(*)::int from public.wallet_ledger where transaction_id = :'rv2rest' and leg = 'principal'), 2,
   'and, after partials, only principal');

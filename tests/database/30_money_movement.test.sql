@@ -102,7 +102,7 @@ select throws_ok(format($$select hazina.funding_fail('%s', 'failed', '1', 'late 
   'P0001', 'funding_session_not_pending', 'a completed session cannot fail');
 select is((select verification_status from public.wallet_sources where id = :'amina_phone'), 'verified',
   'money in from a source verifies it');
-select is((select b.amount from public.billing_ledger b join public.wallet_transactions t on t.id = b.transaction_id
+select is((select b.amount::numeric from public.billing_ledger b join public.wallet_transactions t on t.id = b.transaction_id
             where t.ref = 'funding:' || :'s1'), 10.0000::numeric,
   'the funding fee is in the billing ledger');
 
