@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 2o2L6Q2hisVl59ibiaaRVEU8U8rIwVZgojbr9uz5fAgxyFz4kmp8mIMdedqfxWA
+\restrict DG0Pd1UEKohl6pNZidoc4lrjQTpm39JgIlKrhLrKOY45UHTj3gq5vOLXFBVMiVb
 
 
 SET statement_timeout = 0;
@@ -2863,15 +2863,14 @@ begin
      order by e.n
     returning 1
   ), balances as (
-    -- (No `id = any (array)` here: as an index condition inside a nested loop it re-sorts
-    -- the whole array for every wallet, which made batches cost 40% more CPU.)
     update public.wallets w
        set balance = w.balance + d.delta, updated_at = now()
       from (select wallet_id, sum(signed) as delta from entries where not pooled group by wallet_id) d
      where w.id = d.wallet_id and d.delta <> 0 and (select affordable from go)
     returning 1
   ), pooled_credits as (
-    -- Pooled wallets only receive here (the checks above): this connection's bucket.
+    -- Pooled wallets only gain here (sources are plain, and a fee a merchant pays is less
+    -- than the payment it comes out of): the net goes to this connection's bucket.
     update public.wallet_balance_buckets b
        set balance = b.balance + d.delta
       from (select wallet_id, credit_buckets, sum(signed) as delta from entries where pooled
@@ -6626,7 +6625,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 2o2L6Q2hisVl59ibiaaRVEU8U8rIwVZgojbr9uz5fAgxyFz4kmp8mIMdedqfxWA
+\unrestrict DG0Pd1UEKohl6pNZidoc4lrjQTpm39JgIlKrhLrKOY45UHTj3gq5vOLXFBVMiVb
 
 
 -- Reference data inserted by the migrations

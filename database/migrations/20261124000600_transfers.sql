@@ -380,15 +380,14 @@ begin
      order by e.n
     returning 1
   ), balances as (
-    -- (No `id = any (array)` here: as an index condition inside a nested loop it re-sorts
-    -- the whole array for every wallet, which made batches cost 40% more CPU.)
     update public.wallets w
        set balance = w.balance + d.delta, updated_at = now()
       from (select wallet_id, sum(signed) as delta from entries where not pooled group by wallet_id) d
      where w.id = d.wallet_id and d.delta <> 0 and (select affordable from go)
     returning 1
   ), pooled_credits as (
-    -- Pooled wallets only receive here (the checks above): this connection's bucket.
+    -- Pooled wallets only gain here (sources are plain, and a fee a merchant pays is less
+    -- than the payment it comes out of): the net goes to this connection's bucket.
     update public.wallet_balance_buckets b
        set balance = b.balance + d.delta
       from (select wallet_id, credit_buckets, sum(signed) as delta from entries where pooled
