@@ -3,14 +3,7 @@
 begin;
 select plan(83);
 
-create function pg_temp.act_as(p_sub text, p_role text default 'authenticated') returns void
-  language plpgsql as $$
-begin
-  perform set_config('request.jwt.claims',
-    case when p_sub is null then json_build_object('role', p_role)::text
-         else json_build_object('sub', p_sub, 'role', p_role)::text end, true);
-  perform set_config('role', p_role, true);
-end $$;
+\ir helpers.psql
 
 create function pg_temp.balance(p_wallet uuid) returns numeric
   language sql as $$ select balance from public.wallet_balances where wallet_id = p_wallet $$;
