@@ -328,6 +328,7 @@ app.post("/sweep", async (c) => {
     allowed = (claims.app_metadata as { role?: string } | undefined)?.role === "admin";
   }
   if (!allowed) throw new ApiError(403, "forbidden", "You are not allowed to run the sweep.");
-  const limit = Math.min(Math.max(Number(c.req.query("limit") ?? 100) || 100, 1), 1000);
+  // Clamped, as documented: any value gives a whole number of items from 1 to 1000.
+  const limit = Math.min(Math.max(Math.trunc(Number(c.req.query("limit") ?? 100)) || 100, 1), 1000);
   return c.json(await sweep(c.get("requestId"), limit));
 });

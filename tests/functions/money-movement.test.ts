@@ -622,4 +622,11 @@ describe("the sweep endpoint", () => {
     const adminToken = await accessToken(user.userId, { appRole: "admin" });
     expect((await api(adminToken, "POST", "/webhooks/sweep")).status).toBe(200);
   });
+
+  it("clamps any limit to a whole number of items from 1 to 1000 (found by the endpoint fuzz)", async () => {
+    for (const limit of ["1.5", "-3", "abc", "1e309", "0"]) {
+      const res = await api(undefined, "POST", `/webhooks/sweep?limit=${limit}`, undefined, { "x-sweep-secret": SWEEP_SECRET });
+      expect(res.status, limit).toBe(200);
+    }
+  });
 });
