@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict DG0Pd1UEKohl6pNZidoc4lrjQTpm39JgIlKrhLrKOY45UHTj3gq5vOLXFBVMiVb
+\restrict P7JKtfbct8HphmO0LQglJ5bbgL0PdCv3tx7UdQFiKKekIMYoBq7ZXY1etivOZOt
 
 
 SET statement_timeout = 0;
@@ -3647,7 +3647,7 @@ declare
   v_current text;
 begin
   perform hazina.assert_admin();
-  if p_status not in ('active', 'frozen', 'closed') then
+  if p_status is null or p_status not in ('active', 'frozen', 'closed') then
     perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'status'));
   end if;
   select status into v_current from public.wallets where id = p_wallet_id for update;
@@ -6625,7 +6625,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict DG0Pd1UEKohl6pNZidoc4lrjQTpm39JgIlKrhLrKOY45UHTj3gq5vOLXFBVMiVb
+\unrestrict P7JKtfbct8HphmO0LQglJ5bbgL0PdCv3tx7UdQFiKKekIMYoBq7ZXY1etivOZOt
 
 
 -- Reference data inserted by the migrations

@@ -68,7 +68,7 @@ declare
   v_current text;
 begin
   perform hazina.assert_admin();
-  if p_status not in ('active', 'frozen', 'closed') then
+  if p_status is null or p_status not in ('active', 'frozen', 'closed') then
     perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'status'));
   end if;
   select status into v_current from public.wallets where id = p_wallet_id for update;

@@ -1,7 +1,7 @@
 -- Operator functions: only real admins (auth_users.role, not a token claim) may reconcile,
 -- sweep, change wallet status or reverse; each does what it says.
 begin;
-select plan(12);
+select plan(13);
 \ir helpers.psql
 
 insert into public.auth_users (id, email, role) values
@@ -36,6 +36,8 @@ select is(jsonb_array_length(public.ops_reconciliation() -> 'discrepancies'), 0,
 select is(public.ops_set_wallet_status('25000000-0000-4000-8000-0000000000b1', 'frozen') ->> 'status', 'frozen', 'an admin freezes a wallet');
 select throws_ok($$select public.ops_set_wallet_status('25000000-0000-4000-8000-0000000000b1', 'closed')$$, 'P0001', 'wallet_not_empty',
   'a wallet holding money cannot be closed');
+select throws_ok($$select public.ops_set_wallet_status('25000000-0000-4000-8000-0000000000b1', null)$$, 'P0001', 'invalid_argument',
+  'a missing status is refused with a stable code, not a constraint error (found by the rpc fuzz)');
 select public.ops_set_wallet_status('25000000-0000-4000-8000-0000000000b1', 'active');
 select throws_ok(format($$select public.ops_reverse_transaction('%s', 'r1', null, '')$$, :'paid'), 'P0001', 'invalid_argument',
   'a reversal needs a reason');
