@@ -1,8 +1,13 @@
-// Two-phase transfers under races: many holds between a few wallets, then posts (full and
+// Races on the same money, on eight connections.
+//
+// Two-phase transfers: many holds between a few wallets, then posts (full and
 // partial), voids and the expiry sweep all fired at the same holds at once, on eight
 // connections. Each hold must end in exactly one final state, reached by exactly one
 // caller; every other caller gets a stable business error; the money a posted hold moved is
 // its posted amount; held amounts are released exactly once; the books reconcile.
+//
+// Reversals: many partial reversals and a full one of the same transfer at once never
+// reverse more than it moved.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
 import process from "node:process";
@@ -24,8 +29,8 @@ afterAll(async () => {
   await sql.end();
 });
 
-describe("holds under races", () => {
-  it("end in one final state each, reached once, and keep the books exact", async () => {
+describe("races", () => {
+  it("holds end in one final state each, reached once, and keep the books exact", async () => {
     const run = crypto.randomUUID().slice(0, 8);
     const holds: { id: string; payer: Party; amount: string }[] = [];
     for (let i = 0; i < HOLDS; i++) {
@@ -91,6 +96,26 @@ describe("holds under races", () => {
     // held = pending holds (none left pending here), balances = entries: reconcile checks both.
     const [{ held }] = await sql`select coalesce(sum(held), 0)::text as held from public.wallets where id = any(${payers.map((p) => p.walletId)}::uuid[])`;
     expect(held).toBe("0.0000");
+    await expectBooksBalanced();
+  });
+
+  it("concurrent reversals of one transfer never reverse more than it moved", async () => {
+    const run = crypto.randomUUID().slice(0, 8);
+    const payer = payers[0];
+    const [{ tx }] = await sql`select (hazina.transfer(${`rv-${run}`}, ${payer.walletId}, ${payee.walletId}, 100.00, 'p2p_transfer') ->> 'transaction_id') as tx`;
+    const attempts = Array.from({ length: 10 }, (_, i) =>
+      sql`select hazina.reverse_transaction(${tx}, ${`rv-${run}-${i}`}, ${i === 9 ? null : "30.00"}::numeric, 'race')`
+        .then(() => "reversed", (err) => `${err.code}:${err.message}`));
+    const results = await Promise.all(attempts);
+    for (const r of results.filter((r) => r !== "reversed")) expect(r).toMatch(/^P0001:reversal_exceeds_original$/);
+    const [{ reversed }] = await sql`select coalesce(sum(principal_amount), 0)::text as reversed
+                                       from public.wallet_transactions where reverses_id = ${tx}`;
+    // Whatever the order, exactly the 100 moved is reversed: the full reversal first and no
+    // partial after it, or up to three partials of 30 and then "the rest".
+    expect(reversed).toBe("100.0000");
+    const succeeded = results.filter((r) => r === "reversed").length;
+    expect(succeeded).toBeGreaterThanOrEqual(1);
+    expect(succeeded).toBeLessThanOrEqual(4);
     await expectBooksBalanced();
   });
 });
