@@ -52,6 +52,9 @@ describe("fuzzing every endpoint", () => {
       null, true, false, 0, -1, 1.5, 1e308, "", " ", "1.00", "-5.00", "0.001", "abc", "'; drop table wallets; --",
       "9".repeat(40), "\u0000", "\ud800", "💸".repeat(50), [], {}, [1, 2], { nested: { deep: true } }, "1e309", "NaN",
       "0x10", "KES", "USD", "mpesa", "254712345678", "+254712345678", "a@b.co", "x".repeat(10_000), ...ids,
+      // Amount look-alikes: more decimals than the currency, signs, exponents, separators,
+      // full-width digits, leading zeros, bare points.
+      "1.005", "0.01", "+1.00", "1e2", "1,000.00", "１.００", "-0", "00001.00", ".5", "5.", "1 000", "100000000000000000",
     ];
     const tokens = [customer.token, customer.token, customer.token, other.token, adminToken, undefined, "garbage", "Bearer x.y.z"];
 
