@@ -9,6 +9,7 @@ import postgres from "postgres";
 import process from "node:process";
 import { toUnits } from "../helpers/decimal.ts";
 import { expectBalancesFromAnswers, type PostedTransfer, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { seeded } from "../helpers/random.ts";
 
 const CALLS = 60;
 const FUNDING = "1000.00";
@@ -34,14 +35,10 @@ type Posted = PostedTransfer & { ref: string; status?: string };
 
 describe("concurrent batches and transfers", () => {
   it("never deadlock, post each ref once and keep the books exact", async () => {
-    const seed = Number(process.env.CONCURRENCY_SEED ?? Date.now() % 1_000_000);
-    console.log(`batch concurrency seed: ${seed} (replay with CONCURRENCY_SEED=${seed})`);
-    let state = seed;
-    const rand = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const pick = () => parties[Math.floor(rand() * parties.length)];
+    const { seed, rand, pick } = seeded("batch concurrency", "CONCURRENCY_SEED");
     const item = (ref: string, overdraw = false) => {
       const from = parties[Math.floor(rand() * 6)]; // customers pay; anyone receives
-      let to = pick();
+      let to = pick(parties);
       if (to === from) to = parties[6];
       const cents = overdraw ? 1_000_000_00 : 1 + Math.floor(rand() * 2_00);
       const amount = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;

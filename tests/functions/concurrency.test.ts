@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { toUnits } from "../helpers/decimal.ts";
 import { expectBalancesFromAnswers, expectBooksBalanced, fund, type Party, partyWithWallet, type PostedTransfer } from "../helpers/money.ts";
+import { seeded } from "../helpers/random.ts";
 
 const TRANSFERS = 300;
 const IN_FLIGHT = 24;
@@ -26,10 +27,7 @@ beforeAll(async () => {
 describe("concurrent transfers over HTTP", () => {
   it("keep the books exact", async () => {
     const base = inject("edgeBaseUrl");
-    const seed = Number(process.env.CONCURRENCY_SEED ?? Date.now() % 1_000_000);
-    console.log(`concurrency seed: ${seed} (replay with CONCURRENCY_SEED=${seed})`);
-    let state = seed;
-    const rand = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const { seed, rand } = seeded("concurrency", "CONCURRENCY_SEED");
     const feeRevenueBefore = toUnits((await admin`
       select balance::text from public.wallet_balances where system_code = 'fee_revenue' and currency = 'KES'`)[0].balance);
 

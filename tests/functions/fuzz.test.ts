@@ -14,6 +14,7 @@ import type { OpenApiDocument } from "../../functions/_shared/openapi.ts";
 import { createUser } from "../helpers/db.ts";
 import { expectBooksBalanced, fund, partyWithWallet } from "../helpers/money.ts";
 import { accessToken } from "../helpers/tokens.ts";
+import { seeded } from "../helpers/random.ts";
 
 const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 12);
 const METHODS = ["get", "post", "put", "patch", "delete"];
@@ -37,11 +38,7 @@ function resolve(document: OpenApiDocument, schema: Schema | undefined): Schema 
 describe("fuzzing every endpoint", () => {
   it("never answers 500, always with a stable error code, and never breaks the books", async () => {
     const base = `${inject("edgeBaseUrl")}/functions/v1`;
-    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100000);
-    console.log(`endpoint fuzz seed: ${seed} (replay with FUZZ_SEED=${seed})`);
-    let state = seed;
-    const rand = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const pick = <T>(values: T[]): T => values[Math.floor(rand() * values.length)];
+    const { rand, pick } = seeded("endpoint fuzz", "FUZZ_SEED", 100000);
 
     const customer = await partyWithWallet();
     await fund(customer.walletId, "100.00");

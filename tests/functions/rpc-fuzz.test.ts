@@ -10,6 +10,7 @@ import postgres from "postgres";
 import process from "node:process";
 import { admin, createUser } from "../helpers/db.ts";
 import { expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { seeded } from "../helpers/random.ts";
 
 const ROUNDS = Number(process.env.FUZZ_ROUNDS ?? 25);
 const sql = postgres(process.env.DATABASE_URL!, { max: 2, onnotice: () => {} });
@@ -34,11 +35,7 @@ afterAll(async () => {
 
 describe("fuzzing the public database functions (the PostgREST path)", () => {
   it("refuse garbage only with business codes, bad-input or privilege errors", async () => {
-    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100000);
-    console.log(`rpc fuzz seed: ${seed} (replay with FUZZ_SEED=${seed})`);
-    let state = seed;
-    const rand = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const pick = <T>(values: T[]): T => values[Math.floor(rand() * values.length)];
+    const { rand, pick } = seeded("rpc fuzz", "FUZZ_SEED", 100000);
 
     const uuids = [null, crypto.randomUUID(), "00000000-0000-0000-0000-000000000000", customer.walletId, other.walletId, sourceId, customer.userId];
     const byType: Record<string, unknown[]> = {

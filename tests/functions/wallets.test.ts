@@ -4,6 +4,7 @@ import { app } from "../../functions/wallets/app.ts";
 import { admin } from "../helpers/db.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { accessToken } from "../helpers/tokens.ts";
+import { seeded } from "../helpers/random.ts";
 
 function request(token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   return app.request(`/wallets${path}`, {
@@ -197,11 +198,7 @@ describe("transfers", () => {
   });
 
   it("never answers 500 to garbage (fuzz)", async () => {
-    const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 100000);
-    console.log(`transfer fuzz seed: ${seed} (replay with FUZZ_SEED=${seed})`);
-    let state = seed;
-    const rand = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
-    const pick = <T>(values: T[]) => values[Math.floor(rand() * values.length)];
+    const { rand, pick } = seeded("transfer fuzz", "FUZZ_SEED", 100000);
     const values = [null, true, 0, -1, 1.5, "", " ", "1.00", "abc", "'; drop table wallets; --", "9".repeat(40), "\u0000", [], {}, alice.walletId, bob.walletId, "1e309", "NaN", "0x10"];
     for (let i = 0; i < 60; i++) {
       const body: Record<string, unknown> = {};
