@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict P7JKtfbct8HphmO0LQglJ5bbgL0PdCv3tx7UdQFiKKekIMYoBq7ZXY1etivOZOt
+\restrict tFVXpBFXn5hWcHEsw2R9thYIsH3ZAPjjuVKzXRhZgNe9SkAh1XL071T5boiO80o
 
 
 SET statement_timeout = 0;
@@ -151,6 +151,14 @@ CREATE DOMAIN public.fee_rule_source AS text
 
 CREATE DOMAIN public.non_negative_amount AS numeric(19,4)
 	CONSTRAINT non_negative_amount_check CHECK ((VALUE >= (0)::numeric));
+
+
+--
+-- Name: payment_provider; Type: DOMAIN; Schema: public; Owner: -
+--
+
+CREATE DOMAIN public.payment_provider AS text
+	CONSTRAINT payment_provider_check CHECK ((VALUE = ANY (ARRAY['mpesa'::text, 'kcb'::text, 'dtb'::text])));
 
 
 --
@@ -1615,7 +1623,7 @@ begin
       from due where f.id = due.id
     returning f.*
   )
-  select 'funding'::text, c.id, c.provider, c.status, c.provider_checkout_id, c.amount::text,
+  select 'funding'::text, c.id, c.provider::text, c.status, c.provider_checkout_id, c.amount::text,
          c.provider_checkout_id is not null, c.check_count, c.created_at
     from claimed c;
   return query
@@ -1630,7 +1638,7 @@ begin
       from due where w.id = due.id
     returning w.*
   )
-  select 'withdrawal'::text, c.id, c.provider, c.status, c.provider_request_id, c.amount::text,
+  select 'withdrawal'::text, c.id, c.provider::text, c.status, c.provider_request_id, c.amount::text,
          c.submitted_at is not null, c.check_count, c.created_at
     from claimed c;
 end
@@ -3079,7 +3087,7 @@ $$;
 
 CREATE TABLE public.wallet_webhook_events (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    provider text NOT NULL,
+    provider public.payment_provider NOT NULL,
     event_type text NOT NULL,
     provider_event_key text NOT NULL,
     raw_body text NOT NULL,
@@ -3097,7 +3105,6 @@ CREATE TABLE public.wallet_webhook_events (
     CONSTRAINT wallet_webhook_events_duplicate_link CHECK (((status = 'duplicate'::text) = (duplicate_of IS NOT NULL))),
     CONSTRAINT wallet_webhook_events_error_check CHECK ((length(error) <= 1000)),
     CONSTRAINT wallet_webhook_events_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_.]{1,60}$'::text)),
-    CONSTRAINT wallet_webhook_events_provider_check CHECK ((provider = ANY (ARRAY['mpesa'::text, 'kcb'::text, 'dtb'::text]))),
     CONSTRAINT wallet_webhook_events_provider_event_key_check CHECK (((length(provider_event_key) >= 1) AND (length(provider_event_key) <= 300))),
     CONSTRAINT wallet_webhook_events_status_check CHECK ((status = ANY (ARRAY['received'::text, 'processed'::text, 'unmatched'::text, 'failed'::text, 'duplicate'::text, 'rejected'::text]))),
     CONSTRAINT wallet_webhook_events_subject_type_check CHECK ((subject_type = ANY (ARRAY['funding_session'::text, 'withdrawal'::text, 'paybill'::text])))
@@ -4188,7 +4195,7 @@ CREATE TABLE public.wallet_funding_sessions (
     user_id uuid NOT NULL,
     wallet_id uuid NOT NULL,
     source_id uuid,
-    provider text NOT NULL,
+    provider public.payment_provider NOT NULL,
     channel text NOT NULL,
     amount numeric(19,4) NOT NULL,
     fee numeric(19,4) DEFAULT 0 NOT NULL,
@@ -4219,7 +4226,6 @@ CREATE TABLE public.wallet_funding_sessions (
     CONSTRAINT wallet_funding_sessions_failure_reason_check CHECK ((length(failure_reason) <= 500)),
     CONSTRAINT wallet_funding_sessions_fee_check CHECK ((fee >= (0)::numeric)),
     CONSTRAINT wallet_funding_sessions_payer_msisdn_check CHECK ((length(payer_msisdn) <= 20)),
-    CONSTRAINT wallet_funding_sessions_provider_check CHECK ((provider = ANY (ARRAY['mpesa'::text, 'kcb'::text, 'dtb'::text]))),
     CONSTRAINT wallet_funding_sessions_provider_checkout_id_check CHECK ((length(provider_checkout_id) <= 255)),
     CONSTRAINT wallet_funding_sessions_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
     CONSTRAINT wallet_funding_sessions_provider_request_id_check CHECK ((length(provider_request_id) <= 255)),
@@ -4249,7 +4255,7 @@ ALTER TABLE public.wallet_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
 CREATE TABLE public.wallet_sources (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
-    provider text NOT NULL,
+    provider public.payment_provider NOT NULL,
     kind text GENERATED ALWAYS AS (
 CASE provider
     WHEN 'mpesa'::text THEN 'mobile_money'::text
@@ -4274,7 +4280,6 @@ CASE provider
 END),
     CONSTRAINT wallet_sources_label_check CHECK (((length(label) >= 1) AND (length(label) <= 60))),
     CONSTRAINT wallet_sources_msisdn_check CHECK ((msisdn ~ '^254(7|1)[0-9]{8}$'::text)),
-    CONSTRAINT wallet_sources_provider_check CHECK ((provider = ANY (ARRAY['mpesa'::text, 'kcb'::text, 'dtb'::text]))),
     CONSTRAINT wallet_sources_status_check CHECK ((status = ANY (ARRAY['active'::text, 'removed'::text]))),
     CONSTRAINT wallet_sources_verification_status_check CHECK ((verification_status = ANY (ARRAY['unverified'::text, 'verified'::text, 'failed'::text]))),
     CONSTRAINT wallet_sources_verified_at CHECK (((verification_status = 'verified'::text) = (verified_at IS NOT NULL)))
@@ -4309,7 +4314,7 @@ CREATE TABLE public.wallet_withdrawals (
     user_id uuid NOT NULL,
     wallet_id uuid NOT NULL,
     source_id uuid NOT NULL,
-    provider text NOT NULL,
+    provider public.payment_provider NOT NULL,
     amount numeric(19,4) NOT NULL,
     fee numeric(19,4) DEFAULT 0 NOT NULL,
     currency character(3) NOT NULL,
@@ -4339,7 +4344,6 @@ CREATE TABLE public.wallet_withdrawals (
     CONSTRAINT wallet_withdrawals_failure_reason_check CHECK ((length(failure_reason) <= 500)),
     CONSTRAINT wallet_withdrawals_fee_check CHECK ((fee >= (0)::numeric)),
     CONSTRAINT wallet_withdrawals_processing_submitted CHECK (((status <> ALL (ARRAY['processing'::text, 'completed'::text])) OR (submitted_at IS NOT NULL))),
-    CONSTRAINT wallet_withdrawals_provider_check CHECK ((provider = ANY (ARRAY['mpesa'::text, 'kcb'::text, 'dtb'::text]))),
     CONSTRAINT wallet_withdrawals_provider_conversation_id_check CHECK ((length(provider_conversation_id) <= 255)),
     CONSTRAINT wallet_withdrawals_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
     CONSTRAINT wallet_withdrawals_provider_request_id_check CHECK ((length(provider_request_id) <= 255)),
@@ -6625,7 +6629,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict P7JKtfbct8HphmO0LQglJ5bbgL0PdCv3tx7UdQFiKKekIMYoBq7ZXY1etivOZOt
+\unrestrict tFVXpBFXn5hWcHEsw2R9thYIsH3ZAPjjuVKzXRhZgNe9SkAh1XL071T5boiO80o
 
 
 -- Reference data inserted by the migrations
@@ -6645,8 +6649,14 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000400'),
     ('20261124000500'),
     ('20261124000600'),
+    ('20261124000650'),
     ('20261124000700'),
     ('20261124000800'),
     ('20261124000850'),
     ('20261124000900'),
+    ('20261124000910'),
+    ('20261124000920'),
+    ('20261124000930'),
+    ('20261124000940'),
+    ('20261124000945'),
     ('20261124000950');

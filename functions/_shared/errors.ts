@@ -73,7 +73,7 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   oauth_account_in_use: [409, "This identity is linked to another account."],
   account_disabled: [403, "This account is disabled."],
 
-  // money in/out (database/migrations/*_money_movement.sql, functions/funding, withdrawals, webhooks)
+  // money in/out (database/migrations/20261124000900_payment_sources.sql … *_money_sweep.sql, functions/funding, withdrawals, webhooks)
   provider_not_supported: [400, "This payment provider or currency is not supported."],
   provider_unavailable: [502, "The payment provider could not be reached; try again later."],
   invalid_source: [400, "The payment source is invalid."],
