@@ -168,7 +168,7 @@ export interface FunctionDocs {
 
 export type OpenApiDocument = {
   openapi: "3.1.0";
-  info: { title: string; version: string; description?: string };
+  info: { title: string; version: string; description?: string; license?: { name: string; identifier?: string } };
   servers: { url: string; description?: string }[];
   tags: { name: string; description?: string }[];
   paths: Record<string, Record<string, unknown>>;
@@ -203,7 +203,16 @@ export function serveOpenApi<E extends Env>(app: Hono<E>, docs: FunctionDocs): v
     path: "/openapi.json",
     summary: `OpenAPI 3.1 document of the ${docs.name} function`,
     auth: "none",
-    responses: { 200: { description: "This document.", schema: { type: "object", required: ["openapi", "paths"] } } },
+    responses: {
+      200: {
+        description: "This document.",
+        schema: {
+          type: "object",
+          properties: { openapi: { type: "string" }, info: { type: "object" }, paths: { type: "object" } },
+          required: ["openapi", "paths"],
+        },
+      },
+    },
     errors: [],
   });
   let cached: OpenApiDocument | undefined;
@@ -392,6 +401,14 @@ function operation(collector: ComponentCollector, docs: FunctionDocs, route: Rou
     if (responses[status]) throw new Error(`openapi: ${where} documents ${status} as both success and error`);
     responses[status] = response;
   }
+  // A route that refuses nothing itself (health, the documents) still answers client errors
+  // in the one envelope, e.g. route_not_found beside it: say so rather than list none.
+  if (!Object.keys(responses).some((status) => status.startsWith("4"))) {
+    responses["4XX"] = {
+      description: "Any client error, in the error envelope (e.g. `route_not_found` for a path that does not exist).",
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    };
+  }
 
   const security = route.auth === "bearer"
     ? [{ bearerAuth: [] }, ...(route.alternativeSecurity ?? []).map((s) => ({ [s]: [] }))]
@@ -441,7 +458,12 @@ export function buildDocument(all: FunctionDocs[], info: { title: string; descri
   const schemas = Object.fromEntries(Object.entries(collector.schemas).sort(([a], [b]) => a.localeCompare(b)));
   return {
     openapi: "3.1.0",
-    info: { title: info.title, version: HAZINA_VERSION, description: info.description },
+    info: {
+      title: info.title,
+      version: HAZINA_VERSION,
+      description: info.description,
+      license: { name: "MIT", identifier: "MIT" },
+    },
     servers: [{ url: "/functions/v1", description: "Supabase Edge Functions, or `npm start` on :8000" }],
     tags: all.map((docs) => ({ name: docs.name, description: docs.title })),
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
