@@ -35,6 +35,7 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   not_found: [404, "Not found."],
   invalid_argument: [400, "A value is invalid."],
   audit_log_append_only: [403, "The audit log cannot be changed."],
+  ledger_immutable: [403, "Ledger entries, transactions and billing rows cannot be changed; post a reversal."],
   // ledger
   wallet_not_found: [404, "Wallet not found."],
   wallet_not_active: [409, "The wallet is frozen or closed."],
@@ -137,11 +138,10 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
   if (!isPgError(err)) return undefined;
   if (err.code === "P0001" && err.message) {
     const known = DATABASE_CODES[err.message];
-    if (known) return new ApiError(known[0], err.message, known[1], parseDetail(err.detail));
-    if (/^[a-z][a-z0-9_]{2,63}$/.test(err.message)) {
-      return new ApiError(400, err.message, err.message.replaceAll("_", " "), parseDetail(err.detail));
-    }
-    return undefined;
+    // A code missing from the catalog is our bug, not the caller's: it answers 500 (and is
+    // logged), never a guessed status. tests/functions/error-catalog.test.ts keeps every code
+    // the migrations can raise in DATABASE_CODES.
+    return known ? new ApiError(known[0], err.message, known[1], parseDetail(err.detail)) : undefined;
   }
   const mapped = SQLSTATE_CODES[err.code!];
   return mapped ? new ApiError(mapped[0], mapped[1], mapped[2]) : undefined;
