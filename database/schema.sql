@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict tFVXpBFXn5hWcHEsw2R9thYIsH3ZAPjjuVKzXRhZgNe9SkAh1XL071T5boiO80o
+\restrict ENEgvYR5UDOmkwjxOIJYh7Bdrh5YS4zeyfe3g4YOcDhpNYdJfrHW3l4mxjBoUwt
 
 
 SET statement_timeout = 0;
@@ -1069,17 +1069,7 @@ $$;
 CREATE FUNCTION hazina.funding_session_json(p_session_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
-    AS $$
-  select jsonb_build_object('id', f.id, 'wallet_id', f.wallet_id, 'source_id', f.source_id, 'provider', f.provider,
-                            'channel', f.channel, 'amount', f.amount::text, 'fee', f.fee::text, 'currency', f.currency,
-                            'status', f.status, 'provider_request_id', f.provider_request_id,
-                            'provider_checkout_id', f.provider_checkout_id, 'provider_receipt', f.provider_receipt,
-                            'account_reference', f.account_reference, 'transaction_id', f.transaction_id,
-                            'failure_code', f.failure_code, 'failure_reason', f.failure_reason,
-                            'expires_at', f.expires_at, 'created_at', f.created_at, 'updated_at', f.updated_at,
-                            'completed_at', f.completed_at)
-    from public.wallet_funding_sessions f where f.id = p_session_id
-$$;
+    AS $$ select public.funding_session_json(f) from public.wallet_funding_sessions f where f.id = p_session_id $$;
 
 
 --
@@ -3072,13 +3062,7 @@ $_$;
 CREATE FUNCTION hazina.wallet_source_json(p_source_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
-    AS $$
-  select jsonb_build_object('id', s.id, 'provider', s.provider, 'kind', s.kind, 'msisdn', s.msisdn,
-                            'account_number', s.account_number, 'account_name', s.account_name, 'label', s.label,
-                            'is_default', s.is_default, 'verification_status', s.verification_status,
-                            'status', s.status, 'created_at', s.created_at, 'updated_at', s.updated_at)
-    from public.wallet_sources s where s.id = p_source_id
-$$;
+    AS $$ select public.wallet_source_json(s) from public.wallet_sources s where s.id = p_source_id $$;
 
 
 --
@@ -3403,17 +3387,7 @@ $$;
 CREATE FUNCTION hazina.withdrawal_json(p_withdrawal_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
-    AS $$
-  select jsonb_build_object('id', w.id, 'wallet_id', w.wallet_id, 'source_id', w.source_id, 'provider', w.provider,
-                            'amount', w.amount::text, 'fee', w.fee::text, 'currency', w.currency, 'status', w.status,
-                            'hold_id', w.hold_id, 'transaction_id', w.transaction_id,
-                            'provider_request_id', w.provider_request_id,
-                            'provider_conversation_id', w.provider_conversation_id,
-                            'provider_receipt', w.provider_receipt, 'failure_code', w.failure_code,
-                            'failure_reason', w.failure_reason, 'submitted', w.submitted_at is not null,
-                            'created_at', w.created_at, 'updated_at', w.updated_at, 'completed_at', w.completed_at)
-    from public.wallet_withdrawals w where w.id = p_withdrawal_id
-$$;
+    AS $$ select public.withdrawal_json(w) from public.wallet_withdrawals w where w.id = p_withdrawal_id $$;
 
 
 --
@@ -3563,6 +3537,83 @@ begin
    where id = p_withdrawal_id;
   return hazina.withdrawal_json(p_withdrawal_id);
 end
+$$;
+
+
+--
+-- Name: api_time(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_time(p_time timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$ select to_char(p_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+
+
+--
+-- Name: wallet_funding_sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_funding_sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    wallet_id uuid NOT NULL,
+    source_id uuid,
+    provider public.payment_provider NOT NULL,
+    channel text NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    fee numeric(19,4) DEFAULT 0 NOT NULL,
+    currency character(3) NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    client_ref text,
+    provider_request_id text,
+    provider_checkout_id text,
+    provider_receipt text,
+    payer_msisdn text,
+    account_reference text,
+    transaction_id uuid,
+    failure_code text,
+    failure_reason text,
+    expires_at timestamp with time zone NOT NULL,
+    check_count integer DEFAULT 0 NOT NULL,
+    last_checked_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT wallet_funding_sessions_account_reference_check CHECK ((length(account_reference) <= 100)),
+    CONSTRAINT wallet_funding_sessions_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT wallet_funding_sessions_channel_check CHECK ((channel = ANY (ARRAY['stk_push'::text, 'bank_collection'::text, 'paybill'::text]))),
+    CONSTRAINT wallet_funding_sessions_check_count_check CHECK ((check_count >= 0)),
+    CONSTRAINT wallet_funding_sessions_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT wallet_funding_sessions_completed_posted CHECK (((status = 'completed'::text) = (transaction_id IS NOT NULL))),
+    CONSTRAINT wallet_funding_sessions_failure_code_check CHECK ((length(failure_code) <= 100)),
+    CONSTRAINT wallet_funding_sessions_failure_reason_check CHECK ((length(failure_reason) <= 500)),
+    CONSTRAINT wallet_funding_sessions_fee_check CHECK ((fee >= (0)::numeric)),
+    CONSTRAINT wallet_funding_sessions_payer_msisdn_check CHECK ((length(payer_msisdn) <= 20)),
+    CONSTRAINT wallet_funding_sessions_provider_checkout_id_check CHECK ((length(provider_checkout_id) <= 255)),
+    CONSTRAINT wallet_funding_sessions_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
+    CONSTRAINT wallet_funding_sessions_provider_request_id_check CHECK ((length(provider_request_id) <= 255)),
+    CONSTRAINT wallet_funding_sessions_source CHECK (((channel = 'paybill'::text) = (source_id IS NULL))),
+    CONSTRAINT wallet_funding_sessions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'completed'::text, 'failed'::text, 'expired'::text, 'cancelled'::text])))
+);
+
+
+--
+-- Name: funding_session_json(public.wallet_funding_sessions); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.funding_session_json(f public.wallet_funding_sessions) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', f.id, 'wallet_id', f.wallet_id, 'source_id', f.source_id, 'provider', f.provider,
+                            'channel', f.channel, 'amount', f.amount::text, 'fee', f.fee::text, 'currency', f.currency,
+                            'status', f.status, 'provider_request_id', f.provider_request_id,
+                            'provider_checkout_id', f.provider_checkout_id, 'provider_receipt', f.provider_receipt,
+                            'account_reference', f.account_reference, 'transaction_id', f.transaction_id,
+                            'failure_code', f.failure_code, 'failure_reason', f.failure_reason,
+                            'expires_at', public.api_time(f.expires_at), 'created_at', public.api_time(f.created_at),
+                            'updated_at', public.api_time(f.updated_at), 'completed_at', public.api_time(f.completed_at))
 $$;
 
 
@@ -3870,6 +3921,60 @@ $$;
 
 
 --
+-- Name: wallet_sources; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_sources (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    provider public.payment_provider NOT NULL,
+    kind text GENERATED ALWAYS AS (
+CASE provider
+    WHEN 'mpesa'::text THEN 'mobile_money'::text
+    ELSE 'bank_account'::text
+END) STORED NOT NULL,
+    msisdn text,
+    account_number text,
+    account_name text,
+    label text,
+    is_default boolean DEFAULT false NOT NULL,
+    verification_status text DEFAULT 'unverified'::text NOT NULL,
+    verified_at timestamp with time zone,
+    status text DEFAULT 'active'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT wallet_sources_account_name_check CHECK (((length(account_name) >= 1) AND (length(account_name) <= 200))),
+    CONSTRAINT wallet_sources_account_number_check CHECK ((account_number ~ '^[0-9]{6,20}$'::text)),
+    CONSTRAINT wallet_sources_identifier CHECK (
+CASE provider
+    WHEN 'mpesa'::text THEN ((msisdn IS NOT NULL) AND (account_number IS NULL))
+    ELSE ((account_number IS NOT NULL) AND (msisdn IS NULL))
+END),
+    CONSTRAINT wallet_sources_label_check CHECK (((length(label) >= 1) AND (length(label) <= 60))),
+    CONSTRAINT wallet_sources_msisdn_check CHECK ((msisdn ~ '^254(7|1)[0-9]{8}$'::text)),
+    CONSTRAINT wallet_sources_status_check CHECK ((status = ANY (ARRAY['active'::text, 'removed'::text]))),
+    CONSTRAINT wallet_sources_verification_status_check CHECK ((verification_status = ANY (ARRAY['unverified'::text, 'verified'::text, 'failed'::text]))),
+    CONSTRAINT wallet_sources_verified_at CHECK (((verification_status = 'verified'::text) = (verified_at IS NOT NULL)))
+);
+
+
+--
+-- Name: wallet_source_json(public.wallet_sources); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.wallet_source_json(s public.wallet_sources) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', s.id, 'provider', s.provider, 'kind', s.kind, 'msisdn', s.msisdn,
+                            'account_number', s.account_number, 'account_name', s.account_name, 'label', s.label,
+                            'is_default', s.is_default, 'verification_status', s.verification_status,
+                            'status', s.status, 'created_at', public.api_time(s.created_at),
+                            'updated_at', public.api_time(s.updated_at))
+$$;
+
+
+--
 -- Name: wallet_source_remove(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3900,6 +4005,73 @@ CREATE FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) RETURNS jsonb
 begin
   return hazina.withdrawal_cancel(p_withdrawal_id, hazina.caller_id());
 end
+$$;
+
+
+--
+-- Name: wallet_withdrawals; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_withdrawals (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    wallet_id uuid NOT NULL,
+    source_id uuid NOT NULL,
+    provider public.payment_provider NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    fee numeric(19,4) DEFAULT 0 NOT NULL,
+    currency character(3) NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    client_ref text,
+    hold_id uuid NOT NULL,
+    transaction_id uuid,
+    settlement_transaction_id uuid,
+    reversal_transaction_id uuid,
+    provider_request_id text NOT NULL,
+    provider_conversation_id text,
+    provider_receipt text,
+    failure_code text,
+    failure_reason text,
+    submitted_at timestamp with time zone,
+    expires_at timestamp with time zone NOT NULL,
+    check_count integer DEFAULT 0 NOT NULL,
+    last_checked_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT wallet_withdrawals_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT wallet_withdrawals_check_count_check CHECK ((check_count >= 0)),
+    CONSTRAINT wallet_withdrawals_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT wallet_withdrawals_completed_posted CHECK (((status = ANY (ARRAY['completed'::text, 'reversed'::text])) = ((transaction_id IS NOT NULL) AND (settlement_transaction_id IS NOT NULL)))),
+    CONSTRAINT wallet_withdrawals_failure_code_check CHECK ((length(failure_code) <= 100)),
+    CONSTRAINT wallet_withdrawals_failure_reason_check CHECK ((length(failure_reason) <= 500)),
+    CONSTRAINT wallet_withdrawals_fee_check CHECK ((fee >= (0)::numeric)),
+    CONSTRAINT wallet_withdrawals_processing_submitted CHECK (((status <> ALL (ARRAY['processing'::text, 'completed'::text])) OR (submitted_at IS NOT NULL))),
+    CONSTRAINT wallet_withdrawals_provider_conversation_id_check CHECK ((length(provider_conversation_id) <= 255)),
+    CONSTRAINT wallet_withdrawals_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
+    CONSTRAINT wallet_withdrawals_provider_request_id_check CHECK ((length(provider_request_id) <= 255)),
+    CONSTRAINT wallet_withdrawals_reversed_posted CHECK (((status = 'reversed'::text) = (reversal_transaction_id IS NOT NULL))),
+    CONSTRAINT wallet_withdrawals_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'processing'::text, 'completed'::text, 'failed'::text, 'reversed'::text, 'cancelled'::text])))
+);
+
+
+--
+-- Name: withdrawal_json(public.wallet_withdrawals); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.withdrawal_json(w public.wallet_withdrawals) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', w.id, 'wallet_id', w.wallet_id, 'source_id', w.source_id, 'provider', w.provider,
+                            'amount', w.amount::text, 'fee', w.fee::text, 'currency', w.currency, 'status', w.status,
+                            'hold_id', w.hold_id, 'transaction_id', w.transaction_id,
+                            'provider_request_id', w.provider_request_id,
+                            'provider_conversation_id', w.provider_conversation_id,
+                            'provider_receipt', w.provider_receipt, 'failure_code', w.failure_code,
+                            'failure_reason', w.failure_reason, 'submitted', w.submitted_at is not null,
+                            'created_at', public.api_time(w.created_at), 'updated_at', public.api_time(w.updated_at),
+                            'completed_at', public.api_time(w.completed_at))
 $$;
 
 
@@ -4187,54 +4359,6 @@ CREATE VIEW public.wallet_balances WITH (security_invoker='true') AS
 
 
 --
--- Name: wallet_funding_sessions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.wallet_funding_sessions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    wallet_id uuid NOT NULL,
-    source_id uuid,
-    provider public.payment_provider NOT NULL,
-    channel text NOT NULL,
-    amount numeric(19,4) NOT NULL,
-    fee numeric(19,4) DEFAULT 0 NOT NULL,
-    currency character(3) NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    client_ref text,
-    provider_request_id text,
-    provider_checkout_id text,
-    provider_receipt text,
-    payer_msisdn text,
-    account_reference text,
-    transaction_id uuid,
-    failure_code text,
-    failure_reason text,
-    expires_at timestamp with time zone NOT NULL,
-    check_count integer DEFAULT 0 NOT NULL,
-    last_checked_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    completed_at timestamp with time zone,
-    CONSTRAINT wallet_funding_sessions_account_reference_check CHECK ((length(account_reference) <= 100)),
-    CONSTRAINT wallet_funding_sessions_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT wallet_funding_sessions_channel_check CHECK ((channel = ANY (ARRAY['stk_push'::text, 'bank_collection'::text, 'paybill'::text]))),
-    CONSTRAINT wallet_funding_sessions_check_count_check CHECK ((check_count >= 0)),
-    CONSTRAINT wallet_funding_sessions_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
-    CONSTRAINT wallet_funding_sessions_completed_posted CHECK (((status = 'completed'::text) = (transaction_id IS NOT NULL))),
-    CONSTRAINT wallet_funding_sessions_failure_code_check CHECK ((length(failure_code) <= 100)),
-    CONSTRAINT wallet_funding_sessions_failure_reason_check CHECK ((length(failure_reason) <= 500)),
-    CONSTRAINT wallet_funding_sessions_fee_check CHECK ((fee >= (0)::numeric)),
-    CONSTRAINT wallet_funding_sessions_payer_msisdn_check CHECK ((length(payer_msisdn) <= 20)),
-    CONSTRAINT wallet_funding_sessions_provider_checkout_id_check CHECK ((length(provider_checkout_id) <= 255)),
-    CONSTRAINT wallet_funding_sessions_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
-    CONSTRAINT wallet_funding_sessions_provider_request_id_check CHECK ((length(provider_request_id) <= 255)),
-    CONSTRAINT wallet_funding_sessions_source CHECK (((channel = 'paybill'::text) = (source_id IS NULL))),
-    CONSTRAINT wallet_funding_sessions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'completed'::text, 'failed'::text, 'expired'::text, 'cancelled'::text])))
-);
-
-
---
 -- Name: wallet_ledger_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -4245,44 +4369,6 @@ ALTER TABLE public.wallet_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTIT
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
-);
-
-
---
--- Name: wallet_sources; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.wallet_sources (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    provider public.payment_provider NOT NULL,
-    kind text GENERATED ALWAYS AS (
-CASE provider
-    WHEN 'mpesa'::text THEN 'mobile_money'::text
-    ELSE 'bank_account'::text
-END) STORED NOT NULL,
-    msisdn text,
-    account_number text,
-    account_name text,
-    label text,
-    is_default boolean DEFAULT false NOT NULL,
-    verification_status text DEFAULT 'unverified'::text NOT NULL,
-    verified_at timestamp with time zone,
-    status text DEFAULT 'active'::text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT wallet_sources_account_name_check CHECK (((length(account_name) >= 1) AND (length(account_name) <= 200))),
-    CONSTRAINT wallet_sources_account_number_check CHECK ((account_number ~ '^[0-9]{6,20}$'::text)),
-    CONSTRAINT wallet_sources_identifier CHECK (
-CASE provider
-    WHEN 'mpesa'::text THEN ((msisdn IS NOT NULL) AND (account_number IS NULL))
-    ELSE ((account_number IS NOT NULL) AND (msisdn IS NULL))
-END),
-    CONSTRAINT wallet_sources_label_check CHECK (((length(label) >= 1) AND (length(label) <= 60))),
-    CONSTRAINT wallet_sources_msisdn_check CHECK ((msisdn ~ '^254(7|1)[0-9]{8}$'::text)),
-    CONSTRAINT wallet_sources_status_check CHECK ((status = ANY (ARRAY['active'::text, 'removed'::text]))),
-    CONSTRAINT wallet_sources_verification_status_check CHECK ((verification_status = ANY (ARRAY['unverified'::text, 'verified'::text, 'failed'::text]))),
-    CONSTRAINT wallet_sources_verified_at CHECK (((verification_status = 'verified'::text) = (verified_at IS NOT NULL)))
 );
 
 
@@ -4302,53 +4388,6 @@ CREATE TABLE public.wallet_transactions (
     reverses_id uuid,
     created_by uuid,
     created_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-
---
--- Name: wallet_withdrawals; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.wallet_withdrawals (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    wallet_id uuid NOT NULL,
-    source_id uuid NOT NULL,
-    provider public.payment_provider NOT NULL,
-    amount numeric(19,4) NOT NULL,
-    fee numeric(19,4) DEFAULT 0 NOT NULL,
-    currency character(3) NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    client_ref text,
-    hold_id uuid NOT NULL,
-    transaction_id uuid,
-    settlement_transaction_id uuid,
-    reversal_transaction_id uuid,
-    provider_request_id text NOT NULL,
-    provider_conversation_id text,
-    provider_receipt text,
-    failure_code text,
-    failure_reason text,
-    submitted_at timestamp with time zone,
-    expires_at timestamp with time zone NOT NULL,
-    check_count integer DEFAULT 0 NOT NULL,
-    last_checked_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    completed_at timestamp with time zone,
-    CONSTRAINT wallet_withdrawals_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT wallet_withdrawals_check_count_check CHECK ((check_count >= 0)),
-    CONSTRAINT wallet_withdrawals_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
-    CONSTRAINT wallet_withdrawals_completed_posted CHECK (((status = ANY (ARRAY['completed'::text, 'reversed'::text])) = ((transaction_id IS NOT NULL) AND (settlement_transaction_id IS NOT NULL)))),
-    CONSTRAINT wallet_withdrawals_failure_code_check CHECK ((length(failure_code) <= 100)),
-    CONSTRAINT wallet_withdrawals_failure_reason_check CHECK ((length(failure_reason) <= 500)),
-    CONSTRAINT wallet_withdrawals_fee_check CHECK ((fee >= (0)::numeric)),
-    CONSTRAINT wallet_withdrawals_processing_submitted CHECK (((status <> ALL (ARRAY['processing'::text, 'completed'::text])) OR (submitted_at IS NOT NULL))),
-    CONSTRAINT wallet_withdrawals_provider_conversation_id_check CHECK ((length(provider_conversation_id) <= 255)),
-    CONSTRAINT wallet_withdrawals_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
-    CONSTRAINT wallet_withdrawals_provider_request_id_check CHECK ((length(provider_request_id) <= 255)),
-    CONSTRAINT wallet_withdrawals_reversed_posted CHECK (((status = 'reversed'::text) = (reversal_transaction_id IS NOT NULL))),
-    CONSTRAINT wallet_withdrawals_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'processing'::text, 'completed'::text, 'failed'::text, 'reversed'::text, 'cancelled'::text])))
 );
 
 
@@ -6282,6 +6321,32 @@ GRANT ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason t
 
 
 --
+-- Name: FUNCTION api_time(p_time timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_time(p_time timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO authenticated;
+GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO service_role;
+
+
+--
+-- Name: TABLE wallet_funding_sessions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_funding_sessions TO authenticated;
+GRANT SELECT ON TABLE public.wallet_funding_sessions TO service_role;
+
+
+--
+-- Name: FUNCTION funding_session_json(f public.wallet_funding_sessions); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) TO authenticated;
+GRANT ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) TO service_role;
+
+
+--
 -- Name: FUNCTION funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6371,6 +6436,23 @@ GRANT ALL ON FUNCTION public.wallet_source_add(p_provider text, p_msisdn text, p
 
 
 --
+-- Name: TABLE wallet_sources; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_sources TO authenticated;
+GRANT SELECT ON TABLE public.wallet_sources TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_source_json(s public.wallet_sources); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) TO authenticated;
+GRANT ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) TO service_role;
+
+
+--
 -- Name: FUNCTION wallet_source_remove(p_source_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6384,6 +6466,23 @@ GRANT ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) TO authentic
 
 REVOKE ALL ON FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) TO authenticated;
+
+
+--
+-- Name: TABLE wallet_withdrawals; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_withdrawals TO authenticated;
+GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_json(w public.wallet_withdrawals); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) TO authenticated;
+GRANT ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) TO service_role;
 
 
 --
@@ -6594,22 +6693,6 @@ GRANT SELECT ON TABLE public.wallet_balances TO service_role;
 
 
 --
--- Name: TABLE wallet_funding_sessions; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_funding_sessions TO authenticated;
-GRANT SELECT ON TABLE public.wallet_funding_sessions TO service_role;
-
-
---
--- Name: TABLE wallet_sources; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_sources TO authenticated;
-GRANT SELECT ON TABLE public.wallet_sources TO service_role;
-
-
---
 -- Name: TABLE wallet_transactions; Type: ACL; Schema: public; Owner: -
 --
 
@@ -6618,18 +6701,10 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 
 
 --
--- Name: TABLE wallet_withdrawals; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_withdrawals TO authenticated;
-GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
-
-
---
 -- PostgreSQL database dump complete
 --
 
-\unrestrict tFVXpBFXn5hWcHEsw2R9thYIsH3ZAPjjuVKzXRhZgNe9SkAh1XL071T5boiO80o
+\unrestrict ENEgvYR5UDOmkwjxOIJYh7Bdrh5YS4zeyfe3g4YOcDhpNYdJfrHW3l4mxjBoUwt
 
 
 -- Reference data inserted by the migrations

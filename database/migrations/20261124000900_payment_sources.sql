@@ -97,16 +97,33 @@ begin
 end
 $$;
 
-create function hazina.wallet_source_json(p_source_id uuid) returns jsonb
+-- Money objects (sources, funding sessions, withdrawals, ...) have one API shape each,
+-- built by one SQL function that takes the row: every SQL reply uses it (through the
+-- id-taking hazina.*_json wrapper) and so does the edge, selecting it for the rows RLS lets
+-- the caller read. It reads no table, so who may see an object is decided by whoever holds
+-- the row (RLS), never by the shape. Times are ISO 8601 UTC with milliseconds, exactly as
+-- JavaScript's Date#toISOString writes them, whichever side answers.
+create function public.api_time(p_time timestamptz) returns text
+  language sql stable parallel safe
+  set search_path = ''
+  as $$ select to_char(p_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+
+-- The API shape of a payment source.
+create function public.wallet_source_json(s public.wallet_sources) returns jsonb
   language sql stable
   set search_path = ''
   as $$
   select jsonb_build_object('id', s.id, 'provider', s.provider, 'kind', s.kind, 'msisdn', s.msisdn,
                             'account_number', s.account_number, 'account_name', s.account_name, 'label', s.label,
                             'is_default', s.is_default, 'verification_status', s.verification_status,
-                            'status', s.status, 'created_at', s.created_at, 'updated_at', s.updated_at)
-    from public.wallet_sources s where s.id = p_source_id
+                            'status', s.status, 'created_at', public.api_time(s.created_at),
+                            'updated_at', public.api_time(s.updated_at))
 $$;
+
+create function hazina.wallet_source_json(p_source_id uuid) returns jsonb
+  language sql stable
+  set search_path = ''
+  as $$ select public.wallet_source_json(s) from public.wallet_sources s where s.id = p_source_id $$;
 
 create function hazina.wallet_source_add(
   p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text,
@@ -239,6 +256,10 @@ revoke execute on function public.wallet_source_add(text, text, text, text, text
   public.wallet_source_remove(uuid), public.wallet_paybill_reference(text) from public, anon;
 grant execute on function public.wallet_source_add(text, text, text, text, text, boolean),
   public.wallet_source_remove(uuid), public.wallet_paybill_reference(text) to authenticated;
+revoke execute on function public.api_time(timestamptz), public.wallet_source_json(public.wallet_sources)
+  from public, anon;
+grant execute on function public.api_time(timestamptz), public.wallet_source_json(public.wallet_sources)
+  to authenticated, service_role;
 grant execute on function hazina.provider_clearing_wallet(text, text), hazina.wallet_source_json(uuid),
   hazina.wallet_source_add(uuid, text, text, text, text, text, boolean) to service_role;
 
@@ -248,6 +269,8 @@ drop function if exists public.wallet_source_remove(uuid);
 drop function if exists public.wallet_source_add(text, text, text, text, text, boolean);
 drop function if exists hazina.wallet_source_add(uuid, text, text, text, text, text, boolean);
 drop function if exists hazina.wallet_source_json(uuid);
+drop function if exists public.wallet_source_json(public.wallet_sources);
+drop function if exists public.api_time(timestamptz);
 drop function if exists hazina.assert_provider_amount(text, text, numeric, text);
 drop function if exists hazina.provider_clearing_wallet(text, text);
 drop table if exists public.wallet_account_references;

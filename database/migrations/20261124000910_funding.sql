@@ -49,7 +49,8 @@ create index wallet_funding_sessions_due_idx on public.wallet_funding_sessions (
 create index wallet_funding_sessions_unacknowledged_idx on public.wallet_funding_sessions (provider, amount, created_at)
   where status = 'expired' and provider_checkout_id is null;
 
-create function hazina.funding_session_json(p_session_id uuid) returns jsonb
+-- The API shape of a funding session (the money-object pattern: *_payment_sources.sql).
+create function public.funding_session_json(f public.wallet_funding_sessions) returns jsonb
   language sql stable
   set search_path = ''
   as $$
@@ -59,10 +60,14 @@ create function hazina.funding_session_json(p_session_id uuid) returns jsonb
                             'provider_checkout_id', f.provider_checkout_id, 'provider_receipt', f.provider_receipt,
                             'account_reference', f.account_reference, 'transaction_id', f.transaction_id,
                             'failure_code', f.failure_code, 'failure_reason', f.failure_reason,
-                            'expires_at', f.expires_at, 'created_at', f.created_at, 'updated_at', f.updated_at,
-                            'completed_at', f.completed_at)
-    from public.wallet_funding_sessions f where f.id = p_session_id
+                            'expires_at', public.api_time(f.expires_at), 'created_at', public.api_time(f.created_at),
+                            'updated_at', public.api_time(f.updated_at), 'completed_at', public.api_time(f.completed_at))
 $$;
+
+create function hazina.funding_session_json(p_session_id uuid) returns jsonb
+  language sql stable
+  set search_path = ''
+  as $$ select public.funding_session_json(f) from public.wallet_funding_sessions f where f.id = p_session_id $$;
 
 -- Credit money that arrived at a provider to a wallet, less the catalog 'funding' fee
 -- (paid by the wallet's owner), in one transaction, idempotent by p_ref. Returns
@@ -375,6 +380,8 @@ create policy "owner reads own funding sessions" on public.wallet_funding_sessio
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 revoke execute on function public.funding_start(uuid, numeric, text, text) from public, anon;
 grant execute on function public.funding_start(uuid, numeric, text, text) to authenticated;
+revoke execute on function public.funding_session_json(public.wallet_funding_sessions) from public, anon;
+grant execute on function public.funding_session_json(public.wallet_funding_sessions) to authenticated, service_role;
 grant execute on function hazina.funding_session_json(uuid),
   hazina.funding_start(uuid, uuid, numeric, text, text, interval),
   hazina.funding_mark_requested(uuid, text, text), hazina.funding_complete(uuid, numeric, text, text),
@@ -391,4 +398,5 @@ drop function if exists public.funding_start(uuid, numeric, text, text);
 drop function if exists hazina.funding_start(uuid, uuid, numeric, text, text, interval);
 drop function if exists hazina.funding_post(text, text, uuid, numeric, text, jsonb);
 drop function if exists hazina.funding_session_json(uuid);
+drop function if exists public.funding_session_json(public.wallet_funding_sessions);
 drop table if exists public.wallet_funding_sessions;

@@ -49,7 +49,8 @@ create unique index wallet_withdrawals_conversation on public.wallet_withdrawals
 create index wallet_withdrawals_user_idx on public.wallet_withdrawals (user_id, created_at, id);
 create index wallet_withdrawals_due_idx on public.wallet_withdrawals (expires_at) where status in ('pending', 'processing');
 
-create function hazina.withdrawal_json(p_withdrawal_id uuid) returns jsonb
+-- The API shape of a withdrawal (the money-object pattern: *_payment_sources.sql).
+create function public.withdrawal_json(w public.wallet_withdrawals) returns jsonb
   language sql stable
   set search_path = ''
   as $$
@@ -60,9 +61,14 @@ create function hazina.withdrawal_json(p_withdrawal_id uuid) returns jsonb
                             'provider_conversation_id', w.provider_conversation_id,
                             'provider_receipt', w.provider_receipt, 'failure_code', w.failure_code,
                             'failure_reason', w.failure_reason, 'submitted', w.submitted_at is not null,
-                            'created_at', w.created_at, 'updated_at', w.updated_at, 'completed_at', w.completed_at)
-    from public.wallet_withdrawals w where w.id = p_withdrawal_id
+                            'created_at', public.api_time(w.created_at), 'updated_at', public.api_time(w.updated_at),
+                            'completed_at', public.api_time(w.completed_at))
 $$;
+
+create function hazina.withdrawal_json(p_withdrawal_id uuid) returns jsonb
+  language sql stable
+  set search_path = ''
+  as $$ select public.withdrawal_json(w) from public.wallet_withdrawals w where w.id = p_withdrawal_id $$;
 
 -- Request a payout to one of the user's verified sources: the amount plus the catalog
 -- 'withdrawal' fee is held on the wallet until the provider answers. Idempotent by
@@ -349,6 +355,8 @@ revoke execute on function public.withdrawal_request(uuid, numeric, text, text),
   from public, anon;
 grant execute on function public.withdrawal_request(uuid, numeric, text, text), public.withdrawal_cancel(uuid)
   to authenticated;
+revoke execute on function public.withdrawal_json(public.wallet_withdrawals) from public, anon;
+grant execute on function public.withdrawal_json(public.wallet_withdrawals) to authenticated, service_role;
 grant execute on function hazina.withdrawal_json(uuid),
   hazina.withdrawal_request(uuid, uuid, numeric, text, text, interval),
   hazina.withdrawal_mark_submitted(uuid), hazina.withdrawal_mark_processing(uuid, text),
@@ -366,4 +374,5 @@ drop function if exists hazina.withdrawal_mark_submitted(uuid);
 drop function if exists public.withdrawal_request(uuid, numeric, text, text);
 drop function if exists hazina.withdrawal_request(uuid, uuid, numeric, text, text, interval);
 drop function if exists hazina.withdrawal_json(uuid);
+drop function if exists public.withdrawal_json(public.wallet_withdrawals);
 drop table if exists public.wallet_withdrawals;

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { type AuthVariables, requireUser } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
-import { PageParams, pageOf } from "../_shared/pagination.ts";
+import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
@@ -26,22 +26,22 @@ app.use("*", requireUser);
 
 const Uuid = z.string().uuid("must be a UUID");
 
-const SESSION_COLUMNS = (tx: Tx) => tx`
-  id, wallet_id, source_id, provider, channel, amount::text as amount, fee::text as fee, currency, status,
-  provider_request_id, provider_checkout_id, provider_receipt, account_reference, transaction_id,
-  failure_code, failure_reason, expires_at, created_at, updated_at, completed_at`;
-
+// Objects have one shape, built in the database (public.funding_session_json and
+// public.wallet_source_json take the row): SQL replies use the same functions, and these reads
+// see only the rows RLS gives the caller. tests/functions/money-objects.test.ts holds the zod
+// schemas in schemas.ts to exactly these shapes.
 async function readSession(tx: Tx, id: string) {
-  const [row] = await tx`select ${SESSION_COLUMNS(tx)} from public.wallet_funding_sessions where id = ${id}`;
+  const [row] = await tx`select public.funding_session_json(s) as json from public.wallet_funding_sessions s where s.id = ${id}`;
   if (!row) throw new ApiError(404, "funding_session_not_found", "Top-up not found.");
-  return row;
+  return row.json;
+}
+
+async function readSource(tx: Tx, id: string) {
+  const [row] = await tx`select public.wallet_source_json(s) as json from public.wallet_sources s where s.id = ${id}`;
+  return row?.json;
 }
 
 // --- sources -----------------------------------------------------------------------------
-
-const SOURCE_COLUMNS = (tx: Tx) => tx`
-  id, provider, kind, msisdn, account_number, account_name, label, is_default, verification_status, status,
-  created_at, updated_at`;
 
 docs.route({
   method: "get",
@@ -53,8 +53,9 @@ docs.route({
 });
 app.get("/sources", async (c) => {
   const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
-    select ${SOURCE_COLUMNS(tx)} from public.wallet_sources where status = 'active' order by created_at, id`);
-  return c.json({ data: rows, next_cursor: null });
+    select public.wallet_source_json(s) as json from public.wallet_sources s
+     where s.status = 'active' order by s.created_at, s.id`);
+  return c.json({ data: rows.map((r) => r.json), next_cursor: null });
 });
 
 const AddSource = z.discriminatedUnion("provider", [
@@ -95,8 +96,7 @@ app.post("/sources", idempotent({ required: false }), async (c) => {
       ${input.provider}, ${"msisdn" in input ? input.msisdn : null}, ${"account_number" in input ? input.account_number : null},
       ${"account_name" in input ? input.account_name ?? null : null}, ${input.label ?? null}, ${input.is_default ?? false}) as source`;
     const { created, id } = row.source as { created: boolean; id: string };
-    const [source] = await tx`select ${SOURCE_COLUMNS(tx)} from public.wallet_sources where id = ${id}`;
-    return { created, source };
+    return { created, source: await readSource(tx, id) };
   });
   return c.json(result.source, result.created ? 201 : 200);
 });
@@ -114,8 +114,7 @@ app.delete("/sources/:id", async (c) => {
   const id = Uuid.parse(c.req.param("id"));
   const source = await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
     await tx`select public.wallet_source_remove(${id})`;
-    const [row] = await tx`select ${SOURCE_COLUMNS(tx)} from public.wallet_sources where id = ${id}`;
-    return row;
+    return await readSource(tx, id);
   });
   return c.json(source);
 });
@@ -188,13 +187,8 @@ docs.route({
 });
 app.get("/", async (c) => {
   const params = PageParams.parse(c.req.query());
-  const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
-    select ${SESSION_COLUMNS(tx)} from public.wallet_funding_sessions
-     where ${params.cursor
-       ? tx`(created_at, id) < (select created_at, id from public.wallet_funding_sessions where id = ${params.cursor})`
-       : tx`true`}
-     order by created_at desc, id desc limit ${params.limit + 1}`);
-  return c.json(pageOf([...rows] as { id: string }[], params.limit));
+  return c.json(await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+    pageNewestFirst(tx, { table: "wallet_funding_sessions", json: "funding_session_json" }, params)));
 });
 
 docs.route({

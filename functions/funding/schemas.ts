@@ -1,5 +1,6 @@
 // Response shapes of the funding function, for its OpenAPI document (GET /funding/openapi.json).
-// They mirror the column lists the handlers select.
+// They are the shapes public.funding_session_json and public.wallet_source_json build
+// (tests/functions/money-objects.test.ts keeps them equal).
 import { z } from "zod";
 import { Money, named } from "../_shared/openapi.ts";
 

@@ -3,13 +3,14 @@
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { type AuthVariables, requireUser } from "../_shared/auth.ts";
-import { PageParams, pageOf } from "../_shared/pagination.ts";
+import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { Amount, Currency } from "../_shared/money.ts";
-import { apiDocs, listOf, Money, named, serveOpenApi } from "../_shared/openapi.ts";
+import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { submitWithdrawal, type WithdrawalRow } from "../_shared/providers/movement.ts";
+import { Withdrawal } from "./schemas.ts";
 
 type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
 
@@ -19,40 +20,16 @@ export const docs = apiDocs("withdrawals", "Withdrawals (payouts)",
 serveOpenApi(app, docs); // before requireUser (and before GET /:id): the document is public
 app.use("*", requireUser);
 
-const Timestamp = z.iso.datetime({ offset: true });
-const Withdrawal = named("Withdrawal", z.object({
-  id: z.guid(),
-  wallet_id: z.guid(),
-  source_id: z.guid(),
-  provider: z.enum(["mpesa", "kcb", "dtb"]),
-  amount: Money,
-  fee: Money,
-  currency: z.string(),
-  status: z.enum(["pending", "processing", "completed", "failed", "reversed", "cancelled"]),
-  hold_id: z.guid().nullable(),
-  transaction_id: z.guid().nullable(),
-  provider_request_id: z.string().nullable(),
-  provider_conversation_id: z.string().nullable(),
-  provider_receipt: z.string().nullable(),
-  failure_code: z.string().nullable(),
-  failure_reason: z.string().nullable(),
-  submitted: z.boolean().describe("Sent to the provider: from then on it cannot be cancelled."),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  completed_at: Timestamp.nullable(),
-}), "A withdrawal: the amount + fee stay held until the provider answers.");
+
 
 const Uuid = z.string().uuid("must be a UUID");
 
-const COLUMNS = (tx: Tx) => tx`
-  id, wallet_id, source_id, provider, amount::text as amount, fee::text as fee, currency, status, hold_id,
-  transaction_id, provider_request_id, provider_conversation_id, provider_receipt, failure_code, failure_reason,
-  submitted_at is not null as submitted, created_at, updated_at, completed_at`;
-
+// A withdrawal's one shape is public.withdrawal_json(row), built in the database for SQL
+// replies and these reads alike (RLS gives the caller only their rows).
 async function readWithdrawal(tx: Tx, id: string) {
-  const [row] = await tx`select ${COLUMNS(tx)} from public.wallet_withdrawals where id = ${id}`;
+  const [row] = await tx`select public.withdrawal_json(w) as json from public.wallet_withdrawals w where w.id = ${id}`;
   if (!row) throw new ApiError(404, "withdrawal_not_found", "Withdrawal not found.");
-  return row;
+  return row.json;
 }
 
 const RequestWithdrawal = z.object({
@@ -105,13 +82,8 @@ docs.route({
 });
 app.get("/", async (c) => {
   const params = PageParams.parse(c.req.query());
-  const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
-    select ${COLUMNS(tx)} from public.wallet_withdrawals
-     where ${params.cursor
-       ? tx`(created_at, id) < (select created_at, id from public.wallet_withdrawals where id = ${params.cursor})`
-       : tx`true`}
-     order by created_at desc, id desc limit ${params.limit + 1}`);
-  return c.json(pageOf([...rows] as { id: string }[], params.limit));
+  return c.json(await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+    pageNewestFirst(tx, { table: "wallet_withdrawals", json: "withdrawal_json" }, params)));
 });
 
 docs.route({

@@ -1,0 +1,62 @@
+// The money-object pattern: an object's API shape is built by one SQL function that takes
+// its row (public.*_json), used by SQL replies and by the edge alike. Here each shape is held
+// to the zod schema the OpenAPI document publishes: the same keys, and every value parses,
+// so neither side can drift from the other.
+import { describe, expect, it } from "vitest";
+import type { z } from "zod";
+import { FundingSession, Source } from "../../functions/funding/schemas.ts";
+import { Withdrawal } from "../../functions/withdrawals/schemas.ts";
+import { admin } from "../helpers/db.ts";
+
+const now = "2026-12-01T09:15:30.123456+00:00";
+const ids = {
+  id: "11111111-1111-4111-8111-111111111111",
+  user_id: "22222222-2222-4222-8222-222222222222",
+  wallet_id: "33333333-3333-4333-8333-333333333333",
+  source_id: "44444444-4444-4444-8444-444444444444",
+  hold_id: "55555555-5555-4555-8555-555555555555",
+};
+
+/** The shape `fn` builds for a row made from `fields` (no table is read or written). */
+async function shape(fn: string, table: string, fields: Record<string, unknown>) {
+  const [row] = await admin.unsafe(
+    `select public.${fn}(jsonb_populate_record(null::public.${table}, $1::jsonb)) as json`,
+    [fields as never],
+  );
+  return row.json as Record<string, unknown>;
+}
+
+function expectSameShape(schema: z.ZodObject, json: Record<string, unknown>) {
+  expect(Object.keys(json).sort()).toEqual(Object.keys(schema.shape).sort());
+  expect(schema.strict().safeParse(json).error?.issues ?? []).toEqual([]);
+}
+
+describe("money objects: one shape, from the database", () => {
+  it("a payment source", async () => {
+    const json = await shape("wallet_source_json", "wallet_sources", {
+      ...ids, provider: "mpesa", kind: "mobile_money", msisdn: "254712345678", is_default: true, verification_status: "verified",
+      status: "active", created_at: now, updated_at: now,
+    });
+    expectSameShape(Source as unknown as z.ZodObject, json);
+    // Times come out exactly as the edge's JavaScript would write them.
+    expect(json.created_at).toBe("2026-12-01T09:15:30.123Z");
+  });
+
+  it("a funding session", async () => {
+    const json = await shape("funding_session_json", "wallet_funding_sessions", {
+      ...ids, provider: "mpesa", channel: "stk_push", amount: "1000.5000", fee: "10.0100", currency: "KES",
+      status: "pending", expires_at: now, created_at: now, updated_at: now,
+    });
+    expectSameShape(FundingSession as unknown as z.ZodObject, json);
+    expect(json.amount).toBe("1000.5000");
+  });
+
+  it("a withdrawal", async () => {
+    const json = await shape("withdrawal_json", "wallet_withdrawals", {
+      ...ids, provider: "kcb", amount: "250.0000", fee: "15.0000", currency: "KES", status: "processing",
+      provider_request_id: ids.id, submitted_at: now, expires_at: now, created_at: now, updated_at: now,
+    });
+    expectSameShape(Withdrawal as unknown as z.ZodObject, json);
+    expect(json.submitted).toBe(true);
+  });
+});
