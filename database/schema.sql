@@ -4,6 +4,14 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN NOINHERIT; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS; END IF;
+  -- The edge's login role (as in *_authenticator.sql).
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
+    CREATE ROLE authenticator LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
+  END IF;
+  IF NOT pg_has_role('authenticator', 'anon', 'member') OR NOT pg_has_role('authenticator', 'authenticated', 'member')
+     OR NOT pg_has_role('authenticator', 'service_role', 'member') THEN
+    GRANT anon, authenticated, service_role TO authenticator;
+  END IF;
 END
 $$;
 
@@ -11,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict P7JKtfbct8HphmO0LQglJ5bbgL0PdCv3tx7UdQFiKKekIMYoBq7ZXY1etivOZOt
+\restrict w4o0nqyRHMg55L07vdivd11NOiU8pwt5Bc97FyZ4VXK8vlfRT5dIFvILu1XoRAB
 
 
 SET statement_timeout = 0;
@@ -241,6 +249,16 @@ CREATE FUNCTION auth.uid() RETURNS uuid
           (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
         )::uuid
       $$;
+
+
+--
+-- Name: applied_schema_version(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.applied_schema_version() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select max(version)::text from dbmate.schema_migrations $$;
 
 
 --
@@ -5474,6 +5492,14 @@ GRANT ALL ON TYPE hazina.auth_sign_in TO service_role;
 
 
 --
+-- Name: FUNCTION applied_schema_version(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.applied_schema_version() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.applied_schema_version() TO service_role;
+
+
+--
 -- Name: FUNCTION apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6625,7 +6651,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict P7JKtfbct8HphmO0LQglJ5bbgL0PdCv3tx7UdQFiKKekIMYoBq7ZXY1etivOZOt
+\unrestrict w4o0nqyRHMg55L07vdivd11NOiU8pwt5Bc97FyZ4VXK8vlfRT5dIFvILu1XoRAB
 
 
 -- Reference data inserted by the migrations
@@ -6649,4 +6675,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000800'),
     ('20261124000850'),
     ('20261124000900'),
-    ('20261124000950');
+    ('20261124000950'),
+    ('20261124000960');

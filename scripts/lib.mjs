@@ -23,6 +23,25 @@ export function withDatabase(url, database) {
   return u.toString();
 }
 
+/**
+ * The edge's URL for a database, given its owner's: same server and database, logged in
+ * as `authenticator` (created by the migrations; it can only become anon, authenticated
+ * and service_role), with AUTHENTICATOR_PASSWORD where the server asks for one.
+ */
+export function edgeDatabaseUrl(ownerUrl, password = process.env.AUTHENTICATOR_PASSWORD) {
+  const u = new URL(ownerUrl);
+  u.username = "authenticator";
+  u.password = password ? encodeURIComponent(password) : "";
+  return u.toString();
+}
+
+/** A URL fit to print: the password masked. */
+export function shownUrl(url) {
+  const u = new URL(url);
+  u.password = u.password ? "***" : "";
+  return u.toString();
+}
+
 /** URL for dbmate: it needs sslmode spelled out for local servers. */
 function dbmateUrl(url) {
   const u = new URL(url);
