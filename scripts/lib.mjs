@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import postgres from "postgres";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const bin = (name) => path.join(root, "node_modules", ".bin", name);
@@ -33,6 +34,19 @@ export function edgeDatabaseUrl(ownerUrl, password = process.env.AUTHENTICATOR_P
   u.username = "authenticator";
   u.password = password ? encodeURIComponent(password) : "";
   return u.toString();
+}
+
+/** The edge must reach the database as authenticator; say how to fix it when it cannot. */
+export async function checkEdgeLogin(url) {
+  const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+  } catch (err) {
+    throw new Error(`the edge cannot connect as ${shownUrl(url)}: ${err.message}. ` +
+      "Set AUTHENTICATOR_PASSWORD to the authenticator role's password (alter role authenticator password '…'); npm start also takes EDGE_DATABASE_URL.");
+  } finally {
+    await sql.end();
+  }
 }
 
 /** A URL fit to print: the password masked. */

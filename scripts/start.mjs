@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { bin, dbmate, edgeDatabaseUrl, prepareDataDirForRoot, root, seedsDir, shownUrl, withDatabase } from "./lib.mjs";
+import { bin, checkEdgeLogin, dbmate, edgeDatabaseUrl, prepareDataDirForRoot, root, seedsDir, shownUrl, withDatabase } from "./lib.mjs";
 
 const port = Number(process.env.PORT ?? 8000);
 const embeddedPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
@@ -63,19 +63,6 @@ async function setEmbeddedAuthenticatorPassword(url) {
     await sql.end();
   }
   return edgeDatabaseUrl(url, password);
-}
-
-/** The edge must reach the database as authenticator; say how to fix it when it cannot. */
-async function checkEdgeLogin(url) {
-  const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
-  try {
-    await sql`select 1`;
-  } catch (err) {
-    throw new Error(`the edge cannot connect as ${shownUrl(url)}: ${err.message}. ` +
-      "Set AUTHENTICATOR_PASSWORD to the authenticator role's password (alter role authenticator password '…'), or EDGE_DATABASE_URL.");
-  } finally {
-    await sql.end();
-  }
 }
 
 /** Seeds are idempotent SQL files; each is recorded so it runs once per database. */

@@ -3,7 +3,7 @@
 import postgres from "postgres";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { bin, dbmate, edgeDatabaseUrl, localServerUrl, root, run, which, withDatabase } from "./lib.mjs";
+import { bin, checkEdgeLogin, dbmate, edgeDatabaseUrl, localServerUrl, root, run, which, withDatabase } from "./lib.mjs";
 
 const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
 // TEST_ONLY=word runs only the pgTAP files and vitest suites whose names contain `word`
@@ -67,6 +67,8 @@ try {
   });
 
   await step("vitest (tests/functions)", async () => {
+    try { await checkEdgeLogin(edgeDatabaseUrl(testUrl)); }
+    catch (err) { console.error(err.message); return false; }
     const code = await run(bin("vitest"), ["run", ...(only ? [only, "--passWithNoTests"] : [])], {
       cwd: root,
       // DATABASE_URL is the owner's (fixtures, assertions); the edge, in-process and as the
