@@ -4,6 +4,14 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN NOINHERIT; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS; END IF;
+  -- The edge's login role (as in *_authenticator.sql).
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
+    CREATE ROLE authenticator LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
+  END IF;
+  IF NOT pg_has_role('authenticator', 'anon', 'member') OR NOT pg_has_role('authenticator', 'authenticated', 'member')
+     OR NOT pg_has_role('authenticator', 'service_role', 'member') THEN
+    GRANT anon, authenticated, service_role TO authenticator;
+  END IF;
 END
 $$;
 
@@ -11,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict ENEgvYR5UDOmkwjxOIJYh7Bdrh5YS4zeyfe3g4YOcDhpNYdJfrHW3l4mxjBoUwt
+\restrict BE0PgzUrCL487WmTbWtUqsUeAWKpMAY9Y6EIYnUPchLKqLdcJamdx04xDugXUQ1
 
 
 SET statement_timeout = 0;
@@ -249,6 +257,16 @@ CREATE FUNCTION auth.uid() RETURNS uuid
           (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
         )::uuid
       $$;
+
+
+--
+-- Name: applied_schema_version(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.applied_schema_version() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select max(version)::text from dbmate.schema_migrations $$;
 
 
 --
@@ -5517,6 +5535,14 @@ GRANT ALL ON TYPE hazina.auth_sign_in TO service_role;
 
 
 --
+-- Name: FUNCTION applied_schema_version(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.applied_schema_version() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.applied_schema_version() TO service_role;
+
+
+--
 -- Name: FUNCTION apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6704,7 +6730,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict ENEgvYR5UDOmkwjxOIJYh7Bdrh5YS4zeyfe3g4YOcDhpNYdJfrHW3l4mxjBoUwt
+\unrestrict BE0PgzUrCL487WmTbWtUqsUeAWKpMAY9Y6EIYnUPchLKqLdcJamdx04xDugXUQ1
 
 
 -- Reference data inserted by the migrations
@@ -6734,4 +6760,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000930'),
     ('20261124000940'),
     ('20261124000945'),
-    ('20261124000950');
+    ('20261124000950'),
+    ('20261124000960');

@@ -18,6 +18,14 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN NOINHERIT; END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS; END IF;
+  -- The edge's login role (as in *_authenticator.sql).
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
+    CREATE ROLE authenticator LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
+  END IF;
+  IF NOT pg_has_role('authenticator', 'anon', 'member') OR NOT pg_has_role('authenticator', 'authenticated', 'member')
+     OR NOT pg_has_role('authenticator', 'service_role', 'member') THEN
+    GRANT anon, authenticated, service_role TO authenticator;
+  END IF;
 END
 $$;
 `;

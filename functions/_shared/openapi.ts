@@ -50,6 +50,7 @@ export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
   invalid_id_token: [401, "The OIDC ID token could not be verified."],
   oauth_provider_not_found: [404, "This identity provider is not configured."],
   webhook_unauthenticated: [401, "The webhook's path token or signature is wrong or missing."],
+  database_role_unsafe: [503, "Production only: the edge's database login is more than an authenticator; an operator must fix it."],
   // SQLSTATEs errors.ts maps to stable codes.
   conflict: [409, "This already exists."],
   serialization_failure: [409, "A concurrent change conflicted; retry."],

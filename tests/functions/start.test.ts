@@ -31,6 +31,7 @@ async function startHazina(env: Record<string, string | undefined>): Promise<Sta
     ...process.env, ...env, PORT: String(port), PROVIDER_SANDBOX_PORT: String(sandboxPort), LOG_LEVEL: "warn",
   };
   delete fullEnv.JWT_SECRET; // npm start brings its development secret
+  delete fullEnv.EDGE_DATABASE_URL; // npm test's (another database): npm start derives its own
   if (!env.DATABASE_URL) delete fullEnv.DATABASE_URL;
   const child = spawn(process.execPath, ["scripts/start.mjs"], { cwd: root, env: fullEnv, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";

@@ -13,7 +13,12 @@ export async function setup({ provide }: { provide: (key: string, value: string)
   const port = await freePort();
   server = spawn(path.join(root, "node_modules/.bin/deno"), ["run", "--unstable-no-legacy-abort", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", JWT_SECRET: process.env.JWT_SECRET ?? TEST_JWT_SECRET, LOG_LEVEL: "warn" },
+    // As in production, the server logs in as authenticator (scripts/test.mjs derives
+    // EDGE_DATABASE_URL) and never holds the owner's URL.
+    env: {
+      ...process.env, DATABASE_URL: process.env.EDGE_DATABASE_URL ?? process.env.DATABASE_URL, EDGE_DATABASE_URL: undefined,
+      PORT: String(port), HOST: "127.0.0.1", JWT_SECRET: process.env.JWT_SECRET ?? TEST_JWT_SECRET, LOG_LEVEL: "warn",
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
