@@ -11,11 +11,15 @@ import { app as webhooks } from "../functions/webhooks/app.ts";
 import { app as withdrawals } from "../functions/withdrawals/app.ts";
 import { config } from "../functions/_shared/config.ts";
 import { log } from "../functions/_shared/log.ts";
+import { mailer } from "../functions/_shared/mailer.ts";
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
 export const functionApps: Record<string, FetchApp> = { auth, health, ops, wallets, funding, withdrawals, webhooks };
 
 config(); // fail fast with a readable message when the environment is wrong
+// The mail transport is chosen once, from the configuration: SMTP when configured, else the
+// development mailer (production cannot get here without SMTP).
+log("info", "mail transport", { transport: mailer().name });
 const port = Number(process.env.PORT ?? 8000);
 const PREFIX = "/functions/v1/";
 
