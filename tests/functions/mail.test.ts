@@ -211,8 +211,12 @@ describe("mail: production", () => {
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
+    // A server that starts anyway is the failure; stop it rather than wait forever.
+    const stillRunning = setTimeout(() => child.kill("SIGKILL"), 30_000);
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    clearTimeout(stillRunning);
     expect(code, output).not.toBe(0);
+    expect(code, output).not.toBeNull(); // killed, not exited: it started
     expect(output).toContain("production needs a real mail transport");
   });
 
