@@ -160,7 +160,7 @@ const ConfigSchema = z.object({
   if (c.SMTP_URL && c.SMTP_HOST) {
     ctx.addIssue({ code: "custom", path: ["SMTP_URL"], message: "set SMTP_URL or SMTP_HOST (with SMTP_PORT/USER/PASS), not both" });
   }
-  if (c.SMTP_URL && !/^smtps?:\/\/[^/?#]+/.test(c.SMTP_URL)) {
+  if (c.SMTP_URL && (!/^smtps?:\/\/[^/?#]+/.test(c.SMTP_URL) || !URL.canParse(c.SMTP_URL))) {
     ctx.addIssue({ code: "custom", path: ["SMTP_URL"], message: "must look like smtp://user:pass@host:587 or smtps://user:pass@host:465" });
   }
   if ((c.SMTP_USER === undefined) !== (c.SMTP_PASS === undefined)) {

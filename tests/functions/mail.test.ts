@@ -161,6 +161,9 @@ describe("mail: the SMTP transport", () => {
     await withEnv({ ...productionEnv(), SMTP_URL: "smtp://mailer:pw@smtp.hazina.example" }, () => {
       expect(smtpSettings()).toMatchObject({ port: 587, secure: false, requireTLS: true });
     });
+    await withEnv({ SMTP_URL: "smtp://user:pass@smtp.example.com:99999" }, () => {
+      expect(() => config()).toThrow(/SMTP_URL: must look like smtp:\/\/user:pass@host:587/);
+    });
     await withEnv({ SMTP_URL: "smtp://a@b:1", SMTP_HOST: "x" }, () => {
       expect(() => config()).toThrow(/SMTP_URL: set SMTP_URL or SMTP_HOST/);
     });
