@@ -12,6 +12,7 @@ import { app as withdrawals } from "../functions/withdrawals/app.ts";
 import { config } from "../functions/_shared/config.ts";
 import { databaseRoleProblems } from "../functions/_shared/db.ts";
 import { log } from "../functions/_shared/log.ts";
+import { mailer } from "../functions/_shared/mailer.ts";
 
 type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
 export const functionApps: Record<string, FetchApp> = { auth, health, ops, wallets, funding, withdrawals, webhooks };
@@ -31,6 +32,9 @@ try {
 } catch (err) {
   log("warn", "database unreachable at start; checking its login role later", { error: (err as Error).message });
 }
+// The mail transport is chosen once, from the configuration: SMTP when configured, else the
+// development mailer (production cannot get here without SMTP).
+log("info", "mail transport", { transport: mailer().name });
 const port = Number(process.env.PORT ?? 8000);
 const PREFIX = "/functions/v1/";
 

@@ -115,12 +115,18 @@ const env = {
 };
 if (!env.JWT_SECRET) delete env.JWT_SECRET;
 delete env.EDGE_DATABASE_URL;
+// Mail links point at the functions' own pages (unless AUTH_SITE_URL names an app), so the
+// functions must know the URL they are reached at.
+env.PUBLIC_FUNCTIONS_URL ??= `http://127.0.0.1:${port}/functions/v1`;
+// Without SMTP nothing is delivered: mail waits in the development mailbox page instead.
+const smtpConfigured = Boolean(env.SMTP_URL || env.SMTP_HOST);
+const localMailbox = !smtpConfigured && env.HAZINA_ENV !== "production";
+if (localMailbox) env.AUTH_DEV_MAILBOX ??= "true";
 // Payment providers: the local sandbox (scripts/provider-sandbox.ts) unless PROVIDER_SANDBOX=off.
 const sandboxPort = Number(process.env.PROVIDER_SANDBOX_PORT ?? 8090);
 let sandbox;
 if (process.env.PROVIDER_SANDBOX !== "off") {
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-  env.PUBLIC_FUNCTIONS_URL ??= `http://127.0.0.1:${port}/functions/v1`;
   env.MPESA_BASE_URL ??= `${sandboxUrl}/mpesa`;
   env.KCB_BASE_URL ??= `${sandboxUrl}/kcb`;
   env.DTB_BASE_URL ??= `${sandboxUrl}/dtb`;
@@ -132,6 +138,11 @@ const server = spawn(bin("deno"), ["run", "--unstable-no-legacy-abort", "--allow
   cwd: root, env, stdio: "inherit",
 });
 console.log(`edge functions: http://localhost:${port}/functions/v1/<name> (try /functions/v1/health); Ctrl-C stops`);
+if (localMailbox && /^(true|1)$/.test(env.AUTH_DEV_MAILBOX)) {
+  console.log(`mailbox: http://localhost:${port}/functions/v1/auth/dev/mailbox (mail is kept here, not delivered; set SMTP_URL to deliver)`);
+} else if (smtpConfigured) {
+  console.log("mail: delivered through SMTP");
+}
 
 let stopping = false;
 async function shutdown(code) {

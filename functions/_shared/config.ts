@@ -41,8 +41,32 @@ const ConfigSchema = z.object({
   AUTH_RESET_TTL_SECONDS: z.coerce.number().int().min(300).max(24 * 3600).default(3600),
   AUTH_REQUIRE_EMAIL_VERIFICATION: z.enum(["true", "false", "1", "0"]).default("true")
     .transform((v) => v === "true" || v === "1"),
-  // Where the links in verification and reset emails point (the app's pages).
-  AUTH_SITE_URL: z.string().url().default("http://localhost:3000"),
+  // Where the links in verification and reset emails point: the app's pages
+  // (<AUTH_SITE_URL>/verify-email?token=…). Unset: the auth function's own pages
+  // (<PUBLIC_FUNCTIONS_URL>/auth/pages/verify-email?token=…), which work out of the box.
+  AUTH_SITE_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().url().optional())
+    .transform((url) => url?.replace(/\/+$/, "")),
+  // The development mailbox page (GET /auth/dev/mailbox) shows every mail with its link to
+  // whoever can reach the server, so it is opt-in (`npm start` turns it on) and never in production.
+  AUTH_DEV_MAILBOX: z.enum(["true", "false", "1", "0"]).default("false").transform((v) => v === "true" || v === "1"),
+  // Outgoing mail (functions/_shared/mailer.ts, docs/auth.md#mail). SMTP when SMTP_URL or
+  // SMTP_HOST is set; otherwise the development mailer, which delivers nothing and which
+  // production refuses.
+  SMTP_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  SMTP_HOST: optionalString,
+  SMTP_PORT: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
+  SMTP_USER: optionalString,
+  SMTP_PASS: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
+  // TLS from the first byte (port 465). Otherwise the connection upgrades with STARTTLS.
+  SMTP_SECURE: z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === undefined ? undefined : v === "true" || v === "1"),
+  // Refuse to send unless STARTTLS succeeded (credentials and reset links never cross the
+  // network in clear). Defaults to true in production, false elsewhere.
+  SMTP_REQUIRE_TLS: z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === undefined ? undefined : v === "true" || v === "1"),
+  SMTP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+  // The From of every mail: "Hazina <no-reply@example.com>" or a bare address. Required
+  // with SMTP in production (SPF/DMARC are checked against it).
+  MAIL_FROM: z.preprocess((v) => (v === "" ? undefined : v), z.string().trim()
+    .regex(/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address or "Name <address>"').optional()),
   // OIDC providers for POST /auth/oauth/:provider, as JSON:
   // {"google":{"issuer":"https://accounts.google.com","jwks_url":"https://…/certs","audience":"<client id>"}}
   AUTH_OIDC_PROVIDERS: z.string().default("{}").transform((text, ctx) => {
@@ -111,6 +135,42 @@ const ConfigSchema = z.object({
   }
   if (c.JWT_SECRET === DEV_JWT_SECRET) {
     ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the development secret; set your own for production" });
+  }
+  // The development mailer delivers nothing (and must never hold real users' links).
+  if (!c.SMTP_URL && !c.SMTP_HOST) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["SMTP_URL"],
+      message: "production needs a real mail transport: set SMTP_URL (smtps://user:pass@host:465 or " +
+        "smtp://user:pass@host:587) or SMTP_HOST/SMTP_PORT/SMTP_USER/SMTP_PASS; without it verification " +
+        "and password-reset mails would never be delivered",
+    });
+  } else if (!c.MAIL_FROM) {
+    ctx.addIssue({ code: "custom", path: ["MAIL_FROM"], message: "set the From address of outgoing mail for production" });
+  }
+  if (c.AUTH_DEV_MAILBOX) {
+    ctx.addIssue({ code: "custom", path: ["AUTH_DEV_MAILBOX"], message: "the development mailbox is never available in production" });
+  }
+  // Mail links carry single-use tokens: they must not travel over plain HTTP.
+  const linkBase = c.AUTH_SITE_URL ?? c.PUBLIC_FUNCTIONS_URL;
+  if (!linkBase.startsWith("https://")) {
+    ctx.addIssue({
+      code: "custom",
+      path: [c.AUTH_SITE_URL ? "AUTH_SITE_URL" : "PUBLIC_FUNCTIONS_URL"],
+      message: "mail links are built on it and carry tokens: use an https:// URL in production " +
+        "(AUTH_SITE_URL for your app's pages, or PUBLIC_FUNCTIONS_URL for the built-in ones)",
+    });
+  }
+}).superRefine((c, ctx) => {
+  // SMTP settings are one of two spellings; both at once would be ambiguous.
+  if (c.SMTP_URL && c.SMTP_HOST) {
+    ctx.addIssue({ code: "custom", path: ["SMTP_URL"], message: "set SMTP_URL or SMTP_HOST (with SMTP_PORT/USER/PASS), not both" });
+  }
+  if (c.SMTP_URL && (!/^smtps?:\/\/[^/?#]+/.test(c.SMTP_URL) || !URL.canParse(c.SMTP_URL))) {
+    ctx.addIssue({ code: "custom", path: ["SMTP_URL"], message: "must look like smtp://user:pass@host:587 or smtps://user:pass@host:465" });
+  }
+  if ((c.SMTP_USER === undefined) !== (c.SMTP_PASS === undefined)) {
+    ctx.addIssue({ code: "custom", path: ["SMTP_PASS"], message: "set SMTP_USER and SMTP_PASS together" });
   }
 });
 

@@ -146,6 +146,8 @@ export interface RouteDoc {
   headers?: HeaderDoc[];
   /** The request body schema the handler parses. */
   body?: z.ZodType;
+  /** How the body is encoded; JSON unless said (HTML forms post urlencoded). */
+  bodyContentType?: "application/json" | "application/x-www-form-urlencoded";
   /** False when the handler reads its input itself and reports problems through its own codes
    * (webhooks): no implied validation_failed / invalid_json. */
   validates?: boolean;
@@ -286,7 +288,7 @@ function impliedErrors(route: RouteDoc): string[] {
   }
   const validates = route.validates ?? true;
   if (validates && (route.params || route.query || route.body)) codes.push("validation_failed");
-  if (validates && route.body) codes.push("invalid_json");
+  if (validates && route.body && (route.bodyContentType ?? "application/json") === "application/json") codes.push("invalid_json");
   if (route.body) codes.push("payload_too_large");
   codes.push("internal_error");
   return codes;
@@ -430,7 +432,7 @@ function operation(collector: ComponentCollector, docs: FunctionDocs, route: Rou
         requestBody: {
           required: !route.bodyOptional,
           content: {
-            "application/json": {
+            [route.bodyContentType ?? "application/json"]: {
               schema: collector.convert(route.body, "input"),
               ...(route.bodyExample !== undefined ? { example: route.bodyExample } : {}),
             },

@@ -12,7 +12,10 @@ import { log } from "../_shared/log.ts";
 import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { hashPassword, verifyPassword } from "../_shared/password.ts";
 import { publicJwks, sha256Hex } from "../_shared/tokens.ts";
+import { registerDevMailbox } from "./mailbox.ts";
+import { confirmEmail, confirmPasswordReset, requestPasswordReset, requestVerificationMail } from "./flows.ts";
 import { verifyIdToken } from "./oidc.ts";
+import { registerPages } from "./pages.ts";
 import {
   Accepted,
   Jwks,
@@ -261,15 +264,10 @@ app.post("/verify-email", async (c) => {
   const input = VerifyEmailBody.parse(await c.req.json());
   const requestId = c.get("requestId");
   if ("token" in input) {
-    await asService(requestId, async (tx) => tx`select hazina.email_verify_confirm(${await sha256Hex(input.token)})`);
+    await confirmEmail(input.token, requestId);
     return c.json({ status: "verified" });
   }
-  const token = await asService(requestId, async (tx) => {
-    const [user] = await tx<{ id: string }[]>`
-      select id from public.auth_users where email = ${input.email} and email_verified_at is null and status <> 'disabled'`;
-    return user ? await issueVerificationToken(tx, user.id, "email_verification") : null;
-  });
-  if (token) await sendMail(mails.verification(input.email, token), requestId);
+  await requestVerificationMail(input.email, requestId);
   return c.json(ACCEPTED.verification, 202);
 });
 
@@ -291,17 +289,10 @@ app.post("/password-reset", async (c) => {
   const input = PasswordResetBody.parse(await c.req.json());
   const requestId = c.get("requestId");
   if ("token" in input) {
-    const passwordHash = await hashPassword(input.password);
-    await asService(requestId, async (tx) =>
-      tx`select hazina.password_reset_confirm(${await sha256Hex(input.token)}, ${passwordHash})`);
+    await confirmPasswordReset(input.token, input.password, requestId);
     return c.json({ status: "password_updated", message: "Password changed; every session was signed out." });
   }
-  const token = await asService(requestId, async (tx) => {
-    const [user] = await tx<{ id: string }[]>`
-      select id from public.auth_users where email = ${input.email} and status <> 'disabled'`;
-    return user ? await issueVerificationToken(tx, user.id, "password_reset") : null;
-  });
-  if (token) await sendMail(mails.passwordReset(input.email, token), requestId);
+  await requestPasswordReset(input.email, requestId);
   return c.json(ACCEPTED.reset, 202);
 });
 
@@ -367,3 +358,7 @@ app.get("/.well-known/jwks.json", async (c) => {
   c.header("Cache-Control", "public, max-age=300");
   return c.json(await publicJwks());
 });
+
+// The pages mail links open when no AUTH_SITE_URL is set, and the development mailbox.
+registerPages(app, docs);
+registerDevMailbox(app, docs);

@@ -76,8 +76,14 @@ export async function issueVerificationToken(
   return token;
 }
 
-export function siteLink(path: string, token?: string): string {
-  const url = new URL(path, config().AUTH_SITE_URL);
+/**
+ * The link a mail carries: the app's page under AUTH_SITE_URL when one is configured, else
+ * the auth function's own page (<PUBLIC_FUNCTIONS_URL>/auth/pages/…), so a link works
+ * without any app. `page` is "verify-email" or "reset-password".
+ */
+export function siteLink(page: "verify-email" | "reset-password", token?: string): string {
+  const cfg = config();
+  const url = new URL(cfg.AUTH_SITE_URL ? `${cfg.AUTH_SITE_URL}/${page}` : `${cfg.PUBLIC_FUNCTIONS_URL}/auth/pages/${page}`);
   if (token) url.searchParams.set("token", token);
   return url.toString();
 }
@@ -100,7 +106,7 @@ export async function sendMail(message: MailMessage, requestId: string | undefin
 
 export const mails = {
   verification: (to: string, token: string): MailMessage => {
-    const link = siteLink("/verify-email", token);
+    const link = siteLink("verify-email", token);
     return {
       to,
       kind: "email_verification",
@@ -112,7 +118,7 @@ export const mails = {
     };
   },
   alreadyRegistered: (to: string): MailMessage => {
-    const link = siteLink("/reset-password");
+    const link = siteLink("reset-password");
     return {
       to,
       kind: "already_registered",
@@ -123,7 +129,7 @@ export const mails = {
     };
   },
   passwordReset: (to: string, token: string): MailMessage => {
-    const link = siteLink("/reset-password", token);
+    const link = siteLink("reset-password", token);
     return {
       to,
       kind: "password_reset",

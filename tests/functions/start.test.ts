@@ -70,6 +70,31 @@ async function expectDemoWorks(run: StartRun) {
   expect(await reachable(`http://127.0.0.1:${run.sandboxPort}/`)).toBe(true);
 }
 
+/** Mail stays local: the banner names the mailbox, which shows a sign-up's link, and the link works. */
+async function expectMailboxWorks(run: StartRun) {
+  expect(run.output()).toContain(`mailbox: http://localhost:${new URL(run.base).port}/functions/v1/auth/dev/mailbox`);
+  const email = `start-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  const password = "correct-Horse-battery-42";
+  const signup = await fetch(`${run.base}/auth/signup`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password }),
+  });
+  expect(signup.status).toBe(202);
+  const mailbox = await (await fetch(`${run.base}/auth/dev/mailbox?format=json&to=${encodeURIComponent(email)}`)).json();
+  const link: string = mailbox.data[0].link;
+  expect(link.startsWith(`${run.base}/auth/pages/verify-email?token=`)).toBe(true);
+  expect(await (await fetch(`${run.base}/auth/dev/mailbox`)).text()).toContain(email);
+  const page = await (await fetch(link)).text();
+  const token = /name="token" value="([^"]+)"/.exec(page)![1];
+  const confirmed = await fetch(new URL("verify-email", link), {
+    method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }),
+  });
+  expect(await confirmed.text()).toContain("Your email address is confirmed");
+  const login = await fetch(`${run.base}/auth/token`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password }),
+  });
+  expect(login.status).toBe(200);
+}
+
 async function expectStopsCleanly(run: StartRun) {
   expect(await run.stop()).toBe(0);
   expect(await reachable(`${run.base}/health`)).toBe(false);
@@ -94,6 +119,7 @@ describe("npm start", () => {
     url.pathname = `/${database}`;
     const run = await startHazina({ DATABASE_URL: url.toString() });
     await expectDemoWorks(run);
+    await expectMailboxWorks(run);
     await expectStopsCleanly(run);
   });
 
