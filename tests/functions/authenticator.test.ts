@@ -9,8 +9,8 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { resetConfigForTests } from "../../functions/_shared/config.ts";
 import { asService, closeDb, databaseRoleProblems } from "../../functions/_shared/db.ts";
 import { loginRoleProblems } from "../../functions/_shared/db-role.ts";
-import { SANDBOX_DEFAULTS } from "../../functions/_shared/providers/defaults.ts";
 import { admin } from "../helpers/db.ts";
+import { productionEnv } from "../helpers/production-env.ts";
 import { freePort } from "../helpers/ports.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -75,15 +75,6 @@ describe("the edge's database login", () => {
 });
 
 /** Every setting production insists on, none of them a sandbox default. */
-function productionEnv(): Record<string, string> {
-  const env: Record<string, string> = { HAZINA_ENV: "production", JWT_SECRET: "production-test-secret-0123456789abcdef-xyz" };
-  for (const [name, value] of Object.entries(SANDBOX_DEFAULTS)) {
-    env[name] = value.startsWith("http") ? `https://${name.toLowerCase().replaceAll("_", "-")}.invalid`
-      : /^[0-9]+$/.test(value) ? "123456" : `${value}-live`;
-  }
-  return env;
-}
-
 describe("in production", () => {
   it("the edge server refuses to start on a superuser login", { timeout: 60_000 }, async () => {
     const port = await freePort();
