@@ -242,6 +242,45 @@ describe("statements", () => {
     expect(lines).toHaveLength(8);
   });
 
+  it("pages in entry-number order across digit boundaries: every entry exactly once (issue 10, item 11)", async () => {
+    // Entry numbers are global, so move the sequence to just below two powers of ten and
+    // post entries across each: the ids then go …98, 99, 100, 101… (in their own magnitude),
+    // where a text sort puts "99" before "100" and paging repeats and drops entries.
+    const dave = await partyWithWallet();
+    const [{ seq }] = await admin`select pg_get_serial_sequence('public.wallet_ledger', 'id') as seq`;
+    const digitLengthsCrossed = new Set<number>();
+    for (let round = 0; round < 6 && digitLengthsCrossed.size < 2; round++) {
+      const [{ last }] = await admin`select coalesce(pg_sequence_last_value(${seq}::regclass), 1)::text as last`;
+      const boundary = 10n ** BigInt(last.length);
+      // Only ever forward: entry numbers must stay unique.
+      await admin`select setval(${seq}::regclass, greatest(${String(boundary - 30n)}::bigint, nextval(${seq}::regclass)))`;
+      for (let i = 0; i < 55; i++) await fund(dave.walletId, "1.00");
+      // Other suites take numbers at the same time; count the boundaries dave's entries really straddle.
+      const ids = (await admin`select id from public.wallet_ledger where wallet_id = ${dave.walletId} order by id`)
+        .map((row) => String(row.id));
+      for (let i = 1; i < ids.length; i++) if (ids[i].length > ids[i - 1].length) digitLengthsCrossed.add(ids[i].length);
+    }
+    expect(digitLengthsCrossed.size).toBeGreaterThanOrEqual(2);
+    const expected = (await admin`select id from public.wallet_ledger where wallet_id = ${dave.walletId} order by id desc`)
+      .map((row) => String(row.id));
+    expect(expected.length).toBeGreaterThan(100);
+    for (const limit of [7, 10, 33]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await request(dave.token, "GET", `/${dave.walletId}/ledger?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+        expect(res.status).toBe(200);
+        const page = await res.json();
+        expect(page.data.length).toBeLessThanOrEqual(limit);
+        seen.push(...page.data.map((e: { id: string }) => e.id));
+        cursor = page.next_cursor;
+      } while (cursor !== null && seen.length <= expected.length);
+      expect(seen, `limit ${limit}`).toEqual(expected);
+    }
+    const csv = (await (await request(dave.token, "GET", `/${dave.walletId}/ledger?format=csv`)).text()).trim().split("\r\n");
+    expect(csv.slice(1).map((line) => line.split(",")[0])).toEqual(expected);
+  });
+
   it("hides other users' statements and rejects bad parameters", async () => {
     const other = await request(bob.token, "GET", `/${alice.walletId}/ledger`);
     expect(other.status).toBe(404);
