@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import process from "node:process";
 import { app } from "../../functions/wallets/app.ts";
 import { admin } from "../helpers/db.ts";
@@ -130,7 +130,8 @@ describe("transfers", () => {
     const replay = await request(alice.token, "POST", "/transfers", body, { "idempotency-key": k });
     expect(replay.status).toBe(201);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    expect(await replay.json()).toEqual(result);
+    // The replay says it is one, in the body as in the header (issue 10, item 12).
+    expect(await replay.json()).toEqual({ ...result, replayed: true });
 
     const reordered = { description: "lunch", amount: "100.00", to_wallet_id: bob.walletId, from_wallet_id: alice.walletId };
     expect((await request(alice.token, "POST", "/transfers", reordered, { "idempotency-key": k })).status).toBe(201);
@@ -209,6 +210,56 @@ describe("transfers", () => {
       expect(res.status, JSON.stringify(body)).toBeLessThan(500);
       expect((await res.json()).error?.code ?? "ok").toMatch(/^[a-z_]+$/);
     }
+  });
+});
+
+describe("idempotent replays over HTTP (issue 10, item 12)", () => {
+  const http = (token: string, path: string, body: unknown, idempotencyKey: string) =>
+    fetch(`${inject("edgeBaseUrl")}/functions/v1/wallets${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": idempotencyKey },
+      body: JSON.stringify(body),
+    });
+
+  it("a replayed transfer says replayed in its body, as its header does", async () => {
+    const payer = await partyWithWallet();
+    await fund(payer.walletId, "20.00");
+    const k = key();
+    const body = { from_wallet_id: payer.walletId, to_wallet_id: bob.walletId, amount: "5.00" };
+    const first = await http(payer.token, "/transfers", body, k);
+    expect(first.status).toBe(201);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    const original = await first.json();
+    expect(original.replayed).toBe(false);
+
+    const replay = await http(payer.token, "/transfers", body, k);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(await replay.json()).toEqual({ ...original, replayed: true });
+    expect(await balanceOf(payer.walletId)).toBe("14.0000"); // 5.00 + the 1.00 minimum fee, once
+  });
+
+  it("a replayed batch reports its posted items as replayed; failed items stay failed", async () => {
+    const payer = await partyWithWallet();
+    await fund(payer.walletId, "20.00");
+    const k = key();
+    const items = [
+      { ref: `r-${crypto.randomUUID()}`, from_wallet_id: payer.walletId, to_wallet_id: bob.walletId, amount: "2.00" },
+      { ref: `r-${crypto.randomUUID()}`, from_wallet_id: payer.walletId, to_wallet_id: bob.walletId, amount: "500.00" },
+    ];
+    const first = await http(payer.token, "/transfers/batch", { items }, k);
+    expect(first.status).toBe(200);
+    const original = (await first.json()).data;
+    expect(original.map((r: { status: string; replayed?: boolean }) => [r.status, r.replayed ?? null]))
+      .toEqual([["posted", false], ["failed", null]]);
+
+    const replay = await http(payer.token, "/transfers/batch", { items }, k);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    const replayed = (await replay.json()).data;
+    expect(replayed).toEqual([{ ...original[0], status: "replayed", replayed: true }, original[1]]);
+    // Exactly what posting the same items again would answer for the posted one.
+    const direct = (await (await http(payer.token, "/transfers/batch", { items: [items[0]] }, key())).json()).data;
+    expect(direct[0]).toEqual({ ...replayed[0], index: 0 });
   });
 });
 
