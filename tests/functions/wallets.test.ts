@@ -198,6 +198,21 @@ describe("transfers", () => {
     expect(after).toBe(before);
   });
 
+  it("says the currency's real rule when an amount is too fine (issue 10, item 14)", async () => {
+    const body = (amount: string) => ({ from_wallet_id: alice.walletId, to_wallet_id: bob.walletId, amount });
+    const cents = await request(alice.token, "POST", "/transfers", body("1.005"), { "idempotency-key": key() });
+    expect(cents.status).toBe(400);
+    const { error } = await cents.json();
+    expect(error).toMatchObject({ code: "invalid_amount", details: { currency: "KES", decimals: 2 } });
+    expect(error.message).toBe("KES amounts must be greater than zero with at most 2 decimal places, e.g. \"1250.00\".");
+    // Finer than any currency: refused before the database, still naming the real rule.
+    const tooFine = await request(alice.token, "POST", "/transfers", body("1.00001"), { "idempotency-key": key() });
+    const refused = (await tooFine.json()).error;
+    expect(refused.code).toBe("validation_failed");
+    expect(refused.details.fields[0].message).toContain("KES: 2");
+    expect(JSON.stringify(refused)).not.toContain("4 decimals");
+  });
+
   it("never answers 500 to garbage (fuzz)", async () => {
     const { rand, pick } = seeded("transfer fuzz", "FUZZ_SEED", 100000);
     const values = [null, true, 0, -1, 1.5, "", " ", "1.00", "abc", "'; drop table wallets; --", "9".repeat(40), "\u0000", [], {}, alice.walletId, bob.walletId, "1e309", "NaN", "0x10"];
