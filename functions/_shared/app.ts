@@ -9,6 +9,7 @@ import { ZodError } from "zod";
 import { config } from "./config.ts";
 import { ApiError, fromDatabaseError } from "./errors.ts";
 import { log } from "./log.ts";
+import { redactPath } from "./redact.ts";
 
 export type AppEnv = { Variables: { requestId: string } };
 
@@ -45,7 +46,8 @@ export function createFunctionApp<E extends AppEnv = AppEnv>(name: string): Hono
       function: name,
       request_id: requestId,
       method: c.req.method,
-      path: c.req.path,
+      // Never the raw path: Daraja callback URLs end in their secret token (redact.ts).
+      path: redactPath(c.req.path),
       status: c.res.status,
       ms: Math.round(performance.now() - started),
     });

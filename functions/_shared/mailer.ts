@@ -2,6 +2,7 @@
 // tests: it writes each message (with its link) to the log and keeps it in an in-memory
 // outbox that tests read. Production installs a real provider with setMailer() at startup.
 import { log } from "./log.ts";
+import { DevelopmentOnly } from "./redact.ts";
 
 export interface MailMessage {
   to: string;
@@ -31,7 +32,8 @@ export const logMailer: Mailer = {
       to: message.to,
       kind: message.kind,
       subject: message.subject,
-      link: message.link,
+      // The one secret development may see in its log; redacted in production.
+      link: message.link === undefined ? undefined : new DevelopmentOnly(message.link),
     });
     return Promise.resolve();
   },
