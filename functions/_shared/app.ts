@@ -1,5 +1,5 @@
-// Every edge function starts from createFunctionApp(name): request id, access log, CORS,
-// body size limit, and the one error handler. Supabase routes /functions/v1/<name>/* to a
+// Every edge function starts from createFunctionApp(name): request id, access log (secrets
+// redacted), security headers, CORS, body size limit, and the one error handler. Supabase routes /functions/v1/<name>/* to a
 // function with the path /<name>/*, hence the base path.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -9,6 +9,7 @@ import { ZodError } from "zod";
 import { config } from "./config.ts";
 import { ApiError, fromDatabaseError } from "./errors.ts";
 import { log } from "./log.ts";
+import { redactPath } from "./redact.ts";
 
 export type AppEnv = { Variables: { requestId: string } };
 
@@ -41,11 +42,16 @@ export function createFunctionApp<E extends AppEnv = AppEnv>(name: string): Hono
     c.header("X-Request-Id", requestId);
     const started = performance.now();
     await next();
+    // Every response: no MIME sniffing, and nothing cached unless a route says it may be
+    // (bodies carry tokens, balances and statements; only public documents opt in).
+    c.header("X-Content-Type-Options", "nosniff");
+    if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
     log("info", "request", {
       function: name,
       request_id: requestId,
       method: c.req.method,
-      path: c.req.path,
+      // Never the raw path: Daraja callback URLs end in their secret token (redact.ts).
+      path: redactPath(c.req.path),
       status: c.res.status,
       ms: Math.round(performance.now() - started),
     });

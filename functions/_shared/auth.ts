@@ -2,7 +2,8 @@
 // Accepts HS256 tokens signed with JWT_SECRET, ES256 tokens signed with our own
 // JWT_PRIVATE_JWK (verified with its public half, locally) and ES256/RS256 tokens from
 // JWT_JWKS_URL. Algorithms are pinned per key type, so `alg: none` and HS/RS confusion
-// cannot pass. Access tokens are not looked up in auth_sessions: revoking a session stops
+// cannot pass. Every token needs `iat`, and exp - iat may not exceed JWT_MAX_LIFETIME_SECONDS
+// (24 h by default). Access tokens are not looked up in auth_sessions: revoking a session stops
 // its refresh token at once, and its access tokens expire on their own (`exp`, 1 h).
 import { createMiddleware } from "hono/factory";
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
@@ -37,7 +38,7 @@ export async function verifyAccessToken(token: string): Promise<JWTPayload & Jwt
   const options = {
     audience: cfg.JWT_AUDIENCE,
     ...(cfg.JWT_ISSUER ? { issuer: cfg.JWT_ISSUER } : {}),
-    requiredClaims: ["exp", "sub"],
+    requiredClaims: ["exp", "iat", "sub"],
   };
   let payload: JWTPayload | undefined;
   try {
@@ -57,6 +58,12 @@ export async function verifyAccessToken(token: string): Promise<JWTPayload & Jwt
     throw new ApiError(401, "invalid_token", "The access token is invalid.");
   }
   if (!payload) throw new ApiError(401, "invalid_token", "The access token uses an unsupported algorithm.");
+  // However it was signed, a token may live at most JWT_MAX_LIFETIME_SECONDS: a leaked
+  // long-lived token (or a signer misconfigured to mint one) must not act for months.
+  if (typeof payload.iat !== "number" || typeof payload.exp !== "number" ||
+      payload.exp - payload.iat > cfg.JWT_MAX_LIFETIME_SECONDS) {
+    throw new ApiError(401, "invalid_token", `Access tokens may live at most ${cfg.JWT_MAX_LIFETIME_SECONDS} seconds (exp - iat).`);
+  }
   // Without JWT_ISSUER configured, tokens may omit `iss`, but one that names an issuer
   // must name ours: a token minted for some other service is not a Hazina token.
   if (!cfg.JWT_ISSUER && payload.iss !== undefined && payload.iss !== DEFAULT_ISSUER) {

@@ -22,7 +22,19 @@ const ConfigSchema = z.object({
   JWT_JWKS_URL: z.string().url().optional(),
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: z.string().default("authenticated"),
+  // "*" (any site) is for development; production requires the explicit origins.
   CORS_ORIGINS: z.string().default("*"),
+  // Proxies whose X-Forwarded-For we believe (IPs or CIDRs, comma-separated): the client IP
+  // is the socket peer unless the peer is one of these (clientip.ts). Empty: trust nobody.
+  TRUSTED_PROXIES: z.string().default("").transform((text, ctx) => {
+    const entries = text.split(",").map((entry) => entry.trim()).filter(Boolean);
+    for (const entry of entries) {
+      if (!isIpOrCidr(entry)) ctx.addIssue({ code: "custom", message: `'${entry}' is not an IP address or CIDR (e.g. 10.0.0.0/8, ::1)` });
+    }
+    return entries;
+  }),
+  // The longest access-token lifetime (exp - iat) we accept, whoever signed it.
+  JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(24 * 3600),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   // "production" refuses to start with any sandbox default or the development JWT secret.
@@ -121,6 +133,9 @@ const ConfigSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   // Lets a scheduler call POST /webhooks/sweep (X-Sweep-Secret header); admins may always.
   SWEEP_SECRET: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(24, "must be at least 24 characters").optional()),
+}).refine((c) => c.JWT_EXPIRES_IN_SECONDS <= c.JWT_MAX_LIFETIME_SECONDS, {
+  message: "must not exceed JWT_MAX_LIFETIME_SECONDS, or our own tokens would be refused",
+  path: ["JWT_EXPIRES_IN_SECONDS"],
 }).refine((c) => c.JWT_SECRET || c.JWT_JWKS_URL || c.JWT_PRIVATE_JWK, {
   message: "set JWT_SECRET (HS256), JWT_PRIVATE_JWK (ES256) or JWT_JWKS_URL (ES256/RS256) so callers can be verified",
   path: ["JWT_SECRET"],
@@ -132,6 +147,14 @@ const ConfigSchema = z.object({
     if ((c as Record<string, unknown>)[name] === sandboxValue) {
       ctx.addIssue({ code: "custom", path: [name], message: "still the sandbox default; set the real value for production" });
     }
+  }
+  if (c.CORS_ORIGINS.split(",").some((origin) => origin.trim() === "*")) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["CORS_ORIGINS"],
+      message: "is '*' (any website may call the API from a signed-in user's browser); list the allowed origins, " +
+        "e.g. https://app.example.com,https://admin.example.com",
+    });
   }
   if (c.JWT_SECRET === DEV_JWT_SECRET) {
     ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the development secret; set your own for production" });
@@ -173,6 +196,15 @@ const ConfigSchema = z.object({
     ctx.addIssue({ code: "custom", path: ["SMTP_PASS"], message: "set SMTP_USER and SMTP_PASS together" });
   }
 });
+
+function isIpOrCidr(text: string): boolean {
+  const [address, bits, ...rest] = text.split("/");
+  if (rest.length) return false;
+  const v4 = z.ipv4().safeParse(address).success;
+  const v6 = !v4 && z.ipv6().safeParse(address).success;
+  if (!v4 && !v6) return false;
+  return bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (v4 ? 32 : 128));
+}
 
 function isEcPrivateJwk(text: string): boolean {
   try {

@@ -44,7 +44,9 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   currency_mismatch: [400, "The wallets hold different currencies."],
   insufficient_funds: [409, "The available balance is too low."],
   unbalanced_transaction: [400, "Debits and credits do not balance."],
-  invalid_amount: [400, "Amounts must be positive with at most 4 decimal places."],
+  // Where the database names the currency or the provider, the message states that rule
+  // instead (RULE_MESSAGES).
+  invalid_amount: [400, "Amounts must be greater than zero, with no more decimals than the currency has (KES: 2)."],
   invalid_entries: [400, "The posting entries are invalid."],
   same_wallet: [400, "Source and destination wallets must differ."],
   ref_conflict: [409, "This reference was already used for a different operation."],
@@ -96,6 +98,40 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   webhook_event_not_found: [404, "Webhook event not found."],
 };
 
+/** How providers are named to people, and the currency they move (for limit messages). */
+const PROVIDERS: Record<string, { label: string; currency?: string }> = {
+  mpesa: { label: "M-Pesa", currency: "KES" },
+  kcb: { label: "KCB" },
+  dtb: { label: "DTB" },
+};
+
+/** "250000" → "250,000" (an integer string; never through a JS number). */
+function grouped(units: string): string {
+  return /^[0-9]+$/.test(units) ? units.replace(/\B(?=([0-9]{3})+$)/g, ",") : units;
+}
+
+/**
+ * Messages that state the rule that was broken, built from the details the database
+ * raised with the code (currency and its decimals, the provider's rule or limits).
+ * Undefined when the details do not say, and the code's general message applies.
+ */
+const RULE_MESSAGES: Record<string, (details: Record<string, unknown>) => string | undefined> = {
+  invalid_amount: (d) => {
+    // M-Pesa's whole-shilling rule arrives as its reason (hazina.assert_provider_amount).
+    if (typeof d.reason === "string" && d.reason) return `${d.reason}.`;
+    if (typeof d.currency !== "string" || typeof d.decimals !== "number") return undefined;
+    if (d.decimals === 0) return `${d.currency} amounts must be whole numbers greater than zero, e.g. "1250".`;
+    const places = d.decimals === 1 ? "1 decimal place" : `${d.decimals} decimal places`;
+    return `${d.currency} amounts must be greater than zero with at most ${places}, e.g. "1250.${"0".repeat(d.decimals)}".`;
+  },
+  amount_outside_provider_limits: (d) => {
+    if (typeof d.provider !== "string" || typeof d.minimum !== "string" || typeof d.maximum !== "string") return undefined;
+    const provider = PROVIDERS[d.provider] ?? { label: d.provider };
+    const currency = provider.currency ? `${provider.currency} ` : "";
+    return `${provider.label} moves ${currency}${grouped(d.minimum)}–${grouped(d.maximum)} at a time.`;
+  },
+};
+
 /** SQLSTATEs that are the caller's fault rather than ours. */
 const SQLSTATE_CODES: Record<string, [ContentfulStatusCode, string, string]> = {
   "42501": [403, "forbidden", "You are not allowed to do this."],
@@ -141,7 +177,10 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
     // A code missing from the catalog is our bug, not the caller's: it answers 500 (and is
     // logged), never a guessed status. tests/functions/error-catalog.test.ts keeps every code
     // the migrations can raise in DATABASE_CODES.
-    return known ? new ApiError(known[0], err.message, known[1], parseDetail(err.detail)) : undefined;
+    if (!known) return undefined;
+    const details = parseDetail(err.detail);
+    const message = (details && RULE_MESSAGES[err.message]?.(details)) ?? known[1];
+    return new ApiError(known[0], err.message, message, details);
   }
   const mapped = SQLSTATE_CODES[err.code!];
   return mapped ? new ApiError(mapped[0], mapped[1], mapped[2]) : undefined;

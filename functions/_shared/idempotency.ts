@@ -5,7 +5,8 @@
 //   same key while still running → 409 idempotency_key_in_use
 //   a new key over the owner's RATE_LIMIT_PER_MINUTE → 429 rate_limited (+ Retry-After)
 // Responses below 500 are stored (a refused transfer stays refused on retry); a 5xx
-// releases the key so the client may retry. Keys expire after 24 hours.
+// releases the key so the client may retry. Keys expire after 24 hours. A replayed body
+// says it is a replay, as the header does (replayedBody).
 import { createMiddleware } from "hono/factory";
 import type { AuthVariables } from "./auth.ts";
 import { config } from "./config.ts";
@@ -38,6 +39,26 @@ async function requestHash(method: string, path: string, rawBody: string): Promi
   return await sha256Hex(JSON.stringify([method, path, body]));
 }
 
+/**
+ * The stored body as a replay tells it: a top-level `replayed` field becomes true, and in a
+ * batch (`data: [...]` of item results) every item that posted is now a replayed item,
+ * exactly what posting the same items again would answer. Refusals are stored as they were.
+ */
+export function replayedBody(body: unknown): unknown {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return body;
+  const replay: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  if (typeof replay.replayed === "boolean") replay.replayed = true;
+  if (Array.isArray(replay.data)) {
+    replay.data = replay.data.map((item) => {
+      if (!item || typeof item !== "object" || typeof (item as Record<string, unknown>).replayed !== "boolean") return item;
+      const result: Record<string, unknown> = { ...(item as Record<string, unknown>), replayed: true };
+      if (result.status === "posted") result.status = "replayed";
+      return result;
+    });
+  }
+  return replay;
+}
+
 export function idempotent(options: { required: boolean } = { required: true }) {
   return createMiddleware<{ Variables: Vars }>(async (c, next) => {
     const key = c.req.header("idempotency-key");
@@ -57,7 +78,7 @@ export function idempotent(options: { required: boolean } = { required: true }) 
            from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${config().RATE_LIMIT_PER_MINUTE || null})`);
     if (begin.outcome === "replay") {
       c.header("Idempotent-Replayed", "true");
-      return c.json(begin.response_body, begin.response_status);
+      return c.json(replayedBody(begin.response_body), begin.response_status);
     }
 
     await next();

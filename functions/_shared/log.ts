@@ -1,5 +1,7 @@
-// Structured JSON logs, one line per event, so operators can grep and ship them.
+// Structured JSON logs, one line per event, so operators can grep and ship them. Every
+// field passes the redaction rules (redact.ts) first: no secret reaches a log line.
 import { config } from "./config.ts";
+import { redactFields, redactText } from "./redact.ts";
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 } as const;
 type Level = Exclude<keyof typeof LEVELS, "silent">;
@@ -14,7 +16,7 @@ function threshold(): number {
 
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   if (LEVELS[level] < threshold()) return;
-  const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
+  const line = JSON.stringify({ time: new Date().toISOString(), level, msg: redactText(msg), ...(redactFields(fields) as object) });
   if (level === "error" || level === "warn") console.error(line);
   else console.log(line);
 }

@@ -1,6 +1,6 @@
 // Helpers shared by the auth handlers: client details, token responses, outgoing mail.
 import type { Context } from "hono";
-import { z } from "zod";
+import { clientIp } from "../_shared/clientip.ts";
 import { config } from "../_shared/config.ts";
 import type { Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
@@ -27,14 +27,13 @@ export const invalidRefreshToken = () =>
 export const refreshTokenReused = () =>
   new ApiError(401, "refresh_token_reused", "This refresh token was already used, so the session was revoked for safety. Sign in again.");
 
-const ip = z.union([z.ipv4(), z.ipv6()]);
-
-/** User agent and client IP for the session row; informational only, never trusted for access. */
+/**
+ * User agent and client IP for the session row; informational only, never trusted for
+ * access. The IP is clientIp's: X-Forwarded-For only from a trusted proxy.
+ */
 export function clientInfo(c: Context): { userAgent: string | null; ip: string | null } {
   const userAgent = c.req.header("user-agent")?.slice(0, 512) ?? null;
-  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim() ?? c.req.header("x-real-ip")?.trim();
-  const parsed = ip.safeParse(forwarded);
-  return { userAgent, ip: parsed.success ? parsed.data : null };
+  return { userAgent, ip: clientIp(c) };
 }
 
 /** A fresh refresh token and the hash the database keeps instead of it. */

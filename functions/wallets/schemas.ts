@@ -40,7 +40,7 @@ export const TransferResult = named("TransferResult", z.looseObject({
   transaction_type: z.enum(["p2p_transfer", "merchant_payment"]),
   from_wallet_id: z.guid(),
   to_wallet_id: z.guid(),
-  replayed: z.boolean().describe("True when this ref was already posted with the same request."),
+  replayed: z.boolean().describe("True when this ref was already posted with the same request, and on every Idempotency-Key replay."),
 }), "A posted transfer.");
 
 export const BatchItemResult = named("BatchItemResult", z.looseObject({

@@ -1,5 +1,7 @@
 // Wallet statements: one query (RLS applies: callers only see their own entries) and the
-// CSV rendering. Entries page newest first by entry number.
+// CSV rendering. Entries page newest first by entry number: the bigint column, never its
+// text form (as text "99" sorts after "100", and paging by a numeric cursor over a text
+// order repeats and drops entries).
 import type { Tx } from "../_shared/db.ts";
 
 export interface StatementFilter {
@@ -24,14 +26,14 @@ export interface StatementRow {
 
 export async function statementQuery(tx: Tx, walletId: string, filter: StatementFilter): Promise<StatementRow[]> {
   const rows = await tx`
-    select id::text, transaction_id, created_at, kind, leg, direction, amount::text, currency,
+    select l.id::text as id, transaction_id, created_at, kind, leg, direction, amount::text, currency,
            balance_after::text, description
-      from public.wallet_ledger
+      from public.wallet_ledger l
      where wallet_id = ${walletId}
-       ${filter.cursor ? tx`and id < ${filter.cursor}::bigint` : tx``}
+       ${filter.cursor ? tx`and l.id < ${filter.cursor}::bigint` : tx``}
        ${filter.from ? tx`and created_at >= ${filter.from}::timestamptz` : tx``}
        ${filter.to ? tx`and created_at < ${filter.to}::timestamptz` : tx``}
-     order by id desc
+     order by l.id desc
      limit ${filter.limit}`;
   return rows as unknown as StatementRow[];
 }

@@ -630,3 +630,25 @@ describe("the sweep endpoint", () => {
     }
   });
 });
+
+describe("amount errors (issue 10, item 14)", () => {
+  it("name the provider's and the currency's real rule, not the ledger's 4 decimals", async () => {
+    const party = await partyWithWallet();
+    const phone = await addSource(party, { provider: "mpesa", msisdn: randomMsisdn() });
+    const bank = await addSource(party, { provider: "kcb", account_number: randomAccount(), account_name: "Rule Reader" });
+    const cases: [string, string, string, RegExp][] = [
+      [phone.id, "10.50", "invalid_amount", /^M-Pesa moves whole shillings\.$/],
+      [phone.id, "250001", "amount_outside_provider_limits", /^M-Pesa moves KES 1–250,000 at a time\.$/],
+      [bank.id, "10.005", "invalid_amount", /^KES amounts must be greater than zero with at most 2 decimal places/],
+    ];
+    for (const [sourceId, amount, code, message] of cases) {
+      const res = await topUp(party, sourceId, amount);
+      expect(res.status, amount).toBe(400);
+      expect(res.body.error.code, amount).toBe(code);
+      expect(res.body.error.message, amount).toMatch(message);
+    }
+    const { party: payee, source } = await fundedMpesaParty("100");
+    const tooSmall = await api(payee.token, "POST", "/withdrawals", { source_id: source.id, amount: "5" }, { "idempotency-key": key() });
+    expect(tooSmall.body.error).toMatchObject({ code: "amount_outside_provider_limits", message: "M-Pesa moves KES 10–250,000 at a time." });
+  });
+});

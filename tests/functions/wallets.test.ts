@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import process from "node:process";
 import { app } from "../../functions/wallets/app.ts";
 import { admin } from "../helpers/db.ts";
@@ -130,7 +130,8 @@ describe("transfers", () => {
     const replay = await request(alice.token, "POST", "/transfers", body, { "idempotency-key": k });
     expect(replay.status).toBe(201);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    expect(await replay.json()).toEqual(result);
+    // The replay says it is one, in the body as in the header (issue 10, item 12).
+    expect(await replay.json()).toEqual({ ...result, replayed: true });
 
     const reordered = { description: "lunch", amount: "100.00", to_wallet_id: bob.walletId, from_wallet_id: alice.walletId };
     expect((await request(alice.token, "POST", "/transfers", reordered, { "idempotency-key": k })).status).toBe(201);
@@ -197,6 +198,21 @@ describe("transfers", () => {
     expect(after).toBe(before);
   });
 
+  it("says the currency's real rule when an amount is too fine (issue 10, item 14)", async () => {
+    const body = (amount: string) => ({ from_wallet_id: alice.walletId, to_wallet_id: bob.walletId, amount });
+    const cents = await request(alice.token, "POST", "/transfers", body("1.005"), { "idempotency-key": key() });
+    expect(cents.status).toBe(400);
+    const { error } = await cents.json();
+    expect(error).toMatchObject({ code: "invalid_amount", details: { currency: "KES", decimals: 2 } });
+    expect(error.message).toBe("KES amounts must be greater than zero with at most 2 decimal places, e.g. \"1250.00\".");
+    // Finer than any currency: refused before the database, still naming the real rule.
+    const tooFine = await request(alice.token, "POST", "/transfers", body("1.00001"), { "idempotency-key": key() });
+    const refused = (await tooFine.json()).error;
+    expect(refused.code).toBe("validation_failed");
+    expect(refused.details.fields[0].message).toContain("KES: 2");
+    expect(JSON.stringify(refused)).not.toContain("4 decimals");
+  });
+
   it("never answers 500 to garbage (fuzz)", async () => {
     const { rand, pick } = seeded("transfer fuzz", "FUZZ_SEED", 100000);
     const values = [null, true, 0, -1, 1.5, "", " ", "1.00", "abc", "'; drop table wallets; --", "9".repeat(40), "\u0000", [], {}, alice.walletId, bob.walletId, "1e309", "NaN", "0x10"];
@@ -209,6 +225,56 @@ describe("transfers", () => {
       expect(res.status, JSON.stringify(body)).toBeLessThan(500);
       expect((await res.json()).error?.code ?? "ok").toMatch(/^[a-z_]+$/);
     }
+  });
+});
+
+describe("idempotent replays over HTTP (issue 10, item 12)", () => {
+  const http = (token: string, path: string, body: unknown, idempotencyKey: string) =>
+    fetch(`${inject("edgeBaseUrl")}/functions/v1/wallets${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": idempotencyKey },
+      body: JSON.stringify(body),
+    });
+
+  it("a replayed transfer says replayed in its body, as its header does", async () => {
+    const payer = await partyWithWallet();
+    await fund(payer.walletId, "20.00");
+    const k = key();
+    const body = { from_wallet_id: payer.walletId, to_wallet_id: bob.walletId, amount: "5.00" };
+    const first = await http(payer.token, "/transfers", body, k);
+    expect(first.status).toBe(201);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    const original = await first.json();
+    expect(original.replayed).toBe(false);
+
+    const replay = await http(payer.token, "/transfers", body, k);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(await replay.json()).toEqual({ ...original, replayed: true });
+    expect(await balanceOf(payer.walletId)).toBe("14.0000"); // 5.00 + the 1.00 minimum fee, once
+  });
+
+  it("a replayed batch reports its posted items as replayed; failed items stay failed", async () => {
+    const payer = await partyWithWallet();
+    await fund(payer.walletId, "20.00");
+    const k = key();
+    const items = [
+      { ref: `r-${crypto.randomUUID()}`, from_wallet_id: payer.walletId, to_wallet_id: bob.walletId, amount: "2.00" },
+      { ref: `r-${crypto.randomUUID()}`, from_wallet_id: payer.walletId, to_wallet_id: bob.walletId, amount: "500.00" },
+    ];
+    const first = await http(payer.token, "/transfers/batch", { items }, k);
+    expect(first.status).toBe(200);
+    const original = (await first.json()).data;
+    expect(original.map((r: { status: string; replayed?: boolean }) => [r.status, r.replayed ?? null]))
+      .toEqual([["posted", false], ["failed", null]]);
+
+    const replay = await http(payer.token, "/transfers/batch", { items }, k);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    const replayed = (await replay.json()).data;
+    expect(replayed).toEqual([{ ...original[0], status: "replayed", replayed: true }, original[1]]);
+    // Exactly what posting the same items again would answer for the posted one.
+    const direct = (await (await http(payer.token, "/transfers/batch", { items: [items[0]] }, key())).json()).data;
+    expect(direct[0]).toEqual({ ...replayed[0], index: 0 });
   });
 });
 
@@ -240,6 +306,45 @@ describe("statements", () => {
     const lines = (await csv.text()).trim().split("\r\n");
     expect(lines[0]).toBe("id,created_at,transaction_id,kind,leg,direction,amount,currency,balance_after,description");
     expect(lines).toHaveLength(8);
+  });
+
+  it("pages in entry-number order across digit boundaries: every entry exactly once (issue 10, item 11)", async () => {
+    // Entry numbers are global, so move the sequence to just below two powers of ten and
+    // post entries across each: the ids then go …98, 99, 100, 101… (in their own magnitude),
+    // where a text sort puts "99" before "100" and paging repeats and drops entries.
+    const dave = await partyWithWallet();
+    const [{ seq }] = await admin`select pg_get_serial_sequence('public.wallet_ledger', 'id') as seq`;
+    const digitLengthsCrossed = new Set<number>();
+    for (let round = 0; round < 6 && digitLengthsCrossed.size < 2; round++) {
+      const [{ last }] = await admin`select coalesce(pg_sequence_last_value(${seq}::regclass), 1)::text as last`;
+      const boundary = 10n ** BigInt(last.length);
+      // Only ever forward: entry numbers must stay unique.
+      await admin`select setval(${seq}::regclass, greatest(${String(boundary - 30n)}::bigint, nextval(${seq}::regclass)))`;
+      for (let i = 0; i < 55; i++) await fund(dave.walletId, "1.00");
+      // Other suites take numbers at the same time; count the boundaries dave's entries really straddle.
+      const ids = (await admin`select id from public.wallet_ledger where wallet_id = ${dave.walletId} order by id`)
+        .map((row) => String(row.id));
+      for (let i = 1; i < ids.length; i++) if (ids[i].length > ids[i - 1].length) digitLengthsCrossed.add(ids[i].length);
+    }
+    expect(digitLengthsCrossed.size).toBeGreaterThanOrEqual(2);
+    const expected = (await admin`select id from public.wallet_ledger where wallet_id = ${dave.walletId} order by id desc`)
+      .map((row) => String(row.id));
+    expect(expected.length).toBeGreaterThan(100);
+    for (const limit of [7, 10, 33]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await request(dave.token, "GET", `/${dave.walletId}/ledger?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+        expect(res.status).toBe(200);
+        const page = await res.json();
+        expect(page.data.length).toBeLessThanOrEqual(limit);
+        seen.push(...page.data.map((e: { id: string }) => e.id));
+        cursor = page.next_cursor;
+      } while (cursor !== null && seen.length <= expected.length);
+      expect(seen, `limit ${limit}`).toEqual(expected);
+    }
+    const csv = (await (await request(dave.token, "GET", `/${dave.walletId}/ledger?format=csv`)).text()).trim().split("\r\n");
+    expect(csv.slice(1).map((line) => line.split(",")[0])).toEqual(expected);
   });
 
   it("hides other users' statements and rejects bad parameters", async () => {
