@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict BE0PgzUrCL487WmTbWtUqsUeAWKpMAY9Y6EIYnUPchLKqLdcJamdx04xDugXUQ1
+\restrict t3TFp0AYHwgwCCuJLTfRJvETq4v1v2EU9S3OqpLVCMaMkInwGOMhQQKEf9oinrK
 
 
 SET statement_timeout = 0;
@@ -441,11 +441,13 @@ begin
       perform hazina.raise_error('currency_not_supported', jsonb_build_object('provider', p_provider, 'currency', p_currency));
     end if;
     if p_amount <> trunc(p_amount) then
-      perform hazina.raise_error('invalid_amount', jsonb_build_object('reason', 'M-Pesa moves whole shillings'));
+      perform hazina.raise_error('invalid_amount', jsonb_build_object(
+        'reason', 'M-Pesa moves whole shillings', 'provider', p_provider, 'currency', p_currency, 'decimals', 0));
     end if;
     if p_amount < (case p_direction when 'out' then 10 else 1 end) or p_amount > 250000 then
       perform hazina.raise_error('amount_outside_provider_limits', jsonb_build_object(
-        'provider', p_provider, 'minimum', case p_direction when 'out' then '10' else '1' end, 'maximum', '250000'));
+        'provider', p_provider, 'currency', p_currency,
+        'minimum', case p_direction when 'out' then '10' else '1' end, 'maximum', '250000'));
     end if;
   end if;
 end
@@ -6730,7 +6732,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict BE0PgzUrCL487WmTbWtUqsUeAWKpMAY9Y6EIYnUPchLKqLdcJamdx04xDugXUQ1
+\unrestrict t3TFp0AYHwgwCCuJLTfRJvETq4v1v2EU9S3OqpLVCMaMkInwGOMhQQKEf9oinrK
 
 
 -- Reference data inserted by the migrations

@@ -127,7 +127,8 @@ const RULE_MESSAGES: Record<string, (details: Record<string, unknown>) => string
   amount_outside_provider_limits: (d) => {
     if (typeof d.provider !== "string" || typeof d.minimum !== "string" || typeof d.maximum !== "string") return undefined;
     const provider = PROVIDERS[d.provider] ?? { label: d.provider };
-    const currency = provider.currency ? `${provider.currency} ` : "";
+    const code = typeof d.currency === "string" ? d.currency : provider.currency;
+    const currency = code ? `${code} ` : "";
     return `${provider.label} moves ${currency}${grouped(d.minimum)}–${grouped(d.maximum)} at a time.`;
   },
 };
