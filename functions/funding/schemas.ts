@@ -2,9 +2,9 @@
 // They mirror the column lists the handlers select.
 import { z } from "zod";
 import { Money, named } from "../_shared/openapi.ts";
+import { ProviderSchema as Provider } from "../_shared/vocabulary.ts";
 
 const Timestamp = z.iso.datetime({ offset: true });
-const Provider = z.enum(["mpesa", "kcb", "dtb"]);
 
 export const FundingSession = named("FundingSession", z.object({
   id: z.guid(),

@@ -10,6 +10,7 @@ import { idempotent } from "../_shared/idempotency.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, Money, named, serveOpenApi } from "../_shared/openapi.ts";
 import { submitWithdrawal, type WithdrawalRow } from "../_shared/providers/movement.ts";
+import { ProviderSchema } from "../_shared/vocabulary.ts";
 
 type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
 
@@ -24,7 +25,7 @@ const Withdrawal = named("Withdrawal", z.object({
   id: z.guid(),
   wallet_id: z.guid(),
   source_id: z.guid(),
-  provider: z.enum(["mpesa", "kcb", "dtb"]),
+  provider: ProviderSchema,
   amount: Money,
   fee: Money,
   currency: z.string(),
