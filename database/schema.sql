@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict FfyWXBj9kJrc5IupiHQFhSsrOA4Grh0O4Rjcgjdwb45oYVuKk7B8J8C6PySHPFx
+\restrict 3ngnZbBkXtrdAv0q2ubjSW8mvGqpmSvE3zrebY0jg51LVBFqBbNoCJ0i5z7xSIr
 
 
 SET statement_timeout = 0;
@@ -686,8 +686,12 @@ CREATE FUNCTION hazina.ensure_system_wallets(p_currency text) RETURNS void
     AS $$
   insert into public.wallets (kind, system_code, currency, credit_buckets)
   select 'system', code, p_currency, 16
-    from unnest(array['mpesa_clearing', 'kcb_clearing', 'dtb_clearing', 'payouts_in_flight',
-                      'fee_revenue', 'escrow', 'suspense']) as code
+    from (select unnest(array['mpesa_clearing', 'kcb_clearing', 'dtb_clearing', 'payouts_in_flight',
+                              'fee_revenue', 'escrow', 'suspense']) as code
+          -- and every code a later migration added (a new provider's clearing wallet), so
+          -- a currency added after it gets that wallet too
+          union
+          select system_code from public.wallets where kind = 'system') codes
   on conflict do nothing;
   insert into public.wallet_balance_buckets (wallet_id, bucket)
   select w.id, b from public.wallets w cross join generate_series(0, w.credit_buckets - 1) b
@@ -1528,6 +1532,22 @@ begin
                                                     u.raw_app_meta_data, u.raw_user_meta_data))
              from auth.users u';
   return true;
+end
+$$;
+
+
+--
+-- Name: is_payment_provider(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.is_payment_provider(p_value text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  return p_value is not null and p_value::public.payment_provider is not null;
+exception when check_violation then
+  return false;
 end
 $$;
 
@@ -3039,7 +3059,7 @@ declare
   v_msisdn text;
   v_source_id uuid;
 begin
-  if p_provider is null or p_provider not in ('mpesa', 'kcb', 'dtb') then
+  if not hazina.is_payment_provider(p_provider) then
     perform hazina.raise_error('provider_not_supported', jsonb_build_object('provider', p_provider));
   end if;
   -- Accept 07XXXXXXXX, 01XXXXXXXX, +2547..., 2547...; store 2547XXXXXXXX (Daraja's form).
@@ -5855,6 +5875,13 @@ GRANT ALL ON FUNCTION hazina.install_supabase_auth_mirror() TO service_role;
 
 
 --
+-- Name: FUNCTION is_payment_provider(p_value text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.is_payment_provider(p_value text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION ledger_is_immutable(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6702,7 +6729,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict FfyWXBj9kJrc5IupiHQFhSsrOA4Grh0O4Rjcgjdwb45oYVuKk7B8J8C6PySHPFx
+\unrestrict 3ngnZbBkXtrdAv0q2ubjSW8mvGqpmSvE3zrebY0jg51LVBFqBbNoCJ0i5z7xSIr
 
 
 -- Reference data inserted by the migrations
