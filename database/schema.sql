@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 3ngnZbBkXtrdAv0q2ubjSW8mvGqpmSvE3zrebY0jg51LVBFqBbNoCJ0i5z7xSIr
+\restrict YAU0fAIFnYh3jAhTb8ebw1abV37av7V4LChPqCPHqgsCZ4zc2V03V3dVWGCMYHs
 
 
 SET statement_timeout = 0;
@@ -6729,7 +6729,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 3ngnZbBkXtrdAv0q2ubjSW8mvGqpmSvE3zrebY0jg51LVBFqBbNoCJ0i5z7xSIr
+\unrestrict YAU0fAIFnYh3jAhTb8ebw1abV37av7V4LChPqCPHqgsCZ4zc2V03V3dVWGCMYHs
 
 
 -- Reference data inserted by the migrations
