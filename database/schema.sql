@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict t3TFp0AYHwgwCCuJLTfRJvETq4v1v2EU9S3OqpLVCMaMkInwGOMhQQKEf9oinrK
+\restrict txm43Rq60im0rT3DEjSNrb1CGMYc1vr2cUiNU8HUl6y0uFGAenIChaB9PfabXLn
 
 
 SET statement_timeout = 0;
@@ -706,8 +706,12 @@ CREATE FUNCTION hazina.ensure_system_wallets(p_currency text) RETURNS void
     AS $$
   insert into public.wallets (kind, system_code, currency, credit_buckets)
   select 'system', code, p_currency, 16
-    from unnest(array['mpesa_clearing', 'kcb_clearing', 'dtb_clearing', 'payouts_in_flight',
-                      'fee_revenue', 'escrow', 'suspense']) as code
+    from (select unnest(array['mpesa_clearing', 'kcb_clearing', 'dtb_clearing', 'payouts_in_flight',
+                              'fee_revenue', 'escrow', 'suspense']) as code
+          -- and every code a later migration added (a new provider's clearing wallet), so
+          -- a currency added after it gets that wallet too
+          union
+          select system_code from public.wallets where kind = 'system') codes
   on conflict do nothing;
   insert into public.wallet_balance_buckets (wallet_id, bucket)
   select w.id, b from public.wallets w cross join generate_series(0, w.credit_buckets - 1) b
@@ -763,15 +767,17 @@ $$;
 --
 
 CREATE FUNCTION hazina.fee_payer(p_transaction_type text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-  select case p_transaction_type
-           when 'merchant_payment' then 'receiver'
-           when 'invoice_payment' then 'receiver'
-           when 'escrow_release' then 'receiver'
-           when 'installment' then 'receiver'
-           else 'sender'
-         end
+declare
+  v_fee_payer text;
+begin
+  select t.fee_payer into v_fee_payer from public.transaction_types t where t.code = p_transaction_type;
+  if v_fee_payer is null then
+    perform hazina.raise_error('unknown_transaction_type', jsonb_build_object('transaction_type', p_transaction_type));
+  end if;
+  return v_fee_payer;
+end
 $$;
 
 
@@ -1541,6 +1547,22 @@ $$;
 
 
 --
+-- Name: is_payment_provider(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.is_payment_provider(p_value text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  return p_value is not null and p_value::public.payment_provider is not null;
+exception when check_violation then
+  return false;
+end
+$$;
+
+
+--
 -- Name: ledger_is_immutable(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2128,6 +2150,17 @@ CREATE FUNCTION hazina.reconcile() RETURNS TABLE(check_name text, subject text, 
     left join (select wallet_id, sum(amount + fee_amount) as pending from public.wallet_holds
                 where status = 'pending' group by wallet_id) h on h.wallet_id = w.id
    where w.held <> coalesce(h.pending, 0)
+  union all
+  -- Every type posted, held or billed is a known transaction type: the ledger carries no
+  -- foreign key to transaction_types (see its migration), so this is where a stray one shows.
+  select 'transaction_type_known', x.subject, null, null
+    from (select 'transaction ' || t.id::text || ': ' || t.kind as subject, t.kind::text as code
+            from public.wallet_transactions t
+          union all
+          select 'hold ' || h.id::text || ': ' || h.transaction_type, h.transaction_type from public.wallet_holds h
+          union all
+          select 'billing ' || b.ref || ': ' || b.transaction_type, b.transaction_type from public.billing_ledger b) x
+   where not exists (select 1 from public.transaction_types k where k.code = x.code)
 $$;
 
 
@@ -2745,7 +2778,7 @@ CREATE FUNCTION hazina.transfer_batch_fast(p_items jsonb) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
-    AS $_$
+    AS $$
 declare
   v_n integer := jsonb_array_length(p_items);
   v_refs text[]; v_from uuid[]; v_to uuid[]; v_amounts numeric[]; v_types text[];
@@ -2775,16 +2808,16 @@ begin
            and fw.id is not null and tw.id is not null and fw.currency = tw.currency
            and fw.status = 'active' and tw.status = 'active' and fw.credit_buckets = 1
            and e.amount > 0 and e.amount < 1e15 and e.amount = round(e.amount, c.minor_units)
-           and e.ttype ~ '^[a-z][a-z0-9_]{1,40}$'
+           and tt.code is not null
            and coalesce(length(e.descr), 0) <= 500
            and jsonb_typeof(e.meta) = 'object'
-           and not (hazina.fee_payer(e.ttype) = 'receiver' and q.fee > 0 and q.fee >= e.amount)),
+           and not (tt.fee_payer = 'receiver' and q.fee > 0 and q.fee >= e.amount)),
          array_agg(hazina.uuid_v7() order by e.n), array_agg(fw.currency::text order by e.n),
          array_agg(q.fee order by e.n),
-         array_agg(case hazina.fee_payer(e.ttype) when 'sender' then fw.id else tw.id end order by e.n),
-         array_agg(case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end order by e.n),
+         array_agg(case tt.fee_payer when 'sender' then fw.id else tw.id end order by e.n),
+         array_agg(case tt.fee_payer when 'sender' then fw.user_id else tw.user_id end order by e.n),
          array_agg(q.rule_source order by e.n), array_agg(q.rule_id order by e.n),
-         array_agg(r.id order by e.n), array_agg(hazina.fee_payer(e.ttype) order by e.n)
+         array_agg(r.id order by e.n), array_agg(tt.fee_payer order by e.n)
     into v_valid, v_tx_ids, v_currencies, v_fees, v_payers, v_payer_users, v_rule_sources, v_rule_ids,
          v_revenue, v_fee_payers
     from unnest(v_refs, v_from, v_to, v_amounts, v_types, v_descriptions, v_metadata)
@@ -2793,11 +2826,14 @@ begin
     left join lateral (select * from public.wallets w where w.id = e.f offset 0) fw on true
     left join lateral (select * from public.wallets w where w.id = e.t offset 0) tw on true
     left join public.currencies c on c.code = fw.currency
+    -- Who pays the fee (hazina.fee_payer's table, joined: an unknown type is not refused
+    -- here but left to the item-by-item path, which reports it on its own item).
+    left join public.transaction_types tt on tt.code = e.ttype
     left join public.wallets r on r.system_code = 'fee_revenue' and r.currency = fw.currency
     -- The fee, priced set-based with the same rule lookup and rounding as fee_quote
     -- (both inline here; no function call per item).
     left join lateral hazina.fee_rule(e.ttype, fw.currency,
-                                      case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end) fr on true
+                                      case tt.fee_payer when 'sender' then fw.user_id else tw.user_id end) fr on true
     cross join lateral (select hazina.fee_apply(e.amount, fr.percentage_bps, fr.fixed_amount, fr.minimum_amount,
                                                 fr.maximum_amount, fr.waived, c.minor_units) as fee,
                                coalesce(fr.source, 'none') as rule_source, fr.rule_id) q;
@@ -2913,7 +2949,7 @@ begin
            with ordinality as e(id, ref, f, t, amount, fee, fee_payer, currency, ttype, n);
   return v_results;
 end
-$_$;
+$$;
 
 
 --
@@ -3033,7 +3069,7 @@ declare
   v_msisdn text;
   v_source_id uuid;
 begin
-  if p_provider is null or p_provider not in ('mpesa', 'kcb', 'dtb') then
+  if not hazina.is_payment_provider(p_provider) then
     perform hazina.raise_error('provider_not_supported', jsonb_build_object('provider', p_provider));
   end if;
   -- Accept 07XXXXXXXX, 01XXXXXXXX, +2547..., 2547...; store 2547XXXXXXXX (Daraja's form).
@@ -4234,8 +4270,7 @@ CREATE TABLE public.billing_fee_catalog (
     CONSTRAINT billing_fee_catalog_check1 CHECK ((active_to > active_from)),
     CONSTRAINT billing_fee_catalog_fixed_amount_check CHECK ((fixed_amount >= (0)::numeric)),
     CONSTRAINT billing_fee_catalog_minimum_amount_check CHECK ((minimum_amount >= (0)::numeric)),
-    CONSTRAINT billing_fee_catalog_percentage_bps_check CHECK (((percentage_bps >= 0) AND (percentage_bps <= 10000))),
-    CONSTRAINT billing_fee_catalog_transaction_type_check CHECK ((transaction_type = ANY (ARRAY['p2p_transfer'::text, 'merchant_payment'::text, 'withdrawal'::text, 'funding'::text, 'escrow_release'::text, 'invoice_payment'::text, 'installment'::text])))
+    CONSTRAINT billing_fee_catalog_percentage_bps_check CHECK (((percentage_bps >= 0) AND (percentage_bps <= 10000)))
 );
 
 
@@ -4274,8 +4309,7 @@ CREATE TABLE public.merchant_fee_profiles (
     CONSTRAINT merchant_fee_profiles_check1 CHECK ((active_to > active_from)),
     CONSTRAINT merchant_fee_profiles_fixed_amount_check CHECK ((fixed_amount >= (0)::numeric)),
     CONSTRAINT merchant_fee_profiles_minimum_amount_check CHECK ((minimum_amount >= (0)::numeric)),
-    CONSTRAINT merchant_fee_profiles_percentage_bps_check CHECK (((percentage_bps >= 0) AND (percentage_bps <= 10000))),
-    CONSTRAINT merchant_fee_profiles_transaction_type_check CHECK ((transaction_type = ANY (ARRAY['p2p_transfer'::text, 'merchant_payment'::text, 'withdrawal'::text, 'funding'::text, 'escrow_release'::text, 'invoice_payment'::text, 'installment'::text])))
+    CONSTRAINT merchant_fee_profiles_percentage_bps_check CHECK (((percentage_bps >= 0) AND (percentage_bps <= 10000)))
 );
 
 
@@ -4303,6 +4337,19 @@ CREATE TABLE public.payment_idempotency (
     CONSTRAINT payment_idempotency_response_status_check CHECK (((response_status >= 100) AND (response_status <= 599))),
     CONSTRAINT payment_idempotency_scope_check CHECK ((length(scope) <= 200)),
     CONSTRAINT payment_idempotency_status_check CHECK ((status = ANY (ARRAY['in_progress'::text, 'completed'::text])))
+);
+
+
+--
+-- Name: transaction_types; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.transaction_types (
+    code public.transaction_kind NOT NULL,
+    fee_payer text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT transaction_types_description_check CHECK (((length(description) >= 1) AND (length(description) <= 300))),
+    CONSTRAINT transaction_types_fee_payer_check CHECK ((fee_payer = ANY (ARRAY['sender'::text, 'receiver'::text])))
 );
 
 
@@ -4545,6 +4592,14 @@ ALTER TABLE ONLY public.payment_idempotency
 
 ALTER TABLE ONLY public.payment_idempotency
     ADD CONSTRAINT payment_idempotency_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: transaction_types transaction_types_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.transaction_types
+    ADD CONSTRAINT transaction_types_pkey PRIMARY KEY (code);
 
 
 --
@@ -5039,6 +5094,14 @@ ALTER TABLE ONLY public.billing_fee_catalog
 
 
 --
+-- Name: billing_fee_catalog billing_fee_catalog_transaction_type_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.billing_fee_catalog
+    ADD CONSTRAINT billing_fee_catalog_transaction_type_fkey FOREIGN KEY (transaction_type) REFERENCES public.transaction_types(code);
+
+
+--
 -- Name: billing_ledger billing_ledger_refund_of_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5060,6 +5123,14 @@ ALTER TABLE ONLY public.merchant_fee_profiles
 
 ALTER TABLE ONLY public.merchant_fee_profiles
     ADD CONSTRAINT merchant_fee_profiles_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: merchant_fee_profiles merchant_fee_profiles_transaction_type_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_fee_profiles
+    ADD CONSTRAINT merchant_fee_profiles_transaction_type_fkey FOREIGN KEY (transaction_type) REFERENCES public.transaction_types(code);
 
 
 --
@@ -5276,6 +5347,13 @@ CREATE POLICY "anyone reads the fee catalog" ON public.billing_fee_catalog FOR S
 
 
 --
+-- Name: transaction_types anyone reads transaction types; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "anyone reads transaction types" ON public.transaction_types FOR SELECT TO anon, authenticated USING (true);
+
+
+--
 -- Name: audit_logs; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -5422,6 +5500,12 @@ CREATE POLICY "payer reads own fee charges" ON public.billing_ledger FOR SELECT 
 --
 
 ALTER TABLE public.payment_idempotency ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: transaction_types; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.transaction_types ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: auth_accounts user reads own accounts; Type: POLICY; Schema: public; Owner: -
@@ -5855,6 +5939,13 @@ GRANT ALL ON FUNCTION hazina.idempotency_purge_expired() TO service_role;
 
 REVOKE ALL ON FUNCTION hazina.install_supabase_auth_mirror() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.install_supabase_auth_mirror() TO service_role;
+
+
+--
+-- Name: FUNCTION is_payment_provider(p_value text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.is_payment_provider(p_value text) FROM PUBLIC;
 
 
 --
@@ -6689,6 +6780,15 @@ GRANT SELECT ON TABLE public.payment_idempotency TO service_role;
 
 
 --
+-- Name: TABLE transaction_types; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.transaction_types TO anon;
+GRANT SELECT ON TABLE public.transaction_types TO authenticated;
+GRANT SELECT ON TABLE public.transaction_types TO service_role;
+
+
+--
 -- Name: TABLE wallet_account_references; Type: ACL; Schema: public; Owner: -
 --
 
@@ -6732,7 +6832,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict t3TFp0AYHwgwCCuJLTfRJvETq4v1v2EU9S3OqpLVCMaMkInwGOMhQQKEf9oinrK
+\unrestrict txm43Rq60im0rT3DEjSNrb1CGMYc1vr2cUiNU8HUl6y0uFGAenIChaB9PfabXLn
 
 
 -- Reference data inserted by the migrations
@@ -6741,6 +6841,12 @@ INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
 INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
 INSERT INTO public.currencies VALUES ('USD', 2, 'US Dollar');
+INSERT INTO public.transaction_types VALUES ('p2p_transfer', 'sender', 'A payment from one user''s wallet to another''s: the sender pays amount + fee.');
+INSERT INTO public.transaction_types VALUES ('merchant_payment', 'receiver', 'A payment into a merchant''s wallet: the merchant bears the fee, out of what it receives.');
+INSERT INTO public.transaction_types VALUES ('funding', 'receiver', 'A top-up (STK push, bank collection, paybill): money arrives from a provider''s clearing wallet; the credited wallet pays any funding fee.');
+INSERT INTO public.transaction_types VALUES ('withdrawal', 'sender', 'A payout to a user''s own M-Pesa number or bank account, held until the provider answers; the user pays the withdrawal fee.');
+INSERT INTO public.transaction_types VALUES ('withdrawal_settlement', 'sender', 'Platform bookkeeping after a payout: payouts_in_flight to the provider''s clearing wallet. Never priced.');
+INSERT INTO public.transaction_types VALUES ('reversal', 'sender', 'Undoes a posted transaction fully or partly; a full reversal refunds the original fees. Never priced.');
 SELECT hazina.ensure_system_wallets(code) FROM public.currencies;
 
 -- Migrations already contained in this file
@@ -6750,6 +6856,7 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000200'),
     ('20261124000300'),
     ('20261124000400'),
+    ('20261124000450'),
     ('20261124000500'),
     ('20261124000600'),
     ('20261124000650'),

@@ -38,9 +38,10 @@ try {
   const versions = await db.unsafe(`select version from ${migrationsTable} order by version`);
   await db.end();
   // Reference data the migrations insert (pg_dump --schema-only leaves data out): the
-  // currencies, and the system wallets derived from them.
+  // currencies, the transaction types, and the system wallets derived from the currencies.
   const referenceData = "\n-- Reference data inserted by the migrations\n\n" +
-    execFileSync("pg_dump", ["--data-only", "--inserts", "--table=public.currencies", scratchUrl], { encoding: "utf8" })
+    execFileSync("pg_dump", ["--data-only", "--inserts", "--table=public.currencies", "--table=public.transaction_types", scratchUrl],
+      { encoding: "utf8" })
       .split("\n").filter((line) => line.startsWith("INSERT INTO")).join("\n") +
     "\nSELECT hazina.ensure_system_wallets(code) FROM public.currencies;\n";
   const migrationsInsert = `\n-- Migrations already contained in this file\n\nINSERT INTO ${migrationsTable} (version) VALUES\n` +

@@ -34,6 +34,8 @@ create domain public.bucket_index as smallint check (value >= 0);
 create domain public.currency_code as char(3) check (value ~ '^[A-Z]{3}$');
 create domain public.wallet_kind as text check (value in ('user', 'merchant', 'system'));
 create domain public.wallet_status as text check (value in ('active', 'frozen', 'closed'));
+-- A provider's clearing wallet is '<payment_provider>_clearing' (the provider domain is in
+-- the payment sources migration; tests/functions/vocabulary.test.ts keeps the two in step).
 create domain public.system_wallet_code as text check (value in (
   'mpesa_clearing', 'kcb_clearing', 'dtb_clearing', 'payouts_in_flight', 'fee_revenue', 'escrow', 'suspense'));
 create domain public.credit_bucket_count as smallint check (value between 1 and 64);
@@ -250,8 +252,12 @@ create function hazina.ensure_system_wallets(p_currency text) returns void
   as $$
   insert into public.wallets (kind, system_code, currency, credit_buckets)
   select 'system', code, p_currency, 16
-    from unnest(array['mpesa_clearing', 'kcb_clearing', 'dtb_clearing', 'payouts_in_flight',
-                      'fee_revenue', 'escrow', 'suspense']) as code
+    from (select unnest(array['mpesa_clearing', 'kcb_clearing', 'dtb_clearing', 'payouts_in_flight',
+                              'fee_revenue', 'escrow', 'suspense']) as code
+          -- and every code a later migration added (a new provider's clearing wallet), so
+          -- a currency added after it gets that wallet too
+          union
+          select system_code from public.wallets where kind = 'system') codes
   on conflict do nothing;
   insert into public.wallet_balance_buckets (wallet_id, bucket)
   select w.id, b from public.wallets w cross join generate_series(0, w.credit_buckets - 1) b

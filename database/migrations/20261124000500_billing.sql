@@ -5,11 +5,12 @@
 -- rounded half away from zero (half-up for fees, which are never negative) to the
 -- currency's minor units (KES: 2 decimals), then clamped to [minimum, maximum].
 -- Precedence: an active merchant override → the active catalog entry → no fee.
+-- The catalog and the overrides price the types of public.transaction_types (foreign keys:
+-- both are written rarely, by operators, so the key check costs nothing that matters).
 
 create table public.billing_fee_catalog (
   id                uuid primary key default gen_random_uuid(),
-  transaction_type  text not null check (transaction_type in ('p2p_transfer', 'merchant_payment', 'withdrawal', 'funding',
-                                                              'escrow_release', 'invoice_payment', 'installment')),
+  transaction_type  text not null references public.transaction_types (code),
   currency          char(3) not null default 'KES' references public.currencies (code),
   percentage_bps    integer not null default 0 check (percentage_bps between 0 and 10000),
   fixed_amount      numeric(19, 4) not null default 0 check (fixed_amount >= 0),
@@ -27,8 +28,7 @@ create table public.billing_fee_catalog (
 create table public.merchant_fee_profiles (
   id                uuid primary key default gen_random_uuid(),
   merchant_id       uuid not null references public.auth_users (id),
-  transaction_type  text not null check (transaction_type in ('p2p_transfer', 'merchant_payment', 'withdrawal', 'funding',
-                                                              'escrow_release', 'invoice_payment', 'installment')),
+  transaction_type  text not null references public.transaction_types (code),
   currency          char(3) not null default 'KES' references public.currencies (code),
   waived            boolean not null default false,
   percentage_bps    integer not null default 0 check (percentage_bps between 0 and 10000),
@@ -188,7 +188,7 @@ $$;
 -- Reconciliation: every row returned is a discrepancy; an empty result means the books
 -- are right. Checks: wallet balance = sum of its entries; each transaction balances per
 -- currency; held = open holds (when holds exist); entry currency = wallet currency;
--- no user/merchant wallet below zero.
+-- no user/merchant wallet below zero; every transaction type is known.
 create function hazina.reconcile()
   returns table (check_name text, subject text, expected numeric, actual numeric)
   language sql stable
@@ -258,6 +258,17 @@ create function hazina.reconcile()
     left join (select wallet_id, sum(amount + fee_amount) as pending from public.wallet_holds
                 where status = 'pending' group by wallet_id) h on h.wallet_id = w.id
    where w.held <> coalesce(h.pending, 0)
+  union all
+  -- Every type posted, held or billed is a known transaction type: the ledger carries no
+  -- foreign key to transaction_types (see its migration), so this is where a stray one shows.
+  select 'transaction_type_known', x.subject, null, null
+    from (select 'transaction ' || t.id::text || ': ' || t.kind as subject, t.kind::text as code
+            from public.wallet_transactions t
+          union all
+          select 'hold ' || h.id::text || ': ' || h.transaction_type, h.transaction_type from public.wallet_holds h
+          union all
+          select 'billing ' || b.ref || ': ' || b.transaction_type, b.transaction_type from public.billing_ledger b) x
+   where not exists (select 1 from public.transaction_types k where k.code = x.code)
 $$;
 
 -- Trial balance: per currency, all wallets sum to zero (money in = money out).

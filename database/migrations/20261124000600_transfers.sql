@@ -2,20 +2,10 @@
 -- Transfers: wallet opening, the internal transfer (principal + fee in one transaction)
 -- and the client-facing P2P / merchant payment. Batches are *_transfer_batches.sql.
 
--- Who pays the fee of each transaction type: the sender (user-initiated moves) or the
--- receiver (a merchant's takings).
--- (No SET clause, so it inlines: it is called for every transfer and names nothing.)
-create function hazina.fee_payer(p_transaction_type text) returns text
-  language sql immutable
-  as $$
-  select case p_transaction_type
-           when 'merchant_payment' then 'receiver'
-           when 'invoice_payment' then 'receiver'
-           when 'escrow_release' then 'receiver'
-           when 'installment' then 'receiver'
-           else 'sender'
-         end
-$$;
+-- Who pays each transaction type's fee is public.transaction_types.fee_payer, read by
+-- hazina.fee_payer (transaction types migration), which also refuses an unknown type.
+-- (This file used to list invoice_payment, escrow_release and installment as receiver-paid
+-- before they existed; each now arrives as a row in its own capability's migration.)
 
 -- An amount a transfer may move: positive, within NUMERIC(19,4), and no finer than the
 -- currency's minor unit (KES moves in cents).
@@ -244,5 +234,4 @@ drop function if exists public.transfer(uuid, uuid, numeric, text, text);
 drop function if exists hazina.transfer(text, uuid, uuid, numeric, text, text, jsonb);
 drop function if exists hazina.transfer_result(uuid, boolean);
 drop function if exists hazina.assert_valid_amount(numeric, text);
-drop function if exists hazina.fee_payer(text);
 drop function if exists hazina.wallet_json(uuid);

@@ -46,16 +46,16 @@ begin
            and fw.id is not null and tw.id is not null and fw.currency = tw.currency
            and fw.status = 'active' and tw.status = 'active' and fw.credit_buckets = 1
            and e.amount > 0 and e.amount < 1e15 and e.amount = round(e.amount, c.minor_units)
-           and e.ttype ~ '^[a-z][a-z0-9_]{1,40}$'
+           and tt.code is not null
            and coalesce(length(e.descr), 0) <= 500
            and jsonb_typeof(e.meta) = 'object'
-           and not (hazina.fee_payer(e.ttype) = 'receiver' and q.fee > 0 and q.fee >= e.amount)),
+           and not (tt.fee_payer = 'receiver' and q.fee > 0 and q.fee >= e.amount)),
          array_agg(hazina.uuid_v7() order by e.n), array_agg(fw.currency::text order by e.n),
          array_agg(q.fee order by e.n),
-         array_agg(case hazina.fee_payer(e.ttype) when 'sender' then fw.id else tw.id end order by e.n),
-         array_agg(case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end order by e.n),
+         array_agg(case tt.fee_payer when 'sender' then fw.id else tw.id end order by e.n),
+         array_agg(case tt.fee_payer when 'sender' then fw.user_id else tw.user_id end order by e.n),
          array_agg(q.rule_source order by e.n), array_agg(q.rule_id order by e.n),
-         array_agg(r.id order by e.n), array_agg(hazina.fee_payer(e.ttype) order by e.n)
+         array_agg(r.id order by e.n), array_agg(tt.fee_payer order by e.n)
     into v_valid, v_tx_ids, v_currencies, v_fees, v_payers, v_payer_users, v_rule_sources, v_rule_ids,
          v_revenue, v_fee_payers
     from unnest(v_refs, v_from, v_to, v_amounts, v_types, v_descriptions, v_metadata)
@@ -64,11 +64,14 @@ begin
     left join lateral (select * from public.wallets w where w.id = e.f offset 0) fw on true
     left join lateral (select * from public.wallets w where w.id = e.t offset 0) tw on true
     left join public.currencies c on c.code = fw.currency
+    -- Who pays the fee (hazina.fee_payer's table, joined: an unknown type is not refused
+    -- here but left to the item-by-item path, which reports it on its own item).
+    left join public.transaction_types tt on tt.code = e.ttype
     left join public.wallets r on r.system_code = 'fee_revenue' and r.currency = fw.currency
     -- The fee, priced set-based with the same rule lookup and rounding as fee_quote
     -- (both inline here; no function call per item).
     left join lateral hazina.fee_rule(e.ttype, fw.currency,
-                                      case hazina.fee_payer(e.ttype) when 'sender' then fw.user_id else tw.user_id end) fr on true
+                                      case tt.fee_payer when 'sender' then fw.user_id else tw.user_id end) fr on true
     cross join lateral (select hazina.fee_apply(e.amount, fr.percentage_bps, fr.fixed_amount, fr.minimum_amount,
                                                 fr.maximum_amount, fr.waived, c.minor_units) as fee,
                                coalesce(fr.source, 'none') as rule_source, fr.rule_id) q;

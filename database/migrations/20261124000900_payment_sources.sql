@@ -59,6 +59,19 @@ create table public.wallet_account_references (
 create trigger wallet_sources_audit after insert or update or delete on public.wallet_sources
   for each row execute function hazina.audit_row_change();
 
+-- Whether a text is one of the payment_provider domain's values, for functions that take
+-- a provider as text and answer provider_not_supported (the domain is the only list).
+create function hazina.is_payment_provider(p_value text) returns boolean
+  language plpgsql stable
+  set search_path = ''
+  as $$
+begin
+  return p_value is not null and p_value::public.payment_provider is not null;
+exception when check_violation then
+  return false;
+end
+$$;
+
 create function hazina.provider_clearing_wallet(p_provider text, p_currency text) returns uuid
   language plpgsql stable
   set search_path = ''
@@ -139,7 +152,7 @@ declare
   v_msisdn text;
   v_source_id uuid;
 begin
-  if p_provider is null or p_provider not in ('mpesa', 'kcb', 'dtb') then
+  if not hazina.is_payment_provider(p_provider) then
     perform hazina.raise_error('provider_not_supported', jsonb_build_object('provider', p_provider));
   end if;
   -- Accept 07XXXXXXXX, 01XXXXXXXX, +2547..., 2547...; store 2547XXXXXXXX (Daraja's form).
@@ -275,6 +288,7 @@ drop function if exists public.wallet_source_json(public.wallet_sources);
 drop function if exists public.api_time(timestamptz);
 drop function if exists hazina.assert_provider_amount(text, text, numeric, text);
 drop function if exists hazina.provider_clearing_wallet(text, text);
+drop function if exists hazina.is_payment_provider(text);
 drop table if exists public.wallet_account_references;
 drop table if exists public.wallet_sources;
 drop domain if exists public.payment_provider;

@@ -58,6 +58,7 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   hold_amount_exceeded: [409, "The amount exceeds the hold."],
   hold_expired: [409, "The hold has expired."],
   fee_exceeds_amount: [409, "The fee would take the whole amount."],
+  unknown_transaction_type: [400, "This transaction type is not one of public.transaction_types."],
   invalid_ref: [400, "The reference is missing or too long."],
   invalid_idempotency_key: [400, "The Idempotency-Key must be 8-255 letters, digits, or _ . : -"],
   // operations

@@ -13,6 +13,7 @@ import { idempotent } from "../_shared/idempotency.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { type FundingRow, submitFunding } from "../_shared/providers/movement.ts";
+import { BANK_PROVIDERS } from "../_shared/vocabulary.ts";
 import { FundingSession, Paybill, Source } from "./schemas.ts";
 
 type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
@@ -66,7 +67,7 @@ const AddSource = z.discriminatedUnion("provider", [
     is_default: z.boolean().optional(),
   }).strict(),
   z.object({
-    provider: z.enum(["kcb", "dtb"]),
+    provider: z.enum(BANK_PROVIDERS),
     account_number: z.string().regex(/^[0-9]{6,20}$/, "6 to 20 digits"),
     account_name: z.string().trim().min(1).max(200).optional(),
     label: z.string().trim().min(1).max(60).optional(),

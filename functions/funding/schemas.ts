@@ -3,9 +3,9 @@
 // (tests/functions/money-objects.test.ts keeps them equal).
 import { z } from "zod";
 import { Money, named } from "../_shared/openapi.ts";
+import { ProviderSchema as Provider } from "../_shared/vocabulary.ts";
 
 const Timestamp = z.iso.datetime({ offset: true });
-const Provider = z.enum(["mpesa", "kcb", "dtb"]);
 
 export const FundingSession = named("FundingSession", z.object({
   id: z.guid(),

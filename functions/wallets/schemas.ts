@@ -2,6 +2,7 @@
 // The handlers return what the SQL functions and queries build; these describe it.
 import { z } from "zod";
 import { Money, named } from "../_shared/openapi.ts";
+import { TRANSFER_TYPES } from "../_shared/vocabulary.ts";
 
 const Timestamp = z.iso.datetime({ offset: true });
 
@@ -37,7 +38,7 @@ export const TransferResult = named("TransferResult", z.looseObject({
   fee: Money,
   fee_payer: z.enum(["sender", "receiver"]),
   currency: z.string(),
-  transaction_type: z.enum(["p2p_transfer", "merchant_payment"]),
+  transaction_type: z.enum(TRANSFER_TYPES),
   from_wallet_id: z.guid(),
   to_wallet_id: z.guid(),
   replayed: z.boolean().describe("True when this ref was already posted with the same request, and on every Idempotency-Key replay."),

@@ -2,13 +2,14 @@
 // shapes public.withdrawal_json builds (tests/functions/money-objects.test.ts keeps them equal).
 import { z } from "zod";
 import { Money, named } from "../_shared/openapi.ts";
+import { ProviderSchema } from "../_shared/vocabulary.ts";
 
 const Timestamp = z.iso.datetime({ offset: true });
 export const Withdrawal = named("Withdrawal", z.object({
   id: z.guid(),
   wallet_id: z.guid(),
   source_id: z.guid(),
-  provider: z.enum(["mpesa", "kcb", "dtb"]),
+  provider: ProviderSchema,
   amount: Money,
   fee: Money,
   currency: z.string(),

@@ -14,6 +14,12 @@ insert into public.auth_users (id, email, role) values
   ('21000000-0000-4000-8000-00000000000e', 'bure@fees.test', 'merchant'),  -- fees waived
   ('21000000-0000-4000-8000-00000000000f', 'tiny@fees.test', 'merchant');  -- flat 10.00 per payment
 
+-- Two types later capabilities will add, each with its own migration's row: here they are
+-- priced like any other type (the catalog takes only known types: public.transaction_types).
+insert into public.transaction_types (code, fee_payer, description) values
+  ('installment', 'receiver', 'stand-in for the installments capability'),
+  ('escrow_release', 'receiver', 'stand-in for the escrow capability');
+
 -- The catalog (operators write it as the table owner / service_role).
 insert into public.billing_fee_catalog
   (transaction_type, currency, percentage_bps, fixed_amount, minimum_amount, maximum_amount, active_from, active_to) values

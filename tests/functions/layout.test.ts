@@ -36,12 +36,14 @@ describe("project layout", () => {
     scratchUrl.pathname = `/${scratch}`;
     execFileSync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", path.join(root, "database/schema.sql"), scratchUrl.toString()], { stdio: "pipe" });
     expect(dumpSchema(scratchUrl.toString())).toBe(dumpSchema(server.toString()));
-    // and the same reference data: currencies and their system wallets
+    // and the same reference data: currencies, their system wallets, transaction types
     const referenceData = async (url: string) => {
       const db = postgres(url, { max: 1, onnotice: () => {} });
       const rows = await db`select (select string_agg(code || minor_units, ',' order by code) from public.currencies) as currencies,
                                    (select string_agg(system_code || currency, ',' order by system_code, currency)
-                                      from public.wallets where kind = 'system') as system_wallets`;
+                                      from public.wallets where kind = 'system') as system_wallets,
+                                   (select string_agg(concat_ws('|', code, fee_payer, description), ',' order by code)
+                                      from public.transaction_types) as transaction_types`;
       await db.end();
       return rows[0];
     };

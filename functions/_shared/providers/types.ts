@@ -2,8 +2,9 @@
 // and the sweep only speak this; each adapter translates to its provider's HTTP API.
 //
 // Money crosses this boundary as decimal strings ("1250.00"), never JS numbers.
-export type ProviderName = "mpesa" | "kcb" | "dtb";
-export const PROVIDERS: readonly ProviderName[] = ["mpesa", "kcb", "dtb"];
+import { type Provider, PROVIDERS } from "../vocabulary.ts";
+export type ProviderName = Provider;
+export { PROVIDERS };
 
 export interface CollectionRequest {
   /** Our funding session id: the reference the provider echoes back where it can. */
