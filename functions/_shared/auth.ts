@@ -72,12 +72,19 @@ export async function verifyAccessToken(token: string): Promise<JWTPayload & Jwt
   return payload;
 }
 
+/**
+ * The token of an `Authorization: Bearer <token>` header (the one parser; tokens are
+ * base64url and dots), or undefined when the header is missing or malformed.
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer\s+([A-Za-z0-9_\-.]+)$/i.exec(header ?? "")?.[1];
+}
+
 /** Require `Authorization: Bearer <jwt>`; sets c.var.claims and c.var.userId. */
 export const requireUser = createMiddleware<{ Variables: AuthVariables }>(async (c, next) => {
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+([A-Za-z0-9_\-.]+)$/i.exec(header);
-  if (!match) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
-  const claims = await verifyAccessToken(match[1]);
+  const token = bearerToken(c.req.header("authorization"));
+  if (!token) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
+  const claims = await verifyAccessToken(token);
   if (claims.role !== "authenticated" || typeof claims.sub !== "string" ||
       !/^[0-9a-f-]{36}$/i.test(claims.sub)) {
     throw new ApiError(401, "invalid_token", "The access token is not a user token.");

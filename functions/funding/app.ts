@@ -4,28 +4,25 @@
 // between committed steps (functions/_shared/providers/movement.ts).
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
-import { type AuthVariables, requireUser } from "../_shared/auth.ts";
+import { requireUser } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
+import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { type FundingRow, submitFunding } from "../_shared/providers/movement.ts";
 import { BANK_PROVIDERS } from "../_shared/vocabulary.ts";
 import { FundingSession, Paybill, Source } from "./schemas.ts";
 
-type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
-
-export const app = createFunctionApp<Env>("funding");
+export const app = createFunctionApp<UserEnv>("funding");
 export const docs = apiDocs("funding", "Top-ups and payment sources",
   "Top-ups by STK push or bank collection from a linked source, my sources, my paybill reference. " +
     "See docs/money-movement.md.");
 serveOpenApi(app, docs); // before requireUser (and before GET /:id): the document is public
 app.use("*", requireUser);
-
-const Uuid = z.string().uuid("must be a UUID");
 
 // Objects have one shape, built in the database (public.funding_session_json and
 // public.wallet_source_json take the row): SQL replies use the same functions, and these reads
@@ -53,7 +50,7 @@ docs.route({
   errors: [],
 });
 app.get("/sources", async (c) => {
-  const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
+  const rows = await userTx(c, (tx) => tx`
     select public.wallet_source_json(s) as json from public.wallet_sources s
      where s.status = 'active' order by s.created_at, s.id`);
   return c.json({ data: rows.map((r) => r.json), next_cursor: null });
@@ -92,7 +89,7 @@ docs.route({
 });
 app.post("/sources", idempotent({ required: false }), async (c) => {
   const input = AddSource.parse(await c.req.json());
-  const result = await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
+  const result = await userTx(c, async (tx) => {
     const [row] = await tx`select public.wallet_source_add(
       ${input.provider}, ${"msisdn" in input ? input.msisdn : null}, ${"account_number" in input ? input.account_number : null},
       ${"account_name" in input ? input.account_name ?? null : null}, ${input.label ?? null}, ${input.is_default ?? false}) as source`;
@@ -113,7 +110,7 @@ docs.route({
 });
 app.delete("/sources/:id", async (c) => {
   const id = Uuid.parse(c.req.param("id"));
-  const source = await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
+  const source = await userTx(c, async (tx) => {
     await tx`select public.wallet_source_remove(${id})`;
     return await readSource(tx, id);
   });
@@ -132,7 +129,7 @@ docs.route({
   errors: ["currency_not_supported", "wallet_not_found"],
 });
 app.get("/paybill", async (c) => {
-  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+  const [row] = await userTx(c, (tx) =>
     tx`select public.wallet_paybill_reference('KES') as reference`);
   const reference = row.reference as { wallet_id: string; account_reference: string; currency: string };
   return c.json({ business_short_code: config().MPESA_PAYBILL, ...reference });
@@ -188,7 +185,7 @@ docs.route({
 });
 app.get("/", async (c) => {
   const params = PageParams.parse(c.req.query());
-  return c.json(await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+  return c.json(await userTx(c, (tx) =>
     pageNewestFirst(tx, { table: "wallet_funding_sessions", json: "funding_session_json" }, params)));
 });
 
@@ -203,5 +200,5 @@ docs.route({
 });
 app.get("/:id", async (c) => {
   const id = Uuid.parse(c.req.param("id"));
-  return c.json(await asUser(c.get("claims"), c.get("requestId"), (tx) => readSession(tx, id)));
+  return c.json(await userTx(c, (tx) => readSession(tx, id)));
 });

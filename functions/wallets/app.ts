@@ -2,24 +2,20 @@
 // merchant transfers. Every call runs as the caller, so RLS and the SQL functions decide.
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
-import { type AuthVariables, requireUser } from "../_shared/auth.ts";
-import { asUser } from "../_shared/db.ts";
+import { requireUser } from "../_shared/auth.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
+import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, serveOpenApi, Wallet } from "../_shared/openapi.ts";
 import { BatchItemResult, StatementEntry, TransferResult, WalletBalance } from "./schemas.ts";
 import { statementCsv, statementQuery } from "./statement.ts";
 
-type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
-
-export const app = createFunctionApp<Env>("wallets");
+export const app = createFunctionApp<UserEnv>("wallets");
 export const docs = apiDocs("wallets", "My wallets, statements and transfers",
   "Wallets, balances, statements and P2P / merchant transfers. Every call runs as the caller under RLS.");
 serveOpenApi(app, docs); // before requireUser: the document is public
 app.use("*", requireUser);
-
-const Uuid = z.string().uuid("must be a UUID");
 
 docs.route({
   method: "get",
@@ -30,7 +26,7 @@ docs.route({
   errors: [],
 });
 app.get("/", async (c) => {
-  const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
+  const rows = await userTx(c, (tx) => tx`
     select wallet_id as id, kind, currency, status, balance::text, held::text, available::text, created_at, updated_at
       from public.wallet_balances order by created_at, wallet_id`);
   return c.json({ data: rows, next_cursor: null });
@@ -57,7 +53,7 @@ docs.route({
 app.post("/", idempotent({ required: false }), async (c) => {
   const raw = await c.req.text();
   const input = OpenWallet.parse(raw.trim() ? JSON.parse(raw) : {});
-  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+  const [row] = await userTx(c, (tx) =>
     tx`select public.wallet_open(${input.currency}) as wallet`);
   const { created, ...wallet } = row.wallet as Record<string, unknown> & { created: boolean };
   return c.json(wallet, created ? 201 : 200);
@@ -98,7 +94,7 @@ app.get("/:id/ledger", async (c) => {
   const walletId = Uuid.parse(c.req.param("id"));
   const params = StatementParams.parse(c.req.query());
   const wantsCsv = params.format === "csv" || (c.req.header("accept") ?? "").includes("text/csv");
-  return await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
+  return await userTx(c, async (tx) => {
     const [wallet] = await tx`select wallet_id, currency from public.wallet_balances where wallet_id = ${walletId}`;
     if (!wallet) throw new ApiError(404, "wallet_not_found", "Wallet not found.");
     if (wantsCsv) {
@@ -145,7 +141,7 @@ docs.route({
 });
 app.post("/transfers", idempotent(), async (c) => {
   const input = Transfer.parse(await c.req.json());
-  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
+  const [row] = await userTx(c, (tx) => tx`
     select public.transfer(${input.from_wallet_id}, ${input.to_wallet_id}, ${input.amount}::numeric,
                            ${c.get("idempotencyKey")!}, ${input.description ?? null}) as result`);
   return c.json(row.result, 201);
@@ -180,7 +176,7 @@ app.post("/transfers/batch", idempotent(), async (c) => {
   if (refs.size !== input.items.length) {
     throw new ApiError(400, "duplicate_ref", "Every item in a batch needs its own ref.");
   }
-  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+  const [row] = await userTx(c, (tx) =>
     tx`select public.transfer_batch(${tx.json(input.items as never)}) as results`);
   return c.json({ data: row.results }, 200);
 });

@@ -2,27 +2,24 @@
 // the provider answers), read its status, list mine, cancel while not yet sent.
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
-import { type AuthVariables, requireUser } from "../_shared/auth.ts";
+import { requireUser } from "../_shared/auth.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
+import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { submitWithdrawal, type WithdrawalRow } from "../_shared/providers/movement.ts";
 import { Withdrawal } from "./schemas.ts";
 
-type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
-
-export const app = createFunctionApp<Env>("withdrawals");
+export const app = createFunctionApp<UserEnv>("withdrawals");
 export const docs = apiDocs("withdrawals", "Withdrawals (payouts)",
   "Payouts to a verified source: amount + fee are held until the provider answers. See docs/money-movement.md.");
 serveOpenApi(app, docs); // before requireUser (and before GET /:id): the document is public
 app.use("*", requireUser);
 
 
-
-const Uuid = z.string().uuid("must be a UUID");
 
 // A withdrawal's one shape is public.withdrawal_json(row), built in the database for SQL
 // replies and these reads alike (RLS gives the caller only their rows).
@@ -82,7 +79,7 @@ docs.route({
 });
 app.get("/", async (c) => {
   const params = PageParams.parse(c.req.query());
-  return c.json(await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+  return c.json(await userTx(c, (tx) =>
     pageNewestFirst(tx, { table: "wallet_withdrawals", json: "withdrawal_json" }, params)));
 });
 
@@ -97,7 +94,7 @@ docs.route({
 });
 app.get("/:id", async (c) => {
   const id = Uuid.parse(c.req.param("id"));
-  return c.json(await asUser(c.get("claims"), c.get("requestId"), (tx) => readWithdrawal(tx, id)));
+  return c.json(await userTx(c, (tx) => readWithdrawal(tx, id)));
 });
 
 docs.route({
@@ -112,7 +109,7 @@ docs.route({
 });
 app.post("/:id/cancel", idempotent({ required: false }), async (c) => {
   const id = Uuid.parse(c.req.param("id"));
-  const row = await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
+  const row = await userTx(c, async (tx) => {
     await tx`select public.withdrawal_cancel(${id})`;
     return await readWithdrawal(tx, id);
   });
