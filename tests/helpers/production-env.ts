@@ -18,6 +18,7 @@ export function productionEnv(opts: { mail?: boolean } = {}): Record<string, str
     HAZINA_ENV: "production",
     JWT_SECRET: "production-jwt-secret-0123456789abcdef-0123456789",
     PUBLIC_FUNCTIONS_URL: "https://api.hazina.example/functions/v1",
+    CORS_ORIGINS: "https://app.hazina.example",
     ...providerValues(),
     ...(opts.mail === false ? {} : { SMTP_URL: "smtps://mailer:password@smtp.hazina.example:465", MAIL_FROM: "Hazina <no-reply@hazina.example>" }),
   };
