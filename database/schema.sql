@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict tFVXpBFXn5hWcHEsw2R9thYIsH3ZAPjjuVKzXRhZgNe9SkAh1XL071T5boiO80o
+\restrict k3OeCGb2rxlwS8axnK7EfA6vyyAlW3KAk45pVqW9hzP0fLK5bUWhmGRtvpBc4ll
 
 
 SET statement_timeout = 0;
@@ -6629,7 +6629,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict tFVXpBFXn5hWcHEsw2R9thYIsH3ZAPjjuVKzXRhZgNe9SkAh1XL071T5boiO80o
+\unrestrict k3OeCGb2rxlwS8axnK7EfA6vyyAlW3KAk45pVqW9hzP0fLK5bUWhmGRtvpBc4ll
 
 
 -- Reference data inserted by the migrations
@@ -6646,6 +6646,10 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000100'),
     ('20261124000200'),
     ('20261124000300'),
+    ('20261124000310'),
+    ('20261124000320'),
+    ('20261124000330'),
+    ('20261124000390'),
     ('20261124000400'),
     ('20261124000500'),
     ('20261124000600'),

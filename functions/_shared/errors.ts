@@ -64,7 +64,7 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   idempotency_key_in_use: [409, "A request with this Idempotency-Key is still in progress."],
   rate_limited: [429, "Too many new requests; retry after the time in Retry-After."],
 
-  // auth (database/migrations/*_auth.sql)
+  // auth (database/migrations/*_auth_*.sql)
   verification_token_invalid: [400, "This link is invalid or was replaced by a newer one."],
   verification_token_used: [409, "This link was already used."],
   verification_token_expired: [400, "This link has expired; request a new one."],
