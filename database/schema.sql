@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict k3OeCGb2rxlwS8axnK7EfA6vyyAlW3KAk45pVqW9hzP0fLK5bUWhmGRtvpBc4ll
+\restrict j5qNggQouosSRxe1DhZSQvsKMvwCN1dE5i6XqvmxHJL2FhiJGbbo6oNPij48WxE
 
 
 SET statement_timeout = 0;
@@ -400,8 +400,8 @@ CREATE FUNCTION hazina.assert_admin() RETURNS void
     SET search_path TO ''
     AS $$
 begin
-  if not exists (select 1 from public.auth_users
-                  where id = auth.uid() and role = 'admin' and status = 'active') then
+  perform hazina.caller_id();
+  if not public.is_admin() then
     perform hazina.raise_error('forbidden', jsonb_build_object('reason', 'admins only'));
   end if;
 end
@@ -627,22 +627,49 @@ $$;
 --
 
 CREATE FUNCTION hazina.caller_id() RETURNS uuid
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_refusal jsonb := hazina.caller_refusal();
+begin
+  if v_refusal is not null then
+    raise exception using errcode = 'P0001', message = v_refusal ->> 'code',
+      detail = (v_refusal - 'code')::text;
+  end if;
+  return auth.uid();
+end
+$$;
+
+
+--
+-- Name: caller_refusal(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.caller_refusal() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $_$
 declare
   v_uid uuid := auth.uid();
   v_session text := auth.jwt() ->> 'session_id';
+  v_user public.auth_users;
 begin
   if v_uid is null then
-    raise exception using errcode = 'P0001', message = 'unauthenticated', detail = '{}';
+    return jsonb_build_object('code', 'unauthenticated');
   end if;
   if v_session ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
      and hazina.session_revoked(v_session::uuid) then
-    raise exception using errcode = 'P0001', message = 'unauthenticated',
-      detail = jsonb_build_object('reason', 'session_revoked')::text;
+    return jsonb_build_object('code', 'unauthenticated', 'reason', 'session_revoked');
   end if;
-  return v_uid;
+  select * into v_user from public.auth_users where id = v_uid;
+  if not found then
+    return jsonb_build_object('code', 'unauthenticated', 'reason', 'user_not_found');
+  end if;
+  if hazina.auth_user_suspended(v_user.status, v_user.locked_until) then
+    return jsonb_build_object('code', 'account_disabled', 'reason', 'user_' || v_user.status);
+  end if;
+  return null;
 end
 $_$;
 
@@ -3581,6 +3608,19 @@ $$;
 
 
 --
+-- Name: is_admin(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.is_admin() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select hazina.caller_refusal() is null
+         and exists (select 1 from public.auth_users where id = auth.uid() and role = 'admin')
+$$;
+
+
+--
 -- Name: ops_reconciliation(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3695,6 +3735,54 @@ begin
                             'fee', v_quote.fee::text, 'currency', p_currency, 'rule_source', v_quote.rule_source);
 end
 $$;
+
+
+--
+-- Name: session_end(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.session_end(p_session_id uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return hazina.session_revoke(hazina.caller_id(), p_session_id, 'revoked_by_user');
+end
+$$;
+
+
+--
+-- Name: session_logout(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.session_logout(p_scope text DEFAULT 'local'::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_uid uuid := hazina.caller_id();
+  v_session text := auth.jwt() ->> 'session_id';
+  v_current uuid;
+begin
+  if v_session ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    v_current := v_session::uuid;
+  end if;
+  case coalesce(p_scope, 'local')
+    when 'global' then return hazina.session_revoke_all(v_uid, 'logout_global');
+    when 'others' then return hazina.session_revoke_all(v_uid, 'logout_others', v_current);
+    when 'local' then
+      -- A login Hazina does not know (purged, or a Supabase Auth session) has nothing to end.
+      if v_current is null or not exists (select 1 from public.auth_sessions
+                                           where user_id = v_uid and family_id = v_current) then
+        return 0;
+      end if;
+      return hazina.session_revoke(v_uid, v_current, 'logout');
+    else
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'scope', 'expected', 'local, others or global'));
+  end case;
+  return 0;
+end
+$_$;
 
 
 --
@@ -5199,7 +5287,7 @@ ALTER TABLE ONLY public.wallets
 -- Name: audit_logs admins read audit logs; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "admins read audit logs" ON public.audit_logs FOR SELECT TO authenticated USING ((((auth.jwt() -> 'app_metadata'::text) ->> 'role'::text) = 'admin'::text));
+CREATE POLICY "admins read audit logs" ON public.audit_logs FOR SELECT TO authenticated USING (( SELECT public.is_admin() AS is_admin));
 
 
 --
@@ -5570,6 +5658,14 @@ REVOKE ALL ON FUNCTION hazina.begin_transaction(p_ref text, p_kind text, p_reque
 --
 
 REVOKE ALL ON FUNCTION hazina.caller_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.caller_id() TO service_role;
+
+
+--
+-- Name: FUNCTION caller_refusal(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.caller_refusal() FROM PUBLIC;
 
 
 --
@@ -6290,6 +6386,15 @@ GRANT ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p
 
 
 --
+-- Name: FUNCTION is_admin(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.is_admin() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.is_admin() TO authenticated;
+GRANT ALL ON FUNCTION public.is_admin() TO service_role;
+
+
+--
 -- Name: FUNCTION ops_reconciliation(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6328,6 +6433,22 @@ GRANT ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status te
 REVOKE ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO authenticated;
 GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION session_end(p_session_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.session_end(p_session_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.session_end(p_session_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION session_logout(p_scope text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.session_logout(p_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.session_logout(p_scope text) TO authenticated;
 
 
 --
@@ -6629,7 +6750,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict k3OeCGb2rxlwS8axnK7EfA6vyyAlW3KAk45pVqW9hzP0fLK5bUWhmGRtvpBc4ll
+\unrestrict j5qNggQouosSRxe1DhZSQvsKMvwCN1dE5i6XqvmxHJL2FhiJGbbo6oNPij48WxE
 
 
 -- Reference data inserted by the migrations

@@ -270,6 +270,8 @@ const IDEMPOTENCY_KEY_SCHEMA = { type: "string", pattern: "^[A-Za-z0-9_.:-]{8,25
 function impliedErrors(route: RouteDoc): string[] {
   const codes: string[] = [];
   if (route.auth === "bearer" || route.auth === "optional") codes.push("unauthenticated", "invalid_token", "token_expired");
+  // Acting as a user (anything but a read) also needs an account that is not suspended.
+  if ((route.auth === "bearer" || route.auth === "optional") && route.method !== "get") codes.push("account_disabled");
   if (route.idempotencyKey) {
     if (route.idempotencyKey === "required") codes.push("idempotency_key_required");
     codes.push("invalid_idempotency_key", "idempotency_key_reused", "idempotency_key_in_use", "rate_limited");

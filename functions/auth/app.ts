@@ -7,7 +7,7 @@ import { createFunctionApp } from "../_shared/app.ts";
 import { requireUser, verifyAccessToken } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
 import { asService, asUser } from "../_shared/db.ts";
-import { ApiError, fromDatabaseError } from "../_shared/errors.ts";
+import { ApiError } from "../_shared/errors.ts";
 import { log } from "../_shared/log.ts";
 import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { hashPassword, verifyPassword } from "../_shared/password.ts";
@@ -156,7 +156,8 @@ docs.route({
   method: "post",
   path: "/logout",
   summary: "End this session, every other session, or all of them",
-  description: "Refresh tokens stop at once; issued access tokens stay valid until they expire.",
+  description: "Refresh tokens stop at once. Access tokens of an ended login still read until they expire, but " +
+    "act no more: such a token (or a disabled user's) cannot log out or end sessions either.",
   auth: "bearer",
   body: LogoutBody,
   bodyOptional: true,
@@ -166,21 +167,9 @@ docs.route({
 app.post("/logout", requireUser, async (c) => {
   const text = await c.req.text();
   const { scope } = LogoutBody.parse(text.trim() ? JSON.parse(text) : {});
-  const userId = c.get("userId");
-  const sessionId = c.get("claims").session_id;
-  const currentSession = typeof sessionId === "string" && /^[0-9a-f-]{36}$/i.test(sessionId) ? sessionId : null;
-  await asService(c.get("requestId"), async (tx) => {
-    if (scope === "global") {
-      await tx`select hazina.session_revoke_all(${userId}, 'logout_global')`;
-    } else if (scope === "others") {
-      await tx`select hazina.session_revoke_all(${userId}, 'logout_others', ${currentSession})`;
-    } else if (currentSession) {
-      // A token whose session is already gone (purged) has nothing left to revoke.
-      await tx`select hazina.session_revoke(${userId}, ${currentSession}, 'logout')`.catch((err) => {
-        if (fromDatabaseError(err)?.code !== "session_not_found") throw err;
-      });
-    }
-  });
+  // As the caller: the database refuses a token whose login is revoked or whose user is
+  // suspended (hazina.caller_id()), so a stolen token cannot end the owner's new logins.
+  await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`select public.session_logout(${scope})`);
   return c.body(null, 204);
 });
 
@@ -240,7 +229,7 @@ docs.route({
 });
 app.delete("/sessions/:id", requireUser, async (c) => {
   const { id } = SessionIdParam.parse(c.req.param());
-  await asService(c.get("requestId"), (tx) => tx`select hazina.session_revoke(${c.get("userId")}, ${id}, 'revoked_by_user')`);
+  await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`select public.session_end(${id})`);
   return c.body(null, 204);
 });
 
@@ -340,8 +329,14 @@ app.post("/oauth/:provider", async (c) => {
     if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
       throw new ApiError(401, "invalid_token", "The access token is not a user token.");
     }
-    const [row] = await asService(requestId, (tx) =>
-      tx<{ linked: boolean }[]>`select hazina.oauth_link(${claims.sub!}, ${provider}, ${identity.subject}) as linked`);
+    // As service_role (the edge vouches for the ID token), but acting for the caller: the
+    // caller's claims go along so hazina.caller_id() refuses a revoked login or a suspended
+    // user, as on every acting path.
+    const [row] = await asService(requestId, async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ ...claims, role: "authenticated" })}, true)`;
+      return await tx<{ linked: boolean }[]>`
+        select hazina.oauth_link(hazina.caller_id(), ${provider}, ${identity.subject}) as linked`;
+    });
     return c.json({ provider, linked: true, created: row.linked });
   }
 
