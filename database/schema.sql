@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict j5qNggQouosSRxe1DhZSQvsKMvwCN1dE5i6XqvmxHJL2FhiJGbbo6oNPij48WxE
+\restrict heJWfhFayslxjBGEWc7fjakY9qWtI8dRfL3q0Xm6mk8HUrHi6aJYEpqr46y9QfJ
 
 
 SET statement_timeout = 0;
@@ -1589,6 +1589,107 @@ $$;
 
 
 --
+-- Name: merchant_application_decide(uuid, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.merchant_application_decide(p_user_id uuid, p_status text, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_app public.merchant_applications;
+  c_buckets constant smallint := 8;  -- as wallet_open gives a merchant wallet
+begin
+  perform hazina.assert_admin();
+  if p_reason is not null and length(p_reason) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'reason', 'reason', 'at most 500 characters'));
+  end if;
+  perform 1 from public.auth_users where id = p_user_id for update;
+  select * into v_app from public.merchant_applications
+   where user_id = p_user_id order by (status = 'pending') desc, created_at desc limit 1 for update;
+  if not found then
+    perform hazina.raise_error('merchant_application_not_found', jsonb_build_object('user_id', p_user_id));
+  end if;
+  if v_app.status <> 'pending' then
+    if v_app.status = p_status then
+      return hazina.merchant_application_json(v_app.id);
+    end if;
+    perform hazina.raise_error('merchant_application_not_pending', jsonb_build_object('user_id', p_user_id, 'status', v_app.status));
+  end if;
+
+  update public.merchant_applications
+     set status = p_status, decided_by = auth.uid(), decided_at = now(), decision_reason = p_reason, updated_at = now()
+   where id = v_app.id;
+  if p_status = 'approved' then
+    update public.auth_users set role = 'merchant', updated_at = now() where id = p_user_id and role = 'customer';
+    -- Wallet rows are locked by the update, so a payment in flight posts before or after
+    -- the change, never half of each.
+    update public.wallets set kind = 'merchant', credit_buckets = c_buckets, updated_at = now()
+     where user_id = p_user_id and kind = 'user';
+    insert into public.wallet_balance_buckets (wallet_id, bucket)
+    select w.id, b from public.wallets w cross join generate_series(0, c_buckets - 1) b
+     where w.user_id = p_user_id and w.kind = 'merchant'
+    on conflict do nothing;
+  end if;
+  return hazina.merchant_application_json(v_app.id);
+end
+$$;
+
+
+--
+-- Name: merchant_application_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.merchant_application_json(p_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', a.id, 'user_id', a.user_id, 'business_name', a.business_name, 'status', a.status,
+                            'decided_by', a.decided_by, 'decided_at', a.decided_at, 'decision_reason', a.decision_reason,
+                            'created_at', a.created_at, 'updated_at', a.updated_at)
+    from public.merchant_applications a where a.id = p_id
+$$;
+
+
+--
+-- Name: merchant_application_submit(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_business_name text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_role text;
+  v_id uuid;
+begin
+  if p_business_name is null or length(btrim(p_business_name)) not between 1 and 200 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'business_name', 'reason', '1 to 200 characters'));
+  end if;
+  -- The user row lock serialises concurrent submissions and decisions for one user.
+  select role into v_role from public.auth_users where id = p_user_id for update;
+  if v_role is null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'user_id', 'reason', 'no such user'));
+  end if;
+  if v_role = 'merchant' then
+    perform hazina.raise_error('already_merchant');
+  end if;
+  if v_role <> 'customer' then
+    perform hazina.raise_error('forbidden', jsonb_build_object('reason', 'only customers apply to become merchants'));
+  end if;
+  select id into v_id from public.merchant_applications where user_id = p_user_id and status = 'pending';
+  if v_id is not null then
+    return hazina.merchant_application_json(v_id) || jsonb_build_object('created', false);
+  end if;
+  insert into public.merchant_applications (user_id, business_name)
+  values (p_user_id, btrim(p_business_name))
+  returning id into v_id;
+  return hazina.merchant_application_json(v_id) || jsonb_build_object('created', true);
+end
+$$;
+
+
+--
 -- Name: mirror_supabase_user(uuid, text, timestamp with time zone, text, jsonb, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -1602,28 +1703,34 @@ declare
   v_phone text := case when p_phone ~ '^[1-9][0-9]{6,14}$' then '+' || p_phone
                        when p_phone ~ '^\+[1-9][0-9]{6,14}$' then p_phone end;
   v_name text := left(coalesce(p_user_metadata ->> 'full_name', p_user_metadata ->> 'name'), 200);
-  v_role text := case when p_app_metadata ->> 'role' = 'merchant' then 'merchant' else 'customer' end;
+  v_business text := left(coalesce(nullif(btrim(p_user_metadata ->> 'business_name'), ''), nullif(btrim(v_name), '')), 200);
 begin
   if v_email is null or v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' or length(v_email) > 254 then
     v_email := v_placeholder;
   end if;
   begin
-    insert into public.auth_users (id, email, email_verified_at, phone, name, role)
-    values (p_id, v_email, p_email_confirmed_at, v_phone, v_name, v_role)
+    insert into public.auth_users (id, email, email_verified_at, phone, name)
+    values (p_id, v_email, p_email_confirmed_at, v_phone, v_name)
     on conflict (id) do update
       set email = excluded.email, email_verified_at = excluded.email_verified_at,
           phone = excluded.phone, name = coalesce(excluded.name, public.auth_users.name),
-          -- A role set in Hazina (admin, or merchant by an operator) is not taken away.
-          role = case when public.auth_users.role = 'customer' then excluded.role else public.auth_users.role end,
           updated_at = now();
   exception when unique_violation then
     -- The email belongs to another Hazina user (e.g. one made by Hazina's own auth).
     raise warning 'hazina: Supabase user % shares email % with another Hazina user; mirrored with %',
       p_id, v_email, v_placeholder;
-    insert into public.auth_users (id, email, email_verified_at, phone, name, role)
-    values (p_id, v_placeholder, null, v_phone, v_name, v_role)
+    insert into public.auth_users (id, email, email_verified_at, phone, name)
+    values (p_id, v_placeholder, null, v_phone, v_name)
     on conflict (id) do update set phone = excluded.phone, updated_at = now();
   end;
+  -- Asked to be a merchant: a pending application (never the role itself), once. A customer
+  -- who was rejected is not re-filed by every later Supabase update.
+  if p_app_metadata ->> 'role' = 'merchant' then
+    insert into public.merchant_applications (user_id, business_name)
+    select p_id, coalesce(v_business, 'Supabase user ' || p_id)
+     where exists (select 1 from public.auth_users where id = p_id and role = 'customer')
+       and not exists (select 1 from public.merchant_applications where user_id = p_id);
+  end if;
 end
 $_$;
 
@@ -2456,10 +2563,10 @@ CREATE FUNCTION hazina.session_revoked(p_session_id uuid) RETURNS boolean
 
 
 --
--- Name: signup(text, text, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+-- Name: signup(text, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
-CREATE FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text DEFAULT NULL::text, p_phone text DEFAULT NULL::text, p_role text DEFAULT 'customer'::text) RETURNS TABLE(user_id uuid, created boolean)
+CREATE FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text DEFAULT NULL::text, p_phone text DEFAULT NULL::text) RETURNS TABLE(user_id uuid, created boolean)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -2467,12 +2574,8 @@ declare
   v_id uuid;
 begin
   perform hazina.auth_check_password_hash(p_password_hash);
-  if p_role is null or p_role not in ('customer', 'merchant') then
-    -- Admins are made by admins, never by sign-up.
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'role'));
-  end if;
-  insert into public.auth_users (email, password_hash, name, phone, role)
-  values (lower(p_email), p_password_hash, p_name, p_phone, p_role)
+  insert into public.auth_users (email, password_hash, name, phone)
+  values (lower(p_email), p_password_hash, p_name, p_phone)
   on conflict (email) do nothing
   returning id into v_id;
   if v_id is null then
@@ -3621,6 +3724,40 @@ $$;
 
 
 --
+-- Name: merchant_apply(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.merchant_apply(p_business_name text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return hazina.merchant_application_submit(hazina.caller_id(), p_business_name);
+end
+$$;
+
+
+--
+-- Name: ops_merchant_approve(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_merchant_approve(p_user_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.merchant_application_decide(p_user_id, 'approved', p_reason) $$;
+
+
+--
+-- Name: ops_merchant_reject(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_merchant_reject(p_user_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.merchant_application_decide(p_user_id, 'rejected', p_reason) $$;
+
+
+--
 -- Name: ops_reconciliation(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4149,6 +4286,27 @@ CREATE TABLE public.currencies (
 
 
 --
+-- Name: merchant_applications; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.merchant_applications (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    business_name text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    decided_by uuid,
+    decided_at timestamp with time zone,
+    decision_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT merchant_applications_business_name_check CHECK (((length(btrim(business_name)) >= 1) AND (length(btrim(business_name)) <= 200))),
+    CONSTRAINT merchant_applications_decided CHECK (((status = 'pending'::text) = (decided_at IS NULL))),
+    CONSTRAINT merchant_applications_decision_reason_check CHECK ((length(decision_reason) <= 500)),
+    CONSTRAINT merchant_applications_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'approved'::text, 'rejected'::text])))
+);
+
+
+--
 -- Name: merchant_fee_profiles; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4545,6 +4703,14 @@ ALTER TABLE ONLY public.currencies
 
 
 --
+-- Name: merchant_applications merchant_applications_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_applications
+    ADD CONSTRAINT merchant_applications_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: merchant_fee_profiles merchant_fee_profiles_no_overlap; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4776,6 +4942,34 @@ CREATE INDEX billing_ledger_payer_idx ON public.billing_ledger USING btree (paye
 
 
 --
+-- Name: merchant_applications_decided_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX merchant_applications_decided_by_idx ON public.merchant_applications USING btree (decided_by);
+
+
+--
+-- Name: merchant_applications_one_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX merchant_applications_one_open ON public.merchant_applications USING btree (user_id) WHERE (status = ANY (ARRAY['pending'::text, 'approved'::text]));
+
+
+--
+-- Name: merchant_applications_pending_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX merchant_applications_pending_idx ON public.merchant_applications USING btree (created_at) WHERE (status = 'pending'::text);
+
+
+--
+-- Name: merchant_applications_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX merchant_applications_user_idx ON public.merchant_applications USING btree (user_id, created_at);
+
+
+--
 -- Name: payment_idempotency_expiry_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4958,6 +5152,13 @@ CREATE TRIGGER billing_ledger_immutable BEFORE DELETE OR UPDATE ON public.billin
 
 
 --
+-- Name: merchant_applications merchant_applications_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER merchant_applications_audit AFTER INSERT OR DELETE OR UPDATE ON public.merchant_applications FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
 -- Name: merchant_fee_profiles merchant_fee_profiles_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5073,6 +5274,22 @@ ALTER TABLE ONLY public.billing_fee_catalog
 
 ALTER TABLE ONLY public.billing_ledger
     ADD CONSTRAINT billing_ledger_refund_of_fkey FOREIGN KEY (refund_of) REFERENCES public.billing_ledger(ref);
+
+
+--
+-- Name: merchant_applications merchant_applications_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_applications
+    ADD CONSTRAINT merchant_applications_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: merchant_applications merchant_applications_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_applications
+    ADD CONSTRAINT merchant_applications_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.auth_users(id) ON DELETE CASCADE;
 
 
 --
@@ -5284,6 +5501,13 @@ ALTER TABLE ONLY public.wallets
 
 
 --
+-- Name: merchant_applications admins read all merchant applications; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read all merchant applications" ON public.merchant_applications FOR SELECT TO authenticated USING (( SELECT public.is_admin() AS is_admin));
+
+
+--
 -- Name: audit_logs admins read audit logs; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5302,6 +5526,13 @@ CREATE POLICY "anyone reads currencies" ON public.currencies FOR SELECT TO anon,
 --
 
 CREATE POLICY "anyone reads the fee catalog" ON public.billing_fee_catalog FOR SELECT TO anon, authenticated USING (true);
+
+
+--
+-- Name: merchant_applications applicant reads own merchant applications; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "applicant reads own merchant applications" ON public.merchant_applications FOR SELECT TO authenticated USING ((user_id = auth.uid()));
 
 
 --
@@ -5358,6 +5589,12 @@ ALTER TABLE public.currencies ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY "merchant reads own fee profiles" ON public.merchant_fee_profiles FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
 
+
+--
+-- Name: merchant_applications; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.merchant_applications ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: merchant_fee_profiles; Type: ROW SECURITY; Schema: public; Owner: -
@@ -5901,6 +6138,28 @@ REVOKE ALL ON FUNCTION hazina.lock_wallets(p_debited uuid[], p_credited uuid[]) 
 
 
 --
+-- Name: FUNCTION merchant_application_decide(p_user_id uuid, p_status text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.merchant_application_decide(p_user_id uuid, p_status text, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION merchant_application_json(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.merchant_application_json(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION merchant_application_submit(p_user_id uuid, p_business_name text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_business_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_business_name text) TO service_role;
+
+
+--
 -- Name: FUNCTION mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6153,11 +6412,11 @@ REVOKE ALL ON FUNCTION hazina.session_revoked(p_session_id uuid) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text); Type: ACL; Schema: hazina; Owner: -
+-- Name: FUNCTION signup(p_email text, p_password_hash text, p_name text, p_phone text); Type: ACL; Schema: hazina; Owner: -
 --
 
-REVOKE ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text) TO service_role;
+REVOKE ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text) TO service_role;
 
 
 --
@@ -6392,6 +6651,30 @@ GRANT ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p
 REVOKE ALL ON FUNCTION public.is_admin() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.is_admin() TO authenticated;
 GRANT ALL ON FUNCTION public.is_admin() TO service_role;
+
+
+--
+-- Name: FUNCTION merchant_apply(p_business_name text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.merchant_apply(p_business_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.merchant_apply(p_business_name text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_merchant_approve(p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_merchant_approve(p_user_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_merchant_approve(p_user_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_merchant_reject(p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_merchant_reject(p_user_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_merchant_reject(p_user_id uuid, p_reason text) TO authenticated;
 
 
 --
@@ -6668,6 +6951,14 @@ GRANT SELECT ON TABLE public.currencies TO service_role;
 
 
 --
+-- Name: TABLE merchant_applications; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.merchant_applications TO authenticated;
+GRANT SELECT ON TABLE public.merchant_applications TO service_role;
+
+
+--
 -- Name: TABLE merchant_fee_profiles; Type: ACL; Schema: public; Owner: -
 --
 
@@ -6750,7 +7041,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict j5qNggQouosSRxe1DhZSQvsKMvwCN1dE5i6XqvmxHJL2FhiJGbbo6oNPij48WxE
+\unrestrict heJWfhFayslxjBGEWc7fjakY9qWtI8dRfL3q0Xm6mk8HUrHi6aJYEpqr46y9QfJ
 
 
 -- Reference data inserted by the migrations
@@ -6778,6 +7069,7 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000700'),
     ('20261124000800'),
     ('20261124000850'),
+    ('20261124000860'),
     ('20261124000900'),
     ('20261124000910'),
     ('20261124000920'),

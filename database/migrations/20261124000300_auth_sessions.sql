@@ -91,13 +91,13 @@ $$;
 
 -- Sign-up: creates the user and its credentials account. An existing email is not an error
 -- (created = false), so the edge can answer exactly as for a new one and never reveal
--- which emails exist.
+-- which emails exist. Everyone signs up a customer: admins are made by admins, and a
+-- merchant account is a request an admin approves (*_merchant_applications.sql).
 create function hazina.signup(
   p_email text,
   p_password_hash text,
   p_name text default null,
-  p_phone text default null,
-  p_role text default 'customer'
+  p_phone text default null
 ) returns table (user_id uuid, created boolean)
   language plpgsql
   set search_path = ''
@@ -106,12 +106,8 @@ declare
   v_id uuid;
 begin
   perform hazina.auth_check_password_hash(p_password_hash);
-  if p_role is null or p_role not in ('customer', 'merchant') then
-    -- Admins are made by admins, never by sign-up.
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'role'));
-  end if;
-  insert into public.auth_users (email, password_hash, name, phone, role)
-  values (lower(p_email), p_password_hash, p_name, p_phone, p_role)
+  insert into public.auth_users (email, password_hash, name, phone)
+  values (lower(p_email), p_password_hash, p_name, p_phone)
   on conflict (email) do nothing
   returning id into v_id;
   if v_id is null then
@@ -334,7 +330,7 @@ grant execute on function
   hazina.auth_check_token_hash(text, text),
   hazina.auth_check_password_hash(text),
   hazina.session_create(uuid, text, integer, text, inet, uuid, uuid),
-  hazina.signup(text, text, text, text, text),
+  hazina.signup(text, text, text, text),
   hazina.password_login_lookup(text),
   hazina.password_login(uuid, boolean, boolean, text, integer, text, inet),
   hazina.session_refresh(text, text, integer, text, inet),
@@ -349,7 +345,7 @@ drop function if exists hazina.session_revoke(uuid, uuid, text);
 drop function if exists hazina.session_refresh(text, text, integer, text, inet);
 drop function if exists hazina.password_login(uuid, boolean, boolean, text, integer, text, inet);
 drop function if exists hazina.password_login_lookup(text);
-drop function if exists hazina.signup(text, text, text, text, text);
+drop function if exists hazina.signup(text, text, text, text);
 drop function if exists hazina.session_create(uuid, text, integer, text, inet, uuid, uuid);
 drop function if exists hazina.auth_check_password_hash(text);
 drop function if exists hazina.auth_check_token_hash(text, text);

@@ -73,6 +73,11 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   oauth_account_in_use: [409, "This identity is linked to another account."],
   account_disabled: [403, "This account is disabled."],
 
+  // merchant applications (database/migrations/*_merchant_applications.sql)
+  already_merchant: [409, "This account is a merchant already."],
+  merchant_application_not_found: [404, "This user has no merchant application."],
+  merchant_application_not_pending: [409, "The merchant application was already decided the other way."],
+
   // money in/out (database/migrations/20261124000900_payment_sources.sql … *_money_sweep.sql, functions/funding, withdrawals, webhooks)
   provider_not_supported: [400, "This payment provider or currency is not supported."],
   provider_unavailable: [502, "The payment provider could not be reached; try again later."],

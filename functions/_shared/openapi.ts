@@ -101,6 +101,18 @@ export const Wallet = named("Wallet", z.object({
   updated_at: Timestamp,
 }), "A wallet as the wallet functions return it (hazina.wallet_json).");
 
+export const MerchantApplication = named("MerchantApplication", z.object({
+  id: z.guid(),
+  user_id: z.guid(),
+  business_name: z.string(),
+  status: z.enum(["pending", "approved", "rejected"]),
+  decided_by: z.guid().nullable().describe("The admin who approved or rejected it."),
+  decided_at: Timestamp.nullable(),
+  decision_reason: z.string().nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+}), "A request to become a merchant (hazina.merchant_application_json); an admin decides it.");
+
 /** `{ data: [...], next_cursor }`, the shape of every list. */
 export function listOf<T extends z.ZodType>(item: T) {
   return z.object({

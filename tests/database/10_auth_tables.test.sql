@@ -26,7 +26,7 @@ select throws_ok($$select id from public.auth_sessions$$, '42501', null, 'anon c
 select throws_ok($$select id from public.auth_accounts$$, '42501', null, 'anon cannot read auth_accounts');
 select throws_ok($$select id from public.auth_verification_token$$, '42501', null, 'anon cannot read auth_verification_token');
 select throws_ok($$insert into public.auth_users (email) values ('anon@example.com')$$, '42501', null, 'anon cannot create users');
-select throws_ok($$select * from hazina.signup('x@example.com', 'h', null, null, 'customer')$$, '42501', null,
+select throws_ok($$select * from hazina.signup('x@example.com', 'h', null, null)$$, '42501', null,
                  'anon cannot call the sign-up function directly');
 reset role;
 

@@ -18,19 +18,19 @@ set local role service_role;
 select set_config('request.jwt.claims', '{"role":"service_role"}', true);
 
 -- ---------------------------------------------------------------- sign-up (as service_role)
-select results_eq($$select created from hazina.signup('New@Example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', 'New', '+254700000001', 'merchant')$$,
+select results_eq($$select created from hazina.signup('New@Example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', 'New', '+254700000001')$$,
                   $$values (true)$$, 'sign-up creates a user');
 select is((select role || '|' || email || '|' || (select provider from public.auth_accounts a where a.user_id = u.id)
            from public.auth_users u where email = 'new@example.com'),
-          'merchant|new@example.com|credentials', 'lower-cased email, chosen role, and a credentials account');
-select results_eq($$select created from hazina.signup('new@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$b3RoZXI', null, null, 'customer')$$,
+          'customer|new@example.com|credentials', 'lower-cased email, a customer (every sign-up is), and a credentials account');
+select results_eq($$select created from hazina.signup('new@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$b3RoZXI', null, null)$$,
                   $$values (false)$$, 'signing up an existing email is not an error, and creates nothing');
 select is((select password_hash from public.auth_users where email = 'new@example.com'),
           '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', 'a repeated sign-up does not change the password');
-select throws_ok($$select * from hazina.signup('plain@example.com', 'hunter2-plaintext', null, null, 'customer')$$,
+select throws_ok($$select * from hazina.signup('plain@example.com', 'hunter2-plaintext', null, null)$$,
                  'P0001', 'invalid_argument', 'a plaintext password never reaches the table');
 select throws_ok($$select * from hazina.signup('boss@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', null, null, 'admin')$$,
-                 'P0001', 'invalid_argument', 'nobody signs up as admin');
+                 '42883', null, 'there is no role to choose: nobody signs up as admin, or as merchant (an admin approves that)');
 
 -- ---------------------------------------------------------------- password login and lockout
 select is((select outcome from hazina.password_login('20000000-0000-4000-8000-00000000000a', false, true, encode(sha256('l1'), 'hex'), 3600)),

@@ -10,7 +10,7 @@ insert into public.auth_users (id, email, password_hash, email_verified_at) valu
   ('20000000-0000-4000-8000-00000000000b', 'other@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', now());
 insert into public.auth_accounts (user_id, provider, provider_account_id) values
   ('20000000-0000-4000-8000-00000000000b', 'google', 'google-b');
-select created from hazina.signup('new@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', null, null, 'customer');
+select created from hazina.signup('new@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', null, null);
 
 set local role service_role;
 select set_config('request.jwt.claims', '{"role":"service_role"}', true);
