@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict txm43Rq60im0rT3DEjSNrb1CGMYc1vr2cUiNU8HUl6y0uFGAenIChaB9PfabXLn
+\restrict 0HHIL6FdVFYvV9mrQTbAuJ0R5Rv6zyahOM5L9XehI9IniCdGHjdPQKtj6tYJ6aS
 
 
 SET statement_timeout = 0;
@@ -418,8 +418,8 @@ CREATE FUNCTION hazina.assert_admin() RETURNS void
     SET search_path TO ''
     AS $$
 begin
-  if not exists (select 1 from public.auth_users
-                  where id = auth.uid() and role = 'admin' and status = 'active') then
+  perform hazina.caller_id();
+  if not public.is_admin() then
     perform hazina.raise_error('forbidden', jsonb_build_object('reason', 'admins only'));
   end if;
 end
@@ -647,22 +647,49 @@ $$;
 --
 
 CREATE FUNCTION hazina.caller_id() RETURNS uuid
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_refusal jsonb := hazina.caller_refusal();
+begin
+  if v_refusal is not null then
+    raise exception using errcode = 'P0001', message = v_refusal ->> 'code',
+      detail = (v_refusal - 'code')::text;
+  end if;
+  return auth.uid();
+end
+$$;
+
+
+--
+-- Name: caller_refusal(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.caller_refusal() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $_$
 declare
   v_uid uuid := auth.uid();
   v_session text := auth.jwt() ->> 'session_id';
+  v_user public.auth_users;
 begin
   if v_uid is null then
-    raise exception using errcode = 'P0001', message = 'unauthenticated', detail = '{}';
+    return jsonb_build_object('code', 'unauthenticated');
   end if;
   if v_session ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
      and hazina.session_revoked(v_session::uuid) then
-    raise exception using errcode = 'P0001', message = 'unauthenticated',
-      detail = jsonb_build_object('reason', 'session_revoked')::text;
+    return jsonb_build_object('code', 'unauthenticated', 'reason', 'session_revoked');
   end if;
-  return v_uid;
+  select * into v_user from public.auth_users where id = v_uid;
+  if not found then
+    return jsonb_build_object('code', 'unauthenticated', 'reason', 'user_not_found');
+  end if;
+  if hazina.auth_user_suspended(v_user.status, v_user.locked_until) then
+    return jsonb_build_object('code', 'account_disabled', 'reason', 'user_' || v_user.status);
+  end if;
+  return null;
 end
 $_$;
 
@@ -1594,6 +1621,107 @@ $$;
 
 
 --
+-- Name: merchant_application_decide(uuid, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.merchant_application_decide(p_user_id uuid, p_status text, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_app public.merchant_applications;
+  c_buckets constant smallint := 8;  -- as wallet_open gives a merchant wallet
+begin
+  perform hazina.assert_admin();
+  if p_reason is not null and length(p_reason) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'reason', 'reason', 'at most 500 characters'));
+  end if;
+  perform 1 from public.auth_users where id = p_user_id for update;
+  select * into v_app from public.merchant_applications
+   where user_id = p_user_id order by (status = 'pending') desc, created_at desc limit 1 for update;
+  if not found then
+    perform hazina.raise_error('merchant_application_not_found', jsonb_build_object('user_id', p_user_id));
+  end if;
+  if v_app.status <> 'pending' then
+    if v_app.status = p_status then
+      return hazina.merchant_application_json(v_app.id);
+    end if;
+    perform hazina.raise_error('merchant_application_not_pending', jsonb_build_object('user_id', p_user_id, 'status', v_app.status));
+  end if;
+
+  update public.merchant_applications
+     set status = p_status, decided_by = auth.uid(), decided_at = now(), decision_reason = p_reason, updated_at = now()
+   where id = v_app.id;
+  if p_status = 'approved' then
+    update public.auth_users set role = 'merchant', updated_at = now() where id = p_user_id and role = 'customer';
+    -- Wallet rows are locked by the update, so a payment in flight posts before or after
+    -- the change, never half of each.
+    update public.wallets set kind = 'merchant', credit_buckets = c_buckets, updated_at = now()
+     where user_id = p_user_id and kind = 'user';
+    insert into public.wallet_balance_buckets (wallet_id, bucket)
+    select w.id, b from public.wallets w cross join generate_series(0, c_buckets - 1) b
+     where w.user_id = p_user_id and w.kind = 'merchant'
+    on conflict do nothing;
+  end if;
+  return hazina.merchant_application_json(v_app.id);
+end
+$$;
+
+
+--
+-- Name: merchant_application_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.merchant_application_json(p_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', a.id, 'user_id', a.user_id, 'business_name', a.business_name, 'status', a.status,
+                            'decided_by', a.decided_by, 'decided_at', a.decided_at, 'decision_reason', a.decision_reason,
+                            'created_at', a.created_at, 'updated_at', a.updated_at)
+    from public.merchant_applications a where a.id = p_id
+$$;
+
+
+--
+-- Name: merchant_application_submit(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_business_name text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_role text;
+  v_id uuid;
+begin
+  if p_business_name is null or length(btrim(p_business_name)) not between 1 and 200 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'business_name', 'reason', '1 to 200 characters'));
+  end if;
+  -- The user row lock serialises concurrent submissions and decisions for one user.
+  select role into v_role from public.auth_users where id = p_user_id for update;
+  if v_role is null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'user_id', 'reason', 'no such user'));
+  end if;
+  if v_role = 'merchant' then
+    perform hazina.raise_error('already_merchant');
+  end if;
+  if v_role <> 'customer' then
+    perform hazina.raise_error('forbidden', jsonb_build_object('reason', 'only customers apply to become merchants'));
+  end if;
+  select id into v_id from public.merchant_applications where user_id = p_user_id and status = 'pending';
+  if v_id is not null then
+    return hazina.merchant_application_json(v_id) || jsonb_build_object('created', false);
+  end if;
+  insert into public.merchant_applications (user_id, business_name)
+  values (p_user_id, btrim(p_business_name))
+  returning id into v_id;
+  return hazina.merchant_application_json(v_id) || jsonb_build_object('created', true);
+end
+$$;
+
+
+--
 -- Name: mirror_supabase_user(uuid, text, timestamp with time zone, text, jsonb, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -1607,28 +1735,34 @@ declare
   v_phone text := case when p_phone ~ '^[1-9][0-9]{6,14}$' then '+' || p_phone
                        when p_phone ~ '^\+[1-9][0-9]{6,14}$' then p_phone end;
   v_name text := left(coalesce(p_user_metadata ->> 'full_name', p_user_metadata ->> 'name'), 200);
-  v_role text := case when p_app_metadata ->> 'role' = 'merchant' then 'merchant' else 'customer' end;
+  v_business text := left(coalesce(nullif(btrim(p_user_metadata ->> 'business_name'), ''), nullif(btrim(v_name), '')), 200);
 begin
   if v_email is null or v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' or length(v_email) > 254 then
     v_email := v_placeholder;
   end if;
   begin
-    insert into public.auth_users (id, email, email_verified_at, phone, name, role)
-    values (p_id, v_email, p_email_confirmed_at, v_phone, v_name, v_role)
+    insert into public.auth_users (id, email, email_verified_at, phone, name)
+    values (p_id, v_email, p_email_confirmed_at, v_phone, v_name)
     on conflict (id) do update
       set email = excluded.email, email_verified_at = excluded.email_verified_at,
           phone = excluded.phone, name = coalesce(excluded.name, public.auth_users.name),
-          -- A role set in Hazina (admin, or merchant by an operator) is not taken away.
-          role = case when public.auth_users.role = 'customer' then excluded.role else public.auth_users.role end,
           updated_at = now();
   exception when unique_violation then
     -- The email belongs to another Hazina user (e.g. one made by Hazina's own auth).
     raise warning 'hazina: Supabase user % shares email % with another Hazina user; mirrored with %',
       p_id, v_email, v_placeholder;
-    insert into public.auth_users (id, email, email_verified_at, phone, name, role)
-    values (p_id, v_placeholder, null, v_phone, v_name, v_role)
+    insert into public.auth_users (id, email, email_verified_at, phone, name)
+    values (p_id, v_placeholder, null, v_phone, v_name)
     on conflict (id) do update set phone = excluded.phone, updated_at = now();
   end;
+  -- Asked to be a merchant: a pending application (never the role itself), once. A customer
+  -- who was rejected is not re-filed by every later Supabase update.
+  if p_app_metadata ->> 'role' = 'merchant' then
+    insert into public.merchant_applications (user_id, business_name)
+    select p_id, coalesce(v_business, 'Supabase user ' || p_id)
+     where exists (select 1 from public.auth_users where id = p_id and role = 'customer')
+       and not exists (select 1 from public.merchant_applications where user_id = p_id);
+  end if;
 end
 $_$;
 
@@ -2472,10 +2606,10 @@ CREATE FUNCTION hazina.session_revoked(p_session_id uuid) RETURNS boolean
 
 
 --
--- Name: signup(text, text, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+-- Name: signup(text, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
-CREATE FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text DEFAULT NULL::text, p_phone text DEFAULT NULL::text, p_role text DEFAULT 'customer'::text) RETURNS TABLE(user_id uuid, created boolean)
+CREATE FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text DEFAULT NULL::text, p_phone text DEFAULT NULL::text) RETURNS TABLE(user_id uuid, created boolean)
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -2483,12 +2617,8 @@ declare
   v_id uuid;
 begin
   perform hazina.auth_check_password_hash(p_password_hash);
-  if p_role is null or p_role not in ('customer', 'merchant') then
-    -- Admins are made by admins, never by sign-up.
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'role'));
-  end if;
-  insert into public.auth_users (email, password_hash, name, phone, role)
-  values (lower(p_email), p_password_hash, p_name, p_phone, p_role)
+  insert into public.auth_users (email, password_hash, name, phone)
+  values (lower(p_email), p_password_hash, p_name, p_phone)
   on conflict (email) do nothing
   returning id into v_id;
   if v_id is null then
@@ -3688,6 +3818,53 @@ $$;
 
 
 --
+-- Name: is_admin(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.is_admin() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select hazina.caller_refusal() is null
+         and exists (select 1 from public.auth_users where id = auth.uid() and role = 'admin')
+$$;
+
+
+--
+-- Name: merchant_apply(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.merchant_apply(p_business_name text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return hazina.merchant_application_submit(hazina.caller_id(), p_business_name);
+end
+$$;
+
+
+--
+-- Name: ops_merchant_approve(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_merchant_approve(p_user_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.merchant_application_decide(p_user_id, 'approved', p_reason) $$;
+
+
+--
+-- Name: ops_merchant_reject(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_merchant_reject(p_user_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.merchant_application_decide(p_user_id, 'rejected', p_reason) $$;
+
+
+--
 -- Name: ops_reconciliation(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3802,6 +3979,54 @@ begin
                             'fee', v_quote.fee::text, 'currency', p_currency, 'rule_source', v_quote.rule_source);
 end
 $$;
+
+
+--
+-- Name: session_end(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.session_end(p_session_id uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return hazina.session_revoke(hazina.caller_id(), p_session_id, 'revoked_by_user');
+end
+$$;
+
+
+--
+-- Name: session_logout(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.session_logout(p_scope text DEFAULT 'local'::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_uid uuid := hazina.caller_id();
+  v_session text := auth.jwt() ->> 'session_id';
+  v_current uuid;
+begin
+  if v_session ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' then
+    v_current := v_session::uuid;
+  end if;
+  case coalesce(p_scope, 'local')
+    when 'global' then return hazina.session_revoke_all(v_uid, 'logout_global');
+    when 'others' then return hazina.session_revoke_all(v_uid, 'logout_others', v_current);
+    when 'local' then
+      -- A login Hazina does not know (purged, or a Supabase Auth session) has nothing to end.
+      if v_current is null or not exists (select 1 from public.auth_sessions
+                                           where user_id = v_uid and family_id = v_current) then
+        return 0;
+      end if;
+      return hazina.session_revoke(v_uid, v_current, 'logout');
+    else
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'scope', 'expected', 'local, others or global'));
+  end case;
+  return 0;
+end
+$_$;
 
 
 --
@@ -4288,6 +4513,27 @@ CREATE TABLE public.currencies (
 
 
 --
+-- Name: merchant_applications; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.merchant_applications (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    business_name text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    decided_by uuid,
+    decided_at timestamp with time zone,
+    decision_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT merchant_applications_business_name_check CHECK (((length(btrim(business_name)) >= 1) AND (length(btrim(business_name)) <= 200))),
+    CONSTRAINT merchant_applications_decided CHECK (((status = 'pending'::text) = (decided_at IS NULL))),
+    CONSTRAINT merchant_applications_decision_reason_check CHECK ((length(decision_reason) <= 500)),
+    CONSTRAINT merchant_applications_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'approved'::text, 'rejected'::text])))
+);
+
+
+--
 -- Name: merchant_fee_profiles; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4563,6 +4809,14 @@ ALTER TABLE ONLY public.currencies
 
 
 --
+-- Name: merchant_applications merchant_applications_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_applications
+    ADD CONSTRAINT merchant_applications_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: merchant_fee_profiles merchant_fee_profiles_no_overlap; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4802,6 +5056,34 @@ CREATE INDEX billing_ledger_payer_idx ON public.billing_ledger USING btree (paye
 
 
 --
+-- Name: merchant_applications_decided_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX merchant_applications_decided_by_idx ON public.merchant_applications USING btree (decided_by);
+
+
+--
+-- Name: merchant_applications_one_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX merchant_applications_one_open ON public.merchant_applications USING btree (user_id) WHERE (status = ANY (ARRAY['pending'::text, 'approved'::text]));
+
+
+--
+-- Name: merchant_applications_pending_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX merchant_applications_pending_idx ON public.merchant_applications USING btree (created_at) WHERE (status = 'pending'::text);
+
+
+--
+-- Name: merchant_applications_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX merchant_applications_user_idx ON public.merchant_applications USING btree (user_id, created_at);
+
+
+--
 -- Name: payment_idempotency_expiry_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4984,6 +5266,13 @@ CREATE TRIGGER billing_ledger_immutable BEFORE DELETE OR UPDATE ON public.billin
 
 
 --
+-- Name: merchant_applications merchant_applications_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER merchant_applications_audit AFTER INSERT OR DELETE OR UPDATE ON public.merchant_applications FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
 -- Name: merchant_fee_profiles merchant_fee_profiles_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5107,6 +5396,22 @@ ALTER TABLE ONLY public.billing_fee_catalog
 
 ALTER TABLE ONLY public.billing_ledger
     ADD CONSTRAINT billing_ledger_refund_of_fkey FOREIGN KEY (refund_of) REFERENCES public.billing_ledger(ref);
+
+
+--
+-- Name: merchant_applications merchant_applications_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_applications
+    ADD CONSTRAINT merchant_applications_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: merchant_applications merchant_applications_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.merchant_applications
+    ADD CONSTRAINT merchant_applications_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.auth_users(id) ON DELETE CASCADE;
 
 
 --
@@ -5326,10 +5631,17 @@ ALTER TABLE ONLY public.wallets
 
 
 --
+-- Name: merchant_applications admins read all merchant applications; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read all merchant applications" ON public.merchant_applications FOR SELECT TO authenticated USING (( SELECT public.is_admin() AS is_admin));
+
+
+--
 -- Name: audit_logs admins read audit logs; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "admins read audit logs" ON public.audit_logs FOR SELECT TO authenticated USING ((((auth.jwt() -> 'app_metadata'::text) ->> 'role'::text) = 'admin'::text));
+CREATE POLICY "admins read audit logs" ON public.audit_logs FOR SELECT TO authenticated USING (( SELECT public.is_admin() AS is_admin));
 
 
 --
@@ -5351,6 +5663,13 @@ CREATE POLICY "anyone reads the fee catalog" ON public.billing_fee_catalog FOR S
 --
 
 CREATE POLICY "anyone reads transaction types" ON public.transaction_types FOR SELECT TO anon, authenticated USING (true);
+
+
+--
+-- Name: merchant_applications applicant reads own merchant applications; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "applicant reads own merchant applications" ON public.merchant_applications FOR SELECT TO authenticated USING ((user_id = auth.uid()));
 
 
 --
@@ -5407,6 +5726,12 @@ ALTER TABLE public.currencies ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY "merchant reads own fee profiles" ON public.merchant_fee_profiles FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
 
+
+--
+-- Name: merchant_applications; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.merchant_applications ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: merchant_fee_profiles; Type: ROW SECURITY; Schema: public; Owner: -
@@ -5721,6 +6046,14 @@ REVOKE ALL ON FUNCTION hazina.begin_transaction(p_ref text, p_kind text, p_reque
 --
 
 REVOKE ALL ON FUNCTION hazina.caller_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.caller_id() TO service_role;
+
+
+--
+-- Name: FUNCTION caller_refusal(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.caller_refusal() FROM PUBLIC;
 
 
 --
@@ -5960,6 +6293,28 @@ REVOKE ALL ON FUNCTION hazina.ledger_is_immutable() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION hazina.lock_wallets(p_debited uuid[], p_credited uuid[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION merchant_application_decide(p_user_id uuid, p_status text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.merchant_application_decide(p_user_id uuid, p_status text, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION merchant_application_json(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.merchant_application_json(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION merchant_application_submit(p_user_id uuid, p_business_name text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_business_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_business_name text) TO service_role;
 
 
 --
@@ -6215,11 +6570,11 @@ REVOKE ALL ON FUNCTION hazina.session_revoked(p_session_id uuid) FROM PUBLIC;
 
 
 --
--- Name: FUNCTION signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text); Type: ACL; Schema: hazina; Owner: -
+-- Name: FUNCTION signup(p_email text, p_password_hash text, p_name text, p_phone text); Type: ACL; Schema: hazina; Owner: -
 --
 
-REVOKE ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text) TO service_role;
+REVOKE ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text) TO service_role;
 
 
 --
@@ -6474,6 +6829,39 @@ GRANT ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p
 
 
 --
+-- Name: FUNCTION is_admin(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.is_admin() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.is_admin() TO authenticated;
+GRANT ALL ON FUNCTION public.is_admin() TO service_role;
+
+
+--
+-- Name: FUNCTION merchant_apply(p_business_name text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.merchant_apply(p_business_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.merchant_apply(p_business_name text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_merchant_approve(p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_merchant_approve(p_user_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_merchant_approve(p_user_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_merchant_reject(p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_merchant_reject(p_user_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_merchant_reject(p_user_id uuid, p_reason text) TO authenticated;
+
+
+--
 -- Name: FUNCTION ops_reconciliation(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -6512,6 +6900,22 @@ GRANT ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status te
 REVOKE ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO authenticated;
 GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION session_end(p_session_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.session_end(p_session_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.session_end(p_session_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION session_logout(p_scope text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.session_logout(p_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.session_logout(p_scope text) TO authenticated;
 
 
 --
@@ -6765,6 +7169,14 @@ GRANT SELECT ON TABLE public.currencies TO service_role;
 
 
 --
+-- Name: TABLE merchant_applications; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.merchant_applications TO authenticated;
+GRANT SELECT ON TABLE public.merchant_applications TO service_role;
+
+
+--
 -- Name: TABLE merchant_fee_profiles; Type: ACL; Schema: public; Owner: -
 --
 
@@ -6832,7 +7244,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict txm43Rq60im0rT3DEjSNrb1CGMYc1vr2cUiNU8HUl6y0uFGAenIChaB9PfabXLn
+\unrestrict 0HHIL6FdVFYvV9mrQTbAuJ0R5Rv6zyahOM5L9XehI9IniCdGHjdPQKtj6tYJ6aS
 
 
 -- Reference data inserted by the migrations
@@ -6855,6 +7267,10 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000100'),
     ('20261124000200'),
     ('20261124000300'),
+    ('20261124000310'),
+    ('20261124000320'),
+    ('20261124000330'),
+    ('20261124000390'),
     ('20261124000400'),
     ('20261124000450'),
     ('20261124000500'),
@@ -6863,6 +7279,7 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000700'),
     ('20261124000800'),
     ('20261124000850'),
+    ('20261124000860'),
     ('20261124000900'),
     ('20261124000910'),
     ('20261124000920'),

@@ -1,16 +1,19 @@
 -- migrate:up
 -- Operations: what operators (admins) may run through the `ops` function, and the
--- scheduled sweeps. An admin is an active auth_users row with role 'admin' — checked in
--- the database, not trusted from the JWT alone.
+-- scheduled sweeps. An admin is decided by the one rule in *_auth_caller.sql: a caller who
+-- may act (live login, user not suspended) and whose auth_users.role is 'admin', checked
+-- in the database, never trusted from the JWT.
 
+-- The first line of every operator function: `unauthenticated` / `account_disabled` when
+-- the caller may not act at all (hazina.caller_id()), `forbidden` when they are no admin.
 create function hazina.assert_admin() returns void
   language plpgsql stable
   security definer
   set search_path = ''
   as $$
 begin
-  if not exists (select 1 from public.auth_users
-                  where id = auth.uid() and role = 'admin' and status = 'active') then
+  perform hazina.caller_id();
+  if not public.is_admin() then
     perform hazina.raise_error('forbidden', jsonb_build_object('reason', 'admins only'));
   end if;
 end

@@ -13,10 +13,13 @@
 --   phone         Supabase stores E.164 digits without '+': '254712345678' becomes
 --                 '+254712345678'; anything else is dropped.
 --   name          user_metadata full_name or name.
---   role          app_metadata role when it is 'merchant' (only the service role can set
---                 app_metadata); otherwise 'customer'. Never 'admin': admins are made in
---                 Hazina (`update public.auth_users set role = 'admin'`), and
---                 user_metadata, which users write themselves, is never read for a role.
+--   role          always 'customer': nothing from Supabase makes a merchant or an admin.
+--                 app_metadata role 'merchant' (only the service role can set app_metadata)
+--                 records a pending merchant application instead, once per user (business
+--                 name: user_metadata business_name, else the name), which an admin approves
+--                 like any other (*_merchant_applications.sql). Admins are made in Hazina
+--                 (`update public.auth_users set role = 'admin'`); user_metadata, which users
+--                 write themselves, is never read for a role. A role set in Hazina stays.
 -- A deleted Supabase user is disabled here, not deleted: their ledger history stays.
 
 create function hazina.mirror_supabase_user(
@@ -33,28 +36,34 @@ declare
   v_phone text := case when p_phone ~ '^[1-9][0-9]{6,14}$' then '+' || p_phone
                        when p_phone ~ '^\+[1-9][0-9]{6,14}$' then p_phone end;
   v_name text := left(coalesce(p_user_metadata ->> 'full_name', p_user_metadata ->> 'name'), 200);
-  v_role text := case when p_app_metadata ->> 'role' = 'merchant' then 'merchant' else 'customer' end;
+  v_business text := left(coalesce(nullif(btrim(p_user_metadata ->> 'business_name'), ''), nullif(btrim(v_name), '')), 200);
 begin
   if v_email is null or v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' or length(v_email) > 254 then
     v_email := v_placeholder;
   end if;
   begin
-    insert into public.auth_users (id, email, email_verified_at, phone, name, role)
-    values (p_id, v_email, p_email_confirmed_at, v_phone, v_name, v_role)
+    insert into public.auth_users (id, email, email_verified_at, phone, name)
+    values (p_id, v_email, p_email_confirmed_at, v_phone, v_name)
     on conflict (id) do update
       set email = excluded.email, email_verified_at = excluded.email_verified_at,
           phone = excluded.phone, name = coalesce(excluded.name, public.auth_users.name),
-          -- A role set in Hazina (admin, or merchant by an operator) is not taken away.
-          role = case when public.auth_users.role = 'customer' then excluded.role else public.auth_users.role end,
           updated_at = now();
   exception when unique_violation then
     -- The email belongs to another Hazina user (e.g. one made by Hazina's own auth).
     raise warning 'hazina: Supabase user % shares email % with another Hazina user; mirrored with %',
       p_id, v_email, v_placeholder;
-    insert into public.auth_users (id, email, email_verified_at, phone, name, role)
-    values (p_id, v_placeholder, null, v_phone, v_name, v_role)
+    insert into public.auth_users (id, email, email_verified_at, phone, name)
+    values (p_id, v_placeholder, null, v_phone, v_name)
     on conflict (id) do update set phone = excluded.phone, updated_at = now();
   end;
+  -- Asked to be a merchant: a pending application (never the role itself), once. A customer
+  -- who was rejected is not re-filed by every later Supabase update.
+  if p_app_metadata ->> 'role' = 'merchant' then
+    insert into public.merchant_applications (user_id, business_name)
+    select p_id, coalesce(v_business, 'Supabase user ' || p_id)
+     where exists (select 1 from public.auth_users where id = p_id and role = 'customer')
+       and not exists (select 1 from public.merchant_applications where user_id = p_id);
+  end if;
 end
 $$;
 

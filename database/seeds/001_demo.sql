@@ -2,7 +2,7 @@
 -- Everyone's password is: hazina-demo-2026
 --   wanjiku@example.com  customer, KES wallet with KES 5,000 topped up from M-Pesa
 --   otieno@example.com   customer, empty KES wallet
---   duka@example.com     merchant (Duka la Mama), KES wallet that pools credits
+--   duka@example.com     merchant (Duka la Mama, application approved by ops), KES wallet that pools credits
 --   ops@example.com      admin (can call /functions/v1/ops)
 
 insert into public.auth_users (id, email, name, phone, role, email_verified_at, password_hash) values
@@ -15,6 +15,12 @@ insert into public.auth_users (id, email, name, phone, role, email_verified_at, 
   ('00000000-0000-4000-8000-000000000004', 'ops@example.com', 'Hazina Ops', null, 'admin', now(),
    '$argon2id$v=19$m=19456,t=2,p=1$bWnZ36H+0nMOUqAaNVasoA$GQ83N4kZZVzI3LBUTFEGQgLVk0Rq/nbUBJBxbNW6RFA')
 on conflict do nothing;
+
+-- Duka is a merchant because ops approved its application, as every merchant is.
+insert into public.merchant_applications (user_id, business_name, status, decided_by, decided_at, decision_reason)
+select '00000000-0000-4000-8000-000000000003', 'Duka la Mama', 'approved', '00000000-0000-4000-8000-000000000004', now(),
+       'Demo merchant'
+ where not exists (select 1 from public.merchant_applications where user_id = '00000000-0000-4000-8000-000000000003');
 
 insert into public.auth_accounts (user_id, provider, provider_account_id)
 select id, 'credentials', id::text from public.auth_users

@@ -68,7 +68,7 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   idempotency_key_in_use: [409, "A request with this Idempotency-Key is still in progress."],
   rate_limited: [429, "Too many new requests; retry after the time in Retry-After."],
 
-  // auth (database/migrations/*_auth.sql)
+  // auth (database/migrations/*_auth_*.sql)
   verification_token_invalid: [400, "This link is invalid or was replaced by a newer one."],
   verification_token_used: [409, "This link was already used."],
   verification_token_expired: [400, "This link has expired; request a new one."],
@@ -76,6 +76,11 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   oauth_email_not_verified: [400, "The identity provider did not vouch for an email address."],
   oauth_account_in_use: [409, "This identity is linked to another account."],
   account_disabled: [403, "This account is disabled."],
+
+  // merchant applications (database/migrations/*_merchant_applications.sql)
+  already_merchant: [409, "This account is a merchant already."],
+  merchant_application_not_found: [404, "This user has no merchant application."],
+  merchant_application_not_pending: [409, "The merchant application was already decided the other way."],
 
   // money in/out (database/migrations/20261124000900_payment_sources.sql … *_money_sweep.sql, functions/funding, withdrawals, webhooks)
   provider_not_supported: [400, "This payment provider or currency is not supported."],

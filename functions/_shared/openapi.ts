@@ -102,6 +102,18 @@ export const Wallet = named("Wallet", z.object({
   updated_at: Timestamp,
 }), "A wallet as the wallet functions return it (hazina.wallet_json).");
 
+export const MerchantApplication = named("MerchantApplication", z.object({
+  id: z.guid(),
+  user_id: z.guid(),
+  business_name: z.string(),
+  status: z.enum(["pending", "approved", "rejected"]),
+  decided_by: z.guid().nullable().describe("The admin who approved or rejected it."),
+  decided_at: Timestamp.nullable(),
+  decision_reason: z.string().nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+}), "A request to become a merchant (hazina.merchant_application_json); an admin decides it.");
+
 /** `{ data: [...], next_cursor }`, the shape of every list. */
 export function listOf<T extends z.ZodType>(item: T) {
   return z.object({
@@ -282,6 +294,8 @@ const IDEMPOTENCY_KEY_SCHEMA = { type: "string", pattern: "^[A-Za-z0-9_.:-]{8,25
 function impliedErrors(route: RouteDoc): string[] {
   const codes: string[] = [];
   if (route.auth === "bearer" || route.auth === "optional") codes.push("unauthenticated", "invalid_token", "token_expired");
+  // Acting as a user (anything but a read) also needs an account that is not suspended.
+  if ((route.auth === "bearer" || route.auth === "optional") && route.method !== "get") codes.push("account_disabled");
   if (route.idempotencyKey) {
     if (route.idempotencyKey === "required") codes.push("idempotency_key_required");
     codes.push("invalid_idempotency_key", "idempotency_key_reused", "idempotency_key_in_use", "rate_limited");

@@ -7,9 +7,9 @@ import { createFunctionApp } from "../_shared/app.ts";
 import { requireUser, verifyAccessToken } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
 import { asService, asUser } from "../_shared/db.ts";
-import { ApiError, fromDatabaseError } from "../_shared/errors.ts";
+import { ApiError } from "../_shared/errors.ts";
 import { log } from "../_shared/log.ts";
-import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
+import { apiDocs, listOf, MerchantApplication, serveOpenApi } from "../_shared/openapi.ts";
 import { hashPassword, verifyPassword } from "../_shared/password.ts";
 import { publicJwks, sha256Hex } from "../_shared/tokens.ts";
 import { registerDevMailbox } from "./mailbox.ts";
@@ -22,6 +22,7 @@ import {
   LoginBody,
   LogoutBody,
   Me,
+  MerchantRequestBody,
   OAuthBody,
   OAuthParam,
   OAuthResult,
@@ -64,9 +65,10 @@ const ACCEPTED = {
 docs.route({
   method: "post",
   path: "/signup",
-  summary: "Create an account (customer or merchant)",
+  summary: "Create an account (a customer; optionally asking to be a merchant)",
   description: "Answers the same when the email already has an account; its owner gets a notice instead of a " +
-    "verification link.",
+    "verification link. With `role: merchant` the account is still a customer, with a pending merchant " +
+    "application that an admin approves (POST /ops/merchants/{user_id}/approve).",
   auth: "none",
   body: SignupBody,
   bodyExample: { email: "wanjiku@example.com", password: "correct-Horse-battery-42", name: "Wanjiku", phone: "+254712345678" },
@@ -81,7 +83,12 @@ app.post("/signup", async (c) => {
   const outcome = await asService(requestId, async (tx) => {
     const [row] = await tx<{ user_id: string; created: boolean }[]>`
       select user_id, created from hazina.signup(${input.email}, ${passwordHash}, ${input.name ?? null},
-                                                 ${input.phone ?? null}, ${input.role})`;
+                                                 ${input.phone ?? null})`;
+    // Nobody makes themselves a merchant: a new account asking to be one is a customer with
+    // a pending application an admin decides (*_merchant_applications.sql).
+    if (row.created && input.role === "merchant") {
+      await tx`select hazina.merchant_application_submit(${row.user_id}, ${input.business_name ?? input.name!})`;
+    }
     const token = row.created ? await issueVerificationToken(tx, row.user_id, "email_verification") : null;
     return { created: row.created, token };
   });
@@ -159,7 +166,8 @@ docs.route({
   method: "post",
   path: "/logout",
   summary: "End this session, every other session, or all of them",
-  description: "Refresh tokens stop at once; issued access tokens stay valid until they expire.",
+  description: "Refresh tokens stop at once. Access tokens of an ended login still read until they expire, but " +
+    "act no more: such a token (or a disabled user's) cannot log out or end sessions either.",
   auth: "bearer",
   body: LogoutBody,
   bodyOptional: true,
@@ -169,21 +177,9 @@ docs.route({
 app.post("/logout", requireUser, async (c) => {
   const text = await c.req.text();
   const { scope } = LogoutBody.parse(text.trim() ? JSON.parse(text) : {});
-  const userId = c.get("userId");
-  const sessionId = c.get("claims").session_id;
-  const currentSession = typeof sessionId === "string" && /^[0-9a-f-]{36}$/i.test(sessionId) ? sessionId : null;
-  await asService(c.get("requestId"), async (tx) => {
-    if (scope === "global") {
-      await tx`select hazina.session_revoke_all(${userId}, 'logout_global')`;
-    } else if (scope === "others") {
-      await tx`select hazina.session_revoke_all(${userId}, 'logout_others', ${currentSession})`;
-    } else if (currentSession) {
-      // A token whose session is already gone (purged) has nothing left to revoke.
-      await tx`select hazina.session_revoke(${userId}, ${currentSession}, 'logout')`.catch((err) => {
-        if (fromDatabaseError(err)?.code !== "session_not_found") throw err;
-      });
-    }
-  });
+  // As the caller: the database refuses a token whose login is revoked or whose user is
+  // suspended (hazina.caller_id()), so a stolen token cannot end the owner's new logins.
+  await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`select public.session_logout(${scope})`);
   return c.body(null, 204);
 });
 
@@ -243,8 +239,49 @@ docs.route({
 });
 app.delete("/sessions/:id", requireUser, async (c) => {
   const { id } = SessionIdParam.parse(c.req.param());
-  await asService(c.get("requestId"), (tx) => tx`select hazina.session_revoke(${c.get("userId")}, ${id}, 'revoked_by_user')`);
+  await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`select public.session_end(${id})`);
   return c.body(null, 204);
+});
+
+docs.route({
+  method: "post",
+  path: "/merchant-request",
+  summary: "Ask to become a merchant",
+  description: "Records a pending merchant application; the account stays a customer until an admin approves it. " +
+    "Asking again while one is pending returns it (200).",
+  auth: "bearer",
+  body: MerchantRequestBody,
+  bodyExample: { business_name: "Duka la Mama" },
+  responses: {
+    201: { description: "Application recorded.", schema: MerchantApplication },
+    200: { description: "An application is already pending.", schema: MerchantApplication },
+  },
+  errors: ["already_merchant", "forbidden", "invalid_argument"],
+});
+app.post("/merchant-request", requireUser, async (c) => {
+  const input = MerchantRequestBody.parse(await c.req.json());
+  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+    tx<{ application: Record<string, unknown> & { created: boolean } }[]>`
+      select public.merchant_apply(${input.business_name}) as application`);
+  const { created, ...application } = row.application;
+  return c.json(application, created ? 201 : 200);
+});
+
+docs.route({
+  method: "get",
+  path: "/merchant-request",
+  summary: "My latest merchant application",
+  auth: "bearer",
+  responses: { 200: { description: "Pending, approved or rejected.", schema: MerchantApplication } },
+  errors: ["merchant_application_not_found"],
+});
+app.get("/merchant-request", requireUser, async (c) => {
+  // Read as the caller: RLS shows applicants only their own applications.
+  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
+    select id, user_id, business_name, status, decided_by, decided_at, decision_reason, created_at, updated_at
+      from public.merchant_applications where user_id = auth.uid() order by created_at desc limit 1`);
+  if (!row) throw new ApiError(404, "merchant_application_not_found", "You have not asked to become a merchant.");
+  return c.json(row);
 });
 
 docs.route({
@@ -331,8 +368,14 @@ app.post("/oauth/:provider", async (c) => {
     if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
       throw new ApiError(401, "invalid_token", "The access token is not a user token.");
     }
-    const [row] = await asService(requestId, (tx) =>
-      tx<{ linked: boolean }[]>`select hazina.oauth_link(${claims.sub!}, ${provider}, ${identity.subject}) as linked`);
+    // As service_role (the edge vouches for the ID token), but acting for the caller: the
+    // caller's claims go along so hazina.caller_id() refuses a revoked login or a suspended
+    // user, as on every acting path.
+    const [row] = await asService(requestId, async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ ...claims, role: "authenticated" })}, true)`;
+      return await tx<{ linked: boolean }[]>`
+        select hazina.oauth_link(hazina.caller_id(), ${provider}, ${identity.subject}) as linked`;
+    });
     return c.json({ provider, linked: true, created: row.linked });
   }
 

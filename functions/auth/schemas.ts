@@ -17,7 +17,19 @@ export const SignupBody = z.object({
   password: passwordSchema,
   name: z.string().trim().min(1).max(200).regex(NO_CONTROL_CHARS, "must not contain control characters").optional(),
   phone: z.string().regex(/^\+[1-9][0-9]{6,14}$/, "must be E.164, e.g. +254712345678").optional(),
-  role: z.enum(["customer", "merchant"]).default("customer"),
+  role: z.enum(["customer", "merchant"]).default("customer")
+    .describe("merchant records a merchant application an admin approves; until then the account is a customer."),
+  business_name: z.string().trim().min(1).max(200).regex(NO_CONTROL_CHARS, "must not contain control characters")
+    .optional().describe("With role merchant: the business applying (defaults to name)."),
+}).strict().superRefine((body, ctx) => {
+  // Checked before the database, so a new and a known email are answered alike.
+  if (body.role === "merchant" && !(body.business_name ?? body.name)) {
+    ctx.addIssue({ code: "custom", path: ["business_name"], message: "is required with role merchant (or send name)" });
+  }
+});
+
+export const MerchantRequestBody = z.object({
+  business_name: z.string().trim().min(1).max(200).regex(NO_CONTROL_CHARS, "must not contain control characters"),
 }).strict();
 
 export const LoginBody = z.object({

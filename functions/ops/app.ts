@@ -6,13 +6,14 @@ import { type AuthVariables, requireUser } from "../_shared/auth.ts";
 import { asUser } from "../_shared/db.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { Amount } from "../_shared/money.ts";
-import { apiDocs, Money, named, serveOpenApi, Wallet } from "../_shared/openapi.ts";
+import { apiDocs, MerchantApplication, Money, named, serveOpenApi, Wallet } from "../_shared/openapi.ts";
 
 type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
 
 export const app = createFunctionApp<Env>("ops");
 export const docs = apiDocs("ops", "Operators (admins only)",
-  "Reconciliation, sweeps and wallet status. The database checks auth_users.role = 'admin', not just the token.");
+  "Reconciliation, sweeps, wallet status, reversals and merchant approval. The database decides who is an admin " +
+    "(auth_users.role, a live login, an active user), never the token.");
 serveOpenApi(app, docs); // before requireUser: the document is public
 app.use("*", requireUser);
 
@@ -127,3 +128,39 @@ app.post("/transactions/:id/reverse", idempotent(), async (c) => {
                                              ${input.amount ?? null}::numeric, ${input.reason}) as reversal`);
   return c.json(row.reversal, 201);
 });
+
+const MerchantDecision = z.object({
+  reason: z.string().min(1).max(500).optional().describe("Recorded with the decision (audited)."),
+}).strict();
+
+const UserId = z.string().uuid();
+
+for (const [verb, status] of [["approve", "approved"], ["reject", "rejected"]] as const) {
+  docs.route({
+    method: "post",
+    path: `/merchants/:user_id/${verb}`,
+    summary: verb === "approve" ? "Approve a merchant application" : "Reject a merchant application",
+    description: verb === "approve"
+      ? "The user becomes a merchant and their user wallets become merchant wallets, so payments to them are " +
+        "merchant payments from now on (past payments stay as posted). Audited. Approving again returns the " +
+        "approved application."
+      : "The user stays a customer and may apply again. Audited. Rejecting again returns the rejected application.",
+    auth: "bearer",
+    params: z.object({ user_id: UserId }),
+    body: MerchantDecision,
+    bodyOptional: true,
+    responses: { 200: { description: `The application, ${status}.`, schema: MerchantApplication } },
+    errors: ["forbidden", "invalid_argument", "merchant_application_not_found", "merchant_application_not_pending"],
+  });
+  // Deciding the same way again returns the decided application: naturally idempotent.
+  app.post(`/merchants/:user_id/${verb}`, async (c) => {
+    const userId = UserId.parse(c.req.param("user_id"));
+    const text = await c.req.text();
+    const { reason } = MerchantDecision.parse(text.trim() ? JSON.parse(text) : {});
+    const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+      verb === "approve"
+        ? tx`select public.ops_merchant_approve(${userId}, ${reason ?? null}) as application`
+        : tx`select public.ops_merchant_reject(${userId}, ${reason ?? null}) as application`);
+    return c.json(row.application);
+  });
+}

@@ -1,6 +1,6 @@
 -- audit_logs: the generic trigger records who did what; nobody can change the log.
 begin;
-select plan(9);
+select plan(10);
 
 insert into public.auth_users (id, email, password_hash)
 values ('10000000-0000-4000-8000-000000000001', 'audit@example.com', 'secret-hash');
@@ -34,11 +34,15 @@ select throws_ok($$delete from public.audit_logs$$, '42501', 'permission denied 
                  'service_role cannot delete audit rows');
 reset role;
 
+-- Who is an admin is auth_users' word (public.is_admin()), not the token's app_metadata.
+insert into public.auth_users (id, email, role) values ('10000000-0000-4000-8000-000000000002', 'auditor@example.com', 'admin');
 set local role authenticated;
 select set_config('request.jwt.claims', '{"role":"authenticated","sub":"10000000-0000-4000-8000-000000000001","app_metadata":{"role":"customer"}}', true);
 select is((select count(*)::int from public.audit_logs), 0, 'a customer reads no audit rows');
-select set_config('request.jwt.claims', '{"role":"authenticated","sub":"10000000-0000-4000-8000-000000000002","app_metadata":{"role":"admin"}}', true);
-select ok((select count(*)::int from public.audit_logs) >= 2, 'an admin reads the audit log');
+select set_config('request.jwt.claims', '{"role":"authenticated","sub":"10000000-0000-4000-8000-000000000001","app_metadata":{"role":"admin"}}', true);
+select is((select count(*)::int from public.audit_logs), 0, 'nor does a customer whose token claims admin (a forged claim)');
+select set_config('request.jwt.claims', '{"role":"authenticated","sub":"10000000-0000-4000-8000-000000000002","app_metadata":{"role":"customer"}}', true);
+select ok((select count(*)::int from public.audit_logs) >= 2, 'an admin (auth_users.role) reads the audit log, whatever the token claims');
 reset role;
 
 select * from finish();

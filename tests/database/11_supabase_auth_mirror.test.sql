@@ -2,7 +2,7 @@
 -- auth.users here is a stand-in with the columns of Supabase's table that the bridge reads.
 begin;
 \ir helpers.psql
-select plan(17);
+select plan(19);
 
 select is(hazina.install_supabase_auth_mirror(), false, 'without auth.users the installer does nothing');
 
@@ -30,8 +30,12 @@ insert into auth.users values
 select results_eq(
   $$select email, phone, name, role, email_verified_at is null from public.auth_users
      where id = '11000000-0000-4000-8000-000000000002'$$,
-  $$values ('amina@example.com'::text, '+254712345678'::text, 'Amina'::text, 'merchant'::text, true)$$,
-  'a signup is mirrored with the same id: email, E.164 phone, name, app_metadata merchant role, not yet verified');
+  $$values ('amina@example.com'::text, '+254712345678'::text, 'Amina'::text, 'customer'::text, true)$$,
+  'a signup is mirrored with the same id: email, E.164 phone, name, a customer, not yet verified');
+select results_eq(
+  $$select business_name, status from public.merchant_applications where user_id = '11000000-0000-4000-8000-000000000002'$$,
+  $$values ('Amina'::text, 'pending'::text)$$,
+  'app_metadata role merchant does not make a merchant: it files a pending merchant application');
 
 update auth.users set email_confirmed_at = now() where id = '11000000-0000-4000-8000-000000000002';
 select isnt((select email_verified_at from public.auth_users where id = '11000000-0000-4000-8000-000000000002'), null,
@@ -39,8 +43,10 @@ select isnt((select email_verified_at from public.auth_users where id = '1100000
 update auth.users set email = 'amina@shop.example.com' where id = '11000000-0000-4000-8000-000000000002';
 select is((select email from public.auth_users where id = '11000000-0000-4000-8000-000000000002'), 'amina@shop.example.com',
   'an email change follows');
+select is((select count(*)::int from public.merchant_applications where user_id = '11000000-0000-4000-8000-000000000002'), 1,
+  'later Supabase updates file no second application');
 
--- Roles: only app_metadata (service role only) can make a merchant; nothing makes an admin.
+-- Roles: nothing from Supabase makes an admin (or a merchant, above).
 insert into auth.users values
   ('11000000-0000-4000-8000-000000000003', 'sneaky@example.com', null, null, '{}', '{"role": "admin"}'),
   ('11000000-0000-4000-8000-000000000004', 'boss@example.com', null, null, '{"role": "admin"}', '{}');

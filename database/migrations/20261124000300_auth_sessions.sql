@@ -1,8 +1,11 @@
 -- migrate:up
--- Auth: the rules that protect accounts. The `auth` edge function hashes passwords, checks
--- signatures and sends mail; it calls these functions as service_role, and they decide
--- every state change: who may sign in, lockout, refresh-token rotation with reuse
--- detection, single-use verification tokens, revocation.
+-- Auth sessions: sign-up, password sign-in with lockout, refresh-token rotation with reuse
+-- detection, and revocation. The `auth` edge function hashes passwords, checks signatures
+-- and sends mail; it calls these functions as service_role, and they decide every state
+-- change: who may sign in, lockout, rotation, revocation. The other auth capabilities
+-- build on this one: *_auth_verification.sql (email verification, password reset),
+-- *_auth_oauth.sql (OIDC sign-in and linking), *_auth_caller.sql (who the caller of a
+-- client function is), *_auth_housekeeping.sql (purging dead rows).
 --
 -- Functions that must both fail *and* keep a change (a failed login counts; a reused
 -- refresh token revokes its family) return an outcome instead of raising, because raising
@@ -88,13 +91,13 @@ $$;
 
 -- Sign-up: creates the user and its credentials account. An existing email is not an error
 -- (created = false), so the edge can answer exactly as for a new one and never reveal
--- which emails exist.
+-- which emails exist. Everyone signs up a customer: admins are made by admins, and a
+-- merchant account is a request an admin approves (*_merchant_applications.sql).
 create function hazina.signup(
   p_email text,
   p_password_hash text,
   p_name text default null,
-  p_phone text default null,
-  p_role text default 'customer'
+  p_phone text default null
 ) returns table (user_id uuid, created boolean)
   language plpgsql
   set search_path = ''
@@ -103,12 +106,8 @@ declare
   v_id uuid;
 begin
   perform hazina.auth_check_password_hash(p_password_hash);
-  if p_role is null or p_role not in ('customer', 'merchant') then
-    -- Admins are made by admins, never by sign-up.
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'role'));
-  end if;
-  insert into public.auth_users (email, password_hash, name, phone, role)
-  values (lower(p_email), p_password_hash, p_name, p_phone, p_role)
+  insert into public.auth_users (email, password_hash, name, phone)
+  values (lower(p_email), p_password_hash, p_name, p_phone)
   on conflict (email) do nothing
   returning id into v_id;
   if v_id is null then
@@ -322,261 +321,6 @@ begin
   return v_count;
 end
 $$;
-
--- A new single-use token for email verification or password reset. Older open tokens of
--- the same purpose stop working: only the newest link in the inbox is valid.
-create function hazina.verification_token_issue(
-  p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer
-) returns timestamptz
-  language plpgsql
-  set search_path = ''
-  as $$
-declare
-  v_expires_at timestamptz;
-begin
-  perform hazina.auth_check_token_hash(p_token_hash, 'token_hash');
-  if p_ttl_seconds is null or p_ttl_seconds < 60 then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'ttl_seconds'));
-  end if;
-  delete from public.auth_verification_token
-   where user_id = p_user_id and purpose = p_purpose and consumed_at is null;
-  insert into public.auth_verification_token (user_id, purpose, token_hash, expires_at)
-  values (p_user_id, p_purpose, p_token_hash, now() + make_interval(secs => p_ttl_seconds))
-  returning expires_at into v_expires_at;
-  return v_expires_at;
-end
-$$;
-
--- Use a token once: unknown (or another purpose's) → verification_token_invalid, already
--- used → verification_token_used, past its expiry → verification_token_expired.
-create function hazina.verification_token_consume(p_token_hash text, p_purpose text)
-  returns uuid
-  language plpgsql
-  set search_path = ''
-  as $$
-declare
-  v_token public.auth_verification_token;
-begin
-  perform hazina.auth_check_token_hash(p_token_hash, 'token_hash');
-  select * into v_token from public.auth_verification_token
-   where token_hash = p_token_hash and purpose = p_purpose
-     for update;
-  if not found then
-    perform hazina.raise_error('verification_token_invalid');
-  end if;
-  if v_token.consumed_at is not null then
-    perform hazina.raise_error('verification_token_used');
-  end if;
-  if v_token.expires_at <= now() then
-    perform hazina.raise_error('verification_token_expired');
-  end if;
-  update public.auth_verification_token set consumed_at = now() where id = v_token.id;
-  return v_token.user_id;
-end
-$$;
-
-create function hazina.email_verify_confirm(p_token_hash text)
-  returns uuid
-  language plpgsql
-  set search_path = ''
-  as $$
-declare
-  v_user_id uuid := hazina.verification_token_consume(p_token_hash, 'email_verification');
-begin
-  update public.auth_users
-     set email_verified_at = now(), updated_at = now()
-   where id = v_user_id and email_verified_at is null;
-  return v_user_id;
-end
-$$;
-
--- Password reset: the token proves the email, so it also verifies the email and lifts a
--- temporary lockout; every session is revoked because whoever else knew the old password
--- may hold one.
-create function hazina.password_reset_confirm(p_token_hash text, p_password_hash text)
-  returns uuid
-  language plpgsql
-  set search_path = ''
-  as $$
-declare
-  v_user_id uuid;
-begin
-  perform hazina.auth_check_password_hash(p_password_hash);
-  v_user_id := hazina.verification_token_consume(p_token_hash, 'password_reset');
-  update public.auth_users
-     set password_hash = p_password_hash,
-         email_verified_at = coalesce(email_verified_at, now()),
-         failed_login_count = 0,
-         status = case when status = 'locked' and locked_until is not null then 'active' else status end,
-         locked_until = case when status = 'locked' and locked_until is not null then null else locked_until end,
-         updated_at = now()
-   where id = v_user_id;
-  insert into public.auth_accounts (user_id, provider, provider_account_id)
-  values (v_user_id, 'credentials', v_user_id::text)
-  on conflict (provider, provider_account_id) do nothing;
-  perform hazina.session_revoke_all(v_user_id, 'password_reset');
-  return v_user_id;
-end
-$$;
-
--- Sign in with a verified OIDC identity (the edge checked the ID token's signature, issuer
--- and audience). A known (provider, subject) signs in its user. Otherwise the provider's
--- verified email finds or creates the user. If that user never verified its email, the
--- provider has just proven who owns it, and whoever set the password did not necessarily:
--- the password is removed and its sessions revoked (pre-account-takeover defence).
-create function hazina.oauth_sign_in(
-  p_provider text,
-  p_subject text,
-  p_email text,
-  p_email_verified boolean,
-  p_name text,
-  p_refresh_token_hash text,
-  p_refresh_ttl_seconds integer,
-  p_user_agent text default null,
-  p_ip inet default null
-) returns hazina.auth_sign_in
-  language plpgsql
-  set search_path = ''
-  as $$
-declare
-  v_user public.auth_users;
-  v_user_id uuid;
-  v_session public.auth_sessions;
-  v_result hazina.auth_sign_in;
-begin
-  if p_provider = 'credentials' then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'provider'));
-  end if;
-  select a.user_id into v_user_id from public.auth_accounts a
-   where a.provider = p_provider and a.provider_account_id = p_subject;
-
-  if v_user_id is null then
-    if p_email is null or not coalesce(p_email_verified, false) then
-      perform hazina.raise_error('oauth_email_not_verified', jsonb_build_object('provider', p_provider));
-    end if;
-    select * into v_user from public.auth_users where email = lower(p_email) for update;
-    if found then
-      if v_user.email_verified_at is null then
-        update public.auth_users
-           set email_verified_at = now(), password_hash = null, updated_at = now()
-         where id = v_user.id;
-        delete from public.auth_accounts where user_id = v_user.id and provider = 'credentials';
-        perform hazina.session_revoke_all(v_user.id, 'email_ownership_proven');
-      end if;
-      v_user_id := v_user.id;
-    else
-      insert into public.auth_users (email, email_verified_at, name)
-      values (lower(p_email), now(), left(p_name, 200))
-      returning id into v_user_id;
-    end if;
-    insert into public.auth_accounts (user_id, provider, provider_account_id)
-    values (v_user_id, p_provider, p_subject);
-  end if;
-
-  select * into v_user from public.auth_users where id = v_user_id;
-  if hazina.auth_user_suspended(v_user.status, v_user.locked_until) then
-    perform hazina.raise_error('account_disabled');
-  end if;
-  v_session := hazina.session_create(v_user.id, p_refresh_token_hash, p_refresh_ttl_seconds,
-                                     p_user_agent, p_ip);
-  v_result.outcome := 'ok';
-  v_result.user_id := v_user.id;
-  v_result.email := v_user.email;
-  v_result.role := v_user.role;
-  v_result.session_id := v_session.family_id;
-  v_result.refresh_expires_at := v_session.expires_at;
-  return v_result;
-end
-$$;
-
--- Link an OIDC identity to a signed-in user. Linking the same identity again is a no-op;
--- an identity linked to someone else stays theirs.
-create function hazina.oauth_link(p_user_id uuid, p_provider text, p_subject text)
-  returns boolean
-  language plpgsql
-  set search_path = ''
-  as $$
-declare
-  v_owner uuid;
-begin
-  if p_provider = 'credentials' then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'provider'));
-  end if;
-  insert into public.auth_accounts (user_id, provider, provider_account_id)
-  values (p_user_id, p_provider, p_subject)
-  on conflict (provider, provider_account_id) do nothing;
-  if found then
-    return true;
-  end if;
-  select a.user_id into v_owner from public.auth_accounts a
-   where a.provider = p_provider and a.provider_account_id = p_subject;
-  if v_owner is distinct from p_user_id then
-    perform hazina.raise_error('oauth_account_in_use', jsonb_build_object('provider', p_provider));
-  end if;
-  return false;
-end
-$$;
-
--- Housekeeping for a scheduled job (pg_cron or the edge): forget refresh rows and
--- verification tokens that can no longer be used.
-create function hazina.auth_purge_expired(p_keep interval default interval '30 days')
-  returns integer
-  language plpgsql
-  set search_path = ''
-  as $$
-declare
-  v_sessions integer;
-  v_tokens integer;
-begin
-  delete from public.auth_verification_token
-   where coalesce(consumed_at, expires_at) < now() - p_keep;
-  get diagnostics v_tokens = row_count;
-  -- Whole families only, so reuse detection never loses the rows it needs.
-  delete from public.auth_sessions s
-   where s.family_id in (select f.family_id from public.auth_sessions f
-                          group by f.family_id
-                         having max(coalesce(f.revoked_at, f.expires_at)) < now() - p_keep
-                            and bool_and(f.revoked_at is not null or f.expires_at < now()));
-  get diagnostics v_sessions = row_count;
-  return v_sessions + v_tokens;
-end
-$$;
-
--- Whether the Hazina login (session family) a token names has been revoked: every row of
--- the family revoked (logout, DELETE /sessions/:id, password reset, refresh-token reuse, a
--- suspended user). Null for a family Hazina does not know, such as a Supabase Auth session.
--- (Definer: callers are signed-in users, and RLS shows them only some session rows.)
-create function hazina.session_revoked(p_session_id uuid) returns boolean
-  language sql stable
-  security definer
-  set search_path = ''
-  as $$ select bool_and(revoked_at is not null) from public.auth_sessions where family_id = p_session_id $$;
-
--- The signed-in caller (the JWT's sub), or the stable error `unauthenticated`: the first
--- line of every client-facing function. An access token stays valid until its `exp`, but
--- one whose Hazina login has been revoked can no longer act through these functions (move
--- money, open wallets, add sources), whether it comes through an edge function or straight
--- through PostgREST: that is what logging out a stolen phone must stop at once.
-create function hazina.caller_id() returns uuid
-  language plpgsql stable
-  set search_path = ''
-  as $$
-declare
-  v_uid uuid := auth.uid();
-  v_session text := auth.jwt() ->> 'session_id';
-begin
-  if v_uid is null then
-    raise exception using errcode = 'P0001', message = 'unauthenticated', detail = '{}';
-  end if;
-  if v_session ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-     and hazina.session_revoked(v_session::uuid) then
-    raise exception using errcode = 'P0001', message = 'unauthenticated',
-      detail = jsonb_build_object('reason', 'session_revoked')::text;
-  end if;
-  return v_uid;
-end
-$$;
-
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 grant usage on type hazina.auth_sign_in to service_role;
 -- These functions run as the caller (service_role), so it needs the error helper too.
@@ -586,38 +330,22 @@ grant execute on function
   hazina.auth_check_token_hash(text, text),
   hazina.auth_check_password_hash(text),
   hazina.session_create(uuid, text, integer, text, inet, uuid, uuid),
-  hazina.signup(text, text, text, text, text),
+  hazina.signup(text, text, text, text),
   hazina.password_login_lookup(text),
   hazina.password_login(uuid, boolean, boolean, text, integer, text, inet),
   hazina.session_refresh(text, text, integer, text, inet),
   hazina.session_revoke(uuid, uuid, text),
-  hazina.session_revoke_all(uuid, text, uuid),
-  hazina.verification_token_issue(uuid, text, text, integer),
-  hazina.verification_token_consume(text, text),
-  hazina.email_verify_confirm(text),
-  hazina.password_reset_confirm(text, text),
-  hazina.oauth_sign_in(text, text, text, boolean, text, text, integer, text, inet),
-  hazina.oauth_link(uuid, text, text),
-  hazina.auth_purge_expired(interval)
+  hazina.session_revoke_all(uuid, text, uuid)
   to service_role;
 
 -- migrate:down
-drop function if exists hazina.caller_id();
-drop function if exists hazina.session_revoked(uuid);
 revoke execute on function hazina.raise_error(text, jsonb) from service_role;
-drop function if exists hazina.auth_purge_expired(interval);
-drop function if exists hazina.oauth_link(uuid, text, text);
-drop function if exists hazina.oauth_sign_in(text, text, text, boolean, text, text, integer, text, inet);
-drop function if exists hazina.password_reset_confirm(text, text);
-drop function if exists hazina.email_verify_confirm(text);
-drop function if exists hazina.verification_token_consume(text, text);
-drop function if exists hazina.verification_token_issue(uuid, text, text, integer);
 drop function if exists hazina.session_revoke_all(uuid, text, uuid);
 drop function if exists hazina.session_revoke(uuid, uuid, text);
 drop function if exists hazina.session_refresh(text, text, integer, text, inet);
 drop function if exists hazina.password_login(uuid, boolean, boolean, text, integer, text, inet);
 drop function if exists hazina.password_login_lookup(text);
-drop function if exists hazina.signup(text, text, text, text, text);
+drop function if exists hazina.signup(text, text, text, text);
 drop function if exists hazina.session_create(uuid, text, integer, text, inet, uuid, uuid);
 drop function if exists hazina.auth_check_password_hash(text);
 drop function if exists hazina.auth_check_token_hash(text, text);
