@@ -1,7 +1,7 @@
 // Configuration from the environment, validated once, with errors that say what to fix.
 import process from "node:process";
 import { z } from "zod";
-import { SANDBOX_DEFAULTS as SANDBOX } from "./providers/defaults.ts";
+import { SANDBOX_DEFAULTS as SANDBOX } from "./sandbox-defaults.ts";
 
 /** The JWT secret `npm start` uses when none is set (local development only). */
 export const DEV_JWT_SECRET = "hazina-local-development-secret-change-me-0123456789";

@@ -1,18 +1,18 @@
 // Funding (top-ups): start one from a linked source (STK push / bank collection), read its
 // status, list mine; manage my payment sources; my paybill account reference.
 // Clients act through public.* functions as themselves; talking to the provider happens
-// between committed steps (functions/_shared/providers/movement.ts).
+// between committed steps (functions/_shared/money-movement/).
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { type AuthVariables, requireUser } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
-import { PageParams, pageOf } from "../_shared/pagination.ts";
+import { newestFirst, PageParams } from "../_shared/pagination.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
-import { type FundingRow, submitFunding } from "../_shared/providers/movement.ts";
+import { type FundingRow, submitFunding } from "../_shared/money-movement/funding.ts";
 import { FundingSession, Paybill, Source } from "./schemas.ts";
 
 type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
@@ -188,13 +188,7 @@ docs.route({
 });
 app.get("/", async (c) => {
   const params = PageParams.parse(c.req.query());
-  const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
-    select ${SESSION_COLUMNS(tx)} from public.wallet_funding_sessions
-     where ${params.cursor
-       ? tx`(created_at, id) < (select created_at, id from public.wallet_funding_sessions where id = ${params.cursor})`
-       : tx`true`}
-     order by created_at desc, id desc limit ${params.limit + 1}`);
-  return c.json(pageOf([...rows] as { id: string }[], params.limit));
+  return c.json(await asUser(c.get("claims"), c.get("requestId"), (tx) => newestFirst(tx, "wallet_funding_sessions", SESSION_COLUMNS(tx), params)));
 });
 
 docs.route({

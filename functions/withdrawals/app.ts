@@ -3,13 +3,13 @@
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { type AuthVariables, requireUser } from "../_shared/auth.ts";
-import { PageParams, pageOf } from "../_shared/pagination.ts";
+import { newestFirst, PageParams } from "../_shared/pagination.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, Money, named, serveOpenApi } from "../_shared/openapi.ts";
-import { submitWithdrawal, type WithdrawalRow } from "../_shared/providers/movement.ts";
+import { submitWithdrawal, type WithdrawalRow } from "../_shared/money-movement/withdrawals.ts";
 
 type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
 
@@ -105,13 +105,7 @@ docs.route({
 });
 app.get("/", async (c) => {
   const params = PageParams.parse(c.req.query());
-  const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
-    select ${COLUMNS(tx)} from public.wallet_withdrawals
-     where ${params.cursor
-       ? tx`(created_at, id) < (select created_at, id from public.wallet_withdrawals where id = ${params.cursor})`
-       : tx`true`}
-     order by created_at desc, id desc limit ${params.limit + 1}`);
-  return c.json(pageOf([...rows] as { id: string }[], params.limit));
+  return c.json(await asUser(c.get("claims"), c.get("requestId"), (tx) => newestFirst(tx, "wallet_withdrawals", COLUMNS(tx), params)));
 });
 
 docs.route({
