@@ -12,14 +12,16 @@ import { app as withdrawals } from "../functions/withdrawals/app.ts";
 import { config } from "../functions/_shared/config.ts";
 import { log } from "../functions/_shared/log.ts";
 
-type FetchApp = { fetch: (req: Request) => Response | Promise<Response> };
+type FetchApp = { fetch: (req: Request, env?: unknown) => Response | Promise<Response> };
 export const functionApps: Record<string, FetchApp> = { auth, health, ops, wallets, funding, withdrawals, webhooks };
 
 config(); // fail fast with a readable message when the environment is wrong
 const port = Number(process.env.PORT ?? 8000);
 const PREFIX = "/functions/v1/";
 
-function handle(req: Request): Response | Promise<Response> {
+// `info` (the client's address) is passed on as the app's env, as Deno.serve(app.fetch)
+// does on Supabase: functions/_shared/client-ip.ts reads it.
+function handle(req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> {
   const url = new URL(req.url);
   if (!url.pathname.startsWith(PREFIX)) {
     return Response.json({ error: { code: "route_not_found", message: "Functions live under /functions/v1/<name>." } }, { status: 404 });
@@ -30,7 +32,7 @@ function handle(req: Request): Response | Promise<Response> {
     return Response.json({ error: { code: "function_not_found", message: `No function named '${name}'.` } }, { status: 404 });
   }
   url.pathname = url.pathname.slice(PREFIX.length - 1);
-  return target.fetch(new Request(url, req));
+  return target.fetch(new Request(url, req), info);
 }
 
 const server = Deno.serve({ port, hostname: process.env.HOST ?? "0.0.0.0", onListen: ({ port }) => {

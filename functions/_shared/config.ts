@@ -1,12 +1,23 @@
 // Configuration from the environment, validated once, with errors that say what to fix.
 import process from "node:process";
 import { z } from "zod";
+import { parseCidrList } from "./cidr.ts";
 import { SANDBOX_DEFAULTS as SANDBOX } from "./sandbox-defaults.ts";
 
 /** The JWT secret `npm start` uses when none is set (local development only). */
 export const DEV_JWT_SECRET = "hazina-local-development-secret-change-me-0123456789";
 
 const optionalString = z.string().trim().min(1).optional().catch(undefined);
+
+/** A comma-separated list of IP addresses / CIDR ranges; "" is the empty list. */
+const CidrList = z.string().default("").transform((text, ctx) => {
+  try {
+    return parseCidrList(text);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    return z.NEVER;
+  }
+});
 
 const ConfigSchema = z.object({
   DATABASE_URL: z.string().url({ message: "must be a postgres:// URL" }),
@@ -73,6 +84,26 @@ const ConfigSchema = z.object({
   // Daraja signs nothing, so its callback URLs end in this secret (compared in constant time).
   MPESA_CALLBACK_TOKEN: z.string().regex(/^[A-Za-z0-9_-]{24,128}$/, "24-128 URL-safe characters")
     .default(SANDBOX.MPESA_CALLBACK_TOKEN),
+  // Daraja callbacks are accepted only from these networks (Safaricom publishes its callback
+  // addresses; docs/money-movement.md). Unset: any source (development). "*": any source,
+  // on purpose (production must say one or the other).
+  MPESA_CALLBACK_ALLOWED_IPS: z.string().trim().optional().transform((text, ctx) => {
+    if (text === undefined || text === "" || text === "*") return { configured: text === "*", ranges: null };
+    try {
+      return { configured: true, ranges: parseCidrList(text) };
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  // Proxies in front of the edge whose X-Forwarded-For we believe (functions/_shared/client-ip.ts).
+  TRUSTED_PROXIES: CidrList,
+  // Refused webhook calls (bad token, signature or source; unreadable) one address may make
+  // per minute before it gets 429 and nothing more is stored. Counted per edge process.
+  WEBHOOK_REFUSALS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  // Hold new withdrawals back from the provider this long, so their owner can cancel; the
+  // sweep sends them when due. 0 sends at once (then cancel is never possible).
+  WITHDRAWAL_SUBMIT_DELAY_SECONDS: z.coerce.number().int().min(0).max(24 * 3600).default(0),
   // Re-query the STK status before crediting a success callback (defence if the token leaks).
   MPESA_CONFIRM_CALLBACKS: z.enum(["true", "false", "1", "0"]).default("true").transform((v) => v === "true" || v === "1"),
   KCB_BASE_URL: z.string().url().default(SANDBOX.KCB_BASE_URL).transform((url) => url.replace(/\/+$/, "")),
@@ -102,6 +133,10 @@ const ConfigSchema = z.object({
     if ((c as Record<string, unknown>)[name] === sandboxValue) {
       ctx.addIssue({ code: "custom", path: [name], message: "still the sandbox default; set the real value for production" });
     }
+  }
+  if (!c.MPESA_CALLBACK_ALLOWED_IPS.configured) {
+    ctx.addIssue({ code: "custom", path: ["MPESA_CALLBACK_ALLOWED_IPS"],
+      message: "set Safaricom's callback networks (or \"*\" to accept any source on purpose)" });
   }
   if (c.JWT_SECRET === DEV_JWT_SECRET) {
     ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the development secret; set your own for production" });

@@ -36,7 +36,7 @@ function bank(name: "kcb" | "dtb") {
 const BankAck = named("BankAck", z.object({
   received: z.literal(true),
   event_id: z.guid(),
-  status: z.enum(["received", "processed", "unmatched", "failed", "duplicate", "rejected"]),
+  status: z.enum(["received", "processed", "unmatched", "failed", "duplicate", "rejected", "unconfirmed", "refused"]),
 }), "A bank webhook was stored (and applied when it could be).");
 
 function bankDoc(name: "kcb" | "dtb"): RouteDoc {
@@ -54,7 +54,7 @@ function bankDoc(name: "kcb" | "dtb"): RouteDoc {
     body: BankEvent,
     validates: false,
     responses: { 200: { description: "Stored.", schema: BankAck } },
-    errors: ["webhook_unauthenticated", "invalid_webhook_payload"],
+    errors: ["webhook_unauthenticated", "invalid_webhook_payload", "rate_limited"],
   };
 }
 

@@ -1,14 +1,20 @@
 // M-Pesa Daraja callbacks: STK results, B2C results and timeouts, Transaction Status
 // answers, C2B (paybill) validation and confirmation.
 //
-// Daraja signs nothing: its URLs end in MPESA_CALLBACK_TOKEN (compared in constant time),
-// payloads are validated, amounts and references must match the session (in SQL), and an
-// STK success is confirmed by an STK status query before it is credited
-// (MPESA_CONFIRM_CALLBACKS).
+// Daraja signs nothing, so every callback is a claim (docs/money-movement.md, "Trust
+// model"): it must come from MPESA_CALLBACK_ALLOWED_IPS (when set) to a URL ending in
+// MPESA_CALLBACK_TOKEN (compared in constant time), and then M-Pesa itself must agree:
+// an STK result is checked with an STK query before it is applied (MPESA_CONFIRM_CALLBACKS);
+// a paybill confirmation or a B2C result is only stored ('unconfirmed') until the answer
+// to our own Transaction Status query settles it in the database.
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { config } from "../_shared/config.ts";
+import { inRanges } from "../_shared/cidr.ts";
+import { clientIp } from "../_shared/client-ip.ts";
 import { asService } from "../_shared/db.ts";
+import { confirmPaybillPayment } from "../_shared/money-movement/paybill.ts";
+import { checkWithdrawal } from "../_shared/money-movement/withdrawals.ts";
 import { log } from "../_shared/log.ts";
 import type { AppEnv } from "../_shared/app.ts";
 import { type FunctionDocs, named, type RouteDoc } from "../_shared/openapi.ts";
@@ -35,13 +41,15 @@ async function darajaEvent(kind: DarajaKind, body: unknown): Promise<NormalisedE
   switch (kind) {
     case "stk": {
       const event = parseStkCallback(body);
-      // Confirm a success with M-Pesa before it is credited: a leaked token alone then
-      // cannot mint money. A failed confirmation is stored and refused by the database.
-      if (event.payload.action === "funding.succeeded" && config().MPESA_CONFIRM_CALLBACKS) {
+      // Confirm the result with M-Pesa before it is applied: a leaked token alone then
+      // cannot mint money (a forged success) or void a payment (a forged failure). An
+      // unconfirmed result is stored and refused by the database; the sweep settles it.
+      if (config().MPESA_CONFIRM_CALLBACKS) {
+        const claimed = event.payload.action === "funding.succeeded" ? "succeeded" : "failed";
         let confirmed = false;
         try {
           const status = await provider("mpesa").queryCollection({ sessionId: "", reference: String(event.payload.checkout_id) });
-          confirmed = status.state === "succeeded";
+          confirmed = status.state === claimed;
         } catch (err) {
           log("warn", "webhook: STK confirmation query failed; the sweep will settle the session", { error: (err as Error).message });
         }
@@ -64,9 +72,35 @@ async function darajaEvent(kind: DarajaKind, body: unknown): Promise<NormalisedE
   }
 }
 
+/** After storing: ask M-Pesa about a claim that waits for its word (never fails the callback). */
+async function askProvider(c: Context, event: NormalisedEvent, status: string): Promise<void> {
+  if (status !== "unconfirmed") return;
+  const requestId = c.get("requestId");
+  if (event.payload.action === "paybill.credit") {
+    await confirmPaybillPayment(String(event.payload.trans_id), requestId);
+    return;
+  }
+  try {
+    await checkWithdrawal(String(event.payload.withdrawal_id), "mpesa", requestId);
+  } catch (err) {
+    // The withdrawal was made due: the sweep asks again.
+    log("warn", "webhook: Transaction Status query failed; the sweep will ask", { error: (err as Error).message });
+  }
+}
+
+function sourceAllowed(c: Context): boolean {
+  const allowed = config().MPESA_CALLBACK_ALLOWED_IPS.ranges;
+  if (allowed === null) return true;
+  const ip = clientIp(c);
+  return ip !== null && inRanges(ip, allowed);
+}
+
 function daraja(kind: DarajaKind) {
   return async (c: Context) => {
     const rawBody = await c.req.text();
+    if (!sourceAllowed(c)) {
+      return await refuse(c, "mpesa", `${kind}_refused`, rawBody, `source address ${clientIp(c) ?? "unknown"} not allowed`, 403);
+    }
     const token = c.req.param("token") ?? "";
     if (!(await timingSafeEqual(token, config().MPESA_CALLBACK_TOKEN))) {
       return await refuse(c, "mpesa", `${kind}_refused`.replace(/[^a-z0-9_.]/g, "_"), rawBody, token ? "wrong path token" : "missing path token", 401);
@@ -84,14 +118,15 @@ function daraja(kind: DarajaKind) {
     }
     const result = await ingest(c, "mpesa", event, rawBody, null);
     if (kind === "c2b_validation") {
-      // Validation answers whether the account reference may receive money.
+      // Validation answers whether the account reference may receive money (on our paybill).
       const [row] = await asService(c.get("requestId"), (tx) =>
         tx`select hazina.paybill_validate(${String(event.payload.account_reference)}, ${String(event.payload.amount)}::numeric) as verdict`);
       const verdict = row.verdict as { accept: boolean; reason?: string };
-      return c.json(verdict.accept
+      return c.json(verdict.accept && event.payload.short_code === event.payload.paybill
         ? { ResultCode: "0", ResultDesc: "Accepted" }
         : { ResultCode: "C2B00012", ResultDesc: "Rejected: invalid account number" });
     }
+    await askProvider(c, event, result.status);
     return c.json({ ...DARAJA_ACCEPTED, event_id: result.event_id, status: result.status });
   };
 }
@@ -100,8 +135,8 @@ const DarajaAck = named("DarajaAck", z.looseObject({
   ResultCode: z.literal(0),
   ResultDesc: z.literal("Accepted"),
   event_id: z.guid().optional(),
-  status: z.enum(["received", "processed", "unmatched", "failed", "duplicate", "rejected"]).optional()
-    .describe("What storing and applying the message concluded."),
+  status: z.enum(["received", "processed", "unmatched", "failed", "duplicate", "rejected", "unconfirmed", "refused"]).optional()
+    .describe("What storing and applying the message concluded (`unconfirmed`: waiting for M-Pesa's own answer)."),
 }), "Daraja's expected acknowledgement.");
 const C2bVerdict = z.object({ ResultCode: z.enum(["0", "C2B00012"]), ResultDesc: z.string() });
 const CallbackToken = z.object({
@@ -133,7 +168,7 @@ function darajaDoc(path: string, kind: DarajaKind): RouteDoc {
         ? { description: "Accept or reject the payment.", schema: C2bVerdict }
         : { description: "Stored (and applied when it could be).", schema: DarajaAck },
     },
-    errors: ["webhook_unauthenticated", "invalid_webhook_payload"],
+    errors: ["webhook_unauthenticated", "invalid_webhook_payload", "forbidden", "rate_limited"],
   };
 }
 

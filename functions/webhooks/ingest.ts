@@ -3,11 +3,14 @@
 // stored as duplicates, bad signatures as rejected, messages for a session we cannot match
 // yet as unmatched (applied when the session learns its provider reference).
 import type { Context } from "hono";
+import { clientIp } from "../_shared/client-ip.ts";
+import { config } from "../_shared/config.ts";
 import { asService } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { log } from "../_shared/log.ts";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../_shared/providers/hmac.ts";
 import type { NormalisedEvent, ProviderName } from "../_shared/providers/types.ts";
+import { overRefusalLimit } from "./refusals.ts";
 
 const KEPT_HEADERS = ["content-type", "user-agent", "x-forwarded-for", "x-real-ip", "x-request-id", SIGNATURE_HEADER, TIMESTAMP_HEADER];
 
@@ -50,14 +53,25 @@ export async function ingest(
   return result;
 }
 
-/** Store a message we refuse (bad token/signature or unreadable): kept for forensics, never applied. */
-export async function refuse(c: Context, providerName: ProviderName, eventType: string, rawBody: string, reason: string, status: 400 | 401) {
-  const signatureFailure = status === 401;
+/**
+ * Store a message we refuse (bad token, signature or source: 401/403; unreadable: 400),
+ * for forensics, never applied: the database keeps its first 2 KB and a hash of the whole.
+ * Past WEBHOOK_REFUSALS_PER_MINUTE from one address: 429, and nothing is stored.
+ */
+export async function refuse(c: Context, providerName: ProviderName, eventType: string, rawBody: string, reason: string, status: 400 | 401 | 403) {
+  const retryAfter = overRefusalLimit(clientIp(c) ?? "unknown", config().WEBHOOK_REFUSALS_PER_MINUTE);
+  if (retryAfter !== null) {
+    throw new ApiError(429, "rate_limited", "Too many refused webhook calls from this address; retry later.", {
+      retry_after_seconds: retryAfter,
+    });
+  }
+  const signatureFailure = status !== 400;
   await ingest(c, providerName, {
     eventType,
     eventKey: `${signatureFailure ? "rejected" : "invalid"}:${crypto.randomUUID()}`,
     payload: { action: signatureFailure ? "rejected" : "invalid", reason },
   }, rawBody, signatureFailure ? false : null);
+  if (status === 403) throw new ApiError(403, "forbidden", "This source address may not send these webhooks.");
   if (signatureFailure) throw new ApiError(401, "webhook_unauthenticated", "The webhook could not be authenticated.");
   throw new ApiError(400, "invalid_webhook_payload", "The provider message is invalid.", { reason: reason.slice(0, 300) });
 }

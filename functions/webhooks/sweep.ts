@@ -5,6 +5,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { verifyAccessToken } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
+import { asUser } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { sweep } from "../_shared/money-movement/sweep.ts";
 import type { AppEnv } from "../_shared/app.ts";
@@ -27,8 +28,8 @@ export function sweepRoutes(app: Hono<AppEnv>, docs: FunctionDocs): void {
         schema: z.object({
           sql: z.record(z.string(), z.unknown()),
           items: z.array(z.object({
-            kind: z.enum(["funding", "withdrawal"]),
-            id: z.guid(),
+            kind: z.enum(["funding", "withdrawal", "paybill"]),
+            id: z.guid().describe("The session or withdrawal; for paybill, the confirmation waiting for M-Pesa's word."),
             provider: z.string(),
             action: z.string(),
             error: z.string().optional(),
@@ -50,8 +51,11 @@ export function sweepRoutes(app: Hono<AppEnv>, docs: FunctionDocs): void {
     } else {
       const match = /^Bearer\s+([A-Za-z0-9_\-.]+)$/i.exec(c.req.header("authorization") ?? "");
       if (!match) throw new ApiError(401, "unauthenticated", "Send X-Sweep-Secret or an admin's bearer token.");
+      // Admin is decided in the database, as for ops (hazina.assert_admin: an active
+      // auth_users row with role 'admin'), never by the token's own app_metadata.
       const claims = await verifyAccessToken(match[1]);
-      allowed = (claims.app_metadata as { role?: string } | undefined)?.role === "admin";
+      await asUser(claims, c.get("requestId"), (tx) => tx`select public.provider_sweep_authorize()`);
+      allowed = true;
     }
     if (!allowed) throw new ApiError(403, "forbidden", "You are not allowed to run the sweep.");
     // Clamped, as documented: any value gives a whole number of items from 1 to 1000.

@@ -26,9 +26,18 @@ export interface PayoutRecord {
   receipt: string;
 }
 
+/** A paybill payment the sandbox's customer made (and M-Pesa would know). */
+interface PaymentRecord {
+  transId: string;
+  amount: number;
+  shortCode: string;
+  msisdn: string;
+}
+
 interface MpesaState {
   stk: Map<string, StkRecord>;
   payouts: Map<string, PayoutRecord>;
+  payments: Map<string, PaymentRecord>;
   c2bUrls?: { validation: string; confirmation: string };
 }
 
@@ -190,10 +199,12 @@ function b2cRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
       ctx.schedule(() => ctx.deliver(resultUrl, result(2001, "The initiator information is invalid.")));
     } else if (scenario === "timeout") {
       ctx.schedule(() => ctx.deliver(timeoutUrl, result(1, "The service request timed out in the queue.")));
-    } else if (scenario !== "silent_success") {
+    } else if (scenario !== "silent_success" && scenario !== "lost_response") {
       ctx.schedule(() => ctx.deliver(resultUrl, paid));
       if (scenario === "duplicate") ctx.schedule(() => ctx.deliver(resultUrl, paid));
     }
+    // Paid, but the answer is lost on the way back: only Transaction Status tells.
+    if (scenario === "lost_response") return c.json({ errorMessage: "Gateway Timeout" }, 504);
     return c.json({
       ConversationID: record.conversationId,
       OriginatorConversationID: originatorId,
@@ -203,39 +214,60 @@ function b2cRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
   });
 }
 
+/** What Transaction Status says: only what the sandbox itself did (paid, failed, or nothing). */
+function statusAnswer(state: MpesaState, body: Record<string, unknown>, originatorId: string) {
+  const payout = state.payouts.get(String(body.OriginalConversationID ?? ""));
+  const payment = body.TransactionID ? state.payments.get(String(body.TransactionID)) : undefined;
+  const common = { ResultType: 0, OriginatorConversationID: originatorId, ConversationID: randomId("AG_", 16) };
+  const reference = { ReferenceItem: [{ Key: "Occasion", Value: String(body.Occasion ?? "") }] };
+  const completed = (receipt: string, amount: number, parameters: { Key: string; Value: unknown }[]) => ({
+    Result: {
+      ...common, ResultCode: 0, ResultDesc: "The service request is processed successfully.", TransactionID: receipt,
+      ResultParameters: {
+        ResultParameter: [
+          { Key: "ReceiptNo", Value: receipt },
+          { Key: "TransactionStatus", Value: "Completed" },
+          { Key: "Amount", Value: amount },
+          ...parameters,
+        ],
+      },
+      ReferenceData: reference,
+    },
+  });
+  // A paybill payment is found only on the short code it was paid to (PartyA).
+  if (payment && payment.shortCode === String(body.PartyA ?? "")) {
+    return completed(payment.transId, payment.amount, [
+      { Key: "DebitPartyName", Value: `${payment.msisdn} - Sandbox Customer` },
+      { Key: "CreditPartyName", Value: `${payment.shortCode} - Sandbox Paybill` },
+      { Key: "ReasonType", Value: "Pay Bill Online" },
+    ]);
+  }
+  if (!body.TransactionID && payout?.state === "completed") {
+    return completed(payout.receipt, payout.amount, [{ Key: "ReasonType", Value: "Salary Payment via API" }]);
+  }
+  const failed = !body.TransactionID && payout?.state === "failed";
+  return {
+    Result: {
+      ...common,
+      ResultCode: failed ? 2001 : body.TransactionID ? "R000001" : "R000002",
+      ResultDesc: failed
+        ? "The initiator information is invalid."
+        : body.TransactionID ? "The transaction receipt number does not exist." : "The OriginatorConversationID is invalid.",
+      TransactionID: "",
+      ReferenceData: reference,
+    },
+  };
+}
+
 function transactionStatusRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
   mpesa.post("/mpesa/transactionstatus/v1/query", async (c) => {
     const body = await c.req.json() as Record<string, unknown>;
     if (body.Initiator !== ctx.creds.MPESA_INITIATOR_NAME || body.SecurityCredential !== ctx.creds.MPESA_SECURITY_CREDENTIAL) {
       return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Initiator");
     }
-    const originatorId = randomId("status-", 12);
-    const record = state.payouts.get(String(body.OriginalConversationID ?? ""));
-    const reference = { ReferenceItem: [{ Key: "Occasion", Value: String(body.Occasion ?? "") }] };
-    const answer = record?.state === "completed"
-      ? {
-        Result: {
-          ResultType: 0, ResultCode: 0, ResultDesc: "The service request is processed successfully.",
-          OriginatorConversationID: originatorId, ConversationID: randomId("AG_", 16), TransactionID: record.receipt,
-          ResultParameters: {
-            ResultParameter: [
-              { Key: "ReceiptNo", Value: record.receipt },
-              { Key: "TransactionStatus", Value: "Completed" },
-              { Key: "Amount", Value: record.amount },
-              { Key: "ReasonType", Value: "Salary Payment via API" },
-            ],
-          },
-          ReferenceData: reference,
-        },
-      }
-      : {
-        Result: {
-          ResultType: 0, ResultCode: record?.state === "failed" ? 2001 : "R000002",
-          ResultDesc: record?.state === "failed" ? "The initiator information is invalid." : "The OriginatorConversationID is invalid.",
-          OriginatorConversationID: originatorId, ConversationID: randomId("AG_", 16), TransactionID: "",
-          ReferenceData: reference,
-        },
-      };
+    // The answer names the query by the OriginatorConversationID we hand out now.
+    const originatorId = randomId("AG_STATUS_", 16);
+    const answer = statusAnswer(state, body, originatorId);
     ctx.schedule(() => ctx.deliver(String(body.ResultURL ?? ""), answer));
     return c.json({
       OriginatorConversationID: originatorId,
@@ -281,13 +313,18 @@ function c2bRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
     };
     const scenario = ctx.scenarios.for(msisdn);
     const task = ctx.schedule(async () => {
-      const validation = await fetch(urls.validation, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(payment),
-      }).then((r) => r.json()).catch(() => ({ ResultCode: "0" }));
-      ctx.deliveries.push({ url: urls.validation, body: payment, status: 200 });
-      if (String((validation as { ResultCode?: unknown }).ResultCode) !== "0") return;
+      // SkipValidation: the paybill has external validation switched off at Safaricom.
+      if (body.SkipValidation !== true) {
+        const validation = await fetch(urls.validation, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(payment),
+        }).then((r) => r.json()).catch(() => ({ ResultCode: "0" }));
+        ctx.deliveries.push({ url: urls.validation, body: payment, status: 200 });
+        if (String((validation as { ResultCode?: unknown }).ResultCode) !== "0") return;
+      }
+      // The customer paid: from now on Transaction Status knows this TransID.
+      state.payments.set(payment.TransID, { transId: payment.TransID, amount, shortCode: payment.BusinessShortCode, msisdn });
       await ctx.deliver(urls.confirmation, payment);
       if (scenario === "duplicate") await ctx.deliver(urls.confirmation, payment);
     });
@@ -320,7 +357,7 @@ export function mpesaApp(ctx: SandboxContext): Hono {
     await next();
   });
 
-  const state: MpesaState = { stk: new Map(), payouts: new Map() };
+  const state: MpesaState = { stk: new Map(), payouts: new Map(), payments: new Map() };
   stkRoutes(mpesa, ctx, state);
   b2cRoutes(mpesa, ctx, state);
   transactionStatusRoutes(mpesa, ctx, state);

@@ -8,7 +8,7 @@
 //                          QueueTimeOutURL and Transaction Status says it never happened)
 //   …2222 duplicate        the success callback is delivered twice
 //   …5555 silent_success   paid, but the callback is lost (only a status query tells)
-//   …3333 lost_response    (STK) paid and called back, but our request sees a gateway
+//   …3333 lost_response    paid (STK: and called back; B2C: no callback), but our request sees a gateway
 //                          error (HTTP 504), so we never learn the checkout id
 //   …6666 early_callback   the callback is delivered before the request is answered
 //   …7777 reversed         (payouts) paid, then reversed by the provider

@@ -47,9 +47,14 @@ export function createSandboxApp(options: SandboxOptions = {}) {
   };
 }
 
+/** The connection info Deno.serve hands a handler (the client's address), as node:http knows it. */
+export interface ConnectionInfo {
+  remoteAddr: { hostname: string; port: number; transport: "tcp" };
+}
+
 /** Serve a fetch handler over node:http (works under Node and Deno). */
 export async function serveFetch(
-  handler: (req: Request) => Response | Promise<Response>,
+  handler: (req: Request, info: ConnectionInfo) => Response | Promise<Response>,
   { port = 0, hostname = "127.0.0.1" }: { port?: number; hostname?: string } = {},
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -64,7 +69,7 @@ export async function serveFetch(
       const body = chunks.length && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined;
       const response = await handler(new Request(`http://${req.headers.host ?? `${hostname}:${port}`}${req.url}`, {
         method: req.method, headers, body,
-      }));
+      }), { remoteAddr: { hostname: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0, transport: "tcp" } });
       const responseHeaders: Record<string, string> = {};
       response.headers.forEach((value, name) => (responseHeaders[name] = value));
       res.writeHead(response.status, responseHeaders);

@@ -5,10 +5,11 @@ import { log } from "../log.ts";
 import { provider } from "../providers/index.ts";
 import { type ProviderName, ProviderUnavailableError } from "../providers/types.ts";
 import { applyFundingStatus } from "./funding.ts";
-import { applyPayoutStatus, submitWithdrawal, type WithdrawalRow } from "./withdrawals.ts";
+import { confirmPaybillPayment } from "./paybill.ts";
+import { checkWithdrawal, submitWithdrawal, type WithdrawalRow } from "./withdrawals.ts";
 
 export interface SweepItemReport {
-  kind: "funding" | "withdrawal";
+  kind: "funding" | "withdrawal" | "paybill";
   id: string;
   provider: string;
   action: string;
@@ -45,10 +46,17 @@ async function sweepWithdrawal(item: ClaimedItem, requestId?: string): Promise<s
     await submitWithdrawal(row as unknown as WithdrawalRow, requestId);
     return "submitted";
   }
-  const [row] = await asService(requestId, (tx) =>
-    tx`select provider_conversation_id from public.wallet_withdrawals where id = ${item.id}`);
-  const status = await provider(item.provider).queryPayout({ withdrawalId: item.id, reference: row?.provider_conversation_id ?? null });
-  return await applyPayoutStatus(item.id, status, requestId);
+  return await checkWithdrawal(item.id, item.provider, requestId);
+}
+
+/** Paybill confirmations M-Pesa has not confirmed yet: ask again (id = the waiting event). */
+async function sweepPaybill(requestId?: string, limit = 100): Promise<SweepItemReport[]> {
+  const due = await asService(requestId, (tx) => tx`select * from hazina.paybill_unconfirmed_due(${limit})`);
+  const items: SweepItemReport[] = [];
+  for (const row of due) {
+    items.push({ kind: "paybill", id: row.event_id, provider: row.provider, action: await confirmPaybillPayment(row.trans_id, requestId) });
+  }
+  return items;
 }
 
 /**
@@ -72,5 +80,6 @@ export async function sweep(requestId?: string, limit = 100): Promise<SweepRepor
     }
     items.push(report);
   }
+  items.push(...await sweepPaybill(requestId, limit));
   return { sql: sqlRow.report as Record<string, unknown>, items };
 }

@@ -1,17 +1,31 @@
 // Withdrawals between our database and a provider: commit intent → call the provider →
 // commit what it said (see funding.ts for why no transaction spans the call).
+import { config } from "../config.ts";
 import { asService } from "../db.ts";
 import { log } from "../log.ts";
 import { provider } from "../providers/index.ts";
-import { ProviderUnavailableError, type StatusResult } from "../providers/types.ts";
+import { type ProviderName, ProviderUnavailableError, type StatusResult } from "../providers/types.ts";
 import { type MovementRow, sourceDetails } from "./source.ts";
+import { recordStatusQuery } from "./status-queries.ts";
 
 export type WithdrawalRow = MovementRow;
 
 /**
+ * A new withdrawal: sent at once, or held back WITHDRAWAL_SUBMIT_DELAY_SECONDS (cancellable
+ * until the sweep sends it).
+ */
+export async function startWithdrawal(withdrawal: WithdrawalRow, requestId?: string): Promise<void> {
+  const delay = config().WITHDRAWAL_SUBMIT_DELAY_SECONDS;
+  if (delay === 0) return await submitWithdrawal(withdrawal, requestId);
+  await asService(requestId, (tx) => tx`select hazina.withdrawal_defer(${withdrawal.id}, ${`${delay} seconds`}::interval)`);
+}
+
+/**
  * Send a withdrawal to its provider. Marks it submitted first (from then on the owner can
- * no longer cancel); if the provider cannot be reached the outcome is unknown, so the
- * withdrawal stays pending for the sweep to ask about — the hold stays in place.
+ * no longer cancel). A definite refusal (the provider did not take it: HTTP 503, refused
+ * credentials, never sent) fails it and releases the hold at once; an unknown outcome
+ * (timeout, connection lost after sending, gateway error) leaves it pending for the sweep
+ * to ask about — the hold stays in place.
  */
 export async function submitWithdrawal(withdrawal: WithdrawalRow, requestId?: string): Promise<void> {
   try {
@@ -34,7 +48,12 @@ export async function submitWithdrawal(withdrawal: WithdrawalRow, requestId?: st
     });
   } catch (err) {
     if (!(err instanceof ProviderUnavailableError)) throw err;
-    log("warn", "withdrawal: provider unavailable; the sweep will ask", { provider: withdrawal.provider, withdrawal_id: withdrawal.id, error: err.message });
+    if (err.outcome === "not_accepted") {
+      log("warn", "withdrawal: the provider did not take it; failed", { provider: withdrawal.provider, withdrawal_id: withdrawal.id, error: err.message });
+      await asService(requestId, (tx) => tx`select hazina.withdrawal_fail(${withdrawal.id}, 'provider_refused', ${err.message})`);
+      return;
+    }
+    log("warn", "withdrawal: outcome unknown; the sweep will ask", { provider: withdrawal.provider, withdrawal_id: withdrawal.id, error: err.message });
     return;
   }
   if (result.accepted) {
@@ -44,8 +63,8 @@ export async function submitWithdrawal(withdrawal: WithdrawalRow, requestId?: st
   }
 }
 
-/** Settle a withdrawal by what its provider said when the sweep asked; returns the sweep's action. */
-export async function applyPayoutStatus(id: string, status: StatusResult, requestId?: string): Promise<string> {
+/** Settle a withdrawal by what its provider said when asked; returns the sweep's action. */
+export async function applyPayoutStatus(id: string, provider: ProviderName, status: StatusResult, requestId?: string): Promise<string> {
   switch (status.state) {
     case "succeeded":
       await asService(requestId, (tx) => tx`select hazina.withdrawal_complete(${id}, ${status.receipt}, ${status.amount})`);
@@ -54,9 +73,18 @@ export async function applyPayoutStatus(id: string, status: StatusResult, reques
       await asService(requestId, (tx) => tx`select hazina.withdrawal_fail(${id}, ${status.code}, ${status.message})`);
       return "failed";
     case "requested":
-      return "status_requested";
+      // Daraja answers by callback: record the query so only its answer is believed.
+      return await recordStatusQuery(provider, { type: "withdrawal", key: id, party: config().MPESA_B2C_SHORTCODE }, status, requestId);
     default:
       // Never give up on a payout without the provider's word: money may have left.
       return "checked_later";
   }
+}
+
+/** Ask the provider what became of a submitted withdrawal, and settle it by the answer. */
+export async function checkWithdrawal(id: string, providerName: ProviderName, requestId?: string): Promise<string> {
+  const [row] = await asService(requestId, (tx) =>
+    tx`select provider_conversation_id from public.wallet_withdrawals where id = ${id}`);
+  const status = await provider(providerName).queryPayout({ withdrawalId: id, reference: row?.provider_conversation_id ?? null });
+  return await applyPayoutStatus(id, providerName, status, requestId);
 }
