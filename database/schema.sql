@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict JSDrIm3wc51Z0aUHCGRpNRayqUnPjtv9WyPipkYoMXE2SgVLSHttpJjjCZVvPxX
+\restrict BZdrWIU0AhVXnLsNvxSdkKFgSlV7lhKJjhEsffIlIArXy1wLMoFOx86vFlfMlQQ
 
 
 SET statement_timeout = 0;
@@ -3412,7 +3412,7 @@ begin
     return jsonb_build_object('status', 'processed', 'subject_type', 'withdrawal', 'subject_id', v_id, 'result', v_result);
   elsif v_action = 'paybill.credit' then
     -- Paid to another short code (our paybill is what the edge is configured with): refused.
-    if (v_payload ->> 'short_code') is distinct from (v_payload ->> 'paybill') then
+    if (v_payload ->> 'paybill') is null or (v_payload ->> 'short_code') is distinct from (v_payload ->> 'paybill') then
       perform hazina.raise_error('paybill_short_code_mismatch', jsonb_build_object(
         'short_code', v_payload ->> 'short_code', 'paybill', v_payload ->> 'paybill'));
     end if;
@@ -7074,7 +7074,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict JSDrIm3wc51Z0aUHCGRpNRayqUnPjtv9WyPipkYoMXE2SgVLSHttpJjjCZVvPxX
+\unrestrict BZdrWIU0AhVXnLsNvxSdkKFgSlV7lhKJjhEsffIlIArXy1wLMoFOx86vFlfMlQQ
 
 
 -- Reference data inserted by the migrations

@@ -360,7 +360,7 @@ begin
     return jsonb_build_object('status', 'processed', 'subject_type', 'withdrawal', 'subject_id', v_id, 'result', v_result);
   elsif v_action = 'paybill.credit' then
     -- Paid to another short code (our paybill is what the edge is configured with): refused.
-    if (v_payload ->> 'short_code') is distinct from (v_payload ->> 'paybill') then
+    if (v_payload ->> 'paybill') is null or (v_payload ->> 'short_code') is distinct from (v_payload ->> 'paybill') then
       perform hazina.raise_error('paybill_short_code_mismatch', jsonb_build_object(
         'short_code', v_payload ->> 'short_code', 'paybill', v_payload ->> 'paybill'));
     end if;
