@@ -11,7 +11,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict BZdrWIU0AhVXnLsNvxSdkKFgSlV7lhKJjhEsffIlIArXy1wLMoFOx86vFlfMlQQ
+\restrict BxVAShK0szt25FaHyFaf8pJgUbs5kpry5oVHrA6eUZV2p9coMmK6Tpaffftoq1h
 
 
 SET statement_timeout = 0;
@@ -1972,7 +1972,7 @@ CREATE FUNCTION hazina.paybill_settle_confirmed(p_query public.wallet_provider_q
 declare
   v_event public.wallet_webhook_events;
   v_reason text;
-  v_candidates uuid[] := '{}';
+  v_candidates uuid[] := '{}'::uuid[];
   v_accounts integer;
   v_result jsonb;
   v_credited integer := 0;
@@ -7074,7 +7074,7 @@ GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict BZdrWIU0AhVXnLsNvxSdkKFgSlV7lhKJjhEsffIlIArXy1wLMoFOx86vFlfMlQQ
+\unrestrict BxVAShK0szt25FaHyFaf8pJgUbs5kpry5oVHrA6eUZV2p9coMmK6Tpaffftoq1h
 
 
 -- Reference data inserted by the migrations

@@ -155,7 +155,7 @@ create function hazina.paybill_settle_confirmed(p_query public.wallet_provider_q
 declare
   v_event public.wallet_webhook_events;
   v_reason text;
-  v_candidates uuid[] := '{}';
+  v_candidates uuid[] := '{}'::uuid[];
   v_accounts integer;
   v_result jsonb;
   v_credited integer := 0;
