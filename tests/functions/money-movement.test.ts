@@ -7,9 +7,11 @@ import { admin, createUser } from "../helpers/db.ts";
 import { balanceOf, expectBooksBalanced, type Party, partyWithWallet } from "../helpers/money.ts";
 import {
   CALLBACK_TOKEN,
+  callFunction,
   decimal,
   DTB_WEBHOOK_SECRET,
   feeFor,
+  type Json,
   KCB_WEBHOOK_SECRET,
   type MoneyStack,
   randomAccount,
@@ -40,28 +42,8 @@ afterEach(async () => {
   await expectBooksBalanced();
 });
 
-// deno-lint-ignore no-explicit-any -- response bodies are asserted field by field
-type Json = any;
-
-async function api(token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${stack.functionsUrl}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json, headers: res.headers };
-}
+const api = (token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  callFunction(stack.functionsUrl, token, method, path, body, headers);
 
 const key = () => `test-${crypto.randomUUID()}`;
 
