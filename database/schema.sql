@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 0HHIL6FdVFYvV9mrQTbAuJ0R5Rv6zyahOM5L9XehI9IniCdGHjdPQKtj6tYJ6aS
+\restrict rSw0YiLP2Xoankb6D30kZmSuBwgTdcFKdBTxERAtSpyPMplFiZIjNnb5NukoISc
 
 
 SET statement_timeout = 0;
@@ -2074,6 +2074,10 @@ begin
   perform hazina.assert_valid_amount(p_amount, 'KES');
   select id into v_session_id from public.wallet_funding_sessions where provider = p_provider and provider_receipt = p_trans_id;
   if v_session_id is not null then
+    -- One payment is credited once, to one account: a later claim naming another is refused.
+    if (select account_reference from public.wallet_funding_sessions where id = v_session_id) is distinct from v_reference then
+      perform hazina.raise_error('paybill_conflict', jsonb_build_object('trans_id', p_trans_id));
+    end if;
     return hazina.funding_session_json(v_session_id) || jsonb_build_object('matched', true, 'replayed', true);
   end if;
   select w.id, w.user_id, w.currency, w.status into v_wallet
@@ -2103,6 +2107,115 @@ $$;
 
 
 --
+-- Name: wallet_provider_queries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_provider_queries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    provider public.payment_provider NOT NULL,
+    subject_type text NOT NULL,
+    subject_key text NOT NULL,
+    originator_conversation_id text NOT NULL,
+    party text,
+    answer_event_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    answered_at timestamp with time zone,
+    CONSTRAINT wallet_provider_queries_originator_conversation_id_check CHECK (((length(originator_conversation_id) >= 1) AND (length(originator_conversation_id) <= 255))),
+    CONSTRAINT wallet_provider_queries_party_check CHECK ((length(party) <= 20)),
+    CONSTRAINT wallet_provider_queries_subject_key_check CHECK (((length(subject_key) >= 1) AND (length(subject_key) <= 100))),
+    CONSTRAINT wallet_provider_queries_subject_type_check CHECK ((subject_type = ANY (ARRAY['paybill'::text, 'withdrawal'::text])))
+);
+
+
+--
+-- Name: paybill_settle_confirmed(public.wallet_provider_queries, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.paybill_settle_confirmed(p_query public.wallet_provider_queries, p_outcome text, p_answer jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_event public.wallet_webhook_events;
+  v_reason text;
+  v_candidates uuid[] := '{}'::uuid[];
+  v_accounts integer;
+  v_result jsonb;
+  v_credited integer := 0;
+begin
+  if p_outcome = 'pending' then
+    return jsonb_build_object('outcome', 'pending');
+  end if;
+  for v_event in
+    select * from public.wallet_webhook_events
+     where provider = p_query.provider and status = 'unconfirmed' and event_type = 'c2b_confirmation'
+       and payload ->> 'trans_id' = p_query.subject_key
+     order by received_at, id for update
+  loop
+    v_reason := case
+      when p_outcome = 'failed' then
+        format('M-Pesa does not know this transaction (%s %s)', p_answer ->> 'result_code', p_answer ->> 'result_desc')
+      when (p_answer ->> 'receipt') is distinct from p_query.subject_key then 'M-Pesa''s answer is about another transaction'
+      when (v_event.payload ->> 'amount')::numeric is distinct from (p_answer ->> 'amount')::numeric then
+        format('the confirmation says amount %s, M-Pesa says %s', v_event.payload ->> 'amount', p_answer ->> 'amount')
+      when (v_event.payload ->> 'short_code') is distinct from p_query.party
+           or (p_answer ->> 'credit_party') is distinct from p_query.party then
+        format('the money went to short code %s, not our paybill %s', coalesce(p_answer ->> 'credit_party', v_event.payload ->> 'short_code'), p_query.party)
+    end;
+    if v_reason is not null then
+      update public.wallet_webhook_events
+         set status = 'refused', error = left('not_confirmed_by_provider: ' || v_reason, 1000), processed_at = now()
+       where id = v_event.id;
+    else
+      v_candidates := v_candidates || v_event.id;
+    end if;
+  end loop;
+  select count(distinct upper(regexp_replace(coalesce(payload ->> 'account_reference', ''), '\s', '', 'g'))) into v_accounts
+    from public.wallet_webhook_events where id = any(v_candidates);
+  if v_accounts > 1 then
+    update public.wallet_webhook_events
+       set status = 'refused', processed_at = now(),
+           error = 'paybill_conflict: confirmations of this TransID name different accounts; an operator decides'
+     where id = any(v_candidates);
+    return jsonb_build_object('outcome', 'conflict');
+  end if;
+  for v_event in select * from public.wallet_webhook_events where id = any(v_candidates) order by received_at, id loop
+    v_result := hazina.paybill_credit(p_query.provider, p_query.subject_key, (v_event.payload ->> 'amount')::numeric,
+                                      v_event.payload ->> 'account_reference', v_event.payload ->> 'msisdn');
+    update public.wallet_webhook_events
+       set status = 'processed', error = null, processed_at = now(), subject_type = 'paybill',
+           subject_id = case when (v_result ->> 'matched')::boolean then (v_result ->> 'id')::uuid end
+     where id = v_event.id;
+    v_credited := v_credited + 1;
+  end loop;
+  return jsonb_build_object('outcome', p_outcome, 'credited', v_credited);
+end
+$$;
+
+
+--
+-- Name: paybill_unconfirmed_due(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.paybill_unconfirmed_due(p_limit integer DEFAULT 100) RETURNS TABLE(event_id uuid, provider text, trans_id text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select distinct on (e.payload ->> 'trans_id') e.id, e.provider::text, e.payload ->> 'trans_id'
+    from public.wallet_webhook_events e
+   where e.status = 'unconfirmed' and e.event_type = 'c2b_confirmation' and e.received_at > now() - interval '7 days'
+     and e.received_at <= now() - interval '1 minute'
+     and not exists (select 1 from public.wallet_provider_queries q
+                      where q.provider = e.provider and q.subject_type = 'paybill' and q.subject_key = e.payload ->> 'trans_id'
+                        and q.created_at > now() - interval '2 minutes')
+     and (select count(*) from public.wallet_provider_queries q
+           where q.provider = e.provider and q.subject_type = 'paybill' and q.subject_key = e.payload ->> 'trans_id') < 10
+   order by e.payload ->> 'trans_id', e.received_at
+   limit p_limit
+$$;
+
+
+--
 -- Name: paybill_validate(text, numeric); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2126,6 +2239,34 @@ begin
     return jsonb_build_object('accept', false, 'reason', 'invalid_amount');
   end if;
   return jsonb_build_object('accept', true, 'wallet_id', v_wallet.id);
+end
+$$;
+
+
+--
+-- Name: payout_claim_hold(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payout_claim_hold(p_withdrawal_id uuid, p_action text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_status text;
+begin
+  select status into v_status from public.wallet_withdrawals where id = p_withdrawal_id for update;
+  if v_status in ('pending', 'processing') then
+    update public.wallet_withdrawals set expires_at = least(expires_at, now()), updated_at = now() where id = p_withdrawal_id;
+    return jsonb_build_object('status', 'unconfirmed', 'subject_type', 'withdrawal', 'subject_id', p_withdrawal_id,
+                              'result', hazina.withdrawal_json(p_withdrawal_id));
+  end if;
+  if (p_action = 'payout.succeeded' and v_status in ('completed', 'reversed')) or (p_action = 'payout.failed' and v_status = 'failed') then
+    return jsonb_build_object('status', 'processed', 'subject_type', 'withdrawal', 'subject_id', p_withdrawal_id,
+                              'result', hazina.withdrawal_json(p_withdrawal_id));
+  end if;
+  perform hazina.raise_error('not_confirmed_by_provider', jsonb_build_object(
+    'withdrawal_id', p_withdrawal_id, 'status', v_status, 'claimed', p_action));
+  return null;  -- not reached
 end
 $$;
 
@@ -2195,6 +2336,40 @@ begin
     perform hazina.raise_error('provider_not_supported', jsonb_build_object('provider', p_provider, 'currency', p_currency));
   end if;
   return v_wallet;
+end
+$$;
+
+
+--
+-- Name: provider_query_open(text, text, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.provider_query_open(p_provider text, p_subject_type text, p_subject_key text, p_originator_conversation_id text, p_party text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+  v_event_id uuid;
+begin
+  perform hazina.status_query_lock(p_provider, p_originator_conversation_id);
+  insert into public.wallet_provider_queries (provider, subject_type, subject_key, originator_conversation_id, party)
+  values (p_provider, p_subject_type, p_subject_key, p_originator_conversation_id, p_party)
+  on conflict (provider, originator_conversation_id) do nothing
+  returning id into v_id;
+  if v_id is null then
+    select id into v_id from public.wallet_provider_queries
+     where provider = p_provider and originator_conversation_id = p_originator_conversation_id;
+  end if;
+  for v_event_id in
+    select id from public.wallet_webhook_events
+     where provider = p_provider and status = 'unmatched' and payload ->> 'action' = 'status.answer'
+       and payload ->> 'originator_conversation_id' = p_originator_conversation_id
+     order by received_at, id
+  loop
+    perform hazina.webhook_event_apply(v_event_id);
+  end loop;
+  return v_id;
 end
 $$;
 
@@ -2631,6 +2806,92 @@ begin
   return query select v_id, true;
 end
 $$;
+
+
+--
+-- Name: wallet_webhook_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_webhook_events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    provider public.payment_provider NOT NULL,
+    event_type text NOT NULL,
+    provider_event_key text NOT NULL,
+    raw_body text NOT NULL,
+    body_bytes integer DEFAULT 0 NOT NULL,
+    body_sha256 text DEFAULT ''::text NOT NULL,
+    headers jsonb DEFAULT '{}'::jsonb NOT NULL,
+    signature_valid boolean,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status text DEFAULT 'received'::text NOT NULL,
+    error text,
+    duplicate_of uuid,
+    subject_type text,
+    subject_id uuid,
+    attempts integer DEFAULT 0 NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    processed_at timestamp with time zone,
+    CONSTRAINT wallet_webhook_events_body_bytes_check CHECK ((body_bytes >= 0)),
+    CONSTRAINT wallet_webhook_events_body_sha256_check CHECK ((body_sha256 ~ '^([0-9a-f]{64})?$'::text)),
+    CONSTRAINT wallet_webhook_events_duplicate_link CHECK (((status = 'duplicate'::text) = (duplicate_of IS NOT NULL))),
+    CONSTRAINT wallet_webhook_events_error_check CHECK ((length(error) <= 1000)),
+    CONSTRAINT wallet_webhook_events_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_.]{1,60}$'::text)),
+    CONSTRAINT wallet_webhook_events_provider_event_key_check CHECK (((length(provider_event_key) >= 1) AND (length(provider_event_key) <= 300))),
+    CONSTRAINT wallet_webhook_events_rejected_bounded CHECK (((status <> 'rejected'::text) OR (length(raw_body) <= 2048))),
+    CONSTRAINT wallet_webhook_events_status_check CHECK ((status = ANY (ARRAY['received'::text, 'processed'::text, 'unmatched'::text, 'failed'::text, 'duplicate'::text, 'rejected'::text, 'unconfirmed'::text, 'refused'::text]))),
+    CONSTRAINT wallet_webhook_events_subject_type_check CHECK ((subject_type = ANY (ARRAY['funding_session'::text, 'withdrawal'::text, 'paybill'::text])))
+);
+
+
+--
+-- Name: status_answer_apply(public.wallet_webhook_events); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.status_answer_apply(p_event public.wallet_webhook_events) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_answer jsonb := p_event.payload;
+  v_query public.wallet_provider_queries;
+  v_outcome text;
+  v_result jsonb;
+begin
+  perform hazina.status_query_lock(p_event.provider, v_answer ->> 'originator_conversation_id');
+  select * into v_query from public.wallet_provider_queries
+   where provider = p_event.provider and originator_conversation_id = v_answer ->> 'originator_conversation_id' for update;
+  if v_query.id is null then
+    return jsonb_build_object('status', 'unmatched',
+                              'error', 'no Transaction Status query of ours has this OriginatorConversationID');
+  end if;
+  if v_query.answer_event_id is not null and v_query.answer_event_id <> p_event.id then
+    perform hazina.raise_error('not_confirmed_by_provider', jsonb_build_object(
+      'reason', 'this query was already answered', 'answer_event_id', v_query.answer_event_id));
+  end if;
+  v_outcome := case when v_answer ->> 'result_code' <> '0' then 'failed'
+                    when v_answer ->> 'transaction_status' = 'Completed' then 'succeeded'
+                    else 'pending' end;
+  update public.wallet_provider_queries set answer_event_id = p_event.id, answered_at = now() where id = v_query.id;
+  if v_query.subject_type = 'withdrawal' then
+    v_result := hazina.withdrawal_settle_confirmed(v_query.subject_key::uuid, v_outcome, v_answer);
+    return jsonb_build_object('status', 'processed', 'subject_type', 'withdrawal', 'subject_id', v_query.subject_key::uuid,
+                              'result', v_result);
+  end if;
+  return jsonb_build_object('status', 'processed', 'subject_type', 'paybill',
+                            'result', hazina.paybill_settle_confirmed(v_query, v_outcome, v_answer));
+end
+$$;
+
+
+--
+-- Name: status_query_lock(text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.status_query_lock(p_provider text, p_originator_conversation_id text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select pg_advisory_xact_lock(hashtextextended('hazina.status_query:' || coalesce(p_provider, '') || ':'
+                                                      || coalesce(p_originator_conversation_id, ''), 0)) $$;
 
 
 --
@@ -3252,36 +3513,6 @@ CREATE FUNCTION hazina.wallet_source_json(p_source_id uuid) RETURNS jsonb
 
 
 --
--- Name: wallet_webhook_events; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.wallet_webhook_events (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    provider public.payment_provider NOT NULL,
-    event_type text NOT NULL,
-    provider_event_key text NOT NULL,
-    raw_body text NOT NULL,
-    headers jsonb DEFAULT '{}'::jsonb NOT NULL,
-    signature_valid boolean,
-    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
-    status text DEFAULT 'received'::text NOT NULL,
-    error text,
-    duplicate_of uuid,
-    subject_type text,
-    subject_id uuid,
-    attempts integer DEFAULT 0 NOT NULL,
-    received_at timestamp with time zone DEFAULT now() NOT NULL,
-    processed_at timestamp with time zone,
-    CONSTRAINT wallet_webhook_events_duplicate_link CHECK (((status = 'duplicate'::text) = (duplicate_of IS NOT NULL))),
-    CONSTRAINT wallet_webhook_events_error_check CHECK ((length(error) <= 1000)),
-    CONSTRAINT wallet_webhook_events_event_type_check CHECK ((event_type ~ '^[a-z][a-z0-9_.]{1,60}$'::text)),
-    CONSTRAINT wallet_webhook_events_provider_event_key_check CHECK (((length(provider_event_key) >= 1) AND (length(provider_event_key) <= 300))),
-    CONSTRAINT wallet_webhook_events_status_check CHECK ((status = ANY (ARRAY['received'::text, 'processed'::text, 'unmatched'::text, 'failed'::text, 'duplicate'::text, 'rejected'::text]))),
-    CONSTRAINT wallet_webhook_events_subject_type_check CHECK ((subject_type = ANY (ARRAY['funding_session'::text, 'withdrawal'::text, 'paybill'::text])))
-);
-
-
---
 -- Name: webhook_dispatch(public.wallet_webhook_events); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -3311,10 +3542,11 @@ begin
     if v_id is null then
       return jsonb_build_object('status', 'unmatched');
     end if;
+    if (v_payload ->> 'confirmed') = 'false' then
+      -- Our STK query did not say the same: a refused claim (the sweep asks again).
+      perform hazina.raise_error('funding_not_confirmed', jsonb_build_object('funding_session_id', v_id));
+    end if;
     if v_action = 'funding.succeeded' then
-      if (v_payload ->> 'confirmed') = 'false' then
-        perform hazina.raise_error('funding_not_confirmed', jsonb_build_object('funding_session_id', v_id));
-      end if;
       v_result := hazina.funding_complete(v_id, (v_payload ->> 'amount')::numeric, v_payload ->> 'receipt', v_payload ->> 'msisdn');
     else
       v_result := hazina.funding_fail(v_id, coalesce(v_payload ->> 'outcome', 'failed'), v_payload ->> 'result_code',
@@ -3332,6 +3564,9 @@ begin
     if v_id is null then
       return jsonb_build_object('status', 'unmatched');
     end if;
+    if p_event.provider = 'mpesa' and p_event.event_type = 'b2c_result' then
+      return hazina.payout_claim_hold(v_id, v_action);
+    end if;
     if v_action = 'payout.succeeded' then
       v_result := hazina.withdrawal_complete(v_id, v_payload ->> 'receipt', (v_payload ->> 'amount')::numeric);
     elsif v_action = 'payout.failed' then
@@ -3346,11 +3581,15 @@ begin
     end if;
     return jsonb_build_object('status', 'processed', 'subject_type', 'withdrawal', 'subject_id', v_id, 'result', v_result);
   elsif v_action = 'paybill.credit' then
-    v_result := hazina.paybill_credit(p_event.provider, v_payload ->> 'trans_id', (v_payload ->> 'amount')::numeric,
-                                      v_payload ->> 'account_reference', v_payload ->> 'msisdn');
-    return jsonb_build_object('status', 'processed', 'subject_type', 'paybill',
-                              'subject_id', case when (v_result ->> 'matched')::boolean then (v_result ->> 'id')::uuid end,
-                              'result', v_result);
+    -- Paid to another short code (our paybill is what the edge is configured with): refused.
+    if (v_payload ->> 'paybill') is null or (v_payload ->> 'short_code') is distinct from (v_payload ->> 'paybill') then
+      perform hazina.raise_error('paybill_short_code_mismatch', jsonb_build_object(
+        'short_code', v_payload ->> 'short_code', 'paybill', v_payload ->> 'paybill'));
+    end if;
+    perform hazina.assert_valid_amount((v_payload ->> 'amount')::numeric, 'KES');
+    return jsonb_build_object('status', 'unconfirmed', 'subject_type', 'paybill');
+  elsif v_action = 'status.answer' then
+    return hazina.status_answer_apply(p_event);
   elsif v_action = 'provider.notice' then
     -- Informational (e.g. a status query that timed out in the provider's queue): stored only.
     return jsonb_build_object('status', 'processed');
@@ -3378,6 +3617,7 @@ declare
   v_code text;
   v_message text;
   v_detail text;
+  v_status text;
 begin
   select * into v_event from public.wallet_webhook_events where id = p_event_id for update;
   if v_event.id is null then
@@ -3389,7 +3629,7 @@ begin
   begin
     v_result := hazina.webhook_dispatch(v_event);
     update public.wallet_webhook_events
-       set status = v_result ->> 'status', error = null,
+       set status = v_result ->> 'status', error = left(v_result ->> 'error', 1000),
            subject_type = coalesce(v_result ->> 'subject_type', subject_type),
            subject_id = coalesce((v_result ->> 'subject_id')::uuid, subject_id),
            attempts = attempts + 1,
@@ -3399,12 +3639,18 @@ begin
                               'result', v_result -> 'result');
   exception when others then
     get stacked diagnostics v_code = returned_sqlstate, v_message = message_text, v_detail = pg_exception_detail;
+    -- A claim the facts contradict is refused: final, never re-applied, and it gives up the
+    -- event key so the genuine message that follows is applied at once.
+    v_status := case when v_code = 'P0001' and v_message = any(array['funding_amount_mismatch', 'withdrawal_amount_mismatch',
+                        'funding_not_confirmed', 'not_confirmed_by_provider', 'paybill_short_code_mismatch',
+                        'invalid_webhook_payload', 'invalid_amount'])
+                     then 'refused' else 'failed' end;
     update public.wallet_webhook_events
-       set status = 'failed', attempts = attempts + 1,
+       set status = v_status, attempts = attempts + 1, processed_at = case when v_status = 'refused' then now() end,
            error = left(case when v_code = 'P0001' then v_message else v_code || ': ' || v_message end
                         || coalesce(' ' || nullif(v_detail, ''), ''), 1000)
      where id = v_event.id;
-    return jsonb_build_object('event_id', v_event.id, 'status', 'failed', 'applied', false,
+    return jsonb_build_object('event_id', v_event.id, 'status', v_status, 'applied', false,
                               'error', case when v_code = 'P0001' then v_message else 'internal_error' end);
   end;
 end
@@ -3422,27 +3668,32 @@ CREATE FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_even
 declare
   v_event_id uuid;
   v_original record;
+  v_bytes integer := octet_length(p_raw_body);
+  v_sha256 text := encode(sha256(convert_to(p_raw_body, 'UTF8')), 'hex');
+  -- Unauthenticated or unreadable: keep a bounded prefix (the hash identifies the whole).
+  v_body text := case when p_signature_valid is false or p_payload ->> 'action' = 'invalid'
+                      then left(p_raw_body, 2048) else p_raw_body end;
 begin
   if p_signature_valid is false then
-    insert into public.wallet_webhook_events (provider, event_type, provider_event_key, raw_body, headers,
-                                              signature_valid, payload, status, error, processed_at)
-    values (p_provider, p_event_type, left(p_event_key, 300), p_raw_body, coalesce(p_headers, '{}'), false,
-            coalesce(p_payload, '{}'), 'rejected', 'signature_invalid', now())
+    insert into public.wallet_webhook_events (provider, event_type, provider_event_key, raw_body, body_bytes, body_sha256,
+                                              headers, signature_valid, payload, status, error, processed_at)
+    values (p_provider, p_event_type, left(p_event_key, 300), v_body, v_bytes, v_sha256, coalesce(p_headers, '{}'), false,
+            coalesce(p_payload, '{}'), 'rejected', left(coalesce(p_payload ->> 'reason', 'signature_invalid'), 1000), now())
     returning id into v_event_id;
     return jsonb_build_object('event_id', v_event_id, 'status', 'rejected', 'duplicate', false, 'applied', false);
   end if;
-  insert into public.wallet_webhook_events (provider, event_type, provider_event_key, raw_body, headers,
-                                            signature_valid, payload)
-  values (p_provider, p_event_type, p_event_key, p_raw_body, coalesce(p_headers, '{}'), p_signature_valid,
+  insert into public.wallet_webhook_events (provider, event_type, provider_event_key, raw_body, body_bytes, body_sha256,
+                                            headers, signature_valid, payload)
+  values (p_provider, p_event_type, p_event_key, v_body, v_bytes, v_sha256, coalesce(p_headers, '{}'), p_signature_valid,
           coalesce(p_payload, '{}'))
-  on conflict (provider, provider_event_key) where status not in ('duplicate', 'rejected') do nothing
+  on conflict (provider, provider_event_key) where status not in ('duplicate', 'rejected', 'refused') do nothing
   returning id into v_event_id;
   if v_event_id is null then
     select id, status into v_original from public.wallet_webhook_events
-     where provider = p_provider and provider_event_key = p_event_key and status not in ('duplicate', 'rejected');
-    insert into public.wallet_webhook_events (provider, event_type, provider_event_key, raw_body, headers,
-                                              signature_valid, payload, status, duplicate_of, processed_at)
-    values (p_provider, p_event_type, p_event_key, p_raw_body, coalesce(p_headers, '{}'), p_signature_valid,
+     where provider = p_provider and provider_event_key = p_event_key and status not in ('duplicate', 'rejected', 'refused');
+    insert into public.wallet_webhook_events (provider, event_type, provider_event_key, raw_body, body_bytes, body_sha256,
+                                              headers, signature_valid, payload, status, duplicate_of, processed_at)
+    values (p_provider, p_event_type, p_event_key, v_body, v_bytes, v_sha256, coalesce(p_headers, '{}'), p_signature_valid,
             coalesce(p_payload, '{}'), 'duplicate', v_original.id, now())
     returning id into v_event_id;
     return jsonb_build_object('event_id', v_event_id, 'status', 'duplicate', 'duplicate', true, 'applied', false,
@@ -3537,6 +3788,22 @@ $$;
 
 
 --
+-- Name: withdrawal_defer(uuid, interval); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.withdrawal_defer(p_withdrawal_id uuid, p_delay interval) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.wallet_withdrawals set expires_at = now() + p_delay, updated_at = now()
+   where id = p_withdrawal_id and status = 'pending' and submitted_at is null;
+  return hazina.withdrawal_json(p_withdrawal_id);
+end
+$$;
+
+
+--
 -- Name: withdrawal_fail(uuid, text, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -3623,7 +3890,9 @@ begin
   if v_status <> 'pending' then
     perform hazina.raise_error('withdrawal_not_pending', jsonb_build_object('withdrawal_id', p_withdrawal_id, 'status', v_status));
   end if;
-  update public.wallet_withdrawals set submitted_at = coalesce(submitted_at, now()), updated_at = now()
+  update public.wallet_withdrawals
+     set submitted_at = coalesce(submitted_at, now()), expires_at = greatest(expires_at, now() + interval '10 minutes'),
+         updated_at = now()
    where id = p_withdrawal_id;
   return hazina.withdrawal_json(p_withdrawal_id);
 end
@@ -3722,6 +3991,43 @@ begin
          failure_code = 'reversed', failure_reason = left(p_reason, 500), updated_at = now()
    where id = p_withdrawal_id;
   return hazina.withdrawal_json(p_withdrawal_id);
+end
+$$;
+
+
+--
+-- Name: withdrawal_settle_confirmed(uuid, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.withdrawal_settle_confirmed(p_withdrawal_id uuid, p_outcome text, p_answer jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_result jsonb;
+begin
+  if p_outcome = 'succeeded' then
+    v_result := hazina.withdrawal_complete(p_withdrawal_id, p_answer ->> 'receipt', (p_answer ->> 'amount')::numeric);
+  elsif p_outcome = 'failed' then
+    -- We only ask after the request's deadline (or after M-Pesa's own result), so a
+    -- non-zero answer means M-Pesa never paid it.
+    v_result := hazina.withdrawal_fail(p_withdrawal_id, p_answer ->> 'result_code', p_answer ->> 'result_desc');
+  else
+    -- Known but not final: ask again soon; the waiting results stay unconfirmed.
+    update public.wallet_withdrawals set expires_at = least(expires_at, now() + interval '1 minute'), updated_at = now()
+     where id = p_withdrawal_id and status in ('pending', 'processing');
+    return hazina.withdrawal_json(p_withdrawal_id);
+  end if;
+  update public.wallet_webhook_events e
+     set status = case when (e.payload ->> 'action' = 'payout.succeeded') = (p_outcome = 'succeeded') then 'processed' else 'refused' end,
+         error = case when (e.payload ->> 'action' = 'payout.succeeded') = (p_outcome = 'succeeded') then null
+                      else 'not_confirmed_by_provider: M-Pesa''s Transaction Status says the payout '
+                           || case p_outcome when 'succeeded' then 'was paid' else 'failed' end end,
+         subject_type = 'withdrawal', subject_id = p_withdrawal_id, processed_at = now()
+    from public.wallet_withdrawals w
+   where w.id = p_withdrawal_id and e.provider = w.provider and e.status = 'unconfirmed' and e.event_type = 'b2c_result'
+     and e.payload ->> 'withdrawal_id' = w.provider_request_id;
+  return v_result;
 end
 $$;
 
@@ -3954,6 +4260,20 @@ begin
   end if;
   update public.wallets set status = p_status, updated_at = now() where id = p_wallet_id;
   return hazina.wallet_json(p_wallet_id);
+end
+$$;
+
+
+--
+-- Name: provider_sweep_authorize(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.provider_sweep_authorize() RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.assert_admin();
 end
 $$;
 
@@ -4921,6 +5241,22 @@ ALTER TABLE ONLY public.wallet_ledger
 
 
 --
+-- Name: wallet_provider_queries wallet_provider_queries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_provider_queries
+    ADD CONSTRAINT wallet_provider_queries_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: wallet_provider_queries wallet_provider_queries_provider_originator_conversation_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_provider_queries
+    ADD CONSTRAINT wallet_provider_queries_provider_originator_conversation_id_key UNIQUE (provider, originator_conversation_id);
+
+
+--
 -- Name: wallet_sources wallet_sources_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5154,6 +5490,20 @@ CREATE INDEX wallet_ledger_wallet_idx ON public.wallet_ledger USING btree (walle
 
 
 --
+-- Name: wallet_provider_queries_answer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_provider_queries_answer_idx ON public.wallet_provider_queries USING btree (answer_event_id);
+
+
+--
+-- Name: wallet_provider_queries_subject_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_provider_queries_subject_idx ON public.wallet_provider_queries USING btree (provider, subject_type, subject_key, created_at);
+
+
+--
 -- Name: wallet_sources_one_default; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5185,7 +5535,7 @@ CREATE INDEX wallet_webhook_events_pending_idx ON public.wallet_webhook_events U
 -- Name: wallet_webhook_events_provider_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX wallet_webhook_events_provider_key ON public.wallet_webhook_events USING btree (provider, provider_event_key) WHERE (status <> ALL (ARRAY['duplicate'::text, 'rejected'::text]));
+CREATE UNIQUE INDEX wallet_webhook_events_provider_key ON public.wallet_webhook_events USING btree (provider, provider_event_key) WHERE (status <> ALL (ARRAY['duplicate'::text, 'rejected'::text, 'refused'::text]));
 
 
 --
@@ -5193,6 +5543,13 @@ CREATE UNIQUE INDEX wallet_webhook_events_provider_key ON public.wallet_webhook_
 --
 
 CREATE INDEX wallet_webhook_events_received_idx ON public.wallet_webhook_events USING btree (received_at);
+
+
+--
+-- Name: wallet_webhook_events_unconfirmed_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_webhook_events_unconfirmed_idx ON public.wallet_webhook_events USING btree (provider, event_type) WHERE (status = 'unconfirmed'::text);
 
 
 --
@@ -5524,6 +5881,14 @@ ALTER TABLE ONLY public.wallet_holds
 
 ALTER TABLE ONLY public.wallet_holds
     ADD CONSTRAINT wallet_holds_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
+
+
+--
+-- Name: wallet_provider_queries wallet_provider_queries_answer_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_provider_queries
+    ADD CONSTRAINT wallet_provider_queries_answer_event_id_fkey FOREIGN KEY (answer_event_id) REFERENCES public.wallet_webhook_events(id);
 
 
 --
@@ -5882,6 +6247,12 @@ ALTER TABLE public.wallet_holds ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.wallet_ledger ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: wallet_provider_queries; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.wallet_provider_queries ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: wallet_sources; Type: ROW SECURITY; Schema: public; Owner: -
@@ -6389,11 +6760,40 @@ GRANT ALL ON FUNCTION hazina.paybill_credit(p_provider text, p_trans_id text, p_
 
 
 --
+-- Name: TABLE wallet_provider_queries; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_provider_queries TO service_role;
+
+
+--
+-- Name: FUNCTION paybill_settle_confirmed(p_query public.wallet_provider_queries, p_outcome text, p_answer jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.paybill_settle_confirmed(p_query public.wallet_provider_queries, p_outcome text, p_answer jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION paybill_unconfirmed_due(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.paybill_unconfirmed_due(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.paybill_unconfirmed_due(p_limit integer) TO service_role;
+
+
+--
 -- Name: FUNCTION paybill_validate(p_account_reference text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION payout_claim_hold(p_withdrawal_id uuid, p_action text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payout_claim_hold(p_withdrawal_id uuid, p_action text) FROM PUBLIC;
 
 
 --
@@ -6410,6 +6810,14 @@ GRANT ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries
 
 REVOKE ALL ON FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION provider_query_open(p_provider text, p_subject_type text, p_subject_key text, p_originator_conversation_id text, p_party text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.provider_query_open(p_provider text, p_subject_type text, p_subject_key text, p_originator_conversation_id text, p_party text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.provider_query_open(p_provider text, p_subject_type text, p_subject_key text, p_originator_conversation_id text, p_party text) TO service_role;
 
 
 --
@@ -6578,6 +6986,27 @@ GRANT ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name t
 
 
 --
+-- Name: TABLE wallet_webhook_events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_webhook_events TO service_role;
+
+
+--
+-- Name: FUNCTION status_answer_apply(p_event public.wallet_webhook_events); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.status_answer_apply(p_event public.wallet_webhook_events) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION status_query_lock(p_provider text, p_originator_conversation_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.status_query_lock(p_provider text, p_originator_conversation_id text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION supabase_user_changed(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6701,13 +7130,6 @@ GRANT ALL ON FUNCTION hazina.wallet_source_json(p_source_id uuid) TO service_rol
 
 
 --
--- Name: TABLE wallet_webhook_events; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_webhook_events TO service_role;
-
-
---
 -- Name: FUNCTION webhook_dispatch(p_event public.wallet_webhook_events); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6744,6 +7166,14 @@ GRANT ALL ON FUNCTION hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id u
 
 REVOKE ALL ON FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_defer(p_withdrawal_id uuid, p_delay interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_defer(p_withdrawal_id uuid, p_delay interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_defer(p_withdrawal_id uuid, p_delay interval) TO service_role;
 
 
 --
@@ -6792,6 +7222,13 @@ GRANT ALL ON FUNCTION hazina.withdrawal_request(p_user_id uuid, p_source_id uuid
 
 REVOKE ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_settle_confirmed(p_withdrawal_id uuid, p_outcome text, p_answer jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_settle_confirmed(p_withdrawal_id uuid, p_outcome text, p_answer jsonb) FROM PUBLIC;
 
 
 --
@@ -6891,6 +7328,14 @@ GRANT ALL ON FUNCTION public.ops_run_sweeps() TO authenticated;
 
 REVOKE ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) TO authenticated;
+
+
+--
+-- Name: FUNCTION provider_sweep_authorize(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.provider_sweep_authorize() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.provider_sweep_authorize() TO authenticated;
 
 
 --
@@ -7244,7 +7689,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 0HHIL6FdVFYvV9mrQTbAuJ0R5Rv6zyahOM5L9XehI9IniCdGHjdPQKtj6tYJ6aS
+\unrestrict rSw0YiLP2Xoankb6D30kZmSuBwgTdcFKdBTxERAtSpyPMplFiZIjNnb5NukoISc
 
 
 -- Reference data inserted by the migrations

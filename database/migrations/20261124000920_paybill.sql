@@ -28,7 +28,8 @@ begin
 end
 $$;
 
--- Confirmation: the money is in our paybill. Credit the wallet named by the account
+-- Confirmation: the money is in our paybill (called only once M-Pesa's Transaction Status
+-- answer confirmed it: hazina.paybill_settle_confirmed). Credit the wallet named by the account
 -- reference, or `suspense` when nobody matches (the books must still show the money; an
 -- operator moves it on). Exactly once per provider transaction id.
 create function hazina.paybill_credit(
@@ -51,6 +52,10 @@ begin
   perform hazina.assert_valid_amount(p_amount, 'KES');
   select id into v_session_id from public.wallet_funding_sessions where provider = p_provider and provider_receipt = p_trans_id;
   if v_session_id is not null then
+    -- One payment is credited once, to one account: a later claim naming another is refused.
+    if (select account_reference from public.wallet_funding_sessions where id = v_session_id) is distinct from v_reference then
+      perform hazina.raise_error('paybill_conflict', jsonb_build_object('trans_id', p_trans_id));
+    end if;
     return hazina.funding_session_json(v_session_id) || jsonb_build_object('matched', true, 'replayed', true);
   end if;
   select w.id, w.user_id, w.currency, w.status into v_wallet

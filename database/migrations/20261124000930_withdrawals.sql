@@ -140,7 +140,22 @@ begin
 end
 $$;
 
--- About to send the request to the provider: from now on the owner cannot cancel.
+-- Hold a new withdrawal back from the provider for p_delay (WITHDRAWAL_SUBMIT_DELAY_SECONDS):
+-- until the sweep sends it, the owner may cancel it.
+create function hazina.withdrawal_defer(p_withdrawal_id uuid, p_delay interval) returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+begin
+  update public.wallet_withdrawals set expires_at = now() + p_delay, updated_at = now()
+   where id = p_withdrawal_id and status = 'pending' and submitted_at is null;
+  return hazina.withdrawal_json(p_withdrawal_id);
+end
+$$;
+
+-- About to send the request to the provider: from now on the owner cannot cancel, and the
+-- sweep asks about it only after the provider has had time to answer.
 -- Raises withdrawal_not_pending when it was cancelled (or already settled) meanwhile.
 create function hazina.withdrawal_mark_submitted(p_withdrawal_id uuid) returns jsonb
   language plpgsql
@@ -157,7 +172,9 @@ begin
   if v_status <> 'pending' then
     perform hazina.raise_error('withdrawal_not_pending', jsonb_build_object('withdrawal_id', p_withdrawal_id, 'status', v_status));
   end if;
-  update public.wallet_withdrawals set submitted_at = coalesce(submitted_at, now()), updated_at = now()
+  update public.wallet_withdrawals
+     set submitted_at = coalesce(submitted_at, now()), expires_at = greatest(expires_at, now() + interval '10 minutes'),
+         updated_at = now()
    where id = p_withdrawal_id;
   return hazina.withdrawal_json(p_withdrawal_id);
 end
@@ -359,7 +376,7 @@ revoke execute on function public.withdrawal_json(public.wallet_withdrawals) fro
 grant execute on function public.withdrawal_json(public.wallet_withdrawals) to authenticated, service_role;
 grant execute on function hazina.withdrawal_json(uuid),
   hazina.withdrawal_request(uuid, uuid, numeric, text, text, interval),
-  hazina.withdrawal_mark_submitted(uuid), hazina.withdrawal_mark_processing(uuid, text),
+  hazina.withdrawal_defer(uuid, interval), hazina.withdrawal_mark_submitted(uuid), hazina.withdrawal_mark_processing(uuid, text),
   hazina.withdrawal_complete(uuid, text, numeric), hazina.withdrawal_fail(uuid, text, text),
   hazina.withdrawal_cancel(uuid, uuid), hazina.withdrawal_reverse(uuid, text) to service_role;
 
@@ -371,6 +388,7 @@ drop function if exists hazina.withdrawal_fail(uuid, text, text);
 drop function if exists hazina.withdrawal_complete(uuid, text, numeric);
 drop function if exists hazina.withdrawal_mark_processing(uuid, text);
 drop function if exists hazina.withdrawal_mark_submitted(uuid);
+drop function if exists hazina.withdrawal_defer(uuid, interval);
 drop function if exists public.withdrawal_request(uuid, numeric, text, text);
 drop function if exists hazina.withdrawal_request(uuid, uuid, numeric, text, text, interval);
 drop function if exists hazina.withdrawal_json(uuid);

@@ -84,8 +84,45 @@ begin
 end
 $$;
 
+-- Paybill confirmations still waiting for M-Pesa's word: their TransIDs, for the sweep to
+-- ask Transaction Status again (at most every 2 minutes, 10 times, within 7 days; after
+-- that they wait for an operator: status 'unconfirmed').
+create function hazina.paybill_unconfirmed_due(p_limit integer default 100)
+  returns table (event_id uuid, provider text, trans_id text)
+  language sql stable
+  security definer
+  set search_path = ''
+  as $$
+  select distinct on (e.payload ->> 'trans_id') e.id, e.provider::text, e.payload ->> 'trans_id'
+    from public.wallet_webhook_events e
+   where e.status = 'unconfirmed' and e.event_type = 'c2b_confirmation' and e.received_at > now() - interval '7 days'
+     and e.received_at <= now() - interval '1 minute'
+     and not exists (select 1 from public.wallet_provider_queries q
+                      where q.provider = e.provider and q.subject_type = 'paybill' and q.subject_key = e.payload ->> 'trans_id'
+                        and q.created_at > now() - interval '2 minutes')
+     and (select count(*) from public.wallet_provider_queries q
+           where q.provider = e.provider and q.subject_type = 'paybill' and q.subject_key = e.payload ->> 'trans_id') < 10
+   order by e.payload ->> 'trans_id', e.received_at
+   limit p_limit
+$$;
+
+-- Who may run the provider sweep with a bearer token: admins, decided here as for ops
+-- (hazina.assert_admin), never from the token's own claims.
+create function public.provider_sweep_authorize() returns void
+  language plpgsql stable
+  security definer
+  set search_path = ''
+  as $$
+begin
+  perform hazina.assert_admin();
+end
+$$;
+
 revoke execute on all functions in schema hazina from public, anon, authenticated;
-grant execute on function hazina.money_sweep_claim(integer), hazina.money_sweep_sql(interval) to service_role;
+grant execute on function hazina.money_sweep_claim(integer), hazina.money_sweep_sql(interval),
+  hazina.paybill_unconfirmed_due(integer) to service_role;
+revoke execute on function public.provider_sweep_authorize() from public, anon;
+grant execute on function public.provider_sweep_authorize() to authenticated;
 
 -- The half of the sweep that asks providers runs in the `webhooks` edge function, so it
 -- needs HTTP. On Supabase, pg_cron calls it through pg_net every minute: POST
@@ -140,5 +177,7 @@ begin
 end
 $$;
 drop function if exists hazina.schedule_provider_sweep();
+drop function if exists public.provider_sweep_authorize();
+drop function if exists hazina.paybill_unconfirmed_due(integer);
 drop function if exists hazina.money_sweep_sql(interval);
 drop function if exists hazina.money_sweep_claim(integer);

@@ -1,12 +1,23 @@
 // Configuration from the environment, validated once, with errors that say what to fix.
 import process from "node:process";
 import { z } from "zod";
-import { SANDBOX_DEFAULTS as SANDBOX } from "./providers/defaults.ts";
+import { parseCidrList } from "./cidr.ts";
+import { SANDBOX_DEFAULTS as SANDBOX } from "./sandbox-defaults.ts";
 
 /** The JWT secret `npm start` uses when none is set (local development only). */
 export const DEV_JWT_SECRET = "hazina-local-development-secret-change-me-0123456789";
 
 const optionalString = z.string().trim().min(1).optional().catch(undefined);
+
+/** A comma-separated list of IP addresses / CIDR ranges; "" is the empty list. */
+const CidrList = z.string().default("").transform((text, ctx) => {
+  try {
+    return parseCidrList(text);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    return z.NEVER;
+  }
+});
 
 const ConfigSchema = z.object({
   // The edge's connection: EDGE_DATABASE_URL, else DATABASE_URL, else SUPABASE_DB_URL (see
@@ -24,15 +35,6 @@ const ConfigSchema = z.object({
   JWT_AUDIENCE: z.string().default("authenticated"),
   // "*" (any site) is for development; production requires the explicit origins.
   CORS_ORIGINS: z.string().default("*"),
-  // Proxies whose X-Forwarded-For we believe (IPs or CIDRs, comma-separated): the client IP
-  // is the socket peer unless the peer is one of these (clientip.ts). Empty: trust nobody.
-  TRUSTED_PROXIES: z.string().default("").transform((text, ctx) => {
-    const entries = text.split(",").map((entry) => entry.trim()).filter(Boolean);
-    for (const entry of entries) {
-      if (!isIpOrCidr(entry)) ctx.addIssue({ code: "custom", message: `'${entry}' is not an IP address or CIDR (e.g. 10.0.0.0/8, ::1)` });
-    }
-    return entries;
-  }),
   // The longest access-token lifetime (exp - iat) we accept, whoever signed it.
   JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(24 * 3600),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
@@ -115,6 +117,28 @@ const ConfigSchema = z.object({
   // Daraja signs nothing, so its callback URLs end in this secret (compared in constant time).
   MPESA_CALLBACK_TOKEN: z.string().regex(/^[A-Za-z0-9_-]{24,128}$/, "24-128 URL-safe characters")
     .default(SANDBOX.MPESA_CALLBACK_TOKEN),
+  // Daraja callbacks are accepted only from these networks (Safaricom publishes its callback
+  // addresses; docs/money-movement.md). Unset: any source (development). "*": any source,
+  // on purpose (production must say one or the other).
+  MPESA_CALLBACK_ALLOWED_IPS: z.string().trim().optional().transform((text, ctx) => {
+    if (text === undefined || text === "" || text === "*") return { configured: text === "*", ranges: null };
+    try {
+      return { configured: true, ranges: parseCidrList(text) };
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  // Proxies whose X-Forwarded-For we believe (IPs or CIDRs, comma-separated): the client IP
+  // is the socket peer unless the peer is one of these (functions/_shared/clientip.ts).
+  // Empty: trust nobody.
+  TRUSTED_PROXIES: CidrList,
+  // Refused webhook calls (bad token, signature or source; unreadable) one address may make
+  // per minute before it gets 429 and nothing more is stored. Counted per edge process.
+  WEBHOOK_REFUSALS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  // Hold new withdrawals back from the provider this long, so their owner can cancel; the
+  // sweep sends them when due. 0 sends at once (then cancel is never possible).
+  WITHDRAWAL_SUBMIT_DELAY_SECONDS: z.coerce.number().int().min(0).max(24 * 3600).default(0),
   // Re-query the STK status before crediting a success callback (defence if the token leaks).
   MPESA_CONFIRM_CALLBACKS: z.enum(["true", "false", "1", "0"]).default("true").transform((v) => v === "true" || v === "1"),
   KCB_BASE_URL: z.string().url().default(SANDBOX.KCB_BASE_URL).transform((url) => url.replace(/\/+$/, "")),
@@ -156,6 +180,10 @@ const ConfigSchema = z.object({
         "e.g. https://app.example.com,https://admin.example.com",
     });
   }
+  if (!c.MPESA_CALLBACK_ALLOWED_IPS.configured) {
+    ctx.addIssue({ code: "custom", path: ["MPESA_CALLBACK_ALLOWED_IPS"],
+      message: "set Safaricom's callback networks (or \"*\" to accept any source on purpose)" });
+  }
   if (c.JWT_SECRET === DEV_JWT_SECRET) {
     ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the development secret; set your own for production" });
   }
@@ -196,15 +224,6 @@ const ConfigSchema = z.object({
     ctx.addIssue({ code: "custom", path: ["SMTP_PASS"], message: "set SMTP_USER and SMTP_PASS together" });
   }
 });
-
-function isIpOrCidr(text: string): boolean {
-  const [address, bits, ...rest] = text.split("/");
-  if (rest.length) return false;
-  const v4 = z.ipv4().safeParse(address).success;
-  const v6 = !v4 && z.ipv6().safeParse(address).success;
-  if (!v4 && !v6) return false;
-  return bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (v4 ? 32 : 128));
-}
 
 function isEcPrivateJwk(text: string): boolean {
   try {

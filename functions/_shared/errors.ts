@@ -101,6 +101,9 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   withdrawal_amount_mismatch: [409, "The amount paid out does not match the withdrawal."],
   withdrawal_not_completed: [409, "Only a completed withdrawal can be reversed."],
   invalid_webhook_payload: [400, "The provider message is invalid."],
+  not_confirmed_by_provider: [409, "The provider's own answer does not confirm this message."],
+  paybill_short_code_mismatch: [409, "The payment was made to another short code than our paybill."],
+  paybill_conflict: [409, "This M-Pesa transaction was already credited to another account."],
   webhook_event_not_found: [404, "Webhook event not found."],
 };
 

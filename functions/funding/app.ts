@@ -1,7 +1,7 @@
 // Funding (top-ups): start one from a linked source (STK push / bank collection), read its
 // status, list mine; manage my payment sources; my paybill account reference.
 // Clients act through public.* functions as themselves; talking to the provider happens
-// between committed steps (functions/_shared/providers/movement.ts).
+// between committed steps (functions/_shared/money-movement/).
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { requireUser } from "../_shared/auth.ts";
@@ -13,7 +13,7 @@ import { idempotent } from "../_shared/idempotency.ts";
 import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
-import { type FundingRow, submitFunding } from "../_shared/providers/movement.ts";
+import { type FundingRow, submitFunding } from "../_shared/money-movement/funding.ts";
 import { BANK_PROVIDERS } from "../_shared/vocabulary.ts";
 import { FundingSession, Paybill, Source } from "./schemas.ts";
 

@@ -10,7 +10,7 @@ import { idempotent } from "../_shared/idempotency.ts";
 import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
-import { submitWithdrawal, type WithdrawalRow } from "../_shared/providers/movement.ts";
+import { startWithdrawal, type WithdrawalRow } from "../_shared/money-movement/withdrawals.ts";
 import { Withdrawal } from "./schemas.ts";
 
 export const app = createFunctionApp<UserEnv>("withdrawals");
@@ -62,7 +62,7 @@ app.post("/", idempotent(), async (c) => {
   const [row] = await asUser(claims, requestId, (tx) => tx`
     select public.withdrawal_request(${input.source_id}, ${input.amount}::numeric, ${input.currency}, ${c.get("idempotencyKey")!}) as withdrawal`);
   const withdrawal = row.withdrawal as WithdrawalRow & { created: boolean };
-  if (withdrawal.created) await submitWithdrawal(withdrawal, requestId);
+  if (withdrawal.created) await startWithdrawal(withdrawal, requestId);
   const current = await asUser(claims, requestId, (tx) => readWithdrawal(tx, withdrawal.id));
   return c.json(current, withdrawal.created ? 201 : 200);
 });

@@ -1,7 +1,7 @@
 -- Money in and out: sources, funding sessions, withdrawals, webhook events — state
 -- machines, exactly-once application, and what each role can see.
 begin;
-select plan(83);
+select plan(85);
 
 \ir helpers.psql
 
@@ -139,15 +139,21 @@ select is(hazina.webhook_ingest('kcb', 'collection.succeeded', 'evt-forged', '{}
   'unmatched', 'and a forged message never takes the key from a genuine one');
 select is(hazina.webhook_ingest('mpesa', 'stk_callback', 'stk:ws_CO_0003:0', '{}', '{}', null,
   '{"action": "something.else"}') ->> 'error', 'invalid_webhook_payload', 'an unknown action fails with a stable code');
-select is((select status from public.wallet_webhook_events where provider_event_key = 'stk:ws_CO_0003:0'), 'failed',
-  'and the event stays stored as failed');
+select is((select status from public.wallet_webhook_events where provider_event_key = 'stk:ws_CO_0003:0'), 'refused',
+  'and the event stays stored as refused (never re-applied)');
 
 -- Paybill (C2B)
 select is(hazina.paybill_validate(:'amina_ref', 100) ->> 'accept', 'true', 'validation accepts a known account reference');
 select is(hazina.paybill_validate('99999999', 100) ->> 'reason', 'unknown_account', 'and refuses an unknown one');
 select is(hazina.webhook_ingest('mpesa', 'c2b_confirmation', 'c2b:QKL0000001', '{}', '{}', null,
   jsonb_build_object('action', 'paybill.credit', 'trans_id', 'QKL0000001', 'amount', '500', 'account_reference', ' ' || :'amina_ref',
-                     'msisdn', '254712345678')) ->> 'status', 'processed', 'a paybill payment is applied');
+                     'msisdn', '254712345678', 'short_code', '600000', 'paybill', '600000')) ->> 'status', 'unconfirmed',
+  'a paybill confirmation waits for M-Pesa''s word');
+select hazina.provider_query_open('mpesa', 'paybill', 'QKL0000001', 'AG_Q_0001', '600000');
+select is(hazina.webhook_ingest('mpesa', 'transaction_status', 'status:AG_Q_0001:0', '{}', '{}', null,
+  '{"action": "status.answer", "originator_conversation_id": "AG_Q_0001", "result_code": "0", "transaction_status": "Completed",
+    "receipt": "QKL0000001", "amount": "500", "credit_party": "600000"}') ->> 'status', 'processed',
+  'a paybill payment is applied when M-Pesa''s answer to our query confirms it');
 select is(pg_temp.balance(:'amina_wallet'), 1533.0000::numeric, 'and credits the matching wallet (500 less 5.00)');
 select is(hazina.paybill_credit('mpesa', 'QKL0000001', 500, :'amina_ref', null) ->> 'replayed', 'true',
   'a paybill payment credits once per M-Pesa transaction');
@@ -187,7 +193,12 @@ select throws_ok(format($$select public.withdrawal_cancel('%s')$$, :'w2'), 'P000
 reset role;
 select is(hazina.webhook_ingest('mpesa', 'b2c_result', 'b2c:' || :'w2' || ':0', '{}', '{}', null,
   jsonb_build_object('action', 'payout.succeeded', 'withdrawal_id', :'w2', 'receipt', 'B2C0000001', 'amount', '300')) ->> 'status',
-  'processed', 'a result that overtakes the acknowledgement still completes the payout');
+  'unconfirmed', 'a B2C result that overtakes the acknowledgement waits for M-Pesa''s word');
+select hazina.provider_query_open('mpesa', 'withdrawal', :'w2', 'AG_Q_0002', '600000');
+select is(hazina.webhook_ingest('mpesa', 'transaction_status', 'status:AG_Q_0002:0', '{}', '{}', null,
+  '{"action": "status.answer", "originator_conversation_id": "AG_Q_0002", "result_code": "0", "transaction_status": "Completed",
+    "receipt": "B2C0000001", "amount": "300"}') ->> 'status', 'processed',
+  'M-Pesa''s answer to our Transaction Status query completes the payout');
 select is(hazina.withdrawal_mark_processing(:'w2', 'AG_0001') ->> 'status', 'completed',
   'the late acknowledgement only records the conversation id');
 select is(pg_temp.balance(:'amina_wallet'), 1218.0000::numeric, 'the wallet paid amount plus fee');

@@ -3,13 +3,15 @@
 // zero; balances are checked to the cent with decimal arithmetic done in PostgreSQL.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../functions/_shared/providers/hmac.ts";
-import { admin } from "../helpers/db.ts";
+import { admin, createUser } from "../helpers/db.ts";
 import { balanceOf, expectBooksBalanced, type Party, partyWithWallet } from "../helpers/money.ts";
 import {
   CALLBACK_TOKEN,
+  callFunction,
   decimal,
   DTB_WEBHOOK_SECRET,
   feeFor,
+  type Json,
   KCB_WEBHOOK_SECRET,
   type MoneyStack,
   randomAccount,
@@ -40,28 +42,8 @@ afterEach(async () => {
   await expectBooksBalanced();
 });
 
-// deno-lint-ignore no-explicit-any -- response bodies are asserted field by field
-type Json = any;
-
-async function api(token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${stack.functionsUrl}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json, headers: res.headers };
-}
+const api = (token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  callFunction(stack.functionsUrl, token, method, path, body, headers);
 
 const key = () => `test-${crypto.randomUUID()}`;
 
@@ -292,9 +274,10 @@ describe("top-up via M-Pesa STK push", () => {
     const contradicting = await api(undefined, "POST", `/webhooks/mpesa/stk/${CALLBACK_TOKEN}`,
       stkCallback(completed.provider_checkout_id, 1032));
     expect(contradicting.status).toBe(200);
-    expect(contradicting.body.status).toBe("failed");
+    // M-Pesa's STK query says paid, so the "cancelled" claim is refused.
+    expect(contradicting.body.status).toBe("refused");
     const [event] = await admin`select error from public.wallet_webhook_events where id = ${contradicting.body.event_id}`;
-    expect(event.error).toMatch(/^funding_session_not_pending/);
+    expect(event.error).toMatch(/^funding_not_confirmed/);
     expect(await balanceOf(party.walletId)).toBe(before);
   });
 
@@ -308,7 +291,7 @@ describe("top-up via M-Pesa STK push", () => {
     const forged = await api(undefined, "POST", `/webhooks/mpesa/stk/${CALLBACK_TOKEN}`,
       stkCallback(res.body.provider_checkout_id, 0, 100000));
     expect(forged.status).toBe(200);
-    expect(forged.body.status).toBe("failed");
+    expect(forged.body.status).toBe("refused"); // final: it never holds the event key
     const [event] = await admin`select error from public.wallet_webhook_events where id = ${forged.body.event_id}`;
     expect(event.error).toMatch(/^funding_amount_mismatch/);
     expect((await session(party, res.body.id)).status).toBe("pending");
@@ -341,7 +324,7 @@ describe("top-up via M-Pesa STK push", () => {
     // Right token, but M-Pesa's status query does not confirm the payment.
     const unconfirmed = await api(undefined, "POST", `/webhooks/mpesa/stk/${CALLBACK_TOKEN}`, body);
     expect(unconfirmed.status).toBe(200);
-    expect(unconfirmed.body.status).toBe("failed");
+    expect(unconfirmed.body.status).toBe("refused");
     const [event] = await admin`select error from public.wallet_webhook_events where id = ${unconfirmed.body.event_id}`;
     expect(event.error).toMatch(/^funding_not_confirmed/);
     expect(await balanceOf(party.walletId)).toBe("0.0000");
@@ -415,10 +398,14 @@ describe("paybill (C2B)", () => {
     const rejected = await api(undefined, "POST", `/webhooks/mpesa/c2b/validation/${CALLBACK_TOKEN}`,
       { TransID: "QWE1234567", TransAmount: "100.00", BillRefNumber: "00000000", MSISDN: msisdn });
     expect(rejected.body).toEqual({ ResultCode: "C2B00012", ResultDesc: "Rejected: invalid account number" });
-    // Validation can be switched off at Safaricom: an unknown reference still lands in suspense.
-    const confirmed = await api(undefined, "POST", `/webhooks/mpesa/c2b/confirmation/${CALLBACK_TOKEN}`,
-      { TransID: "QWE1234568", TransAmount: "100.00", BillRefNumber: "nobody", MSISDN: msisdn });
-    expect(confirmed.body.status).toBe("processed");
+    // Validation can be switched off at Safaricom: an unknown reference still lands in
+    // suspense (once M-Pesa confirms the payment).
+    await fetch(`${stack.sandbox.url}/mpesa/mpesa/c2b/v1/simulate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ Amount: 100, Msisdn: randomMsisdn(), BillRefNumber: "nobody", SkipValidation: true }),
+    });
+    await stack.sandbox.idle();
     const suspenseAfter = await balanceOf((await admin`select hazina.system_wallet('suspense') as id`)[0].id);
     expect(suspenseAfter).toBe(await decimal("sum", suspenseBefore, "100"));
   });
@@ -489,29 +476,32 @@ describe("withdrawals to M-Pesa (B2C)", () => {
     const start = await balanceOf(party.walletId);
     stack.sandbox.setScenario(msisdn, "early_callback");
     const early = await api(party.token, "POST", "/withdrawals", { source_id: source.id, amount: "100" }, { "idempotency-key": key() });
-    expect(early.body.status).toBe("completed");
+    // The result overtook the acknowledgement; it completes once M-Pesa's Transaction Status
+    // answer (asynchronous, like Daraja's) confirms it.
+    await stack.sandbox.idle();
+    expect((await withdrawal(party, early.body.id)).status).toBe("completed");
     stack.sandbox.setScenario(msisdn, "duplicate");
     const dup = await api(party.token, "POST", "/withdrawals", { source_id: source.id, amount: "100" }, { "idempotency-key": key() });
     await stack.sandbox.idle();
     expect((await withdrawal(party, dup.body.id)).status).toBe("completed");
-    expect((await eventsFor(dup.body.id)).map((e) => e.status)).toEqual(["processed"]);
+    // The B2C result (confirmed by M-Pesa's Transaction Status answer) and that answer; the
+    // duplicate copy of the result is stored as a duplicate and linked to neither.
+    expect((await eventsFor(dup.body.id)).map((e) => `${e.event_type}:${e.status}`))
+      .toEqual(["b2c_result:processed", "transaction_status:processed"]);
     const fee = await feeFor("withdrawal", "100", party.userId);
     expect(await balanceOf(party.walletId)).toBe(await decimal("difference", start, "100", fee, "100", fee));
   });
 
-  it("provider unreachable: stays pending (not cancellable), the sweep finds it never arrived", async () => {
+  it("provider refused it before accepting (HTTP 503): failed at once, hold released, not cancellable", async () => {
     const { party, source, msisdn } = await fundedMpesaParty("1000");
     const start = await balanceOf(party.walletId);
     stack.sandbox.setScenario(msisdn, "unavailable");
     const res = await api(party.token, "POST", "/withdrawals", { source_id: source.id, amount: "150" }, { "idempotency-key": key() });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ status: "pending", submitted: true });
+    expect(res.body).toMatchObject({ status: "failed", submitted: true, failure_code: "provider_refused" });
     const cancel = await api(party.token, "POST", `/withdrawals/${res.body.id}/cancel`);
     expect(cancel.status).toBe(409);
     expect(cancel.body.error.code).toBe("withdrawal_not_cancellable");
-    await makeDue("wallet_withdrawals", res.body.id);
-    await runSweep();
-    await waitFor(async () => (await withdrawal(party, res.body.id)).status === "failed", "the status result");
     expect(await balanceOf(party.walletId)).toBe(start);
   });
 
@@ -619,7 +609,9 @@ describe("the sweep endpoint", () => {
     expect((await api(undefined, "POST", "/webhooks/sweep")).status).toBe(401);
     expect((await api(undefined, "POST", "/webhooks/sweep", undefined, { "x-sweep-secret": "wrong-secret-0123456789abcdef" })).status).toBe(403);
     expect((await api(user.token, "POST", "/webhooks/sweep")).status).toBe(403);
-    const adminToken = await accessToken(user.userId, { appRole: "admin" });
+    // Admin is decided by the database (auth_users.role), not by the token's claims.
+    expect((await api(await accessToken(user.userId, { appRole: "admin" }), "POST", "/webhooks/sweep")).status).toBe(403);
+    const adminToken = await accessToken(await createUser("admin"));
     expect((await api(adminToken, "POST", "/webhooks/sweep")).status).toBe(200);
   });
 

@@ -14,7 +14,7 @@ export const CALLBACK_TOKEN = "test-callback-token-0123456789abcdef";
 export const KCB_WEBHOOK_SECRET = "test-kcb-webhook-secret-0123456789";
 export const DTB_WEBHOOK_SECRET = "test-dtb-webhook-secret-0123456789";
 
-const apps: Record<string, { fetch: (req: Request) => Response | Promise<Response> }> = { funding, wallets, webhooks, withdrawals };
+const apps: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = { funding, wallets, webhooks, withdrawals };
 
 export interface MoneyStack {
   sandbox: ProviderSandbox;
@@ -24,14 +24,14 @@ export interface MoneyStack {
 
 /** Start the sandbox and our functions (over HTTP), and point the adapters at each other. */
 export async function startMoneyStack(): Promise<MoneyStack> {
-  const server = await serveFetch((req) => {
+  const server = await serveFetch((req, info) => {
     const url = new URL(req.url);
     const prefix = "/functions/v1/";
     const name = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length).split("/")[0] : "";
     const target = apps[name];
     if (!target) return Response.json({ error: { code: "function_not_found" } }, { status: 404 });
     url.pathname = url.pathname.slice(prefix.length - 1);
-    return target.fetch(new Request(url, req));
+    return target.fetch(new Request(url, req), info); // the client's address, as Deno.serve passes it
   });
   const functionsUrl = `${server.url}/functions/v1`;
   const credentials = {
@@ -100,4 +100,31 @@ export async function waitFor<T>(check: () => Promise<T | undefined | null | fal
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+// deno-lint-ignore no-explicit-any -- response bodies are asserted field by field
+export type Json = any;
+
+/** Call our functions over HTTP; the body is parsed JSON when it is JSON. */
+export async function callFunction(
+  functionsUrl: string, token: string | undefined, method: string, path: string, body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Json; headers: Headers }> {
+  const res = await fetch(`${functionsUrl}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: Json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json, headers: res.headers };
 }

@@ -17,7 +17,7 @@
 // and retries of the same request are idempotent at the bank.
 import { z } from "zod";
 import { config } from "../config.ts";
-import { decimalFrom, providerFetch, type ProviderResponse, twoDecimals } from "./http.ts";
+import { decimalFrom, providerFetch, type ProviderResponse, refusedBeforeAcceptance, twoDecimals } from "./http.ts";
 import {
   type CollectionRequest,
   InvalidPayloadError,
@@ -45,7 +45,8 @@ export function createBankAdapter(name: Exclude<ProviderName, "mpesa">, settings
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (res.status >= 500 || res.status === 401 || res.status === 429) {
-      throw new ProviderUnavailableError(name, `${name} answered HTTP ${res.status}`);
+      throw new ProviderUnavailableError(name, `${name} answered HTTP ${res.status}`,
+        refusedBeforeAcceptance(res.status) ? "not_accepted" : "unknown");
     }
     return res;
   }

@@ -1,5 +1,7 @@
-// Outgoing HTTP to providers: JSON in and out, a timeout, and one error type for "the
-// outcome is unknown" (network failure, timeout, 5xx without a usable body).
+// Outgoing HTTP to providers: JSON in and out, a timeout, and one error type for a request
+// without a usable answer (ProviderUnavailableError), which says whether the request may
+// still have been carried out: a network failure or timeout after sending is "unknown";
+// see refusedBeforeAcceptance for the answers that are a definite "no".
 import { config } from "../config.ts";
 import { ProviderUnavailableError, type ProviderName } from "./types.ts";
 
@@ -33,6 +35,15 @@ export async function providerFetch(
     // Not JSON (a gateway error page): treated like no body.
   }
   return { status: res.status, body };
+}
+
+/**
+ * HTTP answers that mean the request was not carried out: 503 (the service refused to take
+ * it), 429 (rate limited) and 401/403 (our credentials were refused). Anything else in the
+ * 5xx range (500, 502, 504: the gateway may have passed it on) leaves the outcome unknown.
+ */
+export function refusedBeforeAcceptance(status: number): boolean {
+  return status === 503 || status === 429 || status === 401 || status === 403;
 }
 
 /** Decimal string from a JSON value a provider sent (Daraja sends amounts as numbers). */

@@ -14,11 +14,13 @@
 // - B2C: POST /mpesa/b2c/v3/paymentrequest with our OriginatorConversationID; result at
 //   ResultURL, queue timeout at QueueTimeOutURL.
 // - Transaction Status: POST /mpesa/transactionstatus/v1/query; answered asynchronously at
-//   ResultURL (we pass the withdrawal id as Occasion and read it back from ReferenceData).
+//   ResultURL. The synchronous answer carries M-Pesa's OriginatorConversationID for the
+//   query, and the result names it again: we believe a result only when it names a query
+//   we made (hazina.provider_query_open), so a forger with the callback token cannot answer.
 // - C2B: validation / confirmation POSTs carry TransID, TransAmount (string), BillRefNumber.
 import { z } from "zod";
 import { config } from "../config.ts";
-import { decimalFrom, jsonWithIntegers, providerFetch, type ProviderResponse, wholeUnits } from "./http.ts";
+import { decimalFrom, jsonWithIntegers, providerFetch, type ProviderResponse, refusedBeforeAcceptance, wholeUnits } from "./http.ts";
 import type {
   CollectionRequest,
   NormalisedEvent,
@@ -36,13 +38,16 @@ async function accessToken(): Promise<string> {
   const cacheKey = `${cfg.MPESA_BASE_URL}|${cfg.MPESA_CONSUMER_KEY}`;
   if (tokenCache && tokenCache.key === cacheKey && tokenCache.expiresAt > Date.now()) return tokenCache.token;
   const basic = btoa(`${cfg.MPESA_CONSUMER_KEY}:${cfg.MPESA_CONSUMER_SECRET}`);
+  // Without a token the request it is for is never sent: certainly not carried out.
   const res = await providerFetch("mpesa", `${cfg.MPESA_BASE_URL}/oauth/v1/generate?grant_type=client_credentials`, {
     method: "GET",
     headers: { authorization: `Basic ${basic}` },
+  }).catch((err: Error) => {
+    throw new ProviderUnavailableError("mpesa", err.message, "not_accepted");
   });
   const token = res.body.access_token;
   if (res.status !== 200 || typeof token !== "string") {
-    throw new ProviderUnavailableError("mpesa", `Daraja OAuth failed with HTTP ${res.status}`);
+    throw new ProviderUnavailableError("mpesa", `Daraja OAuth failed with HTTP ${res.status}`, "not_accepted");
   }
   const lifetime = Number(res.body.expires_in ?? 3599);
   tokenCache = { key: cacheKey, token, expiresAt: Date.now() + (Math.max(lifetime, 120) - 60) * 1000 };
@@ -80,11 +85,49 @@ function errorOf(res: ProviderResponse): { code: string; message: string } {
   };
 }
 
-/** Daraja answers 5xx for its own trouble (outcome unknown) but also for "still processing". */
+/**
+ * Daraja answers 5xx for its own trouble but also for "still processing" (with an
+ * errorCode). A 503 means it refused to take the request; 500/502/504 leave it unknown.
+ */
 function unavailableUnless(res: ProviderResponse, what: string): void {
   if (res.status >= 500 && !res.body.errorCode) {
-    throw new ProviderUnavailableError("mpesa", `M-Pesa ${what} failed with HTTP ${res.status}`);
+    throw new ProviderUnavailableError("mpesa", `M-Pesa ${what} failed with HTTP ${res.status}`,
+      refusedBeforeAcceptance(res.status) ? "not_accepted" : "unknown");
   }
+}
+
+/** Ask Transaction Status about a transaction; the answer arrives at our status/result URL. */
+async function transactionStatus(query: {
+  transactionId: string;
+  originalConversationId: string;
+  partyA: string;
+  occasion: string;
+}): Promise<StatusResult> {
+  const cfg = config();
+  const res = await call("/mpesa/transactionstatus/v1/query", JSON.stringify({
+    Initiator: cfg.MPESA_INITIATOR_NAME,
+    SecurityCredential: cfg.MPESA_SECURITY_CREDENTIAL,
+    CommandID: "TransactionStatusQuery",
+    TransactionID: query.transactionId,
+    OriginalConversationID: query.originalConversationId,
+    PartyA: query.partyA,
+    IdentifierType: "4",
+    ResultURL: callbackUrl("status/result"),
+    QueueTimeOutURL: callbackUrl("status/timeout"),
+    Remarks: "Hazina status check",
+    Occasion: query.occasion,
+  }));
+  unavailableUnless(res, "Transaction Status");
+  if (res.status === 200 && String(res.body.ResponseCode) === "0") {
+    const queryId = res.body.OriginatorConversationID;
+    return { state: "requested", queryId: typeof queryId === "string" && queryId ? queryId : null };
+  }
+  return { state: "unknown", message: errorOf(res).message };
+}
+
+/** Ask M-Pesa about a paybill payment (by its TransID) to our paybill. */
+export async function queryPaybillPayment(transId: string): Promise<StatusResult> {
+  return await transactionStatus({ transactionId: transId, originalConversationId: "", partyA: config().MPESA_PAYBILL, occasion: transId });
 }
 
 const PENDING_CODES = new Set(["500.001.1001"]);
@@ -176,25 +219,11 @@ export const mpesa: PaymentProvider = {
     return { accepted: false, ...errorOf(res) };
   },
 
-  async queryPayout({ withdrawalId, reference }): Promise<StatusResult> {
-    const cfg = config();
-    const res = await call("/mpesa/transactionstatus/v1/query", JSON.stringify({
-      Initiator: cfg.MPESA_INITIATOR_NAME,
-      SecurityCredential: cfg.MPESA_SECURITY_CREDENTIAL,
-      CommandID: "TransactionStatusQuery",
-      TransactionID: "",
-      OriginalConversationID: withdrawalId,
-      ConversationID: reference ?? "",
-      PartyA: cfg.MPESA_B2C_SHORTCODE,
-      IdentifierType: "4",
-      ResultURL: callbackUrl("status/result"),
-      QueueTimeOutURL: callbackUrl("status/timeout"),
-      Remarks: "Hazina withdrawal status",
-      Occasion: withdrawalId,
-    }));
-    unavailableUnless(res, "Transaction Status");
-    if (res.status === 200 && String(res.body.ResponseCode) === "0") return { state: "requested" };
-    return { state: "unknown", message: errorOf(res).message };
+  async queryPayout({ withdrawalId }): Promise<StatusResult> {
+    // Our OriginatorConversationID for the payout is the withdrawal id.
+    return await transactionStatus({
+      transactionId: "", originalConversationId: withdrawalId, partyA: config().MPESA_B2C_SHORTCODE, occasion: withdrawalId,
+    });
   },
 };
 
@@ -325,44 +354,28 @@ export function parseB2cTimeout(body: unknown): NormalisedEvent {
 }
 
 /**
- * Transaction Status result for one of our B2C payouts (the withdrawal id travels as
- * Occasion). TransactionStatus "Completed" = paid; a non-zero ResultCode (e.g. the
- * transaction does not exist) after the queue timeout = never paid.
+ * A Transaction Status answer. It is believed only as the answer to a query we made: the
+ * database matches its OriginatorConversationID to wallet_provider_queries, whatever else
+ * it claims (an Occasion naming a withdrawal proves nothing). TransactionStatus
+ * "Completed" = paid; a non-zero ResultCode = M-Pesa has no such (successful) transaction.
  */
 export function parseStatusResult(body: unknown): NormalisedEvent {
   const r = ResultEnvelope.parse(body).Result;
-  const reference = parameters(r.ReferenceData?.ReferenceItem);
   const params = parameters(r.ResultParameters?.ResultParameter);
-  const withdrawalId = text(reference.Occasion) ?? text(params.Occasion);
-  if (!withdrawalId) {
-    throw new InvalidPayloadError("Result.ReferenceData needs the Occasion (withdrawal id)");
-  }
-  const status = text(params.TransactionStatus);
-  const key = `status:${r.OriginatorConversationID}:${r.ResultCode}`;
-  if (r.ResultCode === "0" && status === "Completed") {
-    return {
-      eventType: "transaction_status",
-      eventKey: key,
-      payload: {
-        action: "payout.succeeded",
-        withdrawal_id: withdrawalId,
-        receipt: text(params.ReceiptNo) ?? text(r.TransactionID),
-        amount: decimalFrom(params.Amount),
-      },
-    };
-  }
-  if (r.ResultCode === "0") {
-    // Known to M-Pesa but not completed (e.g. still pending): nothing to decide yet.
-    return { eventType: "transaction_status", eventKey: key, payload: { action: "payout.timeout", withdrawal_id: withdrawalId } };
-  }
+  // "600000 - Hazina Paybill": the short code that received the money.
+  const creditParty = /^([0-9]{5,8})\b/.exec(text(params.CreditPartyName) ?? "")?.[1] ?? null;
   return {
     eventType: "transaction_status",
-    eventKey: key,
+    eventKey: `status:${r.OriginatorConversationID}:${r.ResultCode}`,
     payload: {
-      action: "payout.failed",
-      withdrawal_id: withdrawalId,
+      action: "status.answer",
+      originator_conversation_id: r.OriginatorConversationID,
       result_code: r.ResultCode,
       result_desc: (r.ResultDesc ?? "").slice(0, 500),
+      transaction_status: text(params.TransactionStatus),
+      receipt: text(params.ReceiptNo) ?? text(r.TransactionID),
+      amount: decimalFrom(params.Amount),
+      credit_party: creditParty,
     },
   };
 }
@@ -382,15 +395,22 @@ export function parseC2b(body: unknown, kind: "validation" | "confirmation"): No
   const p = C2bPayment.parse(body);
   const amount = decimalFrom(p.TransAmount);
   if (!amount) throw new InvalidPayloadError("TransAmount must be an amount");
+  const shortCode = p.BusinessShortCode === undefined ? null : String(p.BusinessShortCode).trim();
+  const account = p.BillRefNumber.slice(0, 100);
   return {
     eventType: kind === "validation" ? "c2b_validation" : "c2b_confirmation",
-    eventKey: `c2b_${kind}:${p.TransID}`,
+    // What the claim says is part of its key: a forged copy of a real TransID with another
+    // amount or account is a different event, so it cannot take the genuine one's place.
+    eventKey: `c2b_${kind}:${p.TransID}:${amount}:${shortCode ?? ""}:${account}`,
     payload: {
       action: kind === "validation" ? "paybill.validation" : "paybill.credit",
       trans_id: p.TransID,
       amount,
-      account_reference: p.BillRefNumber.slice(0, 100),
+      account_reference: account,
       msisdn: text(p.MSISDN),
+      short_code: shortCode,
+      // The paybill we are configured to receive on: the database refuses any other.
+      paybill: config().MPESA_PAYBILL,
     },
   };
 }

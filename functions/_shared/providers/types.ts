@@ -38,8 +38,12 @@ export type StatusResult =
   | { state: "failed"; outcome: "failed" | "cancelled" | "expired"; code: string; message: string }
   /** Still in progress at the provider. */
   | { state: "pending" }
-  /** The answer will arrive as a webhook (Daraja's Transaction Status is asynchronous). */
-  | { state: "requested" }
+  /**
+   * The answer will arrive as a webhook (Daraja's Transaction Status is asynchronous);
+   * queryId is the provider's id for our query (Daraja's OriginatorConversationID), which
+   * the answer must name to be believed.
+   */
+  | { state: "requested"; queryId: string | null }
   | { state: "unknown"; message: string };
 
 export interface PaymentProvider {
@@ -50,12 +54,19 @@ export interface PaymentProvider {
   queryPayout(query: { withdrawalId: string; reference: string | null }): Promise<StatusResult>;
 }
 
+/** Whether a request that did not get a usable answer may still have been carried out. */
+export type RequestOutcome =
+  /** Sent, and maybe carried out (timeout, connection lost, gateway error): ask later. */
+  | "unknown"
+  /** Definitely not carried out (never sent, or refused before acceptance, e.g. HTTP 503). */
+  | "not_accepted";
+
 /**
- * The provider could not be reached or answered with a server error: the outcome of the
- * request is unknown (it may or may not have been carried out).
+ * The provider could not be reached or answered with a server error. `outcome` says whether
+ * the request may still have been carried out ("unknown") or certainly was not.
  */
 export class ProviderUnavailableError extends Error {
-  constructor(readonly provider: ProviderName, message: string) {
+  constructor(readonly provider: ProviderName, message: string, readonly outcome: RequestOutcome = "unknown") {
     super(message);
     this.name = "ProviderUnavailableError";
   }
