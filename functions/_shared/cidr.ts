@@ -6,6 +6,8 @@ export interface Cidr {
   bits: 32 | 128;
   base: bigint;
   prefix: number;
+  /** As configured, e.g. "10.0.0.0/8" (for messages and logs). */
+  text: string;
 }
 
 function parseIpv4(text: string): bigint | null {
@@ -64,14 +66,14 @@ export function parseCidr(text: string): Cidr | null {
   const prefix = prefixText === undefined ? ip.bits : /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
   if (prefix < 0 || prefix > ip.bits) return null;
   const shift = BigInt(ip.bits - prefix);
-  return { bits: ip.bits, base: (ip.value >> shift) << shift, prefix };
+  return { bits: ip.bits, base: (ip.value >> shift) << shift, prefix, text: text.trim() };
 }
 
 /** A comma-separated list of ranges; throws naming the first malformed entry. */
 export function parseCidrList(text: string): Cidr[] {
   return text.split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
     const cidr = parseCidr(entry);
-    if (!cidr) throw new Error(`"${entry}" is not an IP address or CIDR range`);
+    if (!cidr) throw new Error(`'${entry}' is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)`);
     return cidr;
   });
 }

@@ -91,7 +91,7 @@ describe("configuration", () => {
   it("validates TRUSTED_PROXIES and a token lifetime within the maximum", () => {
     expect(() => withEnv({ TRUSTED_PROXIES: "10.0.0.0/8, proxy.internal" }, () => config())).toThrow(/TRUSTED_PROXIES: 'proxy.internal'/);
     expect(() => withEnv({ TRUSTED_PROXIES: "10.0.0.0/33" }, () => config())).toThrow(/TRUSTED_PROXIES/);
-    expect(withEnv({ TRUSTED_PROXIES: "10.0.0.0/8, ::1, fd00::/8" }, () => config().TRUSTED_PROXIES)).toEqual(["10.0.0.0/8", "::1", "fd00::/8"]);
+    expect(withEnv({ TRUSTED_PROXIES: "10.0.0.0/8, ::1, fd00::/8" }, () => config().TRUSTED_PROXIES.map((range) => range.text))).toEqual(["10.0.0.0/8", "::1", "fd00::/8"]);
     expect(() => withEnv({ JWT_MAX_LIFETIME_SECONDS: "600", JWT_EXPIRES_IN_SECONDS: "3600" }, () => config()))
       .toThrow(/JWT_EXPIRES_IN_SECONDS: must not exceed JWT_MAX_LIFETIME_SECONDS/);
   });
