@@ -1,10 +1,7 @@
 // Fixtures for the money-movement suites: the provider sandbox and our functions served
 // over real HTTP (the sandbox calls our webhooks back), wired together through env.
 import process from "node:process";
-import { app as funding } from "../../functions/funding/app.ts";
-import { app as wallets } from "../../functions/wallets/app.ts";
-import { app as webhooks } from "../../functions/webhooks/app.ts";
-import { app as withdrawals } from "../../functions/withdrawals/app.ts";
+import { dispatch } from "../../functions/registry.ts";
 import { resetConfigForTests } from "../../functions/_shared/config.ts";
 import { type ProviderSandbox, serveFetch, startProviderSandbox } from "../../scripts/provider-sandbox.ts";
 import { admin } from "./db.ts";
@@ -14,8 +11,6 @@ export const CALLBACK_TOKEN = "test-callback-token-0123456789abcdef";
 export const KCB_WEBHOOK_SECRET = "test-kcb-webhook-secret-0123456789";
 export const DTB_WEBHOOK_SECRET = "test-dtb-webhook-secret-0123456789";
 
-const apps: Record<string, { fetch: (req: Request) => Response | Promise<Response> }> = { funding, wallets, webhooks, withdrawals };
-
 export interface MoneyStack {
   sandbox: ProviderSandbox;
   functionsUrl: string;
@@ -24,15 +19,7 @@ export interface MoneyStack {
 
 /** Start the sandbox and our functions (over HTTP), and point the adapters at each other. */
 export async function startMoneyStack(): Promise<MoneyStack> {
-  const server = await serveFetch((req) => {
-    const url = new URL(req.url);
-    const prefix = "/functions/v1/";
-    const name = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length).split("/")[0] : "";
-    const target = apps[name];
-    if (!target) return Response.json({ error: { code: "function_not_found" } }, { status: 404 });
-    url.pathname = url.pathname.slice(prefix.length - 1);
-    return target.fetch(new Request(url, req));
-  });
+  const server = await serveFetch((req) => dispatch(req));
   const functionsUrl = `${server.url}/functions/v1`;
   const credentials = {
     MPESA_CALLBACK_TOKEN: CALLBACK_TOKEN,
@@ -70,20 +57,6 @@ export function randomMsisdn(): string {
 
 export function randomAccount(): string {
   return `11${Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => String(b % 10)).join("")}`;
-}
-
-/** Decimal arithmetic in PostgreSQL (money never becomes a JS number): e.g. sql("a - b - c", a, b, c). */
-export async function decimal(expression: "sum" | "difference", ...values: string[]): Promise<string> {
-  const [first, ...rest] = values;
-  let result = first;
-  for (const value of rest) {
-    const [row] = expression === "sum"
-      ? await admin`select (${result}::numeric + ${value}::numeric)::numeric(19, 4)::text as v`
-      : await admin`select (${result}::numeric - ${value}::numeric)::numeric(19, 4)::text as v`;
-    result = row.v;
-  }
-  const [row] = await admin`select ${result}::numeric(19, 4)::text as v`;
-  return row.v;
 }
 
 export async function feeFor(type: "funding" | "withdrawal", amount: string, userId: string | null = null): Promise<string> {
