@@ -538,10 +538,12 @@ export function createSandboxApp(options: SandboxOptions = {}) {
         const e = event(`${prefix}.succeeded`);
         if (scenario === "early_callback") await schedule(() => signedDeliver(name, record.callbackUrl, e), true);
         else if (scenario !== "silent_success") {
-          schedule(() => signedDeliver(name, record.callbackUrl, e));
+          const succeeded = schedule(() => signedDeliver(name, record.callbackUrl, e));
           if (scenario === "duplicate") schedule(() => signedDeliver(name, record.callbackUrl, e));
           if (scenario === "reversed" && kind === "payouts") {
             schedule(async () => {
+              // A bank reverses a credit it has already reported, never one still on its way.
+              await succeeded;
               await new Promise((resolve) => setTimeout(resolve, delayMs));
               record.status = "reversed";
               record.resultDesc = "Credit reversed by the beneficiary bank";
