@@ -26,7 +26,9 @@ export async function startMoneyStack(): Promise<MoneyStack> {
     KCB_WEBHOOK_SECRET,
     DTB_WEBHOOK_SECRET,
   };
-  const sandbox = await startProviderSandbox({ callbackDelayMs: 5, functionsUrl, credentials });
+  // Callbacks come 50 ms after the provider accepts: long enough that, even on a loaded
+  // machine, our own reply to the client is built first (suites that race them say so).
+  const sandbox = await startProviderSandbox({ callbackDelayMs: 50, functionsUrl, credentials });
   Object.assign(process.env, {
     PUBLIC_FUNCTIONS_URL: functionsUrl,
     MPESA_BASE_URL: `${sandbox.url}/mpesa`,
