@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict rSw0YiLP2Xoankb6D30kZmSuBwgTdcFKdBTxERAtSpyPMplFiZIjNnb5NukoISc
+\restrict i4vCTWRoDihwgIyPKDpGF4pPProCac8BAWPBe8slpdN5DZ1AIxiEZdDHqDnkCK9
 
 
 SET statement_timeout = 0;
@@ -5357,6 +5357,13 @@ CREATE INDEX auth_sessions_family_idx ON public.auth_sessions USING btree (famil
 
 
 --
+-- Name: auth_sessions_parent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX auth_sessions_parent_idx ON public.auth_sessions USING btree (parent_id) WHERE (parent_id IS NOT NULL);
+
+
+--
 -- Name: auth_sessions_user_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5389,6 +5396,13 @@ CREATE INDEX auth_verification_token_user_idx ON public.auth_verification_token 
 --
 
 CREATE INDEX billing_ledger_payer_idx ON public.billing_ledger USING btree (payer_user_id, created_at);
+
+
+--
+-- Name: billing_ledger_refund_of_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX billing_ledger_refund_of_idx ON public.billing_ledger USING btree (refund_of) WHERE (refund_of IS NOT NULL);
 
 
 --
@@ -5455,6 +5469,20 @@ CREATE UNIQUE INDEX wallet_funding_sessions_receipt ON public.wallet_funding_ses
 
 
 --
+-- Name: wallet_funding_sessions_source_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_funding_sessions_source_idx ON public.wallet_funding_sessions USING btree (source_id);
+
+
+--
+-- Name: wallet_funding_sessions_transaction_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_funding_sessions_transaction_idx ON public.wallet_funding_sessions USING btree (transaction_id) WHERE (transaction_id IS NOT NULL);
+
+
+--
 -- Name: wallet_funding_sessions_unacknowledged_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5466,6 +5494,13 @@ CREATE INDEX wallet_funding_sessions_unacknowledged_idx ON public.wallet_funding
 --
 
 CREATE INDEX wallet_funding_sessions_user_idx ON public.wallet_funding_sessions USING btree (user_id, created_at, id);
+
+
+--
+-- Name: wallet_funding_sessions_wallet_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_funding_sessions_wallet_idx ON public.wallet_funding_sessions USING btree (wallet_id);
 
 
 --
@@ -5518,10 +5553,24 @@ CREATE UNIQUE INDEX wallet_sources_one_per_identifier ON public.wallet_sources U
 
 
 --
+-- Name: wallet_sources_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_sources_user_idx ON public.wallet_sources USING btree (user_id);
+
+
+--
 -- Name: wallet_transactions_reverses_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX wallet_transactions_reverses_idx ON public.wallet_transactions USING btree (reverses_id) WHERE (reverses_id IS NOT NULL);
+
+
+--
+-- Name: wallet_webhook_events_duplicate_of_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_webhook_events_duplicate_of_idx ON public.wallet_webhook_events USING btree (duplicate_of) WHERE (duplicate_of IS NOT NULL);
 
 
 --
@@ -5567,10 +5616,45 @@ CREATE INDEX wallet_withdrawals_due_idx ON public.wallet_withdrawals USING btree
 
 
 --
+-- Name: wallet_withdrawals_reversal_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_withdrawals_reversal_idx ON public.wallet_withdrawals USING btree (reversal_transaction_id) WHERE (reversal_transaction_id IS NOT NULL);
+
+
+--
+-- Name: wallet_withdrawals_settlement_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_withdrawals_settlement_idx ON public.wallet_withdrawals USING btree (settlement_transaction_id) WHERE (settlement_transaction_id IS NOT NULL);
+
+
+--
+-- Name: wallet_withdrawals_source_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_withdrawals_source_idx ON public.wallet_withdrawals USING btree (source_id);
+
+
+--
+-- Name: wallet_withdrawals_transaction_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_withdrawals_transaction_idx ON public.wallet_withdrawals USING btree (transaction_id) WHERE (transaction_id IS NOT NULL);
+
+
+--
 -- Name: wallet_withdrawals_user_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX wallet_withdrawals_user_idx ON public.wallet_withdrawals USING btree (user_id, created_at, id);
+
+
+--
+-- Name: wallet_withdrawals_wallet_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_withdrawals_wallet_idx ON public.wallet_withdrawals USING btree (wallet_id);
 
 
 --
@@ -7689,7 +7773,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict rSw0YiLP2Xoankb6D30kZmSuBwgTdcFKdBTxERAtSpyPMplFiZIjNnb5NukoISc
+\unrestrict i4vCTWRoDihwgIyPKDpGF4pPProCac8BAWPBe8slpdN5DZ1AIxiEZdDHqDnkCK9
 
 
 -- Reference data inserted by the migrations

@@ -3,11 +3,11 @@
 //   node_modules/.bin/deno run -A scripts/openapi.ts            write docs/openapi.json
 //   node_modules/.bin/deno run -A scripts/openapi.ts --stdout   print it instead
 // tests/functions/openapi.test.ts fails when the committed file differs from this output.
-import { readdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import process from "node:process";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { combinedDocument, type FunctionDocs } from "../functions/_shared/openapi.ts";
+import { fileURLToPath } from "node:url";
+import { combinedDocument } from "../functions/_shared/openapi.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -19,21 +19,10 @@ if (!process.env.JWT_SECRET && !process.env.JWT_PRIVATE_JWK && !process.env.JWT_
 }
 process.env.LOG_LEVEL ??= "silent";
 
-/** Every function folder (not _shared), in name order. */
-export function functionNames(): string[] {
-  return readdirSync(path.join(root, "functions"), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith("_"))
-    .map((entry) => entry.name)
-    .sort();
-}
-
 export async function generate(): Promise<string> {
-  const all: FunctionDocs[] = [];
-  for (const name of functionNames()) {
-    const module = await import(pathToFileURL(path.join(root, "functions", name, "app.ts")).href);
-    if (!module.docs) throw new Error(`functions/${name}/app.ts exports no \`docs\` (apiDocs(...))`);
-    all.push(module.docs as FunctionDocs);
-  }
+  // Imported only now, after the placeholders above: importing an app reads the config.
+  const { functionModules, functionNames } = await import("../functions/registry.ts");
+  const all = functionNames.map((name) => functionModules[name].docs);
   return JSON.stringify(combinedDocument(all), null, 2) + "\n";
 }
 

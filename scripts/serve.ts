@@ -1,24 +1,16 @@
 // Local edge runtime: serves every function under /functions/v1/<name>/*, as Supabase does.
 // Run by `npm start` (Deno). Each function's app has base path /<name>, so the prefix is
-// stripped before dispatch exactly like the Supabase gateway does. Deno's handler info
+// stripped before dispatch exactly like the Supabase gateway does (functions/registry.ts).
+// Deno's handler info
 // (the socket peer, for clientIp in functions/_shared/clientip.ts) is passed on as the
 // app's env, exactly as `Deno.serve(app.fetch)` does on Supabase: never as a header, so no
 // client can forge it. Binds 127.0.0.1 unless HOST says otherwise (e.g. HOST=0.0.0.0).
 import process from "node:process";
-import { app as auth } from "../functions/auth/app.ts";
-import { app as funding } from "../functions/funding/app.ts";
-import { app as health } from "../functions/health/app.ts";
-import { app as ops } from "../functions/ops/app.ts";
-import { app as wallets } from "../functions/wallets/app.ts";
-import { app as webhooks } from "../functions/webhooks/app.ts";
-import { app as withdrawals } from "../functions/withdrawals/app.ts";
+import { dispatch, functionNames } from "../functions/registry.ts";
 import { config } from "../functions/_shared/config.ts";
 import { databaseRoleProblems } from "../functions/_shared/db.ts";
 import { log } from "../functions/_shared/log.ts";
 import { mailer } from "../functions/_shared/mailer.ts";
-
-type FetchApp = { fetch: (req: Request, env?: Deno.ServeHandlerInfo) => Response | Promise<Response> };
-export const functionApps: Record<string, FetchApp> = { auth, health, ops, wallets, funding, withdrawals, webhooks };
 
 const cfg = config(); // fail fast with a readable message when the environment is wrong
 
@@ -39,31 +31,11 @@ try {
 // development mailer (production cannot get here without SMTP).
 log("info", "mail transport", { transport: mailer().name });
 const port = Number(process.env.PORT ?? 8000);
-const PREFIX = "/functions/v1/";
-
-/** The gateway's own answers carry the headers every function's responses do (app.ts). */
-function notFound(code: string, message: string): Response {
-  return Response.json({ error: { code, message } }, {
-    status: 404,
-    headers: { "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store" },
-  });
-}
-
-function handle(req: Request, info: Deno.ServeHandlerInfo): Response | Promise<Response> {
-  const url = new URL(req.url);
-  if (!url.pathname.startsWith(PREFIX)) return notFound("route_not_found", "Functions live under /functions/v1/<name>.");
-  const name = url.pathname.slice(PREFIX.length).split("/")[0];
-  const target = functionApps[name];
-  if (!target) return notFound("function_not_found", `No function named '${name}'.`);
-  url.pathname = url.pathname.slice(PREFIX.length - 1);
-  return target.fetch(new Request(url, req), info);
-}
-
 const hostname = process.env.HOST?.trim() || "127.0.0.1";
 const server = Deno.serve({ port, hostname, onListen: ({ hostname, port }) => {
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  log("info", "edge functions listening", { url: `http://${host}:${port}/functions/v1/`, hostname, functions: Object.keys(functionApps) });
-} }, handle);
+  log("info", "edge functions listening", { url: `http://${host}:${port}/functions/v1/`, hostname, functions: functionNames });
+} }, (req, info) => dispatch(req, info));
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {

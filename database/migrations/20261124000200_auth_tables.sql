@@ -39,6 +39,7 @@ create table public.auth_sessions (
 );
 create index auth_sessions_user_idx on public.auth_sessions (user_id);
 create index auth_sessions_family_idx on public.auth_sessions (family_id);
+create index auth_sessions_parent_idx on public.auth_sessions (parent_id) where parent_id is not null;
 
 create table public.auth_accounts (
   id                   uuid primary key default gen_random_uuid(),

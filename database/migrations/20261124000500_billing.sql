@@ -74,6 +74,7 @@ create table public.billing_ledger (
   constraint billing_ledger_refund_links_original check ((direction = 'refund') = (refund_of is not null))
 );
 create index billing_ledger_payer_idx on public.billing_ledger (payer_user_id, created_at);
+create index billing_ledger_refund_of_idx on public.billing_ledger (refund_of) where refund_of is not null;
 
 -- A transaction's fee records, through the primary key (see hazina.transaction_entries).
 create function hazina.transaction_fees(p_transaction_id uuid) returns setof public.billing_ledger

@@ -47,6 +47,7 @@ create unique index wallet_sources_one_per_identifier on public.wallet_sources
   (user_id, provider, coalesce(msisdn, account_number)) where status = 'active';
 create unique index wallet_sources_one_default on public.wallet_sources (user_id)
   where is_default and status = 'active';
+create index wallet_sources_user_idx on public.wallet_sources (user_id);
 
 -- Paybill (C2B) account references: a customer pays our paybill with this as the
 -- "account number", and the money lands in this wallet.

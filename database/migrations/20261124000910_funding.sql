@@ -44,6 +44,9 @@ create unique index wallet_funding_sessions_checkout on public.wallet_funding_se
 create unique index wallet_funding_sessions_receipt on public.wallet_funding_sessions (provider, provider_receipt)
   where provider_receipt is not null;
 create index wallet_funding_sessions_user_idx on public.wallet_funding_sessions (user_id, created_at, id);
+create index wallet_funding_sessions_wallet_idx on public.wallet_funding_sessions (wallet_id);
+create index wallet_funding_sessions_source_idx on public.wallet_funding_sessions (source_id);
+create index wallet_funding_sessions_transaction_idx on public.wallet_funding_sessions (transaction_id) where transaction_id is not null;
 create index wallet_funding_sessions_due_idx on public.wallet_funding_sessions (expires_at) where status = 'pending';
 -- Sessions the provider never acknowledged (see hazina.funding_orphan_claim).
 create index wallet_funding_sessions_unacknowledged_idx on public.wallet_funding_sessions (provider, amount, created_at)

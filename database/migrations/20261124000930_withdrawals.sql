@@ -47,6 +47,11 @@ create table public.wallet_withdrawals (
 create unique index wallet_withdrawals_conversation on public.wallet_withdrawals (provider, provider_conversation_id)
   where provider_conversation_id is not null;
 create index wallet_withdrawals_user_idx on public.wallet_withdrawals (user_id, created_at, id);
+create index wallet_withdrawals_wallet_idx on public.wallet_withdrawals (wallet_id);
+create index wallet_withdrawals_source_idx on public.wallet_withdrawals (source_id);
+create index wallet_withdrawals_transaction_idx on public.wallet_withdrawals (transaction_id) where transaction_id is not null;
+create index wallet_withdrawals_settlement_idx on public.wallet_withdrawals (settlement_transaction_id) where settlement_transaction_id is not null;
+create index wallet_withdrawals_reversal_idx on public.wallet_withdrawals (reversal_transaction_id) where reversal_transaction_id is not null;
 create index wallet_withdrawals_due_idx on public.wallet_withdrawals (expires_at) where status in ('pending', 'processing');
 
 -- The API shape of a withdrawal (the money-object pattern: *_payment_sources.sql).

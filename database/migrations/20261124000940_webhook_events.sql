@@ -48,6 +48,7 @@ create unique index wallet_webhook_events_provider_key on public.wallet_webhook_
 create index wallet_webhook_events_pending_idx on public.wallet_webhook_events (provider, status)
   where status in ('unmatched', 'failed');
 create index wallet_webhook_events_received_idx on public.wallet_webhook_events (received_at);
+create index wallet_webhook_events_duplicate_of_idx on public.wallet_webhook_events (duplicate_of) where duplicate_of is not null;
 create index wallet_webhook_events_unconfirmed_idx on public.wallet_webhook_events (provider, event_type)
   where status = 'unconfirmed';
 

@@ -78,10 +78,12 @@ export function bankApp(ctx: SandboxContext, name: "kcb" | "dtb"): Hono {
       const e = event(`${prefix}.succeeded`);
       if (scenario === "early_callback") await ctx.schedule(() => ctx.signedDeliver(name, record.callbackUrl, e), true);
       else if (scenario !== "silent_success") {
-        ctx.schedule(() => ctx.signedDeliver(name, record.callbackUrl, e));
+        const succeeded = ctx.schedule(() => ctx.signedDeliver(name, record.callbackUrl, e));
         if (scenario === "duplicate") ctx.schedule(() => ctx.signedDeliver(name, record.callbackUrl, e));
         if (scenario === "reversed" && kind === "payouts") {
           ctx.schedule(async () => {
+            // A bank reverses a credit it has already reported, never one still on its way.
+            await succeeded;
             await new Promise((resolve) => setTimeout(resolve, ctx.delayMs));
             record.status = "reversed";
             record.resultDesc = "Credit reversed by the beneficiary bank";

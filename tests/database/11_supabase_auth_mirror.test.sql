@@ -14,7 +14,7 @@ create table auth.users (
   raw_app_meta_data   jsonb,
   raw_user_meta_data  jsonb
 );
-insert into public.auth_users (id, email) values ('11000000-0000-4000-8000-0000000000ff', 'taken@example.com');
+select pg_temp.user_create('customer', '11000000-0000-4000-8000-0000000000ff', 'taken@example.com');
 insert into auth.users values
   ('11000000-0000-4000-8000-000000000001', 'Early@Example.com', now(), null, '{}', '{"full_name": "Early Bird"}');
 

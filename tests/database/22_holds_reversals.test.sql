@@ -5,35 +5,17 @@ select plan(106);
 
 \ir helpers.psql
 
-insert into public.auth_users (id, email, role) values
-  ('22000000-0000-4000-8000-00000000000a', 'alice@holds.test', 'customer'),
-  ('22000000-0000-4000-8000-00000000000b', 'bob@holds.test', 'customer'),
-  ('22000000-0000-4000-8000-00000000000c', 'duka@holds.test', 'merchant'),
-  ('22000000-0000-4000-8000-00000000000d', 'carol@holds.test', 'customer');
-
-select pg_temp.act_as('22000000-0000-4000-8000-00000000000a');
-select public.wallet_open('KES');
-select pg_temp.act_as('22000000-0000-4000-8000-00000000000b');
-select public.wallet_open('KES');
-select pg_temp.act_as('22000000-0000-4000-8000-00000000000c');
-select public.wallet_open('KES');
-select pg_temp.act_as('22000000-0000-4000-8000-00000000000d');
-select public.wallet_open('KES');
-reset role;
-
-select id as alice from public.wallets where user_id = '22000000-0000-4000-8000-00000000000a' \gset
-select id as bob from public.wallets where user_id = '22000000-0000-4000-8000-00000000000b' \gset
-select id as duka from public.wallets where user_id = '22000000-0000-4000-8000-00000000000c' \gset
-select id as carol from public.wallets where user_id = '22000000-0000-4000-8000-00000000000d' \gset
-select hazina.system_wallet('mpesa_clearing') as mpesa, hazina.system_wallet('fee_revenue') as revenue \gset
-select balance as revenue_start from public.wallet_balances where wallet_id = :'revenue' \gset
+select pg_temp.wallet_open(pg_temp.user_create('customer', '22000000-0000-4000-8000-00000000000a')) as alice,
+       pg_temp.wallet_open(pg_temp.user_create('customer', '22000000-0000-4000-8000-00000000000b')) as bob,
+       pg_temp.wallet_open(pg_temp.user_create('merchant', '22000000-0000-4000-8000-00000000000c')) as duka,
+       pg_temp.wallet_open(pg_temp.user_create('customer', '22000000-0000-4000-8000-00000000000d')) as carol \gset
+select hazina.system_wallet('mpesa_clearing') as mpesa, hazina.system_wallet('fee_revenue') as revenue,
+       pg_temp.balance(hazina.system_wallet('fee_revenue')) as revenue_start \gset
 
 -- P2P: 0.5%, at least 1.00, at most 100.00. Merchant payments carry no fee here.
 insert into public.billing_fee_catalog (transaction_type, percentage_bps, minimum_amount, maximum_amount, active_from)
 values ('p2p_transfer', 50, 1, 100, now() - interval '1 day');
-select hazina.post_transaction('h-fund-alice', 'funding', format('[
-  {"wallet_id": "%s", "direction": "debit", "amount": "1000.00"},
-  {"wallet_id": "%s", "direction": "credit", "amount": "1000.00"}]', :'mpesa', :'alice')::jsonb);
+select pg_temp.fund(:'alice', 1000.00);
 
 ---------------------------------------------------------------------------------------------
 -- hold_create
@@ -175,17 +157,13 @@ select is((select count(*)::int from public.wallet_holds), 0, 'the counterparty 
 select pg_temp.act_as('22000000-0000-4000-8000-00000000000c');
 select is(array(select ref from public.wallet_holds), array['h-m'], 'a merchant sees only its own hold');
 reset role;
-select pg_temp.act_as(null, 'anon');
+select pg_temp.act_as_anon();
 select throws_ok($$select count(*) from public.wallet_holds$$, '42501', null, 'anon cannot read holds');
 reset role;
 
 -- Receiver-paid types (a payment authorisation): the sender reserves only the amount; the
 -- merchant pays its own fee, at its own rate, out of what it receives (as hazina.transfer does).
-insert into public.auth_users (id, email, role) values ('22000000-0000-4000-8000-00000000000e', 'shop@holds.test', 'merchant');
-select pg_temp.act_as('22000000-0000-4000-8000-00000000000e');
-select public.wallet_open('KES');
-reset role;
-select id as shop from public.wallets where user_id = '22000000-0000-4000-8000-00000000000e' \gset
+select pg_temp.wallet_open(pg_temp.user_create('merchant', '22000000-0000-4000-8000-00000000000e')) as shop \gset
 insert into public.merchant_fee_profiles (merchant_id, transaction_type, percentage_bps, fixed_amount, active_from)
 values ('22000000-0000-4000-8000-00000000000e', 'merchant_payment', 100, 0.50, now() - interval '1 day');
 select hazina.hold_create('h-auth', :'alice', :'shop', 50.00, now() + interval '1 hour', 'merchant_payment') as hauth \gset
@@ -207,9 +185,7 @@ select hazina.hold_void(:'hauth2');
 
 ---------------------------------------------------------------------------------------------
 -- Reversals
-select hazina.post_transaction('r-fund-alice', 'funding', format('[
-  {"wallet_id": "%s", "direction": "debit", "amount": "2000.00"},
-  {"wallet_id": "%s", "direction": "credit", "amount": "2000.00"}]', :'mpesa', :'alice')::jsonb);
+select pg_temp.fund(:'alice', 2000.00);
 select balance as alice_0 from public.wallet_balances where wallet_id = :'alice' \gset
 select balance as bob_0 from public.wallet_balances where wallet_id = :'bob' \gset
 select balance as revenue_0 from public.wallet_balances where wallet_id = :'revenue' \gset
@@ -308,8 +284,7 @@ select throws_ok(format($$select hazina.reverse_transaction('%s', 'r-client')$$,
 reset role;
 
 -- Books
-select is_empty($$select * from hazina.reconcile()$$, 'reconciliation finds no discrepancy (held = open holds included)');
-select is((select count(*)::int from hazina.trial_balance() where total <> 0), 0, 'every currency sums to zero');
+select pg_temp.books_balance('reconciliation finds no discrepancy (held = open holds included)');
 
 select * from finish();
 rollback;

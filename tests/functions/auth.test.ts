@@ -19,6 +19,7 @@ import { sha256Hex } from "../../functions/_shared/tokens.ts";
 import { admin } from "../helpers/db.ts";
 import { TEST_JWT_SECRET } from "../helpers/env.ts";
 import { call, signUpVerifiedUser, STRONG_PASSWORD, tokenFromMail, uniqueEmail } from "../helpers/auth.ts";
+import { requestInit } from "../helpers/request.ts";
 
 const secret = new TextEncoder().encode(TEST_JWT_SECRET);
 
@@ -174,11 +175,8 @@ describe("auth: the whole flow", () => {
     // Documented: the access token itself lives until exp, for reading (RLS)...
     expect((await call("GET", "/me", { token: relogin.body.access_token })).status).toBe(200);
     // ...but a revoked login acts no more: no wallet, no transfer, no payout through it.
-    const acting = await fetch(`${inject("edgeBaseUrl")}/functions/v1/wallets`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${relogin.body.access_token}`, "content-type": "application/json" },
-      body: JSON.stringify({ currency: "KES" }),
-    });
+    const acting = await fetch(`${inject("edgeBaseUrl")}/functions/v1/wallets`,
+      requestInit("POST", relogin.body.access_token, { currency: "KES" }));
     expect(acting.status).toBe(401);
     expect((await acting.json()).error.code).toBe("unauthenticated");
 
@@ -684,15 +682,14 @@ describe("auth over real HTTP (Deno edge server)", () => {
   it("signs up, signs in and answers /me through /functions/v1/auth", async () => {
     const base = `${inject("edgeBaseUrl")}/functions/v1/auth`;
     const email = uniqueEmail("http");
-    const post = (path: string, body: unknown) =>
-      fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) => fetch(`${base}${path}`, requestInit("POST", undefined, body));
     expect((await post("/signup", { email, password: STRONG_PASSWORD })).status).toBe(202);
     // The Deno server's outbox is its own; mark the email verified as the link would.
     await admin`update public.auth_users set email_verified_at = now() where email = ${email}`;
     const login = await post("/token", { email, password: STRONG_PASSWORD });
     expect(login.status).toBe(200);
     const tokens = await login.json();
-    const me = await fetch(`${base}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const me = await fetch(`${base}/me`, requestInit("GET", tokens.access_token));
     expect(me.status).toBe(200);
     expect((await me.json()).email).toBe(email);
     const refreshed = await post("/token/refresh", { refresh_token: tokens.refresh_token });

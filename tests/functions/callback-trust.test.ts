@@ -9,18 +9,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { resetConfigForTests } from "../../functions/_shared/config.ts";
 import { admin, createUser } from "../helpers/db.ts";
 import { balanceOf, expectBooksBalanced, type Party, partyWithWallet } from "../helpers/money.ts";
+import { difference } from "../helpers/decimal.ts";
 import {
   CALLBACK_TOKEN,
-  callFunction,
-  decimal,
   feeFor,
-  type Json,
   type MoneyStack,
   randomMsisdn,
   startMoneyStack,
   SWEEP_SECRET,
   waitFor,
 } from "../helpers/money-movement.ts";
+import { type Caller, httpCaller, type Json, readResponse } from "../helpers/request.ts";
 import { accessToken } from "../helpers/tokens.ts";
 
 let stack: MoneyStack;
@@ -36,8 +35,8 @@ afterEach(async () => {
   await expectBooksBalanced();
 });
 
-const api = (token: string | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-  callFunction(stack.functionsUrl, token, method, path, body, headers);
+const http = httpCaller(() => stack.functionsUrl);
+const api = async (...args: Parameters<Caller>) => await readResponse(await http(...args));
 const key = () => `trust-${crypto.randomUUID()}`;
 const daraja = (path: string, body: unknown, headers?: Record<string, string>) =>
   api(undefined, "POST", `/webhooks/mpesa/${path}/${CALLBACK_TOKEN}`, body, headers);
@@ -119,7 +118,7 @@ describe("paybill confirmations are confirmed with M-Pesa first", () => {
     });
     const { TransID } = await simulate.json();
     await stack.sandbox.idle();
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "450", await feeFor("funding", "450", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference("450", await feeFor("funding", "450", party.userId)));
     const [query] = await admin`select answered_at is not null as answered from public.wallet_provider_queries
                                  where subject_type = 'paybill' and subject_key = ${TransID}`;
     expect(query).toEqual({ answered: true });
@@ -128,7 +127,7 @@ describe("paybill confirmations are confirmed with M-Pesa first", () => {
     await stack.sandbox.idle();
     await waitFor(async () => (await event(inflated.body.event_id)).status === "refused", "the refusal");
     expect((await event(inflated.body.event_id)).error).toMatch(/amount/);
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "450", await feeFor("funding", "450", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference("450", await feeFor("funding", "450", party.userId)));
   });
 
   it("a payment to another short code is refused, never credited (and recorded)", async () => {
@@ -160,7 +159,7 @@ describe("B2C results and Transaction Status answers are confirmed", () => {
       return w.status !== "processing" && w;
     }, "the status answer");
     expect(final.status).toBe("completed");
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", start, "300", fee));
+    expect(await balanceOf(party.walletId)).toBe(difference(start, "300", fee));
     const stored = await event(forged.body.event_id);
     expect(stored.status).toBe("refused");
     expect(stored.error).toMatch(/^not_confirmed_by_provider/);
@@ -213,7 +212,7 @@ describe("a refused callback never blocks the genuine one", () => {
     const stored = await event(bad.body.event_id);
     expect(stored.status).toBe("refused");
     expect(stored.error).toMatch(/^funding_amount_mismatch.*"received": "100000"/);
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "1000", await feeFor("funding", "1000", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference("1000", await feeFor("funding", "1000", party.userId)));
   });
 });
 
@@ -287,7 +286,7 @@ describe("a definite provider refusal fails a withdrawal at once", () => {
     await api(undefined, "POST", "/webhooks/sweep", undefined, { "x-sweep-secret": SWEEP_SECRET });
     await stack.sandbox.idle();
     await waitFor(async () => (await api(party.token, "GET", `/withdrawals/${res.body.id}`)).body.status === "completed", "completion");
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", start, "150", await feeFor("withdrawal", "150", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference(start, "150", await feeFor("withdrawal", "150", party.userId)));
   });
 
   it("with WITHDRAWAL_SUBMIT_DELAY_SECONDS a withdrawal waits, can be cancelled, and the sweep sends the rest", async () => {
@@ -307,7 +306,7 @@ describe("a definite provider refusal fails a withdrawal at once", () => {
       const cancelAfter = await api(party.token, "POST", `/withdrawals/${second.body.id}/cancel`);
       expect(cancelAfter.body.error.code).toBe("withdrawal_not_cancellable");
     });
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", start, "100", await feeFor("withdrawal", "100", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference(start, "100", await feeFor("withdrawal", "100", party.userId)));
   });
 });
 

@@ -4,9 +4,10 @@
 // and every balance equals what the accepted responses say, to the ten-thousandth.
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { admin } from "../helpers/db.ts";
-import { toUnits } from "../helpers/decimal.ts";
+import { fromUnits, toUnits } from "../helpers/decimal.ts";
 import { expectBalancesFromAnswers, expectBooksBalanced, fund, type Party, partyWithWallet, type PostedTransfer } from "../helpers/money.ts";
 import { seeded } from "../helpers/random.ts";
+import { requestInit } from "../helpers/request.ts";
 
 const TRANSFERS = 300;
 const IN_FLIGHT = 24;
@@ -39,7 +40,7 @@ describe("concurrent transfers over HTTP", () => {
       if (to === from) to = parties[4];
       const overdraw = rand() < 0.05;
       const cents = overdraw ? 100_000_00 : 1 + Math.floor(rand() * 20_00);
-      const amount = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
+      const amount = fromUnits(BigInt(cents) * 100n); // cents → "12.3400"
       const duplicateOf = i > 0 && rand() < 0.1 ? planned[Math.floor(rand() * planned.length)] : undefined;
       planned.push(duplicateOf ?? { key: `conc-${seed}-${i}`, from, to, amount });
     }
@@ -49,11 +50,8 @@ describe("concurrent transfers over HTTP", () => {
     async function worker() {
       while (next < planned.length) {
         const p = planned[next++];
-        const res = await fetch(`${base}/functions/v1/wallets/transfers`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${p.from.token}`, "content-type": "application/json", "idempotency-key": p.key },
-          body: JSON.stringify({ from_wallet_id: p.from.walletId, to_wallet_id: p.to.walletId, amount: p.amount }),
-        });
+        const res = await fetch(`${base}/functions/v1/wallets/transfers`, requestInit("POST", p.from.token,
+          { from_wallet_id: p.from.walletId, to_wallet_id: p.to.walletId, amount: p.amount }, { "idempotency-key": p.key }));
         results.push({ planned: p, status: res.status, body: await res.json() });
       }
     }

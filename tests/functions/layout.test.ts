@@ -1,11 +1,13 @@
 // Guards for the project layout: schema.sql matches the migrations, and every function
-// folder is both served locally and deployable through supabase/config.toml.
+// folder is in the registry (functions/registry.ts), which the local server serves, and is
+// deployable through supabase/config.toml.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import process from "node:process";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
+import { functionNames as registeredFunctions } from "../../functions/registry.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const functionNames = readdirSync(path.join(root, "functions"), { withFileTypes: true })
@@ -76,6 +78,7 @@ describe("project layout", () => {
 
   it("supabase/config.toml declares every function with its entrypoint", () => {
     const toml = readFileSync(path.join(root, "supabase/config.toml"), "utf8");
+    expect([...toml.matchAll(/^\[functions\.([a-z0-9_-]+)\]$/gm)].map((m) => m[1]).sort()).toEqual(registeredFunctions);
     for (const name of functionNames) {
       expect(toml).toContain(`[functions.${name}]`);
       expect(toml).toContain(`entrypoint = "../functions/${name}/index.ts"`);
@@ -92,7 +95,9 @@ describe("project layout", () => {
   });
 
   it("the local edge server serves every function", () => {
+    expect(registeredFunctions).toEqual(functionNames);
     const serve = readFileSync(path.join(root, "scripts/serve.ts"), "utf8");
-    for (const name of functionNames) expect(serve).toContain(`../functions/${name}/app.ts`);
+    expect(serve).toContain(`from "../functions/registry.ts"`);
+    expect(serve).toMatch(/\bdispatch\(req\)/);
   });
 });

@@ -1,17 +1,15 @@
 // Money in and out, end to end over HTTP: our functions ⇄ the provider sandbox (M-Pesa,
 // KCB, DTB) ⇄ our webhooks. After every test the books reconcile and the trial balance is
-// zero; balances are checked to the cent with decimal arithmetic done in PostgreSQL.
+// zero; balances are checked to the cent with exact decimal arithmetic (tests/helpers/decimal.ts).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../functions/_shared/providers/hmac.ts";
 import { admin, createUser } from "../helpers/db.ts";
+import { difference, sum, toUnits } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, type Party, partyWithWallet } from "../helpers/money.ts";
 import {
   CALLBACK_TOKEN,
-  callFunction,
-  decimal,
   DTB_WEBHOOK_SECRET,
   feeFor,
-  type Json,
   KCB_WEBHOOK_SECRET,
   type MoneyStack,
   randomAccount,
@@ -21,6 +19,7 @@ import {
   waitFor,
 } from "../helpers/money-movement.ts";
 import { accessToken } from "../helpers/tokens.ts";
+import { type Caller, httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
 
 let stack: MoneyStack;
 
@@ -42,10 +41,8 @@ afterEach(async () => {
   await expectBooksBalanced();
 });
 
-const api = (token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  callFunction(stack.functionsUrl, token, method, path, body, headers);
-
-const key = () => `test-${crypto.randomUUID()}`;
+const http = httpCaller(() => stack.functionsUrl);
+const api = async (...args: Parameters<Caller>) => await readResponse(await http(...args));
 
 async function addSource(party: Party, source: Record<string, unknown>): Promise<Json> {
   const res = await api(party.token, "POST", "/funding/sources", source);
@@ -167,7 +164,7 @@ describe("top-up via M-Pesa STK push", () => {
     expect(done.status).toBe("completed");
     expect(done.provider_receipt).toMatch(/^[A-Z0-9]{10}$/);
     const fee = await feeFor("funding", "1500", party.userId);
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "1500", fee));
+    expect(await balanceOf(party.walletId)).toBe(difference("1500", fee));
     expect((await eventsFor(res.body.id)).map((e) => e.status)).toEqual(["processed"]);
     const sourceNow = (await api(party.token, "GET", "/funding/sources")).body.data[0];
     expect(sourceNow.verification_status).toBe("verified");
@@ -227,9 +224,9 @@ describe("top-up via M-Pesa STK push", () => {
     // as unmatched, and the sweep re-applies it; either way it ends credited, once.
     await runSweep();
     expect(await session(party, id)).toMatchObject({ status: "completed" });
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "300", await feeFor("funding", "300", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference("300", await feeFor("funding", "300", party.userId)));
     await runSweep();
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "300", await feeFor("funding", "300", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference("300", await feeFor("funding", "300", party.userId)));
   });
 
   it("duplicate callbacks: stored twice, credited once", async () => {
@@ -243,7 +240,7 @@ describe("top-up via M-Pesa STK push", () => {
     const events = await admin`select status from public.wallet_webhook_events
                                 where provider_event_key = ${`stk:${res.body.provider_checkout_id}:0`} order by received_at`;
     expect(events.map((e) => e.status).sort()).toEqual(["duplicate", "processed"]);
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "700", await feeFor("funding", "700", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference("700", await feeFor("funding", "700", party.userId)));
   });
 
   it("concurrent copies of one callback: one applies, the rest are duplicates", async () => {
@@ -259,7 +256,7 @@ describe("top-up via M-Pesa STK push", () => {
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     expect(answers.map((a) => a.body.status).sort()).toEqual([...Array(7).fill("duplicate"), "processed"]);
     expect((await session(party, res.body.id)).status).toBe("completed");
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "800", await feeFor("funding", "800", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference("800", await feeFor("funding", "800", party.userId)));
   });
 
   it("callbacks for an unknown or an already completed session change nothing", async () => {
@@ -300,7 +297,7 @@ describe("top-up via M-Pesa STK push", () => {
     await makeDue("wallet_funding_sessions", res.body.id);
     await runSweep();
     expect((await session(party, res.body.id)).status).toBe("completed");
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "1000", await feeFor("funding", "1000", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference("1000", await feeFor("funding", "1000", party.userId)));
   });
 
   it("forged or missing secrets are refused and recorded; a success M-Pesa does not confirm is not credited", async () => {
@@ -343,7 +340,7 @@ describe("top-up via M-Pesa STK push", () => {
     expect(res.status).toBe(201);
     expect(res.body.status).toBe("completed");
     expect((await eventsFor(res.body.id)).map((e) => e.status)).toEqual(["processed"]);
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "640", await feeFor("funding", "640", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference("640", await feeFor("funding", "640", party.userId)));
   });
 
   it("refuses bad top-ups with stable codes and writes nothing", async () => {
@@ -389,7 +386,7 @@ describe("paybill (C2B)", () => {
     });
     expect(simulate.status).toBe(200);
     await stack.sandbox.idle();
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", "450", await feeFor("funding", "450", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference("450", await feeFor("funding", "450", party.userId)));
     const sessions = (await api(party.token, "GET", "/funding")).body.data;
     expect(sessions).toHaveLength(1);
     expect(sessions[0]).toMatchObject({ channel: "paybill", status: "completed", amount: "450.0000" });
@@ -407,7 +404,7 @@ describe("paybill (C2B)", () => {
     });
     await stack.sandbox.idle();
     const suspenseAfter = await balanceOf((await admin`select hazina.system_wallet('suspense') as id`)[0].id);
-    expect(suspenseAfter).toBe(await decimal("sum", suspenseBefore, "100"));
+    expect(suspenseAfter).toBe(sum(suspenseBefore, "100"));
   });
 });
 
@@ -424,12 +421,12 @@ describe("withdrawals to M-Pesa (B2C)", () => {
     const done = await withdrawal(party, res.body.id);
     expect(done.status).toBe("completed");
     expect(done.provider_receipt).toMatch(/^[A-Z0-9]{10}$/);
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", start, "500", fee));
+    expect(await balanceOf(party.walletId)).toBe(difference(start, "500", fee));
     const [{ held }] = await admin`select held::text from public.wallets where id = ${party.walletId}`;
     expect(held).toBe("0.0000");
     const charges = await admin`select amount::text, transaction_type from public.billing_ledger
                                  where payer_user_id = ${party.userId} and transaction_type = 'withdrawal'`;
-    expect(charges).toEqual(Number(fee) > 0 ? [{ amount: fee, transaction_type: "withdrawal" }] : []);
+    expect(charges).toEqual(toUnits(fee) > 0n ? [{ amount: fee, transaction_type: "withdrawal" }] : []);
     const [{ in_flight }] = await admin`select coalesce(sum(case direction when 'credit' then amount else -amount end), 0)::text as in_flight
                                          from public.wallet_ledger l join public.wallet_transactions t on t.id = l.transaction_id
                                         where l.wallet_id = hazina.system_wallet('payouts_in_flight')
@@ -462,7 +459,7 @@ describe("withdrawals to M-Pesa (B2C)", () => {
     await stack.sandbox.idle();
     expect((await withdrawal(party, res.body.id)).status).toBe("processing"); // a timeout decides nothing
     const [{ held }] = await admin`select held::text from public.wallets where id = ${party.walletId}`;
-    expect(held).toBe(await decimal("sum", "200", await feeFor("withdrawal", "200", party.userId)));
+    expect(held).toBe(sum("200", await feeFor("withdrawal", "200", party.userId)));
     const report = await runSweep(); // the timeout made it due at once
     expect(report.items).toContainEqual(expect.objectContaining({ id: res.body.id, action: "status_requested" }));
     await waitFor(async () => (await withdrawal(party, res.body.id)).status === "failed", "the status result");
@@ -489,7 +486,7 @@ describe("withdrawals to M-Pesa (B2C)", () => {
     expect((await eventsFor(dup.body.id)).map((e) => `${e.event_type}:${e.status}`))
       .toEqual(["b2c_result:processed", "transaction_status:processed"]);
     const fee = await feeFor("withdrawal", "100", party.userId);
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", start, "100", fee, "100", fee));
+    expect(await balanceOf(party.walletId)).toBe(difference(start, "100", fee, "100", fee));
   });
 
   it("provider refused it before accepting (HTTP 503): failed at once, hold released, not cancellable", async () => {
@@ -547,13 +544,13 @@ describe("KCB and DTB (HMAC-signed webhooks)", () => {
     expect(res.body.channel).toBe("bank_collection");
     await stack.sandbox.idle();
     expect((await session(party, res.body.id)).status).toBe("completed");
-    const funded = await decimal("difference", "1234.50", await feeFor("funding", "1234.50", party.userId));
+    const funded = difference("1234.50", await feeFor("funding", "1234.50", party.userId));
     expect(await balanceOf(party.walletId)).toBe(funded);
     const out = await api(party.token, "POST", "/withdrawals", { source_id: source.id, amount: "200.25" }, { "idempotency-key": key() });
     expect(out.status).toBe(201);
     await stack.sandbox.idle();
     expect((await withdrawal(party, out.body.id)).status).toBe("completed");
-    expect(await balanceOf(party.walletId)).toBe(await decimal("difference", funded, "200.25", await feeFor("withdrawal", "200.25", party.userId)));
+    expect(await balanceOf(party.walletId)).toBe(difference(funded, "200.25", await feeFor("withdrawal", "200.25", party.userId)));
     const [{ signed }] = await admin`select bool_and(signature_valid)::text as signed from public.wallet_webhook_events
                                       where subject_id in (${res.body.id}, ${out.body.id})`;
     expect(signed).toBe("true");

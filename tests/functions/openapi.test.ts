@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import process from "node:process";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import {
   combinedDocument,
   errorStatus,
@@ -15,20 +15,15 @@ import {
   type OpenApiDocument,
 } from "../../functions/_shared/openapi.ts";
 import { DECIMAL } from "../../functions/_shared/money.ts";
+import { functionModules, functionNames } from "../../functions/registry.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const deno = path.join(root, "node_modules/.bin/deno");
-const functionNames = readdirSync(path.join(root, "functions"), { withFileTypes: true })
-  .filter((d) => d.isDirectory() && !d.name.startsWith("_")).map((d) => d.name).sort();
 
 type RoutedApp = { routes: { method: string; path: string }[]; request: (path: string, init?: RequestInit) => Promise<Response> | Response };
 type FunctionModule = { app: RoutedApp; docs: FunctionDocs };
-const modules: Record<string, FunctionModule> = {};
+const modules = functionModules as unknown as Record<string, FunctionModule>;
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-beforeAll(async () => {
-  for (const name of functionNames) modules[name] = await import(`../../functions/${name}/app.ts`);
-});
 
 /** "POST /wallets/{id}/ledger" for every route Hono really dispatches (not middleware, not CORS preflight). */
 function registeredRoutes(app: RoutedApp): string[] {

@@ -3,14 +3,9 @@ import { app } from "../../functions/ops/app.ts";
 import { admin, createUser } from "../helpers/db.ts";
 import { expectBooksBalanced, fund, partyWithWallet } from "../helpers/money.ts";
 import { accessToken } from "../helpers/tokens.ts";
+import { appCaller } from "../helpers/request.ts";
 
-async function call(token: string, method: string, path: string, body?: unknown) {
-  return await app.request(`/ops${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const call = appCaller(app, "/ops");
 
 describe("ops", () => {
   it("lets admins reconcile, sweep and freeze; everyone else gets 403", async () => {

@@ -9,6 +9,7 @@ import process from "node:process";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/ports.ts";
+import { requestInit } from "../helpers/request.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
@@ -58,14 +59,11 @@ async function startHazina(env: Record<string, string | undefined>): Promise<Sta
 
 async function expectDemoWorks(run: StartRun) {
   expect(run.output()).toContain("edge functions: http://localhost:");
-  const login = await fetch(`${run.base}/auth/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: "wanjiku@example.com", password: "hazina-demo-2026" }),
-  });
+  const login = await fetch(`${run.base}/auth/token`,
+    requestInit("POST", undefined, { email: "wanjiku@example.com", password: "hazina-demo-2026" }));
   expect(login.status, run.output()).toBe(200);
   const { access_token } = await login.json();
-  const wallets = await (await fetch(`${run.base}/wallets`, { headers: { authorization: `Bearer ${access_token}` } })).json();
+  const wallets = await (await fetch(`${run.base}/wallets`, requestInit("GET", access_token))).json();
   expect(wallets.data[0]).toMatchObject({ currency: "KES", balance: "5000.0000" });
   expect(await reachable(`http://127.0.0.1:${run.sandboxPort}/`)).toBe(true);
 }

@@ -2,23 +2,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import process from "node:process";
 import { app } from "../../functions/wallets/app.ts";
 import { admin } from "../helpers/db.ts";
+import { difference } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { accessToken } from "../helpers/tokens.ts";
 import { seeded } from "../helpers/random.ts";
+import { appCaller, idempotencyKey as key } from "../helpers/request.ts";
 
-function request(token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  return app.request(`/wallets${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-}
-
-const key = () => `test-${crypto.randomUUID()}`;
+const request = appCaller(app, "/wallets");
 
 let alice: Party;
 let bob: Party;
@@ -159,8 +149,7 @@ describe("transfers", () => {
     const [{ count }] = await admin`select count(*)::int from public.wallet_transactions where ref = ${"transfer:" + alice.userId + ":" + k}`;
     expect(count).toBe(1);
     const after = await balanceOf(alice.walletId);
-    const [{ diff }] = await admin`select (${before}::numeric - ${after}::numeric)::text as diff`;
-    expect(diff).toBe("11.0000");
+    expect(difference(before, after)).toBe("11.0000");
   });
 
   it("makes paying a merchant a merchant payment, fee borne by the merchant", async () => {

@@ -3,6 +3,7 @@
 import { expect } from "vitest";
 import { app } from "../../functions/auth/app.ts";
 import { sentMail } from "../../functions/_shared/mailer.ts";
+import { readResponse, requestInit } from "./request.ts";
 
 export interface CallOptions {
   body?: unknown;
@@ -13,23 +14,9 @@ export interface CallOptions {
 
 /** Request the auth app in-process (app.request), path relative to /auth. */
 export async function call(method: string, path: string, opts: CallOptions = {}) {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.body !== undefined || opts.rawBody !== undefined) headers["content-type"] ??= "application/json";
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const res = await app.request(`/auth${path}`, {
-    method,
-    headers,
-    body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
-  });
-  const text = await res.text();
-  // deno-lint-ignore no-explicit-any -- response bodies are asserted field by field in the tests
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json, headers: res.headers };
+  // `body` is always JSON-encoded (a string too); `rawBody` is sent exactly as given.
+  const body = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+  return await readResponse(await app.request(`/auth${path}`, requestInit(method, opts.token, body, opts.headers)));
 }
 
 export function uniqueEmail(label = "user"): string {

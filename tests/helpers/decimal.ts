@@ -16,3 +16,13 @@ export function fromUnits(units: bigint): string {
   const fraction = (abs % 10n ** BigInt(SCALE)).toString().padStart(SCALE, "0");
   return `${negative ? "-" : ""}${whole}.${fraction}`;
 }
+
+/** a + b + …, exactly, written as NUMERIC(19,4) text is ("1234.5000"). */
+export function sum(...amounts: string[]): string {
+  return fromUnits(amounts.reduce((total, amount) => total + toUnits(amount), 0n));
+}
+
+/** a − b − …, exactly, written as NUMERIC(19,4) text is. */
+export function difference(first: string, ...rest: string[]): string {
+  return fromUnits(rest.reduce((total, amount) => total - toUnits(amount), toUnits(first)));
+}

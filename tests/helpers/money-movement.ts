@@ -1,10 +1,7 @@
 // Fixtures for the money-movement suites: the provider sandbox and our functions served
 // over real HTTP (the sandbox calls our webhooks back), wired together through env.
 import process from "node:process";
-import { app as funding } from "../../functions/funding/app.ts";
-import { app as wallets } from "../../functions/wallets/app.ts";
-import { app as webhooks } from "../../functions/webhooks/app.ts";
-import { app as withdrawals } from "../../functions/withdrawals/app.ts";
+import { dispatch } from "../../functions/registry.ts";
 import { resetConfigForTests } from "../../functions/_shared/config.ts";
 import { type ProviderSandbox, serveFetch, startProviderSandbox } from "../../scripts/provider-sandbox.ts";
 import { admin } from "./db.ts";
@@ -14,8 +11,6 @@ export const CALLBACK_TOKEN = "test-callback-token-0123456789abcdef";
 export const KCB_WEBHOOK_SECRET = "test-kcb-webhook-secret-0123456789";
 export const DTB_WEBHOOK_SECRET = "test-dtb-webhook-secret-0123456789";
 
-const apps: Record<string, { fetch: (req: Request, env?: unknown) => Response | Promise<Response> }> = { funding, wallets, webhooks, withdrawals };
-
 export interface MoneyStack {
   sandbox: ProviderSandbox;
   functionsUrl: string;
@@ -24,22 +19,17 @@ export interface MoneyStack {
 
 /** Start the sandbox and our functions (over HTTP), and point the adapters at each other. */
 export async function startMoneyStack(): Promise<MoneyStack> {
-  const server = await serveFetch((req, info) => {
-    const url = new URL(req.url);
-    const prefix = "/functions/v1/";
-    const name = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length).split("/")[0] : "";
-    const target = apps[name];
-    if (!target) return Response.json({ error: { code: "function_not_found" } }, { status: 404 });
-    url.pathname = url.pathname.slice(prefix.length - 1);
-    return target.fetch(new Request(url, req), info); // the client's address, as Deno.serve passes it
-  });
+  // The client's address goes on as Deno.serve passes it (functions/registry.ts).
+  const server = await serveFetch((req, info) => dispatch(req, info as never));
   const functionsUrl = `${server.url}/functions/v1`;
   const credentials = {
     MPESA_CALLBACK_TOKEN: CALLBACK_TOKEN,
     KCB_WEBHOOK_SECRET,
     DTB_WEBHOOK_SECRET,
   };
-  const sandbox = await startProviderSandbox({ callbackDelayMs: 5, functionsUrl, credentials });
+  // Callbacks come 50 ms after the provider accepts: long enough that, even on a loaded
+  // machine, our own reply to the client is built first (suites that race them say so).
+  const sandbox = await startProviderSandbox({ callbackDelayMs: 50, functionsUrl, credentials });
   Object.assign(process.env, {
     PUBLIC_FUNCTIONS_URL: functionsUrl,
     MPESA_BASE_URL: `${sandbox.url}/mpesa`,
@@ -72,20 +62,6 @@ export function randomAccount(): string {
   return `11${Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => String(b % 10)).join("")}`;
 }
 
-/** Decimal arithmetic in PostgreSQL (money never becomes a JS number): e.g. sql("a - b - c", a, b, c). */
-export async function decimal(expression: "sum" | "difference", ...values: string[]): Promise<string> {
-  const [first, ...rest] = values;
-  let result = first;
-  for (const value of rest) {
-    const [row] = expression === "sum"
-      ? await admin`select (${result}::numeric + ${value}::numeric)::numeric(19, 4)::text as v`
-      : await admin`select (${result}::numeric - ${value}::numeric)::numeric(19, 4)::text as v`;
-    result = row.v;
-  }
-  const [row] = await admin`select ${result}::numeric(19, 4)::text as v`;
-  return row.v;
-}
-
 export async function feeFor(type: "funding" | "withdrawal", amount: string, userId: string | null = null): Promise<string> {
   const [row] = await admin`select fee::numeric(19, 4)::text as fee from hazina.fee_quote(${type}, ${amount}::numeric, 'KES', ${userId})`;
   return row.fee;
@@ -102,29 +78,3 @@ export async function waitFor<T>(check: () => Promise<T | undefined | null | fal
   }
 }
 
-// deno-lint-ignore no-explicit-any -- response bodies are asserted field by field
-export type Json = any;
-
-/** Call our functions over HTTP; the body is parsed JSON when it is JSON. */
-export async function callFunction(
-  functionsUrl: string, token: string | undefined, method: string, path: string, body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: Json; headers: Headers }> {
-  const res = await fetch(`${functionsUrl}${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json, headers: res.headers };
-}

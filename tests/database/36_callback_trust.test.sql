@@ -7,8 +7,6 @@ select plan(27);
 
 \ir helpers.psql
 
-create function pg_temp.balance(p_wallet uuid) returns numeric
-  language sql as $$ select balance from public.wallet_balances where wallet_id = p_wallet $$;
 create function pg_temp.answer(p_ocid text, p_code text, p_status text, p_receipt text, p_amount text, p_party text)
   returns jsonb language sql as $$
   select hazina.webhook_ingest('mpesa', 'transaction_status', 'status:' || p_ocid || ':' || p_code, '{}', '{}', null,
