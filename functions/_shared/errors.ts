@@ -27,7 +27,15 @@ export class ApiError extends Error {
   }
 }
 
-/** HTTP status and human message for each business error code raised by the database. */
+/**
+ * The error catalog, in two parts kept in this one file: the business codes the database
+ * raises (DATABASE_CODES; tests/functions/error-catalog.test.ts fails when a migration raises
+ * a code missing here) and the codes the edge raises itself (EDGE_ERROR_CODES; the OpenAPI
+ * test fails when a `new ApiError(status, code)` disagrees). The OpenAPI error lists are
+ * built from both (errorStatus / errorMessage).
+ *
+ * HTTP status and human message for each business error code raised by the database.
+ */
 export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   // generic
   unauthenticated: [401, "Sign in first."],
@@ -141,6 +149,47 @@ const RULE_MESSAGES: Record<string, (details: Record<string, unknown>) => string
     return `${provider.label} moves ${currency}${grouped(d.minimum)}–${grouped(d.maximum)} at a time.`;
   },
 };
+
+/**
+ * Codes the edge raises itself (DATABASE_CODES above are the database's). Handlers build these with
+ * `new ApiError(status, code, ...)`; the test checks every such call agrees with this table.
+ */
+export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
+  validation_failed: [400, "The request is invalid; `details.fields` lists each problem."],
+  invalid_json: [400, "The body is not valid JSON."],
+  payload_too_large: [413, "The request body is larger than BODY_LIMIT_BYTES."],
+  route_not_found: [404, "No such endpoint."],
+  http_error: [400, "The request was refused by the HTTP layer."],
+  internal_error: [500, "Something went wrong on our side; it has been logged."],
+  unauthenticated: [401, "No bearer access token was sent."],
+  invalid_token: [401, "The access token is malformed, invalid or not a user token."],
+  token_expired: [401, "The access token has expired."],
+  idempotency_key_required: [400, "The endpoint requires an Idempotency-Key header."],
+  duplicate_ref: [400, "Two items of a batch share a ref."],
+  user_not_found: [404, "The account no longer exists."],
+  invalid_credentials: [401, "Wrong email or password, or the account is locked or disabled."],
+  email_not_verified: [403, "The password is right but the email is not verified yet."],
+  invalid_refresh_token: [401, "The refresh token is invalid, expired or revoked."],
+  refresh_token_reused: [401, "The refresh token was already used; the session was revoked."],
+  invalid_id_token: [401, "The OIDC ID token could not be verified."],
+  oauth_provider_not_found: [404, "This identity provider is not configured."],
+  webhook_unauthenticated: [401, "The webhook's path token or signature is wrong or missing."],
+  database_role_unsafe: [503, "Production only: the edge's database login is more than an authenticator; an operator must fix it."],
+  // SQLSTATEs errors.ts maps to stable codes.
+  conflict: [409, "This already exists."],
+  serialization_failure: [409, "A concurrent change conflicted; retry."],
+  deadlock_detected: [409, "A concurrent change conflicted; retry."],
+};
+
+/** HTTP status of a stable error code, or undefined for a code nobody defined. */
+export function errorStatus(code: string): number | undefined {
+  return EDGE_ERROR_CODES[code]?.[0] ?? DATABASE_CODES[code]?.[0];
+}
+
+/** The catalog's message of a stable error code (the code itself for an unknown one). */
+export function errorMessage(code: string): string {
+  return DATABASE_CODES[code]?.[1] ?? EDGE_ERROR_CODES[code]?.[1] ?? code;
+}
 
 /** SQLSTATEs that are the caller's fault rather than ours. */
 const SQLSTATE_CODES: Record<string, [ContentfulStatusCode, string, string]> = {

@@ -4,9 +4,10 @@
 // detection, single-use tokens); it reads the caller's own rows as the caller, under RLS.
 // Endpoint reference: docs/auth.md.
 import { createFunctionApp } from "../_shared/app.ts";
-import { requireUser, verifyAccessToken } from "../_shared/auth.ts";
+import { bearerToken, requireUser, verifyAccessToken } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
-import { asService, asUser } from "../_shared/db.ts";
+import { asService } from "../_shared/db.ts";
+import { userTx } from "../_shared/user.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { log } from "../_shared/log.ts";
 import { apiDocs, listOf, MerchantApplication, serveOpenApi } from "../_shared/openapi.ts";
@@ -179,7 +180,7 @@ app.post("/logout", requireUser, async (c) => {
   const { scope } = LogoutBody.parse(text.trim() ? JSON.parse(text) : {});
   // As the caller: the database refuses a token whose login is revoked or whose user is
   // suspended (hazina.caller_id()), so a stolen token cannot end the owner's new logins.
-  await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`select public.session_logout(${scope})`);
+  await userTx(c, (tx) => tx`select public.session_logout(${scope})`);
   return c.body(null, 204);
 });
 
@@ -193,7 +194,7 @@ docs.route({
 });
 app.get("/me", requireUser, async (c) => {
   // Read as the caller: RLS and the column grants decide what comes back.
-  const { user, identities } = await asUser(c.get("claims"), c.get("requestId"), async (tx) => {
+  const { user, identities } = await userTx(c, async (tx) => {
     const [user] = await tx`
       select id, email, email_verified_at, name, phone, role, status, created_at, updated_at
         from public.auth_users where id = auth.uid()`;
@@ -215,7 +216,7 @@ docs.route({
 });
 app.get("/sessions", requireUser, async (c) => {
   const current = c.get("claims").session_id;
-  const rows = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+  const rows = await userTx(c, (tx) =>
     tx<{ id: string; created_at: Date; last_refreshed_at: Date; expires_at: Date; user_agent: string | null; ip: string | null }[]>`
       select s.family_id as id,
              (select min(f.created_at) from public.auth_sessions f where f.family_id = s.family_id) as created_at,
@@ -239,7 +240,7 @@ docs.route({
 });
 app.delete("/sessions/:id", requireUser, async (c) => {
   const { id } = SessionIdParam.parse(c.req.param());
-  await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`select public.session_end(${id})`);
+  await userTx(c, (tx) => tx`select public.session_end(${id})`);
   return c.body(null, 204);
 });
 
@@ -260,7 +261,7 @@ docs.route({
 });
 app.post("/merchant-request", requireUser, async (c) => {
   const input = MerchantRequestBody.parse(await c.req.json());
-  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) =>
+  const [row] = await userTx(c, (tx) =>
     tx<{ application: Record<string, unknown> & { created: boolean } }[]>`
       select public.merchant_apply(${input.business_name}) as application`);
   const { created, ...application } = row.application;
@@ -277,7 +278,7 @@ docs.route({
 });
 app.get("/merchant-request", requireUser, async (c) => {
   // Read as the caller: RLS shows applicants only their own applications.
-  const [row] = await asUser(c.get("claims"), c.get("requestId"), (tx) => tx`
+  const [row] = await userTx(c, (tx) => tx`
     select id, user_id, business_name, status, decided_by, decided_at, decision_reason, created_at, updated_at
       from public.merchant_applications where user_id = auth.uid() order by created_at desc limit 1`);
   if (!row) throw new ApiError(404, "merchant_application_not_found", "You have not asked to become a merchant.");
@@ -362,9 +363,9 @@ app.post("/oauth/:provider", async (c) => {
   // Signed in already: link this identity to the caller's account.
   const authorization = c.req.header("authorization");
   if (authorization) {
-    const match = /^Bearer\s+([A-Za-z0-9_\-.]+)$/i.exec(authorization);
-    if (!match) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
-    const claims = await verifyAccessToken(match[1]);
+    const token = bearerToken(authorization);
+    if (!token) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
+    const claims = await verifyAccessToken(token);
     if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
       throw new ApiError(401, "invalid_token", "The access token is not a user token.");
     }

@@ -7,7 +7,7 @@ import { createFunctionApp } from "../_shared/app.ts";
 import { requireUser } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
-import { asUser, type Tx } from "../_shared/db.ts";
+import type { Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
@@ -164,13 +164,12 @@ docs.route({
 });
 app.post("/", idempotent(), async (c) => {
   const input = StartFunding.parse(await c.req.json());
-  const claims = c.get("claims");
   const requestId = c.get("requestId");
-  const [row] = await asUser(claims, requestId, (tx) => tx`
+  const [row] = await userTx(c, (tx) => tx`
     select public.funding_start(${input.source_id}, ${input.amount}::numeric, ${input.currency}, ${c.get("idempotencyKey")!}) as session`);
   const session = row.session as FundingRow & { created: boolean; status: string; provider_checkout_id: string | null };
   if (session.created) await submitFunding(session, requestId);
-  const current = await asUser(claims, requestId, (tx) => readSession(tx, session.id));
+  const current = await userTx(c, (tx) => readSession(tx, session.id));
   return c.json(current, session.created ? 201 : 200);
 });
 

@@ -3,7 +3,7 @@
 // and admins.
 import type { Hono } from "hono";
 import { z } from "zod";
-import { verifyAccessToken } from "../_shared/auth.ts";
+import { bearerToken, verifyAccessToken } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
 import { asUser } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
@@ -49,11 +49,11 @@ export function sweepRoutes(app: Hono<AppEnv>, docs: FunctionDocs): void {
     if (presented !== undefined) {
       allowed = secret !== undefined && (await timingSafeEqual(presented, secret));
     } else {
-      const match = /^Bearer\s+([A-Za-z0-9_\-.]+)$/i.exec(c.req.header("authorization") ?? "");
-      if (!match) throw new ApiError(401, "unauthenticated", "Send X-Sweep-Secret or an admin's bearer token.");
+      const token = bearerToken(c.req.header("authorization"));
+      if (!token) throw new ApiError(401, "unauthenticated", "Send X-Sweep-Secret or an admin's bearer token.");
       // Admin is decided in the database, as for ops (hazina.assert_admin: an active
       // auth_users row with role 'admin'), never by the token's own app_metadata.
-      const claims = await verifyAccessToken(match[1]);
+      const claims = await verifyAccessToken(token);
       await asUser(claims, c.get("requestId"), (tx) => tx`select public.provider_sweep_authorize()`);
       allowed = true;
     }

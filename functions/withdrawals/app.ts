@@ -4,7 +4,7 @@ import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { requireUser } from "../_shared/auth.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
-import { asUser, type Tx } from "../_shared/db.ts";
+import type { Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
@@ -57,13 +57,12 @@ docs.route({
 });
 app.post("/", idempotent(), async (c) => {
   const input = RequestWithdrawal.parse(await c.req.json());
-  const claims = c.get("claims");
   const requestId = c.get("requestId");
-  const [row] = await asUser(claims, requestId, (tx) => tx`
+  const [row] = await userTx(c, (tx) => tx`
     select public.withdrawal_request(${input.source_id}, ${input.amount}::numeric, ${input.currency}, ${c.get("idempotencyKey")!}) as withdrawal`);
   const withdrawal = row.withdrawal as WithdrawalRow & { created: boolean };
   if (withdrawal.created) await startWithdrawal(withdrawal, requestId);
-  const current = await asUser(claims, requestId, (tx) => readWithdrawal(tx, withdrawal.id));
+  const current = await userTx(c, (tx) => readWithdrawal(tx, withdrawal.id));
   return c.json(current, withdrawal.created ? 201 : 200);
 });
 

@@ -98,6 +98,6 @@ describe("project layout", () => {
     expect(registeredFunctions).toEqual(functionNames);
     const serve = readFileSync(path.join(root, "scripts/serve.ts"), "utf8");
     expect(serve).toContain(`from "../functions/registry.ts"`);
-    expect(serve).toMatch(/\bdispatch\(req\)/);
+    expect(serve).toMatch(/\bdispatch\(req\b/);
   });
 });

@@ -8,9 +8,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import process from "node:process";
 import { describe, expect, inject, it } from "vitest";
+import { errorStatus } from "../../functions/_shared/errors.ts";
 import {
   combinedDocument,
-  errorStatus,
   type FunctionDocs,
   type OpenApiDocument,
 } from "../../functions/_shared/openapi.ts";
