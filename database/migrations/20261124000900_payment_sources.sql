@@ -113,6 +113,46 @@ begin
 end
 $$;
 
+-- What every money movement between a user's wallet and one of their sources checks, in one
+-- place and one order (funding_start, withdrawal_request): a usable client_ref, the source
+-- (the user's own, active; verified too for money going out, so a stolen session cannot cash
+-- out to a new number), the user's wallet in the currency (active), the provider's rules
+-- for the amount, and the provider's clearing wallet (created on first use). Returns the
+-- wallet's id.
+create function hazina.source_movement_check(
+  p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_direction text
+) returns uuid
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_source public.wallet_sources;
+  v_wallet record;
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'client_ref must be 1 to 255 characters'));
+  end if;
+  select * into v_source from public.wallet_sources where id = p_source_id and user_id = p_user_id and status = 'active';
+  if v_source.id is null then
+    perform hazina.raise_error('source_not_found', jsonb_build_object('source_id', p_source_id));
+  end if;
+  if p_direction = 'out' and v_source.verification_status <> 'verified' then
+    perform hazina.raise_error('source_not_verified', jsonb_build_object('source_id', p_source_id));
+  end if;
+  select id, status into v_wallet from public.wallets where user_id = p_user_id and currency = p_currency;
+  if v_wallet.id is null then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('currency', p_currency));
+  end if;
+  if v_wallet.status <> 'active' then
+    perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.id, 'status', v_wallet.status));
+  end if;
+  perform hazina.assert_provider_amount(v_source.provider, p_direction, p_amount, p_currency);
+  perform hazina.provider_clearing_wallet(v_source.provider, p_currency);
+  return v_wallet.id;
+end
+$$;
+
 -- Money objects (sources, funding sessions, withdrawals, ...) have one API shape each,
 -- built by one SQL function that takes the row: every SQL reply uses it (through the
 -- id-taking hazina.*_json wrapper) and so does the edge, selecting it for the rows RLS lets
@@ -277,6 +317,7 @@ revoke execute on function public.api_time(timestamptz), public.wallet_source_js
 grant execute on function public.api_time(timestamptz), public.wallet_source_json(public.wallet_sources)
   to authenticated, service_role;
 grant execute on function hazina.provider_clearing_wallet(text, text), hazina.wallet_source_json(uuid),
+  hazina.source_movement_check(uuid, uuid, numeric, text, text, text),
   hazina.wallet_source_add(uuid, text, text, text, text, text, boolean) to service_role;
 
 -- migrate:down
@@ -285,6 +326,7 @@ drop function if exists public.wallet_source_remove(uuid);
 drop function if exists public.wallet_source_add(text, text, text, text, text, boolean);
 drop function if exists hazina.wallet_source_add(uuid, text, text, text, text, text, boolean);
 drop function if exists hazina.wallet_source_json(uuid);
+drop function if exists hazina.source_movement_check(uuid, uuid, numeric, text, text, text);
 drop function if exists public.wallet_source_json(public.wallet_sources);
 drop function if exists public.api_time(timestamptz);
 drop function if exists hazina.assert_provider_amount(text, text, numeric, text);

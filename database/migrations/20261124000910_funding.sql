@@ -125,13 +125,10 @@ create function hazina.funding_start(
   as $$
 declare
   v_source public.wallet_sources;
-  v_wallet record;
+  v_wallet_id uuid;
   v_existing public.wallet_funding_sessions;
   v_session_id uuid;
 begin
-  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
-    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'client_ref must be 1 to 255 characters'));
-  end if;
   select * into v_existing from public.wallet_funding_sessions where user_id = p_user_id and client_ref = p_client_ref;
   if v_existing.id is not null then
     if v_existing.source_id is distinct from p_source_id or v_existing.amount <> p_amount
@@ -140,22 +137,11 @@ begin
     end if;
     return hazina.funding_session_json(v_existing.id) || jsonb_build_object('created', false);
   end if;
-  select * into v_source from public.wallet_sources where id = p_source_id and user_id = p_user_id and status = 'active';
-  if v_source.id is null then
-    perform hazina.raise_error('source_not_found', jsonb_build_object('source_id', p_source_id));
-  end if;
-  select id, status into v_wallet from public.wallets where user_id = p_user_id and currency = p_currency;
-  if v_wallet.id is null then
-    perform hazina.raise_error('wallet_not_found', jsonb_build_object('currency', p_currency));
-  end if;
-  if v_wallet.status <> 'active' then
-    perform hazina.raise_error('wallet_not_active', jsonb_build_object('wallet_id', v_wallet.id, 'status', v_wallet.status));
-  end if;
-  perform hazina.assert_provider_amount(v_source.provider, 'in', p_amount, p_currency);
-  perform hazina.provider_clearing_wallet(v_source.provider, p_currency);
+  v_wallet_id := hazina.source_movement_check(p_user_id, p_source_id, p_amount, p_currency, p_client_ref, 'in');
+  select * into v_source from public.wallet_sources where id = p_source_id;
   insert into public.wallet_funding_sessions (user_id, wallet_id, source_id, provider, channel, amount, currency,
                                               client_ref, payer_msisdn, expires_at)
-  values (p_user_id, v_wallet.id, v_source.id, v_source.provider,
+  values (p_user_id, v_wallet_id, v_source.id, v_source.provider,
           case v_source.provider when 'mpesa' then 'stk_push' else 'bank_collection' end,
           p_amount, p_currency, p_client_ref, v_source.msisdn, now() + p_ttl)
   on conflict (user_id, client_ref) do nothing

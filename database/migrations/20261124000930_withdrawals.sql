@@ -88,14 +88,11 @@ create function hazina.withdrawal_request(
   as $$
 declare
   v_source public.wallet_sources;
-  v_wallet record;
+  v_wallet_id uuid;
   v_existing public.wallet_withdrawals;
   v_withdrawal_id uuid := gen_random_uuid();
   v_hold_id uuid;
 begin
-  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
-    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'client_ref must be 1 to 255 characters'));
-  end if;
   select * into v_existing from public.wallet_withdrawals where user_id = p_user_id and client_ref = p_client_ref;
   if v_existing.id is not null then
     if v_existing.source_id <> p_source_id or v_existing.amount <> p_amount or v_existing.currency <> p_currency then
@@ -103,27 +100,16 @@ begin
     end if;
     return hazina.withdrawal_json(v_existing.id) || jsonb_build_object('created', false);
   end if;
-  select * into v_source from public.wallet_sources where id = p_source_id and user_id = p_user_id and status = 'active';
-  if v_source.id is null then
-    perform hazina.raise_error('source_not_found', jsonb_build_object('source_id', p_source_id));
-  end if;
-  if v_source.verification_status <> 'verified' then
-    perform hazina.raise_error('source_not_verified', jsonb_build_object('source_id', p_source_id));
-  end if;
-  select id, status into v_wallet from public.wallets where user_id = p_user_id and currency = p_currency;
-  if v_wallet.id is null then
-    perform hazina.raise_error('wallet_not_found', jsonb_build_object('currency', p_currency));
-  end if;
-  perform hazina.assert_provider_amount(v_source.provider, 'out', p_amount, p_currency);
-  perform hazina.provider_clearing_wallet(v_source.provider, p_currency);
+  v_wallet_id := hazina.source_movement_check(p_user_id, p_source_id, p_amount, p_currency, p_client_ref, 'out');
+  select * into v_source from public.wallet_sources where id = p_source_id;
   -- The hold never expires on its own ('infinity'): only the provider's answer (through this
   -- state machine) may release or post it, or money could leave twice.
-  v_hold_id := hazina.hold_create('withdrawal:' || v_withdrawal_id, v_wallet.id,
+  v_hold_id := hazina.hold_create('withdrawal:' || v_withdrawal_id, v_wallet_id,
     hazina.system_wallet('payouts_in_flight', p_currency), p_amount, 'infinity', 'withdrawal',
     'Withdrawal to ' || v_source.provider, jsonb_build_object('withdrawal_id', v_withdrawal_id));
   insert into public.wallet_withdrawals (id, user_id, wallet_id, source_id, provider, amount, fee, currency, client_ref,
                                          hold_id, provider_request_id, expires_at)
-  select v_withdrawal_id, p_user_id, v_wallet.id, v_source.id, v_source.provider, p_amount, h.fee_amount, p_currency,
+  select v_withdrawal_id, p_user_id, v_wallet_id, v_source.id, v_source.provider, p_amount, h.fee_amount, p_currency,
          p_client_ref, v_hold_id, v_withdrawal_id::text, now() + p_ttl
     from public.wallet_holds h where h.id = v_hold_id
   on conflict (user_id, client_ref) do nothing;

@@ -1,12 +1,31 @@
-// What a signed-in route handler works with: the Env its app is typed with, `userTx` to run
-// SQL as the verified caller, and the id type of every path parameter. One definition, so
+// What a signed-in function works with: its app and docs (createSignedInFunction), the Env
+// its app is typed with, `userTx` to run SQL as the verified caller, and the id type of
+// every path parameter. One definition, so
 // no function re-declares them.
+import type { Hono } from "hono";
 import { z } from "zod";
-import type { AuthVariables } from "./auth.ts";
+import { createFunctionApp } from "./app.ts";
+import { type AuthVariables, requireUser } from "./auth.ts";
 import { asUser, type JwtClaims, type Tx } from "./db.ts";
+import { apiDocs, type FunctionDocs, serveOpenApi } from "./openapi.ts";
 
 /** The variables a function app sees behind requireUser and idempotent(). */
 export type UserEnv = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
+
+/**
+ * A function whose routes all act for a signed-in user: its app (request id, logs, CORS,
+ * errors), its OpenAPI docs served without a token, and requireUser in front of the rest.
+ */
+export function createSignedInFunction(name: string, title: string, description: string): {
+  app: Hono<UserEnv>;
+  docs: FunctionDocs;
+} {
+  const app = createFunctionApp<UserEnv>(name);
+  const docs = apiDocs(name, title, description);
+  serveOpenApi(app, docs); // before requireUser (and before any GET /:id): the document is public
+  app.use("*", requireUser);
+  return { app, docs };
+}
 
 /** What userTx reads from any route's context: the verified claims (requireUser) and the request id. */
 export interface SignedInContext {

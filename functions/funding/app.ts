@@ -3,41 +3,38 @@
 // Clients act through public.* functions as themselves; talking to the provider happens
 // between committed steps (functions/_shared/money-movement/).
 import { z } from "zod";
-import { createFunctionApp } from "../_shared/app.ts";
-import { requireUser } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
-import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
-import type { Tx } from "../_shared/db.ts";
-import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
-import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
+import { createThenSend, type MoneyObject, objectReadRoutes, readObject } from "../_shared/money-object.ts";
+import { createSignedInFunction, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
-import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
+import { listOf } from "../_shared/openapi.ts";
 import { type FundingRow, submitFunding } from "../_shared/money-movement/funding.ts";
 import { BANK_PROVIDERS } from "../_shared/vocabulary.ts";
 import { FundingSession, Paybill, Source } from "./schemas.ts";
 
-export const app = createFunctionApp<UserEnv>("funding");
-export const docs = apiDocs("funding", "Top-ups and payment sources",
+export const { app, docs } = createSignedInFunction("funding", "Top-ups and payment sources",
   "Top-ups by STK push or bank collection from a linked source, my sources, my paybill reference. " +
     "See docs/money-movement.md.");
-serveOpenApi(app, docs); // before requireUser (and before GET /:id): the document is public
-app.use("*", requireUser);
 
 // Objects have one shape, built in the database (public.funding_session_json and
 // public.wallet_source_json take the row): SQL replies use the same functions, and these reads
-// see only the rows RLS gives the caller. tests/functions/money-objects.test.ts holds the zod
-// schemas in schemas.ts to exactly these shapes.
-async function readSession(tx: Tx, id: string) {
-  const [row] = await tx`select public.funding_session_json(s) as json from public.wallet_funding_sessions s where s.id = ${id}`;
-  if (!row) throw new ApiError(404, "funding_session_not_found", "Top-up not found.");
-  return row.json;
-}
-
-async function readSource(tx: Tx, id: string) {
-  const [row] = await tx`select public.wallet_source_json(s) as json from public.wallet_sources s where s.id = ${id}`;
-  return row?.json;
-}
+// see only the rows RLS gives the caller (functions/_shared/money-object.ts).
+// tests/functions/money-objects.test.ts holds the zod schemas in schemas.ts to these shapes.
+const TOP_UP: MoneyObject = {
+  table: "wallet_funding_sessions",
+  json: "funding_session_json",
+  schema: FundingSession,
+  noun: "top-up",
+  notFound: { code: "funding_session_not_found", message: "Top-up not found." },
+};
+const SOURCE: MoneyObject = {
+  table: "wallet_sources",
+  json: "wallet_source_json",
+  schema: Source,
+  noun: "payment source",
+  notFound: { code: "source_not_found", message: "Payment source not found." },
+};
 
 // --- sources -----------------------------------------------------------------------------
 
@@ -94,7 +91,7 @@ app.post("/sources", idempotent({ required: false }), async (c) => {
       ${input.provider}, ${"msisdn" in input ? input.msisdn : null}, ${"account_number" in input ? input.account_number : null},
       ${"account_name" in input ? input.account_name ?? null : null}, ${input.label ?? null}, ${input.is_default ?? false}) as source`;
     const { created, id } = row.source as { created: boolean; id: string };
-    return { created, source: await readSource(tx, id) };
+    return { created, source: await readObject(tx, SOURCE, id) };
   });
   return c.json(result.source, result.created ? 201 : 200);
 });
@@ -112,7 +109,7 @@ app.delete("/sources/:id", async (c) => {
   const id = Uuid.parse(c.req.param("id"));
   const source = await userTx(c, async (tx) => {
     await tx`select public.wallet_source_remove(${id})`;
-    return await readSource(tx, id);
+    return await readObject(tx, SOURCE, id);
   });
   return c.json(source);
 });
@@ -164,40 +161,12 @@ docs.route({
 });
 app.post("/", idempotent(), async (c) => {
   const input = StartFunding.parse(await c.req.json());
-  const requestId = c.get("requestId");
-  const [row] = await userTx(c, (tx) => tx`
-    select public.funding_start(${input.source_id}, ${input.amount}::numeric, ${input.currency}, ${c.get("idempotencyKey")!}) as session`);
-  const session = row.session as FundingRow & { created: boolean; status: string; provider_checkout_id: string | null };
-  if (session.created) await submitFunding(session, requestId);
-  const current = await userTx(c, (tx) => readSession(tx, session.id));
-  return c.json(current, session.created ? 201 : 200);
+  const { body, status } = await createThenSend<FundingRow & { created: boolean }>(c, TOP_UP, async (tx) => {
+    const [row] = await tx`select public.funding_start(${input.source_id}, ${input.amount}::numeric, ${input.currency},
+                                                        ${c.get("idempotencyKey")!}) as session`;
+    return row.session as FundingRow & { created: boolean };
+  }, submitFunding);
+  return c.json(body, status);
 });
 
-docs.route({
-  method: "get",
-  path: "/",
-  summary: "List my top-ups, newest first",
-  auth: "bearer",
-  query: PageParams,
-  responses: { 200: { description: "A page of top-ups.", schema: listOf(FundingSession) } },
-  errors: [],
-});
-app.get("/", async (c) => {
-  const params = PageParams.parse(c.req.query());
-  return c.json(await userTx(c, (tx) =>
-    pageNewestFirst(tx, { table: "wallet_funding_sessions", json: "funding_session_json" }, params)));
-});
-
-docs.route({
-  method: "get",
-  path: "/:id",
-  summary: "One of my top-ups",
-  auth: "bearer",
-  params: z.object({ id: Uuid }),
-  responses: { 200: { description: "The top-up.", schema: FundingSession } },
-  errors: ["funding_session_not_found"],
-});
-app.get("/:id", async (c) => {
-  const id = Uuid.parse(c.req.param("id"));
-  return c.json(await userTx(c, (tx) => readSession(tx, id)));
-});
+objectReadRoutes(app, docs, TOP_UP);

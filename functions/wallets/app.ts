@@ -1,21 +1,16 @@
 // Wallets: my wallets and balances, opening a wallet, statements (JSON or CSV), and P2P /
 // merchant transfers. Every call runs as the caller, so RLS and the SQL functions decide.
 import { z } from "zod";
-import { createFunctionApp } from "../_shared/app.ts";
-import { requireUser } from "../_shared/auth.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
-import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
+import { createSignedInFunction, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
-import { apiDocs, listOf, serveOpenApi, Wallet } from "../_shared/openapi.ts";
+import { listOf, Wallet } from "../_shared/openapi.ts";
 import { BatchItemResult, StatementEntry, TransferResult, WalletBalance } from "./schemas.ts";
 import { statementCsv, statementQuery } from "./statement.ts";
 
-export const app = createFunctionApp<UserEnv>("wallets");
-export const docs = apiDocs("wallets", "My wallets, statements and transfers",
+export const { app, docs } = createSignedInFunction("wallets", "My wallets, statements and transfers",
   "Wallets, balances, statements and P2P / merchant transfers. Every call runs as the caller under RLS.");
-serveOpenApi(app, docs); // before requireUser: the document is public
-app.use("*", requireUser);
 
 docs.route({
   method: "get",

@@ -1,33 +1,27 @@
 // Withdrawals (payouts): request one to a verified source (amount + catalog fee held until
 // the provider answers), read its status, list mine, cancel while not yet sent.
 import { z } from "zod";
-import { createFunctionApp } from "../_shared/app.ts";
-import { requireUser } from "../_shared/auth.ts";
-import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
-import type { Tx } from "../_shared/db.ts";
-import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
-import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
+import { createThenSend, type MoneyObject, objectReadRoutes, readObject } from "../_shared/money-object.ts";
+import { createSignedInFunction, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
-import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { startWithdrawal, type WithdrawalRow } from "../_shared/money-movement/withdrawals.ts";
 import { Withdrawal } from "./schemas.ts";
 
-export const app = createFunctionApp<UserEnv>("withdrawals");
-export const docs = apiDocs("withdrawals", "Withdrawals (payouts)",
+export const { app, docs } = createSignedInFunction("withdrawals", "Withdrawals (payouts)",
   "Payouts to a verified source: amount + fee are held until the provider answers. See docs/money-movement.md.");
-serveOpenApi(app, docs); // before requireUser (and before GET /:id): the document is public
-app.use("*", requireUser);
 
 
 
 // A withdrawal's one shape is public.withdrawal_json(row), built in the database for SQL
 // replies and these reads alike (RLS gives the caller only their rows).
-async function readWithdrawal(tx: Tx, id: string) {
-  const [row] = await tx`select public.withdrawal_json(w) as json from public.wallet_withdrawals w where w.id = ${id}`;
-  if (!row) throw new ApiError(404, "withdrawal_not_found", "Withdrawal not found.");
-  return row.json;
-}
+const WITHDRAWAL: MoneyObject = {
+  table: "wallet_withdrawals",
+  json: "withdrawal_json",
+  schema: Withdrawal,
+  noun: "withdrawal",
+  notFound: { code: "withdrawal_not_found", message: "Withdrawal not found." },
+};
 
 const RequestWithdrawal = z.object({
   source_id: Uuid,
@@ -57,44 +51,14 @@ docs.route({
 });
 app.post("/", idempotent(), async (c) => {
   const input = RequestWithdrawal.parse(await c.req.json());
-  const requestId = c.get("requestId");
-  const [row] = await userTx(c, (tx) => tx`
-    select public.withdrawal_request(${input.source_id}, ${input.amount}::numeric, ${input.currency}, ${c.get("idempotencyKey")!}) as withdrawal`);
-  const withdrawal = row.withdrawal as WithdrawalRow & { created: boolean };
-  if (withdrawal.created) await startWithdrawal(withdrawal, requestId);
-  const current = await userTx(c, (tx) => readWithdrawal(tx, withdrawal.id));
-  return c.json(current, withdrawal.created ? 201 : 200);
+  const { body, status } = await createThenSend<WithdrawalRow & { created: boolean }>(c, WITHDRAWAL, async (tx) => {
+    const [row] = await tx`select public.withdrawal_request(${input.source_id}, ${input.amount}::numeric, ${input.currency},
+                                                             ${c.get("idempotencyKey")!}) as withdrawal`;
+    return row.withdrawal as WithdrawalRow & { created: boolean };
+  }, startWithdrawal);
+  return c.json(body, status);
 });
 
-
-docs.route({
-  method: "get",
-  path: "/",
-  summary: "List my withdrawals, newest first",
-  auth: "bearer",
-  query: PageParams,
-  responses: { 200: { description: "A page of withdrawals.", schema: listOf(Withdrawal) } },
-  errors: [],
-});
-app.get("/", async (c) => {
-  const params = PageParams.parse(c.req.query());
-  return c.json(await userTx(c, (tx) =>
-    pageNewestFirst(tx, { table: "wallet_withdrawals", json: "withdrawal_json" }, params)));
-});
-
-docs.route({
-  method: "get",
-  path: "/:id",
-  summary: "One of my withdrawals",
-  auth: "bearer",
-  params: z.object({ id: Uuid }),
-  responses: { 200: { description: "The withdrawal.", schema: Withdrawal } },
-  errors: ["withdrawal_not_found"],
-});
-app.get("/:id", async (c) => {
-  const id = Uuid.parse(c.req.param("id"));
-  return c.json(await userTx(c, (tx) => readWithdrawal(tx, id)));
-});
 
 docs.route({
   method: "post",
@@ -110,7 +74,10 @@ app.post("/:id/cancel", idempotent({ required: false }), async (c) => {
   const id = Uuid.parse(c.req.param("id"));
   const row = await userTx(c, async (tx) => {
     await tx`select public.withdrawal_cancel(${id})`;
-    return await readWithdrawal(tx, id);
+    return await readObject(tx, WITHDRAWAL, id);
   });
   return c.json(row);
 });
+
+// After every other GET route: /:id would answer for them.
+objectReadRoutes(app, docs, WITHDRAWAL);
