@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict EozNlBdiF16nBXL3uBvCZ35HbfA5RnfnBKZeq5LRULASeT3afXorr9zu0GpTPib
+\restrict ARICwEHht30zUrXKRaletjLBFKP3NFdrMyQvh0WgXH63JjbGnevrRo5cDDPHs05
 
 
 SET statement_timeout = 0;
@@ -4122,13 +4122,9 @@ $$;
 --
 
 CREATE FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
-begin
-  return hazina.funding_start(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref);
-end
-$$;
+    AS $$ select hazina.funding_start(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref) $$;
 
 
 --
@@ -4689,13 +4685,9 @@ $$;
 --
 
 CREATE FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
-begin
-  return hazina.withdrawal_request(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref);
-end
-$$;
+    AS $$ select hazina.withdrawal_request(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref) $$;
 
 
 --
@@ -7789,7 +7781,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict EozNlBdiF16nBXL3uBvCZ35HbfA5RnfnBKZeq5LRULASeT3afXorr9zu0GpTPib
+\unrestrict ARICwEHht30zUrXKRaletjLBFKP3NFdrMyQvh0WgXH63JjbGnevrRo5cDDPHs05
 
 
 -- Reference data inserted by the migrations

@@ -153,16 +153,10 @@ begin
 end
 $$;
 
+-- Client API: start a top-up from one of my sources, as the caller (hazina.caller_id()).
 create function public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text)
-  returns jsonb
-  language plpgsql
-  security definer
-  set search_path = ''
-  as $$
-begin
-  return hazina.funding_start(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref);
-end
-$$;
+  returns jsonb language sql security definer set search_path = ''
+  as $$ select hazina.funding_start(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref) $$;
 
 -- A callback can name a checkout id while the request that produced it is still being
 -- recorded (funding_mark_requested). Both take this transaction lock before looking, so one

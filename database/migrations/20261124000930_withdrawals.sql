@@ -120,16 +120,10 @@ begin
 end
 $$;
 
+-- Client API: request a payout to one of my verified sources, as the caller.
 create function public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text)
-  returns jsonb
-  language plpgsql
-  security definer
-  set search_path = ''
-  as $$
-begin
-  return hazina.withdrawal_request(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref);
-end
-$$;
+  returns jsonb language sql security definer set search_path = ''
+  as $$ select hazina.withdrawal_request(hazina.caller_id(), p_source_id, p_amount, p_currency, p_client_ref) $$;
 
 -- Hold a new withdrawal back from the provider for p_delay (WITHDRAWAL_SUBMIT_DELAY_SECONDS):
 -- until the sweep sends it, the owner may cancel it.

@@ -6,7 +6,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { Tx } from "./db.ts";
 import { ApiError } from "./errors.ts";
-import { type FunctionDocs, listOf } from "./openapi.ts";
+import { type FunctionDocs, listOf, type RouteDoc } from "./openapi.ts";
 import { type ObjectTable, pageNewestFirst, PageParams } from "./pagination.ts";
 import { type SignedInContext, type UserEnv, userTx, Uuid } from "./user.ts";
 
@@ -77,4 +77,29 @@ export async function createThenSend<T extends { id: string; created: boolean }>
   if (created.created) await send(created, c.var.requestId);
   const body = await userTx(c, (tx) => readObject(tx, object, created.id));
   return { body, status: created.created ? 201 : 200 };
+}
+
+/**
+ * The OpenAPI entry of POST / for an object created from the client's Idempotency-Key (its
+ * client_ref): 201 when this request created it, 200 for the one the key created before.
+ */
+export function createRouteDoc(
+  object: MoneyObject,
+  route: Pick<RouteDoc, "summary" | "description" | "body" | "bodyExample" | "errors"> & { created: string },
+): RouteDoc {
+  return {
+    method: "post",
+    path: "/",
+    auth: "bearer",
+    idempotencyKey: "required",
+    summary: route.summary,
+    description: route.description,
+    body: route.body,
+    bodyExample: route.bodyExample,
+    responses: {
+      200: { description: `Replayed: the ${object.noun} this Idempotency-Key created before.`, schema: object.schema },
+      201: { description: route.created, schema: object.schema },
+    },
+    errors: route.errors,
+  };
 }

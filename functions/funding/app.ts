@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { config } from "../_shared/config.ts";
 import { idempotent } from "../_shared/idempotency.ts";
-import { createThenSend, type MoneyObject, objectReadRoutes, readObject } from "../_shared/money-object.ts";
+import { createRouteDoc, createThenSend, type MoneyObject, objectReadRoutes, readObject } from "../_shared/money-object.ts";
 import { createSignedInFunction, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { listOf } from "../_shared/openapi.ts";
@@ -140,25 +140,18 @@ const StartFunding = z.object({
   currency: Currency.default("KES"),
 }).strict();
 
-docs.route({
-  method: "post",
-  path: "/",
+docs.route(createRouteDoc(TOP_UP, {
   summary: "Start a top-up from one of my sources",
   description: "Sends an STK push (M-Pesa) or a bank collection request; the session completes when the " +
     "provider confirms (webhook or sweep). The Idempotency-Key is the top-up's ref.",
-  auth: "bearer",
-  idempotencyKey: "required",
   body: StartFunding,
   bodyExample: { source_id: "6f9619ff-8b86-4011-b42d-00c04fc964ff", amount: "1000.00", currency: "KES" },
-  responses: {
-    200: { description: "Replayed: the session this ref started before.", schema: FundingSession },
-    201: { description: "Started (`pending`, or `failed` when the provider refused it).", schema: FundingSession },
-  },
+  created: "Started (`pending`, or `failed` when the provider refused it).",
   errors: [
     "amount_outside_provider_limits", "currency_not_supported", "invalid_amount", "invalid_ref", "provider_not_supported",
     "provider_unavailable", "ref_conflict", "source_not_found", "wallet_not_active", "wallet_not_found",
   ],
-});
+}));
 app.post("/", idempotent(), async (c) => {
   const input = StartFunding.parse(await c.req.json());
   const { body, status } = await createThenSend<FundingRow & { created: boolean }>(c, TOP_UP, async (tx) => {

@@ -2,7 +2,7 @@
 // the provider answers), read its status, list mine, cancel while not yet sent.
 import { z } from "zod";
 import { idempotent } from "../_shared/idempotency.ts";
-import { createThenSend, type MoneyObject, objectReadRoutes, readObject } from "../_shared/money-object.ts";
+import { createRouteDoc, createThenSend, type MoneyObject, objectReadRoutes, readObject } from "../_shared/money-object.ts";
 import { createSignedInFunction, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { startWithdrawal, type WithdrawalRow } from "../_shared/money-movement/withdrawals.ts";
@@ -29,26 +29,19 @@ const RequestWithdrawal = z.object({
   currency: Currency.default("KES"),
 }).strict();
 
-docs.route({
-  method: "post",
-  path: "/",
+docs.route(createRouteDoc(WITHDRAWAL, {
   summary: "Request a withdrawal to one of my verified sources",
   description: "Holds amount + the catalog withdrawal fee, then sends the payout. The Idempotency-Key is the " +
     "withdrawal's ref.",
-  auth: "bearer",
-  idempotencyKey: "required",
   body: RequestWithdrawal,
   bodyExample: { source_id: "6f9619ff-8b86-4011-b42d-00c04fc964ff", amount: "500.00", currency: "KES" },
-  responses: {
-    200: { description: "Replayed: the withdrawal this ref requested before.", schema: Withdrawal },
-    201: { description: "Requested.", schema: Withdrawal },
-  },
+  created: "Requested.",
   errors: [
     "amount_outside_provider_limits", "currency_mismatch", "currency_not_supported", "insufficient_funds", "invalid_amount",
     "invalid_argument", "invalid_ref", "provider_not_supported", "ref_conflict", "same_wallet", "source_not_found",
     "source_not_verified", "wallet_not_active", "wallet_not_found",
   ],
-});
+}));
 app.post("/", idempotent(), async (c) => {
   const input = RequestWithdrawal.parse(await c.req.json());
   const { body, status } = await createThenSend<WithdrawalRow & { created: boolean }>(c, WITHDRAWAL, async (tx) => {
