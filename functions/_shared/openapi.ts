@@ -50,6 +50,7 @@ export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
   invalid_id_token: [401, "The OIDC ID token could not be verified."],
   oauth_provider_not_found: [404, "This identity provider is not configured."],
   webhook_unauthenticated: [401, "The webhook's path token or signature is wrong or missing."],
+  database_unavailable: [503, "The database is unreachable (restarting, or the connection dropped); retry shortly with the same Idempotency-Key, which returns the committed result if the first attempt committed."],
   database_role_unsafe: [503, "Production only: the edge's database login is more than an authenticator; an operator must fix it."],
   // SQLSTATEs errors.ts maps to stable codes.
   conflict: [409, "This already exists."],
@@ -289,6 +290,8 @@ function impliedErrors(route: RouteDoc): string[] {
   if (validates && route.body) codes.push("invalid_json");
   if (route.body) codes.push("payload_too_large");
   codes.push("internal_error");
+  // Every route reads the database; one that documents its own 503 (health) says so itself.
+  if (!route.responses[503]) codes.push("database_unavailable");
   return codes;
 }
 
