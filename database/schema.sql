@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict HXe9SYFjZfyk1MpP7dprNyWsFPYzzZkULT5PfIMSwWnSoo7DOhIk48kFvPm0gSb
+\restrict ngMZa7XrFseGe3Xc9j2QR2pkinuXWpJR1jAssPaFIulBqgCYfMCsw04oHcZvrdc
 
 
 SET statement_timeout = 0;
@@ -1511,6 +1511,19 @@ $$;
 
 
 --
+-- Name: idempotency_unlock(text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  update public.payment_idempotency set locked_until = now()
+   where idempotency_key = p_owner || '/' || p_key and status = 'in_progress' and locked_until > now()
+$$;
+
+
+--
 -- Name: install_supabase_auth_mirror(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2485,16 +2498,20 @@ declare
   v_job hazina.jobs;
   v_count integer := 0;
   v_http boolean := to_regproc('net.http_post') is not null and to_regclass('vault.decrypted_secrets') is not null;
+  -- Dynamic: pg_cron may not exist where this is compiled (and checked by plpgsql_check).
+  v_schedule constant text := 'select cron.schedule($1, $2, $3)';
+  v_unschedule_old constant text := $q$select cron.unschedule(jobname) from cron.job
+    where jobname in ('hazina-sweeps', 'hazina-money-sweep', 'hazina-provider-sweep')$q$;
 begin
   if to_regproc('cron.schedule') is null then
     return 0;
   end if;
   for v_job in select * from hazina.jobs order by name loop
     if v_job.runs_in = 'database' then
-      execute 'select cron.schedule($1, $2, $3)'
+      execute v_schedule
         using 'hazina-job-' || v_job.name, hazina.job_cron_schedule(v_job.every), format('select hazina.run_job(%L)', v_job.name);
     elsif v_http then
-      execute 'select cron.schedule($1, $2, $3)'
+      execute v_schedule
         using 'hazina-job-' || v_job.name, hazina.job_cron_schedule(v_job.every), format($job$
     select net.http_post(url := s.url || '/ops/jobs/run', body := jsonb_build_object('job', %L),
                          headers := jsonb_build_object('content-type', 'application/json', 'x-sweep-secret', s.secret))
@@ -2509,8 +2526,7 @@ begin
   end loop;
   -- The schedules these replace (20261124000850_operations, 20261124000945_money_sweep).
   if to_regclass('cron.job') is not null then
-    execute $q$select cron.unschedule(jobname) from cron.job
-                where jobname in ('hazina-sweeps', 'hazina-money-sweep', 'hazina-provider-sweep')$q$;
+    execute v_unschedule_old;
   end if;
   return v_count;
 end
@@ -6197,6 +6213,14 @@ GRANT ALL ON FUNCTION hazina.idempotency_purge_expired() TO service_role;
 
 
 --
+-- Name: FUNCTION idempotency_unlock(p_owner text, p_key text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) TO service_role;
+
+
+--
 -- Name: FUNCTION install_supabase_auth_mirror(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -7169,7 +7193,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict HXe9SYFjZfyk1MpP7dprNyWsFPYzzZkULT5PfIMSwWnSoo7DOhIk48kFvPm0gSb
+\unrestrict ngMZa7XrFseGe3Xc9j2QR2pkinuXWpJR1jAssPaFIulBqgCYfMCsw04oHcZvrdc
 
 
 -- Reference data inserted by the migrations

@@ -252,6 +252,19 @@ create function hazina.money_sweep_backlog() returns bigint
        + (select count(*) from public.wallet_withdrawals where status in ('pending', 'processing') and expires_at <= now())
 $$;
 
+-- Faults (not a job, but the same "survive the ordinary faults" work): after a database
+-- outage the edge lifts the lock of a key whose request may have committed with its reply
+-- lost (functions/_shared/idempotency.ts), keeping the record (so its request hash still
+-- guards the key) and letting a retry take it over at once instead of waiting out the lock.
+create function hazina.idempotency_unlock(p_owner text, p_key text) returns void
+  language sql
+  security definer
+  set search_path = ''
+  as $$
+  update public.payment_idempotency set locked_until = now()
+   where idempotency_key = p_owner || '/' || p_key and status = 'in_progress' and locked_until > now()
+$$;
+
 insert into hazina.jobs (name, runs_in, function, every, batch_size, exclusive, description) values
   ('holds.expire', 'database', 'hazina.job_expire_holds', interval '1 minute', 1000, false,
    'Release pending holds past their expiry.'),
@@ -346,7 +359,7 @@ revoke execute on all functions in schema hazina from public, anon, authenticate
 revoke execute on function public.ops_jobs() from public, anon;
 grant execute on function public.ops_jobs() to authenticated;
 grant execute on function hazina.run_job(text, integer), hazina.job_record(text, timestamptz, jsonb, text),
-  hazina.job_list(), hazina.money_sweep_backlog(), hazina.schedule_jobs() to service_role;
+  hazina.job_list(), hazina.money_sweep_backlog(), hazina.schedule_jobs(), hazina.idempotency_unlock(text, text) to service_role;
 
 -- migrate:down
 do $$
@@ -359,6 +372,7 @@ begin
   end if;
 end
 $$;
+drop function if exists hazina.idempotency_unlock(text, text);
 drop function if exists hazina.schedule_jobs();
 drop function if exists hazina.job_cron_schedule(interval);
 drop function if exists hazina.money_sweep_backlog();
