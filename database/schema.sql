@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict ARICwEHht30zUrXKRaletjLBFKP3NFdrMyQvh0WgXH63JjbGnevrRo5cDDPHs05
+\restrict Yhu8WgCKBIVqMsrEi8EhO81oYgM5OYwtdwnIdoFu2CQkoaAaLfgBTUhFOdUYpwo
 
 
 SET statement_timeout = 0;
@@ -1532,6 +1532,19 @@ $$;
 
 
 --
+-- Name: idempotency_unlock(text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  update public.payment_idempotency set locked_until = now()
+   where idempotency_key = p_owner || '/' || p_key and status = 'in_progress' and locked_until > now()
+$$;
+
+
+--
 -- Name: install_supabase_auth_mirror(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -1571,6 +1584,183 @@ begin
   return p_value is not null and p_value::public.payment_provider is not null;
 exception when check_violation then
   return false;
+end
+$$;
+
+
+--
+-- Name: job_cron_schedule(interval); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_cron_schedule(p_every interval) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_seconds integer := greatest(1, extract(epoch from p_every)::integer);
+begin
+  if v_seconds < 60 then return v_seconds || ' seconds'; end if;
+  if v_seconds < 3600 then
+    return case when v_seconds / 60 = 1 then '* * * * *' else '*/' || (v_seconds / 60) || ' * * * *' end;
+  end if;
+  if v_seconds < 86400 then
+    return case when v_seconds / 3600 = 1 then '0 * * * *' else '0 */' || (v_seconds / 3600) || ' * * *' end;
+  end if;
+  return '0 0 * * *';
+end
+$$;
+
+
+--
+-- Name: job_expire_holds(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_expire_holds(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_done integer := hazina.expire_holds(p_limit);
+begin
+  return jsonb_build_object('processed', v_done,
+    'remaining', (select count(*) from public.wallet_holds where status = 'pending' and expires_at <= now()));
+end
+$$;
+
+
+--
+-- Name: job_list(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_list() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce(jsonb_agg(jsonb_build_object(
+           'name', j.name, 'runs_in', j.runs_in, 'every_seconds', extract(epoch from j.every)::integer,
+           'batch_size', j.batch_size, 'exclusive', j.exclusive, 'description', j.description,
+           'run_count', coalesce(r.run_count, 0), 'error_count', coalesce(r.error_count, 0),
+           'last_started_at', r.last_started_at, 'last_finished_at', r.last_finished_at,
+           'last_status', r.last_status, 'last_report', r.last_report,
+           'last_error', r.last_error, 'last_error_at', r.last_error_at,
+           'backlog', r.last_report -> 'remaining',
+           'due', r.last_started_at is null or r.last_started_at + j.every <= now()
+                  or (r.last_status = 'succeeded' and coalesce((r.last_report ->> 'remaining')::numeric, 0) > 0
+                      and coalesce((r.last_report ->> 'processed')::numeric, 0) > 0))
+         order by j.name), '[]'::jsonb)
+    from hazina.jobs j left join public.job_runs r on r.name = j.name
+$$;
+
+
+--
+-- Name: job_money_sweep_sql(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_money_sweep_sql(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_report jsonb := hazina.money_sweep_sql();
+begin
+  return v_report || jsonb_build_object(
+    'processed', coalesce((v_report ->> 'funding_expired')::integer, 0) + coalesce((v_report ->> 'events_applied')::integer, 0),
+    'remaining', 0, 'limit_applied', false, 'limit', p_limit);
+end
+$$;
+
+
+--
+-- Name: job_purge_auth(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_purge_auth(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_keep constant interval := interval '30 days';
+  v_tokens integer;
+  v_sessions integer;
+begin
+  with due as (
+    select id from public.auth_verification_token
+     where coalesce(consumed_at, expires_at) < now() - v_keep limit p_limit for update skip locked
+  ), gone as (
+    delete from public.auth_verification_token t using due where t.id = due.id returning 1
+  )
+  select count(*)::integer into v_tokens from gone;
+  with families as (
+    select f.family_id from public.auth_sessions f group by f.family_id
+    having max(coalesce(f.revoked_at, f.expires_at)) < now() - v_keep
+       and bool_and(f.revoked_at is not null or f.expires_at < now())
+     limit p_limit
+  ), gone as (
+    delete from public.auth_sessions s using families where s.family_id = families.family_id returning 1
+  )
+  select count(*)::integer into v_sessions from gone;
+  return jsonb_build_object('processed', v_tokens + v_sessions, 'tokens', v_tokens, 'sessions', v_sessions,
+    'remaining', (select count(*) from public.auth_verification_token
+                   where coalesce(consumed_at, expires_at) < now() - v_keep)
+               + (select count(*) from (select 1 from public.auth_sessions f group by f.family_id
+                   having max(coalesce(f.revoked_at, f.expires_at)) < now() - v_keep
+                      and bool_and(f.revoked_at is not null or f.expires_at < now())) x));
+end
+$$;
+
+
+--
+-- Name: job_purge_idempotency(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_purge_idempotency(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_done integer;
+begin
+  with due as (
+    select id from public.payment_idempotency where expires_at <= now()
+     order by expires_at limit p_limit for update skip locked
+  ), gone as (
+    delete from public.payment_idempotency p using due where p.id = due.id returning 1
+  )
+  select count(*)::integer into v_done from gone;
+  return jsonb_build_object('processed', v_done,
+    'remaining', (select count(*) from public.payment_idempotency where expires_at <= now()));
+end
+$$;
+
+
+--
+-- Name: job_record(text, timestamp with time zone, jsonb, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_status text := case when p_error is not null then 'failed'
+                        when p_report ? 'skipped' then 'skipped' else 'succeeded' end;
+begin
+  if not exists (select 1 from hazina.jobs where name = p_name) then
+    perform hazina.raise_error('job_not_found', jsonb_build_object('job', p_name));
+  end if;
+  insert into public.job_runs as r (name, run_count, error_count, last_started_at, last_finished_at,
+                                    last_status, last_report, last_error, last_error_at)
+  values (p_name, 1, (p_error is not null)::int, p_started_at, clock_timestamp(), v_status, p_report,
+          p_error, case when p_error is not null then clock_timestamp() end)
+  on conflict (name) do update
+    set run_count = r.run_count + 1,
+        error_count = r.error_count + (p_error is not null)::int,
+        last_started_at = excluded.last_started_at,
+        last_finished_at = excluded.last_finished_at,
+        last_status = excluded.last_status,
+        last_report = coalesce(excluded.last_report, r.last_report),
+        last_error = coalesce(excluded.last_error, r.last_error),
+        last_error_at = coalesce(excluded.last_error_at, r.last_error_at);
 end
 $$;
 
@@ -1751,6 +1941,19 @@ begin
   end if;
 end
 $_$;
+
+
+--
+-- Name: money_sweep_backlog(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.money_sweep_backlog() RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select (select count(*) from public.wallet_funding_sessions where status = 'pending' and expires_at <= now())
+       + (select count(*) from public.wallet_withdrawals where status in ('pending', 'processing') and expires_at <= now())
+$$;
 
 
 --
@@ -2559,6 +2762,45 @@ $$;
 
 
 --
+-- Name: run_job(text, integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.run_job(p_name text, p_limit integer DEFAULT NULL::integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_job hazina.jobs;
+  v_started timestamptz := clock_timestamp();
+  v_report jsonb;
+  v_error text;
+begin
+  select * into v_job from hazina.jobs where name = p_name;
+  if v_job.name is null then
+    perform hazina.raise_error('job_not_found', jsonb_build_object('job', p_name));
+  end if;
+  if v_job.runs_in <> 'database' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('job', p_name, 'reason', 'this job runs in the edge (the job runner)'));
+  end if;
+  if p_limit is not null and p_limit not between 1 and 100000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'limit', 'reason', '1 to 100000'));
+  end if;
+  if v_job.exclusive and not pg_try_advisory_xact_lock(hashtext('hazina.job'), hashtext(p_name)) then
+    v_report := jsonb_build_object('processed', 0, 'remaining', null, 'skipped', 'another pass of this job is running');
+  else
+    begin
+      execute format('select %s($1)', v_job.function::regproc) into v_report using coalesce(p_limit, v_job.batch_size);
+    exception when others then
+      v_error := sqlstate || ': ' || sqlerrm;
+    end;
+  end if;
+  perform hazina.job_record(p_name, v_started, v_report, v_error);
+  return jsonb_build_object('job', p_name, 'report', v_report, 'error', v_error);
+end
+$_$;
+
+
+--
 -- Name: run_sweeps(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2572,6 +2814,53 @@ begin
     'idempotency_keys_purged', hazina.idempotency_purge_expired());
 end
 $$;
+
+
+--
+-- Name: schedule_jobs(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.schedule_jobs() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_job hazina.jobs;
+  v_count integer := 0;
+  v_http boolean := to_regproc('net.http_post') is not null and to_regclass('vault.decrypted_secrets') is not null;
+  -- Dynamic: pg_cron may not exist where this is compiled (and checked by plpgsql_check).
+  v_schedule constant text := 'select cron.schedule($1, $2, $3)';
+  v_unschedule_old constant text := $q$select cron.unschedule(jobname) from cron.job
+    where jobname in ('hazina-sweeps', 'hazina-money-sweep', 'hazina-provider-sweep')$q$;
+begin
+  if to_regproc('cron.schedule') is null then
+    return 0;
+  end if;
+  for v_job in select * from hazina.jobs order by name loop
+    if v_job.runs_in = 'database' then
+      execute v_schedule
+        using 'hazina-job-' || v_job.name, hazina.job_cron_schedule(v_job.every), format('select hazina.run_job(%L)', v_job.name);
+    elsif v_http then
+      execute v_schedule
+        using 'hazina-job-' || v_job.name, hazina.job_cron_schedule(v_job.every), format($job$
+    select net.http_post(url := s.url || '/ops/jobs/run', body := jsonb_build_object('job', %L),
+                         headers := jsonb_build_object('content-type', 'application/json', 'x-sweep-secret', s.secret))
+      from (select (select decrypted_secret from vault.decrypted_secrets where name = 'hazina_functions_url') as url,
+                   (select decrypted_secret from vault.decrypted_secrets where name = 'hazina_sweep_secret') as secret) s
+     where s.url is not null and s.secret is not null
+  $job$, v_job.name);
+    else
+      continue;
+    end if;
+    v_count := v_count + 1;
+  end loop;
+  -- The schedules these replace (20261124000850_operations, 20261124000945_money_sweep).
+  if to_regclass('cron.job') is not null then
+    execute v_unschedule_old;
+  end if;
+  return v_count;
+end
+$_$;
 
 
 --
@@ -4155,6 +4444,21 @@ $$;
 
 
 --
+-- Name: ops_jobs(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_jobs() RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.assert_admin();
+  return hazina.job_list();
+end
+$$;
+
+
+--
 -- Name: ops_merchant_approve(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4700,6 +5004,27 @@ CREATE TABLE dbmate.schema_migrations (
 
 
 --
+-- Name: jobs; Type: TABLE; Schema: hazina; Owner: -
+--
+
+CREATE TABLE hazina.jobs (
+    name text NOT NULL,
+    runs_in text NOT NULL,
+    function text,
+    every interval NOT NULL,
+    batch_size integer NOT NULL,
+    exclusive boolean DEFAULT false NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT jobs_batch_size_check CHECK (((batch_size >= 1) AND (batch_size <= 100000))),
+    CONSTRAINT jobs_database_jobs_name_a_function CHECK (((runs_in = 'database'::text) = (function IS NOT NULL))),
+    CONSTRAINT jobs_every_check CHECK ((every >= '00:00:01'::interval)),
+    CONSTRAINT jobs_function_check CHECK ((function ~ '^hazina\.[a-z_][a-z0-9_]*$'::text)),
+    CONSTRAINT jobs_name_check CHECK (((name ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$'::text) AND (length(name) <= 60))),
+    CONSTRAINT jobs_runs_in_check CHECK ((runs_in = ANY (ARRAY['database'::text, 'edge'::text])))
+);
+
+
+--
 -- Name: audit_logs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4829,6 +5154,24 @@ CREATE TABLE public.currencies (
     name text NOT NULL,
     CONSTRAINT currencies_code_check CHECK ((code ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT currencies_minor_units_check CHECK (((minor_units >= 0) AND (minor_units <= 4)))
+);
+
+
+--
+-- Name: job_runs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.job_runs (
+    name text NOT NULL,
+    run_count bigint DEFAULT 0 NOT NULL,
+    error_count bigint DEFAULT 0 NOT NULL,
+    last_started_at timestamp with time zone,
+    last_finished_at timestamp with time zone,
+    last_status text,
+    last_report jsonb,
+    last_error text,
+    last_error_at timestamp with time zone,
+    CONSTRAINT job_runs_last_status_check CHECK ((last_status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'skipped'::text])))
 );
 
 
@@ -5033,6 +5376,14 @@ ALTER TABLE ONLY dbmate.schema_migrations
 
 
 --
+-- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: hazina; Owner: -
+--
+
+ALTER TABLE ONLY hazina.jobs
+    ADD CONSTRAINT jobs_pkey PRIMARY KEY (name);
+
+
+--
 -- Name: audit_logs audit_logs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5126,6 +5477,14 @@ ALTER TABLE ONLY public.billing_ledger
 
 ALTER TABLE ONLY public.currencies
     ADD CONSTRAINT currencies_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.job_runs
+    ADD CONSTRAINT job_runs_pkey PRIMARY KEY (name);
 
 
 --
@@ -6170,6 +6529,12 @@ ALTER TABLE public.billing_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.currencies ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: job_runs; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.job_runs ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: merchant_fee_profiles merchant reads own fee profiles; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6722,6 +7087,14 @@ GRANT ALL ON FUNCTION hazina.idempotency_purge_expired() TO service_role;
 
 
 --
+-- Name: FUNCTION idempotency_unlock(p_owner text, p_key text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) TO service_role;
+
+
+--
 -- Name: FUNCTION install_supabase_auth_mirror(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -6734,6 +7107,57 @@ GRANT ALL ON FUNCTION hazina.install_supabase_auth_mirror() TO service_role;
 --
 
 REVOKE ALL ON FUNCTION hazina.is_payment_provider(p_value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_cron_schedule(p_every interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_cron_schedule(p_every interval) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_expire_holds(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_expire_holds(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_list(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_list() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_list() TO service_role;
+
+
+--
+-- Name: FUNCTION job_money_sweep_sql(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_money_sweep_sql(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_purge_auth(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_purge_auth(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_purge_idempotency(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_purge_idempotency(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text) TO service_role;
 
 
 --
@@ -6777,6 +7201,14 @@ GRANT ALL ON FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_busin
 --
 
 REVOKE ALL ON FUNCTION hazina.mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION money_sweep_backlog(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.money_sweep_backlog() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.money_sweep_backlog() TO service_role;
 
 
 --
@@ -6937,11 +7369,27 @@ GRANT ALL ON FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref te
 
 
 --
+-- Name: FUNCTION run_job(p_name text, p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.run_job(p_name text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.run_job(p_name text, p_limit integer) TO service_role;
+
+
+--
 -- Name: FUNCTION run_sweeps(); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.run_sweeps() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.run_sweeps() TO service_role;
+
+
+--
+-- Name: FUNCTION schedule_jobs(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.schedule_jobs() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.schedule_jobs() TO service_role;
 
 
 --
@@ -7375,6 +7823,14 @@ GRANT ALL ON FUNCTION public.merchant_apply(p_business_name text) TO authenticat
 
 
 --
+-- Name: FUNCTION ops_jobs(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_jobs() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_jobs() TO authenticated;
+
+
+--
 -- Name: FUNCTION ops_merchant_approve(p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7706,6 +8162,13 @@ GRANT SELECT ON TABLE public.currencies TO service_role;
 
 
 --
+-- Name: TABLE job_runs; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.job_runs TO service_role;
+
+
+--
 -- Name: TABLE merchant_applications; Type: ACL; Schema: public; Owner: -
 --
 
@@ -7781,7 +8244,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict ARICwEHht30zUrXKRaletjLBFKP3NFdrMyQvh0WgXH63JjbGnevrRo5cDDPHs05
+\unrestrict Yhu8WgCKBIVqMsrEi8EhO81oYgM5OYwtdwnIdoFu2CQkoaAaLfgBTUhFOdUYpwo
 
 
 -- Reference data inserted by the migrations
@@ -7824,4 +8287,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000940'),
     ('20261124000945'),
     ('20261124000950'),
-    ('20261124000960');
+    ('20261124000960'),
+    ('20261124000970');

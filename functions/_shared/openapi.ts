@@ -265,6 +265,8 @@ function impliedErrors(route: RouteDoc): string[] {
   if (validates && route.body && (route.bodyContentType ?? "application/json") === "application/json") codes.push("invalid_json");
   if (route.body) codes.push("payload_too_large");
   codes.push("internal_error");
+  // Every route reads the database; one that documents its own 503 (health) says so itself.
+  if (!route.responses[503]) codes.push("database_unavailable");
   return codes;
 }
 

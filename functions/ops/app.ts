@@ -2,9 +2,14 @@
 // trial balance, the periodic sweeps, freezing wallets and reversing transactions.
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
-import { type AuthVariables, requireUser } from "../_shared/auth.ts";
-import { asUser } from "../_shared/db.ts";
+import { type AuthVariables, requireUser, verifyAccessToken } from "../_shared/auth.ts";
+import { config } from "../_shared/config.ts";
+import { asUser, type JwtClaims } from "../_shared/db.ts";
+import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
+import { runJob, runPass } from "../_shared/jobs/runner.ts";
+import type { JobRun, JobStatus } from "../_shared/jobs/types.ts";
+import { timingSafeEqual } from "../_shared/providers/hmac.ts";
 import { Amount } from "../_shared/money.ts";
 import { apiDocs, MerchantApplication, Money, named, serveOpenApi, Wallet } from "../_shared/openapi.ts";
 
@@ -15,7 +20,105 @@ export const docs = apiDocs("ops", "Operators (admins only)",
   "Reconciliation, sweeps, wallet status, reversals and merchant approval. The database decides who is an admin " +
     "(auth_users.role, a live login, an active user), never the token.");
 serveOpenApi(app, docs); // before requireUser: the document is public
+
+// --- jobs (functions/_shared/jobs; database/migrations/*_jobs.sql) -------------------------
+
+const JobReport = z.looseObject({
+  processed: z.number().int(),
+  remaining: z.number().int().nullable().describe("The backlog after the pass; null when the job cannot tell."),
+  skipped: z.string().optional().describe("Set when another pass of this (exclusive) job was running."),
+});
+
+const Job = named("Job", z.object({
+  name: z.string(),
+  runs_in: z.enum(["database", "edge"]),
+  every_seconds: z.number().int(),
+  batch_size: z.number().int(),
+  exclusive: z.boolean(),
+  description: z.string(),
+  run_count: z.number().int(),
+  error_count: z.number().int(),
+  last_started_at: z.string().nullable(),
+  last_finished_at: z.string().nullable(),
+  last_status: z.enum(["succeeded", "failed", "skipped"]).nullable(),
+  last_report: JobReport.nullable(),
+  last_error: z.string().nullable(),
+  last_error_at: z.string().nullable(),
+  backlog: z.number().int().nullable().describe("`remaining` of the last pass."),
+  due: z.boolean().describe("Whether the runner would run it now."),
+}), "A job of the runner, with its last run and backlog.");
+
+const JobRunResult = named("JobRun", z.object({
+  job: z.string(),
+  report: JobReport.nullable(),
+  error: z.string().nullable().describe("Why the pass failed (its work was rolled back); null when it succeeded."),
+}), "What one pass of a job did.");
+
+const JobRunRequest = z.object({
+  job: z.string().min(1).max(60).optional().describe("Omit to run one pass of every job."),
+  limit: z.number().int().min(1).max(100000).optional().describe("At most this many items (default: the job's batch size)."),
+}).strict();
+
+/** The jobs as an admin sees them; the database checks the caller is one (forbidden otherwise). */
+async function jobsForAdmin(claims: JwtClaims, requestId: string): Promise<JobStatus[]> {
+  const [row] = await asUser(claims, requestId, (tx) => tx`select public.ops_jobs() as jobs`);
+  return row.jobs as JobStatus[];
+}
+
+docs.route({
+  method: "post",
+  path: "/jobs/run",
+  summary: "Run one pass of a job (or of every job) now",
+  description: "Each pass is bounded by the job's batch size and safe next to the runner and pg_cron. For admins " +
+    "(bearer token) and schedulers (X-Sweep-Secret: pg_cron + pg_net call this for the jobs that run in the edge). " +
+    "A job's own failure is reported in `error` (200); its work is rolled back.",
+  auth: "bearer",
+  alternativeSecurity: ["sweepSecret"],
+  body: JobRunRequest,
+  bodyOptional: true,
+  bodyExample: { job: "holds.expire" },
+  responses: { 200: { description: "What each pass did.", schema: z.object({ runs: z.array(JobRunResult) }) } },
+  errors: ["forbidden", "job_not_found"],
+});
+// Before requireUser: a scheduler presents the sweep secret instead of a user token.
+app.post("/jobs/run", async (c) => {
+  const requestId = c.get("requestId");
+  const presented = c.req.header("x-sweep-secret");
+  if (presented !== undefined) {
+    const secret = config().SWEEP_SECRET;
+    if (!(secret !== undefined && (await timingSafeEqual(presented, secret)))) {
+      throw new ApiError(403, "forbidden", "You are not allowed to run jobs.");
+    }
+  } else {
+    const match = /^Bearer\s+([A-Za-z0-9_\-.]+)$/i.exec(c.req.header("authorization") ?? "");
+    if (!match) throw new ApiError(401, "unauthenticated", "Send an admin's bearer token or X-Sweep-Secret.");
+    const claims = await verifyAccessToken(match[1]);
+    if (claims.role !== "authenticated" || typeof claims.sub !== "string") {
+      throw new ApiError(401, "invalid_token", "The access token is not a user token.");
+    }
+    await jobsForAdmin(claims, requestId);
+  }
+  const text = await c.req.text();
+  const input = JobRunRequest.parse(text.trim() ? JSON.parse(text) : {});
+  const runs: JobRun[] = input.job
+    ? [await runJob(input.job, { limit: input.limit, requestId })]
+    : await runPass();
+  return c.json({ runs });
+});
+
 app.use("*", requireUser);
+
+docs.route({
+  method: "get",
+  path: "/jobs",
+  summary: "Every job: schedule, last run, last report, backlog",
+  auth: "bearer",
+  responses: { 200: { description: "The jobs.", schema: z.object({ data: z.array(Job) }) } },
+  errors: ["forbidden"],
+});
+app.get("/jobs", async (c) => {
+  return c.json({ data: await jobsForAdmin(c.get("claims"), c.get("requestId")) });
+});
 
 const Reconciliation = named("Reconciliation", z.object({
   discrepancies: z.array(z.object({
