@@ -70,7 +70,10 @@ export function createFunctionApp<E extends AppEnv = AppEnv>(name: string): Hono
 
   app.onError((err, c) => {
     const apiError = toApiError(err);
-    if (apiError.status >= 500) {
+    if (apiError.code === "database_unavailable") {
+      // An outage, not a bug: one warning per refused request, without a stack.
+      log("warn", "database unavailable", { function: name, request_id: c.get("requestId"), error: String((err as Error)?.message ?? err) });
+    } else if (apiError.status >= 500) {
       log("error", "unhandled error", {
         function: name,
         request_id: c.get("requestId"),
