@@ -1,7 +1,26 @@
-\restrict dbmate
+-- Roles PostgREST/Supabase use (cluster-wide, so pg_dump leaves them out).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN NOINHERIT; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS; END IF;
+  -- The edge's login role (as in *_authenticator.sql).
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
+    CREATE ROLE authenticator LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
+  END IF;
+  IF NOT pg_has_role('authenticator', 'anon', 'member') OR NOT pg_has_role('authenticator', 'authenticated', 'member')
+     OR NOT pg_has_role('authenticator', 'service_role', 'member') THEN
+    GRANT anon, authenticated, service_role TO authenticator;
+  END IF;
+END
+$$;
 
--- Dumped from database version 15.20 (Debian 15.20-0+deb12u1)
--- Dumped by pg_dump version 15.20 (Debian 15.20-0+deb12u1)
+--
+-- PostgreSQL database dump
+--
+
+\restrict BE0PgzUrCL487WmTbWtUqsUeAWKpMAY9Y6EIYnUPchLKqLdcJamdx04xDugXUQ1
+
 
 SET statement_timeout = 0;
 SET lock_timeout = 0;
@@ -50,24 +69,10 @@ CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA extensions;
 
 
 --
--- Name: EXTENSION btree_gist; Type: COMMENT; Schema: -; Owner: -
---
-
-COMMENT ON EXTENSION btree_gist IS 'support for indexing common datatypes in GiST';
-
-
---
 -- Name: pgcrypto; Type: EXTENSION; Schema: -; Owner: -
 --
 
 CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA extensions;
-
-
---
--- Name: EXTENSION pgcrypto; Type: COMMENT; Schema: -; Owner: -
---
-
-COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 
 --
@@ -5498,15 +5503,1245 @@ ALTER TABLE public.wallet_withdrawals ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.wallets ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: SCHEMA auth; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA auth TO anon;
+GRANT USAGE ON SCHEMA auth TO authenticated;
+GRANT USAGE ON SCHEMA auth TO service_role;
+
+
+--
+-- Name: SCHEMA extensions; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA extensions TO anon;
+GRANT USAGE ON SCHEMA extensions TO authenticated;
+GRANT USAGE ON SCHEMA extensions TO service_role;
+
+
+--
+-- Name: SCHEMA hazina; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA hazina TO service_role;
+
+
+--
+-- Name: TYPE auth_sign_in; Type: ACL; Schema: hazina; Owner: -
+--
+
+GRANT ALL ON TYPE hazina.auth_sign_in TO service_role;
+
+
+--
+-- Name: FUNCTION applied_schema_version(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.applied_schema_version() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.applied_schema_version() TO service_role;
+
+
+--
+-- Name: FUNCTION apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_admin(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_admin() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_provider_amount(p_provider text, p_direction text, p_amount numeric, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_provider_amount(p_provider text, p_direction text, p_amount numeric, p_currency text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_transaction_balanced(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_transaction_balanced() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_valid_amount(p_amount numeric, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_valid_amount(p_amount numeric, p_currency text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_logs_are_append_only(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.audit_logs_are_append_only() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_row_change(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.audit_row_change() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION auth_check_password_hash(p_hash text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_check_password_hash(p_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_check_password_hash(p_hash text) TO service_role;
+
+
+--
+-- Name: FUNCTION auth_check_token_hash(p_hash text, p_field text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_check_token_hash(p_hash text, p_field text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_check_token_hash(p_hash text, p_field text) TO service_role;
+
+
+--
+-- Name: FUNCTION auth_purge_expired(p_keep interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_purge_expired(p_keep interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_purge_expired(p_keep interval) TO service_role;
+
+
+--
+-- Name: FUNCTION auth_user_suspended(p_status text, p_locked_until timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_user_suspended(p_status text, p_locked_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_user_suspended(p_status text, p_locked_until timestamp with time zone) TO service_role;
+
+
+--
+-- Name: FUNCTION begin_transaction(p_ref text, p_kind text, p_request_hash text, p_principal numeric, p_currency text, p_description text, p_metadata jsonb, p_reverses_id uuid, OUT transaction_id uuid, OUT replayed boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.begin_transaction(p_ref text, p_kind text, p_request_hash text, p_principal numeric, p_currency text, p_description text, p_metadata jsonb, p_reverses_id uuid, OUT transaction_id uuid, OUT replayed boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION caller_id(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.caller_id() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION checkout_lock(p_provider text, p_checkout_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.checkout_lock(p_provider text, p_checkout_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION email_verify_confirm(p_token_hash text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.email_verify_confirm(p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.email_verify_confirm(p_token_hash text) TO service_role;
+
+
+--
+-- Name: FUNCTION ensure_system_wallets(p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION expire_holds(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.expire_holds(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.expire_holds(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint) TO service_role;
+
+
+--
+-- Name: FUNCTION fee_payer(p_transaction_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_payer(p_transaction_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION fold_buckets(p_wallet_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fold_buckets(p_wallet_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_expire(p_session_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_expire(p_session_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_expire(p_session_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric, p_received_at timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric, p_received_at timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION funding_post(p_ref text, p_provider text, p_wallet_id uuid, p_amount numeric, p_description text, p_metadata jsonb, OUT transaction_id uuid, OUT fee numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_post(p_ref text, p_provider text, p_wallet_id uuid, p_amount numeric, p_description text, p_metadata jsonb, OUT transaction_id uuid, OUT fee numeric) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION funding_session_json(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_session_json(p_session_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_session_json(p_session_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) TO service_role;
+
+
+--
+-- Name: FUNCTION hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION hold_post(p_hold_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION uuid_v7(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.uuid_v7() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.uuid_v7() TO service_role;
+
+
+--
+-- Name: TABLE wallet_holds; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_holds TO authenticated;
+GRANT SELECT ON TABLE public.wallet_holds TO service_role;
+
+
+--
+-- Name: FUNCTION hold_release(p_hold public.wallet_holds, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_release(p_hold public.wallet_holds, p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION hold_void(p_hold_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_void(p_hold_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.hold_void(p_hold_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_abandon(p_owner text, p_key text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_purge_expired(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_purge_expired() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_purge_expired() TO service_role;
+
+
+--
+-- Name: FUNCTION install_supabase_auth_mirror(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.install_supabase_auth_mirror() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.install_supabase_auth_mirror() TO service_role;
+
+
+--
+-- Name: FUNCTION ledger_is_immutable(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.ledger_is_immutable() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION lock_wallets(p_debited uuid[], p_credited uuid[]); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.lock_wallets(p_debited uuid[], p_credited uuid[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION money_sweep_claim(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.money_sweep_claim(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.money_sweep_claim(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION money_sweep_sql(p_abandon_after interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval) TO service_role;
+
+
+--
+-- Name: FUNCTION oauth_link(p_user_id uuid, p_provider text, p_subject text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subject text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subject text) TO service_role;
+
+
+--
+-- Name: FUNCTION oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION password_login_lookup(p_email text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.password_login_lookup(p_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.password_login_lookup(p_email text) TO service_role;
+
+
+--
+-- Name: FUNCTION password_reset_confirm(p_token_hash text, p_password_hash text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.password_reset_confirm(p_token_hash text, p_password_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.password_reset_confirm(p_token_hash text, p_password_hash text) TO service_role;
+
+
+--
+-- Name: FUNCTION paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text) TO service_role;
+
+
+--
+-- Name: FUNCTION paybill_validate(p_account_reference text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION provider_clearing_wallet(p_provider text, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION raise_error(p_code text, p_details jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.raise_error(p_code text, p_details jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.raise_error(p_code text, p_details jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile() TO service_role;
+
+
+--
+-- Name: FUNCTION request_id(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.request_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.request_id() TO service_role;
+
+
+--
+-- Name: FUNCTION reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION run_sweeps(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.run_sweeps() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.run_sweeps() TO service_role;
+
+
+--
+-- Name: FUNCTION schedule_provider_sweep(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.schedule_provider_sweep() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.schedule_provider_sweep() TO service_role;
+
+
+--
+-- Name: TABLE auth_sessions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.auth_sessions TO service_role;
+
+
+--
+-- Name: COLUMN auth_sessions.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_id) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.family_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(family_id) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.rotated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(rotated_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.expires_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(expires_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.revoked_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(revoked_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.user_agent; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_agent) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.ip; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(ip) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: FUNCTION session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION session_revoke(p_user_id uuid, p_session_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_revoke(p_user_id uuid, p_session_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_revoke(p_user_id uuid, p_session_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION session_revoked(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_revoked(p_session_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text, p_role text) TO service_role;
+
+
+--
+-- Name: FUNCTION supabase_user_changed(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.supabase_user_changed() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION system_wallet(p_code text, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.system_wallet(p_code text, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.system_wallet(p_code text, p_currency text) TO service_role;
+
+
+--
+-- Name: TABLE wallet_ledger; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_ledger TO authenticated;
+GRANT SELECT ON TABLE public.wallet_ledger TO service_role;
+
+
+--
+-- Name: FUNCTION transaction_entries(p_transaction_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transaction_entries(p_transaction_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE billing_ledger; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.billing_ledger TO authenticated;
+GRANT SELECT ON TABLE public.billing_ledger TO service_role;
+
+
+--
+-- Name: FUNCTION transaction_fees(p_transaction_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transaction_fees(p_transaction_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION transfer_batch(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_batch(p_items jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer_batch(p_items jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION transfer_batch_fast(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_batch_fast(p_items jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_result(p_transaction_id uuid, p_replayed boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) TO service_role;
+
+
+--
+-- Name: FUNCTION trial_balance(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.trial_balance() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.trial_balance() TO service_role;
+
+
+--
+-- Name: FUNCTION verification_token_consume(p_token_hash text, p_purpose text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.verification_token_consume(p_token_hash text, p_purpose text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.verification_token_consume(p_token_hash text, p_purpose text) TO service_role;
+
+
+--
+-- Name: FUNCTION verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer) TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_json(p_wallet_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.wallet_json(p_wallet_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_source_json(p_source_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.wallet_source_json(p_source_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.wallet_source_json(p_source_id uuid) TO service_role;
+
+
+--
+-- Name: TABLE wallet_webhook_events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_webhook_events TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_dispatch(p_event public.wallet_webhook_events); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_dispatch(p_event public.wallet_webhook_events) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_event_apply(p_event_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_event_apply(p_event_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_event_apply(p_event_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_json(p_withdrawal_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_json(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_json(p_withdrawal_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_mark_submitted(p_withdrawal_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_mark_submitted(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_mark_submitted(p_withdrawal_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_reverse(p_withdrawal_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION api_time(p_time timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_time(p_time timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO authenticated;
+GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO service_role;
+
+
+--
+-- Name: TABLE wallet_funding_sessions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_funding_sessions TO authenticated;
+GRANT SELECT ON TABLE public.wallet_funding_sessions TO service_role;
+
+
+--
+-- Name: FUNCTION funding_session_json(f public.wallet_funding_sessions); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) TO authenticated;
+GRANT ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_reconciliation(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_reconciliation() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_reconciliation() TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_run_sweeps(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_run_sweeps() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_run_sweeps() TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_set_wallet_status(p_wallet_id uuid, p_status text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) TO authenticated;
+
+
+--
+-- Name: FUNCTION quote_fee(p_transaction_type text, p_amount numeric, p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO authenticated;
+GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text) TO authenticated;
+
+
+--
+-- Name: FUNCTION transfer_batch(p_items jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.transfer_batch(p_items jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.transfer_batch(p_items jsonb) TO authenticated;
+
+
+--
+-- Name: FUNCTION wallet_open(p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_open(p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_open(p_currency text) TO authenticated;
+
+
+--
+-- Name: FUNCTION wallet_paybill_reference(p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_paybill_reference(p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_paybill_reference(p_currency text) TO authenticated;
+
+
+--
+-- Name: FUNCTION wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) TO authenticated;
+
+
+--
+-- Name: TABLE wallet_sources; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_sources TO authenticated;
+GRANT SELECT ON TABLE public.wallet_sources TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_source_json(s public.wallet_sources); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) TO authenticated;
+GRANT ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_source_remove(p_source_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION withdrawal_cancel(p_withdrawal_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) TO authenticated;
+
+
+--
+-- Name: TABLE wallet_withdrawals; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_withdrawals TO authenticated;
+GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_json(w public.wallet_withdrawals); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) TO authenticated;
+GRANT ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE audit_logs; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.audit_logs TO service_role;
+GRANT SELECT ON TABLE public.audit_logs TO authenticated;
+
+
+--
+-- Name: TABLE auth_accounts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.auth_accounts TO service_role;
+
+
+--
+-- Name: COLUMN auth_accounts.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: COLUMN auth_accounts.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_id) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: COLUMN auth_accounts.provider; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(provider) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: COLUMN auth_accounts.provider_account_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(provider_account_id) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: COLUMN auth_accounts.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: COLUMN auth_accounts.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: TABLE auth_users; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.auth_users TO service_role;
+
+
+--
+-- Name: COLUMN auth_users.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.email; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(email) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.email_verified_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(email_verified_at) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(name) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.phone; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(phone) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.role; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(role) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(status) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: TABLE auth_verification_token; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.auth_verification_token TO service_role;
+
+
+--
+-- Name: TABLE billing_fee_catalog; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.billing_fee_catalog TO anon;
+GRANT SELECT ON TABLE public.billing_fee_catalog TO authenticated;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.billing_fee_catalog TO service_role;
+
+
+--
+-- Name: TABLE currencies; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.currencies TO anon;
+GRANT SELECT ON TABLE public.currencies TO authenticated;
+GRANT SELECT ON TABLE public.currencies TO service_role;
+
+
+--
+-- Name: TABLE merchant_fee_profiles; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.merchant_fee_profiles TO authenticated;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.merchant_fee_profiles TO service_role;
+
+
+--
+-- Name: TABLE payment_idempotency; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_idempotency TO service_role;
+
+
+--
+-- Name: TABLE wallet_account_references; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_account_references TO authenticated;
+GRANT SELECT ON TABLE public.wallet_account_references TO service_role;
+
+
+--
+-- Name: TABLE wallet_balance_buckets; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_balance_buckets TO authenticated;
+GRANT SELECT ON TABLE public.wallet_balance_buckets TO service_role;
+
+
+--
+-- Name: TABLE wallets; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallets TO authenticated;
+GRANT SELECT ON TABLE public.wallets TO service_role;
+
+
+--
+-- Name: TABLE wallet_balances; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_balances TO authenticated;
+GRANT SELECT ON TABLE public.wallet_balances TO service_role;
+
+
+--
+-- Name: TABLE wallet_transactions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_transactions TO authenticated;
+GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
+
+
+--
 -- PostgreSQL database dump complete
 --
 
-\unrestrict dbmate
+\unrestrict BE0PgzUrCL487WmTbWtUqsUeAWKpMAY9Y6EIYnUPchLKqLdcJamdx04xDugXUQ1
 
 
---
--- Dbmate schema migrations
---
+-- Reference data inserted by the migrations
+
+INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
+INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
+INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
+INSERT INTO public.currencies VALUES ('USD', 2, 'US Dollar');
+SELECT hazina.ensure_system_wallets(code) FROM public.currencies;
+
+-- Migrations already contained in this file
 
 INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000100'),

@@ -99,19 +99,25 @@ try {
       console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: ${message}\n${"!".repeat(100)}\n`);
       return "skipped";
     }
+    // A database of its own: the suites use fixed provider ids, which a second run on the
+    // same database would (rightly) see as duplicates.
+    const pooledDb = `${testDb}_pooled`;
+    const pooledUrl = withDatabase(serverUrl, pooledDb);
     let pooler;
     try {
-      pooler = await startPgbouncer({ serverUrl: edgeDatabaseUrl(testUrl), password: process.env.AUTHENTICATOR_PASSWORD,
+      await admin.unsafe(`create database "${pooledDb}"`);
+      dbmate(pooledUrl, ["--no-dump-schema", "up"], { quiet: true });
+      pooler = await startPgbouncer({ serverUrl: edgeDatabaseUrl(pooledUrl), password: process.env.AUTHENTICATOR_PASSWORD,
         // A pool of two server connections for tests/functions/pooler.test.ts alone.
-        aliases: { hazina_pool_probe: { dbname: testDb, poolSize: 2 } },
+        aliases: { hazina_pool_probe: { dbname: pooledDb, poolSize: 2 } },
       });
-      const pooledEdgeUrl = pooler.url(testDb);
+      const pooledEdgeUrl = pooler.url(pooledDb);
       await checkEdgeLogin(pooledEdgeUrl);
-      console.log(`pgbouncer (pool_mode = transaction) on 127.0.0.1:${pooler.port}; the edge runs with DB_PREPARE=false`);
+      console.log(`pgbouncer (pool_mode = transaction) on 127.0.0.1:${pooler.port} in front of ${pooledDb}; the edge runs with DB_PREPARE=false`);
       const code = await run(bin("vitest"), ["run", ...suites], {
         cwd: root,
         env: {
-          ...process.env, DATABASE_URL: testUrl, EDGE_DATABASE_URL: pooledEdgeUrl, TEST_SERVER_URL: serverUrl,
+          ...process.env, DATABASE_URL: pooledUrl, EDGE_DATABASE_URL: pooledEdgeUrl, TEST_SERVER_URL: serverUrl,
           DB_PREPARE: "false", HAZINA_TEST_POOLER_ADMIN_URL: pooler.adminUrl, HAZINA_TEST_POOLER_PROBE_URL: pooler.url("hazina_pool_probe"),
         },
       });
@@ -121,6 +127,7 @@ try {
       return false;
     } finally {
       await pooler?.stop();
+      await admin.unsafe(`drop database if exists "${pooledDb}" with (force)`).catch((err) => console.error(`could not drop ${pooledDb}: ${err.message}`));
     }
   });
 
