@@ -53,6 +53,12 @@ try {
   if (livePort && values.to !== "latest") await sealWal(new LocalCluster({ databaseDir: liveDir, port: livePort }));
   const backups = listBackups(layout);
   if (backups.length === 0) throw new Error(`the repository ${layout.repo} holds no backup yet: npm run backup`);
+  // pgBackRest records backup times to the second: the target must be after the first whole
+  // second in which a backup had finished.
+  const target = values.to === "latest" ? null : Date.parse(values.to.replace(" ", "T").replace(/([+-]\d{2}):?(\d{2})?$/, (_, h, m) => `${h}:${m ?? "00"}`));
+  if (target !== null && !values.set && !backups.some((b) => b.stop.getTime() + 1000 <= target)) {
+    throw new Error(`no backup finished before ${values.to}: the first one (${backups[0].label}) finished at ${backups[0].stop.toISOString()}; restore to a later time, or --to latest`);
+  }
   giveToClusterUser(targetDir);
   pgbackrest(layout, [
     `--pg1-path=${targetDir}`,
