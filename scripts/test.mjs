@@ -4,6 +4,7 @@ import postgres from "postgres";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { bin, checkEdgeLogin, dbmate, edgeDatabaseUrl, localServerUrl, root, run, which, withDatabase } from "./lib.mjs";
+import { pgbouncerBinary, startPgbouncer } from "./pooler.mjs";
 
 const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
 // TEST_ONLY=word runs only the pgTAP files and vitest suites whose names contain `word`
@@ -13,11 +14,15 @@ const testDb = `hazina_test_${Date.now()}_${process.pid}`;
 const testUrl = withDatabase(serverUrl, testDb);
 const admin = postgres(withDatabase(serverUrl, "postgres"), { max: 1, onnotice: () => {} });
 
+// The suites that also run through a transaction-mode pgbouncer, as Supabase's edge
+// functions reach Postgres through its pooler (vitest path filters).
+const POOLED_SUITES = ["auth.test", "wallets.test", "concurrency.test", "money-movement.test", "health.test", "pooler.test"];
+
 const results = [];
 async function step(name, fn) {
   console.log(`\n=== ${name}`);
   const ok = await fn();
-  results.push({ name, ok });
+  results.push({ name: ok === "skipped" ? `${name}: SKIPPED` : name, ok: ok !== false });
   if (!ok) console.error(`--- ${name}: FAILED`);
 }
 
@@ -76,6 +81,54 @@ try {
       env: { ...process.env, DATABASE_URL: testUrl, EDGE_DATABASE_URL: edgeDatabaseUrl(testUrl), TEST_SERVER_URL: serverUrl },
     });
     return code === 0;
+  });
+
+  await step("vitest through pgbouncer, transaction mode (auth, wallets, concurrency, money movement)", async () => {
+    const suites = POOLED_SUITES.filter((suite) => !only || suite.includes(only));
+    if (suites.length === 0) {
+      console.log("no pooled suite selected");
+      return true;
+    }
+    if (!pgbouncerBinary()) {
+      const message = "pgbouncer is not installed, so the suites did not run through a transaction-mode pooler " +
+        "(Debian/Ubuntu: apt-get install pgbouncer; macOS: brew install pgbouncer)";
+      if (process.env.CI) {
+        console.error(message);
+        return false;
+      }
+      console.warn(`\n${"!".repeat(100)}\n!!! SKIPPED: ${message}\n${"!".repeat(100)}\n`);
+      return "skipped";
+    }
+    // A database of its own: the suites use fixed provider ids, which a second run on the
+    // same database would (rightly) see as duplicates.
+    const pooledDb = `${testDb}_pooled`;
+    const pooledUrl = withDatabase(serverUrl, pooledDb);
+    let pooler;
+    try {
+      await admin.unsafe(`create database "${pooledDb}"`);
+      dbmate(pooledUrl, ["--no-dump-schema", "up"], { quiet: true });
+      pooler = await startPgbouncer({ serverUrl: edgeDatabaseUrl(pooledUrl), password: process.env.AUTHENTICATOR_PASSWORD,
+        // A pool of two server connections for tests/functions/pooler.test.ts alone.
+        aliases: { hazina_pool_probe: { dbname: pooledDb, poolSize: 2 } },
+      });
+      const pooledEdgeUrl = pooler.url(pooledDb);
+      await checkEdgeLogin(pooledEdgeUrl);
+      console.log(`pgbouncer (pool_mode = transaction) on 127.0.0.1:${pooler.port} in front of ${pooledDb}; the edge runs with DB_PREPARE=false`);
+      const code = await run(bin("vitest"), ["run", ...suites], {
+        cwd: root,
+        env: {
+          ...process.env, DATABASE_URL: pooledUrl, EDGE_DATABASE_URL: pooledEdgeUrl, TEST_SERVER_URL: serverUrl,
+          DB_PREPARE: "false", HAZINA_TEST_POOLER_ADMIN_URL: pooler.adminUrl, HAZINA_TEST_POOLER_PROBE_URL: pooler.url("hazina_pool_probe"),
+        },
+      });
+      return code === 0;
+    } catch (err) {
+      console.error(err.message);
+      return false;
+    } finally {
+      await pooler?.stop();
+      await admin.unsafe(`drop database if exists "${pooledDb}" with (force)`).catch((err) => console.error(`could not drop ${pooledDb}: ${err.message}`));
+    }
   });
 
   await step("deno check + lint (functions/)", async () => {

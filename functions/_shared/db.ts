@@ -21,6 +21,8 @@ export function db(): Sql {
     const cfg = config();
     pool = postgres(cfg.DATABASE_URL, {
       max: cfg.DB_POOL_MAX,
+      // Named prepared statements, unless a transaction-mode pooler sits in between (DB_PREPARE).
+      prepare: cfg.DB_PREPARE,
       idle_timeout: 30,
       connect_timeout: 10,
       onnotice: () => {},
