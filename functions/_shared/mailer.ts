@@ -9,23 +9,10 @@
 // setMailer() installs another transport (another provider, or a test double).
 import { config } from "./config.ts";
 import { log } from "./log.ts";
+import type { MailMessage, Mailer } from "./mail-message.ts";
 import { smtpMailer } from "./smtp.ts";
 
-export interface MailMessage {
-  to: string;
-  subject: string;
-  text: string;
-  /** What the mail is for, e.g. "email_verification", so tests and logs can tell them apart. */
-  kind: string;
-  /** The action link in the mail, if any. */
-  link?: string;
-}
-
-export interface Mailer {
-  /** A short name for logs and the startup line: "smtp", "development". */
-  readonly name?: string;
-  send(message: MailMessage): Promise<void>;
-}
+export type { MailMessage, Mailer } from "./mail-message.ts";
 
 export type SentMail = MailMessage & { sent_at: string };
 

@@ -13,7 +13,7 @@
 import nodemailer from "nodemailer";
 import { type Config, config } from "./config.ts";
 import { log } from "./log.ts";
-import type { MailMessage, Mailer } from "./mailer.ts";
+import type { MailMessage, Mailer } from "./mail-message.ts";
 
 /** Where the development From address points when MAIL_FROM is unset (never in production). */
 export const DEV_MAIL_FROM = "Hazina <no-reply@hazina.localhost>";
