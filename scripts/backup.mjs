@@ -4,7 +4,13 @@
 // stopped after. Restore with `npm run restore` (docs/operations.md "Backups").
 import { parseArgs } from "node:util";
 import { defaultDataDir } from "./lib.mjs";
-import { backupLayout, ensureStanza, listBackups, pgbackrest, withRunningCluster } from "./pgbackrest.mjs";
+import {
+  backupLayout,
+  ensureStanza,
+  listBackups,
+  pgbackrest,
+  withRunningCluster,
+} from "./pgbackrest.mjs";
 
 const { values } = parseArgs({ options: { type: { type: "string", default: "full" } } });
 if (!["full", "incr", "diff"].includes(values.type)) {
@@ -12,7 +18,9 @@ if (!["full", "incr", "diff"].includes(values.type)) {
   process.exit(2);
 }
 if (process.env.DATABASE_URL) {
-  console.error("DATABASE_URL is set: `npm run backup` backs up the embedded cluster only. Back a server of your own up with its own pgBackRest setup (docs/operations.md).");
+  console.error(
+    "DATABASE_URL is set: `npm run backup` backs up the embedded cluster only. Back a server of your own up with its own pgBackRest setup (docs/operations.md).",
+  );
   process.exit(2);
 }
 
@@ -25,10 +33,16 @@ try {
     pgbackrest(layout, ["backup", `--type=${values.type}`]);
   });
   const latest = listBackups(layout).at(-1);
-  console.log(`${values.type} backup ${latest.label} of ${dataDir} in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
-    `(${(latest.repoSize / 1e6).toFixed(1)} MB stored) to ${layout.repo}`);
+  console.log(
+    `${values.type} backup ${latest.label} of ${dataDir} in ${
+      ((Date.now() - started) / 1000).toFixed(1)
+    } s ` +
+      `(${(latest.repoSize / 1e6).toFixed(1)} MB stored) to ${layout.repo}`,
+  );
   console.log("backups in the repository:");
-  for (const b of listBackups(layout)) console.log(`  ${b.label}  ${b.type.padEnd(4)}  ${b.stop.toISOString()}`);
+  for (const b of listBackups(layout)) {
+    console.log(`  ${b.label}  ${b.type.padEnd(4)}  ${b.stop.toISOString()}`);
+  }
 } catch (err) {
   console.error(`backup failed: ${err.message}`);
   process.exit(1);

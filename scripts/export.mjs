@@ -26,21 +26,31 @@ import { defaultDataDir, migrationsTable, root, shownUrl, which, withDatabase } 
 import { runningPort } from "./pgbackrest.mjs";
 
 const run = promisify(execFile);
-const { values } = parseArgs({ options: { merchant: { type: "string" }, out: { type: "string" } } });
+const { values } = parseArgs({
+  options: { merchant: { type: "string" }, out: { type: "string" } },
+});
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 if (values.merchant !== undefined && !uuid.test(values.merchant)) {
-  console.error(`--merchant takes the merchant's user id (a UUID), got ${JSON.stringify(values.merchant)}`);
+  console.error(
+    `--merchant takes the merchant's user id (a UUID), got ${JSON.stringify(values.merchant)}`,
+  );
   process.exit(2);
 }
 if (!which("pg_dump")) {
-  console.error("pg_dump is not installed (Debian/Ubuntu: apt-get install postgresql-client-15; macOS: brew install libpq)");
+  console.error(
+    "pg_dump is not installed (Debian/Ubuntu: apt-get install postgresql-client-15; macOS: brew install libpq)",
+  );
   process.exit(1);
 }
 
 function databaseUrl() {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
   const port = runningPort(defaultDataDir());
-  if (!port) throw new Error("no database: set DATABASE_URL, or start the embedded cluster with `npm start`");
+  if (!port) {
+    throw new Error(
+      "no database: set DATABASE_URL, or start the embedded cluster with `npm start`",
+    );
+  }
   return withDatabase(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`, "hazina");
 }
 
@@ -62,9 +72,11 @@ async function exportPlatform(url) {
   mkdirSync(path.dirname(file), { recursive: true });
   const started = Date.now();
   await run("pg_dump", ["--format=custom", "--file", file, url]);
-  console.log(`exported ${shownUrl(url)} to ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s
+  console.log(
+    `exported ${shownUrl(url)} to ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s
 Load it into an empty database (create the roles first: the first block of database/schema.sql):
-  pg_restore --no-owner --exit-on-error --dbname <postgres://…/new> ${file}`);
+  pg_restore --no-owner --exit-on-error --dbname <postgres://…/new> ${file}`,
+  );
 }
 
 async function exportMerchant(url, userId) {
@@ -72,13 +84,17 @@ async function exportMerchant(url, userId) {
   try {
     const [user] = await sql`select id, email, role from public.auth_users where id = ${userId}`;
     if (!user) throw new Error(`no user ${userId} in ${shownUrl(url)}`);
-    const dir = path.resolve(values.out ?? path.join(root, "exports", `merchant-${userId}-${stamp}`));
+    const dir = path.resolve(
+      values.out ?? path.join(root, "exports", `merchant-${userId}-${stamp}`),
+    );
     if (existsSync(dir)) throw new Error(`${dir} already exists`);
     mkdirSync(dir, { recursive: true });
 
     const manifest = await sql.begin("isolation level repeatable read read only", async (tx) => {
       const [{ snapshot }] = await tx`select pg_export_snapshot() as snapshot`;
-      const [{ version }] = await tx.unsafe(`select max(version) as version from ${migrationsTable}`);
+      const [{ version }] = await tx.unsafe(
+        `select max(version) as version from ${migrationsTable}`,
+      );
       // Every table of the API schema, and the columns `authenticated` may read.
       const tables = await tx`
         select c.relname as name,
@@ -92,15 +108,20 @@ async function exportMerchant(url, userId) {
       const notReadable = [];
       // From here on the snapshot is read as that user, under row-level security.
       await tx`select set_config('role', 'authenticated', true),
-                      set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
+                      set_config('request.jwt.claims', ${
+        JSON.stringify({ sub: userId, role: "authenticated" })
+      }, true)`;
       for (const table of tables) {
         if (!table.columns?.length) {
           notReadable.push(table.name);
           continue;
         }
         const file = `${table.name}.csv`;
-        const query = `select ${table.columns.map(ident).join(", ")} from public.${ident(table.name)}`;
-        const stream = await tx.unsafe(`copy (${query}) to stdout with (format csv, header)`).readable();
+        const query = `select ${table.columns.map(ident).join(", ")} from public.${
+          ident(table.name)
+        }`;
+        const stream = await tx.unsafe(`copy (${query}) to stdout with (format csv, header)`)
+          .readable();
         await pipeline(stream, createWriteStream(path.join(dir, file)));
         const [{ rows }] = await tx.unsafe(`select count(*)::int as rows from (${query}) t`);
         exported[table.name] = { file, rows, columns: table.columns };
@@ -108,21 +129,32 @@ async function exportMerchant(url, userId) {
       await tx`reset role`;
       // The same snapshot, for the definitions of the exported tables.
       const schema = await run("pg_dump", [
-        "--schema-only", "--no-owner", "--no-privileges", `--snapshot=${snapshot}`,
-        ...Object.keys(exported).map((name) => `--table=public.${ident(name)}`), url,
+        "--schema-only",
+        "--no-owner",
+        "--no-privileges",
+        `--snapshot=${snapshot}`,
+        ...Object.keys(exported).map((name) => `--table=public.${ident(name)}`),
+        url,
       ], { maxBuffer: 64 * 1024 * 1024 });
       writeFileSync(path.join(dir, "schema.sql"), schema.stdout);
       return {
-        user_id: userId, role: user.role, email: user.email,
-        exported_at: new Date().toISOString(), schema_version: version,
-        rule: "rows this user may read under row-level security (as the API serves them), columns granted to authenticated, one snapshot",
-        format: "CSV with a header row (PostgreSQL csv: NULL is an empty unquoted field; amounts exact decimals); schema.sql defines the tables",
+        user_id: userId,
+        role: user.role,
+        email: user.email,
+        exported_at: new Date().toISOString(),
+        schema_version: version,
+        rule:
+          "rows this user may read under row-level security (as the API serves them), columns granted to authenticated, one snapshot",
+        format:
+          "CSV with a header row (PostgreSQL csv: NULL is an empty unquoted field; amounts exact decimals); schema.sql defines the tables",
         tables: exported,
         not_readable_by_the_user: notReadable,
       };
     });
     writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-    const counts = Object.entries(manifest.tables).filter(([, t]) => t.rows > 0).map(([name, t]) => `${name} ${t.rows}`);
+    const counts = Object.entries(manifest.tables).filter(([, t]) => t.rows > 0).map(([name, t]) =>
+      `${name} ${t.rows}`
+    );
     console.log(`exported ${user.role} ${userId} to ${dir}: ${counts.join(", ")}`);
   } finally {
     await sql.end();

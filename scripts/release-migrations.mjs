@@ -14,7 +14,9 @@ export const releasedFile = path.join(root, "database", "released-migrations.jso
 export function migrationChecksums() {
   const out = {};
   for (const file of readdirSync(migrationsDir).filter((f) => /^\d{14}_.+\.sql$/.test(f)).sort()) {
-    const sha256 = createHash("sha256").update(readFileSync(path.join(migrationsDir, file))).digest("hex");
+    const sha256 = createHash("sha256").update(readFileSync(path.join(migrationsDir, file))).digest(
+      "hex",
+    );
     out[file.slice(0, 14)] = { file, sha256 };
   }
   return out;
@@ -25,14 +27,28 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const current = migrationChecksums();
   for (const [version, entry] of Object.entries(released.migrations ?? {})) {
     if (current[version]?.sha256 !== entry.sha256) {
-      console.error(`released migration ${entry.file} changed or disappeared; restore it and add a new migration instead`);
+      console.error(
+        `released migration ${entry.file} changed or disappeared; restore it and add a new migration instead`,
+      );
       process.exit(1);
     }
   }
   const added = Object.keys(current).filter((v) => !(v in (released.migrations ?? {})));
-  writeFileSync(releasedFile, JSON.stringify({
-    note: "Released migrations are append-only: never edit or delete one listed here (npm run db:release adds new ones).",
-    migrations: current,
-  }, null, 2) + "\n");
-  console.log(added.length ? `released: ${added.map((v) => current[v].file).join(", ")}` : "nothing new to release");
+  writeFileSync(
+    releasedFile,
+    JSON.stringify(
+      {
+        note:
+          "Released migrations are append-only: never edit or delete one listed here (npm run db:release adds new ones).",
+        migrations: current,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  console.log(
+    added.length
+      ? `released: ${added.map((v) => current[v].file).join(", ")}`
+      : "nothing new to release",
+  );
 }
