@@ -114,6 +114,20 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   paybill_conflict: [409, "This M-Pesa transaction was already credited to another account."],
   webhook_event_not_found: [404, "Webhook event not found."],
 
+  // payment intents and refunds (database/migrations/*_payment_intents.sql)
+  payment_intent_not_found: [404, "Payment intent not found."],
+  merchant_wallet_required: [409, "Only a merchant with an active merchant wallet in this currency can create payment intents."],
+  customer_not_found: [404, "No such customer."],
+  intent_not_confirmable: [409, "Only an intent that requires confirmation can be confirmed."],
+  intent_not_capturable: [409, "Only a confirmed manual-capture intent (requires_capture) can be captured."],
+  intent_not_cancelable: [409, "A succeeded or canceled intent cannot be canceled; refund a succeeded one instead."],
+  intent_not_refundable: [409, "Only a succeeded intent can be refunded."],
+  intent_expired: [409, "The payment intent has expired."],
+  capture_exceeds_authorized: [409, "The capture amount is above what the intent authorised (amount_capturable)."],
+  refund_exceeds_captured: [409, "Refunds cannot exceed what was captured minus what was already refunded."],
+  sources_amount_mismatch: [400, "The sources must add up to the intent's amount exactly."],
+  source_type_not_supported: [400, "Only wallet sources can pay an intent for now; M-Pesa parts are not supported yet."],
+
   // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
   job_not_found: [404, "No such job."],
 };
