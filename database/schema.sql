@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict NjOz8pRBhHEvGogOns5jlfxVIFAdiq34oVxefQjXbXb5gJH97pHEb8BlbzH2Xd7
+\restrict cmRtwPeVpnr4djEFa8OR470GAU4Db3PZayCY42XPoeW5cDRd0XS50ArL4I4PY3z
 
 
 SET statement_timeout = 0;
@@ -2558,7 +2558,7 @@ declare
   v_total numeric := 0;
   v_amount numeric;
   v_wallet_id uuid;
-  v_wallets uuid[] := '{}';
+  v_wallets uuid[] := '{}'::uuid[];
   v_hold_id uuid;
   v_expires timestamptz;
   v_tx uuid;
@@ -2681,8 +2681,11 @@ begin
     perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'expires_in_seconds',
       'reason', 'between 60 seconds and 7 days'));
   end if;
-  if p_metadata is not null and jsonb_typeof(p_metadata) <> 'object' then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'metadata', 'reason', 'must be an object'));
+  if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or length(p_metadata::text) > 16000) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'metadata', 'reason', 'an object of at most 16000 characters'));
+  end if;
+  if length(p_description) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 500 characters'));
   end if;
   -- The payee is the merchant's own merchant wallet of the currency.
   select id into v_wallet_id from public.wallets
@@ -2764,7 +2767,7 @@ CREATE TABLE public.payment_intents (
     CONSTRAINT payment_intents_capture_method_check CHECK ((capture_method = ANY (ARRAY['automatic'::text, 'manual'::text]))),
     CONSTRAINT payment_intents_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
     CONSTRAINT payment_intents_description_check CHECK ((length(description) <= 500)),
-    CONSTRAINT payment_intents_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 8000))),
+    CONSTRAINT payment_intents_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
     CONSTRAINT payment_intents_status_check CHECK ((status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text, 'succeeded'::text, 'canceled'::text]))),
     CONSTRAINT payment_intents_subject CHECK (((subject_type IS NULL) = (subject_id IS NULL))),
     CONSTRAINT payment_intents_subject_type_check CHECK ((subject_type = ANY (ARRAY['invoice'::text, 'order'::text, 'installment'::text, 'qr_code'::text]))),
@@ -2881,7 +2884,8 @@ begin
                                      left(coalesce(p_reason, 'Refund'), 500));
   insert into public.payment_refunds (id, payment_intent_id, merchant_id, customer_id, amount, currency, reason,
                                       transaction_id, client_ref)
-  values (v_id, p_intent_id, p_merchant_id, v_intent.customer_id, v_amount, v_intent.currency, p_reason, v_tx, p_client_ref);
+  values (v_id, p_intent_id, p_merchant_id, v_intent.customer_id, v_amount, v_intent.currency, left(p_reason, 500), v_tx,
+          p_client_ref);
   update public.payment_intents set amount_refunded = amount_refunded + v_amount, updated_at = now() where id = p_intent_id;
   return hazina.payment_refund_json(v_id) || jsonb_build_object('created', true);
 end
@@ -9295,7 +9299,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict NjOz8pRBhHEvGogOns5jlfxVIFAdiq34oVxefQjXbXb5gJH97pHEb8BlbzH2Xd7
+\unrestrict cmRtwPeVpnr4djEFa8OR470GAU4Db3PZayCY42XPoeW5cDRd0XS50ArL4I4PY3z
 
 
 -- Reference data inserted by the migrations

@@ -31,7 +31,7 @@ create table public.payment_intents (
   amount_received         numeric(19, 4) not null default 0 check (amount_received >= 0),
   amount_refunded         numeric(19, 4) not null default 0 check (amount_refunded >= 0),
   description             text check (length(description) <= 500),
-  metadata                jsonb not null default '{}' check (jsonb_typeof(metadata) = 'object' and length(metadata::text) <= 8000),
+  metadata                jsonb not null default '{}' check (jsonb_typeof(metadata) = 'object' and length(metadata::text) <= 16000),
   -- What created it (an invoice, order, installment or QR code), once those exist.
   subject_type            text check (subject_type in ('invoice', 'order', 'installment', 'qr_code')),
   subject_id              uuid,
@@ -198,8 +198,11 @@ begin
     perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'expires_in_seconds',
       'reason', 'between 60 seconds and 7 days'));
   end if;
-  if p_metadata is not null and jsonb_typeof(p_metadata) <> 'object' then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'metadata', 'reason', 'must be an object'));
+  if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or length(p_metadata::text) > 16000) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'metadata', 'reason', 'an object of at most 16000 characters'));
+  end if;
+  if length(p_description) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 500 characters'));
   end if;
   -- The payee is the merchant's own merchant wallet of the currency.
   select id into v_wallet_id from public.wallets
@@ -253,7 +256,7 @@ declare
   v_total numeric := 0;
   v_amount numeric;
   v_wallet_id uuid;
-  v_wallets uuid[] := '{}';
+  v_wallets uuid[] := '{}'::uuid[];
   v_hold_id uuid;
   v_expires timestamptz;
   v_tx uuid;
@@ -495,7 +498,8 @@ begin
                                      left(coalesce(p_reason, 'Refund'), 500));
   insert into public.payment_refunds (id, payment_intent_id, merchant_id, customer_id, amount, currency, reason,
                                       transaction_id, client_ref)
-  values (v_id, p_intent_id, p_merchant_id, v_intent.customer_id, v_amount, v_intent.currency, p_reason, v_tx, p_client_ref);
+  values (v_id, p_intent_id, p_merchant_id, v_intent.customer_id, v_amount, v_intent.currency, left(p_reason, 500), v_tx,
+          p_client_ref);
   update public.payment_intents set amount_refunded = amount_refunded + v_amount, updated_at = now() where id = p_intent_id;
   return hazina.payment_refund_json(v_id) || jsonb_build_object('created', true);
 end

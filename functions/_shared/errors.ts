@@ -176,6 +176,7 @@ export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
   invalid_json: [400, "The body is not valid JSON."],
   payload_too_large: [413, "The request body is larger than BODY_LIMIT_BYTES."],
   route_not_found: [404, "No such endpoint."],
+  payment_refund_not_found: [404, "Refund not found."],
   http_error: [400, "The request was refused by the HTTP layer."],
   internal_error: [500, "Something went wrong on our side; it has been logged."],
   unauthenticated: [401, "No bearer access token was sent."],
