@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict cmRtwPeVpnr4djEFa8OR470GAU4Db3PZayCY42XPoeW5cDRd0XS50ArL4I4PY3z
+\restrict ylgN0wSgq5ixtmtVXDux7KcRz1bTNGL7Cav781d4QDKtnyQ1hMO5ROpTF3q5tFA
 
 
 SET statement_timeout = 0;
@@ -257,6 +257,107 @@ CREATE FUNCTION auth.uid() RETURNS uuid
           (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
         )::uuid
       $$;
+
+
+--
+-- Name: api_key_create(uuid, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_existing public.api_keys;
+  v_secret text;
+  v_id uuid := gen_random_uuid();
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  if not exists (select 1 from public.auth_users where id = p_user_id and role = 'merchant') then
+    perform hazina.raise_error('api_keys_merchants_only');
+  end if;
+  select * into v_existing from public.api_keys where user_id = p_user_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.name <> p_name or v_existing.mode <> p_mode then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return hazina.api_key_json(v_existing.id) || jsonb_build_object('created', false);
+  end if;
+  if p_name is null or length(p_name) not between 1 and 100 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'name', 'reason', '1 to 100 characters'));
+  end if;
+  if p_mode is null or p_mode not in ('test', 'live') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'mode', 'reason', 'test or live'));
+  end if;
+  v_secret := 'hz_' || p_mode || '_' || encode(extensions.gen_random_bytes(32), 'hex');
+  insert into public.api_keys (id, user_id, name, mode, prefix, key_hash, client_ref)
+  values (v_id, p_user_id, p_name, p_mode, left(v_secret, length('hz_' || p_mode || '_') + 8),
+          encode(sha256(convert_to(v_secret, 'UTF8')), 'hex'), p_client_ref)
+  on conflict (user_id, client_ref) do nothing;
+  if not found then
+    raise exception using errcode = '40001', message = 'concurrent duplicate api key; retry';
+  end if;
+  return hazina.api_key_json(v_id) || jsonb_build_object('created', true, 'secret', v_secret);
+end
+$$;
+
+
+--
+-- Name: api_key_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.api_key_json(p_key_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.api_key_json(k) from public.api_keys k where k.id = p_key_id $$;
+
+
+--
+-- Name: api_key_resolve(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.api_key_resolve(p_secret text) RETURNS TABLE(api_key_id uuid, user_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_key public.api_keys;
+begin
+  if p_secret is null or p_secret !~ '^hz_(test|live)_[0-9a-f]{64}$' then
+    return;
+  end if;
+  select k.* into v_key from public.api_keys k
+    join public.auth_users u on u.id = k.user_id and u.role = 'merchant'
+   where k.key_hash = encode(sha256(convert_to(p_secret, 'UTF8')), 'hex') and k.revoked_at is null;
+  if v_key.id is null then
+    return;
+  end if;
+  update public.api_keys set last_used_at = now()
+   where id = v_key.id and (last_used_at is null or last_used_at < now() - interval '1 minute');
+  return query select v_key.id, v_key.user_id;
+end
+$_$;
+
+
+--
+-- Name: api_key_revoke(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.api_key_revoke(p_key_id uuid, p_user_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.api_keys set revoked_at = coalesce(revoked_at, now()), updated_at = now()
+   where id = p_key_id and user_id = p_user_id;
+  if not found then
+    perform hazina.raise_error('api_key_not_found', jsonb_build_object('api_key_id', p_key_id));
+  end if;
+  return hazina.api_key_json(p_key_id);
+end
+$$;
 
 
 --
@@ -4800,6 +4901,65 @@ $$;
 
 
 --
+-- Name: api_key_create(text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_key_create(p_name text, p_mode text, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.api_key_create(hazina.caller_id(), p_name, p_mode, p_client_ref) $$;
+
+
+--
+-- Name: api_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.api_keys (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    name text NOT NULL,
+    mode text NOT NULL,
+    prefix text NOT NULL,
+    key_hash text NOT NULL,
+    client_ref text NOT NULL,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_keys_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT api_keys_key_hash_check CHECK ((key_hash ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT api_keys_mode_check CHECK ((mode = ANY (ARRAY['test'::text, 'live'::text]))),
+    CONSTRAINT api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT api_keys_prefix_check CHECK ((prefix ~ '^hz_(test|live)_[0-9a-f]{8}$'::text))
+);
+
+
+--
+-- Name: api_key_json(public.api_keys); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_key_json(k public.api_keys) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', k.id, 'object', 'api_key', 'name', k.name, 'mode', k.mode, 'prefix', k.prefix,
+                            'status', case when k.revoked_at is null then 'active' else 'revoked' end,
+                            'last_used_at', public.api_time(k.last_used_at), 'revoked_at', public.api_time(k.revoked_at),
+                            'created_at', public.api_time(k.created_at), 'updated_at', public.api_time(k.updated_at))
+$$;
+
+
+--
+-- Name: api_key_revoke(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_key_revoke(p_key_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.api_key_revoke(p_key_id, hazina.caller_id()) $$;
+
+
+--
 -- Name: api_time(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -5992,6 +6152,30 @@ ALTER TABLE ONLY hazina.jobs
 
 
 --
+-- Name: api_keys api_keys_key_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
+
+
+--
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: api_keys api_keys_user_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_user_id_client_ref_key UNIQUE (user_id, client_ref);
+
+
+--
 -- Name: audit_logs audit_logs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6357,6 +6541,13 @@ ALTER TABLE ONLY public.wallet_withdrawals
 
 ALTER TABLE ONLY public.wallets
     ADD CONSTRAINT wallets_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: api_keys_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_keys_user_idx ON public.api_keys USING btree (user_id, created_at, id);
 
 
 --
@@ -6878,6 +7069,14 @@ CREATE TRIGGER wallets_no_truncate BEFORE TRUNCATE ON public.wallets FOR EACH ST
 
 
 --
+-- Name: api_keys api_keys_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.auth_users(id);
+
+
+--
 -- Name: auth_accounts auth_accounts_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7313,6 +7512,12 @@ CREATE POLICY "anyone reads transaction types" ON public.transaction_types FOR S
 
 
 --
+-- Name: api_keys; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.api_keys ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: merchant_applications applicant reads own merchant applications; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -7414,6 +7619,13 @@ ALTER TABLE public.merchant_applications ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.merchant_fee_profiles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: api_keys owner reads own api keys; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads own api keys" ON public.api_keys FOR SELECT TO authenticated USING ((user_id = auth.uid()));
+
 
 --
 -- Name: wallet_funding_sessions owner reads own funding sessions; Type: POLICY; Schema: public; Owner: -
@@ -7643,6 +7855,38 @@ GRANT USAGE ON SCHEMA hazina TO service_role;
 --
 
 GRANT ALL ON TYPE hazina.auth_sign_in TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_json(p_key_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_json(p_key_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_json(p_key_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_resolve(p_secret text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_resolve(p_secret text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_resolve(p_secret text) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_revoke(p_key_id uuid, p_user_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_revoke(p_key_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_revoke(p_key_id uuid, p_user_id uuid) TO service_role;
 
 
 --
@@ -8753,6 +8997,39 @@ REVOKE ALL ON FUNCTION hazina.withdrawal_settle_confirmed(p_withdrawal_id uuid, 
 
 
 --
+-- Name: FUNCTION api_key_create(p_name text, p_mode text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_key_create(p_name text, p_mode text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_key_create(p_name text, p_mode text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE api_keys; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.api_keys TO authenticated;
+GRANT SELECT ON TABLE public.api_keys TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_json(k public.api_keys); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_key_json(k public.api_keys) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_key_json(k public.api_keys) TO authenticated;
+GRANT ALL ON FUNCTION public.api_key_json(k public.api_keys) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_revoke(p_key_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) TO authenticated;
+
+
+--
 -- Name: FUNCTION api_time(p_time timestamp with time zone); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9299,7 +9576,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict cmRtwPeVpnr4djEFa8OR470GAU4Db3PZayCY42XPoeW5cDRd0XS50ArL4I4PY3z
+\unrestrict ylgN0wSgq5ixtmtVXDux7KcRz1bTNGL7Cav781d4QDKtnyQ1hMO5ROpTF3q5tFA
 
 
 -- Reference data inserted by the migrations
@@ -9345,4 +9622,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000950'),
     ('20261124000960'),
     ('20261124000970'),
-    ('20261124001000');
+    ('20261124001000'),
+    ('20261124001010');

@@ -127,6 +127,9 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   refund_exceeds_captured: [409, "Refunds cannot exceed what was captured minus what was already refunded."],
   sources_amount_mismatch: [400, "The sources must add up to the intent's amount exactly."],
   source_type_not_supported: [400, "Only wallet sources can pay an intent for now; M-Pesa parts are not supported yet."],
+  // merchant API keys (database/migrations/*_api_keys.sql)
+  api_keys_merchants_only: [403, "Only merchants can hold API keys."],
+  api_key_not_found: [404, "API key not found."],
 
   // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
   job_not_found: [404, "No such job."],
@@ -177,6 +180,7 @@ export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
   payload_too_large: [413, "The request body is larger than BODY_LIMIT_BYTES."],
   route_not_found: [404, "No such endpoint."],
   payment_refund_not_found: [404, "Refund not found."],
+  invalid_api_key: [401, "The API key is unknown or revoked."],
   http_error: [400, "The request was refused by the HTTP layer."],
   internal_error: [500, "Something went wrong on our side; it has been logged."],
   unauthenticated: [401, "No bearer access token was sent."],

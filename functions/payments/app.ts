@@ -3,17 +3,19 @@
 // (database/migrations/*_payment_intents.sql); the edge checks syntax and returns the
 // object's one shape. See docs/payments.md.
 import { z } from "zod";
+import { config } from "../_shared/config.ts";
 import type { Tx } from "../_shared/db.ts";
+import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { type MoneyObject, readObject } from "../_shared/money-object.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { listOf } from "../_shared/openapi.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
 import { createSignedInFunction, userTx, Uuid } from "../_shared/user.ts";
-import { CreatedPaymentIntent, INTENT_STATUSES, PaymentIntent, PaymentRefund } from "./schemas.ts";
+import { ApiKey, CreatedApiKey, CreatedPaymentIntent, INTENT_STATUSES, PaymentIntent, PaymentRefund } from "./schemas.ts";
 
 export const { app, docs } = createSignedInFunction("payments", "Payments",
-  "Payment intents paid from the customer's wallet (automatic or manual capture), cancels and refunds. " +
+  "Payment intents paid from the customer's wallet (automatic or manual capture), cancels and refunds; merchant API keys. " +
     "See docs/payments.md.");
 
 // The objects' one shapes are built in the database (public.*_json take the row); reads see
@@ -281,4 +283,85 @@ docs.route({
 app.get("/refunds/:id", async (c) => {
   const id = Uuid.parse(c.req.param("id"));
   return c.json(await userTx(c, (tx) => readObject(tx, REFUND, id)));
+});
+
+// --- merchant API keys -------------------------------------------------------------------
+
+const API_KEY: MoneyObject = {
+  table: "api_keys",
+  json: "api_key_json",
+  schema: ApiKey,
+  noun: "API key",
+  notFound: { code: "api_key_not_found", message: "API key not found." },
+};
+
+const CreateApiKey = z.object({ name: z.string().min(1).max(100) }).strict();
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
+
+docs.route({
+  method: "post",
+  path: "/api-keys",
+  summary: "Create a merchant API key (merchant)",
+  description: "`Authorization: Bearer <key>` then works on every merchant endpoint of every function, as the merchant " +
+    "(never with admin powers). The reply that creates it carries the `secret`, once: only its hash is kept. The " +
+    "Idempotency-Key is the key's ref: repeating it returns the key without its secret (200), so the secret is never " +
+    "stored for replay. `hz_live_` keys in production, `hz_test_` elsewhere.",
+  auth: "bearer",
+  idempotencyKey: "required",
+  body: CreateApiKey,
+  bodyExample: { name: "shop backend" },
+  responses: {
+    200: { description: "The key this Idempotency-Key created before (no secret).", schema: CreatedApiKey },
+    201: { description: "Created, with its secret.", schema: CreatedApiKey },
+  },
+  errors: ["api_keys_merchants_only", "idempotency_key_required", "invalid_idempotency_key", "invalid_argument", "ref_conflict"],
+});
+app.post("/api-keys", async (c) => {
+  // Not idempotent(): its replay record would keep the secret for 24 h. The key's own
+  // (user, client_ref) makes the create idempotent instead.
+  const ref = c.req.header("idempotency-key");
+  if (!ref) throw new ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header (8-255 characters).");
+  if (!IDEMPOTENCY_KEY.test(ref)) {
+    throw new ApiError(400, "invalid_idempotency_key", "The Idempotency-Key must be 8-255 letters, digits, or _ . : -");
+  }
+  const input = CreateApiKey.parse(await c.req.json());
+  const mode = config().HAZINA_ENV === "production" ? "live" : "test";
+  const row = await userTx(c, async (tx) => {
+    const [r] = await tx`select public.api_key_create(${input.name}, ${mode}, ${ref}) as key`;
+    return r.key as Record<string, unknown>;
+  });
+  const { body, status } = created(row);
+  return c.json(body, status);
+});
+
+docs.route({
+  method: "get",
+  path: "/api-keys",
+  summary: "List my API keys (by prefix), newest first",
+  auth: "bearer",
+  query: PageParams,
+  responses: { 200: { description: "A page of API keys.", schema: listOf(ApiKey) } },
+  errors: [],
+});
+app.get("/api-keys", async (c) => {
+  const params = PageParams.parse(c.req.query());
+  return c.json(await userTx(c, (tx) => pageNewestFirst(tx, API_KEY, params)));
+});
+
+docs.route({
+  method: "delete",
+  path: "/api-keys/:id",
+  summary: "Revoke one of my API keys, at once",
+  auth: "bearer",
+  idempotencyKey: "optional",
+  params: z.object({ id: Uuid }),
+  responses: { 200: { description: "The key, now `revoked`.", schema: ApiKey } },
+  errors: ["api_key_not_found"],
+});
+app.delete("/api-keys/:id", idempotent({ required: false }), async (c) => {
+  const id = Uuid.parse(c.req.param("id"));
+  return c.json(await userTx(c, async (tx) => {
+    await tx`select public.api_key_revoke(${id})`;
+    return await readObject(tx, API_KEY, id);
+  }));
 });

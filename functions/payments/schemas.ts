@@ -62,3 +62,20 @@ export const PaymentRefund = named("PaymentRefund", z.object({
   created_at: Timestamp,
   updated_at: Timestamp,
 }), "A refund of a succeeded payment intent: principal back to the payer; the merchant's fee is not returned.");
+
+export const ApiKey = named("ApiKey", z.object({
+  id: z.guid(),
+  object: z.literal("api_key"),
+  name: z.string(),
+  mode: z.enum(["test", "live"]),
+  prefix: z.string().describe("The first characters of the key, to tell keys apart; the key itself is shown once."),
+  status: z.enum(["active", "revoked"]),
+  last_used_at: Timestamp.nullable(),
+  revoked_at: Timestamp.nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+}), "A merchant API key, by its prefix.");
+
+export const CreatedApiKey = named("CreatedApiKey", ApiKey.extend({
+  secret: z.string().optional().describe("The key (`hz_test_…` / `hz_live_…`), only in the reply that created it."),
+}), "A merchant API key as its create answers it.");

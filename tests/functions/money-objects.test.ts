@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { FundingSession, Source } from "../../functions/funding/schemas.ts";
-import { PaymentIntent, PaymentRefund } from "../../functions/payments/schemas.ts";
+import { ApiKey, PaymentIntent, PaymentRefund } from "../../functions/payments/schemas.ts";
 import { Withdrawal } from "../../functions/withdrawals/schemas.ts";
 import { admin } from "../helpers/db.ts";
 
@@ -78,5 +78,14 @@ describe("money objects: one shape, from the database", () => {
       transaction_id: ids.hold_id, client_ref: "k", created_at: now, updated_at: now,
     });
     expectSameShape(PaymentRefund as unknown as z.ZodObject, json);
+  });
+
+  it("an API key (never its hash)", async () => {
+    const json = await shape("api_key_json", "api_keys", {
+      ...ids, name: "shop backend", mode: "test", prefix: "hz_test_0123abcd", key_hash: "0".repeat(64), client_ref: "k",
+      created_at: now, updated_at: now,
+    });
+    expectSameShape(ApiKey as unknown as z.ZodObject, json);
+    expect(JSON.stringify(json)).not.toContain("0".repeat(64));
   });
 });
