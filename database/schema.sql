@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict ylgN0wSgq5ixtmtVXDux7KcRz1bTNGL7Cav781d4QDKtnyQ1hMO5ROpTF3q5tFA
+\restrict QcuOoHhc3g55o5vRkkQqQrVzbTqcZpAoYvhOOEa8v6uciSkKUWGoLs23zr1xB2O
 
 
 SET statement_timeout = 0;
@@ -2818,6 +2818,25 @@ $$;
 
 
 --
+-- Name: payment_intent_event(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'INSERT' or new.status is distinct from old.status then
+    insert into public.events (merchant_id, type, object_type, object_id, data)
+    values (new.merchant_id, 'payment_intent.' || case when tg_op = 'INSERT' then 'created' else new.status end,
+            'payment_intent', new.id, public.payment_intent_json(new));
+  end if;
+  return null;
+end
+$$;
+
+
+--
 -- Name: payment_intent_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2989,6 +3008,22 @@ begin
           p_client_ref);
   update public.payment_intents set amount_refunded = amount_refunded + v_amount, updated_at = now() where id = p_intent_id;
   return hazina.payment_refund_json(v_id) || jsonb_build_object('created', true);
+end
+$$;
+
+
+--
+-- Name: payment_refund_event(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_refund_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into public.events (merchant_id, type, object_type, object_id, data)
+  values (new.merchant_id, 'payment_refund.created', 'payment_refund', new.id, public.payment_refund_json(new));
+  return null;
 end
 $$;
 
@@ -4970,6 +5005,36 @@ CREATE FUNCTION public.api_time(p_time timestamp with time zone) RETURNS text
 
 
 --
+-- Name: events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    type text NOT NULL,
+    object_type text NOT NULL,
+    object_id uuid NOT NULL,
+    data jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT events_object_type_check CHECK ((object_type = ANY (ARRAY['payment_intent'::text, 'payment_refund'::text]))),
+    CONSTRAINT events_type_check CHECK (((type ~ '^[a-z_]+\.[a-z_]+$'::text) AND (length(type) <= 100)))
+);
+
+
+--
+-- Name: event_json(public.events); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.event_json(e public.events) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', e.id, 'object', 'event', 'type', e.type, 'object_type', e.object_type,
+                            'object_id', e.object_id, 'data', e.data, 'created_at', public.api_time(e.created_at))
+$$;
+
+
+--
 -- Name: wallet_funding_sessions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6272,6 +6337,14 @@ ALTER TABLE ONLY public.currencies
 
 
 --
+-- Name: events events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6625,6 +6698,20 @@ CREATE INDEX billing_ledger_payer_idx ON public.billing_ledger USING btree (paye
 --
 
 CREATE INDEX billing_ledger_refund_of_idx ON public.billing_ledger USING btree (refund_of) WHERE (refund_of IS NOT NULL);
+
+
+--
+-- Name: events_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX events_merchant_idx ON public.events USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: events_object_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX events_object_idx ON public.events USING btree (object_id, created_at);
 
 
 --
@@ -7006,6 +7093,20 @@ CREATE TRIGGER merchant_fee_profiles_audit AFTER INSERT OR DELETE OR UPDATE ON p
 
 
 --
+-- Name: payment_intents payment_intents_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_event AFTER INSERT OR UPDATE ON public.payment_intents FOR EACH ROW EXECUTE FUNCTION hazina.payment_intent_event();
+
+
+--
+-- Name: payment_refunds payment_refunds_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_refunds_event AFTER INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.payment_refund_event();
+
+
+--
 -- Name: wallet_ledger wallet_ledger_immutable; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -7130,6 +7231,14 @@ ALTER TABLE ONLY public.billing_fee_catalog
 
 ALTER TABLE ONLY public.billing_ledger
     ADD CONSTRAINT billing_ledger_refund_of_fkey FOREIGN KEY (refund_of) REFERENCES public.billing_ledger(ref);
+
+
+--
+-- Name: events events_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
 
 
 --
@@ -7573,6 +7682,12 @@ ALTER TABLE public.billing_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.currencies ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: events; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.events ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: job_runs; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -7599,6 +7714,13 @@ CREATE POLICY "merchant or customer reads own payment refunds" ON public.payment
 CREATE POLICY "merchant or customer reads parts of own payment intents" ON public.payment_intent_parts FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
    FROM public.payment_intents p
   WHERE ((p.id = payment_intent_parts.payment_intent_id) AND ((p.merchant_id = auth.uid()) OR (p.customer_id = auth.uid()))))));
+
+
+--
+-- Name: events merchant reads own events; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own events" ON public.events FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
 
 
 --
@@ -8478,6 +8600,13 @@ GRANT ALL ON FUNCTION hazina.payment_intent_create(p_merchant_id uuid, p_amount 
 
 
 --
+-- Name: FUNCTION payment_intent_event(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_event() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION payment_intent_json(p_intent_id uuid); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -8520,6 +8649,13 @@ REVOKE ALL ON FUNCTION hazina.payment_intent_release_hold(p_hold_id uuid) FROM P
 
 REVOKE ALL ON FUNCTION hazina.payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_refund_event(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_event() FROM PUBLIC;
 
 
 --
@@ -9036,6 +9172,23 @@ GRANT ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) TO authenticated;
 REVOKE ALL ON FUNCTION public.api_time(p_time timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO authenticated;
 GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO service_role;
+
+
+--
+-- Name: TABLE events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.events TO authenticated;
+GRANT SELECT ON TABLE public.events TO service_role;
+
+
+--
+-- Name: FUNCTION event_json(e public.events); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.event_json(e public.events) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.event_json(e public.events) TO authenticated;
+GRANT ALL ON FUNCTION public.event_json(e public.events) TO service_role;
 
 
 --
@@ -9576,7 +9729,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict ylgN0wSgq5ixtmtVXDux7KcRz1bTNGL7Cav781d4QDKtnyQ1hMO5ROpTF3q5tFA
+\unrestrict QcuOoHhc3g55o5vRkkQqQrVzbTqcZpAoYvhOOEa8v6uciSkKUWGoLs23zr1xB2O
 
 
 -- Reference data inserted by the migrations
@@ -9623,4 +9776,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000960'),
     ('20261124000970'),
     ('20261124001000'),
-    ('20261124001010');
+    ('20261124001010'),
+    ('20261124001020');

@@ -181,6 +181,7 @@ export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
   route_not_found: [404, "No such endpoint."],
   payment_refund_not_found: [404, "Refund not found."],
   invalid_api_key: [401, "The API key is unknown or revoked."],
+  event_not_found: [404, "Event not found."],
   http_error: [400, "The request was refused by the HTTP layer."],
   internal_error: [500, "Something went wrong on our side; it has been logged."],
   unauthenticated: [401, "No bearer access token was sent."],

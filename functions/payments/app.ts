@@ -12,10 +12,10 @@ import { Amount, Currency } from "../_shared/money.ts";
 import { listOf } from "../_shared/openapi.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
 import { createSignedInFunction, userTx, Uuid } from "../_shared/user.ts";
-import { ApiKey, CreatedApiKey, CreatedPaymentIntent, INTENT_STATUSES, PaymentIntent, PaymentRefund } from "./schemas.ts";
+import { ApiKey, CreatedApiKey, CreatedPaymentIntent, Event, EVENT_TYPES, INTENT_STATUSES, PaymentIntent, PaymentRefund } from "./schemas.ts";
 
 export const { app, docs } = createSignedInFunction("payments", "Payments",
-  "Payment intents paid from the customer's wallet (automatic or manual capture), cancels and refunds; merchant API keys. " +
+  "Payment intents paid from the customer's wallet (automatic or manual capture), cancels and refunds; their events; merchant API keys. " +
     "See docs/payments.md.");
 
 // The objects' one shapes are built in the database (public.*_json take the row); reads see
@@ -364,4 +364,45 @@ app.delete("/api-keys/:id", idempotent({ required: false }), async (c) => {
     await tx`select public.api_key_revoke(${id})`;
     return await readObject(tx, API_KEY, id);
   }));
+});
+
+// --- events ------------------------------------------------------------------------------
+
+const EVENT: MoneyObject = {
+  table: "events",
+  json: "event_json",
+  schema: Event,
+  noun: "event",
+  notFound: { code: "event_not_found", message: "Event not found." },
+};
+
+const EventList = PageParams.extend({ type: z.enum(EVENT_TYPES).optional() }).strict();
+
+docs.route({
+  method: "get",
+  path: "/events",
+  summary: "List my events (merchant), newest first",
+  auth: "bearer",
+  query: EventList,
+  responses: { 200: { description: "A page of events.", schema: listOf(Event) } },
+  errors: [],
+});
+app.get("/events", async (c) => {
+  const params = EventList.parse(c.req.query());
+  return c.json(await userTx(c, (tx) =>
+    pageNewestFirst(tx, EVENT, params, params.type ? tx`o.type = ${params.type}` : undefined)));
+});
+
+docs.route({
+  method: "get",
+  path: "/events/:id",
+  summary: "One of my events",
+  auth: "bearer",
+  params: z.object({ id: Uuid }),
+  responses: { 200: { description: "The event.", schema: Event } },
+  errors: ["event_not_found"],
+});
+app.get("/events/:id", async (c) => {
+  const id = Uuid.parse(c.req.param("id"));
+  return c.json(await userTx(c, (tx) => readObject(tx, EVENT, id)));
 });

@@ -79,3 +79,18 @@ export const ApiKey = named("ApiKey", z.object({
 export const CreatedApiKey = named("CreatedApiKey", ApiKey.extend({
   secret: z.string().optional().describe("The key (`hz_test_…` / `hz_live_…`), only in the reply that created it."),
 }), "A merchant API key as its create answers it.");
+
+export const EVENT_TYPES = [
+  "payment_intent.created", "payment_intent.processing", "payment_intent.requires_capture", "payment_intent.succeeded",
+  "payment_intent.canceled", "payment_refund.created",
+] as const;
+
+export const Event = named("Event", z.object({
+  id: z.guid(),
+  object: z.literal("event"),
+  type: z.string().describe(`One of ${EVENT_TYPES.join(", ")}.`),
+  object_type: z.enum(["payment_intent", "payment_refund"]),
+  object_id: z.guid(),
+  data: z.record(z.string(), z.unknown()).describe("The object's shape when it happened."),
+  created_at: Timestamp,
+}), "Something that happened to one of the merchant's objects, written in the same transaction as the change.");

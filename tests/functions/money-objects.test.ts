@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { FundingSession, Source } from "../../functions/funding/schemas.ts";
-import { ApiKey, PaymentIntent, PaymentRefund } from "../../functions/payments/schemas.ts";
+import { ApiKey, Event, PaymentIntent, PaymentRefund } from "../../functions/payments/schemas.ts";
 import { Withdrawal } from "../../functions/withdrawals/schemas.ts";
 import { admin } from "../helpers/db.ts";
 
@@ -87,5 +87,13 @@ describe("money objects: one shape, from the database", () => {
     });
     expectSameShape(ApiKey as unknown as z.ZodObject, json);
     expect(JSON.stringify(json)).not.toContain("0".repeat(64));
+  });
+
+  it("an event", async () => {
+    const json = await shape("event_json", "events", {
+      ...ids, merchant_id: ids.user_id, type: "payment_intent.succeeded", object_type: "payment_intent", object_id: ids.id,
+      data: { status: "succeeded" }, created_at: now,
+    });
+    expectSameShape(Event as unknown as z.ZodObject, json);
   });
 });

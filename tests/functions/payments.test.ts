@@ -128,6 +128,14 @@ describe("payment intents", () => {
     const after = await readResponse(await overHttp(duka.token, "GET", `/intents/${id}`));
     expect(after.body.amount_refunded).toBe("100.0000");
     expect(await balanceOf(amina.walletId)).toBe(difference(aminaBefore, "200"));
+    // Each step wrote its event, which the merchant (only) lists.
+    const events = await readResponse(await overHttp(duka.token, "GET", "/events?limit=100"));
+    const mine = events.body.data.filter((e: { object_id: string }) => e.object_id === id || e.object_id === refund.body.id);
+    expect(mine.map((e: { type: string }) => e.type).reverse()).toEqual(
+      ["payment_intent.created", "payment_intent.requires_capture", "payment_intent.succeeded", "payment_refund.created"]);
+    const succeeded = await readResponse(await overHttp(duka.token, "GET", "/events?type=payment_intent.succeeded&limit=100"));
+    expect(succeeded.body.data.every((e: { type: string }) => e.type === "payment_intent.succeeded")).toBe(true);
+    expect((await readResponse(await overHttp(amina.token, "GET", "/events"))).body.data).toEqual([]);
     expect(await balanceOf(duka.walletId)).toBe(difference(sum(dukaBefore, "300"), "4.50", "100"));
     await expectBooksBalanced();
   });
