@@ -260,6 +260,8 @@ declare
   v_hold_id uuid;
   v_expires timestamptz;
   v_tx uuid;
+  v_detail text;
+  v_error jsonb;
 begin
   select * into v_intent from public.payment_intents where id = p_intent_id for update;
   -- Another customer's intent, or one for anybody without its secret, does not exist for the caller.
@@ -314,28 +316,43 @@ begin
 
   -- A manual-capture authorisation lasts 7 days from confirmation; the holds end with it.
   v_expires := case v_intent.capture_method when 'manual' then now() + interval '7 days' else v_intent.expires_at end;
-  for v_source in select value from jsonb_array_elements(p_sources) loop
-    v_position := v_position + 1;
-    v_hold_id := hazina.hold_create('intent:' || v_intent.id || ':part:' || v_position, (v_source ->> 'wallet_id')::uuid,
-      v_intent.payee_wallet_id, (v_source ->> 'amount')::numeric, v_expires, 'payment_intent',
-      coalesce(v_intent.description, 'Payment'), jsonb_build_object('payment_intent_id', v_intent.id));
-    insert into public.payment_intent_parts (payment_intent_id, position, type, wallet_id, amount, hold_id)
-    values (v_intent.id, v_position, 'wallet', (v_source ->> 'wallet_id')::uuid, (v_source ->> 'amount')::numeric, v_hold_id);
-  end loop;
+  -- Money that cannot be held or posted (the payer's balance, a frozen wallet) is a failed
+  -- attempt, not a refused request: its holds roll back to the savepoint, the intent keeps
+  -- requires_confirmation with last_payment_error, and the reply says payment_error (the edge
+  -- answers it as that error, after this commit).
+  begin
+    for v_source in select value from jsonb_array_elements(p_sources) loop
+      v_position := v_position + 1;
+      v_hold_id := hazina.hold_create('intent:' || v_intent.id || ':part:' || v_position, (v_source ->> 'wallet_id')::uuid,
+        v_intent.payee_wallet_id, (v_source ->> 'amount')::numeric, v_expires, 'payment_intent',
+        coalesce(v_intent.description, 'Payment'), jsonb_build_object('payment_intent_id', v_intent.id));
+      insert into public.payment_intent_parts (payment_intent_id, position, type, wallet_id, amount, hold_id)
+      values (v_intent.id, v_position, 'wallet', (v_source ->> 'wallet_id')::uuid, (v_source ->> 'amount')::numeric, v_hold_id);
+    end loop;
 
-  if v_intent.capture_method = 'automatic' then
-    v_tx := hazina.payment_intent_post_parts(v_intent.id, v_intent.amount);
-    update public.payment_intents
-       set status = 'succeeded', customer_id = p_customer_id, amount_received = amount, amount_capturable = 0,
-           capture_transaction_id = v_tx, confirmed_at = now(), succeeded_at = now(), last_payment_error = null,
-           updated_at = now()
-     where id = v_intent.id;
-  else
-    update public.payment_intents
-       set status = 'requires_capture', customer_id = p_customer_id, amount_capturable = amount, expires_at = v_expires,
-           confirmed_at = now(), last_payment_error = null, updated_at = now()
-     where id = v_intent.id;
-  end if;
+    if v_intent.capture_method = 'automatic' then
+      v_tx := hazina.payment_intent_post_parts(v_intent.id, v_intent.amount);
+      update public.payment_intents
+         set status = 'succeeded', customer_id = p_customer_id, amount_received = amount, amount_capturable = 0,
+             capture_transaction_id = v_tx, confirmed_at = now(), succeeded_at = now(), last_payment_error = null,
+             updated_at = now()
+       where id = v_intent.id;
+    else
+      update public.payment_intents
+         set status = 'requires_capture', customer_id = p_customer_id, amount_capturable = amount, expires_at = v_expires,
+             confirmed_at = now(), last_payment_error = null, updated_at = now()
+       where id = v_intent.id;
+    end if;
+  exception when sqlstate 'P0001' then
+    if sqlerrm not in ('insufficient_funds', 'wallet_not_active', 'fee_exceeds_amount') then
+      raise;
+    end if;
+    get stacked diagnostics v_detail = pg_exception_detail;
+    v_error := jsonb_build_object('code', sqlerrm, 'details', coalesce(nullif(v_detail, '')::jsonb, '{}'::jsonb),
+                                  'occurred_at', public.api_time(now()));
+    update public.payment_intents set last_payment_error = v_error, updated_at = now() where id = v_intent.id;
+    return hazina.payment_intent_json(v_intent.id) || jsonb_build_object('payment_error', v_error);
+  end;
   return hazina.payment_intent_json(v_intent.id);
 end
 $$;

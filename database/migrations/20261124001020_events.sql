@@ -2,7 +2,8 @@
 -- Events: what happened to a merchant's objects, written in the same transaction as the
 -- change, so an event exists exactly when its change committed. Merchants list them
 -- (GET /payments/events); signed webhook delivery will read the same rows.
---   payment_intent.created | .processing | .requires_capture | .succeeded | .canceled,
+--   payment_intent.created | .processing | .requires_capture | .succeeded | .canceled
+--   | .payment_failed (a confirm whose money could not be held: last_payment_error),
 --   payment_refund.created
 -- Triggers write them, so no transition (SQL function, job, future caller) can forget one.
 
@@ -36,6 +37,9 @@ begin
     insert into public.events (merchant_id, type, object_type, object_id, data)
     values (new.merchant_id, 'payment_intent.' || case when tg_op = 'INSERT' then 'created' else new.status end,
             'payment_intent', new.id, public.payment_intent_json(new));
+  elsif new.last_payment_error is not null and new.last_payment_error is distinct from old.last_payment_error then
+    insert into public.events (merchant_id, type, object_type, object_id, data)
+    values (new.merchant_id, 'payment_intent.payment_failed', 'payment_intent', new.id, public.payment_intent_json(new));
   end if;
   return null;
 end

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { config } from "../_shared/config.ts";
 import type { Tx } from "../_shared/db.ts";
-import { ApiError } from "../_shared/errors.ts";
+import { ApiError, DATABASE_CODES } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { type MoneyObject, readObject } from "../_shared/money-object.ts";
 import { Amount, Currency } from "../_shared/money.ts";
@@ -150,7 +150,9 @@ docs.route({
   summary: "Pay a payment intent (the customer, or a signed-in payer with its client_secret)",
   description: "`sources` must add up to the amount. A wallet part holds the money on the payer's wallet: automatic " +
     "capture posts it to the merchant at once (`succeeded`); manual capture leaves it held (`requires_capture`, " +
-    "for 7 days). M-Pesa parts are not supported yet (`source_type_not_supported`).",
+    "for 7 days). When the money cannot be held (`insufficient_funds`, `wallet_not_active`) the attempt is recorded in " +
+    "`last_payment_error` and the intent stays `requires_confirmation`. M-Pesa parts are not supported yet " +
+    "(`source_type_not_supported`).",
   auth: "bearer",
   idempotencyKey: "required",
   params: z.object({ id: Uuid }),
@@ -164,8 +166,18 @@ docs.route({
 app.post("/intents/:id/confirm", idempotent(), async (c) => {
   const id = Uuid.parse(c.req.param("id"));
   const input = ConfirmIntent.parse(await c.req.json());
-  return c.json(await transition(c, id, (tx) =>
-    tx`select public.payment_intent_confirm(${id}, ${tx.json(input.sources as never)}::jsonb, ${input.client_secret ?? null})`));
+  let failure: { code: string; details?: Record<string, unknown> } | undefined;
+  const intent = await transition(c, id, async (tx) => {
+    const [r] = await tx`select public.payment_intent_confirm(${id}, ${tx.json(input.sources as never)}::jsonb,
+                                                             ${input.client_secret ?? null}) as intent`;
+    failure = r.intent.payment_error;
+  });
+  // A failed attempt was recorded (last_payment_error, committed above); answer it as its error.
+  if (failure) {
+    const [status, message] = DATABASE_CODES[failure.code] ?? [409, "The payment failed."];
+    throw new ApiError(status, failure.code, message, { ...failure.details, payment_intent_id: id });
+  }
+  return c.json(intent);
 });
 
 const CaptureIntent = z.object({ amount: Amount.optional() }).strict();

@@ -33,7 +33,8 @@ export const PaymentIntent = named("PaymentIntent", z.object({
   subject_type: z.enum(["invoice", "order", "installment", "qr_code"]).nullable(),
   subject_id: z.guid().nullable(),
   sources: z.array(IntentSource),
-  last_payment_error: z.record(z.string(), z.unknown()).nullable(),
+  last_payment_error: z.record(z.string(), z.unknown()).nullable()
+    .describe("The last confirm whose money could not be held: `{code, details, occurred_at}`; null once paid."),
   capture_transaction_id: z.guid().nullable(),
   expires_at: Timestamp,
   confirmed_at: Timestamp.nullable(),
@@ -82,7 +83,7 @@ export const CreatedApiKey = named("CreatedApiKey", ApiKey.extend({
 
 export const EVENT_TYPES = [
   "payment_intent.created", "payment_intent.processing", "payment_intent.requires_capture", "payment_intent.succeeded",
-  "payment_intent.canceled", "payment_refund.created",
+  "payment_intent.canceled", "payment_intent.payment_failed", "payment_refund.created",
 ] as const;
 
 export const Event = named("Event", z.object({

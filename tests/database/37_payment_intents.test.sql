@@ -3,7 +3,7 @@
 -- cancel, refunds (never above what was captured), expiry by the job runner; what the
 -- merchant, the customer, another user, anon and service_role can see and do.
 begin;
-select plan(63);
+select plan(66);
 
 \ir helpers.psql
 
@@ -59,6 +59,18 @@ select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": 
   :'pi1', :'other_wallet'), 'P0001', 'wallet_not_found', 'the customer pays only from their own wallet');
 select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "100"}, {"type": "wallet", "wallet_id": "%s", "amount": "100"}]')$$,
   :'pi1', :'amina_wallet', :'amina_wallet'), 'P0001', 'invalid_argument', 'one part per wallet');
+select pg_temp.act_as(:'duka');
+select public.payment_intent_create(5000, null, null, :'amina', null, null, null, 'pi-0004') ->> 'id' as pi_big \gset
+select pg_temp.act_as(:'amina');
+select is(public.payment_intent_confirm(:'pi_big', format('[{"type": "wallet", "wallet_id": "%s", "amount": "5000"}]', :'amina_wallet')::jsonb)
+  #>> '{payment_error,code}', 'insufficient_funds', 'a confirm the wallet cannot cover is a failed attempt');
+reset role;
+select is((select (status, last_payment_error ->> 'code')::text from public.payment_intents where id = :'pi_big'),
+  '(requires_confirmation,insufficient_funds)', 'recorded in last_payment_error; the intent can still be paid');
+select is((select count(*)::int from public.payment_intent_parts where payment_intent_id = :'pi_big')
+          + (select count(*)::int from public.wallet_holds where ref like 'intent:' || :'pi_big' || '%'), 0,
+  'and nothing of it was held');
+select pg_temp.act_as(:'amina');
 select is(public.payment_intent_confirm(:'pi1', format('[{"type": "wallet", "wallet_id": "%s", "amount": "200"}]', :'amina_wallet')::jsonb)
   ->> 'status', 'succeeded', 'a wallet-only automatic intent succeeds at confirm');
 select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "200"}]')$$,
@@ -159,10 +171,10 @@ select is(pg_temp.available(:'amina_wallet'), 750.0000::numeric, 'the expired au
 
 -- Who sees what.
 select pg_temp.act_as(:'duka');
-select is((select count(*)::int from public.payment_intents), 5, 'the merchant sees its intents');
+select is((select count(*)::int from public.payment_intents), 6, 'the merchant sees its intents');
 select is((select count(*)::int from public.payment_refunds), 2, 'and its refunds');
 select pg_temp.act_as(:'amina');
-select is((select count(*)::int from public.payment_intents), 5, 'the customer sees the intents it pays (pi2 once it paid)');
+select is((select count(*)::int from public.payment_intents), 6, 'the customer sees the intents it pays (pi2 once it paid)');
 select is((select count(*)::int from public.payment_intent_parts), 4, 'and their parts');
 select pg_temp.act_as(:'other');
 select is((select count(*)::int from public.payment_intents) + (select count(*)::int from public.payment_intent_parts)
@@ -174,7 +186,7 @@ select throws_ok($$select count(*) from public.payment_intents$$, '42501', null,
 select throws_ok($$select public.payment_intent_create(1, null, null, null, null, null, null, 'x')$$, '42501', null,
   'anon creates none');
 select pg_temp.act_as_service_role();
-select is((select count(*)::int from public.payment_intents where merchant_id = :'duka'), 5, 'service_role sees every intent');
+select is((select count(*)::int from public.payment_intents where merchant_id = :'duka'), 6, 'service_role sees every intent');
 reset role;
 
 select * from pg_temp.books_balance();

@@ -1,7 +1,7 @@
 -- Events: every payment-intent state change and every refund writes one event in the same
 -- transaction; a refused transition writes none; only the merchant reads them.
 begin;
-select plan(10);
+select plan(12);
 
 \ir helpers.psql
 
@@ -17,8 +17,13 @@ select throws_ok(format($$select hazina.payment_intent_confirm('%s', '%s', '[{"t
   :'pi1', :'amina', :'amina_wallet'), 'P0001', 'sources_amount_mismatch', 'a refused confirm');
 select is((select array_agg(type order by created_at, type) from public.events where object_id = :'pi1'),
   array['payment_intent.created'], 'a refused transition writes no event');
+select is(hazina.payment_intent_confirm(:'pi2', :'amina', format('[{"type": "wallet", "wallet_id": "%s", "amount": "40"}]', :'amina_wallet')::jsonb)
+  #>> '{payment_error,code}', null, 'an affordable confirm has no payment_error');
+select hazina.payment_intent_create(:'duka', 500, 'KES', 'automatic', :'amina', null, null, null, 'ev-0003') ->> 'id' as pi3 \gset
+select hazina.payment_intent_confirm(:'pi3', :'amina', format('[{"type": "wallet", "wallet_id": "%s", "amount": "500"}]', :'amina_wallet')::jsonb);
+select is((select array_agg(type order by type) from public.events where object_id = :'pi3'),
+  array['payment_intent.created', 'payment_intent.payment_failed'], 'a failed attempt is an event');
 select hazina.payment_intent_confirm(:'pi1', :'amina', format('[{"type": "wallet", "wallet_id": "%s", "amount": "30"}]', :'amina_wallet')::jsonb);
-select hazina.payment_intent_confirm(:'pi2', :'amina', format('[{"type": "wallet", "wallet_id": "%s", "amount": "40"}]', :'amina_wallet')::jsonb);
 select hazina.payment_intent_cancel(:'pi2', :'duka', 'changed mind');
 select hazina.payment_refund_create(:'duka', :'pi1', 10, null, 'ev-rf-0001') ->> 'id' as rf1 \gset
 
@@ -32,7 +37,7 @@ select is((select data ->> 'status' from public.events where object_id = :'pi1' 
   'an event carries the object as it was');
 
 select pg_temp.act_as(:'duka');
-select is((select count(*)::int from public.events), 6, 'the merchant reads its events');
+select is((select count(*)::int from public.events), 8, 'the merchant reads its events');
 select pg_temp.act_as(:'amina');
 select is((select count(*)::int from public.events), 0, 'the customer reads none');
 select throws_ok($$insert into public.events (merchant_id, type, object_type, object_id, data) values (auth.uid(), 'x.y', 'payment_intent', gen_random_uuid(), '{}')$$,

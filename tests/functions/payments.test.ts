@@ -80,6 +80,14 @@ describe("payment intents", () => {
     expect([mpesa.status, mpesa.body.error.code]).toEqual([400, "source_type_not_supported"]);
     expect((await confirm(amina, { sources: [] })).body.error.code).toBe("validation_failed");
     expect((await readResponse(await inProcess(other.token, "GET", `/intents/${intent.id}`))).status).toBe(404);
+    // More than the wallet holds: 409 insufficient_funds, recorded on the intent, which can still be paid.
+    const big = (await createIntent(inProcess, { amount: "5000.00", customer_id: amina.userId })).body;
+    const failed = await readResponse(await inProcess(amina.token, "POST", `/intents/${big.id}/confirm`,
+      wallet(amina.walletId, "5000.00"), { "idempotency-key": key() }));
+    expect([failed.status, failed.body.error.code, failed.body.error.details.payment_intent_id])
+      .toEqual([409, "insufficient_funds", big.id]);
+    const recorded = await readResponse(await inProcess(duka.token, "GET", `/intents/${big.id}`));
+    expect(recorded.body).toMatchObject({ status: "requires_confirmation", last_payment_error: { code: "insufficient_funds" } });
     // Nothing was held by any refused confirm.
     const [w] = await admin`select held::text from public.wallets where id = ${amina.walletId}`;
     expect(w.held).toBe("0.0000");
