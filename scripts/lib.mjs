@@ -8,7 +8,8 @@ import postgres from "postgres";
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const bin = (name) => path.join(root, "node_modules", ".bin", name);
 // HAZINA_MIGRATIONS_DIR: dump or test another set of migrations (e.g. only committed ones).
-export const migrationsDir = process.env.HAZINA_MIGRATIONS_DIR ?? path.join(root, "database", "migrations");
+export const migrationsDir = process.env.HAZINA_MIGRATIONS_DIR ??
+  path.join(root, "database", "migrations");
 export const schemaFile = path.join(root, "database", "schema.sql");
 export const seedsDir = path.join(root, "database", "seeds");
 // schema_migrations lives outside `public` so clients never see it.
@@ -42,8 +43,10 @@ export async function checkEdgeLogin(url) {
   try {
     await sql`select 1`;
   } catch (err) {
-    throw new Error(`the edge cannot connect as ${shownUrl(url)}: ${err.message}. ` +
-      "Set AUTHENTICATOR_PASSWORD to the authenticator role's password (alter role authenticator password '…'); npm start also takes EDGE_DATABASE_URL.");
+    throw new Error(
+      `the edge cannot connect as ${shownUrl(url)}: ${err.message}. ` +
+        "Set AUTHENTICATOR_PASSWORD to the authenticator role's password (alter role authenticator password '…'); npm start also takes EDGE_DATABASE_URL.",
+    );
   } finally {
     await sql.end();
   }
@@ -68,11 +71,18 @@ function dbmateUrl(url) {
 /** Run dbmate with Hazina's layout. `args` e.g. ["up"], ["--no-dump-schema", "up"]. */
 export function dbmate(url, args, { quiet = false } = {}) {
   const result = spawnSync(bin("dbmate"), [
-    "--migrations-dir", migrationsDir,
-    "--migrations-table", migrationsTable,
-    "--schema-file", schemaFile,
+    "--migrations-dir",
+    migrationsDir,
+    "--migrations-table",
+    migrationsTable,
+    "--schema-file",
+    schemaFile,
     ...args,
-  ], { env: { ...process.env, DATABASE_URL: dbmateUrl(url) }, stdio: quiet ? "pipe" : "inherit", encoding: "utf8" });
+  ], {
+    env: { ...process.env, DATABASE_URL: dbmateUrl(url) },
+    stdio: quiet ? "pipe" : "inherit",
+    encoding: "utf8",
+  });
   if (result.status !== 0) {
     if (quiet) process.stderr.write(result.stdout + result.stderr);
     throw new Error(`dbmate ${args.join(" ")} failed`);

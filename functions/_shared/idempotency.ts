@@ -23,7 +23,9 @@ type Vars = AuthVariables & { requestId: string; idempotencyKey: string | undefi
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -55,8 +57,14 @@ export function replayedBody(body: unknown): unknown {
   if (typeof replay.replayed === "boolean") replay.replayed = true;
   if (Array.isArray(replay.data)) {
     replay.data = replay.data.map((item) => {
-      if (!item || typeof item !== "object" || typeof (item as Record<string, unknown>).replayed !== "boolean") return item;
-      const result: Record<string, unknown> = { ...(item as Record<string, unknown>), replayed: true };
+      if (
+        !item || typeof item !== "object" ||
+        typeof (item as Record<string, unknown>).replayed !== "boolean"
+      ) return item;
+      const result: Record<string, unknown> = {
+        ...(item as Record<string, unknown>),
+        replayed: true,
+      };
       if (result.status === "posted") result.status = "replayed";
       return result;
     });
@@ -79,7 +87,8 @@ function unlockWhenDatabaseIsBack(owner: string, key: string, requestId: string)
         return;
       }
       log("warn", "idempotency: could not unlock a key after a database outage; its lock lapses", {
-        request_id: requestId, error: (err as Error).message,
+        request_id: requestId,
+        error: (err as Error).message,
       });
     }
   };
@@ -92,7 +101,11 @@ export function idempotent(options: { required: boolean } = { required: true }) 
     c.set("idempotencyKey", key);
     if (!key) {
       if (options.required) {
-        throw new ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header (8-255 characters).");
+        throw new ApiError(
+          400,
+          "idempotency_key_required",
+          "Send an Idempotency-Key header (8-255 characters).",
+        );
       }
       return await next();
     }
@@ -104,7 +117,9 @@ export function idempotent(options: { required: boolean } = { required: true }) 
     try {
       [begin] = await asService(requestId, (tx) =>
         tx`select outcome, response_status, response_body
-             from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${config().RATE_LIMIT_PER_MINUTE || null})`);
+             from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${
+          config().RATE_LIMIT_PER_MINUTE || null
+        })`);
     } catch (err) {
       // The key record may have committed with the reply lost: unlock it once we can.
       if (isConnectionError(err)) unlockWhenDatabaseIsBack(owner, key, requestId);
@@ -118,7 +133,9 @@ export function idempotent(options: { required: boolean } = { required: true }) 
     await next();
 
     const status = c.res.status;
-    const code = status >= 500 ? await c.res.clone().json().then((b) => b?.error?.code, () => undefined) : undefined;
+    const code = status >= 500
+      ? await c.res.clone().json().then((b) => b?.error?.code, () => undefined)
+      : undefined;
     if (code === "database_unavailable") {
       unlockWhenDatabaseIsBack(owner, key, requestId);
       return;
@@ -134,8 +151,13 @@ export function idempotent(options: { required: boolean } = { required: true }) 
       } catch {
         body = null;
       }
-      await asService(requestId, (tx) =>
-        tx`select hazina.idempotency_complete(${owner}, ${key}, ${status}, ${tx.json(body as never)})`);
+      await asService(
+        requestId,
+        (tx) =>
+          tx`select hazina.idempotency_complete(${owner}, ${key}, ${status}, ${
+            tx.json(body as never)
+          })`,
+      );
     } catch (err) {
       // The work is done (maybe committed) but the database went away before the key
       // recorded it: the client gets 503 and its retry replays the work by ref.

@@ -39,7 +39,9 @@ export const devMailer: Mailer = {
     // Never hold real users' links: production has a real transport (config.ts), and this
     // refuses even when installed by hand.
     if (config().HAZINA_ENV === "production") {
-      return Promise.reject(new Error("the development mailer cannot send in production; configure SMTP"));
+      return Promise.reject(
+        new Error("the development mailer cannot send in production; configure SMTP"),
+      );
     }
     outbox.push({ ...message, sent_at: new Date().toISOString() });
     if (outbox.length > OUTBOX_LIMIT) outbox.shift();

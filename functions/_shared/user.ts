@@ -10,7 +10,9 @@ import { asUser, type JwtClaims, type Tx } from "./db.ts";
 import { apiDocs, type FunctionDocs, serveOpenApi } from "./openapi.ts";
 
 /** The variables a function app sees behind requireUser and idempotent(). */
-export type UserEnv = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
+export type UserEnv = {
+  Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined };
+};
 
 /**
  * A function whose routes all act for a signed-in user: its app (request id, logs, CORS,
