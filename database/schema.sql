@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict RGnaUoYoorsrJjpUSKz57jcGMncMc5UkgWY5U5A1GCP7R4csPv6xoTx5NE7Ih6G
+\restrict DedM11FM2KEQaBMvAT9inYxlucuahf6NjhVQTXtGoAVV40G1F6vMtTdkgI6Axwv
 
 
 SET statement_timeout = 0;
@@ -257,6 +257,107 @@ CREATE FUNCTION auth.uid() RETURNS uuid
           (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
         )::uuid
       $$;
+
+
+--
+-- Name: api_key_create(uuid, text, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_existing public.api_keys;
+  v_secret text;
+  v_id uuid := gen_random_uuid();
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  if not exists (select 1 from public.auth_users where id = p_user_id and role = 'merchant') then
+    perform hazina.raise_error('api_keys_merchants_only');
+  end if;
+  select * into v_existing from public.api_keys where user_id = p_user_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.name <> p_name or v_existing.mode <> p_mode then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return hazina.api_key_json(v_existing.id) || jsonb_build_object('created', false);
+  end if;
+  if p_name is null or length(p_name) not between 1 and 100 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'name', 'reason', '1 to 100 characters'));
+  end if;
+  if p_mode is null or p_mode not in ('test', 'live') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'mode', 'reason', 'test or live'));
+  end if;
+  v_secret := 'hz_' || p_mode || '_' || encode(extensions.gen_random_bytes(32), 'hex');
+  insert into public.api_keys (id, user_id, name, mode, prefix, key_hash, client_ref)
+  values (v_id, p_user_id, p_name, p_mode, left(v_secret, length('hz_' || p_mode || '_') + 8),
+          encode(sha256(convert_to(v_secret, 'UTF8')), 'hex'), p_client_ref)
+  on conflict (user_id, client_ref) do nothing;
+  if not found then
+    raise exception using errcode = '40001', message = 'concurrent duplicate api key; retry';
+  end if;
+  return hazina.api_key_json(v_id) || jsonb_build_object('created', true, 'secret', v_secret);
+end
+$$;
+
+
+--
+-- Name: api_key_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.api_key_json(p_key_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.api_key_json(k) from public.api_keys k where k.id = p_key_id $$;
+
+
+--
+-- Name: api_key_resolve(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.api_key_resolve(p_secret text) RETURNS TABLE(api_key_id uuid, user_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_key public.api_keys;
+begin
+  if p_secret is null or p_secret !~ '^hz_(test|live)_[0-9a-f]{64}$' then
+    return;
+  end if;
+  select k.* into v_key from public.api_keys k
+    join public.auth_users u on u.id = k.user_id and u.role = 'merchant'
+   where k.key_hash = encode(sha256(convert_to(p_secret, 'UTF8')), 'hex') and k.revoked_at is null;
+  if v_key.id is null then
+    return;
+  end if;
+  update public.api_keys set last_used_at = now()
+   where id = v_key.id and (last_used_at is null or last_used_at < now() - interval '1 minute');
+  return query select v_key.id, v_key.user_id;
+end
+$_$;
+
+
+--
+-- Name: api_key_revoke(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.api_key_revoke(p_key_id uuid, p_user_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.api_keys set revoked_at = coalesce(revoked_at, now()), updated_at = now()
+   where id = p_key_id and user_id = p_user_id;
+  if not found then
+    perform hazina.raise_error('api_key_not_found', jsonb_build_object('api_key_id', p_key_id));
+  end if;
+  return hazina.api_key_json(p_key_id);
+end
+$$;
 
 
 --
@@ -766,6 +867,32 @@ begin
        for update skip locked
   loop
     perform hazina.hold_release(v_hold, 'expired');
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end
+$$;
+
+
+--
+-- Name: expire_payment_intents(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.expire_payment_intents(p_limit integer DEFAULT 500) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+  v_count integer := 0;
+begin
+  for v_id in
+    select id from public.payment_intents
+     where status in ('requires_confirmation', 'processing', 'requires_capture') and expires_at <= now()
+     order by expires_at limit p_limit
+       for update skip locked
+  loop
+    perform hazina.payment_intent_cancel(v_id, null, 'expired');
     v_count := v_count + 1;
   end loop;
   return v_count;
@@ -1629,6 +1756,24 @@ $$;
 
 
 --
+-- Name: job_expire_payment_intents(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_expire_payment_intents(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_done integer := hazina.expire_payment_intents(p_limit);
+begin
+  return jsonb_build_object('processed', v_done,
+    'remaining', (select count(*) from public.payment_intents
+                   where status in ('requires_confirmation', 'processing', 'requires_capture') and expires_at <= now()));
+end
+$$;
+
+
+--
 -- Name: job_list(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2444,6 +2589,487 @@ begin
   return jsonb_build_object('accept', true, 'wallet_id', v_wallet.id);
 end
 $$;
+
+
+--
+-- Name: payment_intent_cancel(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_cancel(p_intent_id uuid, p_merchant_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_intent public.payment_intents := hazina.payment_intent_lock(p_intent_id, p_merchant_id);
+  v_part public.payment_intent_parts;
+begin
+  if v_intent.status = 'canceled' then
+    return hazina.payment_intent_json(p_intent_id);
+  end if;
+  if v_intent.status not in ('requires_confirmation', 'processing', 'requires_capture') then
+    perform hazina.raise_error('intent_not_cancelable', jsonb_build_object('payment_intent_id', p_intent_id, 'status', v_intent.status));
+  end if;
+  for v_part in select * from public.payment_intent_parts where payment_intent_id = p_intent_id order by position loop
+    perform hazina.payment_intent_release_hold(v_part.hold_id);
+  end loop;
+  update public.payment_intents
+     set status = 'canceled', amount_capturable = 0, canceled_at = now(),
+         cancellation_reason = left(coalesce(p_reason, 'requested_by_merchant'), 500), updated_at = now()
+   where id = p_intent_id;
+  return hazina.payment_intent_json(p_intent_id);
+end
+$$;
+
+
+--
+-- Name: payment_intent_capture(uuid, uuid, numeric); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_capture(p_intent_id uuid, p_merchant_id uuid, p_amount numeric DEFAULT NULL::numeric) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_intent public.payment_intents := hazina.payment_intent_lock(p_intent_id, p_merchant_id);
+  v_amount numeric := coalesce(p_amount, v_intent.amount_capturable);
+  v_tx uuid;
+begin
+  if v_intent.status = 'succeeded' and v_intent.capture_method = 'manual'
+     and (p_amount is null or p_amount = v_intent.amount_received) then
+    return hazina.payment_intent_json(p_intent_id);
+  end if;
+  if v_intent.status <> 'requires_capture' then
+    perform hazina.raise_error('intent_not_capturable', jsonb_build_object('payment_intent_id', p_intent_id, 'status', v_intent.status));
+  end if;
+  if v_intent.expires_at <= now() then
+    perform hazina.raise_error('intent_expired', jsonb_build_object('payment_intent_id', p_intent_id));
+  end if;
+  perform hazina.assert_valid_amount(v_amount, v_intent.currency);
+  if v_amount > v_intent.amount_capturable then
+    perform hazina.raise_error('capture_exceeds_authorized', jsonb_build_object('amount_capturable', v_intent.amount_capturable::text));
+  end if;
+  v_tx := hazina.payment_intent_post_parts(p_intent_id, v_amount);
+  update public.payment_intents
+     set status = 'succeeded', amount_received = v_amount, amount_capturable = 0, capture_transaction_id = v_tx,
+         succeeded_at = now(), updated_at = now()
+   where id = p_intent_id;
+  return hazina.payment_intent_json(p_intent_id);
+end
+$$;
+
+
+--
+-- Name: payment_intent_confirm(uuid, uuid, jsonb, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_intent public.payment_intents;
+  v_source jsonb;
+  v_position integer := 0;
+  v_total numeric := 0;
+  v_amount numeric;
+  v_wallet_id uuid;
+  v_wallets uuid[] := '{}'::uuid[];
+  v_hold_id uuid;
+  v_expires timestamptz;
+  v_tx uuid;
+  v_detail text;
+  v_error jsonb;
+begin
+  select * into v_intent from public.payment_intents where id = p_intent_id for update;
+  -- Another customer's intent, or one for anybody without its secret, does not exist for the caller.
+  if v_intent.id is null
+     or (v_intent.customer_id is not null and v_intent.customer_id <> p_customer_id)
+     or (v_intent.customer_id is null and (p_client_secret is null
+         or encode(sha256(convert_to(p_client_secret, 'UTF8')), 'hex') <> v_intent.client_secret_hash)) then
+    perform hazina.raise_error('payment_intent_not_found', jsonb_build_object('payment_intent_id', p_intent_id));
+  end if;
+  if v_intent.merchant_id = p_customer_id then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources', 'reason', 'a merchant cannot pay itself'));
+  end if;
+  if v_intent.status <> 'requires_confirmation' then
+    perform hazina.raise_error('intent_not_confirmable', jsonb_build_object('payment_intent_id', p_intent_id, 'status', v_intent.status));
+  end if;
+  if v_intent.expires_at <= now() then
+    perform hazina.raise_error('intent_expired', jsonb_build_object('payment_intent_id', p_intent_id));
+  end if;
+  if p_sources is null or jsonb_typeof(p_sources) <> 'array' or jsonb_array_length(p_sources) not between 1 and 10 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources', 'reason', '1 to 10 sources'));
+  end if;
+  -- Check the whole plan before any money is held.
+  for v_source in select value from jsonb_array_elements(p_sources) loop
+    if v_source ->> 'type' = 'mpesa' then
+      perform hazina.raise_error('source_type_not_supported', jsonb_build_object('type', 'mpesa'));
+    end if;
+    if v_source ->> 'type' is distinct from 'wallet' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources.type', 'reason', 'wallet'));
+    end if;
+    if jsonb_typeof(v_source -> 'amount') is distinct from 'string' or v_source ->> 'amount' !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$' then
+      perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_intent.currency));
+    end if;
+    if v_source ->> 'wallet_id' !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+      perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', v_source ->> 'wallet_id'));
+    end if;
+    v_amount := (v_source ->> 'amount')::numeric;
+    perform hazina.assert_valid_amount(v_amount, v_intent.currency);
+    v_wallet_id := (v_source ->> 'wallet_id')::uuid;
+    if not exists (select 1 from public.wallets where id = v_wallet_id and user_id = p_customer_id) then
+      perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', v_wallet_id));
+    end if;
+    if v_wallet_id = any (v_wallets) then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources', 'reason', 'one part per wallet'));
+    end if;
+    v_wallets := v_wallets || v_wallet_id;
+    v_total := v_total + v_amount;
+  end loop;
+  if v_total <> v_intent.amount then
+    perform hazina.raise_error('sources_amount_mismatch', jsonb_build_object(
+      'amount', v_intent.amount::text, 'sources_total', v_total::numeric(19, 4)::text));
+  end if;
+
+  -- A manual-capture authorisation lasts 7 days from confirmation; the holds end with it.
+  v_expires := case v_intent.capture_method when 'manual' then now() + interval '7 days' else v_intent.expires_at end;
+  -- Money that cannot be held or posted (the payer's balance, a frozen wallet) is a failed
+  -- attempt, not a refused request: its holds roll back to the savepoint, the intent keeps
+  -- requires_confirmation with last_payment_error, and the reply says payment_error (the edge
+  -- answers it as that error, after this commit).
+  begin
+    for v_source in select value from jsonb_array_elements(p_sources) loop
+      v_position := v_position + 1;
+      v_hold_id := hazina.hold_create('intent:' || v_intent.id || ':part:' || v_position, (v_source ->> 'wallet_id')::uuid,
+        v_intent.payee_wallet_id, (v_source ->> 'amount')::numeric, v_expires, 'payment_intent',
+        coalesce(v_intent.description, 'Payment'), jsonb_build_object('payment_intent_id', v_intent.id));
+      insert into public.payment_intent_parts (payment_intent_id, position, type, wallet_id, amount, hold_id)
+      values (v_intent.id, v_position, 'wallet', (v_source ->> 'wallet_id')::uuid, (v_source ->> 'amount')::numeric, v_hold_id);
+    end loop;
+
+    if v_intent.capture_method = 'automatic' then
+      v_tx := hazina.payment_intent_post_parts(v_intent.id, v_intent.amount);
+      update public.payment_intents
+         set status = 'succeeded', customer_id = p_customer_id, amount_received = amount, amount_capturable = 0,
+             capture_transaction_id = v_tx, confirmed_at = now(), succeeded_at = now(), last_payment_error = null,
+             updated_at = now()
+       where id = v_intent.id;
+    else
+      update public.payment_intents
+         set status = 'requires_capture', customer_id = p_customer_id, amount_capturable = amount, expires_at = v_expires,
+             confirmed_at = now(), last_payment_error = null, updated_at = now()
+       where id = v_intent.id;
+    end if;
+  exception when sqlstate 'P0001' then
+    if sqlerrm not in ('insufficient_funds', 'wallet_not_active', 'fee_exceeds_amount') then
+      raise;
+    end if;
+    get stacked diagnostics v_detail = pg_exception_detail;
+    v_error := jsonb_build_object('code', sqlerrm, 'details', coalesce(nullif(v_detail, '')::jsonb, '{}'::jsonb),
+                                  'occurred_at', public.api_time(now()));
+    update public.payment_intents set last_payment_error = v_error, updated_at = now() where id = v_intent.id;
+    return hazina.payment_intent_json(v_intent.id) || jsonb_build_object('payment_error', v_error);
+  end;
+  return hazina.payment_intent_json(v_intent.id);
+end
+$_$;
+
+
+--
+-- Name: payment_intent_create(uuid, numeric, text, text, uuid, text, jsonb, integer, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_existing public.payment_intents;
+  v_wallet_id uuid;
+  v_id uuid := gen_random_uuid();
+  v_secret text;
+  v_currency text := coalesce(p_currency, 'KES');
+  v_capture text := coalesce(p_capture_method, 'automatic');
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  select * into v_existing from public.payment_intents where merchant_id = p_merchant_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.amount <> p_amount or v_existing.currency <> v_currency or v_existing.capture_method <> v_capture
+       or v_existing.customer_id is distinct from p_customer_id then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return hazina.payment_intent_json(v_existing.id) || jsonb_build_object('created', false);
+  end if;
+  if not exists (select 1 from public.currencies where code = v_currency) then
+    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', v_currency));
+  end if;
+  perform hazina.assert_valid_amount(p_amount, v_currency);
+  if v_capture not in ('automatic', 'manual') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'capture_method', 'reason', 'automatic or manual'));
+  end if;
+  if p_expires_in_seconds is not null and p_expires_in_seconds not between 60 and 7 * 86400 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'expires_in_seconds',
+      'reason', 'between 60 seconds and 7 days'));
+  end if;
+  if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or length(p_metadata::text) > 16000) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'metadata', 'reason', 'an object of at most 16000 characters'));
+  end if;
+  if length(p_description) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 500 characters'));
+  end if;
+  -- The payee is the merchant's own merchant wallet of the currency.
+  select id into v_wallet_id from public.wallets
+   where user_id = p_merchant_id and currency = v_currency and kind = 'merchant' and status = 'active';
+  if v_wallet_id is null then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_currency));
+  end if;
+  if p_customer_id is not null then
+    if p_customer_id = p_merchant_id then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_id', 'reason', 'a merchant cannot pay itself'));
+    end if;
+    if not exists (select 1 from public.auth_users where id = p_customer_id) then
+      perform hazina.raise_error('customer_not_found', jsonb_build_object('customer_id', p_customer_id));
+    end if;
+  end if;
+  v_secret := 'pi_' || replace(v_id::text, '-', '') || '_secret_' || encode(extensions.gen_random_bytes(24), 'hex');
+  insert into public.payment_intents (id, merchant_id, payee_wallet_id, customer_id, amount, currency, capture_method,
+                                      description, metadata, client_secret_hash, client_ref, expires_at)
+  values (v_id, p_merchant_id, v_wallet_id, p_customer_id, p_amount, v_currency, v_capture, p_description,
+          coalesce(p_metadata, '{}'), encode(sha256(convert_to(v_secret, 'UTF8')), 'hex'), p_client_ref,
+          now() + make_interval(secs => coalesce(p_expires_in_seconds, 86400)))
+  on conflict (merchant_id, client_ref) do nothing;
+  if not found then
+    raise exception using errcode = '40001', message = 'concurrent duplicate payment intent; retry';
+  end if;
+  return hazina.payment_intent_json(v_id) || jsonb_build_object('created', true, 'client_secret', v_secret);
+end
+$$;
+
+
+--
+-- Name: payment_intent_event(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'INSERT' or new.status is distinct from old.status then
+    insert into public.events (merchant_id, type, object_type, object_id, data)
+    values (new.merchant_id, 'payment_intent.' || case when tg_op = 'INSERT' then 'created' else new.status end,
+            'payment_intent', new.id, public.payment_intent_json(new));
+  elsif new.last_payment_error is not null and new.last_payment_error is distinct from old.last_payment_error then
+    insert into public.events (merchant_id, type, object_type, object_id, data)
+    values (new.merchant_id, 'payment_intent.payment_failed', 'payment_intent', new.id, public.payment_intent_json(new));
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: payment_intent_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_json(p_intent_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.payment_intent_json(p) from public.payment_intents p where p.id = p_intent_id $$;
+
+
+--
+-- Name: payment_intents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payment_intents (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    payee_wallet_id uuid NOT NULL,
+    customer_id uuid,
+    amount numeric(19,4) NOT NULL,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    status text DEFAULT 'requires_confirmation'::text NOT NULL,
+    capture_method text DEFAULT 'automatic'::text NOT NULL,
+    amount_capturable numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_received numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
+    description text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    subject_type text,
+    subject_id uuid,
+    last_payment_error jsonb,
+    client_secret_hash text NOT NULL,
+    client_ref text NOT NULL,
+    capture_transaction_id uuid,
+    expires_at timestamp with time zone NOT NULL,
+    confirmed_at timestamp with time zone,
+    succeeded_at timestamp with time zone,
+    canceled_at timestamp with time zone,
+    cancellation_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payment_intents_amount_capturable_check CHECK ((amount_capturable >= (0)::numeric)),
+    CONSTRAINT payment_intents_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT payment_intents_amount_received_check CHECK ((amount_received >= (0)::numeric)),
+    CONSTRAINT payment_intents_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
+    CONSTRAINT payment_intents_amounts CHECK (((amount_capturable <= amount) AND (amount_received <= amount) AND (amount_refunded <= amount_received))),
+    CONSTRAINT payment_intents_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
+    CONSTRAINT payment_intents_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
+    CONSTRAINT payment_intents_capture_method_check CHECK ((capture_method = ANY (ARRAY['automatic'::text, 'manual'::text]))),
+    CONSTRAINT payment_intents_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT payment_intents_description_check CHECK ((length(description) <= 500)),
+    CONSTRAINT payment_intents_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
+    CONSTRAINT payment_intents_status_check CHECK ((status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text, 'succeeded'::text, 'canceled'::text]))),
+    CONSTRAINT payment_intents_subject CHECK (((subject_type IS NULL) = (subject_id IS NULL))),
+    CONSTRAINT payment_intents_subject_type_check CHECK ((subject_type = ANY (ARRAY['invoice'::text, 'order'::text, 'installment'::text, 'qr_code'::text]))),
+    CONSTRAINT payment_intents_succeeded_captured CHECK (((status = 'succeeded'::text) = (capture_transaction_id IS NOT NULL)))
+);
+
+
+--
+-- Name: payment_intent_lock(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_lock(p_intent_id uuid, p_merchant_id uuid) RETURNS public.payment_intents
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_intent public.payment_intents;
+begin
+  select * into v_intent from public.payment_intents
+   where id = p_intent_id and (p_merchant_id is null or merchant_id = p_merchant_id) for update;
+  if v_intent.id is null then
+    perform hazina.raise_error('payment_intent_not_found', jsonb_build_object('payment_intent_id', p_intent_id));
+  end if;
+  return v_intent;
+end
+$$;
+
+
+--
+-- Name: payment_intent_post_parts(uuid, numeric); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_post_parts(p_intent_id uuid, p_amount numeric) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_part public.payment_intent_parts;
+  v_left numeric := p_amount;
+  v_tx uuid;
+  v_first uuid;
+begin
+  for v_part in select * from public.payment_intent_parts where payment_intent_id = p_intent_id order by position loop
+    if v_left > 0 then
+      v_tx := hazina.hold_post(v_part.hold_id, least(v_left, v_part.amount));
+      v_first := coalesce(v_first, v_tx);
+      v_left := v_left - least(v_left, v_part.amount);
+    else
+      perform hazina.payment_intent_release_hold(v_part.hold_id);
+    end if;
+  end loop;
+  return v_first;
+end
+$$;
+
+
+--
+-- Name: payment_intent_release_hold(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_release_hold(p_hold_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.wallet_holds where id = p_hold_id and status = 'pending') then
+    perform hazina.hold_void(p_hold_id);
+  end if;
+end
+$$;
+
+
+--
+-- Name: payment_refund_create(uuid, uuid, numeric, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_existing public.payment_refunds;
+  v_intent public.payment_intents;
+  v_remaining numeric;
+  v_amount numeric;
+  v_id uuid := gen_random_uuid();
+  v_tx uuid;
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  v_intent := hazina.payment_intent_lock(p_intent_id, p_merchant_id);
+  -- Under the intent's lock: a concurrent duplicate has committed by now, or not at all.
+  select * into v_existing from public.payment_refunds where merchant_id = p_merchant_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.payment_intent_id <> p_intent_id or (p_amount is not null and v_existing.amount <> p_amount) then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return hazina.payment_refund_json(v_existing.id) || jsonb_build_object('created', false);
+  end if;
+  if v_intent.status <> 'succeeded' then
+    perform hazina.raise_error('intent_not_refundable', jsonb_build_object('payment_intent_id', p_intent_id, 'status', v_intent.status));
+  end if;
+  v_remaining := v_intent.amount_received - v_intent.amount_refunded;
+  v_amount := coalesce(p_amount, v_remaining);
+  if v_amount <= 0 and p_amount is null then
+    perform hazina.raise_error('refund_exceeds_captured', jsonb_build_object('refundable', v_remaining::numeric(19, 4)::text));
+  end if;
+  perform hazina.assert_valid_amount(v_amount, v_intent.currency);
+  if v_amount > v_remaining then
+    perform hazina.raise_error('refund_exceeds_captured', jsonb_build_object('refundable', v_remaining::numeric(19, 4)::text));
+  end if;
+  v_tx := hazina.reverse_transaction(v_intent.capture_transaction_id, 'payment_refund:' || v_id, v_amount,
+                                     left(coalesce(p_reason, 'Refund'), 500));
+  insert into public.payment_refunds (id, payment_intent_id, merchant_id, customer_id, amount, currency, reason,
+                                      transaction_id, client_ref)
+  values (v_id, p_intent_id, p_merchant_id, v_intent.customer_id, v_amount, v_intent.currency, left(p_reason, 500), v_tx,
+          p_client_ref);
+  update public.payment_intents set amount_refunded = amount_refunded + v_amount, updated_at = now() where id = p_intent_id;
+  return hazina.payment_refund_json(v_id) || jsonb_build_object('created', true);
+end
+$$;
+
+
+--
+-- Name: payment_refund_event(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_refund_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into public.events (merchant_id, type, object_type, object_id, data)
+  values (new.merchant_id, 'payment_refund.created', 'payment_refund', new.id, public.payment_refund_json(new));
+  return null;
+end
+$$;
+
+
+--
+-- Name: payment_refund_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_refund_json(p_refund_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.payment_refund_json(r) from public.payment_refunds r where r.id = p_refund_id $$;
 
 
 --
@@ -4344,6 +4970,65 @@ $$;
 
 
 --
+-- Name: api_key_create(text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_key_create(p_name text, p_mode text, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.api_key_create(hazina.caller_id(), p_name, p_mode, p_client_ref) $$;
+
+
+--
+-- Name: api_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.api_keys (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    name text NOT NULL,
+    mode text NOT NULL,
+    prefix text NOT NULL,
+    key_hash text NOT NULL,
+    client_ref text NOT NULL,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT api_keys_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT api_keys_key_hash_check CHECK ((key_hash ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT api_keys_mode_check CHECK ((mode = ANY (ARRAY['test'::text, 'live'::text]))),
+    CONSTRAINT api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT api_keys_prefix_check CHECK ((prefix ~ '^hz_(test|live)_[0-9a-f]{8}$'::text))
+);
+
+
+--
+-- Name: api_key_json(public.api_keys); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_key_json(k public.api_keys) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', k.id, 'object', 'api_key', 'name', k.name, 'mode', k.mode, 'prefix', k.prefix,
+                            'status', case when k.revoked_at is null then 'active' else 'revoked' end,
+                            'last_used_at', public.api_time(k.last_used_at), 'revoked_at', public.api_time(k.revoked_at),
+                            'created_at', public.api_time(k.created_at), 'updated_at', public.api_time(k.updated_at))
+$$;
+
+
+--
+-- Name: api_key_revoke(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_key_revoke(p_key_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.api_key_revoke(p_key_id, hazina.caller_id()) $$;
+
+
+--
 -- Name: api_time(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4351,6 +5036,36 @@ CREATE FUNCTION public.api_time(p_time timestamp with time zone) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO ''
     AS $$ select to_char(p_time at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+
+
+--
+-- Name: events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    type text NOT NULL,
+    object_type text NOT NULL,
+    object_id uuid NOT NULL,
+    data jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT events_object_type_check CHECK ((object_type = ANY (ARRAY['payment_intent'::text, 'payment_refund'::text]))),
+    CONSTRAINT events_type_check CHECK (((type ~ '^[a-z_]+\.[a-z_]+$'::text) AND (length(type) <= 100)))
+);
+
+
+--
+-- Name: event_json(public.events); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.event_json(e public.events) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', e.id, 'object', 'event', 'type', e.type, 'object_type', e.object_type,
+                            'object_id', e.object_id, 'data', e.data, 'created_at', public.api_time(e.created_at))
+$$;
 
 
 --
@@ -4583,6 +5298,125 @@ begin
   update public.wallets set status = p_status, updated_at = now() where id = p_wallet_id;
   return hazina.wallet_json(p_wallet_id);
 end
+$$;
+
+
+--
+-- Name: payment_intent_cancel(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.payment_intent_cancel(p_intent_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.payment_intent_cancel(p_intent_id, hazina.caller_id(), p_reason) $$;
+
+
+--
+-- Name: payment_intent_capture(uuid, numeric); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.payment_intent_capture(p_intent_id uuid, p_amount numeric DEFAULT NULL::numeric) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.payment_intent_capture(p_intent_id, hazina.caller_id(), p_amount) $$;
+
+
+--
+-- Name: payment_intent_confirm(uuid, jsonb, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.payment_intent_confirm(p_intent_id uuid, p_sources jsonb, p_client_secret text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.payment_intent_confirm(p_intent_id, hazina.caller_id(), p_sources, p_client_secret) $$;
+
+
+--
+-- Name: payment_intent_create(numeric, text, text, uuid, text, jsonb, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.payment_intent_create(p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.payment_intent_create(hazina.caller_id(), p_amount, p_currency, p_capture_method, p_customer_id,
+                                             p_description, p_metadata, p_expires_in_seconds, p_client_ref) $$;
+
+
+--
+-- Name: payment_intent_json(public.payment_intents); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.payment_intent_json(p public.payment_intents) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', p.id, 'object', 'payment_intent', 'merchant_id', p.merchant_id,
+                            'payee_wallet_id', p.payee_wallet_id, 'customer_id', p.customer_id,
+                            'amount', p.amount::text, 'currency', p.currency, 'status', p.status,
+                            'capture_method', p.capture_method, 'amount_capturable', p.amount_capturable::text,
+                            'amount_received', p.amount_received::text, 'amount_refunded', p.amount_refunded::text,
+                            'description', p.description, 'metadata', p.metadata,
+                            'subject_type', p.subject_type, 'subject_id', p.subject_id,
+                            'sources', coalesce((
+                              select jsonb_agg(jsonb_build_object('type', s.type, 'wallet_id', s.wallet_id,
+                                                                  'amount', s.amount::text, 'hold_id', s.hold_id)
+                                               order by s.position)
+                                from public.payment_intent_parts s where s.payment_intent_id = p.id), '[]'::jsonb),
+                            'last_payment_error', p.last_payment_error,
+                            'capture_transaction_id', p.capture_transaction_id,
+                            'expires_at', public.api_time(p.expires_at), 'confirmed_at', public.api_time(p.confirmed_at),
+                            'succeeded_at', public.api_time(p.succeeded_at), 'canceled_at', public.api_time(p.canceled_at),
+                            'cancellation_reason', p.cancellation_reason,
+                            'created_at', public.api_time(p.created_at), 'updated_at', public.api_time(p.updated_at))
+$$;
+
+
+--
+-- Name: payment_refund_create(uuid, numeric, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.payment_refund_create(p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.payment_refund_create(hazina.caller_id(), p_intent_id, p_amount, p_reason, p_client_ref) $$;
+
+
+--
+-- Name: payment_refunds; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payment_refunds (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    payment_intent_id uuid NOT NULL,
+    merchant_id uuid NOT NULL,
+    customer_id uuid,
+    amount numeric(19,4) NOT NULL,
+    currency character(3) NOT NULL,
+    reason text,
+    status text DEFAULT 'succeeded'::text NOT NULL,
+    transaction_id uuid NOT NULL,
+    client_ref text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payment_refunds_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT payment_refunds_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT payment_refunds_reason_check CHECK ((length(reason) <= 500)),
+    CONSTRAINT payment_refunds_status_check CHECK ((status = 'succeeded'::text))
+);
+
+
+--
+-- Name: payment_refund_json(public.payment_refunds); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.payment_refund_json(r public.payment_refunds) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', r.id, 'object', 'payment_refund', 'payment_intent_id', r.payment_intent_id,
+                            'amount', r.amount::text, 'currency', r.currency, 'reason', r.reason, 'status', r.status,
+                            'transaction_id', r.transaction_id,
+                            'created_at', public.api_time(r.created_at), 'updated_at', public.api_time(r.updated_at))
 $$;
 
 
@@ -5264,6 +6098,25 @@ CREATE TABLE public.payment_idempotency (
 
 
 --
+-- Name: payment_intent_parts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payment_intent_parts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    payment_intent_id uuid NOT NULL,
+    "position" smallint NOT NULL,
+    type text NOT NULL,
+    wallet_id uuid NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    hold_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payment_intent_parts_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT payment_intent_parts_position_check CHECK ((("position" >= 1) AND ("position" <= 10))),
+    CONSTRAINT payment_intent_parts_type_check CHECK ((type = 'wallet'::text))
+);
+
+
+--
 -- Name: transaction_types; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5398,6 +6251,30 @@ ALTER TABLE ONLY hazina.jobs
 
 
 --
+-- Name: api_keys api_keys_key_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
+
+
+--
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: api_keys api_keys_user_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_user_id_client_ref_key UNIQUE (user_id, client_ref);
+
+
+--
 -- Name: audit_logs audit_logs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5494,6 +6371,14 @@ ALTER TABLE ONLY public.currencies
 
 
 --
+-- Name: events events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5539,6 +6424,70 @@ ALTER TABLE ONLY public.payment_idempotency
 
 ALTER TABLE ONLY public.payment_idempotency
     ADD CONSTRAINT payment_idempotency_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: payment_intent_parts payment_intent_parts_hold_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intent_parts
+    ADD CONSTRAINT payment_intent_parts_hold_id_key UNIQUE (hold_id);
+
+
+--
+-- Name: payment_intent_parts payment_intent_parts_payment_intent_id_position_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intent_parts
+    ADD CONSTRAINT payment_intent_parts_payment_intent_id_position_key UNIQUE (payment_intent_id, "position");
+
+
+--
+-- Name: payment_intent_parts payment_intent_parts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intent_parts
+    ADD CONSTRAINT payment_intent_parts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: payment_intents payment_intents_merchant_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intents
+    ADD CONSTRAINT payment_intents_merchant_id_client_ref_key UNIQUE (merchant_id, client_ref);
+
+
+--
+-- Name: payment_intents payment_intents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intents
+    ADD CONSTRAINT payment_intents_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: payment_refunds payment_refunds_merchant_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_merchant_id_client_ref_key UNIQUE (merchant_id, client_ref);
+
+
+--
+-- Name: payment_refunds payment_refunds_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: payment_refunds payment_refunds_transaction_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_transaction_id_key UNIQUE (transaction_id);
 
 
 --
@@ -5702,6 +6651,13 @@ ALTER TABLE ONLY public.wallets
 
 
 --
+-- Name: api_keys_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_keys_user_idx ON public.api_keys USING btree (user_id, created_at, id);
+
+
+--
 -- Name: audit_logs_actor_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5779,6 +6735,20 @@ CREATE INDEX billing_ledger_refund_of_idx ON public.billing_ledger USING btree (
 
 
 --
+-- Name: events_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX events_merchant_idx ON public.events USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: events_object_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX events_object_idx ON public.events USING btree (object_id, created_at);
+
+
+--
 -- Name: merchant_applications_decided_by_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5818,6 +6788,69 @@ CREATE INDEX payment_idempotency_expiry_idx ON public.payment_idempotency USING 
 --
 
 CREATE INDEX payment_idempotency_owner_recent_idx ON public.payment_idempotency USING btree (owner_id, created_at);
+
+
+--
+-- Name: payment_intent_parts_wallet_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intent_parts_wallet_idx ON public.payment_intent_parts USING btree (wallet_id);
+
+
+--
+-- Name: payment_intents_capture_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_capture_idx ON public.payment_intents USING btree (capture_transaction_id) WHERE (capture_transaction_id IS NOT NULL);
+
+
+--
+-- Name: payment_intents_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_customer_idx ON public.payment_intents USING btree (customer_id, created_at, id) WHERE (customer_id IS NOT NULL);
+
+
+--
+-- Name: payment_intents_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_due_idx ON public.payment_intents USING btree (expires_at) WHERE (status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text]));
+
+
+--
+-- Name: payment_intents_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_merchant_idx ON public.payment_intents USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: payment_intents_payee_wallet_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_payee_wallet_idx ON public.payment_intents USING btree (payee_wallet_id);
+
+
+--
+-- Name: payment_refunds_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_refunds_customer_idx ON public.payment_refunds USING btree (customer_id, created_at, id) WHERE (customer_id IS NOT NULL);
+
+
+--
+-- Name: payment_refunds_intent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_refunds_intent_idx ON public.payment_refunds USING btree (payment_intent_id, created_at, id);
+
+
+--
+-- Name: payment_refunds_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_refunds_merchant_idx ON public.payment_refunds USING btree (merchant_id, created_at, id);
 
 
 --
@@ -6094,6 +7127,20 @@ CREATE TRIGGER merchant_fee_profiles_audit AFTER INSERT OR DELETE OR UPDATE ON p
 
 
 --
+-- Name: payment_intents payment_intents_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_event AFTER INSERT OR UPDATE ON public.payment_intents FOR EACH ROW EXECUTE FUNCTION hazina.payment_intent_event();
+
+
+--
+-- Name: payment_refunds payment_refunds_event; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_refunds_event AFTER INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.payment_refund_event();
+
+
+--
 -- Name: wallet_ledger wallet_ledger_immutable; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6157,6 +7204,14 @@ CREATE TRIGGER wallets_no_truncate BEFORE TRUNCATE ON public.wallets FOR EACH ST
 
 
 --
+-- Name: api_keys api_keys_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.auth_users(id);
+
+
+--
 -- Name: auth_accounts auth_accounts_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6213,6 +7268,14 @@ ALTER TABLE ONLY public.billing_ledger
 
 
 --
+-- Name: events events_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
 -- Name: merchant_applications merchant_applications_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6250,6 +7313,110 @@ ALTER TABLE ONLY public.merchant_fee_profiles
 
 ALTER TABLE ONLY public.merchant_fee_profiles
     ADD CONSTRAINT merchant_fee_profiles_transaction_type_fkey FOREIGN KEY (transaction_type) REFERENCES public.transaction_types(code);
+
+
+--
+-- Name: payment_intent_parts payment_intent_parts_hold_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intent_parts
+    ADD CONSTRAINT payment_intent_parts_hold_id_fkey FOREIGN KEY (hold_id) REFERENCES public.wallet_holds(id);
+
+
+--
+-- Name: payment_intent_parts payment_intent_parts_payment_intent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intent_parts
+    ADD CONSTRAINT payment_intent_parts_payment_intent_id_fkey FOREIGN KEY (payment_intent_id) REFERENCES public.payment_intents(id);
+
+
+--
+-- Name: payment_intent_parts payment_intent_parts_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intent_parts
+    ADD CONSTRAINT payment_intent_parts_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
+
+
+--
+-- Name: payment_intents payment_intents_capture_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intents
+    ADD CONSTRAINT payment_intents_capture_transaction_id_fkey FOREIGN KEY (capture_transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: payment_intents payment_intents_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intents
+    ADD CONSTRAINT payment_intents_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: payment_intents payment_intents_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intents
+    ADD CONSTRAINT payment_intents_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: payment_intents payment_intents_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intents
+    ADD CONSTRAINT payment_intents_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: payment_intents payment_intents_payee_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intents
+    ADD CONSTRAINT payment_intents_payee_wallet_id_fkey FOREIGN KEY (payee_wallet_id) REFERENCES public.wallets(id);
+
+
+--
+-- Name: payment_refunds payment_refunds_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: payment_refunds payment_refunds_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: payment_refunds payment_refunds_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: payment_refunds payment_refunds_payment_intent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_payment_intent_id_fkey FOREIGN KEY (payment_intent_id) REFERENCES public.payment_intents(id);
+
+
+--
+-- Name: payment_refunds payment_refunds_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES public.wallet_transactions(id);
 
 
 --
@@ -6488,6 +7655,12 @@ CREATE POLICY "anyone reads transaction types" ON public.transaction_types FOR S
 
 
 --
+-- Name: api_keys; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.api_keys ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: merchant_applications applicant reads own merchant applications; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6543,10 +7716,46 @@ ALTER TABLE public.billing_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.currencies ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: events; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.events ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: job_runs; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.job_runs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: payment_intents merchant or customer reads own payment intents; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or customer reads own payment intents" ON public.payment_intents FOR SELECT TO authenticated USING (((merchant_id = auth.uid()) OR (customer_id = auth.uid())));
+
+
+--
+-- Name: payment_refunds merchant or customer reads own payment refunds; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or customer reads own payment refunds" ON public.payment_refunds FOR SELECT TO authenticated USING (((merchant_id = auth.uid()) OR (customer_id = auth.uid())));
+
+
+--
+-- Name: payment_intent_parts merchant or customer reads parts of own payment intents; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or customer reads parts of own payment intents" ON public.payment_intent_parts FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.payment_intents p
+  WHERE ((p.id = payment_intent_parts.payment_intent_id) AND ((p.merchant_id = auth.uid()) OR (p.customer_id = auth.uid()))))));
+
+
+--
+-- Name: events merchant reads own events; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own events" ON public.events FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
+
 
 --
 -- Name: merchant_fee_profiles merchant reads own fee profiles; Type: POLICY; Schema: public; Owner: -
@@ -6566,6 +7775,13 @@ ALTER TABLE public.merchant_applications ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.merchant_fee_profiles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: api_keys owner reads own api keys; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "owner reads own api keys" ON public.api_keys FOR SELECT TO authenticated USING ((user_id = auth.uid()));
+
 
 --
 -- Name: wallet_funding_sessions owner reads own funding sessions; Type: POLICY; Schema: public; Owner: -
@@ -6653,6 +7869,24 @@ CREATE POLICY "payer reads own fee charges" ON public.billing_ledger FOR SELECT 
 --
 
 ALTER TABLE public.payment_idempotency ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: payment_intent_parts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.payment_intent_parts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: payment_intents; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.payment_intents ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: payment_refunds; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.payment_refunds ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: transaction_types; Type: ROW SECURITY; Schema: public; Owner: -
@@ -6777,6 +8011,38 @@ GRANT USAGE ON SCHEMA hazina TO service_role;
 --
 
 GRANT ALL ON TYPE hazina.auth_sign_in TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_json(p_key_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_json(p_key_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_json(p_key_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_resolve(p_secret text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_resolve(p_secret text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_resolve(p_secret text) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_revoke(p_key_id uuid, p_user_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_revoke(p_key_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_revoke(p_key_id uuid, p_user_id uuid) TO service_role;
 
 
 --
@@ -6919,6 +8185,14 @@ GRANT ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) TO service_r
 
 REVOKE ALL ON FUNCTION hazina.expire_holds(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.expire_holds(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION expire_payment_intents(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.expire_payment_intents(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.expire_payment_intents(p_limit integer) TO service_role;
 
 
 --
@@ -7138,6 +8412,14 @@ REVOKE ALL ON FUNCTION hazina.job_expire_holds(p_limit integer) FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION job_expire_payment_intents(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) TO service_role;
+
+
+--
 -- Name: FUNCTION job_list(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -7318,6 +8600,105 @@ GRANT ALL ON FUNCTION hazina.paybill_unconfirmed_due(p_limit integer) TO service
 
 REVOKE ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_cancel(p_intent_id uuid, p_merchant_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_cancel(p_intent_id uuid, p_merchant_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_cancel(p_intent_id uuid, p_merchant_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_capture(p_intent_id uuid, p_merchant_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_capture(p_intent_id uuid, p_merchant_id uuid, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_capture(p_intent_id uuid, p_merchant_id uuid, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_event(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_event() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_json(p_intent_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_json(p_intent_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_json(p_intent_id uuid) TO service_role;
+
+
+--
+-- Name: TABLE payment_intents; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_intents TO authenticated;
+GRANT SELECT ON TABLE public.payment_intents TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_lock(p_intent_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_lock(p_intent_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_post_parts(p_intent_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_post_parts(p_intent_id uuid, p_amount numeric) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_release_hold(p_hold_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_release_hold(p_hold_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_refund_event(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_event() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_refund_json(p_refund_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_json(p_refund_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_refund_json(p_refund_id uuid) TO service_role;
 
 
 --
@@ -7787,12 +9168,62 @@ REVOKE ALL ON FUNCTION hazina.withdrawal_settle_confirmed(p_withdrawal_id uuid, 
 
 
 --
+-- Name: FUNCTION api_key_create(p_name text, p_mode text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_key_create(p_name text, p_mode text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_key_create(p_name text, p_mode text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE api_keys; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.api_keys TO authenticated;
+GRANT SELECT ON TABLE public.api_keys TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_json(k public.api_keys); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_key_json(k public.api_keys) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_key_json(k public.api_keys) TO authenticated;
+GRANT ALL ON FUNCTION public.api_key_json(k public.api_keys) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_revoke(p_key_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) TO authenticated;
+
+
+--
 -- Name: FUNCTION api_time(p_time timestamp with time zone); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.api_time(p_time timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO authenticated;
 GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO service_role;
+
+
+--
+-- Name: TABLE events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.events TO authenticated;
+GRANT SELECT ON TABLE public.events TO service_role;
+
+
+--
+-- Name: FUNCTION event_json(e public.events); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.event_json(e public.events) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.event_json(e public.events) TO authenticated;
+GRANT ALL ON FUNCTION public.event_json(e public.events) TO service_role;
 
 
 --
@@ -7891,6 +9322,72 @@ GRANT ALL ON FUNCTION public.ops_run_sweeps() TO authenticated;
 
 REVOKE ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) TO authenticated;
+
+
+--
+-- Name: FUNCTION payment_intent_cancel(p_intent_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_intent_cancel(p_intent_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_intent_cancel(p_intent_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION payment_intent_capture(p_intent_id uuid, p_amount numeric); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_intent_capture(p_intent_id uuid, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_intent_capture(p_intent_id uuid, p_amount numeric) TO authenticated;
+
+
+--
+-- Name: FUNCTION payment_intent_confirm(p_intent_id uuid, p_sources jsonb, p_client_secret text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_intent_confirm(p_intent_id uuid, p_sources jsonb, p_client_secret text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_intent_confirm(p_intent_id uuid, p_sources jsonb, p_client_secret text) TO authenticated;
+
+
+--
+-- Name: FUNCTION payment_intent_create(p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_intent_create(p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_intent_create(p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION payment_intent_json(p public.payment_intents); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_intent_json(p public.payment_intents) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_intent_json(p public.payment_intents) TO authenticated;
+GRANT ALL ON FUNCTION public.payment_intent_json(p public.payment_intents) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_refund_create(p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_refund_create(p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_refund_create(p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE payment_refunds; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_refunds TO authenticated;
+GRANT SELECT ON TABLE public.payment_refunds TO service_role;
+
+
+--
+-- Name: FUNCTION payment_refund_json(r public.payment_refunds); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) TO authenticated;
+GRANT ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) TO service_role;
 
 
 --
@@ -8207,6 +9704,14 @@ GRANT SELECT ON TABLE public.payment_idempotency TO service_role;
 
 
 --
+-- Name: TABLE payment_intent_parts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_intent_parts TO authenticated;
+GRANT SELECT ON TABLE public.payment_intent_parts TO service_role;
+
+
+--
 -- Name: TABLE transaction_types; Type: ACL; Schema: public; Owner: -
 --
 
@@ -8259,7 +9764,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict RGnaUoYoorsrJjpUSKz57jcGMncMc5UkgWY5U5A1GCP7R4csPv6xoTx5NE7Ih6G
+\unrestrict DedM11FM2KEQaBMvAT9inYxlucuahf6NjhVQTXtGoAVV40G1F6vMtTdkgI6Axwv
 
 
 -- Reference data inserted by the migrations
@@ -8274,6 +9779,7 @@ INSERT INTO public.transaction_types VALUES ('funding', 'receiver', 'A top-up (S
 INSERT INTO public.transaction_types VALUES ('withdrawal', 'sender', 'A payout to a user''s own M-Pesa number or bank account, held until the provider answers; the user pays the withdrawal fee.');
 INSERT INTO public.transaction_types VALUES ('withdrawal_settlement', 'sender', 'Platform bookkeeping after a payout: payouts_in_flight to the provider''s clearing wallet. Never priced.');
 INSERT INTO public.transaction_types VALUES ('reversal', 'sender', 'Undoes a posted transaction fully or partly; a full reversal refunds the original fees. Never priced.');
+INSERT INTO public.transaction_types VALUES ('payment_intent', 'receiver', 'A customer pays a merchant through a payment intent (held, then captured): the merchant bears the fee, out of what it receives, as for merchant_payment.');
 SELECT hazina.ensure_system_wallets(code) FROM public.currencies;
 
 -- Migrations already contained in this file
@@ -8304,4 +9810,7 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000950'),
     ('20261124000960'),
     ('20261124000970'),
-    ('20261124000980');
+    ('20261124000980'),
+    ('20261124001000'),
+    ('20261124001010'),
+    ('20261124001020');

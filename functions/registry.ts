@@ -6,6 +6,7 @@ import * as auth from "./auth/app.ts";
 import * as funding from "./funding/app.ts";
 import * as health from "./health/app.ts";
 import * as ops from "./ops/app.ts";
+import * as payments from "./payments/app.ts";
 import * as wallets from "./wallets/app.ts";
 import * as webhooks from "./webhooks/app.ts";
 import * as withdrawals from "./withdrawals/app.ts";
@@ -31,6 +32,7 @@ export const functionModules = {
   funding,
   health,
   ops,
+  payments,
   wallets,
   webhooks,
   withdrawals,

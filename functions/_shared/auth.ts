@@ -8,7 +8,7 @@
 import { createMiddleware } from "hono/factory";
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
 import { config } from "./config.ts";
-import type { JwtClaims } from "./db.ts";
+import { asService, type JwtClaims } from "./db.ts";
 import { ApiError } from "./errors.ts";
 import { DEFAULT_ISSUER, es256Key } from "./tokens.ts";
 
@@ -96,18 +96,42 @@ export function bearerToken(header: string | undefined): string | undefined {
   return /^Bearer\s+([A-Za-z0-9_\-.]+)$/i.exec(header ?? "")?.[1];
 }
 
-/** Require `Authorization: Bearer <jwt>`; sets c.var.claims and c.var.userId. */
-export const requireUser = createMiddleware<{ Variables: AuthVariables }>(async (c, next) => {
-  const token = bearerToken(c.req.header("authorization"));
-  if (!token) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
-  const claims = await verifyAccessToken(token);
-  if (
-    claims.role !== "authenticated" || typeof claims.sub !== "string" ||
-    !/^[0-9a-f-]{36}$/i.test(claims.sub)
-  ) {
-    throw new ApiError(401, "invalid_token", "The access token is not a user token.");
-  }
-  c.set("claims", claims);
-  c.set("userId", claims.sub);
-  await next();
-});
+/** A merchant API key (`hz_test_…`, `hz_live_…`), told apart from a JWT by its prefix. */
+export const API_KEY = /^hz_(test|live)_[0-9a-f]{64}$/;
+
+/**
+ * The claims a merchant API key acts with: its merchant as an `authenticated` user, as an
+ * access token would say, resolved in the database (unknown, revoked or no longer a
+ * merchant's key: 401). Admin powers never follow: keys belong only to merchants.
+ */
+async function apiKeyClaims(key: string, requestId: string | undefined): Promise<JwtClaims> {
+  const [row] = await asService(
+    requestId,
+    (tx) => tx`select api_key_id, user_id from hazina.api_key_resolve(${key})`,
+  );
+  if (!row) throw new ApiError(401, "invalid_api_key", "The API key is unknown or revoked.");
+  return { sub: row.user_id, role: "authenticated", api_key_id: row.api_key_id };
+}
+
+/**
+ * Require `Authorization: Bearer <jwt>` or a merchant API key; sets c.var.claims and
+ * c.var.userId.
+ */
+export const requireUser = createMiddleware<{ Variables: AuthVariables & { requestId?: string } }>(
+  async (c, next) => {
+    const token = bearerToken(c.req.header("authorization"));
+    if (!token) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
+    const claims = API_KEY.test(token)
+      ? await apiKeyClaims(token, c.get("requestId"))
+      : await verifyAccessToken(token);
+    if (
+      claims.role !== "authenticated" || typeof claims.sub !== "string" ||
+      !/^[0-9a-f-]{36}$/i.test(claims.sub)
+    ) {
+      throw new ApiError(401, "invalid_token", "The access token is not a user token.");
+    }
+    c.set("claims", claims);
+    c.set("userId", claims.sub);
+    await next();
+  },
+);

@@ -129,6 +129,41 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   paybill_conflict: [409, "This M-Pesa transaction was already credited to another account."],
   webhook_event_not_found: [404, "Webhook event not found."],
 
+  // payment intents and refunds (database/migrations/*_payment_intents.sql)
+  payment_intent_not_found: [404, "Payment intent not found."],
+  merchant_wallet_required: [
+    409,
+    "Only a merchant with an active merchant wallet in this currency can create payment intents.",
+  ],
+  customer_not_found: [404, "No such customer."],
+  intent_not_confirmable: [409, "Only an intent that requires confirmation can be confirmed."],
+  intent_not_capturable: [
+    409,
+    "Only a confirmed manual-capture intent (requires_capture) can be captured.",
+  ],
+  intent_not_cancelable: [
+    409,
+    "A succeeded or canceled intent cannot be canceled; refund a succeeded one instead.",
+  ],
+  intent_not_refundable: [409, "Only a succeeded intent can be refunded."],
+  intent_expired: [409, "The payment intent has expired."],
+  capture_exceeds_authorized: [
+    409,
+    "The capture amount is above what the intent authorised (amount_capturable).",
+  ],
+  refund_exceeds_captured: [
+    409,
+    "Refunds cannot exceed what was captured minus what was already refunded.",
+  ],
+  sources_amount_mismatch: [400, "The sources must add up to the intent's amount exactly."],
+  source_type_not_supported: [
+    400,
+    "Only wallet sources can pay an intent for now; M-Pesa parts are not supported yet.",
+  ],
+  // merchant API keys (database/migrations/*_api_keys.sql)
+  api_keys_merchants_only: [403, "Only merchants can hold API keys."],
+  api_key_not_found: [404, "API key not found."],
+
   // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
   job_not_found: [404, "No such job."],
 };
@@ -186,6 +221,9 @@ export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
   invalid_json: [400, "The body is not valid JSON."],
   payload_too_large: [413, "The request body is larger than BODY_LIMIT_BYTES."],
   route_not_found: [404, "No such endpoint."],
+  payment_refund_not_found: [404, "Refund not found."],
+  invalid_api_key: [401, "The API key is unknown or revoked."],
+  event_not_found: [404, "Event not found."],
   http_error: [400, "The request was refused by the HTTP layer."],
   internal_error: [500, "Something went wrong on our side; it has been logged."],
   unauthenticated: [401, "No bearer access token was sent."],

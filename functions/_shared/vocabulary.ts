@@ -17,6 +17,7 @@ export const TRANSACTION_TYPES = [
   "funding",
   "merchant_payment",
   "p2p_transfer",
+  "payment_intent",
   "reversal",
   "withdrawal",
   "withdrawal_settlement",

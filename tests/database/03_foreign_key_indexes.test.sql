@@ -16,6 +16,8 @@ insert into fk_without_index_allowed values
   ('billing_fee_catalog(currency) -> currencies', 'currencies are never deleted or re-keyed; fees are found by type first'),
   ('merchant_fee_profiles(currency) -> currencies', 'currencies are never deleted or re-keyed; profiles are found by merchant'),
   ('merchant_fee_profiles(transaction_type) -> transaction_types', 'transaction types are never deleted or re-keyed (no role may write them); profiles are found by merchant'),
+  ('payment_intents(currency) -> currencies', 'currencies are never deleted or re-keyed; intents are found by id, merchant or customer'),
+  ('payment_refunds(currency) -> currencies', 'currencies are never deleted or re-keyed; refunds are found by id, intent or merchant'),
   ('wallet_funding_sessions(currency) -> currencies', 'currencies are never deleted or re-keyed; sessions are found by id, user or wallet'),
   ('wallet_holds(currency) -> currencies', 'currencies are never deleted or re-keyed; and wallet_holds is a hot table (below)'),
   ('wallet_withdrawals(currency) -> currencies', 'currencies are never deleted or re-keyed; withdrawals are found by id, user or wallet'),

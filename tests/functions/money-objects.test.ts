@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { FundingSession, Source } from "../../functions/funding/schemas.ts";
+import { ApiKey, Event, PaymentIntent, PaymentRefund } from "../../functions/payments/schemas.ts";
 import { Withdrawal } from "../../functions/withdrawals/schemas.ts";
 import { admin } from "../helpers/db.ts";
 
@@ -58,5 +59,41 @@ describe("money objects: one shape, from the database", () => {
     });
     expectSameShape(Withdrawal as unknown as z.ZodObject, json);
     expect(json.submitted).toBe(true);
+  });
+
+  it("a payment intent", async () => {
+    const json = await shape("payment_intent_json", "payment_intents", {
+      ...ids, merchant_id: ids.user_id, payee_wallet_id: ids.wallet_id, amount: "400.0000", currency: "KES",
+      status: "requires_capture", capture_method: "manual", amount_capturable: "400.0000", amount_received: "0.0000",
+      amount_refunded: "0.0000", metadata: {}, client_secret_hash: "x", client_ref: "k", expires_at: now, confirmed_at: now,
+      created_at: now, updated_at: now,
+    });
+    expectSameShape(PaymentIntent as unknown as z.ZodObject, json);
+    expect(json).not.toHaveProperty("client_secret_hash");
+  });
+
+  it("a payment refund", async () => {
+    const json = await shape("payment_refund_json", "payment_refunds", {
+      ...ids, payment_intent_id: ids.id, merchant_id: ids.user_id, amount: "100.0000", currency: "KES", status: "succeeded",
+      transaction_id: ids.hold_id, client_ref: "k", created_at: now, updated_at: now,
+    });
+    expectSameShape(PaymentRefund as unknown as z.ZodObject, json);
+  });
+
+  it("an API key (never its hash)", async () => {
+    const json = await shape("api_key_json", "api_keys", {
+      ...ids, name: "shop backend", mode: "test", prefix: "hz_test_0123abcd", key_hash: "0".repeat(64), client_ref: "k",
+      created_at: now, updated_at: now,
+    });
+    expectSameShape(ApiKey as unknown as z.ZodObject, json);
+    expect(JSON.stringify(json)).not.toContain("0".repeat(64));
+  });
+
+  it("an event", async () => {
+    const json = await shape("event_json", "events", {
+      ...ids, merchant_id: ids.user_id, type: "payment_intent.succeeded", object_type: "payment_intent", object_id: ids.id,
+      data: { status: "succeeded" }, created_at: now,
+    });
+    expectSameShape(Event as unknown as z.ZodObject, json);
   });
 });

@@ -44,10 +44,13 @@ describe("fuzzing the public database functions (the PostgREST path)", () => {
       text: [null, "", " ", "KES", "USD", "kes", "mpesa", "kcb", "frozen", "active", "closed", "p2p_transfer", "254712345678",
              "0712345678", "1100223344", "'; drop table wallets; --", "💸", "x".repeat(2000), crypto.randomUUID()],
       boolean: [null, true, false],
+      integer: [null, 0, -1, 60, 86400, 2147483647],
       // (postgres.js serialises these through Date, so only values a Date can hold.)
       "timestamp with time zone": [null, "2026-12-01T00:00:00Z", "1970-01-01", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z"],
       jsonb: [null, "[]", "{}", "\"x\"", "[{}]", "[1, 2]", JSON.stringify([{ ref: "r1", from_wallet_id: customer.walletId, to_wallet_id: other.walletId, amount: "1.00" }]),
               JSON.stringify([{ ref: "", from_wallet_id: "x", to_wallet_id: null, amount: "abc" }]),
+              JSON.stringify([{ type: "wallet", wallet_id: customer.walletId, amount: "1.00" }]),
+              JSON.stringify([{ type: "wallet", wallet_id: "x", amount: 5 }, { type: "mpesa" }, { type: null }]),
               JSON.stringify(Array.from({ length: 3 }, (_, i) => ({ ref: `r-${i}`, from_wallet_id: customer.walletId, to_wallet_id: customer.walletId, amount: "-1" })))],
     };
     const functions = await admin`
