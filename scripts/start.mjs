@@ -207,7 +207,10 @@ if (process.env.PROVIDER_SANDBOX !== "off") {
     cwd: root, env: { ...env, PROVIDER_SANDBOX_PORT: String(sandboxPort) }, stdio: "inherit",
   }));
 }
-watch("the edge server", spawn(bin("deno"), ["run", "--unstable-no-legacy-abort", "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
+// EDGE_PROCESSES > 1 serves from several processes on one port (scripts/serve.ts); the
+// default, 1, keeps the development mailbox in one place.
+const edgeFlags = Number(env.EDGE_PROCESSES ?? 1) > 1 ? ["--unstable-net", "--allow-run"] : [];
+watch("the edge server", spawn(bin("deno"), ["run", "--unstable-no-legacy-abort", ...edgeFlags, "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
   cwd: root, env, stdio: "inherit",
 }));
 // The job runner (scripts/jobs.ts): hold expiry, sweeps, purges; JOB_RUNNER=off leaves them
