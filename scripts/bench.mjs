@@ -34,7 +34,8 @@ const repeat = Number(process.env.BENCH_REPEAT ?? 1);
 const workloads = new Set((process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,batch,floor,http").split(","));
 const httpClientCounts = (process.env.BENCH_HTTP_CLIENTS ?? "1,8,32,128").split(",").map(Number);
 // Server settings for the HTTP runs: BENCH_EDGE_PROCESSES lists the EDGE_PROCESSES to
-// measure (default 1,2); BENCH_DB_POOL_MAX sets DB_POOL_MAX (default: the server's).
+// measure (default 1,2), after a baseline with IDEMPOTENCY_ONE_TRANSACTION=false
+// (BENCH_HTTP_BASELINE=off skips it); BENCH_DB_POOL_MAX sets DB_POOL_MAX (default: the server's).
 const edgeProcessCounts = (process.env.BENCH_EDGE_PROCESSES ?? "1,2").split(",").map(Number);
 const poolEnv = process.env.BENCH_DB_POOL_MAX ? { DB_POOL_MAX: process.env.BENCH_DB_POOL_MAX } : {};
 const stamp = Date.now();
@@ -255,8 +256,10 @@ try {
   if (workloads.has("http")) {
     const payers = await benchPayers(benchUrl);
     const direct = results.find((r) => r.clients === 8) ?? results[results.length - 1];
-    for (const processes of edgeProcessCounts) {
-      const edgeEnv = { ...poolEnv, EDGE_PROCESSES: String(processes) };
+    // The baseline first: three transactions per request (IDEMPOTENCY_ONE_TRANSACTION=false), one process.
+    const setups = [{ ...poolEnv, EDGE_PROCESSES: "1", IDEMPOTENCY_ONE_TRANSACTION: "false" },
+      ...edgeProcessCounts.map((processes) => ({ ...poolEnv, EDGE_PROCESSES: String(processes) }))];
+    for (const edgeEnv of process.env.BENCH_HTTP_BASELINE === "off" ? setups.slice(1) : setups) {
       const http = [];
       for (const clients of httpClientCounts) {
         const copy = `${benchDb}_run${++copies}`;

@@ -185,7 +185,7 @@ export function idempotent(options: { required: boolean; oneTransaction?: boolea
     const requestId = c.get("requestId");
     const scope = `${c.req.method} ${c.req.routePath}`;
     const hash = await requestHash(c.req.method, c.req.path, await c.req.text());
-    if (options.oneTransaction) return await oneTransaction(c, next, owner, key, scope, hash);
+    if (options.oneTransaction && config().IDEMPOTENCY_ONE_TRANSACTION) return await oneTransaction(c, next, owner, key, scope, hash);
     let begin;
     try {
       [begin] = await asService(requestId, (tx) =>
