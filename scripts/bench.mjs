@@ -37,7 +37,9 @@ const httpClientCounts = (process.env.BENCH_HTTP_CLIENTS ?? "1,8,32,128").split(
 // measure (default 1,2), after a baseline with IDEMPOTENCY_ONE_TRANSACTION=false
 // (BENCH_HTTP_BASELINE=off skips it); BENCH_DB_POOL_MAX sets DB_POOL_MAX (default: the server's).
 const edgeProcessCounts = (process.env.BENCH_EDGE_PROCESSES ?? "1,2").split(",").map(Number);
-const poolEnv = process.env.BENCH_DB_POOL_MAX ? { DB_POOL_MAX: process.env.BENCH_DB_POOL_MAX } : {};
+// BENCH_DB_POOL_MAX may list several sizes (e.g. 4,10,20): each is measured at each process count.
+const poolEnvs = (process.env.BENCH_DB_POOL_MAX ?? "").split(",").filter(Boolean).map((n) => ({ DB_POOL_MAX: n }));
+if (poolEnvs.length === 0) poolEnvs.push({});
 const stamp = Date.now();
 const benchDb = `hazina_bench_${stamp}`;
 const tpcbDb = `hazina_tpcb_${stamp}`;
@@ -257,8 +259,8 @@ try {
     const payers = await benchPayers(benchUrl);
     const direct = results.find((r) => r.clients === 8) ?? results[results.length - 1];
     // The baseline first: three transactions per request (IDEMPOTENCY_ONE_TRANSACTION=false), one process.
-    const setups = [{ ...poolEnv, EDGE_PROCESSES: "1", IDEMPOTENCY_ONE_TRANSACTION: "false" },
-      ...edgeProcessCounts.map((processes) => ({ ...poolEnv, EDGE_PROCESSES: String(processes) }))];
+    const setups = [{ ...poolEnvs[0], EDGE_PROCESSES: "1", IDEMPOTENCY_ONE_TRANSACTION: "false" },
+      ...edgeProcessCounts.flatMap((processes) => poolEnvs.map((pool) => ({ ...pool, EDGE_PROCESSES: String(processes) })))];
     for (const edgeEnv of process.env.BENCH_HTTP_BASELINE === "off" ? setups.slice(1) : setups) {
       const http = [];
       for (const clients of httpClientCounts) {
