@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict Vf6Ry5qGefLdGSiCz4ogqtP6fD5hViOGIV9eDF0IdnZhWVQ7f0dP1C4X39QRL1O
+\restrict FgFvVUfcXkL3zc3Wpfl0ueSD7o9X2LupHuNRe90nv7D1yijgLo9EpWhJUWWdbWx
 
 
 SET statement_timeout = 0;
@@ -1671,11 +1671,11 @@ CREATE FUNCTION hazina.job_money_sweep_sql(p_limit integer) RETURNS jsonb
     SET search_path TO ''
     AS $$
 declare
-  v_report jsonb := hazina.money_sweep_sql();
+  v_report jsonb := hazina.money_sweep_sql(interval '1 day', p_limit);
 begin
   return v_report || jsonb_build_object(
-    'processed', coalesce((v_report ->> 'funding_expired')::integer, 0) + coalesce((v_report ->> 'events_applied')::integer, 0),
-    'remaining', 0, 'limit_applied', false, 'limit', p_limit);
+    'processed', (v_report ->> 'funding_expired')::integer + (v_report ->> 'events_tried')::integer,
+    'limit_applied', true, 'limit', p_limit);
 end
 $$;
 
@@ -2011,23 +2011,27 @@ $$;
 
 
 --
--- Name: money_sweep_sql(interval); Type: FUNCTION; Schema: hazina; Owner: -
+-- Name: money_sweep_sql(interval, integer); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
-CREATE FUNCTION hazina.money_sweep_sql(p_abandon_after interval DEFAULT '1 day'::interval) RETURNS jsonb
+CREATE FUNCTION hazina.money_sweep_sql(p_abandon_after interval DEFAULT '1 day'::interval, p_limit integer DEFAULT NULL::integer) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
   v_expired integer := 0;
   v_retried integer := 0;
+  v_seen integer := 0;
   v_id uuid;
 begin
+  if p_limit is not null and p_limit < 1 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('reason', 'p_limit must be at least 1'));
+  end if;
   for v_id in
     select f.id from public.wallet_funding_sessions f
      where f.status = 'pending'
        and ((f.provider_checkout_id is null and f.expires_at <= now()) or f.created_at <= now() - p_abandon_after)
-     order by f.id for update skip locked
+     order by f.id limit p_limit for update skip locked
   loop
     perform hazina.funding_expire(v_id, 'abandoned by the sweep');
     v_expired := v_expired + 1;
@@ -2035,13 +2039,23 @@ begin
   for v_id in
     select e.id from public.wallet_webhook_events e
      where e.status in ('unmatched', 'failed') and e.attempts < 10 and e.received_at > now() - interval '7 days'
-     order by e.received_at for update skip locked
+     order by e.received_at limit (p_limit - v_expired) for update skip locked
   loop
+    v_seen := v_seen + 1;
     if (hazina.webhook_event_apply(v_id) ->> 'status') = 'processed' then
       v_retried := v_retried + 1;
     end if;
   end loop;
-  return jsonb_build_object('funding_expired', v_expired, 'events_applied', v_retried);
+  -- Still due: what the limit left untouched. Events tried in this pass that failed again
+  -- are not counted (they are retried on the next scheduled pass, not at once).
+  return jsonb_build_object('funding_expired', v_expired, 'events_applied', v_retried, 'events_tried', v_seen,
+    'remaining',
+      (select count(*) from public.wallet_funding_sessions f
+        where f.status = 'pending'
+          and ((f.provider_checkout_id is null and f.expires_at <= now()) or f.created_at <= now() - p_abandon_after))
+      + greatest(0, (select count(*) from public.wallet_webhook_events e
+                      where e.status in ('unmatched', 'failed') and e.attempts < 10
+                        and e.received_at > now() - interval '7 days') - (v_seen - v_retried)));
 end
 $$;
 
@@ -7146,6 +7160,7 @@ GRANT ALL ON FUNCTION hazina.job_list() TO service_role;
 --
 
 REVOKE ALL ON FUNCTION hazina.job_money_sweep_sql(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_money_sweep_sql(p_limit integer) TO service_role;
 
 
 --
@@ -7230,11 +7245,11 @@ GRANT ALL ON FUNCTION hazina.money_sweep_claim(p_limit integer) TO service_role;
 
 
 --
--- Name: FUNCTION money_sweep_sql(p_abandon_after interval); Type: ACL; Schema: hazina; Owner: -
+-- Name: FUNCTION money_sweep_sql(p_abandon_after interval, p_limit integer); Type: ACL; Schema: hazina; Owner: -
 --
 
-REVOKE ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval) TO service_role;
+REVOKE ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval, p_limit integer) TO service_role;
 
 
 --
@@ -8254,7 +8269,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict Vf6Ry5qGefLdGSiCz4ogqtP6fD5hViOGIV9eDF0IdnZhWVQ7f0dP1C4X39QRL1O
+\unrestrict FgFvVUfcXkL3zc3Wpfl0ueSD7o9X2LupHuNRe90nv7D1yijgLo9EpWhJUWWdbWx
 
 
 -- Reference data inserted by the migrations
@@ -8299,4 +8314,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000950'),
     ('20261124000960'),
     ('20261124000970'),
-    ('20261124000980');
+    ('20261124000980'),
+    ('20261124000990');

@@ -16,7 +16,9 @@ import type { FunctionDocs } from "./_shared/openapi.ts";
  * handler info (the socket peer, for clientIp), passed on as Hono's env exactly as
  * `Deno.serve(app.fetch)` does on Supabase: never as a header, so no client can forge it.
  */
-export type FetchApp = { fetch: (req: Request, env?: Deno.ServeHandlerInfo) => Response | Promise<Response> };
+export type FetchApp = {
+  fetch: (req: Request, env?: Deno.ServeHandlerInfo) => Response | Promise<Response>;
+};
 
 /** A function's app (base path /<name>) and the OpenAPI docs its routes declare. */
 export interface FunctionModule {
@@ -24,7 +26,15 @@ export interface FunctionModule {
   docs: FunctionDocs;
 }
 
-export const functionModules = { auth, funding, health, ops, wallets, webhooks, withdrawals } satisfies Record<
+export const functionModules = {
+  auth,
+  funding,
+  health,
+  ops,
+  wallets,
+  webhooks,
+  withdrawals,
+} satisfies Record<
   string,
   FunctionModule
 >;
@@ -58,7 +68,9 @@ export function dispatch(
   apps: Record<string, FetchApp> = functionApps,
 ): Response | Promise<Response> {
   const url = new URL(req.url);
-  if (!url.pathname.startsWith(PREFIX)) return notFound("route_not_found", "Functions live under /functions/v1/<name>.");
+  if (!url.pathname.startsWith(PREFIX)) {
+    return notFound("route_not_found", "Functions live under /functions/v1/<name>.");
+  }
   const name = url.pathname.slice(PREFIX.length).split("/")[0];
   const target = apps[name];
   if (!target) return notFound("function_not_found", `No function named '${name}'.`);

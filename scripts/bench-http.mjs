@@ -30,10 +30,27 @@ function freePort() {
 
 async function startEdge(dbUrl, env) {
   const port = await freePort();
-  const child = spawn(bin("deno"), ["run", "--unstable-no-legacy-abort", "--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-run", "scripts/serve.ts"], {
+  const child = spawn(bin("deno"), [
+    "run",
+    "--unstable-no-legacy-abort",
+    "--unstable-net",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-run",
+    "scripts/serve.ts",
+  ], {
     cwd: root,
-    env: { ...process.env, ...env, DATABASE_URL: dbUrl, PORT: String(port), HOST: "127.0.0.1", JWT_SECRET: secret,
-           LOG_LEVEL: "error", HAZINA_ENV: "development" },
+    env: {
+      ...process.env,
+      ...env,
+      DATABASE_URL: dbUrl,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      JWT_SECRET: secret,
+      LOG_LEVEL: "error",
+      HAZINA_ENV: "development",
+    },
     stdio: ["ignore", "ignore", "inherit"],
     detached: true, // its own process group: stopping it stops every process it serves with
   });
@@ -50,10 +67,15 @@ async function startEdge(dbUrl, env) {
   }
   return {
     base,
-    stop: () => new Promise((resolve) => {
-      child.once("exit", resolve);
-      try { process.kill(-child.pid, "SIGTERM"); } catch { resolve(); }
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", resolve);
+        try {
+          process.kill(-child.pid, "SIGTERM");
+        } catch {
+          resolve();
+        }
+      }),
   };
 }
 
@@ -67,7 +89,9 @@ export async function benchPayers(dbUrl) {
   const payers = [];
   for (const row of rows) {
     const token = await new SignJWT({ role: "authenticated", app_metadata: { role: "customer" } })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(row.user_id).setAudience("authenticated")
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(row.user_id).setAudience(
+        "authenticated",
+      )
       .setIssuedAt().setExpirationTime("2h").sign(key);
     payers.push({ walletId: row.wallet_id, token });
   }
@@ -78,9 +102,14 @@ function post(agent, base, pathName, token, body, key) {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
     const req = http.request(`${base}${pathName}`, {
-      method: "POST", agent,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key,
-                 "content-length": Buffer.byteLength(payload) },
+      method: "POST",
+      agent,
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        "idempotency-key": key,
+        "content-length": Buffer.byteLength(payload),
+      },
     }, (res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode));
@@ -93,11 +122,13 @@ function post(agent, base, pathName, token, body, key) {
 
 async function commits(sql) {
   await sql`select pg_stat_clear_snapshot()`;
-  const [{ n }] = await sql`select xact_commit::bigint::text as n from pg_stat_database where datname = current_database()`;
+  const [{ n }] =
+    await sql`select xact_commit::bigint::text as n from pg_stat_database where datname = current_database()`;
   return BigInt(n);
 }
 
-const percentile = (sorted, p) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
+const percentile = (sorted, p) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
 
 /**
  * One measurement: start the edge on `dbUrl`, run `clients` loops for `seconds`, stop it.
@@ -120,8 +151,11 @@ export async function measureHttp(dbUrl, payers, clients, seconds, edgeEnv = {})
         let to = payers[Math.floor(Math.random() * payers.length)];
         if (to === from) to = payers[(payers.indexOf(from) + 1) % payers.length];
         const started = performance.now();
-        const status = await post(agent, edge.base, "/functions/v1/wallets/transfers", from.token,
-          { from_wallet_id: from.walletId, to_wallet_id: to.walletId, amount: "1.00" }, `bench-${process.pid}-${++counter}`);
+        const status = await post(agent, edge.base, "/functions/v1/wallets/transfers", from.token, {
+          from_wallet_id: from.walletId,
+          to_wallet_id: to.walletId,
+          amount: "1.00",
+        }, `bench-${process.pid}-${++counter}`);
         if (!record) continue;
         if (status === 201) {
           ok++;
@@ -141,7 +175,10 @@ export async function measureHttp(dbUrl, payers, clients, seconds, edgeEnv = {})
     const answered = ok + [...others.values()].reduce((a, b) => a + b, 0);
     latencies.sort((a, b) => a - b);
     return {
-      clients, tps: ok / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99),
+      clients,
+      tps: ok / elapsed,
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
       others: Object.fromEntries(others),
       // The one-connection probe of this function commits twice per read; minus them.
       commitsPerRequest: answered ? Number(commitsAfter - commitsBefore - 2n) / answered : NaN,

@@ -31,14 +31,18 @@ const batchSize = Number(process.env.BENCH_BATCH ?? 250);
 // BENCH_CONNECTIONS / BENCH_WORKLOADS narrow a run (e.g. "8" and "tpcb,p2p") while tuning.
 const connectionCounts = (process.env.BENCH_CONNECTIONS ?? "1,8").split(",").map(Number);
 const repeat = Number(process.env.BENCH_REPEAT ?? 1);
-const workloads = new Set((process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,batch,floor,http").split(","));
+const workloads = new Set(
+  (process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,batch,floor,http").split(","),
+);
 const httpClientCounts = (process.env.BENCH_HTTP_CLIENTS ?? "1,8,32,128").split(",").map(Number);
 // Server settings for the HTTP runs: BENCH_EDGE_PROCESSES lists the EDGE_PROCESSES to
 // measure (default 1,2), after a baseline with IDEMPOTENCY_ONE_TRANSACTION=false
 // (BENCH_HTTP_BASELINE=off skips it); BENCH_DB_POOL_MAX sets DB_POOL_MAX (default: the server's).
 const edgeProcessCounts = (process.env.BENCH_EDGE_PROCESSES ?? "1,2").split(",").map(Number);
 // BENCH_DB_POOL_MAX may list several sizes (e.g. 4,10,20): each is measured at each process count.
-const poolEnvs = (process.env.BENCH_DB_POOL_MAX ?? "").split(",").filter(Boolean).map((n) => ({ DB_POOL_MAX: n }));
+const poolEnvs = (process.env.BENCH_DB_POOL_MAX ?? "").split(",").filter(Boolean).map((n) => ({
+  DB_POOL_MAX: n,
+}));
 if (poolEnvs.length === 0) poolEnvs.push({});
 const stamp = Date.now();
 const benchDb = `hazina_bench_${stamp}`;
@@ -66,18 +70,26 @@ function script(name, text) {
   return file;
 }
 
-const uniform = script("p2p-uniform", `
+const uniform = script(
+  "p2p-uniform",
+  `
 \\set a random(1, ${walletCount})
 \\set b 1 + (:a + random(0, ${walletCount - 2})) % ${walletCount}
 select hazina.transfer(gen_random_uuid()::text, (select wallet_id from bench_wallets where n = :a),
                        (select wallet_id from bench_wallets where n = :b), 1.00, 'p2p_transfer');
-`);
-const hot = script("p2p-hot", `
+`,
+);
+const hot = script(
+  "p2p-hot",
+  `
 \\set a random(1, ${walletCount})
 select hazina.transfer(gen_random_uuid()::text, (select wallet_id from bench_wallets where n = :a),
                        (select wallet_id from bench_wallets where n = 0), 1.00, 'merchant_payment');
-`);
-const batch = script("batch", `
+`,
+);
+const batch = script(
+  "batch",
+  `
 \\set a random(1, ${walletCount})
 select hazina.transfer_batch((
   select jsonb_agg(jsonb_build_object('ref', gen_random_uuid(), 'from_wallet_id', f.wallet_id,
@@ -85,7 +97,8 @@ select hazina.transfer_batch((
     from generate_series(1, ${batchSize}) g
     join bench_wallets f on f.n = 1 + (:a + g * 7) % ${walletCount}
     join bench_wallets t on t.n = 1 + (:a + g * 7 + 1 + g % 5) % ${walletCount}));
-`);
+`,
+);
 
 // The floors. Wallet n = -1 is the KES fee revenue wallet; amounts as in p2p uniform
 // (1.00 with a 0.01 fee). balance_after comes from the updates, as in a real posting.
@@ -101,15 +114,20 @@ fee as (update wallet_balance_buckets set balance = balance + 0.01
 billing as (insert into billing_ledger (ref, transaction_id, payer_wallet_id, transaction_type, direction, amount,
                                         currency, base_amount, rule_source)
             select tx::text || '#fee', tx, f, 'p2p_transfer', 'charge', 0.01, 'KES', 1.00, 'catalog' from w returning 1)`;
-const floorMinimum = script("floor-minimum", `${floorPick},
+const floorMinimum = script(
+  "floor-minimum",
+  `${floorPick},
 entries as (insert into wallet_ledger (transaction_id, wallet_id, direction, amount, currency, balance_after, kind, ref)
             select w.tx, e.wallet, e.direction, e.amount, 'KES', e.after, 'p2p_transfer', w.tx::text || '#' || e.n
               from w, lateral (values (1, w.f, 'debit', 1.01, (select balance from debit)),
                                       (2, w.t, 'credit', 1.00, (select balance from credit)),
                                       (3, w.r, 'credit', 0.01, null)) e(n, wallet, direction, amount, after) returning 1)
 select (select count(*) from entries), (select count(*) from billing), (select count(*) from fee);
-`);
-const floorOurs = script("floor-ours", `${floorPick},
+`,
+);
+const floorOurs = script(
+  "floor-ours",
+  `${floorPick},
 header as (insert into wallet_transactions (id, ref, kind, request_hash, principal_amount, currency)
            select tx, tx::text, 'p2p_transfer', md5(tx::text), 1.00, 'KES' from w returning 1),
 entries as (insert into wallet_ledger (transaction_id, wallet_id, direction, amount, currency, balance_after, leg, kind, ref)
@@ -119,7 +137,8 @@ entries as (insert into wallet_ledger (transaction_id, wallet_id, direction, amo
                                       (3, w.f, 'debit', 0.01, (select balance from debit), 'fee'),
                                       (4, w.r, 'credit', 0.01, null, 'fee')) e(n, wallet, direction, amount, after, leg) returning 1)
 select (select count(*) from header), (select count(*) from entries), (select count(*) from billing), (select count(*) from fee);
-`);
+`,
+);
 
 async function prepareBenchDatabase() {
   await admin.unsafe(`create database "${benchDb}"`);
@@ -163,9 +182,19 @@ async function prepareBenchDatabase() {
 
 const results = [];
 try {
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ` +
-    `${execFileSync("psql", ["-XAtc", "select version()", withDatabase(serverUrl, "postgres")], { encoding: "utf8" }).trim().split(" on ")[0]}`);
-  console.log(`each run: ${seconds}s, ${walletCount} wallets, batch of ${batchSize}; median of ${repeat} round(s)`);
+  console.log(
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${
+      Math.round(os.totalmem() / 2 ** 30)
+    } GiB; ` +
+      `${
+        execFileSync("psql", ["-XAtc", "select version()", withDatabase(serverUrl, "postgres")], {
+          encoding: "utf8",
+        }).trim().split(" on ")[0]
+      }`,
+  );
+  console.log(
+    `each run: ${seconds}s, ${walletCount} wallets, batch of ${batchSize}; median of ${repeat} round(s)`,
+  );
   const benchUrl = await prepareBenchDatabase();
   await admin.unsafe(`create database "${tpcbDb}"`);
   const tpcbUrl = withDatabase(serverUrl, tpcbDb);
@@ -180,18 +209,31 @@ try {
   async function measure(name, templateUrl, args, clients) {
     if (!workloads.has(name.split("-")[0])) return { tps: NaN, failed: 0 };
     const copy = `${benchDb}_run${++copies}`;
-    await admin.unsafe(`create database "${copy}" template "${new URL(templateUrl).pathname.slice(1)}"`);
+    await admin.unsafe(
+      `create database "${copy}" template "${new URL(templateUrl).pathname.slice(1)}"`,
+    );
     try {
       const url = withDatabase(serverUrl, copy);
       await admin.unsafe("checkpoint");
-      const result = pgbench(url, [...args, "-n", "-M", "prepared", "-T", String(seconds), "-c", String(clients),
-                                   "-j", String(Math.min(clients, 2))]);
+      const result = pgbench(url, [
+        ...args,
+        "-n",
+        "-M",
+        "prepared",
+        "-T",
+        String(seconds),
+        "-c",
+        String(clients),
+        "-j",
+        String(Math.min(clients, 2)),
+      ]);
       // (The floors write entries without checks, and "issue minimum" without headers:
       // reconciliation would rightly report them.)
       if (name !== "tpcb" && !name.startsWith("floor")) {
         const sql = postgres(url, { max: 1, onnotice: () => {} });
         const [{ n }] = await sql`select count(*)::int as n from hazina.reconcile()`;
-        const [{ count }] = await sql`select count(*)::int as count from public.wallet_transactions`;
+        const [{ count }] =
+          await sql`select count(*)::int as count from public.wallet_transactions`;
         await sql.end();
         discrepancies += n;
         postings += count;
@@ -226,41 +268,76 @@ try {
   for (const clients of connectionCounts) {
     const mine = rounds.filter((r) => r.clients === clients);
     const figure = (name) => ({ tps: median(mine.map((r) => r[name].tps)) });
-    results.push({ clients, tpcb: figure("tpcb"), p2p: figure("p2p"), hot: figure("hot"), batch: figure("batch"),
-                   floorMinimum: figure("floorMinimum"), floorOurs: figure("floorOurs") });
+    results.push({
+      clients,
+      tpcb: figure("tpcb"),
+      p2p: figure("p2p"),
+      hot: figure("hot"),
+      batch: figure("batch"),
+      floorMinimum: figure("floorMinimum"),
+      floorOurs: figure("floorOurs"),
+    });
   }
 
   // A P2P posting with a fee writes 4 entries (principal debit/credit, fee debit/credit).
   const entriesPerTransfer = 4;
   const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
-  console.log("\n| connections | tpcb-like tx/s | p2p uniform postings/s | p2p hot merchant postings/s | batch transfers/s (entries/s) |");
+  console.log(
+    "\n| connections | tpcb-like tx/s | p2p uniform postings/s | p2p hot merchant postings/s | batch transfers/s (entries/s) |",
+  );
   console.log("|---|---|---|---|---|");
   for (const r of results) {
     const batchTransfers = r.batch.tps * batchSize;
-    console.log(`| ${r.clients} | ${r.tpcb.tps.toFixed(0)} | ${r.p2p.tps.toFixed(0)} (${ratio(r.p2p.tps, r.tpcb.tps)} tpcb) | ` +
-      `${r.hot.tps.toFixed(0)} (${ratio(r.hot.tps, r.tpcb.tps)} tpcb) | ` +
-      `${batchTransfers.toFixed(0)} (${(batchTransfers * entriesPerTransfer).toFixed(0)}; ${ratio(batchTransfers, r.tpcb.tps)} tpcb) |`);
+    console.log(
+      `| ${r.clients} | ${r.tpcb.tps.toFixed(0)} | ${r.p2p.tps.toFixed(0)} (${
+        ratio(r.p2p.tps, r.tpcb.tps)
+      } tpcb) | ` +
+        `${r.hot.tps.toFixed(0)} (${ratio(r.hot.tps, r.tpcb.tps)} tpcb) | ` +
+        `${batchTransfers.toFixed(0)} (${(batchTransfers * entriesPerTransfer).toFixed(0)}; ${
+          ratio(batchTransfers, r.tpcb.tps)
+        } tpcb) |`,
+    );
   }
   if (workloads.has("floor")) {
-    console.log("\nFloors: the writes alone, one bare statement per transfer (no function, no check):");
-    console.log("| connections | issue minimum (3 entries, billing row, 3 balances) | our rows (+ header, 4th entry, commit trigger) | p2p uniform as share of our rows |");
+    console.log(
+      "\nFloors: the writes alone, one bare statement per transfer (no function, no check):",
+    );
+    console.log(
+      "| connections | issue minimum (3 entries, billing row, 3 balances) | our rows (+ header, 4th entry, commit trigger) | p2p uniform as share of our rows |",
+    );
     console.log("|---|---|---|---|");
     for (const r of results) {
-      console.log(`| ${r.clients} | ${r.floorMinimum.tps.toFixed(0)} (${ratio(r.floorMinimum.tps, r.tpcb.tps)} tpcb) | ` +
-        `${r.floorOurs.tps.toFixed(0)} (${ratio(r.floorOurs.tps, r.tpcb.tps)} tpcb) | ${ratio(r.p2p.tps, r.floorOurs.tps)} |`);
+      console.log(
+        `| ${r.clients} | ${r.floorMinimum.tps.toFixed(0)} (${
+          ratio(r.floorMinimum.tps, r.tpcb.tps)
+        } tpcb) | ` +
+          `${r.floorOurs.tps.toFixed(0)} (${ratio(r.floorOurs.tps, r.tpcb.tps)} tpcb) | ${
+            ratio(r.p2p.tps, r.floorOurs.tps)
+          } |`,
+      );
     }
   }
-  console.log("\nTargets (issue 3): single ≥ 1.3× tpcb at 8 connections; hot ≥ 0.8× uniform; batch ≥ 5× single.");
+  console.log(
+    "\nTargets (issue 3): single ≥ 1.3× tpcb at 8 connections; hot ≥ 0.8× uniform; batch ≥ 5× single.",
+  );
   for (const r of results) {
-    console.log(`  ${r.clients} connection(s): single ${ratio(r.p2p.tps, r.tpcb.tps)} tpcb, ` +
-      `hot ${ratio(r.hot.tps, r.p2p.tps)} uniform, batch ${ratio(r.batch.tps * batchSize, r.p2p.tps)} single`);
+    console.log(
+      `  ${r.clients} connection(s): single ${ratio(r.p2p.tps, r.tpcb.tps)} tpcb, ` +
+        `hot ${ratio(r.hot.tps, r.p2p.tps)} uniform, batch ${
+          ratio(r.batch.tps * batchSize, r.p2p.tps)
+        } single`,
+    );
   }
   if (workloads.has("http")) {
     const payers = await benchPayers(benchUrl);
     const direct = results.find((r) => r.clients === 8) ?? results[results.length - 1];
     // The baseline first: three transactions per request (IDEMPOTENCY_ONE_TRANSACTION=false), one process.
-    const setups = [{ ...poolEnvs[0], EDGE_PROCESSES: "1", IDEMPOTENCY_ONE_TRANSACTION: "false" },
-      ...edgeProcessCounts.flatMap((processes) => poolEnvs.map((pool) => ({ ...pool, EDGE_PROCESSES: String(processes) })))];
+    const setups = [
+      { ...poolEnvs[0], EDGE_PROCESSES: "1", IDEMPOTENCY_ONE_TRANSACTION: "false" },
+      ...edgeProcessCounts.flatMap((processes) =>
+        poolEnvs.map((pool) => ({ ...pool, EDGE_PROCESSES: String(processes) }))
+      ),
+    ];
     for (const edgeEnv of process.env.BENCH_HTTP_BASELINE === "off" ? setups.slice(1) : setups) {
       const http = [];
       for (const clients of httpClientCounts) {
@@ -272,7 +349,8 @@ try {
           http.push(await measureHttp(url, payers, clients, seconds, edgeEnv));
           const sql = postgres(url, { max: 1, onnotice: () => {} });
           const [{ n }] = await sql`select count(*)::int as n from hazina.reconcile()`;
-          const [{ count }] = await sql`select count(*)::int as count from public.wallet_transactions`;
+          const [{ count }] =
+            await sql`select count(*)::int as count from public.wallet_transactions`;
           await sql.end();
           discrepancies += n;
           postings += count;
@@ -281,19 +359,35 @@ try {
         }
       }
       const settings = Object.entries(edgeEnv).map(([k, v]) => `${k}=${v}`).join(", ");
-      console.log(`\nHTTP: POST /wallets/transfers through the Deno server (${settings}), next to direct SQL at ${direct.clients} connections:`);
-      console.log(`| clients | transfers/s | × direct hazina.transfer (${direct.clients} conn.) | × tpcb-like (${direct.clients} conn.) | p50 ms | p99 ms | commits/request | non-201 |`);
+      console.log(
+        `\nHTTP: POST /wallets/transfers through the Deno server (${settings}), next to direct SQL at ${direct.clients} connections:`,
+      );
+      console.log(
+        `| clients | transfers/s | × direct hazina.transfer (${direct.clients} conn.) | × tpcb-like (${direct.clients} conn.) | p50 ms | p99 ms | commits/request | non-201 |`,
+      );
       console.log("|---|---|---|---|---|---|---|---|");
       for (const h of http) {
-        console.log(`| ${h.clients} | ${h.tps.toFixed(0)} | ${ratio(h.tps, direct.p2p.tps)} | ${ratio(h.tps, direct.tpcb.tps)} | ` +
-          `${h.p50.toFixed(1)} | ${h.p99.toFixed(1)} | ${h.commitsPerRequest.toFixed(2)} | ${JSON.stringify(h.others)} |`);
+        console.log(
+          `| ${h.clients} | ${h.tps.toFixed(0)} | ${ratio(h.tps, direct.p2p.tps)} | ${
+            ratio(h.tps, direct.tpcb.tps)
+          } | ` +
+            `${h.p50.toFixed(1)} | ${h.p99.toFixed(1)} | ${h.commitsPerRequest.toFixed(2)} | ${
+              JSON.stringify(h.others)
+            } |`,
+        );
       }
     }
-    console.log("Target (issue 12): HTTP at 32 clients ≥ 1.5× direct hazina.transfer at 8 connections, p99 < 50 ms.");
+    console.log(
+      "Target (issue 12): HTTP at 32 clients ≥ 1.5× direct hazina.transfer at 8 connections, p99 < 50 ms.",
+    );
   }
-  console.log(`\n${postings} ledger transactions in the measured copies (funding included); reconciliation discrepancies afterwards: ${discrepancies}`);
+  console.log(
+    `\n${postings} ledger transactions in the measured copies (funding included); reconciliation discrepancies afterwards: ${discrepancies}`,
+  );
 } finally {
   if (process.env.BENCH_KEEP) console.log(`kept databases ${benchDb} and ${tpcbDb}`);
-  else for (const db of [benchDb, tpcbDb]) await admin.unsafe(`drop database if exists "${db}" with (force)`);
+  else {for (const db of [benchDb, tpcbDb]) {
+      await admin.unsafe(`drop database if exists "${db}" with (force)`);
+    }}
   await admin.end();
 }

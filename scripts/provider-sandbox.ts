@@ -17,13 +17,22 @@ if ((import.meta as { main?: boolean }).main) {
     port,
     hostname: process.env.PROVIDER_SANDBOX_HOST ?? "127.0.0.1",
     callbackDelayMs: Number(process.env.PROVIDER_SANDBOX_DELAY_MS ?? 1500),
-    log: (line) => console.log(JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "provider sandbox", line })),
+    log: (line) =>
+      console.log(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          level: "info",
+          msg: "provider sandbox",
+          line,
+        }),
+      ),
   });
-  console.log(`provider sandbox (M-Pesa, KCB, DTB): ${sandbox.url} — scenarios by the last 4 digits, see scripts/provider-sandbox/scenarios.ts`);
+  console.log(
+    `provider sandbox (M-Pesa, KCB, DTB): ${sandbox.url} — scenarios by the last 4 digits, see scripts/provider-sandbox/scenarios.ts`,
+  );
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
       sandbox.close().finally(() => process.exit(0));
     });
   }
 }
-

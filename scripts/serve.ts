@@ -27,12 +27,20 @@ const cfg = config(); // fail fast with a readable message when the environment 
 try {
   const problems = await databaseRoleProblems();
   if (problems.length > 0 && cfg.HAZINA_ENV === "production" && !cfg.ALLOW_PRIVILEGED_DB_ROLE) {
-    console.error(`Refusing to start: ${problems.join("; ")}.\nConnect as the authenticator role (README "Configuration"), or set ALLOW_PRIVILEGED_DB_ROLE=true knowingly.`);
+    console.error(
+      `Refusing to start: ${
+        problems.join("; ")
+      }.\nConnect as the authenticator role (README "Configuration"), or set ALLOW_PRIVILEGED_DB_ROLE=true knowingly.`,
+    );
     Deno.exit(1);
   }
-  if (problems.length > 0) log("warn", "database login role is more than an authenticator", { problems });
+  if (problems.length > 0) {
+    log("warn", "database login role is more than an authenticator", { problems });
+  }
 } catch (err) {
-  log("warn", "database unreachable at start; checking its login role later", { error: (err as Error).message });
+  log("warn", "database unreachable at start; checking its login role later", {
+    error: (err as Error).message,
+  });
 }
 // The mail transport is chosen once, from the configuration: SMTP when configured, else the
 // development mailer (production cannot get here without SMTP).
@@ -41,7 +49,9 @@ const port = Number(process.env.PORT ?? 8000);
 const hostname = process.env.HOST?.trim() || "127.0.0.1";
 const processes = Number(process.env.EDGE_PROCESSES?.trim() || 1);
 if (!Number.isInteger(processes) || processes < 1 || processes > 64) {
-  console.error(`EDGE_PROCESSES must be a whole number from 1 to 64 (got ${process.env.EDGE_PROCESSES}).`);
+  console.error(
+    `EDGE_PROCESSES must be a whole number from 1 to 64 (got ${process.env.EDGE_PROCESSES}).`,
+  );
   Deno.exit(1);
 }
 const isCopy = process.env.EDGE_PROCESS_COPY === "1";
@@ -49,29 +59,54 @@ const copies: Deno.ChildProcess[] = [];
 if (!isCopy) {
   for (let i = 1; i < processes; i++) {
     const copy = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--unstable-no-legacy-abort", "--unstable-net", "--allow-net", "--allow-env", "--allow-read",
-             new URL(import.meta.url).pathname],
-      env: { EDGE_PROCESS_COPY: "1" }, stdin: "piped", stdout: "inherit", stderr: "inherit",
+      args: [
+        "run",
+        "--unstable-no-legacy-abort",
+        "--unstable-net",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        new URL(import.meta.url).pathname,
+      ],
+      env: { EDGE_PROCESS_COPY: "1" },
+      stdin: "piped",
+      stdout: "inherit",
+      stderr: "inherit",
     }).spawn();
     copies.push(copy);
     copy.status.then((status) => {
       if (stopping) return;
-      log("error", "an edge process copy died; stopping the edge", { code: status.code, signal: status.signal });
+      log("error", "an edge process copy died; stopping the edge", {
+        code: status.code,
+        signal: status.signal,
+      });
       stop(1);
     });
   }
 }
 let stopping = false;
-const server = Deno.serve({ port, hostname, ...(processes > 1 ? { reusePort: true } : {}), onListen: ({ hostname, port }) => {
-  if (isCopy) return;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  log("info", "edge functions listening", { url: `http://${host}:${port}/functions/v1/`, hostname, functions: functionNames, processes });
-} }, (req, info) => dispatch(req, info));
+const server = Deno.serve({
+  port,
+  hostname,
+  ...(processes > 1 ? { reusePort: true } : {}),
+  onListen: ({ hostname, port }) => {
+    if (isCopy) return;
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    log("info", "edge functions listening", {
+      url: `http://${host}:${port}/functions/v1/`,
+      hostname,
+      functions: functionNames,
+      processes,
+    });
+  },
+}, (req, info) => dispatch(req, info));
 
 function stop(code: number): void {
   stopping = true;
   for (const copy of copies) {
-    try { copy.kill("SIGTERM"); } catch { /* already gone */ }
+    try {
+      copy.kill("SIGTERM");
+    } catch { /* already gone */ }
   }
   server.shutdown().finally(() => Deno.exit(code));
 }

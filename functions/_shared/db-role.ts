@@ -8,7 +8,9 @@ import type postgres from "postgres";
 export const REQUEST_ROLES = ["anon", "authenticated", "service_role"] as const;
 
 /** Why the connection's login role is more than an authenticator; empty when it is one. */
-export async function loginRoleProblems(sql: postgres.Sql | postgres.TransactionSql): Promise<string[]> {
+export async function loginRoleProblems(
+  sql: postgres.Sql | postgres.TransactionSql,
+): Promise<string[]> {
   // session_user, not current_user: the login role, whatever role is set at the moment.
   const [role] = await sql`
     select r.rolname, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolreplication, r.rolinherit,
@@ -26,7 +28,11 @@ export async function loginRoleProblems(sql: postgres.Sql | postgres.Transaction
   if (role.rolbypassrls) problems.push("has BYPASSRLS");
   if (role.rolcreaterole) problems.push("has CREATEROLE (it could grant itself other roles)");
   if (role.rolreplication) problems.push("has REPLICATION");
-  if (role.rolinherit) problems.push("is INHERIT (queries outside a request role would run with its members' privileges)");
+  if (role.rolinherit) {
+    problems.push(
+      "is INHERIT (queries outside a request role would run with its members' privileges)",
+    );
+  }
   if (role.other_roles.length > 0) problems.push(`may become ${role.other_roles.join(", ")}`);
   if (role.owns_tables) problems.push("owns Hazina's tables (owners bypass RLS)");
   return problems.map((p) => `database login role '${role.rolname}' ${p}`);

@@ -21,6 +21,8 @@ export function db(): Sql {
     const cfg = config();
     pool = postgres(cfg.DATABASE_URL, {
       max: cfg.DB_POOL_MAX,
+      // Named prepared statements, unless a transaction-mode pooler sits in between (DB_PREPARE).
+      prepare: cfg.DB_PREPARE,
       idle_timeout: 30,
       connect_timeout: 10,
       onnotice: () => {},
@@ -58,10 +60,16 @@ function installDriverCrashGuard(): void {
   guardInstalled = true;
   globalThis.addEventListener("error", (event: ErrorEvent) => {
     const err = event.error;
-    if (!(err instanceof TypeError) || !/reading 'write'/.test(err.message) ||
-        !/nextWrite/.test(err.stack ?? "") || !/connection\.js/.test(err.stack ?? "")) return;
+    if (
+      !(err instanceof TypeError) || !/reading 'write'/.test(err.message) ||
+      !/nextWrite/.test(err.stack ?? "") || !/connection\.js/.test(err.stack ?? "")
+    ) return;
     event.preventDefault();
-    log("warn", "database driver wrote to a closed connection (postgres.js bug); replacing the pool", { error: err.message });
+    log(
+      "warn",
+      "database driver wrote to a closed connection (postgres.js bug); replacing the pool",
+      { error: err.message },
+    );
     replacePool(pool);
   });
 }
@@ -92,7 +100,11 @@ function ensureSafeLoginRole(): Promise<void> {
   roleChecked ??= databaseRoleProblems().then((problems) => {
     if (problems.length === 0) return;
     log("error", "refusing requests: unsafe database login role", { problems });
-    throw new ApiError(503, "database_role_unsafe", "The service's database connection is misconfigured; an operator has to fix it.");
+    throw new ApiError(
+      503,
+      "database_role_unsafe",
+      "The service's database connection is misconfigured; an operator has to fix it.",
+    );
   }, (err) => {
     roleChecked = undefined; // unreachable: ask again on the next request
     throw err;
@@ -119,7 +131,9 @@ export async function inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
 }
 
 /** The database role and the `request.jwt.claims` a request runs with (`anon` without a subject). */
-export function callerRole(claims: JwtClaims | undefined): { role: typeof REQUEST_ROLES[number]; claims: JwtClaims } {
+export function callerRole(
+  claims: JwtClaims | undefined,
+): { role: typeof REQUEST_ROLES[number]; claims: JwtClaims } {
   if (!claims?.sub) return { role: "anon", claims: { role: "anon" } };
   return { role: "authenticated", claims: { ...claims, role: "authenticated" } };
 }
@@ -135,18 +149,27 @@ function runAs<T>(
     // all transaction-local, exactly as PostgREST does.
     await tx`select set_config('role', ${role}, true),
                     set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
-                    set_config('request.headers', ${JSON.stringify({ "x-request-id": requestId ?? null })}, true)`;
+                    set_config('request.headers', ${
+      JSON.stringify({ "x-request-id": requestId ?? null })
+    }, true)`;
     return await fn(tx);
   });
 }
 
 /** Run `fn` as the verified caller (`authenticated`, or `anon` when there are no claims). */
-export function asUser<T>(claims: JwtClaims | undefined, requestId: string | undefined, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export function asUser<T>(
+  claims: JwtClaims | undefined,
+  requestId: string | undefined,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
   const caller = callerRole(claims);
   return runAs(caller.role, caller.claims, requestId, fn);
 }
 
 /** Run `fn` as `service_role`: for webhooks, jobs and the auth service, never for client input alone. */
-export function asService<T>(requestId: string | undefined, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export function asService<T>(
+  requestId: string | undefined,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
   return runAs("service_role", { role: "service_role" }, requestId, fn);
 }

@@ -43,7 +43,10 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   not_found: [404, "Not found."],
   invalid_argument: [400, "A value is invalid."],
   audit_log_append_only: [403, "The audit log cannot be changed."],
-  ledger_immutable: [403, "Ledger entries, transactions and billing rows cannot be changed; post a reversal."],
+  ledger_immutable: [
+    403,
+    "Ledger entries, transactions and billing rows cannot be changed; post a reversal.",
+  ],
   // ledger
   wallet_not_found: [404, "Wallet not found."],
   wallet_not_active: [409, "The wallet is frozen or closed."],
@@ -54,7 +57,10 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   unbalanced_transaction: [400, "Debits and credits do not balance."],
   // Where the database names the currency or the provider, the message states that rule
   // instead (RULE_MESSAGES).
-  invalid_amount: [400, "Amounts must be greater than zero, with no more decimals than the currency has (KES: 2)."],
+  invalid_amount: [
+    400,
+    "Amounts must be greater than zero, with no more decimals than the currency has (KES: 2).",
+  ],
   invalid_entries: [400, "The posting entries are invalid."],
   same_wallet: [400, "Source and destination wallets must differ."],
   ref_conflict: [409, "This reference was already used for a different operation."],
@@ -88,7 +94,10 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   // merchant applications (database/migrations/*_merchant_applications.sql)
   already_merchant: [409, "This account is a merchant already."],
   merchant_application_not_found: [404, "This user has no merchant application."],
-  merchant_application_not_pending: [409, "The merchant application was already decided the other way."],
+  merchant_application_not_pending: [
+    409,
+    "The merchant application was already decided the other way.",
+  ],
 
   // money in/out (database/migrations/20261124000900_payment_sources.sql … *_money_sweep.sql, functions/funding, withdrawals, webhooks)
   provider_not_supported: [400, "This payment provider or currency is not supported."],
@@ -104,13 +113,19 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   funding_not_confirmed: [409, "The provider did not confirm the payment."],
   withdrawal_not_found: [404, "Withdrawal not found."],
   withdrawal_not_pending: [409, "The withdrawal is no longer pending."],
-  withdrawal_not_cancellable: [409, "The withdrawal was already sent to the provider and cannot be cancelled."],
+  withdrawal_not_cancellable: [
+    409,
+    "The withdrawal was already sent to the provider and cannot be cancelled.",
+  ],
   withdrawal_not_submitted: [409, "The withdrawal was never sent to the provider."],
   withdrawal_amount_mismatch: [409, "The amount paid out does not match the withdrawal."],
   withdrawal_not_completed: [409, "Only a completed withdrawal can be reversed."],
   invalid_webhook_payload: [400, "The provider message is invalid."],
   not_confirmed_by_provider: [409, "The provider's own answer does not confirm this message."],
-  paybill_short_code_mismatch: [409, "The payment was made to another short code than our paybill."],
+  paybill_short_code_mismatch: [
+    409,
+    "The payment was made to another short code than our paybill.",
+  ],
   paybill_conflict: [409, "This M-Pesa transaction was already credited to another account."],
   webhook_event_not_found: [404, "Webhook event not found."],
 
@@ -140,16 +155,25 @@ const RULE_MESSAGES: Record<string, (details: Record<string, unknown>) => string
     // M-Pesa's whole-shilling rule arrives as its reason (hazina.assert_provider_amount).
     if (typeof d.reason === "string" && d.reason) return `${d.reason}.`;
     if (typeof d.currency !== "string" || typeof d.decimals !== "number") return undefined;
-    if (d.decimals === 0) return `${d.currency} amounts must be whole numbers greater than zero, e.g. "1250".`;
+    if (d.decimals === 0) {
+      return `${d.currency} amounts must be whole numbers greater than zero, e.g. "1250".`;
+    }
     const places = d.decimals === 1 ? "1 decimal place" : `${d.decimals} decimal places`;
-    return `${d.currency} amounts must be greater than zero with at most ${places}, e.g. "1250.${"0".repeat(d.decimals)}".`;
+    return `${d.currency} amounts must be greater than zero with at most ${places}, e.g. "1250.${
+      "0".repeat(d.decimals)
+    }".`;
   },
   amount_outside_provider_limits: (d) => {
-    if (typeof d.provider !== "string" || typeof d.minimum !== "string" || typeof d.maximum !== "string") return undefined;
+    if (
+      typeof d.provider !== "string" || typeof d.minimum !== "string" ||
+      typeof d.maximum !== "string"
+    ) return undefined;
     const provider = PROVIDERS[d.provider] ?? { label: d.provider };
     const code = typeof d.currency === "string" ? d.currency : provider.currency;
     const currency = code ? `${code} ` : "";
-    return `${provider.label} moves ${currency}${grouped(d.minimum)}–${grouped(d.maximum)} at a time.`;
+    return `${provider.label} moves ${currency}${grouped(d.minimum)}–${
+      grouped(d.maximum)
+    } at a time.`;
   },
 };
 
@@ -177,8 +201,14 @@ export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
   invalid_id_token: [401, "The OIDC ID token could not be verified."],
   oauth_provider_not_found: [404, "This identity provider is not configured."],
   webhook_unauthenticated: [401, "The webhook's path token or signature is wrong or missing."],
-  database_unavailable: [503, "The database is unreachable (restarting, or the connection dropped); retry shortly with the same Idempotency-Key, which returns the committed result if the first attempt committed."],
-  database_role_unsafe: [503, "Production only: the edge's database login is more than an authenticator; an operator must fix it."],
+  database_unavailable: [
+    503,
+    "The database is unreachable (restarting, or the connection dropped); retry shortly with the same Idempotency-Key, which returns the committed result if the first attempt committed.",
+  ],
+  database_role_unsafe: [
+    503,
+    "Production only: the edge's database login is more than an authenticator; an operator must fix it.",
+  ],
   // SQLSTATEs errors.ts maps to stable codes.
   conflict: [409, "This already exists."],
   serialization_failure: [409, "A concurrent change conflicted; retry."],
@@ -238,25 +268,46 @@ function parseDetail(detail: string | undefined): Record<string, unknown> | unde
  * connections (class 08, 57P01-57P03, 53300).
  */
 const CONNECTION_CODES = new Set([
-  "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
-  "ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN",
-  "57P01", "57P02", "57P03", "53300",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
 ]);
 
 /** Whether `err` says the database could not be reached or dropped the connection. */
 export function isConnectionError(err: unknown): boolean {
   if (typeof err !== "object" || err === null) return false;
   const code = (err as { code?: unknown }).code;
-  if (typeof code === "string" && (CONNECTION_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  if (typeof code === "string" && (CONNECTION_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) {
+    return true;
+  }
   // Deno reports some socket failures by name only.
   const name = (err as { name?: unknown }).name;
-  return name === "ConnectionRefused" || name === "ConnectionReset" || name === "BrokenPipe" || name === "ConnectionAborted";
+  return name === "ConnectionRefused" || name === "ConnectionReset" || name === "BrokenPipe" ||
+    name === "ConnectionAborted";
 }
 
 /** The answer while the database is unreachable: retry shortly (with the same Idempotency-Key). */
 export function databaseUnavailable(): ApiError {
-  return new ApiError(503, "database_unavailable", "The database is unreachable right now; retry shortly with the same Idempotency-Key.",
-    { retry_after_seconds: 1 });
+  return new ApiError(
+    503,
+    "database_unavailable",
+    "The database is unreachable right now; retry shortly with the same Idempotency-Key.",
+    { retry_after_seconds: 1 },
+  );
 }
 
 /** Turn a database error into an ApiError, or undefined when it is an internal failure. */

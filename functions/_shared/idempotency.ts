@@ -26,12 +26,18 @@ import { asService, callerRole, inTransaction, type Tx } from "./db.ts";
 import { ApiError, isConnectionError } from "./errors.ts";
 import { log } from "./log.ts";
 
-type Vars = AuthVariables & { requestId: string; idempotencyKey: string | undefined; requestTx?: Tx };
+type Vars = AuthVariables & {
+  requestId: string;
+  idempotencyKey: string | undefined;
+  requestTx?: Tx;
+};
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -63,8 +69,14 @@ export function replayedBody(body: unknown): unknown {
   if (typeof replay.replayed === "boolean") replay.replayed = true;
   if (Array.isArray(replay.data)) {
     replay.data = replay.data.map((item) => {
-      if (!item || typeof item !== "object" || typeof (item as Record<string, unknown>).replayed !== "boolean") return item;
-      const result: Record<string, unknown> = { ...(item as Record<string, unknown>), replayed: true };
+      if (
+        !item || typeof item !== "object" ||
+        typeof (item as Record<string, unknown>).replayed !== "boolean"
+      ) return item;
+      const result: Record<string, unknown> = {
+        ...(item as Record<string, unknown>),
+        replayed: true,
+      };
       if (result.status === "posted") result.status = "replayed";
       return result;
     });
@@ -87,7 +99,8 @@ function unlockWhenDatabaseIsBack(owner: string, key: string, requestId: string)
         return;
       }
       log("warn", "idempotency: could not unlock a key after a database outage; its lock lapses", {
-        request_id: requestId, error: (err as Error).message,
+        request_id: requestId,
+        error: (err as Error).message,
       });
     }
   };
@@ -117,8 +130,14 @@ async function responseJson(res: Response): Promise<unknown> {
  *     record, so no unlock is needed afterwards;
  *   - a concurrent duplicate: the begin's advisory try-lock refuses it at once (409).
  */
-async function oneTransaction(c: Context<{ Variables: Vars }>, next: Next, owner: string, key: string,
-  scope: string, hash: string): Promise<Response | void> {
+async function oneTransaction(
+  c: Context<{ Variables: Vars }>,
+  next: Next,
+  owner: string,
+  key: string,
+  scope: string,
+  hash: string,
+): Promise<Response | void> {
   const caller = callerRole(c.get("claims"));
   const headers = JSON.stringify({ "x-request-id": c.get("requestId") ?? null });
   let replay: { status: number; body: unknown } | undefined;
@@ -130,7 +149,9 @@ async function oneTransaction(c: Context<{ Variables: Vars }>, next: Next, owner
         tx`select b.outcome, b.response_status, b.response_body,
                   set_config('role', ${caller.role}, true),
                   set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)
-             from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${config().RATE_LIMIT_PER_MINUTE || null}) b`,
+             from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${
+          config().RATE_LIMIT_PER_MINUTE || null
+        }) b`,
       ]);
       if (begin.outcome === "replay") {
         replay = { status: begin.response_status, body: begin.response_body };
@@ -153,7 +174,9 @@ async function oneTransaction(c: Context<{ Variables: Vars }>, next: Next, owner
       const body = await responseJson(c.res);
       await Promise.all([
         tx`select set_config('role', 'service_role', true)`,
-        tx`select hazina.idempotency_complete(${owner}, ${key}, ${status}, ${tx.json(body as never)})`,
+        tx`select hazina.idempotency_complete(${owner}, ${key}, ${status}, ${
+          tx.json(body as never)
+        })`,
       ]);
     });
   } catch (err) {
@@ -171,13 +194,19 @@ async function oneTransaction(c: Context<{ Variables: Vars }>, next: Next, owner
  * `oneTransaction`: the key, the work and the response commit in one transaction (only for
  * handlers whose SQL all goes through userTx and that call no provider).
  */
-export function idempotent(options: { required: boolean; oneTransaction?: boolean } = { required: true }) {
+export function idempotent(
+  options: { required: boolean; oneTransaction?: boolean } = { required: true },
+) {
   return createMiddleware<{ Variables: Vars }>(async (c, next) => {
     const key = c.req.header("idempotency-key");
     c.set("idempotencyKey", key);
     if (!key) {
       if (options.required) {
-        throw new ApiError(400, "idempotency_key_required", "Send an Idempotency-Key header (8-255 characters).");
+        throw new ApiError(
+          400,
+          "idempotency_key_required",
+          "Send an Idempotency-Key header (8-255 characters).",
+        );
       }
       return await next();
     }
@@ -185,12 +214,16 @@ export function idempotent(options: { required: boolean; oneTransaction?: boolea
     const requestId = c.get("requestId");
     const scope = `${c.req.method} ${c.req.routePath}`;
     const hash = await requestHash(c.req.method, c.req.path, await c.req.text());
-    if (options.oneTransaction && config().IDEMPOTENCY_ONE_TRANSACTION) return await oneTransaction(c, next, owner, key, scope, hash);
+    if (options.oneTransaction && config().IDEMPOTENCY_ONE_TRANSACTION) {
+      return await oneTransaction(c, next, owner, key, scope, hash);
+    }
     let begin;
     try {
       [begin] = await asService(requestId, (tx) =>
         tx`select outcome, response_status, response_body
-             from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${config().RATE_LIMIT_PER_MINUTE || null})`);
+             from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${
+          config().RATE_LIMIT_PER_MINUTE || null
+        })`);
     } catch (err) {
       // The key record may have committed with the reply lost: unlock it once we can.
       if (isConnectionError(err)) unlockWhenDatabaseIsBack(owner, key, requestId);
@@ -204,7 +237,9 @@ export function idempotent(options: { required: boolean; oneTransaction?: boolea
     await next();
 
     const status = c.res.status;
-    const code = status >= 500 ? await c.res.clone().json().then((b) => b?.error?.code, () => undefined) : undefined;
+    const code = status >= 500
+      ? await c.res.clone().json().then((b) => b?.error?.code, () => undefined)
+      : undefined;
     if (code === "database_unavailable") {
       unlockWhenDatabaseIsBack(owner, key, requestId);
       return;
@@ -220,8 +255,13 @@ export function idempotent(options: { required: boolean; oneTransaction?: boolea
       } catch {
         body = null;
       }
-      await asService(requestId, (tx) =>
-        tx`select hazina.idempotency_complete(${owner}, ${key}, ${status}, ${tx.json(body as never)})`);
+      await asService(
+        requestId,
+        (tx) =>
+          tx`select hazina.idempotency_complete(${owner}, ${key}, ${status}, ${
+            tx.json(body as never)
+          })`,
+      );
     } catch (err) {
       // The work is done (maybe committed) but the database went away before the key
       // recorded it: the client gets 503 and its retry replays the work by ref.

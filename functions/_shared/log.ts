@@ -16,7 +16,12 @@ function threshold(): number {
 
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   if (LEVELS[level] < threshold()) return;
-  const line = JSON.stringify({ time: new Date().toISOString(), level, msg: redactText(msg), ...(redactFields(fields) as object) });
+  const line = JSON.stringify({
+    time: new Date().toISOString(),
+    level,
+    msg: redactText(msg),
+    ...(redactFields(fields) as object),
+  });
   if (level === "error" || level === "warn") console.error(line);
   else console.log(line);
 }

@@ -9,23 +9,10 @@
 // setMailer() installs another transport (another provider, or a test double).
 import { config } from "./config.ts";
 import { log } from "./log.ts";
+import type { Mailer, MailMessage } from "./mail-message.ts";
 import { smtpMailer } from "./smtp.ts";
 
-export interface MailMessage {
-  to: string;
-  subject: string;
-  text: string;
-  /** What the mail is for, e.g. "email_verification", so tests and logs can tell them apart. */
-  kind: string;
-  /** The action link in the mail, if any. */
-  link?: string;
-}
-
-export interface Mailer {
-  /** A short name for logs and the startup line: "smtp", "development". */
-  readonly name?: string;
-  send(message: MailMessage): Promise<void>;
-}
+export type { Mailer, MailMessage } from "./mail-message.ts";
 
 export type SentMail = MailMessage & { sent_at: string };
 
@@ -39,7 +26,9 @@ export const devMailer: Mailer = {
     // Never hold real users' links: production has a real transport (config.ts), and this
     // refuses even when installed by hand.
     if (config().HAZINA_ENV === "production") {
-      return Promise.reject(new Error("the development mailer cannot send in production; configure SMTP"));
+      return Promise.reject(
+        new Error("the development mailer cannot send in production; configure SMTP"),
+      );
     }
     outbox.push({ ...message, sent_at: new Date().toISOString() });
     if (outbox.length > OUTBOX_LIMIT) outbox.shift();

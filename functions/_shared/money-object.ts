@@ -23,7 +23,9 @@ export interface MoneyObject extends ObjectTable {
 /** One object as the caller sees it (RLS decides), in its one shape; 404 when not theirs. */
 export async function readObject(tx: Tx, object: MoneyObject, id: string): Promise<unknown> {
   const rows = await tx`
-    select ${tx.unsafe(`public.${object.json}`)}(o) as json from ${tx(`public.${object.table}`)} o where o.id = ${id}`;
+    select ${tx.unsafe(`public.${object.json}`)}(o) as json from ${
+    tx(`public.${object.table}`)
+  } o where o.id = ${id}`;
   if (!rows[0]) throw new ApiError(404, object.notFound.code, object.notFound.message);
   return rows[0].json;
 }
@@ -32,14 +34,20 @@ export async function readObject(tx: Tx, object: MoneyObject, id: string): Promi
  * GET / (mine, newest first, paged) and GET /:id (one of mine). Register after every other
  * GET route of the function: `/:id` would otherwise answer for them.
  */
-export function objectReadRoutes(app: Hono<UserEnv>, docs: FunctionDocs, object: MoneyObject): void {
+export function objectReadRoutes(
+  app: Hono<UserEnv>,
+  docs: FunctionDocs,
+  object: MoneyObject,
+): void {
   docs.route({
     method: "get",
     path: "/",
     summary: `List my ${object.noun}s, newest first`,
     auth: "bearer",
     query: PageParams,
-    responses: { 200: { description: `A page of ${object.noun}s.`, schema: listOf(object.schema) } },
+    responses: {
+      200: { description: `A page of ${object.noun}s.`, schema: listOf(object.schema) },
+    },
     errors: [],
   });
   app.get("/", async (c) => {
@@ -85,7 +93,9 @@ export async function createThenSend<T extends { id: string; created: boolean }>
  */
 export function createRouteDoc(
   object: MoneyObject,
-  route: Pick<RouteDoc, "summary" | "description" | "body" | "bodyExample" | "errors"> & { created: string },
+  route: Pick<RouteDoc, "summary" | "description" | "body" | "bodyExample" | "errors"> & {
+    created: string;
+  },
 ): RouteDoc {
   return {
     method: "post",
@@ -97,7 +107,10 @@ export function createRouteDoc(
     body: route.body,
     bodyExample: route.bodyExample,
     responses: {
-      200: { description: `Replayed: the ${object.noun} this Idempotency-Key created before.`, schema: object.schema },
+      200: {
+        description: `Replayed: the ${object.noun} this Idempotency-Key created before.`,
+        schema: object.schema,
+      },
       201: { description: route.created, schema: object.schema },
     },
     errors: route.errors,

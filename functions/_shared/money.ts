@@ -9,8 +9,14 @@ export const DECIMAL = /^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$/;
  * any currency has). Its currency's own rule (KES: 2 decimals; M-Pesa: whole shillings) is
  * checked by the database, whose error states it.
  */
-export const Amount = z.string({ error: "amount must be a string such as \"1250.00\"" })
-  .regex(DECIMAL, "amount must be a positive decimal string with no more decimals than its currency has (KES: 2), e.g. \"1250.00\"")
+export const Amount = z.string({ error: 'amount must be a string such as "1250.00"' })
+  .regex(
+    DECIMAL,
+    'amount must be a positive decimal string with no more decimals than its currency has (KES: 2), e.g. "1250.00"',
+  )
   .refine((value) => /[1-9]/.test(value), "amount must be greater than zero");
 
-export const Currency = z.string().regex(/^[A-Z]{3}$/, "currency must be an ISO 4217 code such as KES");
+export const Currency = z.string().regex(
+  /^[A-Z]{3}$/,
+  "currency must be an ISO 4217 code such as KES",
+);

@@ -22,8 +22,17 @@ type Method = "get" | "post" | "put" | "patch" | "delete";
  * global registry carries the id). For response schemas: request schemas stay the
  * handlers' own objects.
  */
-export function named<T extends z.ZodType>(id: string, schema: T, description?: string, examples?: unknown[]): T {
-  return schema.meta({ id, ...(description ? { description } : {}), ...(examples ? { examples } : {}) }) as T;
+export function named<T extends z.ZodType>(
+  id: string,
+  schema: T,
+  description?: string,
+  examples?: unknown[],
+): T {
+  return schema.meta({
+    id,
+    ...(description ? { description } : {}),
+    ...(examples ? { examples } : {}),
+  }) as T;
 }
 
 /** A money amount in responses: a decimal string, never a number (pattern of money.ts). */
@@ -38,9 +47,13 @@ export const ErrorEnvelope = named(
   "Error",
   z.object({
     error: z.object({
-      code: z.string().regex(/^[a-z][a-z0-9_]*$/).describe("Stable, machine-readable code (functions/_shared/errors.ts)."),
+      code: z.string().regex(/^[a-z][a-z0-9_]*$/).describe(
+        "Stable, machine-readable code (functions/_shared/errors.ts).",
+      ),
       message: z.string().describe("For humans; may change."),
-      details: z.record(z.string(), z.unknown()).optional().describe("Structured context, e.g. `fields` for validation_failed."),
+      details: z.record(z.string(), z.unknown()).optional().describe(
+        "Structured context, e.g. `fields` for validation_failed.",
+      ),
     }),
   }),
   "Every error response has this shape.",
@@ -49,36 +62,46 @@ export const ErrorEnvelope = named(
 const Timestamp = z.iso.datetime({ offset: true });
 
 /** hazina.wallet_json: what the wallets and ops functions return for one wallet. */
-export const Wallet = named("Wallet", z.object({
-  id: z.guid(),
-  user_id: z.guid().nullable(),
-  kind: z.enum(["user", "merchant", "system"]),
-  currency: z.string(),
-  status: z.enum(["active", "frozen", "closed"]),
-  balance: Money,
-  held: Money,
-  available: Money,
-  created_at: Timestamp,
-  updated_at: Timestamp,
-}), "A wallet as the wallet functions return it (hazina.wallet_json).");
+export const Wallet = named(
+  "Wallet",
+  z.object({
+    id: z.guid(),
+    user_id: z.guid().nullable(),
+    kind: z.enum(["user", "merchant", "system"]),
+    currency: z.string(),
+    status: z.enum(["active", "frozen", "closed"]),
+    balance: Money,
+    held: Money,
+    available: Money,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  }),
+  "A wallet as the wallet functions return it (hazina.wallet_json).",
+);
 
-export const MerchantApplication = named("MerchantApplication", z.object({
-  id: z.guid(),
-  user_id: z.guid(),
-  business_name: z.string(),
-  status: z.enum(["pending", "approved", "rejected"]),
-  decided_by: z.guid().nullable().describe("The admin who approved or rejected it."),
-  decided_at: Timestamp.nullable(),
-  decision_reason: z.string().nullable(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-}), "A request to become a merchant (hazina.merchant_application_json); an admin decides it.");
+export const MerchantApplication = named(
+  "MerchantApplication",
+  z.object({
+    id: z.guid(),
+    user_id: z.guid(),
+    business_name: z.string(),
+    status: z.enum(["pending", "approved", "rejected"]),
+    decided_by: z.guid().nullable().describe("The admin who approved or rejected it."),
+    decided_at: Timestamp.nullable(),
+    decision_reason: z.string().nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  }),
+  "A request to become a merchant (hazina.merchant_application_json); an admin decides it.",
+);
 
 /** `{ data: [...], next_cursor }`, the shape of every list. */
 export function listOf<T extends z.ZodType>(item: T) {
   return z.object({
     data: z.array(item),
-    next_cursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page."),
+    next_cursor: z.string().nullable().describe(
+      "Pass as `cursor` for the next page; null on the last page.",
+    ),
   });
 }
 
@@ -143,7 +166,12 @@ export interface FunctionDocs {
 
 export type OpenApiDocument = {
   openapi: "3.1.0";
-  info: { title: string; version: string; description?: string; license?: { name: string; identifier?: string } };
+  info: {
+    title: string;
+    version: string;
+    description?: string;
+    license?: { name: string; identifier?: string };
+  };
   servers: { url: string; description?: string }[];
   tags: { name: string; description?: string }[];
   paths: Record<string, Record<string, unknown>>;
@@ -159,7 +187,9 @@ export function apiDocs(name: string, title: string, description: string): Funct
     routes: [],
     route(doc) {
       if (docs.routes.some((r) => r.method === doc.method && r.path === doc.path)) {
-        throw new Error(`openapi: ${doc.method.toUpperCase()} /${name}${doc.path} is documented twice`);
+        throw new Error(
+          `openapi: ${doc.method.toUpperCase()} /${name}${doc.path} is documented twice`,
+        );
       }
       docs.routes.push(doc);
     },
@@ -183,7 +213,11 @@ export function serveOpenApi<E extends Env>(app: Hono<E>, docs: FunctionDocs): v
         description: "This document.",
         schema: {
           type: "object",
-          properties: { openapi: { type: "string" }, info: { type: "object" }, paths: { type: "object" } },
+          properties: {
+            openapi: { type: "string" },
+            info: { type: "object" },
+            paths: { type: "object" },
+          },
           required: ["openapi", "paths"],
         },
       },
@@ -208,7 +242,9 @@ function fullPath(name: string, path: string): string {
 
 function operationId(name: string, method: Method, path: string): string {
   const words = path.split("/").filter(Boolean).map((part) =>
-    part.startsWith(":") ? `by_${part.slice(1).replace(/\?$/, "")}` : part.replace(/[^A-Za-z0-9]+/g, "_")
+    part.startsWith(":")
+      ? `by_${part.slice(1).replace(/\?$/, "")}`
+      : part.replace(/[^A-Za-z0-9]+/g, "_")
   );
   return [name, method, ...words].join("_");
 }
@@ -239,11 +275,13 @@ class ComponentCollector {
 function rewriteRefs(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(rewriteRefs);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) =>
-      key === "$ref" && typeof inner === "string"
-        ? [key, inner.replace(/^#\/\$defs\//, "#/components/schemas/")]
-        : [key, rewriteRefs(inner)]
-    ));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) =>
+        key === "$ref" && typeof inner === "string"
+          ? [key, inner.replace(/^#\/\$defs\//, "#/components/schemas/")]
+          : [key, rewriteRefs(inner)]
+      ),
+    );
   }
   return value;
 }
@@ -253,16 +291,27 @@ const IDEMPOTENCY_KEY_SCHEMA = { type: "string", pattern: "^[A-Za-z0-9_.:-]{8,25
 /** Codes implied by how a route is guarded and what it reads. */
 function impliedErrors(route: RouteDoc): string[] {
   const codes: string[] = [];
-  if (route.auth === "bearer" || route.auth === "optional") codes.push("unauthenticated", "invalid_token", "token_expired");
+  if (route.auth === "bearer" || route.auth === "optional") {
+    codes.push("unauthenticated", "invalid_token", "token_expired");
+  }
   // Acting as a user (anything but a read) also needs an account that is not suspended.
-  if ((route.auth === "bearer" || route.auth === "optional") && route.method !== "get") codes.push("account_disabled");
+  if ((route.auth === "bearer" || route.auth === "optional") && route.method !== "get") {
+    codes.push("account_disabled");
+  }
   if (route.idempotencyKey) {
     if (route.idempotencyKey === "required") codes.push("idempotency_key_required");
-    codes.push("invalid_idempotency_key", "idempotency_key_reused", "idempotency_key_in_use", "rate_limited");
+    codes.push(
+      "invalid_idempotency_key",
+      "idempotency_key_reused",
+      "idempotency_key_in_use",
+      "rate_limited",
+    );
   }
   const validates = route.validates ?? true;
   if (validates && (route.params || route.query || route.body)) codes.push("validation_failed");
-  if (validates && route.body && (route.bodyContentType ?? "application/json") === "application/json") codes.push("invalid_json");
+  if (
+    validates && route.body && (route.bodyContentType ?? "application/json") === "application/json"
+  ) codes.push("invalid_json");
   if (route.body) codes.push("payload_too_large");
   codes.push("internal_error");
   // Every route reads the database; one that documents its own 503 (health) says so itself.
@@ -288,7 +337,10 @@ function errorResponses(collector: ComponentCollector, route: RouteDoc, where: s
           schema: {
             allOf: [
               { $ref: "#/components/schemas/Error" },
-              { type: "object", properties: { error: { type: "object", properties: { code: { enum: codes } } } } },
+              {
+                type: "object",
+                properties: { error: { type: "object", properties: { code: { enum: codes } } } },
+              },
             ],
           },
         },
@@ -298,7 +350,11 @@ function errorResponses(collector: ComponentCollector, route: RouteDoc, where: s
   return responses;
 }
 
-function parameters(collector: ComponentCollector, location: "path" | "query", schema: z.ZodObject): unknown[] {
+function parameters(
+  collector: ComponentCollector,
+  location: "path" | "query",
+  schema: z.ZodObject,
+): unknown[] {
   const json = collector.convert(schema, "input");
   const properties = (json.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((json.required ?? []) as string[]);
@@ -319,7 +375,9 @@ function operation(collector: ComponentCollector, docs: FunctionDocs, route: Rou
   const pathParams = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]);
   const documentedParams = route.params ? Object.keys(route.params.shape) : [];
   if (pathParams.join() !== documentedParams.join()) {
-    throw new Error(`openapi: ${where} has path parameters [${pathParams}] but documents [${documentedParams}]`);
+    throw new Error(
+      `openapi: ${where} has path parameters [${pathParams}] but documents [${documentedParams}]`,
+    );
   }
   const params: unknown[] = [
     ...(route.params ? parameters(collector, "path", route.params) : []),
@@ -330,7 +388,8 @@ function operation(collector: ComponentCollector, docs: FunctionDocs, route: Rou
       name: "Idempotency-Key",
       in: "header",
       required: route.idempotencyKey === "required",
-      description: "Makes the call safe to retry: the same key with the same request returns the stored " +
+      description:
+        "Makes the call safe to retry: the same key with the same request returns the stored " +
         "response (`Idempotent-Replayed: true`) for 24 h; with a different request it is a 422.",
       schema: IDEMPOTENCY_KEY_SCHEMA,
     });
@@ -347,11 +406,14 @@ function operation(collector: ComponentCollector, docs: FunctionDocs, route: Rou
 
   const responses: Record<string, unknown> = {};
   for (const [status, response] of Object.entries(route.responses)) {
-    const contentType = response.contentType === undefined ? "application/json" : response.contentType;
+    const contentType = response.contentType === undefined
+      ? "application/json"
+      : response.contentType;
     const headers = { ...response.headers };
     if (route.idempotencyKey && Number(status) < 300) {
       headers["Idempotent-Replayed"] = {
-        description: "`true` when this is the stored response of an earlier request with the same Idempotency-Key.",
+        description:
+          "`true` when this is the stored response of an earlier request with the same Idempotency-Key.",
         schema: { type: "string", enum: ["true"] },
       };
     }
@@ -367,24 +429,29 @@ function operation(collector: ComponentCollector, docs: FunctionDocs, route: Rou
       description: response.description,
       ...(Object.keys(headers).length
         ? {
-          headers: Object.fromEntries(Object.entries(headers).map(([header, value]) => [header, {
-            description: value.description,
-            schema: value.schema ?? { type: "string" },
-          }])),
+          headers: Object.fromEntries(
+            Object.entries(headers).map(([header, value]) => [header, {
+              description: value.description,
+              schema: value.schema ?? { type: "string" },
+            }]),
+          ),
         }
         : {}),
       ...(Object.keys(content).length ? { content } : {}),
     };
   }
   for (const [status, response] of Object.entries(errorResponses(collector, route, where))) {
-    if (responses[status]) throw new Error(`openapi: ${where} documents ${status} as both success and error`);
+    if (responses[status]) {
+      throw new Error(`openapi: ${where} documents ${status} as both success and error`);
+    }
     responses[status] = response;
   }
   // A route that refuses nothing itself (health, the documents) still answers client errors
   // in the one envelope, e.g. route_not_found beside it: say so rather than list none.
   if (!Object.keys(responses).some((status) => status.startsWith("4"))) {
     responses["4XX"] = {
-      description: "Any client error, in the error envelope (e.g. `route_not_found` for a path that does not exist).",
+      description:
+        "Any client error, in the error envelope (e.g. `route_not_found` for a path that does not exist).",
       content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
     };
   }
@@ -422,19 +489,26 @@ function operation(collector: ComponentCollector, docs: FunctionDocs, route: Rou
 }
 
 /** One OpenAPI 3.1 document for the given functions (one, or all for docs/openapi.json). */
-export function buildDocument(all: FunctionDocs[], info: { title: string; description: string }): OpenApiDocument {
+export function buildDocument(
+  all: FunctionDocs[],
+  info: { title: string; description: string },
+): OpenApiDocument {
   const collector = new ComponentCollector();
   const paths: Record<string, Record<string, unknown>> = {};
   for (const docs of all) {
     for (const route of docs.routes) {
       const path = fullPath(docs.name, route.path);
       paths[path] ??= {};
-      if (paths[path][route.method]) throw new Error(`openapi: ${route.method} ${path} is documented twice`);
+      if (paths[path][route.method]) {
+        throw new Error(`openapi: ${route.method} ${path} is documented twice`);
+      }
       paths[path][route.method] = operation(collector, docs, route);
     }
   }
   collector.convert(Money, "output");
-  const schemas = Object.fromEntries(Object.entries(collector.schemas).sort(([a], [b]) => a.localeCompare(b)));
+  const schemas = Object.fromEntries(
+    Object.entries(collector.schemas).sort(([a], [b]) => a.localeCompare(b)),
+  );
   return {
     openapi: "3.1.0",
     info: {
@@ -443,7 +517,10 @@ export function buildDocument(all: FunctionDocs[], info: { title: string; descri
       description: info.description,
       license: { name: "MIT", identifier: "MIT" },
     },
-    servers: [{ url: "/functions/v1", description: "Supabase Edge Functions, or `npm start` on :8000" }],
+    servers: [{
+      url: "/functions/v1",
+      description: "Supabase Edge Functions, or `npm start` on :8000",
+    }],
     tags: all.map((docs) => ({ name: docs.name, description: docs.title })),
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: {
@@ -471,7 +548,8 @@ export function combinedDocument(all: FunctionDocs[]): OpenApiDocument {
   const sorted = [...all].sort((a, b) => a.name.localeCompare(b.name));
   return buildDocument(sorted, {
     title: "Hazina API",
-    description: "Every edge function of Hazina under /functions/v1. JSON is snake_case; money is a decimal " +
+    description:
+      "Every edge function of Hazina under /functions/v1. JSON is snake_case; money is a decimal " +
       "string (components/schemas/Money); errors are `{ error: { code, message, details? } }` " +
       "(components/schemas/Error) with stable codes. Generated from the zod schemas by scripts/openapi.ts.",
   });

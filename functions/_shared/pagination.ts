@@ -50,9 +50,11 @@ export async function pageNewestFirst<T extends { id: string }>(
   const rows = await tx`
     select ${tx.unsafe(`public.${object.json}`)}(o) as json from ${table} o
      where ${filter ?? tx`true`}
-       and ${params.cursor
-         ? tx`(o.created_at, o.id) < (select created_at, id from ${table} where id = ${params.cursor})`
-         : tx`true`}
+       and ${
+    params.cursor
+      ? tx`(o.created_at, o.id) < (select created_at, id from ${table} where id = ${params.cursor})`
+      : tx`true`
+  }
      order by o.created_at desc, o.id desc limit ${params.limit + 1}`;
   return pageOf(rows.map((r) => r.json as T), params.limit);
 }

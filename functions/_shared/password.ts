@@ -6,7 +6,12 @@ import { z } from "zod";
 // OWASP's recommended argon2id baseline: 19 MiB, 2 passes, 1 lane, 16-byte salt, 32-byte
 // hash (~50 ms here). Stored as a PHC string ($argon2id$v=19$m=19456,t=2,p=1$salt$hash),
 // so raising these later only affects new hashes: old ones verify with their own params.
-export const ARGON2_PARAMS = { memorySize: 19456, iterations: 2, parallelism: 1, hashLength: 32 } as const;
+export const ARGON2_PARAMS = {
+  memorySize: 19456,
+  iterations: 2,
+  parallelism: 1,
+  hashLength: 32,
+} as const;
 const SALT_BYTES = 16;
 
 export const PASSWORD_MIN_LENGTH = 10;
@@ -20,7 +25,10 @@ function characterClasses(password: string): number {
 export const passwordSchema = z.string()
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`)
-  .refine((p) => characterClasses(p) >= 2, "must mix at least two of: lowercase, uppercase, digits, symbols");
+  .refine(
+    (p) => characterClasses(p) >= 2,
+    "must mix at least two of: lowercase, uppercase, digits, symbols",
+  );
 
 // The same password typed on two keyboards can differ in Unicode form; hash one form.
 const normalise = (password: string) => password.normalize("NFKC");
@@ -41,7 +49,10 @@ let dummyHash: Promise<string> | undefined;
  * still runs a full argon2id verification against a dummy hash and returns false, so the
  * response time does not reveal whether the account exists.
  */
-export async function verifyPassword(password: string, encoded: string | null | undefined): Promise<boolean> {
+export async function verifyPassword(
+  password: string,
+  encoded: string | null | undefined,
+): Promise<boolean> {
   if (!encoded) {
     dummyHash ??= hashPassword(crypto.randomUUID());
     await argon2Verify({ password: normalise(password), hash: await dummyHash });

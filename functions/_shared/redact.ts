@@ -14,7 +14,8 @@ import { config } from "./config.ts";
 export const REDACTED = "[redacted]";
 
 /** Field names that hold a secret, whatever their value looks like. */
-const SECRET_FIELD = /(^|[_-])(authorization|cookie|password|passwd|secret|token|signature|api[_-]?key|apikey|credential|passkey)s?($|[_-])/i;
+const SECRET_FIELD =
+  /(^|[_-])(authorization|cookie|password|passwd|secret|token|signature|api[_-]?key|apikey|credential|passkey)s?($|[_-])/i;
 
 /** The Daraja callback routes: their last path segment is MPESA_CALLBACK_TOKEN. */
 const DARAJA_TOKEN_ROUTE =
@@ -32,11 +33,22 @@ function configuredSecrets(): string[] {
   try {
     const cfg = config();
     const values = [
-      cfg.JWT_SECRET, cfg.JWT_PRIVATE_JWK, cfg.MPESA_CALLBACK_TOKEN, cfg.MPESA_CONSUMER_KEY, cfg.MPESA_CONSUMER_SECRET,
-      cfg.MPESA_PASSKEY, cfg.MPESA_SECURITY_CREDENTIAL, cfg.KCB_CLIENT_SECRET, cfg.KCB_WEBHOOK_SECRET, cfg.DTB_API_KEY,
-      cfg.DTB_WEBHOOK_SECRET, cfg.SWEEP_SECRET,
+      cfg.JWT_SECRET,
+      cfg.JWT_PRIVATE_JWK,
+      cfg.MPESA_CALLBACK_TOKEN,
+      cfg.MPESA_CONSUMER_KEY,
+      cfg.MPESA_CONSUMER_SECRET,
+      cfg.MPESA_PASSKEY,
+      cfg.MPESA_SECURITY_CREDENTIAL,
+      cfg.KCB_CLIENT_SECRET,
+      cfg.KCB_WEBHOOK_SECRET,
+      cfg.DTB_API_KEY,
+      cfg.DTB_WEBHOOK_SECRET,
+      cfg.SWEEP_SECRET,
     ];
-    return values.filter((v): v is string => typeof v === "string" && v.length >= 8).sort((a, b) => b.length - a.length);
+    return values.filter((v): v is string => typeof v === "string" && v.length >= 8).sort((a, b) =>
+      b.length - a.length
+    );
   } catch {
     return []; // no valid configuration: the pattern rules still apply
   }
@@ -57,7 +69,9 @@ export function redactText(text: string): string {
 /** A request path for the access log: the text rules, then any opaque long segment. */
 export function redactPath(path: string): string {
   return redactText(path).split("/").map((segment) =>
-    OPAQUE_SEGMENT.test(segment) && !UUID.test(segment) && !/^[0-9]+$/.test(segment) ? REDACTED : segment
+    OPAQUE_SEGMENT.test(segment) && !UUID.test(segment) && !/^[0-9]+$/.test(segment)
+      ? REDACTED
+      : segment
   ).join("/");
 }
 
@@ -67,10 +81,17 @@ export function redactFields(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((item) => redactFields(item, depth + 1));
   if (value instanceof Error) {
-    return redactFields({ name: value.name, message: value.message, stack: value.stack }, depth + 1);
+    return redactFields(
+      { name: value.name, message: value.message, stack: value.stack },
+      depth + 1,
+    );
   }
-  return Object.fromEntries(Object.entries(value).map(([key, field]) => [
-    key,
-    SECRET_FIELD.test(key) && field !== undefined && field !== null ? REDACTED : redactFields(field, depth + 1),
-  ]));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [
+      key,
+      SECRET_FIELD.test(key) && field !== undefined && field !== null
+        ? REDACTED
+        : redactFields(field, depth + 1),
+    ]),
+  );
 }

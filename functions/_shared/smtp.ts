@@ -13,7 +13,7 @@
 import nodemailer from "nodemailer";
 import { type Config, config } from "./config.ts";
 import { log } from "./log.ts";
-import type { MailMessage, Mailer } from "./mailer.ts";
+import type { Mailer, MailMessage } from "./mail-message.ts";
 
 /** Where the development From address points when MAIL_FROM is unset (never in production). */
 export const DEV_MAIL_FROM = "Hazina <no-reply@hazina.localhost>";
@@ -30,7 +30,11 @@ export interface SmtpSettings {
 
 /** The SMTP settings the configuration describes, or undefined when SMTP is not configured. */
 export function smtpSettings(cfg: Config = config()): SmtpSettings | undefined {
-  let host: string, port: number | undefined, secure: boolean | undefined, user: string | undefined, pass: string | undefined;
+  let host: string,
+    port: number | undefined,
+    secure: boolean | undefined,
+    user: string | undefined,
+    pass: string | undefined;
   if (cfg.SMTP_URL) {
     const url = new URL(cfg.SMTP_URL);
     host = url.hostname.replace(/^\[(.*)\]$/, "$1");
@@ -39,7 +43,8 @@ export function smtpSettings(cfg: Config = config()): SmtpSettings | undefined {
     user = url.username ? decodeURIComponent(url.username) : undefined;
     pass = url.password ? decodeURIComponent(url.password) : undefined;
   } else if (cfg.SMTP_HOST) {
-    ({ SMTP_HOST: host, SMTP_PORT: port, SMTP_SECURE: secure, SMTP_USER: user, SMTP_PASS: pass } = cfg);
+    ({ SMTP_HOST: host, SMTP_PORT: port, SMTP_SECURE: secure, SMTP_USER: user, SMTP_PASS: pass } =
+      cfg);
   } else {
     return undefined;
   }
@@ -79,7 +84,12 @@ export function createSmtpMailer(settings: SmtpSettings): Mailer {
         headers: { "X-Hazina-Mail-Kind": message.kind },
       });
       // Who got what, and the server's id for tracing a bounce; never the link or body.
-      log("info", "mail sent", { transport: "smtp", kind: message.kind, to: message.to, message_id: info.messageId });
+      log("info", "mail sent", {
+        transport: "smtp",
+        kind: message.kind,
+        to: message.to,
+        message_id: info.messageId,
+      });
     },
   };
 }

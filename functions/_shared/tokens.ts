@@ -38,7 +38,13 @@ async function loadEs256Key(source: string): Promise<Es256Key> {
   if (privateKey instanceof Uint8Array || publicKey instanceof Uint8Array) {
     throw new Error("JWT_PRIVATE_JWK must be an EC key");
   }
-  return { alg: "ES256", kid, privateKey, publicKey, publicJwk: { ...publicJwk, kid, alg: "ES256", use: "sig" } };
+  return {
+    alg: "ES256",
+    kid,
+    privateKey,
+    publicKey,
+    publicJwk: { ...publicJwk, kid, alg: "ES256", use: "sig" },
+  };
 }
 
 /** The configured ES256 key, or undefined when tokens are HS256. */
@@ -95,13 +101,22 @@ export async function mintAccessToken(input: AccessTokenInput): Promise<AccessTo
   const es256 = es256Key();
   if (es256) {
     const key = await es256;
-    token = await jwt.setProtectedHeader({ alg: "ES256", typ: "JWT", kid: key.kid }).sign(key.privateKey);
+    token = await jwt.setProtectedHeader({ alg: "ES256", typ: "JWT", kid: key.kid }).sign(
+      key.privateKey,
+    );
   } else if (cfg.JWT_SECRET) {
-    token = await jwt.setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(new TextEncoder().encode(cfg.JWT_SECRET));
+    token = await jwt.setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(
+      new TextEncoder().encode(cfg.JWT_SECRET),
+    );
   } else {
     throw new Error("The auth service cannot mint tokens: set JWT_PRIVATE_JWK or JWT_SECRET.");
   }
-  return { access_token: token, token_type: "bearer", expires_in: cfg.JWT_EXPIRES_IN_SECONDS, expires_at: expiresAt };
+  return {
+    access_token: token,
+    token_type: "bearer",
+    expires_in: cfg.JWT_EXPIRES_IN_SECONDS,
+    expires_at: expiresAt,
+  };
 }
 
 function base64url(bytes: Uint8Array): string {
@@ -120,6 +135,8 @@ export function newOpaqueToken(): string {
 
 /** What the database stores instead of a token: its SHA-256, hex. */
 export async function sha256Hex(value: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value)),
+  );
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -11,7 +11,11 @@ import { apiDocs, type FunctionDocs, serveOpenApi } from "./openapi.ts";
 
 /** The variables a function app sees behind requireUser and idempotent(). */
 export type UserEnv = {
-  Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined; requestTx?: Tx };
+  Variables: AuthVariables & {
+    requestId: string;
+    idempotencyKey: string | undefined;
+    requestTx?: Tx;
+  };
 };
 
 /**

@@ -24,4 +24,7 @@ export const TRANSACTION_TYPES = [
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
 /** The types a client's transfer posts (public.transfer, public.transfer_batch). */
-export const TRANSFER_TYPES = ["p2p_transfer", "merchant_payment"] as const satisfies readonly TransactionType[];
+export const TRANSFER_TYPES = [
+  "p2p_transfer",
+  "merchant_payment",
+] as const satisfies readonly TransactionType[];

@@ -14,7 +14,12 @@ import { apiDocs, listOf, MerchantApplication, serveOpenApi } from "../_shared/o
 import { hashPassword, verifyPassword } from "../_shared/password.ts";
 import { publicJwks, sha256Hex } from "../_shared/tokens.ts";
 import { registerDevMailbox } from "./mailbox.ts";
-import { confirmEmail, confirmPasswordReset, requestPasswordReset, requestVerificationMail } from "./flows.ts";
+import {
+  confirmEmail,
+  confirmPasswordReset,
+  requestPasswordReset,
+  requestVerificationMail,
+} from "./flows.ts";
 import { verifyIdToken } from "./oidc.ts";
 import { registerPages } from "./pages.ts";
 import {
@@ -51,28 +56,46 @@ import {
 } from "./support.ts";
 
 export const app = createFunctionApp("auth");
-export const docs = apiDocs("auth", "Sign-up, sign-in, sessions",
+export const docs = apiDocs(
+  "auth",
+  "Sign-up, sign-in, sessions",
   "Accounts, password and OIDC sign-in, refresh-token rotation, sessions, email verification, password reset. " +
-    "See docs/auth.md.");
+    "See docs/auth.md.",
+);
 serveOpenApi(app, docs);
 
 // The same answer whether or not the email has an account.
 const ACCEPTED = {
-  signup: { status: "pending_verification", message: "Check your inbox for a link to confirm your email address." },
-  verification: { status: "sent", message: "If this address has an unconfirmed account, we sent it a new link." },
-  reset: { status: "sent", message: "If this address has an account, we sent it a link to reset the password." },
+  signup: {
+    status: "pending_verification",
+    message: "Check your inbox for a link to confirm your email address.",
+  },
+  verification: {
+    status: "sent",
+    message: "If this address has an unconfirmed account, we sent it a new link.",
+  },
+  reset: {
+    status: "sent",
+    message: "If this address has an account, we sent it a link to reset the password.",
+  },
 };
 
 docs.route({
   method: "post",
   path: "/signup",
   summary: "Create an account (a customer; optionally asking to be a merchant)",
-  description: "Answers the same when the email already has an account; its owner gets a notice instead of a " +
+  description:
+    "Answers the same when the email already has an account; its owner gets a notice instead of a " +
     "verification link. With `role: merchant` the account is still a customer, with a pending merchant " +
     "application that an admin approves (POST /ops/merchants/{user_id}/approve).",
   auth: "none",
   body: SignupBody,
-  bodyExample: { email: "wanjiku@example.com", password: "correct-Horse-battery-42", name: "Wanjiku", phone: "+254712345678" },
+  bodyExample: {
+    email: "wanjiku@example.com",
+    password: "correct-Horse-battery-42",
+    name: "Wanjiku",
+    phone: "+254712345678",
+  },
   responses: { 202: { description: "Check your inbox.", schema: Accepted } },
   errors: ["invalid_argument"],
 });
@@ -83,19 +106,30 @@ app.post("/signup", async (c) => {
   const passwordHash = await hashPassword(input.password);
   const outcome = await asService(requestId, async (tx) => {
     const [row] = await tx<{ user_id: string; created: boolean }[]>`
-      select user_id, created from hazina.signup(${input.email}, ${passwordHash}, ${input.name ?? null},
+      select user_id, created from hazina.signup(${input.email}, ${passwordHash}, ${
+      input.name ?? null
+    },
                                                  ${input.phone ?? null})`;
     // Nobody makes themselves a merchant: a new account asking to be one is a customer with
     // a pending application an admin decides (*_merchant_applications.sql).
     if (row.created && input.role === "merchant") {
-      await tx`select hazina.merchant_application_submit(${row.user_id}, ${input.business_name ?? input.name!})`;
+      await tx`select hazina.merchant_application_submit(${row.user_id}, ${
+        input.business_name ?? input.name!
+      })`;
     }
-    const token = row.created ? await issueVerificationToken(tx, row.user_id, "email_verification") : null;
+    const token = row.created
+      ? await issueVerificationToken(tx, row.user_id, "email_verification")
+      : null;
     return { created: row.created, token };
   });
   // A known email gets a notice instead of a verification link: verifying an account that
   // someone else may have created with this address would hand it to them.
-  await sendMail(outcome.token ? mails.verification(input.email, outcome.token) : mails.alreadyRegistered(input.email), requestId);
+  await sendMail(
+    outcome.token
+      ? mails.verification(input.email, outcome.token)
+      : mails.alreadyRegistered(input.email),
+    requestId,
+  );
   return c.json(ACCEPTED.signup, 202);
 });
 
@@ -113,9 +147,12 @@ app.post("/token", async (c) => {
   const input = LoginBody.parse(await c.req.json());
   const requestId = c.get("requestId");
   const cfg = config();
-  const [account] = await asService(requestId, (tx) =>
-    tx<{ user_id: string; password_hash: string | null }[]>`
-      select user_id, password_hash from hazina.password_login_lookup(${input.email})`);
+  const [account] = await asService(
+    requestId,
+    (tx) =>
+      tx<{ user_id: string; password_hash: string | null }[]>`
+      select user_id, password_hash from hazina.password_login_lookup(${input.email})`,
+  );
   // Always a full argon2id verification (a dummy one for unknown emails): same cost either way.
   const passwordOk = await verifyPassword(input.password, account?.password_hash);
   if (!account) throw invalidCredentials();
@@ -127,7 +164,11 @@ app.post("/token", async (c) => {
       select * from hazina.password_login(${account.user_id}, ${passwordOk}, ${cfg.AUTH_REQUIRE_EMAIL_VERIFICATION},
                                           ${refresh.hash}, ${cfg.AUTH_REFRESH_TTL_SECONDS}, ${userAgent}, ${ip})`);
   if (result.outcome === "ok") return c.json(await tokenResponse(result, refresh.token));
-  log("info", "password login refused", { request_id: requestId, user_id: account.user_id, outcome: result.outcome });
+  log("info", "password login refused", {
+    request_id: requestId,
+    user_id: account.user_id,
+    outcome: result.outcome,
+  });
   if (result.outcome === "email_not_verified") throw emailNotVerified();
   throw invalidCredentials();
 });
@@ -167,7 +208,8 @@ docs.route({
   method: "post",
   path: "/logout",
   summary: "End this session, every other session, or all of them",
-  description: "Refresh tokens stop at once. Access tokens of an ended login still read until they expire, but " +
+  description:
+    "Refresh tokens stop at once. Access tokens of an ended login still read until they expire, but " +
     "act no more: such a token (or a disabled user's) cannot log out or end sessions either.",
   auth: "bearer",
   body: LogoutBody,
@@ -211,22 +253,39 @@ docs.route({
   path: "/sessions",
   summary: "My live sessions",
   auth: "bearer",
-  responses: { 200: { description: "One entry per live sign-in (never paged).", schema: listOf(Session) } },
+  responses: {
+    200: { description: "One entry per live sign-in (never paged).", schema: listOf(Session) },
+  },
   errors: [],
 });
 app.get("/sessions", requireUser, async (c) => {
   const current = c.get("claims").session_id;
-  const rows = await userTx(c, (tx) =>
-    tx<{ id: string; created_at: Date; last_refreshed_at: Date; expires_at: Date; user_agent: string | null; ip: string | null }[]>`
+  const rows = await userTx(
+    c,
+    (tx) =>
+      tx<
+        {
+          id: string;
+          created_at: Date;
+          last_refreshed_at: Date;
+          expires_at: Date;
+          user_agent: string | null;
+          ip: string | null;
+        }[]
+      >`
       select s.family_id as id,
              (select min(f.created_at) from public.auth_sessions f where f.family_id = s.family_id) as created_at,
              s.created_at as last_refreshed_at, s.expires_at, s.user_agent, host(s.ip) as ip
         from public.auth_sessions s
        where s.rotated_at is null and s.revoked_at is null and s.expires_at > now()
        order by s.created_at desc
-       limit 100`);
+       limit 100`,
+  );
   // A user has a handful of sessions; the list is never paged, but keeps the list shape.
-  return c.json({ data: rows.map((row) => ({ ...row, current: row.id === current })), next_cursor: null });
+  return c.json({
+    data: rows.map((row) => ({ ...row, current: row.id === current })),
+    next_cursor: null,
+  });
 });
 
 docs.route({
@@ -248,7 +307,8 @@ docs.route({
   method: "post",
   path: "/merchant-request",
   summary: "Ask to become a merchant",
-  description: "Records a pending merchant application; the account stays a customer until an admin approves it. " +
+  description:
+    "Records a pending merchant application; the account stays a customer until an admin approves it. " +
     "Asking again while one is pending returns it (200).",
   auth: "bearer",
   body: MerchantRequestBody,
@@ -261,9 +321,12 @@ docs.route({
 });
 app.post("/merchant-request", requireUser, async (c) => {
   const input = MerchantRequestBody.parse(await c.req.json());
-  const [row] = await userTx(c, (tx) =>
-    tx<{ application: Record<string, unknown> & { created: boolean } }[]>`
-      select public.merchant_apply(${input.business_name}) as application`);
+  const [row] = await userTx(
+    c,
+    (tx) =>
+      tx<{ application: Record<string, unknown> & { created: boolean } }[]>`
+      select public.merchant_apply(${input.business_name}) as application`,
+  );
   const { created, ...application } = row.application;
   return c.json(application, created ? 201 : 200);
 });
@@ -273,15 +336,24 @@ docs.route({
   path: "/merchant-request",
   summary: "My latest merchant application",
   auth: "bearer",
-  responses: { 200: { description: "Pending, approved or rejected.", schema: MerchantApplication } },
+  responses: {
+    200: { description: "Pending, approved or rejected.", schema: MerchantApplication },
+  },
   errors: ["merchant_application_not_found"],
 });
 app.get("/merchant-request", requireUser, async (c) => {
   // Read as the caller: RLS shows applicants only their own applications.
-  const [row] = await userTx(c, (tx) => tx`
+  const [row] = await userTx(c, (tx) =>
+    tx`
     select id, user_id, business_name, status, decided_by, decided_at, decision_reason, created_at, updated_at
       from public.merchant_applications where user_id = auth.uid() order by created_at desc limit 1`);
-  if (!row) throw new ApiError(404, "merchant_application_not_found", "You have not asked to become a merchant.");
+  if (!row) {
+    throw new ApiError(
+      404,
+      "merchant_application_not_found",
+      "You have not asked to become a merchant.",
+    );
+  }
   return c.json(row);
 });
 
@@ -289,14 +361,20 @@ docs.route({
   method: "post",
   path: "/verify-email",
   summary: "Send a new verification link, or confirm with the link's token",
-  description: "`{ email }` sends a link (the same answer for every address); `{ token }` confirms.",
+  description:
+    "`{ email }` sends a link (the same answer for every address); `{ token }` confirms.",
   auth: "none",
   body: VerifyEmailBody,
   responses: {
     200: { description: "Confirmed.", schema: Verified },
     202: { description: "Sent (if the address has an unconfirmed account).", schema: Accepted },
   },
-  errors: ["verification_token_invalid", "verification_token_used", "verification_token_expired", "invalid_argument"],
+  errors: [
+    "verification_token_invalid",
+    "verification_token_used",
+    "verification_token_expired",
+    "invalid_argument",
+  ],
 });
 app.post("/verify-email", async (c) => {
   const input = VerifyEmailBody.parse(await c.req.json());
@@ -313,7 +391,8 @@ docs.route({
   method: "post",
   path: "/password-reset",
   summary: "Mail a reset link, or set a new password with the link's token",
-  description: "`{ email }` mails a link (the same answer for every address); `{ token, password }` sets the " +
+  description:
+    "`{ email }` mails a link (the same answer for every address); `{ token, password }` sets the " +
     "password, revokes every session and marks the email verified.",
   auth: "none",
   body: PasswordResetBody,
@@ -321,14 +400,22 @@ docs.route({
     200: { description: "Password changed.", schema: Accepted },
     202: { description: "Sent (if the address has an account).", schema: Accepted },
   },
-  errors: ["verification_token_invalid", "verification_token_used", "verification_token_expired", "invalid_argument"],
+  errors: [
+    "verification_token_invalid",
+    "verification_token_used",
+    "verification_token_expired",
+    "invalid_argument",
+  ],
 });
 app.post("/password-reset", async (c) => {
   const input = PasswordResetBody.parse(await c.req.json());
   const requestId = c.get("requestId");
   if ("token" in input) {
     await confirmPasswordReset(input.token, input.password, requestId);
-    return c.json({ status: "password_updated", message: "Password changed; every session was signed out." });
+    return c.json({
+      status: "password_updated",
+      message: "Password changed; every session was signed out.",
+    });
   }
   await requestPasswordReset(input.email, requestId);
   return c.json(ACCEPTED.reset, 202);
@@ -338,7 +425,8 @@ docs.route({
   method: "post",
   path: "/oauth/:provider",
   summary: "Sign in with an OIDC ID token, or link it to my account",
-  description: "Without Authorization it signs in (creating a verified account when the provider vouches for a new " +
+  description:
+    "Without Authorization it signs in (creating a verified account when the provider vouches for a new " +
     "email). With a bearer token it links the identity to the caller instead.",
   auth: "optional",
   params: OAuthParam,
@@ -350,7 +438,11 @@ docs.route({
     },
   },
   errors: [
-    "invalid_id_token", "oauth_provider_not_found", "oauth_email_not_verified", "oauth_account_in_use", "account_disabled",
+    "invalid_id_token",
+    "oauth_provider_not_found",
+    "oauth_email_not_verified",
+    "oauth_account_in_use",
+    "account_disabled",
     "invalid_argument",
   ],
 });
@@ -373,7 +465,9 @@ app.post("/oauth/:provider", async (c) => {
     // caller's claims go along so hazina.caller_id() refuses a revoked login or a suspended
     // user, as on every acting path.
     const [row] = await asService(requestId, async (tx) => {
-      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ ...claims, role: "authenticated" })}, true)`;
+      await tx`select set_config('request.jwt.claims', ${
+        JSON.stringify({ ...claims, role: "authenticated" })
+      }, true)`;
       return await tx<{ linked: boolean }[]>`
         select hazina.oauth_link(hazina.caller_id(), ${provider}, ${identity.subject}) as linked`;
     });

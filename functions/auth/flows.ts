@@ -17,7 +17,10 @@ export async function requestVerificationMail(email: string, requestId: string):
 
 /** Confirm an email with the link's token; raises the token's stable error codes. */
 export async function confirmEmail(token: string, requestId: string): Promise<void> {
-  await asService(requestId, async (tx) => tx`select hazina.email_verify_confirm(${await sha256Hex(token)})`);
+  await asService(
+    requestId,
+    async (tx) => tx`select hazina.email_verify_confirm(${await sha256Hex(token)})`,
+  );
 }
 
 /** Mail a reset link if the address has an account (silent otherwise). */
@@ -31,8 +34,15 @@ export async function requestPasswordReset(email: string, requestId: string): Pr
 }
 
 /** Set a new password with the link's token (revokes every session); raises token errors. */
-export async function confirmPasswordReset(token: string, password: string, requestId: string): Promise<void> {
+export async function confirmPasswordReset(
+  token: string,
+  password: string,
+  requestId: string,
+): Promise<void> {
   const passwordHash = await hashPassword(password);
-  await asService(requestId, async (tx) =>
-    tx`select hazina.password_reset_confirm(${await sha256Hex(token)}, ${passwordHash})`);
+  await asService(
+    requestId,
+    async (tx) =>
+      tx`select hazina.password_reset_confirm(${await sha256Hex(token)}, ${passwordHash})`,
+  );
 }

@@ -15,8 +15,8 @@ import { z } from "zod";
 import type { AppEnv } from "../_shared/app.ts";
 import { config } from "../_shared/config.ts";
 import { ApiError } from "../_shared/errors.ts";
-import { mailStaysLocal, sentMail, type SentMail } from "../_shared/mailer.ts";
-import { listOf, named, type FunctionDocs } from "../_shared/openapi.ts";
+import { mailStaysLocal, type SentMail, sentMail } from "../_shared/mailer.ts";
+import { type FunctionDocs, listOf, named } from "../_shared/openapi.ts";
 import { escapeHtml, html, page } from "./html.ts";
 import { emailSchema } from "./schemas.ts";
 
@@ -25,31 +25,44 @@ const MailboxQuery = z.object({
   to: emailSchema.optional().describe("Only the mails to this address."),
 });
 
-const MailboxMessage = named("MailboxMessage", z.object({
-  to: z.string(),
-  kind: z.string().describe("email_verification, password_reset, already_registered, …"),
-  subject: z.string(),
-  text: z.string(),
-  link: z.string().optional(),
-  sent_at: z.iso.datetime({ offset: true }),
-}), "A mail the development mailer kept instead of delivering it.");
+const MailboxMessage = named(
+  "MailboxMessage",
+  z.object({
+    to: z.string(),
+    kind: z.string().describe("email_verification, password_reset, already_registered, …"),
+    subject: z.string(),
+    text: z.string(),
+    link: z.string().optional(),
+    sent_at: z.iso.datetime({ offset: true }),
+  }),
+  "A mail the development mailer kept instead of delivering it.",
+);
 
 /** Whether the mailbox may answer; why not, for the 404's message outside production. */
 function unavailable(): string | undefined {
   const cfg = config();
   if (cfg.HAZINA_ENV === "production") return "No such endpoint.";
-  if (!cfg.AUTH_DEV_MAILBOX) return "The development mailbox is off: set AUTH_DEV_MAILBOX=true (npm start does).";
+  if (!cfg.AUTH_DEV_MAILBOX) {
+    return "The development mailbox is off: set AUTH_DEV_MAILBOX=true (npm start does).";
+  }
   if (!mailStaysLocal()) return "The development mailbox is off: mail is delivered through SMTP.";
   return undefined;
 }
 
 function mailboxPage(mails: readonly SentMail[], to: string | undefined): string {
-  const items = mails.map((m) => `<article><strong>${escapeHtml(m.subject)}</strong>
+  const items = mails.map((m) =>
+    `<article><strong>${escapeHtml(m.subject)}</strong>
 <div class="note">to ${escapeHtml(m.to)} · ${escapeHtml(m.kind)} · ${escapeHtml(m.sent_at)}</div>
-${m.link ? `<p><a href="${escapeHtml(m.link)}">${escapeHtml(m.link)}</a></p>` : ""}<pre>${escapeHtml(m.text)}</pre></article>`);
-  return page("Development mailbox", `<p class="note">Mail sent by this server${to ? ` to ${escapeHtml(to)}` : ""}, newest first.
+${m.link ? `<p><a href="${escapeHtml(m.link)}">${escapeHtml(m.link)}</a></p>` : ""}<pre>${
+      escapeHtml(m.text)
+    }</pre></article>`
+  );
+  return page(
+    "Development mailbox",
+    `<p class="note">Mail sent by this server${to ? ` to ${escapeHtml(to)}` : ""}, newest first.
 Nothing was delivered: configure SMTP for that. <a href="mailbox">Refresh</a> · <a href="mailbox?format=json">JSON</a></p>
-${items.length ? items.join("\n") : "<p>No mail yet.</p>"}`);
+${items.length ? items.join("\n") : "<p>No mail yet.</p>"}`,
+  );
 }
 
 export function registerDevMailbox(app: Hono<AppEnv>, docs: FunctionDocs): void {
@@ -57,7 +70,8 @@ export function registerDevMailbox(app: Hono<AppEnv>, docs: FunctionDocs): void 
     method: "get",
     path: "/dev/mailbox",
     summary: "Development only: the mails the development mailer kept instead of delivering",
-    description: "Only when HAZINA_ENV is not production, AUTH_DEV_MAILBOX is on and no SMTP is configured; " +
+    description:
+      "Only when HAZINA_ENV is not production, AUTH_DEV_MAILBOX is on and no SMTP is configured; " +
       "404 otherwise. Newest first.",
     auth: "none",
     query: MailboxQuery,

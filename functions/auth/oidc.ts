@@ -25,11 +25,22 @@ export interface OidcIdentity {
   name: string | null;
 }
 
-const invalidIdToken = () => new ApiError(401, "invalid_id_token", "The ID token could not be verified.");
+const invalidIdToken = () =>
+  new ApiError(401, "invalid_id_token", "The ID token could not be verified.");
 
-export async function verifyIdToken(provider: string, idToken: string, nonce: string | undefined): Promise<OidcIdentity> {
+export async function verifyIdToken(
+  provider: string,
+  idToken: string,
+  nonce: string | undefined,
+): Promise<OidcIdentity> {
   const settings = config().AUTH_OIDC_PROVIDERS[provider];
-  if (!settings) throw new ApiError(404, "oauth_provider_not_found", "This identity provider is not configured.");
+  if (!settings) {
+    throw new ApiError(
+      404,
+      "oauth_provider_not_found",
+      "This identity provider is not configured.",
+    );
+  }
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(idToken, providerJwks(settings.jwks_url), {
@@ -45,14 +56,20 @@ export async function verifyIdToken(provider: string, idToken: string, nonce: st
   // A nonce in the token binds it to the sign-in the client started; without the same
   // nonce (or its SHA-256, as some SDKs send) a replayed token is refused.
   if (payload.nonce !== undefined || nonce !== undefined) {
-    if (typeof payload.nonce !== "string" || nonce === undefined ||
-        (payload.nonce !== nonce && payload.nonce !== await sha256Hex(nonce))) {
+    if (
+      typeof payload.nonce !== "string" || nonce === undefined ||
+      (payload.nonce !== nonce && payload.nonce !== await sha256Hex(nonce))
+    ) {
       throw invalidIdToken();
     }
   }
   const subject = payload.sub;
-  if (typeof subject !== "string" || subject.length === 0 || subject.length > 255) throw invalidIdToken();
-  const email = typeof payload.email === "string" && payload.email.length <= 254 ? payload.email.toLowerCase() : null;
+  if (typeof subject !== "string" || subject.length === 0 || subject.length > 255) {
+    throw invalidIdToken();
+  }
+  const email = typeof payload.email === "string" && payload.email.length <= 254
+    ? payload.email.toLowerCase()
+    : null;
   // Some providers send email_verified as the string "true".
   const emailVerified = payload.email_verified === true || payload.email_verified === "true";
   const name = typeof payload.name === "string" ? payload.name.slice(0, 200) : null;

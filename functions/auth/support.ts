@@ -19,13 +19,29 @@ export interface SignInRow {
 }
 
 export const invalidCredentials = () =>
-  new ApiError(401, "invalid_credentials", "The email or password is wrong, or the account is temporarily locked after repeated failures.");
+  new ApiError(
+    401,
+    "invalid_credentials",
+    "The email or password is wrong, or the account is temporarily locked after repeated failures.",
+  );
 export const emailNotVerified = () =>
-  new ApiError(403, "email_not_verified", "Verify your email address first: we sent you a link (POST /auth/verify-email to get a new one).");
+  new ApiError(
+    403,
+    "email_not_verified",
+    "Verify your email address first: we sent you a link (POST /auth/verify-email to get a new one).",
+  );
 export const invalidRefreshToken = () =>
-  new ApiError(401, "invalid_refresh_token", "The refresh token is invalid, expired or revoked. Sign in again.");
+  new ApiError(
+    401,
+    "invalid_refresh_token",
+    "The refresh token is invalid, expired or revoked. Sign in again.",
+  );
 export const refreshTokenReused = () =>
-  new ApiError(401, "refresh_token_reused", "This refresh token was already used, so the session was revoked for safety. Sign in again.");
+  new ApiError(
+    401,
+    "refresh_token_reused",
+    "This refresh token was already used, so the session was revoked for safety. Sign in again.",
+  );
 
 /**
  * User agent and client IP for the session row; informational only, never trusted for
@@ -70,8 +86,12 @@ export async function issueVerificationToken(
 ): Promise<string> {
   const cfg = config();
   const token = newOpaqueToken();
-  const ttl = purpose === "password_reset" ? cfg.AUTH_RESET_TTL_SECONDS : cfg.AUTH_VERIFICATION_TTL_SECONDS;
-  await tx`select hazina.verification_token_issue(${userId}, ${purpose}, ${await sha256Hex(token)}, ${ttl})`;
+  const ttl = purpose === "password_reset"
+    ? cfg.AUTH_RESET_TTL_SECONDS
+    : cfg.AUTH_VERIFICATION_TTL_SECONDS;
+  await tx`select hazina.verification_token_issue(${userId}, ${purpose}, ${await sha256Hex(
+    token,
+  )}, ${ttl})`;
   return token;
 }
 
@@ -82,7 +102,11 @@ export async function issueVerificationToken(
  */
 export function siteLink(page: "verify-email" | "reset-password", token?: string): string {
   const cfg = config();
-  const url = new URL(cfg.AUTH_SITE_URL ? `${cfg.AUTH_SITE_URL}/${page}` : `${cfg.PUBLIC_FUNCTIONS_URL}/auth/pages/${page}`);
+  const url = new URL(
+    cfg.AUTH_SITE_URL
+      ? `${cfg.AUTH_SITE_URL}/${page}`
+      : `${cfg.PUBLIC_FUNCTIONS_URL}/auth/pages/${page}`,
+  );
   if (token) url.searchParams.set("token", token);
   return url.toString();
 }
@@ -123,7 +147,8 @@ export const mails = {
       kind: "already_registered",
       subject: "Someone tried to create a Hazina account with your email",
       link,
-      text: "Someone (maybe you) tried to sign up with this email address, which already has an account.\n\n" +
+      text:
+        "Someone (maybe you) tried to sign up with this email address, which already has an account.\n\n" +
         `If it was you, sign in, or reset your password here:\n\n${link}\n\nOtherwise, ignore this email.`,
     };
   },
@@ -135,7 +160,9 @@ export const mails = {
       subject: "Reset your Hazina password",
       link,
       text: `Choose a new password by opening this link:\n\n${link}\n\n` +
-        `It expires in ${Math.round(config().AUTH_RESET_TTL_SECONDS / 60)} minutes and signs you out everywhere. ` +
+        `It expires in ${
+          Math.round(config().AUTH_RESET_TTL_SECONDS / 60)
+        } minutes and signs you out everywhere. ` +
         "If you did not ask for this, ignore this email: your password stays as it is.",
     };
   },

@@ -5,7 +5,13 @@
 import { z } from "zod";
 import { config } from "../_shared/config.ts";
 import { idempotent } from "../_shared/idempotency.ts";
-import { createRouteDoc, createThenSend, type MoneyObject, objectReadRoutes, readObject } from "../_shared/money-object.ts";
+import {
+  createRouteDoc,
+  createThenSend,
+  type MoneyObject,
+  objectReadRoutes,
+  readObject,
+} from "../_shared/money-object.ts";
 import { createSignedInFunction, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { listOf } from "../_shared/openapi.ts";
@@ -13,9 +19,12 @@ import { type FundingRow, submitFunding } from "../_shared/money-movement/fundin
 import { BANK_PROVIDERS } from "../_shared/vocabulary.ts";
 import { FundingSession, Paybill, Source } from "./schemas.ts";
 
-export const { app, docs } = createSignedInFunction("funding", "Top-ups and payment sources",
+export const { app, docs } = createSignedInFunction(
+  "funding",
+  "Top-ups and payment sources",
   "Top-ups by STK push or bank collection from a linked source, my sources, my paybill reference. " +
-    "See docs/money-movement.md.");
+    "See docs/money-movement.md.",
+);
 
 // Objects have one shape, built in the database (public.funding_session_json and
 // public.wallet_source_json take the row): SQL replies use the same functions, and these reads
@@ -47,7 +56,8 @@ docs.route({
   errors: [],
 });
 app.get("/sources", async (c) => {
-  const rows = await userTx(c, (tx) => tx`
+  const rows = await userTx(c, (tx) =>
+    tx`
     select public.wallet_source_json(s) as json from public.wallet_sources s
      where s.status = 'active' order by s.created_at, s.id`);
   return c.json({ data: rows.map((r) => r.json), next_cursor: null });
@@ -88,8 +98,12 @@ app.post("/sources", idempotent({ required: false }), async (c) => {
   const input = AddSource.parse(await c.req.json());
   const result = await userTx(c, async (tx) => {
     const [row] = await tx`select public.wallet_source_add(
-      ${input.provider}, ${"msisdn" in input ? input.msisdn : null}, ${"account_number" in input ? input.account_number : null},
-      ${"account_name" in input ? input.account_name ?? null : null}, ${input.label ?? null}, ${input.is_default ?? false}) as source`;
+      ${input.provider}, ${"msisdn" in input ? input.msisdn : null}, ${
+      "account_number" in input ? input.account_number : null
+    },
+      ${"account_name" in input ? input.account_name ?? null : null}, ${input.label ?? null}, ${
+      input.is_default ?? false
+    }) as source`;
     const { created, id } = row.source as { created: boolean; id: string };
     return { created, source: await readObject(tx, SOURCE, id) };
   });
@@ -120,15 +134,22 @@ docs.route({
   method: "get",
   path: "/paybill",
   summary: "My paybill account reference (KES)",
-  description: "Pay to `business_short_code` with `account_reference` as the account number to top up this wallet.",
+  description:
+    "Pay to `business_short_code` with `account_reference` as the account number to top up this wallet.",
   auth: "bearer",
   responses: { 200: { description: "Paybill details.", schema: Paybill } },
   errors: ["currency_not_supported", "wallet_not_found"],
 });
 app.get("/paybill", async (c) => {
-  const [row] = await userTx(c, (tx) =>
-    tx`select public.wallet_paybill_reference('KES') as reference`);
-  const reference = row.reference as { wallet_id: string; account_reference: string; currency: string };
+  const [row] = await userTx(
+    c,
+    (tx) => tx`select public.wallet_paybill_reference('KES') as reference`,
+  );
+  const reference = row.reference as {
+    wallet_id: string;
+    account_reference: string;
+    currency: string;
+  };
   return c.json({ business_short_code: config().MPESA_PAYBILL, ...reference });
 });
 
@@ -142,23 +163,42 @@ const StartFunding = z.object({
 
 docs.route(createRouteDoc(TOP_UP, {
   summary: "Start a top-up from one of my sources",
-  description: "Sends an STK push (M-Pesa) or a bank collection request; the session completes when the " +
+  description:
+    "Sends an STK push (M-Pesa) or a bank collection request; the session completes when the " +
     "provider confirms (webhook or sweep). The Idempotency-Key is the top-up's ref.",
   body: StartFunding,
-  bodyExample: { source_id: "6f9619ff-8b86-4011-b42d-00c04fc964ff", amount: "1000.00", currency: "KES" },
+  bodyExample: {
+    source_id: "6f9619ff-8b86-4011-b42d-00c04fc964ff",
+    amount: "1000.00",
+    currency: "KES",
+  },
   created: "Started (`pending`, or `failed` when the provider refused it).",
   errors: [
-    "amount_outside_provider_limits", "currency_not_supported", "invalid_amount", "invalid_ref", "provider_not_supported",
-    "provider_unavailable", "ref_conflict", "source_not_found", "wallet_not_active", "wallet_not_found",
+    "amount_outside_provider_limits",
+    "currency_not_supported",
+    "invalid_amount",
+    "invalid_ref",
+    "provider_not_supported",
+    "provider_unavailable",
+    "ref_conflict",
+    "source_not_found",
+    "wallet_not_active",
+    "wallet_not_found",
   ],
 }));
 app.post("/", idempotent(), async (c) => {
   const input = StartFunding.parse(await c.req.json());
-  const { body, status } = await createThenSend<FundingRow & { created: boolean }>(c, TOP_UP, async (tx) => {
-    const [row] = await tx`select public.funding_start(${input.source_id}, ${input.amount}::numeric, ${input.currency},
+  const { body, status } = await createThenSend<FundingRow & { created: boolean }>(
+    c,
+    TOP_UP,
+    async (tx) => {
+      const [row] =
+        await tx`select public.funding_start(${input.source_id}, ${input.amount}::numeric, ${input.currency},
                                                         ${c.get("idempotencyKey")!}) as session`;
-    return row.session as FundingRow & { created: boolean };
-  }, submitFunding);
+      return row.session as FundingRow & { created: boolean };
+    },
+    submitFunding,
+  );
   return c.json(body, status);
 });
 

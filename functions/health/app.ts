@@ -6,19 +6,28 @@ import { apiDocs, named, serveOpenApi } from "../_shared/openapi.ts";
 import { EXPECTED_SCHEMA_VERSION, HAZINA_VERSION } from "../_shared/version.ts";
 
 export const app = createFunctionApp("health");
-export const docs = apiDocs("health", "Liveness and readiness", "Version, database reachability, migrations current.");
+export const docs = apiDocs(
+  "health",
+  "Liveness and readiness",
+  "Version, database reachability, migrations current.",
+);
 serveOpenApi(app, docs);
 
-const Health = named("Health", z.object({
-  status: z.enum(["ok", "degraded"]),
-  version: z.string(),
-  database: z.object({ reachable: z.boolean() }),
-  migrations: z.object({
-    current: z.boolean(),
-    applied: z.string().nullable().describe("Newest applied migration version; null when unknown."),
-    expected: z.string().describe("Newest migration this code expects."),
+const Health = named(
+  "Health",
+  z.object({
+    status: z.enum(["ok", "degraded"]),
+    version: z.string(),
+    database: z.object({ reachable: z.boolean() }),
+    migrations: z.object({
+      current: z.boolean(),
+      applied: z.string().nullable().describe(
+        "Newest applied migration version; null when unknown.",
+      ),
+      expected: z.string().describe("Newest migration this code expects."),
+    }),
   }),
-}));
+);
 
 docs.route({
   method: "get",
@@ -27,7 +36,10 @@ docs.route({
   auth: "none",
   responses: {
     200: { description: "Healthy.", schema: Health },
-    503: { description: "The database is unreachable or migrations are behind (`status: degraded`).", schema: Health },
+    503: {
+      description: "The database is unreachable or migrations are behind (`status: degraded`).",
+      schema: Health,
+    },
   },
   errors: [],
 });
@@ -37,7 +49,10 @@ app.get("/", async (c) => {
   try {
     // The edge's login role (authenticator) holds no privileges itself, so even this
     // runs as a request role: service_role, through a function that answers only this.
-    const [row] = await asService(c.get("requestId"), (tx) => tx`select hazina.applied_schema_version() as applied`);
+    const [row] = await asService(
+      c.get("requestId"),
+      (tx) => tx`select hazina.applied_schema_version() as applied`,
+    );
     reachable = true;
     applied = row.applied ?? null;
   } catch (err) {

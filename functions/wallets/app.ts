@@ -9,8 +9,11 @@ import { listOf, Wallet } from "../_shared/openapi.ts";
 import { BatchItemResult, StatementEntry, TransferResult, WalletBalance } from "./schemas.ts";
 import { statementCsv, statementQuery } from "./statement.ts";
 
-export const { app, docs } = createSignedInFunction("wallets", "My wallets, statements and transfers",
-  "Wallets, balances, statements and P2P / merchant transfers. Every call runs as the caller under RLS.");
+export const { app, docs } = createSignedInFunction(
+  "wallets",
+  "My wallets, statements and transfers",
+  "Wallets, balances, statements and P2P / merchant transfers. Every call runs as the caller under RLS.",
+);
 
 docs.route({
   method: "get",
@@ -21,7 +24,8 @@ docs.route({
   errors: [],
 });
 app.get("/", async (c) => {
-  const rows = await userTx(c, (tx) => tx`
+  const rows = await userTx(c, (tx) =>
+    tx`
     select wallet_id as id, kind, currency, status, balance::text, held::text, available::text, created_at, updated_at
       from public.wallet_balances order by created_at, wallet_id`);
   return c.json({ data: rows, next_cursor: null });
@@ -33,7 +37,8 @@ docs.route({
   method: "post",
   path: "/",
   summary: "Open my wallet in a currency",
-  description: "Idempotent by nature: opening a currency I already hold returns that wallet with 200.",
+  description:
+    "Idempotent by nature: opening a currency I already hold returns that wallet with 200.",
   auth: "bearer",
   idempotencyKey: "optional",
   body: OpenWallet,
@@ -48,8 +53,7 @@ docs.route({
 app.post("/", idempotent({ required: false }), async (c) => {
   const raw = await c.req.text();
   const input = OpenWallet.parse(raw.trim() ? JSON.parse(raw) : {});
-  const [row] = await userTx(c, (tx) =>
-    tx`select public.wallet_open(${input.currency}) as wallet`);
+  const [row] = await userTx(c, (tx) => tx`select public.wallet_open(${input.currency}) as wallet`);
   const { created, ...wallet } = row.wallet as Record<string, unknown> & { created: boolean };
   return c.json(wallet, created ? 201 : 200);
 });
@@ -66,7 +70,8 @@ docs.route({
   method: "get",
   path: "/:id/ledger",
   summary: "My wallet's statement, newest first",
-  description: "Cursor-paginated JSON, or CSV (`format=csv` or `Accept: text/csv`; up to 10 000 lines, no paging). " +
+  description:
+    "Cursor-paginated JSON, or CSV (`format=csv` or `Accept: text/csv`; up to 10 000 lines, no paging). " +
     "`from` is inclusive, `to` exclusive.",
   auth: "bearer",
   params: z.object({ id: Uuid }),
@@ -78,7 +83,8 @@ docs.route({
       alternatives: {
         "text/csv": {
           schema: { type: "string" },
-          example: "id,created_at,transaction_id,kind,leg,direction,amount,currency,balance_after,description\r\n",
+          example:
+            "id,created_at,transaction_id,kind,leg,direction,amount,currency,balance_after,description\r\n",
         },
       },
     },
@@ -90,10 +96,15 @@ app.get("/:id/ledger", async (c) => {
   const params = StatementParams.parse(c.req.query());
   const wantsCsv = params.format === "csv" || (c.req.header("accept") ?? "").includes("text/csv");
   return await userTx(c, async (tx) => {
-    const [wallet] = await tx`select wallet_id, currency from public.wallet_balances where wallet_id = ${walletId}`;
+    const [wallet] =
+      await tx`select wallet_id, currency from public.wallet_balances where wallet_id = ${walletId}`;
     if (!wallet) throw new ApiError(404, "wallet_not_found", "Wallet not found.");
     if (wantsCsv) {
-      const rows = await statementQuery(tx, walletId, { ...params, limit: 10_000, cursor: undefined });
+      const rows = await statementQuery(tx, walletId, {
+        ...params,
+        limit: 10_000,
+        cursor: undefined,
+      });
       return c.body(statementCsv(rows), 200, {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": `attachment; filename="statement-${walletId}.csv"`,
@@ -117,7 +128,8 @@ docs.route({
   method: "post",
   path: "/transfers",
   summary: "Pay another wallet (P2P or merchant payment)",
-  description: "To a merchant's wallet it is a merchant payment (the merchant bears the fee); otherwise P2P " +
+  description:
+    "To a merchant's wallet it is a merchant payment (the merchant bears the fee); otherwise P2P " +
     "(the sender pays amount + fee). The Idempotency-Key is the transfer's ref.",
   auth: "bearer",
   idempotencyKey: "required",
@@ -127,16 +139,29 @@ docs.route({
     to_wallet_id: "00000000-0000-4000-8000-0000000000a3",
     amount: "250.00",
   },
-  responses: { 201: { description: "Posted (or replayed: `replayed: true`).", schema: TransferResult } },
+  responses: {
+    201: { description: "Posted (or replayed: `replayed: true`).", schema: TransferResult },
+  },
   errors: [
-    "wallet_not_found", "wallet_not_active", "currency_mismatch", "currency_not_supported", "insufficient_funds",
-    "invalid_amount", "invalid_argument", "invalid_ref", "same_wallet", "ref_conflict", "fee_exceeds_amount",
-    "unbalanced_transaction", "invalid_entries",
+    "wallet_not_found",
+    "wallet_not_active",
+    "currency_mismatch",
+    "currency_not_supported",
+    "insufficient_funds",
+    "invalid_amount",
+    "invalid_argument",
+    "invalid_ref",
+    "same_wallet",
+    "ref_conflict",
+    "fee_exceeds_amount",
+    "unbalanced_transaction",
+    "invalid_entries",
   ],
 });
 app.post("/transfers", idempotent({ required: true, oneTransaction: true }), async (c) => {
   const input = Transfer.parse(await c.req.json());
-  const [row] = await userTx(c, (tx) => tx`
+  const [row] = await userTx(c, (tx) =>
+    tx`
     select public.transfer(${input.from_wallet_id}, ${input.to_wallet_id}, ${input.amount}::numeric,
                            ${c.get("idempotencyKey")!}, ${input.description ?? null}) as result`);
   return c.json(row.result, 201);
@@ -155,12 +180,18 @@ docs.route({
   method: "post",
   path: "/transfers/batch",
   summary: "Up to 1000 transfers from my wallets in one database transaction",
-  description: "One result per item (`posted` / `replayed` / `failed` + `error`); a failed item does not undo " +
+  description:
+    "One result per item (`posted` / `replayed` / `failed` + `error`); a failed item does not undo " +
     "the others. Item refs share the namespace of single transfers.",
   auth: "bearer",
   idempotencyKey: "required",
   body: Batch,
-  responses: { 200: { description: "One result per item, in request order.", schema: z.object({ data: z.array(BatchItemResult) }) } },
+  responses: {
+    200: {
+      description: "One result per item, in request order.",
+      schema: z.object({ data: z.array(BatchItemResult) }),
+    },
+  },
   errors: ["duplicate_ref", "invalid_entries", "invalid_ref"],
 });
 // Bulk transfers (e.g. payouts): one database transaction, one result per item; a failed
@@ -171,7 +202,9 @@ app.post("/transfers/batch", idempotent({ required: true, oneTransaction: true }
   if (refs.size !== input.items.length) {
     throw new ApiError(400, "duplicate_ref", "Every item in a batch needs its own ref.");
   }
-  const [row] = await userTx(c, (tx) =>
-    tx`select public.transfer_batch(${tx.json(input.items as never)}) as results`);
+  const [row] = await userTx(
+    c,
+    (tx) => tx`select public.transfer_batch(${tx.json(input.items as never)}) as results`,
+  );
   return c.json({ data: row.results }, 200);
 });

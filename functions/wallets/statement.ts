@@ -24,7 +24,11 @@ export interface StatementRow {
   description: string | null;
 }
 
-export async function statementQuery(tx: Tx, walletId: string, filter: StatementFilter): Promise<StatementRow[]> {
+export async function statementQuery(
+  tx: Tx,
+  walletId: string,
+  filter: StatementFilter,
+): Promise<StatementRow[]> {
   const rows = await tx`
     select l.id::text as id, transaction_id, created_at, kind, leg, direction, amount::text, currency,
            balance_after::text, description
@@ -39,7 +43,16 @@ export async function statementQuery(tx: Tx, walletId: string, filter: Statement
 }
 
 const CSV_COLUMNS: (keyof StatementRow)[] = [
-  "id", "created_at", "transaction_id", "kind", "leg", "direction", "amount", "currency", "balance_after", "description",
+  "id",
+  "created_at",
+  "transaction_id",
+  "kind",
+  "leg",
+  "direction",
+  "amount",
+  "currency",
+  "balance_after",
+  "description",
 ];
 
 function csvCell(value: unknown): string {

@@ -12,9 +12,12 @@ import { darajaRoutes } from "./daraja.ts";
 import { sweepRoutes } from "./sweep.ts";
 
 export const app = createFunctionApp("webhooks");
-export const docs = apiDocs("webhooks", "Provider callbacks and the money sweep",
+export const docs = apiDocs(
+  "webhooks",
+  "Provider callbacks and the money sweep",
   "Where M-Pesa (Daraja), KCB and DTB report payments. Every message is stored, verified and applied once; " +
-    "a stored message is acknowledged with 2xx whatever applying it concluded. See docs/money-movement.md.");
+    "a stored message is acknowledged with 2xx whatever applying it concluded. See docs/money-movement.md.",
+);
 serveOpenApi(app, docs);
 
 darajaRoutes(app, docs);

@@ -6,7 +6,11 @@ import { config } from "../_shared/config.ts";
 import type { AppEnv } from "../_shared/app.ts";
 import { type FunctionDocs, named, type RouteDoc } from "../_shared/openapi.ts";
 import { BankEvent, parseBankEvent } from "../_shared/providers/bank.ts";
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from "../_shared/providers/hmac.ts";
+import {
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+} from "../_shared/providers/hmac.ts";
 import type { NormalisedEvent } from "../_shared/providers/types.ts";
 import { describe, ingest, parseJson, refuse } from "./ingest.ts";
 
@@ -21,7 +25,9 @@ function bank(name: "kcb" | "dtb") {
       signature: c.req.header(SIGNATURE_HEADER),
       toleranceSeconds: cfg.WEBHOOK_TOLERANCE_SECONDS,
     });
-    if (!check.ok) return await refuse(c, name, "signature_refused", rawBody, `signature ${check.reason}`, 401);
+    if (!check.ok) {
+      return await refuse(c, name, "signature_refused", rawBody, `signature ${check.reason}`, 401);
+    }
     let event: NormalisedEvent;
     try {
       event = parseBankEvent(parseJson(rawBody));
@@ -33,23 +39,47 @@ function bank(name: "kcb" | "dtb") {
   };
 }
 
-const BankAck = named("BankAck", z.object({
-  received: z.literal(true),
-  event_id: z.guid(),
-  status: z.enum(["received", "processed", "unmatched", "failed", "duplicate", "rejected", "unconfirmed", "refused"]),
-}), "A bank webhook was stored (and applied when it could be).");
+const BankAck = named(
+  "BankAck",
+  z.object({
+    received: z.literal(true),
+    event_id: z.guid(),
+    status: z.enum([
+      "received",
+      "processed",
+      "unmatched",
+      "failed",
+      "duplicate",
+      "rejected",
+      "unconfirmed",
+      "refused",
+    ]),
+  }),
+  "A bank webhook was stored (and applied when it could be).",
+);
 
 function bankDoc(name: "kcb" | "dtb"): RouteDoc {
   return {
     method: "post",
     path: `/${name}`,
     summary: `${name.toUpperCase()} collection / payout event`,
-    description: `Signed with HMAC-SHA256 over \`<timestamp>.<raw body>\` using ${name.toUpperCase()}_WEBHOOK_SECRET; ` +
+    description:
+      `Signed with HMAC-SHA256 over \`<timestamp>.<raw body>\` using ${name.toUpperCase()}_WEBHOOK_SECRET; ` +
       "messages outside WEBHOOK_TOLERANCE_SECONDS are refused.",
     auth: "none",
     headers: [
-      { name: SIGNATURE_HEADER, required: true, description: "`sha256=<hex HMAC>`", schema: { type: "string", pattern: "^sha256=[0-9a-f]{64}$" } },
-      { name: TIMESTAMP_HEADER, required: true, description: "Unix seconds", schema: { type: "string", pattern: "^[0-9]{1,12}$" } },
+      {
+        name: SIGNATURE_HEADER,
+        required: true,
+        description: "`sha256=<hex HMAC>`",
+        schema: { type: "string", pattern: "^sha256=[0-9a-f]{64}$" },
+      },
+      {
+        name: TIMESTAMP_HEADER,
+        required: true,
+        description: "Unix seconds",
+        schema: { type: "string", pattern: "^[0-9]{1,12}$" },
+      },
     ],
     body: BankEvent,
     validates: false,

@@ -35,7 +35,14 @@ import { describe, ingest, parseJson, refuse } from "./ingest.ts";
 
 const DARAJA_ACCEPTED = { ResultCode: 0, ResultDesc: "Accepted" };
 
-type DarajaKind = "stk" | "b2c_result" | "b2c_timeout" | "status_result" | "status_timeout" | "c2b_validation" | "c2b_confirmation";
+type DarajaKind =
+  | "stk"
+  | "b2c_result"
+  | "b2c_timeout"
+  | "status_result"
+  | "status_timeout"
+  | "c2b_validation"
+  | "c2b_confirmation";
 
 async function darajaEvent(kind: DarajaKind, body: unknown): Promise<NormalisedEvent | null> {
   switch (kind) {
@@ -48,10 +55,15 @@ async function darajaEvent(kind: DarajaKind, body: unknown): Promise<NormalisedE
         const claimed = event.payload.action === "funding.succeeded" ? "succeeded" : "failed";
         let confirmed = false;
         try {
-          const status = await provider("mpesa").queryCollection({ sessionId: "", reference: String(event.payload.checkout_id) });
+          const status = await provider("mpesa").queryCollection({
+            sessionId: "",
+            reference: String(event.payload.checkout_id),
+          });
           confirmed = status.state === claimed;
         } catch (err) {
-          log("warn", "webhook: STK confirmation query failed; the sweep will settle the session", { error: (err as Error).message });
+          log("warn", "webhook: STK confirmation query failed; the sweep will settle the session", {
+            error: (err as Error).message,
+          });
         }
         event.payload.confirmed = confirmed;
       }
@@ -84,7 +96,9 @@ async function askProvider(c: Context, event: NormalisedEvent, status: string): 
     await checkWithdrawal(String(event.payload.withdrawal_id), "mpesa", requestId);
   } catch (err) {
     // The withdrawal was made due: the sweep asks again.
-    log("warn", "webhook: Transaction Status query failed; the sweep will ask", { error: (err as Error).message });
+    log("warn", "webhook: Transaction Status query failed; the sweep will ask", {
+      error: (err as Error).message,
+    });
   }
 }
 
@@ -99,11 +113,25 @@ function daraja(kind: DarajaKind) {
   return async (c: Context) => {
     const rawBody = await c.req.text();
     if (!sourceAllowed(c)) {
-      return await refuse(c, "mpesa", `${kind}_refused`, rawBody, `source address ${clientIp(c) ?? "unknown"} not allowed`, 403);
+      return await refuse(
+        c,
+        "mpesa",
+        `${kind}_refused`,
+        rawBody,
+        `source address ${clientIp(c) ?? "unknown"} not allowed`,
+        403,
+      );
     }
     const token = c.req.param("token") ?? "";
     if (!(await timingSafeEqual(token, config().MPESA_CALLBACK_TOKEN))) {
-      return await refuse(c, "mpesa", `${kind}_refused`.replace(/[^a-z0-9_.]/g, "_"), rawBody, token ? "wrong path token" : "missing path token", 401);
+      return await refuse(
+        c,
+        "mpesa",
+        `${kind}_refused`.replace(/[^a-z0-9_.]/g, "_"),
+        rawBody,
+        token ? "wrong path token" : "missing path token",
+        401,
+      );
     }
     let event: NormalisedEvent | null;
     try {
@@ -113,35 +141,69 @@ function daraja(kind: DarajaKind) {
     }
     if (!event) {
       // A status query that timed out in M-Pesa's queue: the sweep asks again later.
-      await ingest(c, "mpesa", { eventType: kind, eventKey: `${kind}:${crypto.randomUUID()}`, payload: { action: "provider.notice" } }, rawBody, null);
+      await ingest(
+        c,
+        "mpesa",
+        {
+          eventType: kind,
+          eventKey: `${kind}:${crypto.randomUUID()}`,
+          payload: { action: "provider.notice" },
+        },
+        rawBody,
+        null,
+      );
       return c.json(DARAJA_ACCEPTED);
     }
     const result = await ingest(c, "mpesa", event, rawBody, null);
     if (kind === "c2b_validation") {
       // Validation answers whether the account reference may receive money (on our paybill).
-      const [row] = await asService(c.get("requestId"), (tx) =>
-        tx`select hazina.paybill_validate(${String(event.payload.account_reference)}, ${String(event.payload.amount)}::numeric) as verdict`);
+      const [row] = await asService(
+        c.get("requestId"),
+        (tx) =>
+          tx`select hazina.paybill_validate(${String(event.payload.account_reference)}, ${
+            String(event.payload.amount)
+          }::numeric) as verdict`,
+      );
       const verdict = row.verdict as { accept: boolean; reason?: string };
-      return c.json(verdict.accept && event.payload.short_code === event.payload.paybill
-        ? { ResultCode: "0", ResultDesc: "Accepted" }
-        : { ResultCode: "C2B00012", ResultDesc: "Rejected: invalid account number" });
+      return c.json(
+        verdict.accept && event.payload.short_code === event.payload.paybill
+          ? { ResultCode: "0", ResultDesc: "Accepted" }
+          : { ResultCode: "C2B00012", ResultDesc: "Rejected: invalid account number" },
+      );
     }
     await askProvider(c, event, result.status);
     return c.json({ ...DARAJA_ACCEPTED, event_id: result.event_id, status: result.status });
   };
 }
 
-const DarajaAck = named("DarajaAck", z.looseObject({
-  ResultCode: z.literal(0),
-  ResultDesc: z.literal("Accepted"),
-  event_id: z.guid().optional(),
-  status: z.enum(["received", "processed", "unmatched", "failed", "duplicate", "rejected", "unconfirmed", "refused"]).optional()
-    .describe("What storing and applying the message concluded (`unconfirmed`: waiting for M-Pesa's own answer)."),
-}), "Daraja's expected acknowledgement.");
+const DarajaAck = named(
+  "DarajaAck",
+  z.looseObject({
+    ResultCode: z.literal(0),
+    ResultDesc: z.literal("Accepted"),
+    event_id: z.guid().optional(),
+    status: z.enum([
+      "received",
+      "processed",
+      "unmatched",
+      "failed",
+      "duplicate",
+      "rejected",
+      "unconfirmed",
+      "refused",
+    ]).optional()
+      .describe(
+        "What storing and applying the message concluded (`unconfirmed`: waiting for M-Pesa's own answer).",
+      ),
+  }),
+  "Daraja's expected acknowledgement.",
+);
 const C2bVerdict = z.object({ ResultCode: z.enum(["0", "C2B00012"]), ResultDesc: z.string() });
 const CallbackToken = z.object({
-  token: z.string().describe("MPESA_CALLBACK_TOKEN: Daraja signs nothing, so its callback URLs end in this secret. " +
-    "A URL without it is refused (401) and recorded."),
+  token: z.string().describe(
+    "MPESA_CALLBACK_TOKEN: Daraja signs nothing, so its callback URLs end in this secret. " +
+      "A URL without it is refused (401) and recorded.",
+  ),
 });
 
 const DARAJA_DOCS: Record<DarajaKind, { summary: string; body: z.ZodType }> = {
@@ -149,9 +211,18 @@ const DARAJA_DOCS: Record<DarajaKind, { summary: string; body: z.ZodType }> = {
   b2c_result: { summary: "M-Pesa B2C result (withdrawals)", body: ResultEnvelope },
   b2c_timeout: { summary: "M-Pesa B2C queue timeout", body: ResultEnvelope },
   status_result: { summary: "M-Pesa transaction status result", body: ResultEnvelope },
-  status_timeout: { summary: "M-Pesa transaction status queue timeout (recorded; the sweep asks again)", body: z.unknown() },
-  c2b_validation: { summary: "M-Pesa paybill validation: may this account reference receive money?", body: C2bPayment },
-  c2b_confirmation: { summary: "M-Pesa paybill confirmation (credits the wallet)", body: C2bPayment },
+  status_timeout: {
+    summary: "M-Pesa transaction status queue timeout (recorded; the sweep asks again)",
+    body: z.unknown(),
+  },
+  c2b_validation: {
+    summary: "M-Pesa paybill validation: may this account reference receive money?",
+    body: C2bPayment,
+  },
+  c2b_confirmation: {
+    summary: "M-Pesa paybill confirmation (credits the wallet)",
+    body: C2bPayment,
+  },
 };
 
 function darajaDoc(path: string, kind: DarajaKind): RouteDoc {

@@ -12,7 +12,15 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from "../_shared/providers/hmac.ts
 import type { NormalisedEvent, ProviderName } from "../_shared/providers/types.ts";
 import { overRefusalLimit } from "./refusals.ts";
 
-const KEPT_HEADERS = ["content-type", "user-agent", "x-forwarded-for", "x-real-ip", "x-request-id", SIGNATURE_HEADER, TIMESTAMP_HEADER];
+const KEPT_HEADERS = [
+  "content-type",
+  "user-agent",
+  "x-forwarded-for",
+  "x-real-ip",
+  "x-request-id",
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+];
 
 function storedHeaders(c: Context): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -38,9 +46,12 @@ export async function ingest(
   rawBody: string,
   signatureValid: boolean | null,
 ): Promise<IngestResult> {
-  const [row] = await asService(c.get("requestId"), (tx) => tx`
+  const [row] = await asService(c.get("requestId"), (tx) =>
+    tx`
     select hazina.webhook_ingest(${providerName}, ${event.eventType}, ${event.eventKey}, ${rawBody},
-                                 ${tx.json(storedHeaders(c))}, ${signatureValid}, ${tx.json(event.payload as never)}) as result`);
+                                 ${tx.json(storedHeaders(c))}, ${signatureValid}, ${
+      tx.json(event.payload as never)
+    }) as result`);
   const result = row.result as IngestResult;
   log(result.status === "failed" ? "warn" : "info", "webhook", {
     provider: providerName,
@@ -58,22 +69,49 @@ export async function ingest(
  * for forensics, never applied: the database keeps its first 2 KB and a hash of the whole.
  * Past WEBHOOK_REFUSALS_PER_MINUTE from one address: 429, and nothing is stored.
  */
-export async function refuse(c: Context, providerName: ProviderName, eventType: string, rawBody: string, reason: string, status: 400 | 401 | 403) {
-  const retryAfter = overRefusalLimit(clientIp(c) ?? "unknown", config().WEBHOOK_REFUSALS_PER_MINUTE);
+export async function refuse(
+  c: Context,
+  providerName: ProviderName,
+  eventType: string,
+  rawBody: string,
+  reason: string,
+  status: 400 | 401 | 403,
+) {
+  const retryAfter = overRefusalLimit(
+    clientIp(c) ?? "unknown",
+    config().WEBHOOK_REFUSALS_PER_MINUTE,
+  );
   if (retryAfter !== null) {
-    throw new ApiError(429, "rate_limited", "Too many refused webhook calls from this address; retry later.", {
-      retry_after_seconds: retryAfter,
-    });
+    throw new ApiError(
+      429,
+      "rate_limited",
+      "Too many refused webhook calls from this address; retry later.",
+      {
+        retry_after_seconds: retryAfter,
+      },
+    );
   }
   const signatureFailure = status !== 400;
-  await ingest(c, providerName, {
-    eventType,
-    eventKey: `${signatureFailure ? "rejected" : "invalid"}:${crypto.randomUUID()}`,
-    payload: { action: signatureFailure ? "rejected" : "invalid", reason },
-  }, rawBody, signatureFailure ? false : null);
-  if (status === 403) throw new ApiError(403, "forbidden", "This source address may not send these webhooks.");
-  if (signatureFailure) throw new ApiError(401, "webhook_unauthenticated", "The webhook could not be authenticated.");
-  throw new ApiError(400, "invalid_webhook_payload", "The provider message is invalid.", { reason: reason.slice(0, 300) });
+  await ingest(
+    c,
+    providerName,
+    {
+      eventType,
+      eventKey: `${signatureFailure ? "rejected" : "invalid"}:${crypto.randomUUID()}`,
+      payload: { action: signatureFailure ? "rejected" : "invalid", reason },
+    },
+    rawBody,
+    signatureFailure ? false : null,
+  );
+  if (status === 403) {
+    throw new ApiError(403, "forbidden", "This source address may not send these webhooks.");
+  }
+  if (signatureFailure) {
+    throw new ApiError(401, "webhook_unauthenticated", "The webhook could not be authenticated.");
+  }
+  throw new ApiError(400, "invalid_webhook_payload", "The provider message is invalid.", {
+    reason: reason.slice(0, 300),
+  });
 }
 
 export function parseJson(rawBody: string): unknown {
@@ -83,7 +121,9 @@ export function parseJson(rawBody: string): unknown {
 export function describe(err: unknown): string {
   if (err && typeof err === "object" && "issues" in err) {
     const issues = (err as { issues: { path: PropertyKey[]; message: string }[] }).issues;
-    return issues.slice(0, 3).map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ");
+    return issues.slice(0, 3).map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join(
+      "; ",
+    );
   }
   return (err as Error)?.message ?? String(err);
 }

@@ -8,7 +8,11 @@ const MAX_TRACKED = 10_000;
 const windows = new Map<string, { startedAt: number; count: number }>();
 
 /** Count one refusal from `source`; returns the seconds to wait when over the cap, else null. */
-export function overRefusalLimit(source: string, perMinute: number, now = Date.now()): number | null {
+export function overRefusalLimit(
+  source: string,
+  perMinute: number,
+  now = Date.now(),
+): number | null {
   let window = windows.get(source);
   if (!window || now - window.startedAt >= WINDOW_MS) {
     if (windows.size >= MAX_TRACKED) {

@@ -20,7 +20,11 @@ export function sweepRoutes(app: Hono<AppEnv>, docs: FunctionDocs): void {
     description: "For schedulers (X-Sweep-Secret) and admins (bearer token).",
     auth: "bearer",
     alternativeSecurity: ["sweepSecret"],
-    query: z.object({ limit: z.number().int().min(1).max(1000).default(100).describe("Items to claim; clamped to 1-1000.") }),
+    query: z.object({
+      limit: z.number().int().min(1).max(1000).default(100).describe(
+        "Items to claim; clamped to 1-1000.",
+      ),
+    }),
     validates: false,
     responses: {
       200: {
@@ -29,7 +33,9 @@ export function sweepRoutes(app: Hono<AppEnv>, docs: FunctionDocs): void {
           sql: z.record(z.string(), z.unknown()),
           items: z.array(z.object({
             kind: z.enum(["funding", "withdrawal", "paybill"]),
-            id: z.guid().describe("The session or withdrawal; for paybill, the confirmation waiting for M-Pesa's word."),
+            id: z.guid().describe(
+              "The session or withdrawal; for paybill, the confirmation waiting for M-Pesa's word.",
+            ),
             provider: z.string(),
             action: z.string(),
             error: z.string().optional(),
@@ -50,16 +56,29 @@ export function sweepRoutes(app: Hono<AppEnv>, docs: FunctionDocs): void {
       allowed = secret !== undefined && (await timingSafeEqual(presented, secret));
     } else {
       const token = bearerToken(c.req.header("authorization"));
-      if (!token) throw new ApiError(401, "unauthenticated", "Send X-Sweep-Secret or an admin's bearer token.");
+      if (!token) {
+        throw new ApiError(
+          401,
+          "unauthenticated",
+          "Send X-Sweep-Secret or an admin's bearer token.",
+        );
+      }
       // Admin is decided in the database, as for ops (hazina.assert_admin: an active
       // auth_users row with role 'admin'), never by the token's own app_metadata.
       const claims = await verifyAccessToken(token);
-      await asUser(claims, c.get("requestId"), (tx) => tx`select public.provider_sweep_authorize()`);
+      await asUser(
+        claims,
+        c.get("requestId"),
+        (tx) => tx`select public.provider_sweep_authorize()`,
+      );
       allowed = true;
     }
     if (!allowed) throw new ApiError(403, "forbidden", "You are not allowed to run the sweep.");
     // Clamped, as documented: any value gives a whole number of items from 1 to 1000.
-    const limit = Math.min(Math.max(Math.trunc(Number(c.req.query("limit") ?? 100)) || 100, 1), 1000);
+    const limit = Math.min(
+      Math.max(Math.trunc(Number(c.req.query("limit") ?? 100)) || 100, 1),
+      1000,
+    );
     return c.json(await sweep(c.get("requestId"), limit));
   });
 }

@@ -18,11 +18,16 @@ interface BankRecord {
 
 export function bankApp(ctx: SandboxContext, name: "kcb" | "dtb"): Hono {
   const bank = new Hono();
-  const store = { collections: new Map<string, BankRecord>(), payouts: new Map<string, BankRecord>() };
+  const store = {
+    collections: new Map<string, BankRecord>(),
+    payouts: new Map<string, BankRecord>(),
+  };
   if (name === "kcb") {
     bank.post("/oauth/token", (c) => {
       const expected = `Basic ${btoa(`${ctx.creds.KCB_CLIENT_ID}:${ctx.creds.KCB_CLIENT_SECRET}`)}`;
-      if (c.req.header("authorization") !== expected) return c.json({ error: "invalid_client" }, 401);
+      if (c.req.header("authorization") !== expected) {
+        return c.json({ error: "invalid_client" }, 401);
+      }
       const token = crypto.randomUUID().replace(/-/g, "");
       ctx.tokens.add(token);
       return c.json({ access_token: token, token_type: "Bearer", expires_in: 3600 });
@@ -32,7 +37,9 @@ export function bankApp(ctx: SandboxContext, name: "kcb" | "dtb"): Hono {
     const ok = name === "kcb"
       ? ctx.tokens.has(/^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1] ?? "")
       : c.req.header("x-api-key") === ctx.creds.DTB_API_KEY;
-    if (!ok) return c.json({ error: { code: "unauthorized", message: "invalid credentials" } }, 401);
+    if (!ok) {
+      return c.json({ error: { code: "unauthorized", message: "invalid credentials" } }, 401);
+    }
     await next();
   });
 
@@ -41,31 +48,62 @@ export function bankApp(ctx: SandboxContext, name: "kcb" | "dtb"): Hono {
     const reference = String(body.reference ?? "");
     const account = String(body.account_number ?? "");
     const amount = String(body.amount ?? "");
-    if (!/^[0-9a-f-]{36}$/.test(reference) || !/^[0-9]{6,20}$/.test(account) || !/^[0-9]+\.[0-9]{2}$/.test(amount) ||
-        typeof body.callback_url !== "string") {
-      return c.json({ error: { code: "invalid_request", message: "reference, account_number, amount (0.00) and callback_url are required" } }, 400);
+    if (
+      !/^[0-9a-f-]{36}$/.test(reference) || !/^[0-9]{6,20}$/.test(account) ||
+      !/^[0-9]+\.[0-9]{2}$/.test(amount) ||
+      typeof body.callback_url !== "string"
+    ) {
+      return c.json({
+        error: {
+          code: "invalid_request",
+          message: "reference, account_number, amount (0.00) and callback_url are required",
+        },
+      }, 400);
     }
     const records = kind === "collections" ? store.collections : store.payouts;
     const existing = records.get(reference);
     if (existing) return c.json({ request_id: existing.requestId, status: "accepted" }, 200);
     const scenario = ctx.scenarios.for(account);
-    if (scenario === "reject") return c.json({ error: { code: "invalid_account", message: "the account cannot be used" } }, 400);
-    if (scenario === "unavailable") return c.json({ error: { code: "unavailable", message: "try later" } }, 503);
+    if (scenario === "reject") {
+      return c.json(
+        { error: { code: "invalid_account", message: "the account cannot be used" } },
+        400,
+      );
+    }
+    if (scenario === "unavailable") {
+      return c.json({ error: { code: "unavailable", message: "try later" } }, 503);
+    }
     const record: BankRecord = {
-      reference, requestId: randomId(`${name.toUpperCase()}-`, 12), amount, currency: String(body.currency ?? "KES"),
-      callbackUrl: body.callback_url, status: "pending", resultCode: null, resultDesc: "", receipt: randomId(`${name.toUpperCase()}R`, 10),
+      reference,
+      requestId: randomId(`${name.toUpperCase()}-`, 12),
+      amount,
+      currency: String(body.currency ?? "KES"),
+      callbackUrl: body.callback_url,
+      status: "pending",
+      resultCode: null,
+      resultDesc: "",
+      receipt: randomId(`${name.toUpperCase()}R`, 10),
     };
     records.set(reference, record);
     const prefix = kind === "collections" ? "collection" : "payout";
     const event = (type: string) => ({
-      event_id: crypto.randomUUID(), event_type: type, reference, request_id: record.requestId, amount, currency: record.currency,
-      receipt: type.endsWith("succeeded") ? record.receipt : null, result_code: record.resultCode, result_desc: record.resultDesc,
+      event_id: crypto.randomUUID(),
+      event_type: type,
+      reference,
+      request_id: record.requestId,
+      amount,
+      currency: record.currency,
+      receipt: type.endsWith("succeeded") ? record.receipt : null,
+      result_code: record.resultCode,
+      result_desc: record.resultDesc,
       occurred_at: new Date().toISOString(),
     });
     if (scenario === "cancelled" || scenario === "fail") {
       record.status = "failed";
       record.resultCode = scenario === "cancelled" ? "CANCELLED" : "INSUFFICIENT_FUNDS";
-      record.resultDesc = scenario === "cancelled" ? "Declined by the account holder" : "Insufficient funds";
+      record.resultDesc = scenario === "cancelled"
+        ? "Declined by the account holder"
+        : "Insufficient funds";
       const e = event(`${prefix}.failed`);
       ctx.schedule(() => ctx.signedDeliver(name, record.callbackUrl, e));
     } else if (scenario === "timeout") {
@@ -76,10 +114,13 @@ export function bankApp(ctx: SandboxContext, name: "kcb" | "dtb"): Hono {
       record.resultCode = "0";
       record.resultDesc = "Success";
       const e = event(`${prefix}.succeeded`);
-      if (scenario === "early_callback") await ctx.schedule(() => ctx.signedDeliver(name, record.callbackUrl, e), true);
-      else if (scenario !== "silent_success") {
+      if (scenario === "early_callback") {
+        await ctx.schedule(() => ctx.signedDeliver(name, record.callbackUrl, e), true);
+      } else if (scenario !== "silent_success") {
         const succeeded = ctx.schedule(() => ctx.signedDeliver(name, record.callbackUrl, e));
-        if (scenario === "duplicate") ctx.schedule(() => ctx.signedDeliver(name, record.callbackUrl, e));
+        if (scenario === "duplicate") {
+          ctx.schedule(() => ctx.signedDeliver(name, record.callbackUrl, e));
+        }
         if (scenario === "reversed" && kind === "payouts") {
           ctx.schedule(async () => {
             // A bank reverses a credit it has already reported, never one still on its way.
@@ -95,14 +136,21 @@ export function bankApp(ctx: SandboxContext, name: "kcb" | "dtb"): Hono {
     return c.json({ request_id: record.requestId, status: "accepted" }, 202);
   };
   const read = (kind: "collections" | "payouts") => (c: Context) => {
-    const record = (kind === "collections" ? store.collections : store.payouts).get(c.req.param("reference") ?? "");
+    const record = (kind === "collections" ? store.collections : store.payouts).get(
+      c.req.param("reference") ?? "",
+    );
     if (!record) return c.json({ error: { code: "not_found", message: "no such request" } }, 404);
     return c.json({
-      reference: record.reference, request_id: record.requestId,
+      reference: record.reference,
+      request_id: record.requestId,
       status: record.status === "expired" ? "failed" : record.status,
-      amount: record.amount, currency: record.currency, receipt: record.status === "succeeded" ? record.receipt : null,
+      amount: record.amount,
+      currency: record.currency,
+      receipt: record.status === "succeeded" ? record.receipt : null,
       result_code: record.status === "expired" ? "EXPIRED" : record.resultCode,
-      result_desc: record.status === "expired" ? "The request expired unanswered" : record.resultDesc,
+      result_desc: record.status === "expired"
+        ? "The request expired unanswered"
+        : record.resultDesc,
     });
   };
   bank.post("/v1/collections", create("collections"));

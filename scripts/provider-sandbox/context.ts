@@ -40,7 +40,12 @@ export function darajaNow(): string {
   return new Date(Date.now() + 3 * 3600 * 1000).toISOString().replace(/[-:T]/g, "").slice(0, 14);
 }
 
-export function darajaError(c: Context, status: 400 | 401 | 404 | 500 | 503, errorCode: string, errorMessage: string) {
+export function darajaError(
+  c: Context,
+  status: 400 | 401 | 404 | 500 | 503,
+  errorCode: string,
+  errorMessage: string,
+) {
   return c.json({ requestId: randomId("sandbox-", 8), errorCode, errorMessage }, status);
 }
 
@@ -60,13 +65,22 @@ export function createContext(options: SandboxOptions) {
   const inFlight = new Set<Promise<void>>();
   const deliveries: Delivery[] = [];
 
-  async function deliver(url: string, body: unknown, headers: Record<string, string> = {}, raw?: string): Promise<void> {
+  async function deliver(
+    url: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+    raw?: string,
+  ): Promise<void> {
     const delivery: Delivery = { url, body, status: null };
     deliveries.push(delivery);
     try {
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", "user-agent": "hazina-provider-sandbox", ...headers },
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "hazina-provider-sandbox",
+          ...headers,
+        },
         body: raw ?? JSON.stringify(body),
         signal: AbortSignal.timeout(15_000),
       });
@@ -75,7 +89,11 @@ export function createContext(options: SandboxOptions) {
     } catch (err) {
       delivery.error = (err as Error).message;
     }
-    log(`callback ${url.replace(/\/[A-Za-z0-9_-]{24,}$/, "/***")} → ${delivery.status ?? delivery.error}`);
+    log(
+      `callback ${url.replace(/\/[A-Za-z0-9_-]{24,}$/, "/***")} → ${
+        delivery.status ?? delivery.error
+      }`,
+    );
   }
 
   /** Deliver later (or now, awaited, for early callbacks); tracked so idle() can wait. */

@@ -43,22 +43,33 @@ interface MpesaState {
 
 function stkRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
   const passwordOk = (body: Record<string, unknown>) =>
-    body.BusinessShortCode === ctx.creds.MPESA_SHORTCODE && typeof body.Timestamp === "string" && /^[0-9]{14}$/.test(body.Timestamp) &&
-    body.Password === btoa(`${ctx.creds.MPESA_SHORTCODE}${ctx.creds.MPESA_PASSKEY}${body.Timestamp}`);
+    body.BusinessShortCode === ctx.creds.MPESA_SHORTCODE && typeof body.Timestamp === "string" &&
+    /^[0-9]{14}$/.test(body.Timestamp) &&
+    body.Password ===
+      btoa(`${ctx.creds.MPESA_SHORTCODE}${ctx.creds.MPESA_PASSKEY}${body.Timestamp}`);
 
   mpesa.post("/mpesa/stkpush/v1/processrequest", async (c) => {
     const body = await c.req.json() as Record<string, unknown>;
-    if (!passwordOk(body)) return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Password");
-    if (typeof body.Amount !== "number" || !Number.isInteger(body.Amount) || body.Amount < 1 || body.Amount > 250000) {
+    if (!passwordOk(body)) {
+      return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Password");
+    }
+    if (
+      typeof body.Amount !== "number" || !Number.isInteger(body.Amount) || body.Amount < 1 ||
+      body.Amount > 250000
+    ) {
       return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Amount");
     }
     const msisdn = String(body.PhoneNumber ?? "");
-    if (!/^254[0-9]{9}$/.test(msisdn) || body.PartyA !== msisdn) return darajaError(c, 400, "400.002.02", "Bad Request - Invalid PhoneNumber");
+    if (!/^254[0-9]{9}$/.test(msisdn) || body.PartyA !== msisdn) {
+      return darajaError(c, 400, "400.002.02", "Bad Request - Invalid PhoneNumber");
+    }
     if (typeof body.CallBackURL !== "string" || !/^https?:\/\//.test(body.CallBackURL)) {
       return darajaError(c, 400, "400.002.02", "Bad Request - Invalid CallBackURL");
     }
     const scenario = ctx.scenarios.for(msisdn);
-    if (scenario === "reject") return darajaError(c, 400, "400.002.02", "Bad Request - Invalid PhoneNumber");
+    if (scenario === "reject") {
+      return darajaError(c, 400, "400.002.02", "Bad Request - Invalid PhoneNumber");
+    }
     if (scenario === "unavailable") return c.json({ errorMessage: "Service Unavailable" }, 503);
     const record: StkRecord = {
       merchantRequestId: `${Math.floor(Math.random() * 90000) + 10000}-${Date.now()}-1`,
@@ -128,10 +139,16 @@ function stkRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
 
   mpesa.post("/mpesa/stkpushquery/v1/query", async (c) => {
     const body = await c.req.json() as Record<string, unknown>;
-    if (!passwordOk(body)) return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Password");
+    if (!passwordOk(body)) {
+      return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Password");
+    }
     const record = state.stk.get(String(body.CheckoutRequestID));
-    if (!record) return darajaError(c, 400, "400.002.02", "Bad Request - Invalid CheckoutRequestID");
-    if (record.resultCode === null) return darajaError(c, 500, "500.001.1001", "The transaction is being processed");
+    if (!record) {
+      return darajaError(c, 400, "400.002.02", "Bad Request - Invalid CheckoutRequestID");
+    }
+    if (record.resultCode === null) {
+      return darajaError(c, 500, "500.001.1001", "The transaction is being processed");
+    }
     return c.json({
       ResponseCode: "0",
       ResponseDescription: "The service request has been accepted successsfully",
@@ -147,18 +164,28 @@ function b2cRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
   mpesa.post("/mpesa/b2c/v3/paymentrequest", async (c) => {
     const body = await c.req.json() as Record<string, unknown>;
     const originatorId = String(body.OriginatorConversationID ?? "");
-    if (!originatorId || body.InitiatorName !== ctx.creds.MPESA_INITIATOR_NAME || body.SecurityCredential !== ctx.creds.MPESA_SECURITY_CREDENTIAL) {
+    if (
+      !originatorId || body.InitiatorName !== ctx.creds.MPESA_INITIATOR_NAME ||
+      body.SecurityCredential !== ctx.creds.MPESA_SECURITY_CREDENTIAL
+    ) {
       return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Initiator");
     }
-    if (typeof body.Amount !== "number" || !Number.isInteger(body.Amount) || body.Amount < 10 || body.Amount > 250000) {
+    if (
+      typeof body.Amount !== "number" || !Number.isInteger(body.Amount) || body.Amount < 10 ||
+      body.Amount > 250000
+    ) {
       return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Amount");
     }
     const msisdn = String(body.PartyB ?? "");
-    if (!/^254[0-9]{9}$/.test(msisdn)) return darajaError(c, 400, "400.002.02", "Bad Request - Invalid PartyB");
+    if (!/^254[0-9]{9}$/.test(msisdn)) {
+      return darajaError(c, 400, "400.002.02", "Bad Request - Invalid PartyB");
+    }
     const resultUrl = String(body.ResultURL ?? "");
     const timeoutUrl = String(body.QueueTimeOutURL ?? "");
     const scenario = ctx.scenarios.for(msisdn);
-    if (scenario === "reject") return darajaError(c, 400, "400.002.02", "Bad Request - Invalid PartyB");
+    if (scenario === "reject") {
+      return darajaError(c, 400, "400.002.02", "Bad Request - Invalid PartyB");
+    }
     if (scenario === "unavailable") return c.json({ errorMessage: "Service Unavailable" }, 503);
     const existing = state.payouts.get(originatorId);
     if (existing) {
@@ -174,7 +201,11 @@ function b2cRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
       receipt: receiptNumber(),
     };
     state.payouts.set(originatorId, record);
-    const result = (code: number, desc: string, parameters: { Key: string; Value: unknown }[] = []) => ({
+    const result = (
+      code: number,
+      desc: string,
+      parameters: { Key: string; Value: unknown }[] = [],
+    ) => ({
       Result: {
         ResultType: 0,
         ResultCode: code,
@@ -196,9 +227,13 @@ function b2cRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
     if (scenario === "early_callback") {
       await ctx.schedule(() => ctx.deliver(resultUrl, paid), true);
     } else if (scenario === "fail") {
-      ctx.schedule(() => ctx.deliver(resultUrl, result(2001, "The initiator information is invalid.")));
+      ctx.schedule(() =>
+        ctx.deliver(resultUrl, result(2001, "The initiator information is invalid."))
+      );
     } else if (scenario === "timeout") {
-      ctx.schedule(() => ctx.deliver(timeoutUrl, result(1, "The service request timed out in the queue.")));
+      ctx.schedule(() =>
+        ctx.deliver(timeoutUrl, result(1, "The service request timed out in the queue."))
+      );
     } else if (scenario !== "silent_success" && scenario !== "lost_response") {
       ctx.schedule(() => ctx.deliver(resultUrl, paid));
       if (scenario === "duplicate") ctx.schedule(() => ctx.deliver(resultUrl, paid));
@@ -218,11 +253,22 @@ function b2cRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
 function statusAnswer(state: MpesaState, body: Record<string, unknown>, originatorId: string) {
   const payout = state.payouts.get(String(body.OriginalConversationID ?? ""));
   const payment = body.TransactionID ? state.payments.get(String(body.TransactionID)) : undefined;
-  const common = { ResultType: 0, OriginatorConversationID: originatorId, ConversationID: randomId("AG_", 16) };
+  const common = {
+    ResultType: 0,
+    OriginatorConversationID: originatorId,
+    ConversationID: randomId("AG_", 16),
+  };
   const reference = { ReferenceItem: [{ Key: "Occasion", Value: String(body.Occasion ?? "") }] };
-  const completed = (receipt: string, amount: number, parameters: { Key: string; Value: unknown }[]) => ({
+  const completed = (
+    receipt: string,
+    amount: number,
+    parameters: { Key: string; Value: unknown }[],
+  ) => ({
     Result: {
-      ...common, ResultCode: 0, ResultDesc: "The service request is processed successfully.", TransactionID: receipt,
+      ...common,
+      ResultCode: 0,
+      ResultDesc: "The service request is processed successfully.",
+      TransactionID: receipt,
       ResultParameters: {
         ResultParameter: [
           { Key: "ReceiptNo", Value: receipt },
@@ -243,7 +289,10 @@ function statusAnswer(state: MpesaState, body: Record<string, unknown>, originat
     ]);
   }
   if (!body.TransactionID && payout?.state === "completed") {
-    return completed(payout.receipt, payout.amount, [{ Key: "ReasonType", Value: "Salary Payment via API" }]);
+    return completed(payout.receipt, payout.amount, [{
+      Key: "ReasonType",
+      Value: "Salary Payment via API",
+    }]);
   }
   const failed = !body.TransactionID && payout?.state === "failed";
   return {
@@ -252,7 +301,9 @@ function statusAnswer(state: MpesaState, body: Record<string, unknown>, originat
       ResultCode: failed ? 2001 : body.TransactionID ? "R000001" : "R000002",
       ResultDesc: failed
         ? "The initiator information is invalid."
-        : body.TransactionID ? "The transaction receipt number does not exist." : "The OriginatorConversationID is invalid.",
+        : body.TransactionID
+        ? "The transaction receipt number does not exist."
+        : "The OriginatorConversationID is invalid.",
       TransactionID: "",
       ReferenceData: reference,
     },
@@ -262,7 +313,10 @@ function statusAnswer(state: MpesaState, body: Record<string, unknown>, originat
 function transactionStatusRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
   mpesa.post("/mpesa/transactionstatus/v1/query", async (c) => {
     const body = await c.req.json() as Record<string, unknown>;
-    if (body.Initiator !== ctx.creds.MPESA_INITIATOR_NAME || body.SecurityCredential !== ctx.creds.MPESA_SECURITY_CREDENTIAL) {
+    if (
+      body.Initiator !== ctx.creds.MPESA_INITIATOR_NAME ||
+      body.SecurityCredential !== ctx.creds.MPESA_SECURITY_CREDENTIAL
+    ) {
       return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Initiator");
     }
     // The answer names the query by the OriginatorConversationID we hand out now.
@@ -281,8 +335,15 @@ function transactionStatusRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaS
 function c2bRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
   mpesa.post("/mpesa/c2b/v1/registerurl", async (c) => {
     const body = await c.req.json() as Record<string, unknown>;
-    state.c2bUrls = { validation: String(body.ValidationURL), confirmation: String(body.ConfirmationURL) };
-    return c.json({ OriginatorCoversationID: randomId("c2b-", 8), ResponseCode: "0", ResponseDescription: "Success" });
+    state.c2bUrls = {
+      validation: String(body.ValidationURL),
+      confirmation: String(body.ConfirmationURL),
+    };
+    return c.json({
+      OriginatorCoversationID: randomId("c2b-", 8),
+      ResponseCode: "0",
+      ResponseDescription: "Success",
+    });
   });
 
   // Daraja's sandbox-only C2B simulation: a customer pays our paybill from their phone.
@@ -290,8 +351,11 @@ function c2bRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
     const body = await c.req.json() as Record<string, unknown>;
     const msisdn = String(body.Msisdn ?? "254708374149");
     const amount = Number(body.Amount);
-    if (!Number.isInteger(amount) || amount < 1) return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Amount");
-    const base = ctx.functionsUrl ?? process.env.PUBLIC_FUNCTIONS_URL ?? "http://127.0.0.1:8000/functions/v1";
+    if (!Number.isInteger(amount) || amount < 1) {
+      return darajaError(c, 400, "400.002.02", "Bad Request - Invalid Amount");
+    }
+    const base = ctx.functionsUrl ?? process.env.PUBLIC_FUNCTIONS_URL ??
+      "http://127.0.0.1:8000/functions/v1";
     const urls = state.c2bUrls ?? {
       validation: `${base}/webhooks/mpesa/c2b/validation/${ctx.creds.MPESA_CALLBACK_TOKEN}`,
       confirmation: `${base}/webhooks/mpesa/c2b/confirmation/${ctx.creds.MPESA_CALLBACK_TOKEN}`,
@@ -324,7 +388,12 @@ function c2bRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
         if (String((validation as { ResultCode?: unknown }).ResultCode) !== "0") return;
       }
       // The customer paid: from now on Transaction Status knows this TransID.
-      state.payments.set(payment.TransID, { transId: payment.TransID, amount, shortCode: payment.BusinessShortCode, msisdn });
+      state.payments.set(payment.TransID, {
+        transId: payment.TransID,
+        amount,
+        shortCode: payment.BusinessShortCode,
+        msisdn,
+      });
       await ctx.deliver(urls.confirmation, payment);
       if (scenario === "duplicate") await ctx.deliver(urls.confirmation, payment);
     });
@@ -341,8 +410,13 @@ function c2bRoutes(mpesa: Hono, ctx: SandboxContext, state: MpesaState): void {
 export function mpesaApp(ctx: SandboxContext): Hono {
   const mpesa = new Hono();
   mpesa.get("/oauth/v1/generate", (c) => {
-    const expected = `Basic ${btoa(`${ctx.creds.MPESA_CONSUMER_KEY}:${ctx.creds.MPESA_CONSUMER_SECRET}`)}`;
-    if (c.req.query("grant_type") !== "client_credentials" || c.req.header("authorization") !== expected) {
+    const expected = `Basic ${
+      btoa(`${ctx.creds.MPESA_CONSUMER_KEY}:${ctx.creds.MPESA_CONSUMER_SECRET}`)
+    }`;
+    if (
+      c.req.query("grant_type") !== "client_credentials" ||
+      c.req.header("authorization") !== expected
+    ) {
       return darajaError(c, 400, "400.008.01", "Invalid Authentication passed");
     }
     const token = crypto.randomUUID().replace(/-/g, "");
@@ -353,7 +427,9 @@ export function mpesaApp(ctx: SandboxContext): Hono {
     // The C2B simulation is what a customer's phone does: it needs no API token here.
     if (c.req.path.endsWith("/mpesa/c2b/v1/simulate")) return await next();
     const token = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
-    if (!token || !ctx.tokens.has(token)) return darajaError(c, 401, "404.001.04", "Invalid Access Token");
+    if (!token || !ctx.tokens.has(token)) {
+      return darajaError(c, 401, "404.001.04", "Invalid Access Token");
+    }
     await next();
   });
 

@@ -46,6 +46,7 @@ export function createScenarios() {
   return {
     set: (match: string, scenario: Scenario) => void scenarios.set(match, scenario),
     clear: () => scenarios.clear(),
-    for: (identifier: string): Scenario => scenarios.get(identifier) ?? SUFFIXES[identifier.slice(-4)] ?? "success",
+    for: (identifier: string): Scenario =>
+      scenarios.get(identifier) ?? SUFFIXES[identifier.slice(-4)] ?? "success",
   };
 }

@@ -24,7 +24,15 @@ export interface ProviderSandbox {
 export function createSandboxApp(options: SandboxOptions = {}) {
   const ctx = createContext(options);
   const app = new Hono();
-  app.get("/", (c) => c.json({ sandbox: "hazina provider sandbox", providers: ["mpesa", "kcb", "dtb"], scenarios: SUFFIXES }));
+  app.get(
+    "/",
+    (c) =>
+      c.json({
+        sandbox: "hazina provider sandbox",
+        providers: ["mpesa", "kcb", "dtb"],
+        scenarios: SUFFIXES,
+      }),
+  );
   app.post("/__sandbox/scenarios", async (c) => {
     const { match, scenario } = await c.req.json() as { match: string; scenario: Scenario };
     ctx.scenarios.set(String(match), scenario);
@@ -66,17 +74,32 @@ export async function serveFetch(
         if (typeof value === "string") headers.set(name, value);
         else if (Array.isArray(value)) headers.set(name, value.join(", "));
       }
-      const body = chunks.length && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined;
-      const response = await handler(new Request(`http://${req.headers.host ?? `${hostname}:${port}`}${req.url}`, {
-        method: req.method, headers, body,
-      }), { remoteAddr: { hostname: req.socket.remoteAddress ?? "", port: req.socket.remotePort ?? 0, transport: "tcp" } });
+      const body = chunks.length && req.method !== "GET" && req.method !== "HEAD"
+        ? Buffer.concat(chunks)
+        : undefined;
+      const response = await handler(
+        new Request(`http://${req.headers.host ?? `${hostname}:${port}`}${req.url}`, {
+          method: req.method,
+          headers,
+          body,
+        }),
+        {
+          remoteAddr: {
+            hostname: req.socket.remoteAddress ?? "",
+            port: req.socket.remotePort ?? 0,
+            transport: "tcp",
+          },
+        },
+      );
       const responseHeaders: Record<string, string> = {};
       response.headers.forEach((value, name) => (responseHeaders[name] = value));
       res.writeHead(response.status, responseHeaders);
       res.end(Buffer.from(await response.arrayBuffer()));
     } catch (err) {
       res.writeHead(500, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: { code: "sandbox_error", message: (err as Error).message } }));
+      res.end(
+        JSON.stringify({ error: { code: "sandbox_error", message: (err as Error).message } }),
+      );
     }
   });
   await new Promise<void>((resolve, reject) => {
@@ -86,16 +109,20 @@ export async function serveFetch(
   const address = server.address() as { port: number };
   return {
     url: `http://${hostname}:${address.port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }
 
 export async function startProviderSandbox(options: SandboxOptions = {}): Promise<ProviderSandbox> {
   const sandbox = createSandboxApp(options);
-  const server = await serveFetch(sandbox.app.fetch, { port: options.port ?? 0, hostname: options.hostname ?? "127.0.0.1" });
+  const server = await serveFetch(sandbox.app.fetch, {
+    port: options.port ?? 0,
+    hostname: options.hostname ?? "127.0.0.1",
+  });
   return {
     url: server.url,
     setScenario: sandbox.setScenario,

@@ -2,7 +2,9 @@
 -- <functions url>/webhooks/sweep, with the URL and secret read from Vault at each run.
 -- cron, net and vault here are stand-ins with the shapes of Supabase's.
 begin;
-select plan(6);
+select plan(11);
+
+\ir helpers.psql
 
 select is(hazina.schedule_provider_sweep(), false, 'without pg_cron, pg_net and Vault nothing is scheduled');
 
@@ -37,6 +39,24 @@ select results_eq($$select url, headers ->> 'x-sweep-secret' from net.requests$$
   $$values ('https://abcd.supabase.co/functions/v1/webhooks/sweep'::text, 'sweep-secret-0123456789abcdefgh'::text)$$,
   'then it POSTs to the webhooks function''s sweep with the secret');
 select ok(position('0123456789abcdefgh' in :'job') = 0, 'the secret is read at each run, never written into the job');
+
+
+-- The SQL half, bounded (a job runner pass): three abandoned top-ups, two per pass.
+select pg_temp.user_create('customer', '35000000-0000-4000-8000-00000000000a') \gset
+select pg_temp.wallet_open('35000000-0000-4000-8000-00000000000a');
+select pg_temp.source_add('35000000-0000-4000-8000-00000000000a', 'mpesa', '0712350001') as src \gset
+select hazina.funding_start('35000000-0000-4000-8000-00000000000a', :'src', 100 + n, 'KES', 'sweep-bound-' || n)
+  from generate_series(1, 3) n;
+update public.wallet_funding_sessions set expires_at = now() - interval '1 minute'
+ where user_id = '35000000-0000-4000-8000-00000000000a';
+select hazina.money_sweep_sql(interval '1 day', 2) as pass1 \gset
+select is((:'pass1'::jsonb ->> 'funding_expired')::int, 2, 'a bounded pass settles at most its limit');
+select ok((:'pass1'::jsonb ->> 'remaining')::int >= 1, 'and reports what it left due');
+select is((hazina.money_sweep_sql(interval '1 day', 2) ->> 'funding_expired')::int, 1, 'the next pass takes the rest');
+select is((select count(*)::int from public.wallet_funding_sessions
+            where user_id = '35000000-0000-4000-8000-00000000000a' and status = 'expired'), 3,
+  'each abandoned top-up expired exactly once');
+select throws_ok($$select hazina.money_sweep_sql(interval '1 day', 0)$$, 'P0001', 'invalid_argument', 'a limit below 1 is refused');
 
 select * from finish();
 rollback;

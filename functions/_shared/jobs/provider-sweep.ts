@@ -12,7 +12,10 @@ function countBy(values: string[]): Record<string, number> {
 
 export const providerSweepJob: EdgeJob = async (limit, requestId) => {
   const result = await sweep(requestId, limit);
-  const [row] = await asService(requestId, (tx) => tx`select hazina.money_sweep_backlog()::text as remaining`);
+  const [row] = await asService(
+    requestId,
+    (tx) => tx`select hazina.money_sweep_backlog()::text as remaining`,
+  );
   return {
     processed: result.items.length,
     remaining: Number(row.remaining),

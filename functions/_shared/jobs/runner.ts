@@ -21,24 +21,35 @@ export async function listJobs(requestId?: string): Promise<JobStatus[]> {
  * One bounded pass of `name` (at most `limit` items, default its batch size), recorded.
  * The job's own failure is returned in `error`; a database that cannot be reached throws.
  */
-export async function runJob(name: string, options: { limit?: number; requestId?: string } = {}): Promise<JobRun> {
+export async function runJob(
+  name: string,
+  options: { limit?: number; requestId?: string } = {},
+): Promise<JobRun> {
   const requestId = options.requestId ?? `job:${name}:${crypto.randomUUID()}`;
   const job = (await listJobs(requestId)).find((j) => j.name === name);
   if (!job) throw new ApiError(404, "job_not_found", "No such job.", { job: name });
   const started = performance.now();
   let outcome: JobRun;
   if (job.runs_in === "database") {
-    const [row] = await asService(requestId, (tx) => tx`select hazina.run_job(${name}, ${options.limit ?? null}::integer) as run`);
+    const [row] = await asService(
+      requestId,
+      (tx) => tx`select hazina.run_job(${name}, ${options.limit ?? null}::integer) as run`,
+    );
     outcome = row.run as JobRun;
   } else {
     outcome = await runEdgeJob(job, options.limit ?? job.batch_size, requestId);
   }
-  log(outcome.error ? "warn" : "info", "job", { ...outcome, ms: Math.round(performance.now() - started) });
+  log(outcome.error ? "warn" : "info", "job", {
+    ...outcome,
+    ms: Math.round(performance.now() - started),
+  });
   return outcome;
 }
 
 async function runEdgeJob(job: JobStatus, limit: number, requestId: string): Promise<JobRun> {
-  const pass: EdgeJob | undefined = Object.hasOwn(edgeJobs, job.name) ? edgeJobs[job.name] : undefined;
+  const pass: EdgeJob | undefined = Object.hasOwn(edgeJobs, job.name)
+    ? edgeJobs[job.name]
+    : undefined;
   const startedAt = new Date().toISOString();
   let report: JobReport | null = null;
   let error: string | null = null;
@@ -51,8 +62,13 @@ async function runEdgeJob(job: JobStatus, limit: number, requestId: string): Pro
       error = err instanceof Error ? err.message : String(err);
     }
   }
-  await asService(requestId, (tx) =>
-    tx`select hazina.job_record(${job.name}, ${startedAt}::timestamptz, ${report ? tx.json(report as never) : null}::jsonb, ${error})`);
+  await asService(
+    requestId,
+    (tx) =>
+      tx`select hazina.job_record(${job.name}, ${startedAt}::timestamptz, ${
+        report ? tx.json(report as never) : null
+      }::jsonb, ${error})`,
+  );
   return { job: job.name, report, error };
 }
 
@@ -68,14 +84,17 @@ export interface PassOptions {
 
 /** One pass over the jobs, one after another. */
 export async function runPass(options: PassOptions = {}): Promise<JobRun[]> {
-  const jobs = (await listJobs()).filter((j) => (!options.only || options.only.includes(j.name)) && (!options.dueOnly || j.due));
+  const jobs = (await listJobs()).filter((j) =>
+    (!options.only || options.only.includes(j.name)) && (!options.dueOnly || j.due)
+  );
   const runs: JobRun[] = [];
   for (const job of jobs) {
     for (;;) {
       if (options.signal?.aborted) return runs;
       const run = await runJob(job.name);
       runs.push(run);
-      const more = options.drain && !run.error && (run.report?.processed ?? 0) > 0 && (run.report?.remaining ?? 0) > 0;
+      const more = options.drain && !run.error && (run.report?.processed ?? 0) > 0 &&
+        (run.report?.remaining ?? 0) > 0;
       if (!more) break;
     }
   }
@@ -86,12 +105,16 @@ export async function runPass(options: PassOptions = {}): Promise<JobRun[]> {
  * Run due jobs every `tickMs` until `signal` aborts. A database outage is logged and
  * waited out: the next tick tries again.
  */
-export async function runForever(options: { tickMs: number; only?: string[]; signal: AbortSignal }): Promise<void> {
+export async function runForever(
+  options: { tickMs: number; only?: string[]; signal: AbortSignal },
+): Promise<void> {
   while (!options.signal.aborted) {
     try {
       await runPass({ only: options.only, dueOnly: true, signal: options.signal });
     } catch (err) {
-      log("warn", "job runner: pass failed; retrying at the next tick", { error: (err as Error).message });
+      log("warn", "job runner: pass failed; retrying at the next tick", {
+        error: (err as Error).message,
+      });
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, options.tickMs);

@@ -28,41 +28,78 @@ export async function submitFunding(session: FundingRow, requestId?: string): Pr
     });
   } catch (err) {
     if (!(err instanceof ProviderUnavailableError)) throw err;
-    log("warn", "funding: provider unavailable", { provider: session.provider, funding_session_id: session.id, error: err.message });
+    log("warn", "funding: provider unavailable", {
+      provider: session.provider,
+      funding_session_id: session.id,
+      error: err.message,
+    });
     // The outcome is unknown (the request may have reached the provider): expire the
     // session rather than fail it, so a success that still arrives is credited
     // (hazina.funding_orphan_claim finds an STK push whose checkout id we never learned).
-    await asService(requestId, (tx) =>
-      tx`select hazina.funding_expire(${session.id}, ${`provider_unavailable: ${err.message}`})`);
-    throw new ApiError(502, "provider_unavailable", "The payment provider could not be reached; try again later.", {
-      funding_session_id: session.id,
-    });
+    await asService(
+      requestId,
+      (tx) =>
+        tx`select hazina.funding_expire(${session.id}, ${`provider_unavailable: ${err.message}`})`,
+    );
+    throw new ApiError(
+      502,
+      "provider_unavailable",
+      "The payment provider could not be reached; try again later.",
+      {
+        funding_session_id: session.id,
+      },
+    );
   }
   if (result.accepted) {
-    await asService(requestId, (tx) =>
-      tx`select hazina.funding_mark_requested(${session.id}, ${result.requestId}, ${result.reference})`);
+    await asService(
+      requestId,
+      (tx) =>
+        tx`select hazina.funding_mark_requested(${session.id}, ${result.requestId}, ${result.reference})`,
+    );
   } else {
-    await asService(requestId, (tx) =>
-      tx`select hazina.funding_fail(${session.id}, 'failed', ${result.code}, ${result.message})`);
+    await asService(
+      requestId,
+      (tx) =>
+        tx`select hazina.funding_fail(${session.id}, 'failed', ${result.code}, ${result.message})`,
+    );
   }
 }
 
 /** Settle a top-up by what its provider said when the sweep asked; returns the sweep's action. */
-export async function applyFundingStatus(id: string, status: StatusResult, checkCount: number, requestId?: string): Promise<string> {
+export async function applyFundingStatus(
+  id: string,
+  status: StatusResult,
+  checkCount: number,
+  requestId?: string,
+): Promise<string> {
   switch (status.state) {
     case "succeeded":
-      await asService(requestId, (tx) => tx`select hazina.funding_complete(${id}, ${status.amount}, ${status.receipt})`);
+      await asService(
+        requestId,
+        (tx) => tx`select hazina.funding_complete(${id}, ${status.amount}, ${status.receipt})`,
+      );
       return "completed";
     case "failed":
       if (status.outcome === "expired") {
-        await asService(requestId, (tx) => tx`select hazina.funding_expire(${id}, ${`${status.code}: ${status.message}`})`);
+        await asService(
+          requestId,
+          (tx) => tx`select hazina.funding_expire(${id}, ${`${status.code}: ${status.message}`})`,
+        );
         return "expired";
       }
-      await asService(requestId, (tx) => tx`select hazina.funding_fail(${id}, ${status.outcome}, ${status.code}, ${status.message})`);
+      await asService(
+        requestId,
+        (tx) =>
+          tx`select hazina.funding_fail(${id}, ${status.outcome}, ${status.code}, ${status.message})`,
+      );
       return status.outcome;
     default:
       if (checkCount >= config().FUNDING_MAX_CHECKS) {
-        await asService(requestId, (tx) => tx`select hazina.funding_expire(${id}, 'the provider could not confirm the payment')`);
+        await asService(
+          requestId,
+          (tx) =>
+            tx`select hazina.funding_expire(${id}, 'the provider could not confirm the payment')`,
+        );
         return "expired";
       }
       return "checked_later";

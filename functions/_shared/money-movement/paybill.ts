@@ -12,10 +12,18 @@ export async function confirmPaybillPayment(transId: string, requestId?: string)
   try {
     const status = await queryPaybillPayment(transId);
     if (status.state !== "requested") return "checked_later";
-    return await recordStatusQuery("mpesa", { type: "paybill", key: transId, party: config().MPESA_PAYBILL }, status, requestId);
+    return await recordStatusQuery(
+      "mpesa",
+      { type: "paybill", key: transId, party: config().MPESA_PAYBILL },
+      status,
+      requestId,
+    );
   } catch (err) {
     if (!(err instanceof ProviderUnavailableError)) throw err;
-    log("warn", "paybill: Transaction Status unavailable; the sweep will ask", { trans_id: transId, error: err.message });
+    log("warn", "paybill: Transaction Status unavailable; the sweep will ask", {
+      trans_id: transId,
+      error: err.message,
+    });
     return "checked_later";
   }
 }

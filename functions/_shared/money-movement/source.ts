@@ -19,7 +19,10 @@ export interface SourceDetails {
 }
 
 export async function sourceDetails(sourceId: string, requestId?: string): Promise<SourceDetails> {
-  const [row] = await asService(requestId, (tx) =>
-    tx`select msisdn, account_number, account_name from public.wallet_sources where id = ${sourceId}`);
+  const [row] = await asService(
+    requestId,
+    (tx) =>
+      tx`select msisdn, account_number, account_name from public.wallet_sources where id = ${sourceId}`,
+  );
   return row as unknown as SourceDetails;
 }

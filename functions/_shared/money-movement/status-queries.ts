@@ -15,7 +15,10 @@ export async function recordStatusQuery(
   // the subject stays unconfirmed and the sweep asks again.
   if (!status.queryId) return "checked_later";
   const queryId = status.queryId;
-  await asService(requestId, (tx) =>
-    tx`select hazina.provider_query_open(${provider}, ${subject.type}, ${subject.key}, ${queryId}, ${subject.party})`);
+  await asService(
+    requestId,
+    (tx) =>
+      tx`select hazina.provider_query_open(${provider}, ${subject.type}, ${subject.key}, ${queryId}, ${subject.party})`,
+  );
   return "status_requested";
 }

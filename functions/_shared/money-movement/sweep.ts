@@ -32,17 +32,26 @@ interface ClaimedItem {
 
 async function sweepFunding(item: ClaimedItem, requestId?: string): Promise<string> {
   if (!item.submitted) {
-    await asService(requestId, (tx) => tx`select hazina.funding_expire(${item.id}, 'never acknowledged by the provider')`);
+    await asService(
+      requestId,
+      (tx) => tx`select hazina.funding_expire(${item.id}, 'never acknowledged by the provider')`,
+    );
     return "expired";
   }
-  const status = await provider(item.provider).queryCollection({ sessionId: item.id, reference: item.reference ?? "" });
+  const status = await provider(item.provider).queryCollection({
+    sessionId: item.id,
+    reference: item.reference ?? "",
+  });
   return await applyFundingStatus(item.id, status, item.check_count, requestId);
 }
 
 async function sweepWithdrawal(item: ClaimedItem, requestId?: string): Promise<string> {
   if (!item.submitted) {
-    const [row] = await asService(requestId, (tx) =>
-      tx`select id, provider, source_id, amount::text, currency from public.wallet_withdrawals where id = ${item.id}`);
+    const [row] = await asService(
+      requestId,
+      (tx) =>
+        tx`select id, provider, source_id, amount::text, currency from public.wallet_withdrawals where id = ${item.id}`,
+    );
     await submitWithdrawal(row as unknown as WithdrawalRow, requestId);
     return "submitted";
   }
@@ -51,10 +60,18 @@ async function sweepWithdrawal(item: ClaimedItem, requestId?: string): Promise<s
 
 /** Paybill confirmations M-Pesa has not confirmed yet: ask again (id = the waiting event). */
 async function sweepPaybill(requestId?: string, limit = 100): Promise<SweepItemReport[]> {
-  const due = await asService(requestId, (tx) => tx`select * from hazina.paybill_unconfirmed_due(${limit})`);
+  const due = await asService(
+    requestId,
+    (tx) => tx`select * from hazina.paybill_unconfirmed_due(${limit})`,
+  );
   const items: SweepItemReport[] = [];
   for (const row of due) {
-    items.push({ kind: "paybill", id: row.event_id, provider: row.provider, action: await confirmPaybillPayment(row.trans_id, requestId) });
+    items.push({
+      kind: "paybill",
+      id: row.event_id,
+      provider: row.provider,
+      action: await confirmPaybillPayment(row.trans_id, requestId),
+    });
   }
   return items;
 }
@@ -65,17 +82,32 @@ async function sweepPaybill(requestId?: string, limit = 100): Promise<SweepItemR
  * the provider says. Safe to run concurrently (items are claimed with skip locked).
  */
 export async function sweep(requestId?: string, limit = 100): Promise<SweepReport> {
-  const [sqlRow] = await asService(requestId, (tx) => tx`select hazina.money_sweep_sql() as report`);
-  const claimed = await asService(requestId, (tx) => tx`select * from hazina.money_sweep_claim(${limit})`);
+  const [sqlRow] = await asService(
+    requestId,
+    (tx) => tx`select hazina.money_sweep_sql() as report`,
+  );
+  const claimed = await asService(
+    requestId,
+    (tx) => tx`select * from hazina.money_sweep_claim(${limit})`,
+  );
   const items: SweepItemReport[] = [];
   for (const row of claimed) {
     const item = row as unknown as ClaimedItem;
-    const report: SweepItemReport = { kind: item.kind, id: item.id, provider: item.provider, action: "none" };
+    const report: SweepItemReport = {
+      kind: item.kind,
+      id: item.id,
+      provider: item.provider,
+      action: "none",
+    };
     try {
-      report.action = item.kind === "funding" ? await sweepFunding(item, requestId) : await sweepWithdrawal(item, requestId);
+      report.action = item.kind === "funding"
+        ? await sweepFunding(item, requestId)
+        : await sweepWithdrawal(item, requestId);
     } catch (err) {
       report.action = "error";
-      report.error = err instanceof ProviderUnavailableError ? "provider_unavailable" : (err as Error).message;
+      report.error = err instanceof ProviderUnavailableError
+        ? "provider_unavailable"
+        : (err as Error).message;
       log("warn", "sweep: item failed", { ...report });
     }
     items.push(report);

@@ -4,7 +4,11 @@ import { config } from "../config.ts";
 import { asService } from "../db.ts";
 import { log } from "../log.ts";
 import { provider } from "../providers/index.ts";
-import { type ProviderName, ProviderUnavailableError, type StatusResult } from "../providers/types.ts";
+import {
+  type ProviderName,
+  ProviderUnavailableError,
+  type StatusResult,
+} from "../providers/types.ts";
 import { type MovementRow, sourceDetails } from "./source.ts";
 import { recordStatusQuery } from "./status-queries.ts";
 
@@ -14,10 +18,16 @@ export type WithdrawalRow = MovementRow;
  * A new withdrawal: sent at once, or held back WITHDRAWAL_SUBMIT_DELAY_SECONDS (cancellable
  * until the sweep sends it).
  */
-export async function startWithdrawal(withdrawal: WithdrawalRow, requestId?: string): Promise<void> {
+export async function startWithdrawal(
+  withdrawal: WithdrawalRow,
+  requestId?: string,
+): Promise<void> {
   const delay = config().WITHDRAWAL_SUBMIT_DELAY_SECONDS;
   if (delay === 0) return await submitWithdrawal(withdrawal, requestId);
-  await asService(requestId, (tx) => tx`select hazina.withdrawal_defer(${withdrawal.id}, ${`${delay} seconds`}::interval)`);
+  await asService(
+    requestId,
+    (tx) => tx`select hazina.withdrawal_defer(${withdrawal.id}, ${`${delay} seconds`}::interval)`,
+  );
 }
 
 /**
@@ -27,9 +37,15 @@ export async function startWithdrawal(withdrawal: WithdrawalRow, requestId?: str
  * (timeout, connection lost after sending, gateway error) leaves it pending for the sweep
  * to ask about — the hold stays in place.
  */
-export async function submitWithdrawal(withdrawal: WithdrawalRow, requestId?: string): Promise<void> {
+export async function submitWithdrawal(
+  withdrawal: WithdrawalRow,
+  requestId?: string,
+): Promise<void> {
   try {
-    await asService(requestId, (tx) => tx`select hazina.withdrawal_mark_submitted(${withdrawal.id})`);
+    await asService(
+      requestId,
+      (tx) => tx`select hazina.withdrawal_mark_submitted(${withdrawal.id})`,
+    );
   } catch (err) {
     if ((err as { message?: string }).message === "withdrawal_not_pending") return; // cancelled or settled meanwhile
     throw err;
@@ -49,32 +65,67 @@ export async function submitWithdrawal(withdrawal: WithdrawalRow, requestId?: st
   } catch (err) {
     if (!(err instanceof ProviderUnavailableError)) throw err;
     if (err.outcome === "not_accepted") {
-      log("warn", "withdrawal: the provider did not take it; failed", { provider: withdrawal.provider, withdrawal_id: withdrawal.id, error: err.message });
-      await asService(requestId, (tx) => tx`select hazina.withdrawal_fail(${withdrawal.id}, 'provider_refused', ${err.message})`);
+      log("warn", "withdrawal: the provider did not take it; failed", {
+        provider: withdrawal.provider,
+        withdrawal_id: withdrawal.id,
+        error: err.message,
+      });
+      await asService(
+        requestId,
+        (tx) =>
+          tx`select hazina.withdrawal_fail(${withdrawal.id}, 'provider_refused', ${err.message})`,
+      );
       return;
     }
-    log("warn", "withdrawal: outcome unknown; the sweep will ask", { provider: withdrawal.provider, withdrawal_id: withdrawal.id, error: err.message });
+    log("warn", "withdrawal: outcome unknown; the sweep will ask", {
+      provider: withdrawal.provider,
+      withdrawal_id: withdrawal.id,
+      error: err.message,
+    });
     return;
   }
   if (result.accepted) {
-    await asService(requestId, (tx) => tx`select hazina.withdrawal_mark_processing(${withdrawal.id}, ${result.reference})`);
+    await asService(
+      requestId,
+      (tx) => tx`select hazina.withdrawal_mark_processing(${withdrawal.id}, ${result.reference})`,
+    );
   } else {
-    await asService(requestId, (tx) => tx`select hazina.withdrawal_fail(${withdrawal.id}, ${result.code}, ${result.message})`);
+    await asService(
+      requestId,
+      (tx) =>
+        tx`select hazina.withdrawal_fail(${withdrawal.id}, ${result.code}, ${result.message})`,
+    );
   }
 }
 
 /** Settle a withdrawal by what its provider said when asked; returns the sweep's action. */
-export async function applyPayoutStatus(id: string, provider: ProviderName, status: StatusResult, requestId?: string): Promise<string> {
+export async function applyPayoutStatus(
+  id: string,
+  provider: ProviderName,
+  status: StatusResult,
+  requestId?: string,
+): Promise<string> {
   switch (status.state) {
     case "succeeded":
-      await asService(requestId, (tx) => tx`select hazina.withdrawal_complete(${id}, ${status.receipt}, ${status.amount})`);
+      await asService(
+        requestId,
+        (tx) => tx`select hazina.withdrawal_complete(${id}, ${status.receipt}, ${status.amount})`,
+      );
       return "completed";
     case "failed":
-      await asService(requestId, (tx) => tx`select hazina.withdrawal_fail(${id}, ${status.code}, ${status.message})`);
+      await asService(
+        requestId,
+        (tx) => tx`select hazina.withdrawal_fail(${id}, ${status.code}, ${status.message})`,
+      );
       return "failed";
     case "requested":
       // Daraja answers by callback: record the query so only its answer is believed.
-      return await recordStatusQuery(provider, { type: "withdrawal", key: id, party: config().MPESA_B2C_SHORTCODE }, status, requestId);
+      return await recordStatusQuery(
+        provider,
+        { type: "withdrawal", key: id, party: config().MPESA_B2C_SHORTCODE },
+        status,
+        requestId,
+      );
     default:
       // Never give up on a payout without the provider's word: money may have left.
       return "checked_later";
@@ -82,9 +133,18 @@ export async function applyPayoutStatus(id: string, provider: ProviderName, stat
 }
 
 /** Ask the provider what became of a submitted withdrawal, and settle it by the answer. */
-export async function checkWithdrawal(id: string, providerName: ProviderName, requestId?: string): Promise<string> {
-  const [row] = await asService(requestId, (tx) =>
-    tx`select provider_conversation_id from public.wallet_withdrawals where id = ${id}`);
-  const status = await provider(providerName).queryPayout({ withdrawalId: id, reference: row?.provider_conversation_id ?? null });
+export async function checkWithdrawal(
+  id: string,
+  providerName: ProviderName,
+  requestId?: string,
+): Promise<string> {
+  const [row] = await asService(
+    requestId,
+    (tx) => tx`select provider_conversation_id from public.wallet_withdrawals where id = ${id}`,
+  );
+  const status = await provider(providerName).queryPayout({
+    withdrawalId: id,
+    reference: row?.provider_conversation_id ?? null,
+  });
   return await applyPayoutStatus(id, providerName, status, requestId);
 }

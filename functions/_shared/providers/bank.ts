@@ -17,7 +17,13 @@
 // and retries of the same request are idempotent at the bank.
 import { z } from "zod";
 import { config } from "../config.ts";
-import { decimalFrom, providerFetch, type ProviderResponse, refusedBeforeAcceptance, twoDecimals } from "./http.ts";
+import {
+  decimalFrom,
+  providerFetch,
+  type ProviderResponse,
+  refusedBeforeAcceptance,
+  twoDecimals,
+} from "./http.ts";
 import {
   type CollectionRequest,
   InvalidPayloadError,
@@ -36,7 +42,10 @@ export interface BankSettings {
   authHeaders: () => Promise<Record<string, string>>;
 }
 
-export function createBankAdapter(name: Exclude<ProviderName, "mpesa">, settings: () => BankSettings): PaymentProvider {
+export function createBankAdapter(
+  name: Exclude<ProviderName, "mpesa">,
+  settings: () => BankSettings,
+): PaymentProvider {
   async function call(method: string, path: string, body?: unknown): Promise<ProviderResponse> {
     const s = settings();
     const res = await providerFetch(name, `${s.baseUrl}${path}`, {
@@ -45,25 +54,50 @@ export function createBankAdapter(name: Exclude<ProviderName, "mpesa">, settings
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (res.status >= 500 || res.status === 401 || res.status === 429) {
-      throw new ProviderUnavailableError(name, `${name} answered HTTP ${res.status}`,
-        refusedBeforeAcceptance(res.status) ? "not_accepted" : "unknown");
+      throw new ProviderUnavailableError(
+        name,
+        `${name} answered HTTP ${res.status}`,
+        refusedBeforeAcceptance(res.status) ? "not_accepted" : "unknown",
+      );
     }
     return res;
   }
   const callbackUrl = () => `${config().PUBLIC_FUNCTIONS_URL}/webhooks/${name}`;
   const submitted = (res: ProviderResponse, reference: string): SubmitResult => {
-    if ((res.status === 200 || res.status === 201 || res.status === 202) && res.body.status !== "rejected") {
-      return { accepted: true, requestId: typeof res.body.request_id === "string" ? res.body.request_id : null, reference };
+    if (
+      (res.status === 200 || res.status === 201 || res.status === 202) &&
+      res.body.status !== "rejected"
+    ) {
+      return {
+        accepted: true,
+        requestId: typeof res.body.request_id === "string" ? res.body.request_id : null,
+        reference,
+      };
     }
     const error = (res.body.error ?? {}) as Record<string, unknown>;
-    return { accepted: false, code: String(error.code ?? `http_${res.status}`), message: String(error.message ?? "rejected by the bank").slice(0, 500) };
+    return {
+      accepted: false,
+      code: String(error.code ?? `http_${res.status}`),
+      message: String(error.message ?? "rejected by the bank").slice(0, 500),
+    };
   };
   const status = (res: ProviderResponse): StatusResult => {
-    if (res.status === 404) return { state: "failed", outcome: "expired", code: "not_found", message: "the bank has no such request" };
+    if (res.status === 404) {
+      return {
+        state: "failed",
+        outcome: "expired",
+        code: "not_found",
+        message: "the bank has no such request",
+      };
+    }
     if (res.status !== 200) return { state: "unknown", message: `HTTP ${res.status}` };
     const state = res.body.status;
     if (state === "succeeded") {
-      return { state: "succeeded", amount: decimalFrom(res.body.amount), receipt: typeof res.body.receipt === "string" ? res.body.receipt : null };
+      return {
+        state: "succeeded",
+        amount: decimalFrom(res.body.amount),
+        receipt: typeof res.body.receipt === "string" ? res.body.receipt : null,
+      };
     }
     if (state === "failed") {
       return {
@@ -80,7 +114,13 @@ export function createBankAdapter(name: Exclude<ProviderName, "mpesa">, settings
   return {
     name,
     async startCollection(request: CollectionRequest) {
-      if (!request.accountNumber) return { accepted: false, code: "invalid_source", message: "a bank source needs an account number" };
+      if (!request.accountNumber) {
+        return {
+          accepted: false,
+          code: "invalid_source",
+          message: "a bank source needs an account number",
+        };
+      }
       const res = await call("POST", "/v1/collections", {
         reference: request.sessionId,
         account_number: request.accountNumber,
@@ -95,7 +135,13 @@ export function createBankAdapter(name: Exclude<ProviderName, "mpesa">, settings
       return status(await call("GET", `/v1/collections/${encodeURIComponent(sessionId)}`));
     },
     async startPayout(request: PayoutRequest) {
-      if (!request.accountNumber) return { accepted: false, code: "invalid_source", message: "a bank payout needs an account number" };
+      if (!request.accountNumber) {
+        return {
+          accepted: false,
+          code: "invalid_source",
+          message: "a bank payout needs an account number",
+        };
+      }
       const res = await call("POST", "/v1/payouts", {
         reference: request.withdrawalId,
         account_number: request.accountNumber,
@@ -115,7 +161,13 @@ export function createBankAdapter(name: Exclude<ProviderName, "mpesa">, settings
 
 export const BankEvent = z.object({
   event_id: z.string().trim().min(1).max(200),
-  event_type: z.enum(["collection.succeeded", "collection.failed", "payout.succeeded", "payout.failed", "payout.reversed"]),
+  event_type: z.enum([
+    "collection.succeeded",
+    "collection.failed",
+    "payout.succeeded",
+    "payout.failed",
+    "payout.reversed",
+  ]),
   reference: z.string().uuid(),
   request_id: z.string().max(255).nullish(),
   amount: z.union([z.string(), z.number()]).nullish(),
@@ -129,11 +181,21 @@ export const BankEvent = z.object({
 export function parseBankEvent(body: unknown): NormalisedEvent {
   const e = BankEvent.parse(body);
   const amount = e.amount === undefined || e.amount === null ? null : decimalFrom(e.amount);
-  if (e.amount !== undefined && e.amount !== null && amount === null) throw new InvalidPayloadError("amount must be a decimal");
+  if (e.amount !== undefined && e.amount !== null && amount === null) {
+    throw new InvalidPayloadError("amount must be a decimal");
+  }
   const common = { eventType: e.event_type, eventKey: e.event_id };
   switch (e.event_type) {
     case "collection.succeeded":
-      return { ...common, payload: { action: "funding.succeeded", funding_session_id: e.reference, amount, receipt: e.receipt ?? null } };
+      return {
+        ...common,
+        payload: {
+          action: "funding.succeeded",
+          funding_session_id: e.reference,
+          amount,
+          receipt: e.receipt ?? null,
+        },
+      };
     case "collection.failed":
       return {
         ...common,
@@ -146,13 +208,33 @@ export function parseBankEvent(body: unknown): NormalisedEvent {
         },
       };
     case "payout.succeeded":
-      return { ...common, payload: { action: "payout.succeeded", withdrawal_id: e.reference, amount, receipt: e.receipt ?? null } };
+      return {
+        ...common,
+        payload: {
+          action: "payout.succeeded",
+          withdrawal_id: e.reference,
+          amount,
+          receipt: e.receipt ?? null,
+        },
+      };
     case "payout.failed":
       return {
         ...common,
-        payload: { action: "payout.failed", withdrawal_id: e.reference, result_code: e.result_code ?? "failed", result_desc: (e.result_desc ?? "").slice(0, 500) },
+        payload: {
+          action: "payout.failed",
+          withdrawal_id: e.reference,
+          result_code: e.result_code ?? "failed",
+          result_desc: (e.result_desc ?? "").slice(0, 500),
+        },
       };
     case "payout.reversed":
-      return { ...common, payload: { action: "payout.reversed", withdrawal_id: e.reference, result_desc: (e.result_desc ?? "reversed by the bank").slice(0, 500) } };
+      return {
+        ...common,
+        payload: {
+          action: "payout.reversed",
+          withdrawal_id: e.reference,
+          result_desc: (e.result_desc ?? "reversed by the bank").slice(0, 500),
+        },
+      };
   }
 }

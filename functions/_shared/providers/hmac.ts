@@ -9,7 +9,13 @@
 const encoder = new TextEncoder();
 
 async function hmacKey(secret: string): Promise<CryptoKey> {
-  return await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
 }
 
 function hex(bytes: ArrayBuffer): string {
@@ -40,12 +46,19 @@ export const SIGNATURE_HEADER = "x-signature";
 export const TIMESTAMP_HEADER = "x-signature-timestamp";
 
 /** Headers for a signed webhook body (used by the provider sandbox and by tests). */
-export async function signWebhook(secret: string, rawBody: string, timestamp = Math.floor(Date.now() / 1000)) {
+export async function signWebhook(
+  secret: string,
+  rawBody: string,
+  timestamp = Math.floor(Date.now() / 1000),
+) {
   const signature = await hmacSha256Hex(secret, `${timestamp}.${rawBody}`);
   return { [TIMESTAMP_HEADER]: String(timestamp), [SIGNATURE_HEADER]: `sha256=${signature}` };
 }
 
-export type SignatureCheck = { ok: true } | { ok: false; reason: "missing" | "malformed" | "stale" | "mismatch" };
+export type SignatureCheck = { ok: true } | {
+  ok: false;
+  reason: "missing" | "malformed" | "stale" | "mismatch";
+};
 
 export async function verifyWebhookSignature(options: {
   secret: string;
@@ -57,9 +70,18 @@ export async function verifyWebhookSignature(options: {
 }): Promise<SignatureCheck> {
   const { timestamp, signature } = options;
   if (!timestamp || !signature) return { ok: false, reason: "missing" };
-  if (!/^[0-9]{1,12}$/.test(timestamp) || !/^sha256=[0-9a-f]{64}$/.test(signature)) return { ok: false, reason: "malformed" };
+  if (!/^[0-9]{1,12}$/.test(timestamp) || !/^sha256=[0-9a-f]{64}$/.test(signature)) {
+    return { ok: false, reason: "malformed" };
+  }
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - Number(timestamp)) > options.toleranceSeconds) return { ok: false, reason: "stale" };
-  const expected = `sha256=${await hmacSha256Hex(options.secret, `${timestamp}.${options.rawBody}`)}`;
-  return (await timingSafeEqual(signature, expected)) ? { ok: true } : { ok: false, reason: "mismatch" };
+  if (Math.abs(now - Number(timestamp)) > options.toleranceSeconds) {
+    return { ok: false, reason: "stale" };
+  }
+  const expected = `sha256=${await hmacSha256Hex(
+    options.secret,
+    `${timestamp}.${options.rawBody}`,
+  )}`;
+  return (await timingSafeEqual(signature, expected))
+    ? { ok: true }
+    : { ok: false, reason: "mismatch" };
 }

@@ -3,7 +3,7 @@
 // still have been carried out: a network failure or timeout after sending is "unknown";
 // see refusedBeforeAcceptance for the answers that are a definite "no".
 import { config } from "../config.ts";
-import { ProviderUnavailableError, type ProviderName } from "./types.ts";
+import { type ProviderName, ProviderUnavailableError } from "./types.ts";
 
 export interface ProviderResponse {
   status: number;
@@ -19,18 +19,27 @@ export async function providerFetch(
   try {
     res = await fetch(url, {
       method: init.method ?? "POST",
-      headers: { accept: "application/json", ...(init.body ? { "content-type": "application/json" } : {}), ...init.headers },
+      headers: {
+        accept: "application/json",
+        ...(init.body ? { "content-type": "application/json" } : {}),
+        ...init.headers,
+      },
       body: init.body,
       signal: AbortSignal.timeout(config().PROVIDER_TIMEOUT_MS),
     });
   } catch (err) {
-    throw new ProviderUnavailableError(provider, `${provider} unreachable: ${(err as Error).message}`);
+    throw new ProviderUnavailableError(
+      provider,
+      `${provider} unreachable: ${(err as Error).message}`,
+    );
   }
   const text = await res.text();
   let body: Record<string, unknown> = {};
   try {
     const parsed = text ? JSON.parse(text) : {};
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+      body = parsed as Record<string, unknown>;
+    }
   } catch {
     // Not JSON (a gateway error page): treated like no body.
   }
@@ -48,7 +57,9 @@ export function refusedBeforeAcceptance(status: number): boolean {
 
 /** Decimal string from a JSON value a provider sent (Daraja sends amounts as numbers). */
 export function decimalFrom(value: unknown): string | null {
-  if (typeof value === "string" && /^[0-9]{1,15}(\.[0-9]{1,4})?$/.test(value.trim())) return value.trim();
+  if (typeof value === "string" && /^[0-9]{1,15}(\.[0-9]{1,4})?$/.test(value.trim())) {
+    return value.trim();
+  }
   // A JSON number: only accepted when it is an exact whole number or has at most two
   // decimals in its shortest form, so no binary-float artefact can become money.
   if (typeof value === "number" && Number.isFinite(value) && value >= 0) {
@@ -68,12 +79,17 @@ export function wholeUnits(amount: string): string {
 /** Two-decimal string for banks ("1000.5" → "1000.50"), by string logic. */
 export function twoDecimals(amount: string): string {
   const [whole, fraction = ""] = amount.split(".");
-  if (fraction.slice(2).replace(/0/g, "") !== "") throw new Error(`amount ${amount} has more than two decimals`);
+  if (fraction.slice(2).replace(/0/g, "") !== "") {
+    throw new Error(`amount ${amount} has more than two decimals`);
+  }
   return `${whole}.${(fraction + "00").slice(0, 2)}`;
 }
 
 /** JSON text in which the given keys hold raw integer literals (Daraja wants numbers). */
-export function jsonWithIntegers(body: Record<string, unknown>, integers: Record<string, string>): string {
+export function jsonWithIntegers(
+  body: Record<string, unknown>,
+  integers: Record<string, string>,
+): string {
   const placeholders: Record<string, string> = {};
   const withMarkers = { ...body };
   for (const [key, digits] of Object.entries(integers)) {
@@ -83,6 +99,8 @@ export function jsonWithIntegers(body: Record<string, unknown>, integers: Record
     withMarkers[key] = marker;
   }
   let text = JSON.stringify(withMarkers);
-  for (const [marker, digits] of Object.entries(placeholders)) text = text.replace(`"${marker}"`, digits);
+  for (const [marker, digits] of Object.entries(placeholders)) {
+    text = text.replace(`"${marker}"`, digits);
+  }
   return text;
 }

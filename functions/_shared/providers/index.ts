@@ -11,7 +11,10 @@ export function provider(name: ProviderName): PaymentProvider {
   return overrides[name] ?? adapters[name];
 }
 
-export function setProviderForTests(name: ProviderName, adapter: PaymentProvider | undefined): void {
+export function setProviderForTests(
+  name: ProviderName,
+  adapter: PaymentProvider | undefined,
+): void {
   if (adapter) overrides[name] = adapter;
   else delete overrides[name];
 }

@@ -20,7 +20,14 @@
 // - C2B: validation / confirmation POSTs carry TransID, TransAmount (string), BillRefNumber.
 import { z } from "zod";
 import { config } from "../config.ts";
-import { decimalFrom, jsonWithIntegers, providerFetch, type ProviderResponse, refusedBeforeAcceptance, wholeUnits } from "./http.ts";
+import {
+  decimalFrom,
+  jsonWithIntegers,
+  providerFetch,
+  type ProviderResponse,
+  refusedBeforeAcceptance,
+  wholeUnits,
+} from "./http.ts";
 import type {
   CollectionRequest,
   NormalisedEvent,
@@ -36,21 +43,35 @@ let tokenCache: { key: string; token: string; expiresAt: number } | undefined;
 async function accessToken(): Promise<string> {
   const cfg = config();
   const cacheKey = `${cfg.MPESA_BASE_URL}|${cfg.MPESA_CONSUMER_KEY}`;
-  if (tokenCache && tokenCache.key === cacheKey && tokenCache.expiresAt > Date.now()) return tokenCache.token;
+  if (tokenCache && tokenCache.key === cacheKey && tokenCache.expiresAt > Date.now()) {
+    return tokenCache.token;
+  }
   const basic = btoa(`${cfg.MPESA_CONSUMER_KEY}:${cfg.MPESA_CONSUMER_SECRET}`);
   // Without a token the request it is for is never sent: certainly not carried out.
-  const res = await providerFetch("mpesa", `${cfg.MPESA_BASE_URL}/oauth/v1/generate?grant_type=client_credentials`, {
-    method: "GET",
-    headers: { authorization: `Basic ${basic}` },
-  }).catch((err: Error) => {
+  const res = await providerFetch(
+    "mpesa",
+    `${cfg.MPESA_BASE_URL}/oauth/v1/generate?grant_type=client_credentials`,
+    {
+      method: "GET",
+      headers: { authorization: `Basic ${basic}` },
+    },
+  ).catch((err: Error) => {
     throw new ProviderUnavailableError("mpesa", err.message, "not_accepted");
   });
   const token = res.body.access_token;
   if (res.status !== 200 || typeof token !== "string") {
-    throw new ProviderUnavailableError("mpesa", `Daraja OAuth failed with HTTP ${res.status}`, "not_accepted");
+    throw new ProviderUnavailableError(
+      "mpesa",
+      `Daraja OAuth failed with HTTP ${res.status}`,
+      "not_accepted",
+    );
   }
   const lifetime = Number(res.body.expires_in ?? 3599);
-  tokenCache = { key: cacheKey, token, expiresAt: Date.now() + (Math.max(lifetime, 120) - 60) * 1000 };
+  tokenCache = {
+    key: cacheKey,
+    token,
+    expiresAt: Date.now() + (Math.max(lifetime, 120) - 60) * 1000,
+  };
   return token;
 }
 
@@ -81,7 +102,8 @@ function callbackUrl(kind: string): string {
 function errorOf(res: ProviderResponse): { code: string; message: string } {
   return {
     code: String(res.body.errorCode ?? res.body.ResponseCode ?? `http_${res.status}`),
-    message: String(res.body.errorMessage ?? res.body.ResponseDescription ?? "rejected by M-Pesa").slice(0, 500),
+    message: String(res.body.errorMessage ?? res.body.ResponseDescription ?? "rejected by M-Pesa")
+      .slice(0, 500),
   };
 }
 
@@ -91,8 +113,11 @@ function errorOf(res: ProviderResponse): { code: string; message: string } {
  */
 function unavailableUnless(res: ProviderResponse, what: string): void {
   if (res.status >= 500 && !res.body.errorCode) {
-    throw new ProviderUnavailableError("mpesa", `M-Pesa ${what} failed with HTTP ${res.status}`,
-      refusedBeforeAcceptance(res.status) ? "not_accepted" : "unknown");
+    throw new ProviderUnavailableError(
+      "mpesa",
+      `M-Pesa ${what} failed with HTTP ${res.status}`,
+      refusedBeforeAcceptance(res.status) ? "not_accepted" : "unknown",
+    );
   }
 }
 
@@ -104,19 +129,22 @@ async function transactionStatus(query: {
   occasion: string;
 }): Promise<StatusResult> {
   const cfg = config();
-  const res = await call("/mpesa/transactionstatus/v1/query", JSON.stringify({
-    Initiator: cfg.MPESA_INITIATOR_NAME,
-    SecurityCredential: cfg.MPESA_SECURITY_CREDENTIAL,
-    CommandID: "TransactionStatusQuery",
-    TransactionID: query.transactionId,
-    OriginalConversationID: query.originalConversationId,
-    PartyA: query.partyA,
-    IdentifierType: "4",
-    ResultURL: callbackUrl("status/result"),
-    QueueTimeOutURL: callbackUrl("status/timeout"),
-    Remarks: "Hazina status check",
-    Occasion: query.occasion,
-  }));
+  const res = await call(
+    "/mpesa/transactionstatus/v1/query",
+    JSON.stringify({
+      Initiator: cfg.MPESA_INITIATOR_NAME,
+      SecurityCredential: cfg.MPESA_SECURITY_CREDENTIAL,
+      CommandID: "TransactionStatusQuery",
+      TransactionID: query.transactionId,
+      OriginalConversationID: query.originalConversationId,
+      PartyA: query.partyA,
+      IdentifierType: "4",
+      ResultURL: callbackUrl("status/result"),
+      QueueTimeOutURL: callbackUrl("status/timeout"),
+      Remarks: "Hazina status check",
+      Occasion: query.occasion,
+    }),
+  );
   unavailableUnless(res, "Transaction Status");
   if (res.status === 200 && String(res.body.ResponseCode) === "0") {
     const queryId = res.body.OriginatorConversationID;
@@ -127,7 +155,12 @@ async function transactionStatus(query: {
 
 /** Ask M-Pesa about a paybill payment (by its TransID) to our paybill. */
 export async function queryPaybillPayment(transId: string): Promise<StatusResult> {
-  return await transactionStatus({ transactionId: transId, originalConversationId: "", partyA: config().MPESA_PAYBILL, occasion: transId });
+  return await transactionStatus({
+    transactionId: transId,
+    originalConversationId: "",
+    partyA: config().MPESA_PAYBILL,
+    occasion: transId,
+  });
 }
 
 const PENDING_CODES = new Set(["500.001.1001"]);
@@ -144,7 +177,13 @@ export const mpesa: PaymentProvider = {
 
   async startCollection(request: CollectionRequest): Promise<SubmitResult> {
     const cfg = config();
-    if (!request.msisdn) return { accepted: false, code: "invalid_source", message: "an M-Pesa source needs a phone number" };
+    if (!request.msisdn) {
+      return {
+        accepted: false,
+        code: "invalid_source",
+        message: "an M-Pesa source needs a phone number",
+      };
+    }
     const timestamp = darajaTimestamp();
     const body = jsonWithIntegers({
       BusinessShortCode: cfg.MPESA_SHORTCODE,
@@ -161,12 +200,19 @@ export const mpesa: PaymentProvider = {
     }, { Amount: wholeUnits(request.amount) });
     const res = await call("/mpesa/stkpush/v1/processrequest", body);
     unavailableUnless(res, "STK push");
-    if (res.status === 200 && String(res.body.ResponseCode) === "0" && typeof res.body.CheckoutRequestID === "string") {
+    if (
+      res.status === 200 && String(res.body.ResponseCode) === "0" &&
+      typeof res.body.CheckoutRequestID === "string"
+    ) {
       return {
         accepted: true,
-        requestId: typeof res.body.MerchantRequestID === "string" ? res.body.MerchantRequestID : null,
+        requestId: typeof res.body.MerchantRequestID === "string"
+          ? res.body.MerchantRequestID
+          : null,
         reference: res.body.CheckoutRequestID,
-        message: typeof res.body.CustomerMessage === "string" ? res.body.CustomerMessage : undefined,
+        message: typeof res.body.CustomerMessage === "string"
+          ? res.body.CustomerMessage
+          : undefined,
       };
     }
     return { accepted: false, ...errorOf(res) };
@@ -175,12 +221,15 @@ export const mpesa: PaymentProvider = {
   async queryCollection({ reference }): Promise<StatusResult> {
     const cfg = config();
     const timestamp = darajaTimestamp();
-    const res = await call("/mpesa/stkpushquery/v1/query", JSON.stringify({
-      BusinessShortCode: cfg.MPESA_SHORTCODE,
-      Password: stkPassword(cfg.MPESA_SHORTCODE, cfg.MPESA_PASSKEY, timestamp),
-      Timestamp: timestamp,
-      CheckoutRequestID: reference,
-    }));
+    const res = await call(
+      "/mpesa/stkpushquery/v1/query",
+      JSON.stringify({
+        BusinessShortCode: cfg.MPESA_SHORTCODE,
+        Password: stkPassword(cfg.MPESA_SHORTCODE, cfg.MPESA_PASSKEY, timestamp),
+        Timestamp: timestamp,
+        CheckoutRequestID: reference,
+      }),
+    );
     if (PENDING_CODES.has(String(res.body.errorCode))) return { state: "pending" };
     unavailableUnless(res, "STK query");
     if (res.status !== 200 || res.body.ResultCode === undefined) {
@@ -189,12 +238,23 @@ export const mpesa: PaymentProvider = {
     const code = String(res.body.ResultCode);
     // The STK query carries neither amount nor receipt: the request was for the session's amount.
     if (code === "0") return { state: "succeeded", amount: null, receipt: null };
-    return { state: "failed", outcome: stkOutcome(code), code, message: String(res.body.ResultDesc ?? "").slice(0, 500) };
+    return {
+      state: "failed",
+      outcome: stkOutcome(code),
+      code,
+      message: String(res.body.ResultDesc ?? "").slice(0, 500),
+    };
   },
 
   async startPayout(request: PayoutRequest): Promise<SubmitResult> {
     const cfg = config();
-    if (!request.msisdn) return { accepted: false, code: "invalid_source", message: "an M-Pesa payout needs a phone number" };
+    if (!request.msisdn) {
+      return {
+        accepted: false,
+        code: "invalid_source",
+        message: "an M-Pesa payout needs a phone number",
+      };
+    }
     const body = jsonWithIntegers({
       OriginatorConversationID: request.withdrawalId,
       InitiatorName: cfg.MPESA_INITIATOR_NAME,
@@ -213,7 +273,9 @@ export const mpesa: PaymentProvider = {
       return {
         accepted: true,
         requestId: request.withdrawalId,
-        reference: typeof res.body.ConversationID === "string" ? res.body.ConversationID : request.withdrawalId,
+        reference: typeof res.body.ConversationID === "string"
+          ? res.body.ConversationID
+          : request.withdrawalId,
       };
     }
     return { accepted: false, ...errorOf(res) };
@@ -222,7 +284,10 @@ export const mpesa: PaymentProvider = {
   async queryPayout({ withdrawalId }): Promise<StatusResult> {
     // Our OriginatorConversationID for the payout is the withdrawal id.
     return await transactionStatus({
-      transactionId: "", originalConversationId: withdrawalId, partyA: config().MPESA_B2C_SHORTCODE, occasion: withdrawalId,
+      transactionId: "",
+      originalConversationId: withdrawalId,
+      partyA: config().MPESA_B2C_SHORTCODE,
+      occasion: withdrawalId,
     });
   },
 };
@@ -230,18 +295,23 @@ export const mpesa: PaymentProvider = {
 /** Register our C2B validation/confirmation URLs for the paybill (run once per shortcode). */
 export async function registerC2bUrls(): Promise<ProviderResponse> {
   const cfg = config();
-  return await call("/mpesa/c2b/v1/registerurl", JSON.stringify({
-    ShortCode: cfg.MPESA_PAYBILL,
-    ResponseType: "Completed",
-    ConfirmationURL: callbackUrl("c2b/confirmation"),
-    ValidationURL: callbackUrl("c2b/validation"),
-  }));
+  return await call(
+    "/mpesa/c2b/v1/registerurl",
+    JSON.stringify({
+      ShortCode: cfg.MPESA_PAYBILL,
+      ResponseType: "Completed",
+      ConfirmationURL: callbackUrl("c2b/confirmation"),
+      ValidationURL: callbackUrl("c2b/validation"),
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------
 // Callbacks → normalised events
 
-const Code = z.union([z.number().int(), z.string().regex(/^[A-Za-z0-9.]{1,20}$/)]).transform(String);
+const Code = z.union([z.number().int(), z.string().regex(/^[A-Za-z0-9.]{1,20}$/)]).transform(
+  String,
+);
 const Id = z.string().trim().min(1).max(255);
 const Item = z.object({ Name: z.string(), Value: z.unknown().optional() });
 const Parameter = z.object({ Key: z.string(), Value: z.unknown().optional() });
@@ -249,7 +319,9 @@ const Parameter = z.object({ Key: z.string(), Value: z.unknown().optional() });
 function items(list: { Name: string; Value?: unknown }[] | undefined): Record<string, unknown> {
   return Object.fromEntries((list ?? []).map((i) => [i.Name, i.Value]));
 }
-function parameters(list: { Key: string; Value?: unknown }[] | { Key: string; Value?: unknown } | undefined) {
+function parameters(
+  list: { Key: string; Value?: unknown }[] | { Key: string; Value?: unknown } | undefined,
+) {
   const array = Array.isArray(list) ? list : list ? [list] : [];
   return Object.fromEntries(array.map((p) => [p.Key, p.Value]));
 }
@@ -311,8 +383,11 @@ export const ResultEnvelope = z.object({
     OriginatorConversationID: Id,
     ConversationID: Id.optional(),
     TransactionID: z.string().max(255).optional(),
-    ResultParameters: z.object({ ResultParameter: z.union([z.array(Parameter).max(50), Parameter]) }).optional(),
-    ReferenceData: z.object({ ReferenceItem: z.union([z.array(Parameter).max(50), Parameter]) }).optional(),
+    ResultParameters: z.object({
+      ResultParameter: z.union([z.array(Parameter).max(50), Parameter]),
+    }).optional(),
+    ReferenceData: z.object({ ReferenceItem: z.union([z.array(Parameter).max(50), Parameter]) })
+      .optional(),
   }),
 });
 

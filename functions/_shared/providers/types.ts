@@ -66,7 +66,11 @@ export type RequestOutcome =
  * the request may still have been carried out ("unknown") or certainly was not.
  */
 export class ProviderUnavailableError extends Error {
-  constructor(readonly provider: ProviderName, message: string, readonly outcome: RequestOutcome = "unknown") {
+  constructor(
+    readonly provider: ProviderName,
+    message: string,
+    readonly outcome: RequestOutcome = "unknown",
+  ) {
     super(message);
     this.name = "ProviderUnavailableError";
   }
