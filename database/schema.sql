@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict DedM11FM2KEQaBMvAT9inYxlucuahf6NjhVQTXtGoAVV40G1F6vMtTdkgI6Axwv
+\restrict kAWgonvdLxLxmpUEidzBod5lpTIudykdSBbbNOJeyexgqizr3RT3vWgEZTGvi52
 
 
 SET statement_timeout = 0;
@@ -1559,6 +1559,7 @@ $$;
 CREATE FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
+    SET enable_seqscan TO 'off'
     AS $$
   delete from public.payment_idempotency
    where idempotency_key = p_owner || '/' || p_key and status = 'in_progress'
@@ -1573,6 +1574,7 @@ CREATE FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text,
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     AS $_$
 declare
   v_row public.payment_idempotency;
@@ -1582,6 +1584,12 @@ begin
   if p_key is null or p_key !~ '^[A-Za-z0-9_.:-]{8,255}$' then
     perform hazina.raise_error('invalid_idempotency_key',
       jsonb_build_object('reason', '8 to 255 characters of letters, digits, _ . : -'));
+  end if;
+  -- A concurrent duplicate is refused at once, never queued behind the first: while one
+  -- transaction holds a key (begin → work → complete, uncommitted), its insert would make a
+  -- second insert of the same key wait for it. The lock lasts the transaction.
+  if not pg_try_advisory_xact_lock(hashtextextended('hazina.idempotency:' || p_owner || '/' || p_key, 0)) then
+    perform hazina.raise_error('idempotency_key_in_use');
   end if;
   if p_per_minute is not null
      and not exists (select 1 from public.payment_idempotency where idempotency_key = p_owner || '/' || p_key) then
@@ -1638,6 +1646,7 @@ $_$;
 CREATE FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
+    SET enable_seqscan TO 'off'
     AS $$
   update public.payment_idempotency
      set status = 'completed', response_status = p_status, response_body = p_body, completed_at = now()
@@ -1665,6 +1674,7 @@ $$;
 CREATE FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
+    SET enable_seqscan TO 'off'
     AS $$
   update public.payment_idempotency set locked_until = now()
    where idempotency_key = p_owner || '/' || p_key and status = 'in_progress' and locked_until > now()
@@ -9764,7 +9774,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict DedM11FM2KEQaBMvAT9inYxlucuahf6NjhVQTXtGoAVV40G1F6vMtTdkgI6Axwv
+\unrestrict kAWgonvdLxLxmpUEidzBod5lpTIudykdSBbbNOJeyexgqizr3RT3vWgEZTGvi52
 
 
 -- Reference data inserted by the migrations
@@ -9813,4 +9823,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000980'),
     ('20261124001000'),
     ('20261124001010'),
-    ('20261124001020');
+    ('20261124001020'),
+    ('20261124001030');

@@ -6,6 +6,9 @@
 //   p2p hot       every transfer pays one merchant wallet (merchant payment, fee charged)
 //   batch         hazina.transfer_batch of BENCH_BATCH (default 250) transfers per call
 //   tpcb-like     pgbench's built-in TPC-B-like script (scale 10) in its own database
+//   http          POST /wallets/transfers over HTTP against the real Deno server, at
+//                 BENCH_HTTP_CLIENTS (default 1,8,32,128) concurrent keep-alive clients
+//                 (scripts/bench-http.mjs), next to direct hazina.transfer and tpcb-like
 //   floor         reference, not a feature: only the rows a fee-charging transfer must write,
 //                 in one bare SQL statement (no function, no check, no idempotency), twice:
 //                 "issue minimum" (3 entries, the billing row, 3 balance updates; no header)
@@ -18,6 +21,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
+import { benchPayers, measureHttp } from "./bench-http.mjs";
 import { dbmate, localServerUrl, which, withDatabase } from "./lib.mjs";
 
 const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
@@ -27,7 +31,19 @@ const batchSize = Number(process.env.BENCH_BATCH ?? 250);
 // BENCH_CONNECTIONS / BENCH_WORKLOADS narrow a run (e.g. "8" and "tpcb,p2p") while tuning.
 const connectionCounts = (process.env.BENCH_CONNECTIONS ?? "1,8").split(",").map(Number);
 const repeat = Number(process.env.BENCH_REPEAT ?? 1);
-const workloads = new Set((process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,batch,floor").split(","));
+const workloads = new Set(
+  (process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,batch,floor,http").split(","),
+);
+const httpClientCounts = (process.env.BENCH_HTTP_CLIENTS ?? "1,8,32,128").split(",").map(Number);
+// Server settings for the HTTP runs: BENCH_EDGE_PROCESSES lists the EDGE_PROCESSES to
+// measure (default 1,2), after a baseline with IDEMPOTENCY_ONE_TRANSACTION=false
+// (BENCH_HTTP_BASELINE=off skips it); BENCH_DB_POOL_MAX sets DB_POOL_MAX (default: the server's).
+const edgeProcessCounts = (process.env.BENCH_EDGE_PROCESSES ?? "1,2").split(",").map(Number);
+// BENCH_DB_POOL_MAX may list several sizes (e.g. 4,10,20): each is measured at each process count.
+const poolEnvs = (process.env.BENCH_DB_POOL_MAX ?? "").split(",").filter(Boolean).map((n) => ({
+  DB_POOL_MAX: n,
+}));
+if (poolEnvs.length === 0) poolEnvs.push({});
 const stamp = Date.now();
 const benchDb = `hazina_bench_${stamp}`;
 const tpcbDb = `hazina_tpcb_${stamp}`;
@@ -310,6 +326,59 @@ try {
         `hot ${ratio(r.hot.tps, r.p2p.tps)} uniform, batch ${
           ratio(r.batch.tps * batchSize, r.p2p.tps)
         } single`,
+    );
+  }
+  if (workloads.has("http")) {
+    const payers = await benchPayers(benchUrl);
+    const direct = results.find((r) => r.clients === 8) ?? results[results.length - 1];
+    // The baseline first: three transactions per request (IDEMPOTENCY_ONE_TRANSACTION=false), one process.
+    const setups = [
+      { ...poolEnvs[0], EDGE_PROCESSES: "1", IDEMPOTENCY_ONE_TRANSACTION: "false" },
+      ...edgeProcessCounts.flatMap((processes) =>
+        poolEnvs.map((pool) => ({ ...pool, EDGE_PROCESSES: String(processes) }))
+      ),
+    ];
+    for (const edgeEnv of process.env.BENCH_HTTP_BASELINE === "off" ? setups.slice(1) : setups) {
+      const http = [];
+      for (const clients of httpClientCounts) {
+        const copy = `${benchDb}_run${++copies}`;
+        await admin.unsafe(`create database "${copy}" template "${benchDb}"`);
+        try {
+          const url = withDatabase(serverUrl, copy);
+          await admin.unsafe("checkpoint");
+          http.push(await measureHttp(url, payers, clients, seconds, edgeEnv));
+          const sql = postgres(url, { max: 1, onnotice: () => {} });
+          const [{ n }] = await sql`select count(*)::int as n from hazina.reconcile()`;
+          const [{ count }] =
+            await sql`select count(*)::int as count from public.wallet_transactions`;
+          await sql.end();
+          discrepancies += n;
+          postings += count;
+        } finally {
+          await admin.unsafe(`drop database if exists "${copy}" with (force)`);
+        }
+      }
+      const settings = Object.entries(edgeEnv).map(([k, v]) => `${k}=${v}`).join(", ");
+      console.log(
+        `\nHTTP: POST /wallets/transfers through the Deno server (${settings}), next to direct SQL at ${direct.clients} connections:`,
+      );
+      console.log(
+        `| clients | transfers/s | × direct hazina.transfer (${direct.clients} conn.) | × tpcb-like (${direct.clients} conn.) | p50 ms | p99 ms | commits/request | non-201 |`,
+      );
+      console.log("|---|---|---|---|---|---|---|---|");
+      for (const h of http) {
+        console.log(
+          `| ${h.clients} | ${h.tps.toFixed(0)} | ${ratio(h.tps, direct.p2p.tps)} | ${
+            ratio(h.tps, direct.tpcb.tps)
+          } | ` +
+            `${h.p50.toFixed(1)} | ${h.p99.toFixed(1)} | ${h.commitsPerRequest.toFixed(2)} | ${
+              JSON.stringify(h.others)
+            } |`,
+        );
+      }
+    }
+    console.log(
+      "Target (issue 12): HTTP at 32 clients ≥ 1.5× direct hazina.transfer at 8 connections, p99 < 50 ms.",
     );
   }
   console.log(

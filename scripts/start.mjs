@@ -253,11 +253,15 @@ if (process.env.PROVIDER_SANDBOX !== "off") {
     }),
   );
 }
+// EDGE_PROCESSES > 1 serves from several processes on one port (scripts/serve.ts); the
+// default, 1, keeps the development mailbox in one place.
+const edgeFlags = Number(env.EDGE_PROCESSES ?? 1) > 1 ? ["--unstable-net", "--allow-run"] : [];
 watch(
   "the edge server",
   spawn(bin("deno"), [
     "run",
     "--unstable-no-legacy-abort",
+    ...edgeFlags,
     "--allow-net",
     "--allow-env",
     "--allow-read",

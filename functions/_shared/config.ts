@@ -37,6 +37,11 @@ const ConfigSchema = z.object({
   DB_PREPARE: z.enum(["true", "false", "1", "0"]).default("true").transform((v) =>
     v === "true" || v === "1"
   ),
+  // "false" runs even provider-free mutating requests in three transactions (key, work,
+  // response), as before one-transaction requests existed: an off switch, and the bench's baseline.
+  IDEMPOTENCY_ONE_TRANSACTION: z.enum(["true", "false", "1", "0"]).default("true").transform((v) =>
+    v === "true" || v === "1"
+  ),
   // JWT verification: HS256 with JWT_SECRET, and/or a JWKS (ES256/RS256) at JWT_JWKS_URL.
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   JWT_JWKS_URL: z.string().url().optional(),

@@ -112,26 +112,15 @@ function ensureSafeLoginRole(): Promise<void> {
   return roleChecked;
 }
 
-async function runAs<T>(
-  role: typeof REQUEST_ROLES[number],
-  claims: JwtClaims,
-  requestId: string | undefined,
-  fn: (tx: Tx) => Promise<T>,
-): Promise<T> {
+/**
+ * Run `fn` in one transaction on the pool, with no role set yet (the caller sets it, as
+ * runAs does). A broken connection replaces the pool; the error goes on to the caller.
+ */
+export async function inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
   await ensureSafeLoginRole();
   const current = db();
   try {
-    const result = await current.begin(async (tx) => {
-      // One round trip sets the role, the claims and the request headers (for audit logs),
-      // all transaction-local, exactly as PostgREST does.
-      await tx`select set_config('role', ${role}, true),
-                      set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
-                      set_config('request.headers', ${
-        JSON.stringify({ "x-request-id": requestId ?? null })
-      }, true)`;
-      return await fn(tx);
-    });
-    return result as T;
+    return await current.begin(fn) as T;
   } catch (err) {
     // Unreachable, restarting, or the connection dropped (even at COMMIT, so the work may
     // have committed): the caller answers 503 database_unavailable (errors.ts), and the
@@ -141,14 +130,40 @@ async function runAs<T>(
   }
 }
 
+/** The database role and the `request.jwt.claims` a request runs with (`anon` without a subject). */
+export function callerRole(
+  claims: JwtClaims | undefined,
+): { role: typeof REQUEST_ROLES[number]; claims: JwtClaims } {
+  if (!claims?.sub) return { role: "anon", claims: { role: "anon" } };
+  return { role: "authenticated", claims: { ...claims, role: "authenticated" } };
+}
+
+function runAs<T>(
+  role: typeof REQUEST_ROLES[number],
+  claims: JwtClaims,
+  requestId: string | undefined,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  return inTransaction(async (tx) => {
+    // One round trip sets the role, the claims and the request headers (for audit logs),
+    // all transaction-local, exactly as PostgREST does.
+    await tx`select set_config('role', ${role}, true),
+                    set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+                    set_config('request.headers', ${
+      JSON.stringify({ "x-request-id": requestId ?? null })
+    }, true)`;
+    return await fn(tx);
+  });
+}
+
 /** Run `fn` as the verified caller (`authenticated`, or `anon` when there are no claims). */
 export function asUser<T>(
   claims: JwtClaims | undefined,
   requestId: string | undefined,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
-  if (!claims?.sub) return runAs("anon", { role: "anon" }, requestId, fn);
-  return runAs("authenticated", { ...claims, role: "authenticated" }, requestId, fn);
+  const caller = callerRole(claims);
+  return runAs(caller.role, caller.claims, requestId, fn);
 }
 
 /** Run `fn` as `service_role`: for webhooks, jobs and the auth service, never for client input alone. */

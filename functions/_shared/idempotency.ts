@@ -11,14 +11,26 @@
 // so the key is kept (a different request under it stays 422) and only its lock is lifted,
 // once the database answers again: the retry then runs the work again, which is idempotent
 // by ref and returns the committed result (one key → one posting).
+//
+// `oneTransaction: true` (routes that call no provider: transfers, batches, reversals): the
+// key record, the work and the stored response commit together, in one transaction of the
+// request (see oneTransaction below), so nothing of a request is ever half-recorded: a crash
+// or a lost connection leaves either nothing (the retry runs afresh) or the completed record.
+// Routes that call a provider keep the separate transactions (the key committed before the
+// call, so a duplicate sees it while the provider is asked).
+import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AuthVariables } from "./auth.ts";
 import { config } from "./config.ts";
-import { asService } from "./db.ts";
+import { asService, callerRole, inTransaction, type Tx } from "./db.ts";
 import { ApiError, isConnectionError } from "./errors.ts";
 import { log } from "./log.ts";
 
-type Vars = AuthVariables & { requestId: string; idempotencyKey: string | undefined };
+type Vars = AuthVariables & {
+  requestId: string;
+  idempotencyKey: string | undefined;
+  requestTx?: Tx;
+};
 
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
@@ -95,7 +107,96 @@ function unlockWhenDatabaseIsBack(owner: string, key: string, requestId: string)
   setTimeout(attempt, 100);
 }
 
-export function idempotent(options: { required: boolean } = { required: true }) {
+/** Thrown inside the request transaction to undo what it did (the error response stands). */
+class Rollback extends Error {}
+
+/** The JSON body of a response (null when it has none), read from a clone so it can still be sent. */
+async function responseJson(res: Response): Promise<unknown> {
+  try {
+    return await res.clone().json();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One request, one transaction: take the key (as service_role), switch to the caller's role
+ * for the work (the handler's userTx runs on this transaction, in a savepoint), store the
+ * response, commit. Round trips: BEGIN, key + role (two pipelined statements), SAVEPOINT,
+ * the work, role + complete (pipelined), COMMIT.
+ *   - a refusal (4xx): the work is rolled back to the savepoint and the refusal stored;
+ *   - a server error (5xx): everything is rolled back, the key included, so a retry runs
+ *     again; a lost connection likewise leaves nothing, or (lost at COMMIT) the completed
+ *     record, so no unlock is needed afterwards;
+ *   - a concurrent duplicate: the begin's advisory try-lock refuses it at once (409).
+ */
+async function oneTransaction(
+  c: Context<{ Variables: Vars }>,
+  next: Next,
+  owner: string,
+  key: string,
+  scope: string,
+  hash: string,
+): Promise<Response | void> {
+  const caller = callerRole(c.get("claims"));
+  const headers = JSON.stringify({ "x-request-id": c.get("requestId") ?? null });
+  let replay: { status: number; body: unknown } | undefined;
+  try {
+    await inTransaction(async (tx) => {
+      // Both statements go out at once; the role becomes the caller's only once the key is taken.
+      const [, [begin]] = await Promise.all([
+        tx`select set_config('role', 'service_role', true), set_config('request.headers', ${headers}, true)`,
+        tx`select b.outcome, b.response_status, b.response_body,
+                  set_config('role', ${caller.role}, true),
+                  set_config('request.jwt.claims', ${JSON.stringify(caller.claims)}, true)
+             from hazina.idempotency_begin(${owner}, ${key}, ${scope}, ${hash}, ${
+          config().RATE_LIMIT_PER_MINUTE || null
+        }) b`,
+      ]);
+      if (begin.outcome === "replay") {
+        replay = { status: begin.response_status, body: begin.response_body };
+        return;
+      }
+      try {
+        await tx.savepoint(async (work) => {
+          c.set("requestTx", work);
+          await next();
+          if (c.error || c.res.status >= 400) throw new Rollback();
+        });
+      } catch (err) {
+        // The handler's own error is already its response (c.res); a broken connection is not.
+        if (isConnectionError(err) || (!(err instanceof Rollback) && c.res.status < 400)) throw err;
+      } finally {
+        c.set("requestTx", undefined);
+      }
+      const status = c.res.status;
+      if (status >= 500) throw new Rollback();
+      const body = await responseJson(c.res);
+      await Promise.all([
+        tx`select set_config('role', 'service_role', true)`,
+        tx`select hazina.idempotency_complete(${owner}, ${key}, ${status}, ${
+          tx.json(body as never)
+        })`,
+      ]);
+    });
+  } catch (err) {
+    if (err instanceof Rollback) return; // the 5xx response stands; nothing was kept
+    throw err;
+  }
+  if (replay) {
+    c.header("Idempotent-Replayed", "true");
+    return c.json(replayedBody(replay.body), replay.status as never);
+  }
+}
+
+/**
+ * The Idempotency-Key middleware. `required`: refuse a request without a key (400).
+ * `oneTransaction`: the key, the work and the response commit in one transaction (only for
+ * handlers whose SQL all goes through userTx and that call no provider).
+ */
+export function idempotent(
+  options: { required: boolean; oneTransaction?: boolean } = { required: true },
+) {
   return createMiddleware<{ Variables: Vars }>(async (c, next) => {
     const key = c.req.header("idempotency-key");
     c.set("idempotencyKey", key);
@@ -113,6 +214,9 @@ export function idempotent(options: { required: boolean } = { required: true }) 
     const requestId = c.get("requestId");
     const scope = `${c.req.method} ${c.req.routePath}`;
     const hash = await requestHash(c.req.method, c.req.path, await c.req.text());
+    if (options.oneTransaction && config().IDEMPOTENCY_ONE_TRANSACTION) {
+      return await oneTransaction(c, next, owner, key, scope, hash);
+    }
     let begin;
     try {
       [begin] = await asService(requestId, (tx) =>

@@ -11,7 +11,11 @@ import { apiDocs, type FunctionDocs, serveOpenApi } from "./openapi.ts";
 
 /** The variables a function app sees behind requireUser and idempotent(). */
 export type UserEnv = {
-  Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined };
+  Variables: AuthVariables & {
+    requestId: string;
+    idempotencyKey: string | undefined;
+    requestTx?: Tx;
+  };
 };
 
 /**
@@ -31,11 +35,16 @@ export function createSignedInFunction(name: string, title: string, description:
 
 /** What userTx reads from any route's context: the verified claims (requireUser) and the request id. */
 export interface SignedInContext {
-  readonly var: { readonly claims: JwtClaims; readonly requestId: string };
+  readonly var: { readonly claims: JwtClaims; readonly requestId: string; readonly requestTx?: Tx };
 }
 
-/** Run `fn` in one transaction as the request's verified caller (PostgREST-style role + claims). */
+/**
+ * Run `fn` in one transaction as the request's verified caller (PostgREST-style role + claims):
+ * the request's own transaction when idempotent({ oneTransaction: true }) opened one (already
+ * in the caller's role, with the key taken), else a transaction of its own.
+ */
 export function userTx<T>(c: SignedInContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (c.var.requestTx) return fn(c.var.requestTx);
   return asUser(c.var.claims, c.var.requestId, fn);
 }
 

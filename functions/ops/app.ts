@@ -4,13 +4,14 @@ import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { type AuthVariables, requireUser, verifyAccessToken } from "../_shared/auth.ts";
 import { config } from "../_shared/config.ts";
-import { asUser, type JwtClaims } from "../_shared/db.ts";
+import { asUser, type JwtClaims, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { runJob, runPass } from "../_shared/jobs/runner.ts";
 import type { JobRun, JobStatus } from "../_shared/jobs/types.ts";
 import { timingSafeEqual } from "../_shared/providers/hmac.ts";
 import { Amount } from "../_shared/money.ts";
+import { userTx } from "../_shared/user.ts";
 import {
   apiDocs,
   MerchantApplication,
@@ -20,7 +21,13 @@ import {
   Wallet,
 } from "../_shared/openapi.ts";
 
-type Env = { Variables: AuthVariables & { requestId: string; idempotencyKey: string | undefined } };
+type Env = {
+  Variables: AuthVariables & {
+    requestId: string;
+    idempotencyKey: string | undefined;
+    requestTx?: Tx;
+  };
+};
 
 export const app = createFunctionApp<Env>("ops");
 export const docs = apiDocs(
@@ -298,20 +305,23 @@ docs.route({
     "ref_conflict",
   ],
 });
-app.post("/transactions/:id/reverse", idempotent(), async (c) => {
-  const transactionId = TransactionId.parse(c.req.param("id"));
-  const input = Reversal.parse(await c.req.json());
-  const [row] = await asUser(
-    c.get("claims"),
-    c.get("requestId"),
-    (tx) =>
-      tx`select public.ops_reverse_transaction(${transactionId}, ${c.get("idempotencyKey")!},
+app.post(
+  "/transactions/:id/reverse",
+  idempotent({ required: true, oneTransaction: true }),
+  async (c) => {
+    const transactionId = TransactionId.parse(c.req.param("id"));
+    const input = Reversal.parse(await c.req.json());
+    const [row] = await userTx(
+      c,
+      (tx) =>
+        tx`select public.ops_reverse_transaction(${transactionId}, ${c.get("idempotencyKey")!},
                                              ${
-        input.amount ?? null
-      }::numeric, ${input.reason}) as reversal`,
-  );
-  return c.json(row.reversal, 201);
-});
+          input.amount ?? null
+        }::numeric, ${input.reason}) as reversal`,
+    );
+    return c.json(row.reversal, 201);
+  },
+);
 
 const MerchantDecision = z.object({
   reason: z.string().min(1).max(500).optional().describe("Recorded with the decision (audited)."),

@@ -158,7 +158,7 @@ docs.route({
     "invalid_entries",
   ],
 });
-app.post("/transfers", idempotent(), async (c) => {
+app.post("/transfers", idempotent({ required: true, oneTransaction: true }), async (c) => {
   const input = Transfer.parse(await c.req.json());
   const [row] = await userTx(c, (tx) =>
     tx`
@@ -196,7 +196,7 @@ docs.route({
 });
 // Bulk transfers (e.g. payouts): one database transaction, one result per item; a failed
 // item (insufficient funds, unknown wallet, ...) does not undo the others.
-app.post("/transfers/batch", idempotent(), async (c) => {
+app.post("/transfers/batch", idempotent({ required: true, oneTransaction: true }), async (c) => {
   const input = Batch.parse(await c.req.json());
   const refs = new Set(input.items.map((item) => item.ref));
   if (refs.size !== input.items.length) {
