@@ -5,6 +5,9 @@
 //   p2p uniform   hazina.transfer between two random wallets of BENCH_WALLETS (fee charged)
 //   p2p hot       every transfer pays one merchant wallet (merchant payment, fee charged)
 //   batch         hazina.transfer_batch of BENCH_BATCH (default 250) transfers per call
+//   intent        a payment intent created and confirmed from a random customer's wallet to
+//                 the one merchant (automatic capture, merchant fee), in one statement: the
+//                 cost of the intent layer next to "p2p hot", the bare merchant payment
 //   tpcb-like     pgbench's built-in TPC-B-like script (scale 10) in its own database
 //   http          POST /wallets/transfers over HTTP against the real Deno server, at
 //                 BENCH_HTTP_CLIENTS (default 1,8,32,128) concurrent keep-alive clients
@@ -32,7 +35,7 @@ const batchSize = Number(process.env.BENCH_BATCH ?? 250);
 const connectionCounts = (process.env.BENCH_CONNECTIONS ?? "1,8").split(",").map(Number);
 const repeat = Number(process.env.BENCH_REPEAT ?? 1);
 const workloads = new Set(
-  (process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,batch,floor,http").split(","),
+  (process.env.BENCH_WORKLOADS ?? "tpcb,p2p,hot,intent,batch,floor,http").split(","),
 );
 const httpClientCounts = (process.env.BENCH_HTTP_CLIENTS ?? "1,8,32,128").split(",").map(Number);
 // Server settings for the HTTP runs: BENCH_EDGE_PROCESSES lists the EDGE_PROCESSES to
@@ -85,6 +88,18 @@ const hot = script(
 \\set a random(1, ${walletCount})
 select hazina.transfer(gen_random_uuid()::text, (select wallet_id from bench_wallets where n = :a),
                        (select wallet_id from bench_wallets where n = 0), 1.00, 'merchant_payment');
+`,
+);
+const intent = script(
+  "intent",
+  `
+\\set a random(1, ${walletCount})
+select hazina.payment_intent_confirm(
+         (hazina.payment_intent_create(m.user_id, 1.00, 'KES', 'automatic', c.user_id, null, null, null,
+                                       gen_random_uuid()::text) ->> 'id')::uuid,
+         c.user_id, jsonb_build_array(jsonb_build_object('type', 'wallet', 'wallet_id', c.id, 'amount', '1.00')))
+  from public.wallets m, public.wallets c
+ where m.id = (select wallet_id from bench_wallets where n = 0) and c.id = (select wallet_id from bench_wallets where n = :a);
 `,
 );
 const batch = script(
@@ -147,7 +162,7 @@ async function prepareBenchDatabase() {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   await sql.unsafe(`
     insert into public.billing_fee_catalog (transaction_type, percentage_bps, minimum_amount, maximum_amount)
-    values ('p2p_transfer', 50, 0.01, 100), ('merchant_payment', 150, 0, null);
+    values ('p2p_transfer', 50, 0.01, 100), ('merchant_payment', 150, 0, null), ('payment_intent', 150, 0, null);
     insert into public.auth_users (id, email, role)
     select gen_random_uuid(), 'bench' || n || '@bench.test', case when n = 0 then 'merchant' else 'customer' end
       from generate_series(0, ${walletCount}) n;
@@ -254,6 +269,7 @@ try {
         tpcb: await measure("tpcb", tpcbUrl, ["-b", "tpcb-like"], clients),
         p2p: await measure("p2p", benchUrl, ["-f", uniform], clients),
         hot: await measure("hot", benchUrl, ["-f", hot], clients),
+        intent: await measure("intent", benchUrl, ["-f", intent], clients),
         batch: await measure("batch", benchUrl, ["-f", batch], clients),
         floorMinimum: await measure("floor-minimum", benchUrl, ["-f", floorMinimum], clients),
         floorOurs: await measure("floor-ours", benchUrl, ["-f", floorOurs], clients),
@@ -273,6 +289,7 @@ try {
       tpcb: figure("tpcb"),
       p2p: figure("p2p"),
       hot: figure("hot"),
+      intent: figure("intent"),
       batch: figure("batch"),
       floorMinimum: figure("floorMinimum"),
       floorOurs: figure("floorOurs"),
@@ -283,9 +300,9 @@ try {
   const entriesPerTransfer = 4;
   const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
   console.log(
-    "\n| connections | tpcb-like tx/s | p2p uniform postings/s | p2p hot merchant postings/s | batch transfers/s (entries/s) |",
+    "\n| connections | tpcb-like tx/s | p2p uniform postings/s | p2p hot merchant postings/s | intent create + wallet confirm (automatic capture)/s | batch transfers/s (entries/s) |",
   );
-  console.log("|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|");
   for (const r of results) {
     const batchTransfers = r.batch.tps * batchSize;
     console.log(
@@ -293,6 +310,7 @@ try {
         ratio(r.p2p.tps, r.tpcb.tps)
       } tpcb) | ` +
         `${r.hot.tps.toFixed(0)} (${ratio(r.hot.tps, r.tpcb.tps)} tpcb) | ` +
+        `${r.intent.tps.toFixed(0)} (${ratio(r.intent.tps, r.hot.tps)} hot) | ` +
         `${batchTransfers.toFixed(0)} (${(batchTransfers * entriesPerTransfer).toFixed(0)}; ${
           ratio(batchTransfers, r.tpcb.tps)
         } tpcb) |`,
