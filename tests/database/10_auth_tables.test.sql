@@ -3,15 +3,9 @@
 begin;
 select plan(28);
 
--- Fixtures (as the migration owner). A = the owner, B = another user.
-insert into public.auth_users (id, email, password_hash, email_verified_at) values
-  ('20000000-0000-4000-8000-00000000000a', 'owner@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', now()),
-  ('20000000-0000-4000-8000-00000000000b', 'other@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', now());
-insert into public.auth_sessions (id, user_id, refresh_token_hash, family_id, expires_at) values
-  ('21000000-0000-4000-8000-00000000000a', '20000000-0000-4000-8000-00000000000a', encode(sha256('fixture-a'), 'hex'),
-   '21000000-0000-4000-8000-00000000000a', now() + interval '1 day'),
-  ('21000000-0000-4000-8000-00000000000b', '20000000-0000-4000-8000-00000000000b', encode(sha256('fixture-b'), 'hex'),
-   '21000000-0000-4000-8000-00000000000b', now() + interval '1 day');
+-- Fixtures (as the migration owner). A = the owner, B = another user, each signed in once.
+\ir helpers.psql
+select pg_temp.auth_owner_and_other();
 insert into public.auth_accounts (user_id, provider, provider_account_id, access_token, id_token) values
   ('20000000-0000-4000-8000-00000000000a', 'google', 'google-a', 'provider-access-token-a', 'provider-id-token-a'),
   ('20000000-0000-4000-8000-00000000000b', 'google', 'google-b', 'provider-access-token-b', null);

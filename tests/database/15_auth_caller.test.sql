@@ -51,9 +51,7 @@ insert into public.auth_users (id, email, role) values
 insert into public.wallets (id, user_id, kind) values
   ('20000000-0000-4000-8000-0000000000c1', '20000000-0000-4000-8000-00000000000c', 'user'),
   ('20000000-0000-4000-8000-0000000000d1', '20000000-0000-4000-8000-00000000000d', 'user');
-select hazina.post_transaction('caller-fund', 'funding', jsonb_build_array(
-  jsonb_build_object('wallet_id', hazina.system_wallet('mpesa_clearing'), 'direction', 'debit', 'amount', '100'),
-  jsonb_build_object('wallet_id', '20000000-0000-4000-8000-0000000000c1', 'direction', 'credit', 'amount', '100')));
+select pg_temp.fund('20000000-0000-4000-8000-0000000000c1', 100, 'caller-fund');
 select (hazina.session_create('20000000-0000-4000-8000-00000000000c', encode(sha256('c-1'), 'hex'), 3600)).family_id as c_login \gset
 select (hazina.session_create('20000000-0000-4000-8000-0000000000ad', encode(sha256('x-1'), 'hex'), 3600)).family_id as x_login \gset
 select (hazina.session_create('20000000-0000-4000-8000-0000000000ad', encode(sha256('x-2'), 'hex'), 3600)).family_id as x_login2 \gset

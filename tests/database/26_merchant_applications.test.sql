@@ -15,9 +15,7 @@ insert into public.auth_users (id, email, role) values
 insert into public.wallets (id, user_id, kind) values
   ('26000000-0000-4000-8000-0000000000a1', '26000000-0000-4000-8000-00000000000a', 'user'),
   ('26000000-0000-4000-8000-0000000000c1', '26000000-0000-4000-8000-00000000000c', 'user');
-select hazina.post_transaction('ma-fund', 'funding', jsonb_build_array(
-  jsonb_build_object('wallet_id', hazina.system_wallet('mpesa_clearing'), 'direction', 'debit', 'amount', '100'),
-  jsonb_build_object('wallet_id', '26000000-0000-4000-8000-0000000000c1', 'direction', 'credit', 'amount', '100')));
+select pg_temp.fund('26000000-0000-4000-8000-0000000000c1', 100, 'ma-fund');
 
 -- ---------------------------------------------------------------- the applicant
 select pg_temp.act_as('26000000-0000-4000-8000-00000000000a');

@@ -70,13 +70,7 @@ select results_eq($$select jobname, schedule, command from cron.job order by 1$$
       from hazina.jobs where runs_in = 'database' order by 1$$,
   'as hazina.run_job(name) at its interval, replacing the earlier sweep schedules');
 
-create schema net;
-create table net.requests (url text, body jsonb, headers jsonb);
-create function net.http_post(url text, body jsonb default '{}', params jsonb default '{}',
-                              headers jsonb default '{}', timeout_milliseconds integer default 5000) returns bigint
-  language sql as $$ insert into net.requests values (url, body, headers); select 1::bigint $$;
-create schema vault;
-create table vault.decrypted_secrets (name text primary key, decrypted_secret text);
+\ir supabase_net_vault.psql
 select is(hazina.schedule_jobs(), (select count(*)::int from hazina.jobs), 'with pg_net and Vault, edge jobs too');
 
 select command as job from cron.job where jobname = 'hazina-job-money.provider_sweep' \gset

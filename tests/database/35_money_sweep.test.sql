@@ -15,13 +15,7 @@ create function cron.schedule(p_name text, p_schedule text, p_command text) retu
   insert into cron.job values (p_name, p_schedule, p_command)
   on conflict (jobname) do update set schedule = excluded.schedule, command = excluded.command;
   select 1::bigint $$;
-create schema net;
-create table net.requests (url text, body jsonb, headers jsonb);
-create function net.http_post(url text, body jsonb default '{}', params jsonb default '{}',
-                              headers jsonb default '{}', timeout_milliseconds integer default 5000) returns bigint
-  language sql as $$ insert into net.requests values (url, body, headers); select 1::bigint $$;
-create schema vault;
-create table vault.decrypted_secrets (name text primary key, decrypted_secret text);
+\ir supabase_net_vault.psql
 
 select is(hazina.schedule_provider_sweep(), true, 'with them, the sweep is scheduled');
 select is((select schedule from cron.job where jobname = 'hazina-provider-sweep'), '* * * * *', 'every minute');
