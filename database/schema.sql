@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict kAWgonvdLxLxmpUEidzBod5lpTIudykdSBbbNOJeyexgqizr3RT3vWgEZTGvi52
+\restrict YLt62XXhxaR537xYCGEyOml2cPbPxBeCAWeb2eiKmaeb3kCZEwEoAC1BfbhUKsv
 
 
 SET statement_timeout = 0;
@@ -3232,6 +3232,26 @@ $$;
 --
 
 CREATE FUNCTION hazina.reconcile() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_check regprocedure;
+begin
+  return query select * from hazina.reconcile_ledger();
+  for v_check in select c.check_function from hazina.reconciliation_checks c order by c.check_function::text loop
+    -- regprocedure prints schema-qualified ('hazina.fn()'), so this names exactly one function.
+    return query execute format('select * from %s', v_check::text);
+  end loop;
+end
+$$;
+
+
+--
+-- Name: reconcile_ledger(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_ledger() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -3309,6 +3329,39 @@ CREATE FUNCTION hazina.reconcile() RETURNS TABLE(check_name text, subject text, 
           union all
           select 'billing ' || b.ref || ': ' || b.transaction_type, b.transaction_type from public.billing_ledger b) x
    where not exists (select 1 from public.transaction_types k where k.code = x.code)
+$$;
+
+
+--
+-- Name: reconcile_payment_intents(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_payment_intents() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  -- received = the principal its capture transaction credited to the payee
+  select 'payment_intent_received_matches_capture', i.id::text, i.amount_received, coalesce(c.credited, 0)
+    from public.payment_intents i
+    left join lateral (select sum(e.amount) as credited from hazina.transaction_entries(i.capture_transaction_id) e
+                        where e.wallet_id = i.payee_wallet_id and e.direction = 'credit' and e.leg = 'principal') c on true
+   where i.amount_received <> coalesce(c.credited, 0)
+  union all
+  -- refunded = the sum of its refunds (never above what was received, and a succeeded
+  -- intent has its capture: the table's own constraints hold those)
+  select 'payment_intent_refunded_matches_refunds', i.id::text, i.amount_refunded, coalesce(r.total, 0)
+    from public.payment_intents i
+    left join (select payment_intent_id, sum(amount) as total from public.payment_refunds group by payment_intent_id) r
+      on r.payment_intent_id = i.id
+   where i.amount_refunded <> coalesce(r.total, 0)
+  union all
+  -- an authorised (manual-capture) intent holds exactly what it may still capture
+  select 'payment_intent_capturable_is_held', i.id::text, i.amount_capturable, coalesce(h.held, 0)
+    from public.payment_intents i
+    left join lateral (select sum(w.amount) as held from public.payment_intent_parts p
+                         join public.wallet_holds w on w.id = p.hold_id
+                        where p.payment_intent_id = i.id and w.status = 'pending') h on true
+   where i.status = 'requires_capture' and i.amount_capturable <> coalesce(h.held, 0)
 $$;
 
 
@@ -5883,6 +5936,17 @@ CREATE TABLE hazina.jobs (
 
 
 --
+-- Name: reconciliation_checks; Type: TABLE; Schema: hazina; Owner: -
+--
+
+CREATE TABLE hazina.reconciliation_checks (
+    check_function regprocedure NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT reconciliation_checks_description_check CHECK (((length(description) >= 1) AND (length(description) <= 500)))
+);
+
+
+--
 -- Name: audit_logs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6258,6 +6322,14 @@ ALTER TABLE ONLY dbmate.schema_migrations
 
 ALTER TABLE ONLY hazina.jobs
     ADD CONSTRAINT jobs_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: reconciliation_checks reconciliation_checks_pkey; Type: CONSTRAINT; Schema: hazina; Owner: -
+--
+
+ALTER TABLE ONLY hazina.reconciliation_checks
+    ADD CONSTRAINT reconciliation_checks_pkey PRIMARY KEY (check_function);
 
 
 --
@@ -8759,6 +8831,22 @@ GRANT ALL ON FUNCTION hazina.reconcile() TO service_role;
 
 
 --
+-- Name: FUNCTION reconcile_ledger(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_ledger() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_ledger() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_payment_intents(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_payment_intents() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_payment_intents() TO service_role;
+
+
+--
 -- Name: FUNCTION request_id(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -9774,11 +9862,18 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict kAWgonvdLxLxmpUEidzBod5lpTIudykdSBbbNOJeyexgqizr3RT3vWgEZTGvi52
+\unrestrict YLt62XXhxaR537xYCGEyOml2cPbPxBeCAWeb2eiKmaeb3kCZEwEoAC1BfbhUKsv
 
 
 -- Reference data inserted by the migrations
 
+INSERT INTO hazina.jobs VALUES ('holds.expire', 'database', 'hazina.job_expire_holds', '00:01:00', 1000, false, 'Release pending holds past their expiry.');
+INSERT INTO hazina.jobs VALUES ('idempotency.purge', 'database', 'hazina.job_purge_idempotency', '00:01:00', 5000, false, 'Delete Idempotency-Key records past their 24 hours.');
+INSERT INTO hazina.jobs VALUES ('auth.purge', 'database', 'hazina.job_purge_auth', '01:00:00', 1000, true, 'Delete verification tokens and refresh-token families unusable for 30 days.');
+INSERT INTO hazina.jobs VALUES ('money.sweep_sql', 'database', 'hazina.job_money_sweep_sql', '00:01:00', 500, false, 'Expire abandoned top-ups; re-apply unmatched or failed provider events.');
+INSERT INTO hazina.jobs VALUES ('money.provider_sweep', 'edge', NULL, '00:01:00', 100, false, 'Ask providers about overdue top-ups and withdrawals and settle them (releases the holds of failed payouts).');
+INSERT INTO hazina.jobs VALUES ('payments.expire_intents', 'database', 'hazina.job_expire_payment_intents', '00:01:00', 500, false, 'Cancel payment intents past their expiry and release their holds.');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
 INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
 INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
@@ -9824,4 +9919,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001000'),
     ('20261124001010'),
     ('20261124001020'),
-    ('20261124001030');
+    ('20261124001030'),
+    ('20261124001040');

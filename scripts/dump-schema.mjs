@@ -42,13 +42,16 @@ try {
   const versions = await db.unsafe(`select version from ${migrationsTable} order by version`);
   await db.end();
   // Reference data the migrations insert (pg_dump --schema-only leaves data out): the
-  // currencies, the transaction types, and the system wallets derived from the currencies.
+  // currencies, the transaction types, the job catalog, the registered reconciliation checks,
+  // and the system wallets derived from the currencies.
   const referenceData = "\n-- Reference data inserted by the migrations\n\n" +
     execFileSync("pg_dump", [
       "--data-only",
       "--inserts",
       "--table=public.currencies",
       "--table=public.transaction_types",
+      "--table=hazina.jobs",
+      "--table=hazina.reconciliation_checks",
       scratchUrl,
     ], { encoding: "utf8" })
       .split("\n").filter((line) => line.startsWith("INSERT INTO")).join("\n") +
