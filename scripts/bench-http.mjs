@@ -9,24 +9,13 @@
 // database commits per request (pg_stat_database xact_commit of the copy, whole run).
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { createServer } from "node:net";
 import path from "node:path";
 import { SignJWT } from "jose";
 import postgres from "postgres";
+import { freePort } from "./free-port.mjs";
 import { bin, root } from "./lib.mjs";
 
 const secret = "hazina-bench-secret-0123456789-0123456789-abcdef";
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-    probe.on("error", reject);
-  });
-}
 
 async function startEdge(dbUrl, env) {
   const port = await freePort();

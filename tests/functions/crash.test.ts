@@ -5,10 +5,7 @@
 // balances, every balance equals its entries, and no user balance is negative.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
-import { readdirSync, readFileSync } from "node:fs";
-import process from "node:process";
-import path from "node:path";
-import { startTestCluster, type TestCluster } from "../helpers/cluster.ts";
+import { killCluster, startTestCluster, type TestCluster } from "../helpers/cluster.ts";
 
 const WALLETS = 20;
 const WORKERS = 8;
@@ -28,22 +25,6 @@ afterAll(async () => {
   await own?.remove();
 });
 
-/** SIGKILL the postmaster and all its children: no shutdown checkpoint, no goodbye. */
-function killCluster() {
-  const postmaster = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
-  // Children first (found through /proc: field 4 of /proc/<pid>/stat is the parent), so
-  // none of them outlives the postmaster and holds its shared memory.
-  for (const entry of readdirSync("/proc").filter((name) => /^[0-9]+$/.test(name))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (parent === postmaster) process.kill(Number(entry), "SIGKILL");
-    } catch {
-      // gone already
-    }
-  }
-  process.kill(postmaster, "SIGKILL");
-}
 
 describe("a crash mid-stream", () => {
   it("loses no acknowledged transfer and leaves no partial one", async () => {
@@ -80,7 +61,7 @@ describe("a crash mid-stream", () => {
     }
     const workers = Array.from({ length: WORKERS }, (_, n) => worker(n));
     while (acknowledged.length < 300) await new Promise((r) => setTimeout(r, 10));
-    killCluster(); // while the workers keep posting
+    killCluster(dataDir); // while the workers keep posting
     await Promise.all(workers);
     crashed = true;
     // It is really down: nothing answers until the restart.

