@@ -12,7 +12,7 @@ import {
   verifyWebhookSignature,
 } from "../_shared/providers/hmac.ts";
 import type { NormalisedEvent } from "../_shared/providers/types.ts";
-import { describe, ingest, parseJson, refuse } from "./ingest.ts";
+import { describe, EventStatus, ingest, parseJson, refuse } from "./ingest.ts";
 
 function bank(name: "kcb" | "dtb") {
   return async (c: Context) => {
@@ -44,16 +44,7 @@ const BankAck = named(
   z.object({
     received: z.literal(true),
     event_id: z.guid(),
-    status: z.enum([
-      "received",
-      "processed",
-      "unmatched",
-      "failed",
-      "duplicate",
-      "rejected",
-      "unconfirmed",
-      "refused",
-    ]),
+    status: EventStatus,
   }),
   "A bank webhook was stored (and applied when it could be).",
 );

@@ -31,7 +31,7 @@ import {
   StkCallback,
 } from "../_shared/providers/mpesa.ts";
 import type { NormalisedEvent } from "../_shared/providers/types.ts";
-import { describe, ingest, parseJson, refuse } from "./ingest.ts";
+import { describe, EventStatus, ingest, parseJson, refuse } from "./ingest.ts";
 
 const DARAJA_ACCEPTED = { ResultCode: 0, ResultDesc: "Accepted" };
 
@@ -182,16 +182,7 @@ const DarajaAck = named(
     ResultCode: z.literal(0),
     ResultDesc: z.literal("Accepted"),
     event_id: z.guid().optional(),
-    status: z.enum([
-      "received",
-      "processed",
-      "unmatched",
-      "failed",
-      "duplicate",
-      "rejected",
-      "unconfirmed",
-      "refused",
-    ]).optional()
+    status: EventStatus.optional()
       .describe(
         "What storing and applying the message concluded (`unconfirmed`: waiting for M-Pesa's own answer).",
       ),

@@ -3,6 +3,7 @@
 // stored as duplicates, bad signatures as rejected, messages for a session we cannot match
 // yet as unmatched (applied when the session learns its provider reference).
 import type { Context } from "hono";
+import { z } from "zod";
 import { clientIp } from "../_shared/clientip.ts";
 import { config } from "../_shared/config.ts";
 import { asService } from "../_shared/db.ts";
@@ -30,6 +31,18 @@ function storedHeaders(c: Context): Record<string, string> {
   }
   return headers;
 }
+
+/** What storing and applying a message concluded: wallet_webhook_events.status's values. */
+export const EventStatus = z.enum([
+  "received",
+  "processed",
+  "unmatched",
+  "failed",
+  "duplicate",
+  "rejected",
+  "unconfirmed",
+  "refused",
+]);
 
 export interface IngestResult {
   event_id: string;
