@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict YLt62XXhxaR537xYCGEyOml2cPbPxBeCAWeb2eiKmaeb3kCZEwEoAC1BfbhUKsv
+\restrict budalV1h7W68CCKVxttpR3LeF3srilWT0cboezcYP1biMWl6q953X1ne5ff3Gpe
 
 
 SET statement_timeout = 0;
@@ -806,6 +806,34 @@ CREATE FUNCTION hazina.checkout_lock(p_provider text, p_checkout_id text) RETURN
 
 
 --
+-- Name: clock(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.clock() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select now() + coalesce((select "offset" from hazina.clock_offset), interval '0')
+$$;
+
+
+--
+-- Name: clock_travel(interval, boolean); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.clock_travel(p_by interval, p_reset boolean DEFAULT false) RETURNS timestamp with time zone
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  update hazina.clock_offset
+     set "offset" = case when p_reset then interval '0' else "offset" + p_by end, updated_at = now();
+  return hazina.clock();
+end
+$$;
+
+
+--
 -- Name: email_verify_confirm(text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -845,6 +873,20 @@ CREATE FUNCTION hazina.ensure_system_wallets(p_currency text) RETURNS void
   select w.id, b from public.wallets w cross join generate_series(0, w.credit_buckets - 1) b
    where w.kind = 'system' and w.currency = p_currency
   on conflict do nothing;
+$$;
+
+
+--
+-- Name: event_emit(uuid, text, text, uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.event_emit(p_merchant_id uuid, p_type text, p_object_type text, p_object_id uuid, p_data jsonb) RETURNS uuid
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.events (merchant_id, type, object_type, object_id, data)
+  values (p_merchant_id, p_type, p_object_type, p_object_id, p_data)
+  returning id
 $$;
 
 
@@ -5113,7 +5155,7 @@ CREATE TABLE public.events (
     object_id uuid NOT NULL,
     data jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT events_object_type_check CHECK ((object_type = ANY (ARRAY['payment_intent'::text, 'payment_refund'::text]))),
+    CONSTRAINT events_object_type_check CHECK ((object_type = ANY (ARRAY['payment_intent'::text, 'payment_refund'::text, 'invoice'::text, 'order'::text, 'goods_escrow'::text, 'installment'::text, 'qr_code'::text]))),
     CONSTRAINT events_type_check CHECK (((type ~ '^[a-z_]+\.[a-z_]+$'::text) AND (length(type) <= 100)))
 );
 
@@ -5915,6 +5957,18 @@ CREATE TABLE dbmate.schema_migrations (
 
 
 --
+-- Name: clock_offset; Type: TABLE; Schema: hazina; Owner: -
+--
+
+CREATE TABLE hazina.clock_offset (
+    id boolean DEFAULT true NOT NULL,
+    "offset" interval DEFAULT '00:00:00'::interval NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT clock_offset_id_check CHECK (id)
+);
+
+
+--
 -- Name: jobs; Type: TABLE; Schema: hazina; Owner: -
 --
 
@@ -6314,6 +6368,14 @@ CREATE TABLE public.wallet_transactions (
 
 ALTER TABLE ONLY dbmate.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: clock_offset clock_offset_pkey; Type: CONSTRAINT; Schema: hazina; Owner: -
+--
+
+ALTER TABLE ONLY hazina.clock_offset
+    ADD CONSTRAINT clock_offset_pkey PRIMARY KEY (id);
 
 
 --
@@ -7157,6 +7219,13 @@ CREATE UNIQUE INDEX wallets_one_per_user_currency ON public.wallets USING btree 
 --
 
 CREATE UNIQUE INDEX wallets_one_system_per_currency ON public.wallets USING btree (system_code, currency) WHERE (system_code IS NOT NULL);
+
+
+--
+-- Name: clock_offset clock_offset_audit; Type: TRIGGER; Schema: hazina; Owner: -
+--
+
+CREATE TRIGGER clock_offset_audit AFTER UPDATE ON hazina.clock_offset FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
 
 
 --
@@ -8246,6 +8315,20 @@ REVOKE ALL ON FUNCTION hazina.checkout_lock(p_provider text, p_checkout_id text)
 
 
 --
+-- Name: FUNCTION clock(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.clock() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION clock_travel(p_by interval, p_reset boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.clock_travel(p_by interval, p_reset boolean) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION email_verify_confirm(p_token_hash text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -8259,6 +8342,13 @@ GRANT ALL ON FUNCTION hazina.email_verify_confirm(p_token_hash text) TO service_
 
 REVOKE ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION event_emit(p_merchant_id uuid, p_type text, p_object_type text, p_object_id uuid, p_data jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.event_emit(p_merchant_id uuid, p_type text, p_object_type text, p_object_id uuid, p_data jsonb) FROM PUBLIC;
 
 
 --
@@ -9862,7 +9952,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict YLt62XXhxaR537xYCGEyOml2cPbPxBeCAWeb2eiKmaeb3kCZEwEoAC1BfbhUKsv
+\unrestrict budalV1h7W68CCKVxttpR3LeF3srilWT0cboezcYP1biMWl6q953X1ne5ff3Gpe
 
 
 -- Reference data inserted by the migrations
@@ -9920,4 +10010,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001010'),
     ('20261124001020'),
     ('20261124001030'),
-    ('20261124001040');
+    ('20261124001040'),
+    ('20261124001050');
