@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict budalV1h7W68CCKVxttpR3LeF3srilWT0cboezcYP1biMWl6q953X1ne5ff3Gpe
+\restrict vQBB0RGN7Z8rSzh8Q4pti8cHmbzXnVghmDJ1V5BAvGy0zen1p32mot4kjvvzk0h
 
 
 SET statement_timeout = 0;
@@ -2793,7 +2793,7 @@ begin
     for v_source in select value from jsonb_array_elements(p_sources) loop
       v_position := v_position + 1;
       v_hold_id := hazina.hold_create('intent:' || v_intent.id || ':part:' || v_position, (v_source ->> 'wallet_id')::uuid,
-        v_intent.payee_wallet_id, (v_source ->> 'amount')::numeric, v_expires, 'payment_intent',
+        v_intent.payee_wallet_id, (v_source ->> 'amount')::numeric, v_expires, v_intent.transaction_type,
         coalesce(v_intent.description, 'Payment'), jsonb_build_object('payment_intent_id', v_intent.id));
       insert into public.payment_intent_parts (payment_intent_id, position, type, wallet_id, amount, hold_id)
       values (v_intent.id, v_position, 'wallet', (v_source ->> 'wallet_id')::uuid, (v_source ->> 'amount')::numeric, v_hold_id);
@@ -2832,72 +2832,11 @@ $_$;
 --
 
 CREATE FUNCTION hazina.payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
-declare
-  v_existing public.payment_intents;
-  v_wallet_id uuid;
-  v_id uuid := gen_random_uuid();
-  v_secret text;
-  v_currency text := coalesce(p_currency, 'KES');
-  v_capture text := coalesce(p_capture_method, 'automatic');
-begin
-  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
-    perform hazina.raise_error('invalid_ref');
-  end if;
-  select * into v_existing from public.payment_intents where merchant_id = p_merchant_id and client_ref = p_client_ref;
-  if v_existing.id is not null then
-    if v_existing.amount <> p_amount or v_existing.currency <> v_currency or v_existing.capture_method <> v_capture
-       or v_existing.customer_id is distinct from p_customer_id then
-      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
-    end if;
-    return hazina.payment_intent_json(v_existing.id) || jsonb_build_object('created', false);
-  end if;
-  if not exists (select 1 from public.currencies where code = v_currency) then
-    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', v_currency));
-  end if;
-  perform hazina.assert_valid_amount(p_amount, v_currency);
-  if v_capture not in ('automatic', 'manual') then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'capture_method', 'reason', 'automatic or manual'));
-  end if;
-  if p_expires_in_seconds is not null and p_expires_in_seconds not between 60 and 7 * 86400 then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'expires_in_seconds',
-      'reason', 'between 60 seconds and 7 days'));
-  end if;
-  if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or length(p_metadata::text) > 16000) then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'metadata', 'reason', 'an object of at most 16000 characters'));
-  end if;
-  if length(p_description) > 500 then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 500 characters'));
-  end if;
-  -- The payee is the merchant's own merchant wallet of the currency.
-  select id into v_wallet_id from public.wallets
-   where user_id = p_merchant_id and currency = v_currency and kind = 'merchant' and status = 'active';
-  if v_wallet_id is null then
-    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_currency));
-  end if;
-  if p_customer_id is not null then
-    if p_customer_id = p_merchant_id then
-      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_id', 'reason', 'a merchant cannot pay itself'));
-    end if;
-    if not exists (select 1 from public.auth_users where id = p_customer_id) then
-      perform hazina.raise_error('customer_not_found', jsonb_build_object('customer_id', p_customer_id));
-    end if;
-  end if;
-  v_secret := 'pi_' || replace(v_id::text, '-', '') || '_secret_' || encode(extensions.gen_random_bytes(24), 'hex');
-  insert into public.payment_intents (id, merchant_id, payee_wallet_id, customer_id, amount, currency, capture_method,
-                                      description, metadata, client_secret_hash, client_ref, expires_at)
-  values (v_id, p_merchant_id, v_wallet_id, p_customer_id, p_amount, v_currency, v_capture, p_description,
-          coalesce(p_metadata, '{}'), encode(sha256(convert_to(v_secret, 'UTF8')), 'hex'), p_client_ref,
-          now() + make_interval(secs => coalesce(p_expires_in_seconds, 86400)))
-  on conflict (merchant_id, client_ref) do nothing;
-  if not found then
-    raise exception using errcode = '40001', message = 'concurrent duplicate payment intent; retry';
-  end if;
-  return hazina.payment_intent_json(v_id) || jsonb_build_object('created', true, 'client_secret', v_secret);
-end
-$$;
+    AS $$ select hazina.payment_intent_open(p_merchant_id, p_amount, p_currency, p_capture_method, p_customer_id,
+                                          p_description, p_metadata, p_expires_in_seconds, p_client_ref,
+                                          null, null, null, null) $$;
 
 
 --
@@ -2963,6 +2902,7 @@ CREATE TABLE public.payment_intents (
     cancellation_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    transaction_type public.transaction_kind DEFAULT 'payment_intent'::text NOT NULL,
     CONSTRAINT payment_intents_amount_capturable_check CHECK ((amount_capturable >= (0)::numeric)),
     CONSTRAINT payment_intents_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT payment_intents_amount_received_check CHECK ((amount_received >= (0)::numeric)),
@@ -2998,6 +2938,96 @@ begin
     perform hazina.raise_error('payment_intent_not_found', jsonb_build_object('payment_intent_id', p_intent_id));
   end if;
   return v_intent;
+end
+$$;
+
+
+--
+-- Name: payment_intent_open(uuid, numeric, text, text, uuid, text, jsonb, integer, text, text, uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_open(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text, p_subject_type text, p_subject_id uuid, p_payee_wallet_id uuid, p_transaction_type text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_existing public.payment_intents;
+  v_wallet_id uuid;
+  v_id uuid := gen_random_uuid();
+  v_secret text;
+  v_currency text := coalesce(p_currency, 'KES');
+  v_capture text := coalesce(p_capture_method, 'automatic');
+  v_type text := coalesce(p_transaction_type, 'payment_intent');
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  select * into v_existing from public.payment_intents where merchant_id = p_merchant_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.amount <> p_amount or v_existing.currency <> v_currency or v_existing.capture_method <> v_capture
+       or v_existing.customer_id is distinct from p_customer_id
+       or v_existing.subject_type is distinct from p_subject_type or v_existing.subject_id is distinct from p_subject_id then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return hazina.payment_intent_json(v_existing.id) || jsonb_build_object('created', false);
+  end if;
+  if not exists (select 1 from public.currencies where code = v_currency) then
+    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', v_currency));
+  end if;
+  perform hazina.assert_valid_amount(p_amount, v_currency);
+  if v_capture not in ('automatic', 'manual') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'capture_method', 'reason', 'automatic or manual'));
+  end if;
+  if p_expires_in_seconds is not null and p_expires_in_seconds not between 60 and 7 * 86400 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'expires_in_seconds',
+      'reason', 'between 60 seconds and 7 days'));
+  end if;
+  if p_metadata is not null and (jsonb_typeof(p_metadata) <> 'object' or length(p_metadata::text) > 16000) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'metadata', 'reason', 'an object of at most 16000 characters'));
+  end if;
+  if length(p_description) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 500 characters'));
+  end if;
+  if (p_subject_type is null) <> (p_subject_id is null) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'subject', 'reason', 'a type and an id, or neither'));
+  end if;
+  if not exists (select 1 from public.transaction_types where code = v_type) then
+    perform hazina.raise_error('unknown_transaction_type', jsonb_build_object('type', v_type));
+  end if;
+  -- The payee is the merchant's own merchant wallet of the currency (which must exist even
+  -- when a capability pays into another wallet, e.g. escrow, so the money has a home later).
+  select id into v_wallet_id from public.wallets
+   where user_id = p_merchant_id and currency = v_currency and kind = 'merchant' and status = 'active';
+  if v_wallet_id is null then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_currency));
+  end if;
+  if p_payee_wallet_id is not null then
+    if not exists (select 1 from public.wallets where id = p_payee_wallet_id and currency = v_currency and status = 'active') then
+      perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', p_payee_wallet_id));
+    end if;
+    v_wallet_id := p_payee_wallet_id;
+  end if;
+  if p_customer_id is not null then
+    if p_customer_id = p_merchant_id then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_id', 'reason', 'a merchant cannot pay itself'));
+    end if;
+    if not exists (select 1 from public.auth_users where id = p_customer_id) then
+      perform hazina.raise_error('customer_not_found', jsonb_build_object('customer_id', p_customer_id));
+    end if;
+  end if;
+  v_secret := 'pi_' || replace(v_id::text, '-', '') || '_secret_' || encode(extensions.gen_random_bytes(24), 'hex');
+  insert into public.payment_intents (id, merchant_id, payee_wallet_id, customer_id, amount, currency, capture_method,
+                                      description, metadata, client_secret_hash, client_ref, expires_at,
+                                      subject_type, subject_id, transaction_type)
+  values (v_id, p_merchant_id, v_wallet_id, p_customer_id, p_amount, v_currency, v_capture, p_description,
+          coalesce(p_metadata, '{}'), encode(sha256(convert_to(v_secret, 'UTF8')), 'hex'), p_client_ref,
+          now() + make_interval(secs => coalesce(p_expires_in_seconds, 86400)),
+          p_subject_type, p_subject_id, v_type)
+  on conflict (merchant_id, client_ref) do nothing;
+  if not found then
+    raise exception using errcode = '40001', message = 'concurrent duplicate payment intent; retry';
+  end if;
+  return hazina.payment_intent_json(v_id) || jsonb_build_object('created', true, 'client_secret', v_secret);
 end
 $$;
 
@@ -8837,6 +8867,13 @@ REVOKE ALL ON FUNCTION hazina.payment_intent_lock(p_intent_id uuid, p_merchant_i
 
 
 --
+-- Name: FUNCTION payment_intent_open(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text, p_subject_type text, p_subject_id uuid, p_payee_wallet_id uuid, p_transaction_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_open(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text, p_subject_type text, p_subject_id uuid, p_payee_wallet_id uuid, p_transaction_type text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION payment_intent_post_parts(p_intent_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -9952,7 +9989,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict budalV1h7W68CCKVxttpR3LeF3srilWT0cboezcYP1biMWl6q953X1ne5ff3Gpe
+\unrestrict vQBB0RGN7Z8rSzh8Q4pti8cHmbzXnVghmDJ1V5BAvGy0zen1p32mot4kjvvzk0h
 
 
 -- Reference data inserted by the migrations
@@ -10011,4 +10048,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001020'),
     ('20261124001030'),
     ('20261124001040'),
-    ('20261124001050');
+    ('20261124001050'),
+    ('20261124001055');
