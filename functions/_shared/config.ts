@@ -204,6 +204,19 @@ const ConfigSchema = z.object({
   DTB_WEBHOOK_SECRET: z.string().min(16).default(SANDBOX.DTB_WEBHOOK_SECRET),
   // HMAC-signed webhooks (KCB, DTB) older or newer than this are refused (replay window).
   WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  // Outbound merchant webhooks (functions/_shared/webhook-delivery/, docs/payments.md#webhooks).
+  // Private, loopback, link-local and metadata addresses are refused (SSRF) unless "true"
+  // (tests, the sandbox, a deployment whose merchants are on its private network).
+  WEBHOOK_ALLOW_PRIVATE: z.enum(["true", "false", "1", "0"]).default("false").transform((v) =>
+    v === "true" || v === "1"
+  ),
+  // http:// endpoint URLs as well as https:// (tests, the sandbox).
+  WEBHOOK_ALLOW_HTTP: z.enum(["true", "false", "1", "0"]).default("false").transform((v) =>
+    v === "true" || v === "1"
+  ),
+  // Per-request timeout of one delivery attempt, and how many attempts one worker runs at once.
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
   // Give up on a top-up the provider still cannot confirm after this many sweep checks.
   FUNDING_MAX_CHECKS: z.coerce.number().int().min(1).max(100).default(5),
   // New mutating requests (new Idempotency-Keys) a user may start per minute; 0 turns the

@@ -166,6 +166,13 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
 
   // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
   job_not_found: [404, "No such job."],
+
+  // merchant webhooks (database/migrations/*_webhook_delivery.sql, functions/payments/webhook-endpoints.ts)
+  webhook_endpoints_merchants_only: [403, "Only merchants can register webhook endpoints."],
+  webhook_endpoint_not_found: [404, "Webhook endpoint not found."],
+  webhook_endpoint_limit_reached: [409, "A merchant may have at most 20 active webhook endpoints."],
+  webhook_delivery_not_found: [404, "Webhook delivery not found."],
+  event_not_found: [404, "Event not found."],
 };
 
 /** How providers are named to people, and the currency they move (for limit messages). */
@@ -224,6 +231,10 @@ export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
   payment_refund_not_found: [404, "Refund not found."],
   invalid_api_key: [401, "The API key is unknown or revoked."],
   event_not_found: [404, "Event not found."],
+  webhook_url_not_allowed: [
+    400,
+    "Webhook URLs must be https:// and resolve only to public addresses (no private, loopback, link-local or metadata address).",
+  ],
   http_error: [400, "The request was refused by the HTTP layer."],
   internal_error: [500, "Something went wrong on our side; it has been logged."],
   unauthenticated: [401, "No bearer access token was sent."],

@@ -22,6 +22,7 @@ import {
   PaymentIntent,
   PaymentRefund,
 } from "./schemas.ts";
+import { webhookEndpointRoutes } from "./webhook-endpoints.ts";
 
 export const { app, docs } = createSignedInFunction(
   "payments",
@@ -567,3 +568,6 @@ app.get("/events/:id", async (c) => {
   const id = Uuid.parse(c.req.param("id"));
   return c.json(await userTx(c, (tx) => readObject(tx, EVENT, id)));
 });
+
+// --- merchant webhook endpoints (webhook-endpoints.ts) ---------------------------------
+webhookEndpointRoutes(app, docs);

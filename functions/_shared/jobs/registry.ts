@@ -5,7 +5,9 @@
 // runs_in = 'edge' plus its pass here; tests/functions/jobs.test.ts keeps the two equal.
 import { providerSweepJob } from "./provider-sweep.ts";
 import type { EdgeJob } from "./types.ts";
+import { webhookDeliveryJob } from "./webhook-delivery.ts";
 
 export const edgeJobs: Record<string, EdgeJob> = {
   "money.provider_sweep": providerSweepJob,
+  "webhooks.deliver": webhookDeliveryJob,
 };
