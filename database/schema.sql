@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict vQBB0RGN7Z8rSzh8Q4pti8cHmbzXnVghmDJ1V5BAvGy0zen1p32mot4kjvvzk0h
+\restrict tOu6KbK7urxpt9uNIYfykdRfeb5JmSceCYSFA9XgajMtJ04ReIXffviudyR0fBB
 
 
 SET statement_timeout = 0;
@@ -887,6 +887,43 @@ CREATE FUNCTION hazina.event_emit(p_merchant_id uuid, p_type text, p_object_type
   insert into public.events (merchant_id, type, object_type, object_id, data)
   values (p_merchant_id, p_type, p_object_type, p_object_id, p_data)
   returning id
+$$;
+
+
+--
+-- Name: event_redeliver(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.event_redeliver(p_event_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_event public.events;
+  v_now timestamptz := hazina.clock();
+begin
+  select * into v_event from public.events where id = p_event_id and merchant_id = p_merchant_id;
+  if v_event.id is null then
+    perform hazina.raise_error('event_not_found', jsonb_build_object('event_id', p_event_id));
+  end if;
+  insert into public.webhook_deliveries (event_id, endpoint_id, merchant_id, next_attempt_at)
+  select v_event.id, e.id, v_event.merchant_id, v_now
+    from public.webhook_endpoints e
+   where e.merchant_id = v_event.merchant_id and e.status = 'active' and hazina.webhook_event_matches(e.events, v_event.type)
+  on conflict (event_id, endpoint_id) do nothing;
+  update public.webhook_deliveries d
+     set status = 'pending', attempt_count = 0, next_attempt_at = v_now, succeeded_at = null, failed_at = null,
+         redelivery_count = d.redelivery_count + 1, updated_at = now()
+    from public.webhook_endpoints e
+   where d.event_id = v_event.id and e.id = d.endpoint_id and e.status = 'active'
+     and hazina.webhook_event_matches(e.events, v_event.type)
+     and (d.status in ('succeeded', 'failed') or (d.status = 'pending' and d.next_attempt_at > v_now));
+  return jsonb_build_object('object', 'event_redelivery', 'event_id', v_event.id,
+    'deliveries', coalesce((select jsonb_agg(public.webhook_delivery_json(d) order by d.created_at, d.id)
+                              from public.webhook_deliveries d
+                              join public.webhook_endpoints e on e.id = d.endpoint_id and e.status = 'active'
+                             where d.event_id = v_event.id), '[]'::jsonb));
+end
 $$;
 
 
@@ -4599,6 +4636,129 @@ CREATE FUNCTION hazina.wallet_source_json(p_source_id uuid) RETURNS jsonb
 
 
 --
+-- Name: webhook_deliveries_claim(text, integer, interval, timestamp with time zone, uuid, integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_deliveries_claim(p_worker text, p_limit integer, p_lease interval, p_now timestamp with time zone DEFAULT NULL::timestamp with time zone, p_merchant_id uuid DEFAULT NULL::uuid, p_max_in_flight integer DEFAULT 3) RETURNS TABLE(delivery_id uuid, event_id uuid, endpoint_id uuid, url text, secret text, payload text, attempt_number integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_now timestamptz := coalesce(p_now, hazina.clock());
+begin
+  if p_worker is null or length(p_worker) not between 1 and 100 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'worker', 'reason', '1 to 100 characters'));
+  end if;
+  if p_limit is null or p_limit not between 1 and 1000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'limit', 'reason', '1 to 1000'));
+  end if;
+  if p_lease is null or p_lease < interval '1 second' or p_lease > interval '1 hour' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'lease', 'reason', '1 second to 1 hour'));
+  end if;
+  return query
+  with due as (
+    select d.id from public.webhook_deliveries d
+      join public.webhook_endpoints e on e.id = d.endpoint_id and e.status = 'active'
+     where ((d.status = 'pending' and d.next_attempt_at <= v_now) or (d.status = 'delivering' and d.leased_until < now()))
+       and (p_merchant_id is null or d.merchant_id = p_merchant_id)
+       and (select count(*) from public.webhook_deliveries f
+             where f.endpoint_id = d.endpoint_id and f.status = 'delivering' and f.leased_until >= now()) < p_max_in_flight
+     order by d.next_attempt_at nulls first, d.id
+     limit p_limit
+       for update of d skip locked
+  ), claimed as (
+    update public.webhook_deliveries d
+       set status = 'delivering', lease_owner = p_worker, leased_until = now() + p_lease, next_attempt_at = null,
+           updated_at = now()
+      from due where d.id = due.id
+    returning d.id, d.event_id, d.endpoint_id
+  )
+  select c.id, c.event_id, c.endpoint_id, e.url, s.secret, public.event_json(ev)::text,
+         (select count(*)::integer + 1 from public.webhook_delivery_attempts a where a.delivery_id = c.id)
+    from claimed c
+    join public.webhook_endpoints e on e.id = c.endpoint_id
+    join hazina.webhook_endpoint_secrets s on s.endpoint_id = c.endpoint_id
+    join public.events ev on ev.id = c.event_id;
+end
+$$;
+
+
+--
+-- Name: webhook_delivery_backlog(timestamp with time zone); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_delivery_backlog(p_now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select count(*) from public.webhook_deliveries d
+    join public.webhook_endpoints e on e.id = d.endpoint_id and e.status = 'active'
+   where (d.status = 'pending' and d.next_attempt_at <= coalesce(p_now, hazina.clock()))
+      or (d.status = 'delivering' and d.leased_until < now())
+$$;
+
+
+--
+-- Name: webhook_delivery_record(uuid, text, text, integer, text, integer, timestamp with time zone); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_delivery_record(p_delivery_id uuid, p_worker text, p_url text, p_response_status integer, p_error text, p_duration_ms integer, p_now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_delivery public.webhook_deliveries;
+  v_now timestamptz := coalesce(p_now, hazina.clock());
+  v_applied boolean;
+  v_ok boolean := p_response_status between 200 and 299;
+  v_failed integer;
+  v_error text := left(p_error, 500);
+begin
+  select * into v_delivery from public.webhook_deliveries where id = p_delivery_id for update;
+  if v_delivery.id is null then
+    perform hazina.raise_error('webhook_delivery_not_found', jsonb_build_object('webhook_delivery_id', p_delivery_id));
+  end if;
+  if p_response_status is not null and p_response_status not between 100 and 599 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'response_status', 'reason', '100 to 599'));
+  end if;
+  v_applied := v_delivery.status = 'delivering' and v_delivery.lease_owner = p_worker;
+  insert into public.webhook_delivery_attempts (delivery_id, merchant_id, attempt_number, url, worker, response_status,
+                                                error, duration_ms, applied)
+  values (p_delivery_id, v_delivery.merchant_id,
+          (select count(*)::integer + 1 from public.webhook_delivery_attempts where delivery_id = p_delivery_id),
+          left(coalesce(p_url, ''), 2048), left(coalesce(p_worker, '?'), 100), p_response_status, v_error,
+          greatest(p_duration_ms, 0), v_applied);
+  if not v_applied then
+    return public.webhook_delivery_json(v_delivery);
+  end if;
+  v_failed := v_delivery.attempt_count + 1;
+  if v_ok then
+    update public.webhook_deliveries
+       set status = 'succeeded', attempt_count = v_failed, succeeded_at = now(), last_attempt_at = now(),
+           last_response_status = p_response_status, last_error = null, lease_owner = null, leased_until = null,
+           updated_at = now()
+     where id = p_delivery_id returning * into v_delivery;
+  elsif hazina.webhook_retry_delay(v_failed) is null then
+    update public.webhook_deliveries
+       set status = 'failed', attempt_count = v_failed, failed_at = now(), last_attempt_at = now(),
+           last_response_status = p_response_status, last_error = v_error, lease_owner = null, leased_until = null,
+           updated_at = now()
+     where id = p_delivery_id returning * into v_delivery;
+  else
+    -- Jitter: + 0-10 % of the delay, never less, so concurrent failures spread out.
+    update public.webhook_deliveries
+       set status = 'pending', attempt_count = v_failed,
+           next_attempt_at = v_now + hazina.webhook_retry_delay(v_failed) * (1 + random() * 0.1),
+           last_attempt_at = now(), last_response_status = p_response_status, last_error = v_error,
+           lease_owner = null, leased_until = null, updated_at = now()
+     where id = p_delivery_id returning * into v_delivery;
+  end if;
+  return public.webhook_delivery_json(v_delivery);
+end
+$$;
+
+
+--
 -- Name: webhook_dispatch(public.wallet_webhook_events); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -4690,6 +4850,100 @@ $$;
 
 
 --
+-- Name: webhook_endpoint_create(uuid, text, text[], text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_endpoint_create(p_merchant_id uuid, p_url text, p_events text[], p_description text, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_existing public.webhook_endpoints;
+  v_id uuid := gen_random_uuid();
+  v_secret text;
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  if not exists (select 1 from public.auth_users where id = p_merchant_id and role = 'merchant') then
+    perform hazina.raise_error('webhook_endpoints_merchants_only');
+  end if;
+  select * into v_existing from public.webhook_endpoints where merchant_id = p_merchant_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.url <> p_url or v_existing.events <> p_events
+       or v_existing.description is distinct from p_description then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return hazina.webhook_endpoint_json(v_existing.id) || jsonb_build_object('created', false);
+  end if;
+  if p_url is null or p_url !~ '^https?://[^\s/?#]+' or length(p_url) > 2048 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'url', 'reason', 'an http(s) URL of at most 2048 characters'));
+  end if;
+  if not hazina.webhook_event_filter_valid(p_events) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'events',
+      'reason', '["*"] or 1 to 100 event types such as "payment_intent.succeeded" or "payment_intent.*"'));
+  end if;
+  if p_description is not null and length(p_description) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 500 characters'));
+  end if;
+  -- Serialise one merchant's creates, so the limit holds under concurrent requests.
+  perform 1 from public.auth_users where id = p_merchant_id for update;
+  if (select count(*) from public.webhook_endpoints where merchant_id = p_merchant_id and status = 'active') >= 20 then
+    perform hazina.raise_error('webhook_endpoint_limit_reached', jsonb_build_object('limit', 20));
+  end if;
+  v_secret := 'whsec_' || encode(extensions.gen_random_bytes(24), 'base64');
+  insert into public.webhook_endpoints (id, merchant_id, url, events, description, client_ref)
+  values (v_id, p_merchant_id, p_url, p_events, p_description, p_client_ref)
+  on conflict (merchant_id, client_ref) do nothing;
+  if not found then
+    raise exception using errcode = '40001', message = 'concurrent duplicate webhook endpoint; retry';
+  end if;
+  insert into hazina.webhook_endpoint_secrets (endpoint_id, secret) values (v_id, v_secret);
+  return hazina.webhook_endpoint_json(v_id) || jsonb_build_object('created', true, 'secret', v_secret);
+end
+$$;
+
+
+--
+-- Name: webhook_endpoint_disable(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_endpoint_disable(p_endpoint_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_endpoint public.webhook_endpoints;
+begin
+  select * into v_endpoint from public.webhook_endpoints
+   where id = p_endpoint_id and merchant_id = p_merchant_id for update;
+  if v_endpoint.id is null then
+    perform hazina.raise_error('webhook_endpoint_not_found', jsonb_build_object('webhook_endpoint_id', p_endpoint_id));
+  end if;
+  if v_endpoint.status = 'active' then
+    update public.webhook_endpoints set status = 'disabled', disabled_at = now(), updated_at = now()
+     where id = p_endpoint_id;
+    update public.webhook_deliveries
+       set status = 'failed', failed_at = now(), last_error = 'endpoint disabled', next_attempt_at = null,
+           lease_owner = null, leased_until = null, updated_at = now()
+     where endpoint_id = p_endpoint_id and status in ('pending', 'delivering');
+  end if;
+  return hazina.webhook_endpoint_json(p_endpoint_id);
+end
+$$;
+
+
+--
+-- Name: webhook_endpoint_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_endpoint_json(p_endpoint_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.webhook_endpoint_json(e) from public.webhook_endpoints e where e.id = p_endpoint_id $$;
+
+
+--
 -- Name: webhook_event_apply(uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -4744,6 +4998,52 @@ $$;
 
 
 --
+-- Name: webhook_event_fan_out(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_event_fan_out() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into public.webhook_deliveries (event_id, endpoint_id, merchant_id, next_attempt_at)
+  select new.id, e.id, new.merchant_id, hazina.clock()
+    from public.webhook_endpoints e
+   where e.merchant_id = new.merchant_id and e.status = 'active' and hazina.webhook_event_matches(e.events, new.type)
+  on conflict (event_id, endpoint_id) do nothing;
+  return null;
+end
+$$;
+
+
+--
+-- Name: webhook_event_filter_valid(text[]); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_event_filter_valid(p_events text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select p_events is not null and cardinality(p_events) between 1 and 100
+     and array_position(p_events, null) is null
+     and (select bool_and(e ~ '^(\*|[a-z_]+\.(\*|[a-z_]+))$' and length(e) <= 100) from unnest(p_events) e)
+     and (not ('*' = any (p_events)) or cardinality(p_events) = 1)
+$_$;
+
+
+--
+-- Name: webhook_event_matches(text[], text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_event_matches(p_events text[], p_type text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select '*' = any (p_events) or p_type = any (p_events) or (split_part(p_type, '.', 1) || '.*') = any (p_events)
+$$;
+
+
+--
 -- Name: webhook_ingest(text, text, text, text, jsonb, boolean, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -4787,6 +5087,19 @@ begin
   end if;
   return hazina.webhook_event_apply(v_event_id) || jsonb_build_object('duplicate', false);
 end
+$$;
+
+
+--
+-- Name: webhook_retry_delay(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_retry_delay(p_failed_attempts integer) RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select (array[interval '5 seconds', interval '5 minutes', interval '30 minutes', interval '2 hours',
+                interval '5 hours', interval '10 hours', interval '10 hours'])[p_failed_attempts]
 $$;
 
 
@@ -5201,6 +5514,16 @@ CREATE FUNCTION public.event_json(e public.events) RETURNS jsonb
   select jsonb_build_object('id', e.id, 'object', 'event', 'type', e.type, 'object_type', e.object_type,
                             'object_id', e.object_id, 'data', e.data, 'created_at', public.api_time(e.created_at))
 $$;
+
+
+--
+-- Name: event_redeliver(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.event_redeliver(p_event_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.event_redeliver(p_event_id, hazina.caller_id()) $$;
 
 
 --
@@ -5887,6 +6210,122 @@ $$;
 
 
 --
+-- Name: webhook_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_deliveries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    event_id uuid NOT NULL,
+    endpoint_id uuid NOT NULL,
+    merchant_id uuid NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempt_count integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone,
+    last_attempt_at timestamp with time zone,
+    last_response_status integer,
+    last_error text,
+    lease_owner text,
+    leased_until timestamp with time zone,
+    redelivery_count integer DEFAULT 0 NOT NULL,
+    succeeded_at timestamp with time zone,
+    failed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_deliveries_attempt_count_check CHECK (((attempt_count >= 0) AND (attempt_count <= 8))),
+    CONSTRAINT webhook_deliveries_last_error_check CHECK ((length(last_error) <= 500)),
+    CONSTRAINT webhook_deliveries_last_response_status_check CHECK (((last_response_status >= 100) AND (last_response_status <= 599))),
+    CONSTRAINT webhook_deliveries_lease_owner_check CHECK ((length(lease_owner) <= 100)),
+    CONSTRAINT webhook_deliveries_state CHECK ((((status = 'pending'::text) AND (next_attempt_at IS NOT NULL) AND (lease_owner IS NULL)) OR ((status = 'delivering'::text) AND (lease_owner IS NOT NULL) AND (leased_until IS NOT NULL)) OR ((status = 'succeeded'::text) AND (succeeded_at IS NOT NULL) AND (lease_owner IS NULL)) OR ((status = 'failed'::text) AND (failed_at IS NOT NULL) AND (lease_owner IS NULL)))),
+    CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivering'::text, 'succeeded'::text, 'failed'::text])))
+);
+
+
+--
+-- Name: webhook_delivery_json(public.webhook_deliveries); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.webhook_delivery_json(d public.webhook_deliveries) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', d.id, 'object', 'webhook_delivery', 'event_id', d.event_id,
+                            'endpoint_id', d.endpoint_id,
+                            'event_type', (select e.type from public.events e where e.id = d.event_id),
+                            'status', d.status, 'attempt_count', d.attempt_count,
+                            'next_attempt_at', case when d.status = 'pending' then public.api_time(d.next_attempt_at) end,
+                            'last_attempt_at', public.api_time(d.last_attempt_at),
+                            'last_response_status', d.last_response_status, 'last_error', d.last_error,
+                            'redelivery_count', d.redelivery_count,
+                            'succeeded_at', public.api_time(d.succeeded_at), 'failed_at', public.api_time(d.failed_at),
+                            'attempts', coalesce((select jsonb_agg(jsonb_build_object(
+                                'attempt_number', a.attempt_number, 'response_status', a.response_status,
+                                'error', a.error, 'duration_ms', a.duration_ms, 'applied', a.applied,
+                                'created_at', public.api_time(a.created_at)) order by a.attempt_number)
+                              from public.webhook_delivery_attempts a where a.delivery_id = d.id), '[]'::jsonb),
+                            'created_at', public.api_time(d.created_at), 'updated_at', public.api_time(d.updated_at))
+$$;
+
+
+--
+-- Name: webhook_endpoint_create(text, text[], text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.webhook_endpoint_create(p_url text, p_events text[], p_description text, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.webhook_endpoint_create(hazina.caller_id(), p_url, p_events, p_description, p_client_ref) $$;
+
+
+--
+-- Name: webhook_endpoint_disable(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.webhook_endpoint_disable(p_endpoint_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.webhook_endpoint_disable(p_endpoint_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: webhook_endpoints; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_endpoints (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    url text NOT NULL,
+    events text[] NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    description text,
+    client_ref text NOT NULL,
+    disabled_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT webhook_endpoints_description_check CHECK ((length(description) <= 500)),
+    CONSTRAINT webhook_endpoints_disabled_at CHECK (((status = 'disabled'::text) = (disabled_at IS NOT NULL))),
+    CONSTRAINT webhook_endpoints_events_check CHECK (hazina.webhook_event_filter_valid(events)),
+    CONSTRAINT webhook_endpoints_status_check CHECK ((status = ANY (ARRAY['active'::text, 'disabled'::text]))),
+    CONSTRAINT webhook_endpoints_url_check CHECK (((url ~ '^https?://[^\s/?#]+'::text) AND (length(url) <= 2048)))
+);
+
+
+--
+-- Name: webhook_endpoint_json(public.webhook_endpoints); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.webhook_endpoint_json(e public.webhook_endpoints) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', e.id, 'object', 'webhook_endpoint', 'url', e.url, 'events', to_jsonb(e.events),
+                            'status', e.status, 'description', e.description,
+                            'disabled_at', public.api_time(e.disabled_at),
+                            'created_at', public.api_time(e.created_at), 'updated_at', public.api_time(e.updated_at))
+$$;
+
+
+--
 -- Name: withdrawal_cancel(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6027,6 +6466,18 @@ CREATE TABLE hazina.reconciliation_checks (
     check_function regprocedure NOT NULL,
     description text NOT NULL,
     CONSTRAINT reconciliation_checks_description_check CHECK (((length(description) >= 1) AND (length(description) <= 500)))
+);
+
+
+--
+-- Name: webhook_endpoint_secrets; Type: TABLE; Schema: hazina; Owner: -
+--
+
+CREATE TABLE hazina.webhook_endpoint_secrets (
+    endpoint_id uuid NOT NULL,
+    secret text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoint_secrets_secret_check CHECK ((secret ~ '^whsec_[A-Za-z0-9+/]{32}$'::text))
 );
 
 
@@ -6393,6 +6844,30 @@ CREATE TABLE public.wallet_transactions (
 
 
 --
+-- Name: webhook_delivery_attempts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_delivery_attempts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    delivery_id uuid NOT NULL,
+    merchant_id uuid NOT NULL,
+    attempt_number integer NOT NULL,
+    url text NOT NULL,
+    worker text NOT NULL,
+    response_status integer,
+    error text,
+    duration_ms integer,
+    applied boolean NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_delivery_attempts_attempt_number_check CHECK ((attempt_number >= 1)),
+    CONSTRAINT webhook_delivery_attempts_duration_ms_check CHECK ((duration_ms >= 0)),
+    CONSTRAINT webhook_delivery_attempts_error_check CHECK ((length(error) <= 500)),
+    CONSTRAINT webhook_delivery_attempts_response_status_check CHECK (((response_status >= 100) AND (response_status <= 599))),
+    CONSTRAINT webhook_delivery_attempts_worker_check CHECK ((length(worker) <= 100))
+);
+
+
+--
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: dbmate; Owner: -
 --
 
@@ -6422,6 +6897,14 @@ ALTER TABLE ONLY hazina.jobs
 
 ALTER TABLE ONLY hazina.reconciliation_checks
     ADD CONSTRAINT reconciliation_checks_pkey PRIMARY KEY (check_function);
+
+
+--
+-- Name: webhook_endpoint_secrets webhook_endpoint_secrets_pkey; Type: CONSTRAINT; Schema: hazina; Owner: -
+--
+
+ALTER TABLE ONLY hazina.webhook_endpoint_secrets
+    ADD CONSTRAINT webhook_endpoint_secrets_pkey PRIMARY KEY (endpoint_id);
 
 
 --
@@ -6822,6 +7305,54 @@ ALTER TABLE ONLY public.wallet_withdrawals
 
 ALTER TABLE ONLY public.wallets
     ADD CONSTRAINT wallets_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: webhook_deliveries webhook_deliveries_event_id_endpoint_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_event_id_endpoint_id_key UNIQUE (event_id, endpoint_id);
+
+
+--
+-- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: webhook_delivery_attempts webhook_delivery_attempts_delivery_id_attempt_number_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_delivery_attempts
+    ADD CONSTRAINT webhook_delivery_attempts_delivery_id_attempt_number_key UNIQUE (delivery_id, attempt_number);
+
+
+--
+-- Name: webhook_delivery_attempts webhook_delivery_attempts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_delivery_attempts
+    ADD CONSTRAINT webhook_delivery_attempts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: webhook_endpoints webhook_endpoints_merchant_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_merchant_id_client_ref_key UNIQUE (merchant_id, client_ref);
+
+
+--
+-- Name: webhook_endpoints webhook_endpoints_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
 
 
 --
@@ -7252,6 +7783,55 @@ CREATE UNIQUE INDEX wallets_one_system_per_currency ON public.wallets USING btre
 
 
 --
+-- Name: webhook_deliveries_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+
+--
+-- Name: webhook_deliveries_endpoint_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_endpoint_idx ON public.webhook_deliveries USING btree (endpoint_id, created_at, id);
+
+
+--
+-- Name: webhook_deliveries_leased_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_leased_idx ON public.webhook_deliveries USING btree (leased_until) WHERE (status = 'delivering'::text);
+
+
+--
+-- Name: webhook_deliveries_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_merchant_idx ON public.webhook_deliveries USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: webhook_delivery_attempts_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_delivery_attempts_merchant_idx ON public.webhook_delivery_attempts USING btree (merchant_id, created_at);
+
+
+--
+-- Name: webhook_endpoints_active_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_endpoints_active_idx ON public.webhook_endpoints USING btree (merchant_id) WHERE (status = 'active'::text);
+
+
+--
+-- Name: webhook_endpoints_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_endpoints_merchant_idx ON public.webhook_endpoints USING btree (merchant_id, created_at, id);
+
+
+--
 -- Name: clock_offset clock_offset_audit; Type: TRIGGER; Schema: hazina; Owner: -
 --
 
@@ -7291,6 +7871,13 @@ CREATE TRIGGER billing_fee_catalog_audit AFTER INSERT OR DELETE OR UPDATE ON pub
 --
 
 CREATE TRIGGER billing_ledger_immutable BEFORE DELETE OR UPDATE ON public.billing_ledger FOR EACH ROW EXECUTE FUNCTION hazina.ledger_is_immutable();
+
+
+--
+-- Name: events events_webhook_fan_out; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER events_webhook_fan_out AFTER INSERT ON public.events FOR EACH ROW EXECUTE FUNCTION hazina.webhook_event_fan_out();
 
 
 --
@@ -7382,6 +7969,14 @@ CREATE TRIGGER wallets_never_deleted BEFORE DELETE ON public.wallets FOR EACH RO
 --
 
 CREATE TRIGGER wallets_no_truncate BEFORE TRUNCATE ON public.wallets FOR EACH STATEMENT EXECUTE FUNCTION hazina.ledger_is_immutable();
+
+
+--
+-- Name: webhook_endpoint_secrets webhook_endpoint_secrets_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: hazina; Owner: -
+--
+
+ALTER TABLE ONLY hazina.webhook_endpoint_secrets
+    ADD CONSTRAINT webhook_endpoint_secrets_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id);
 
 
 --
@@ -7801,6 +8396,54 @@ ALTER TABLE ONLY public.wallets
 
 
 --
+-- Name: webhook_deliveries webhook_deliveries_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id);
+
+
+--
+-- Name: webhook_deliveries webhook_deliveries_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES public.events(id);
+
+
+--
+-- Name: webhook_deliveries webhook_deliveries_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: webhook_delivery_attempts webhook_delivery_attempts_delivery_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_delivery_attempts
+    ADD CONSTRAINT webhook_delivery_attempts_delivery_id_fkey FOREIGN KEY (delivery_id) REFERENCES public.webhook_deliveries(id);
+
+
+--
+-- Name: webhook_delivery_attempts webhook_delivery_attempts_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_delivery_attempts
+    ADD CONSTRAINT webhook_delivery_attempts_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: webhook_endpoints webhook_endpoints_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
 -- Name: merchant_applications admins read all merchant applications; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -7943,6 +8586,27 @@ CREATE POLICY "merchant reads own events" ON public.events FOR SELECT TO authent
 --
 
 CREATE POLICY "merchant reads own fee profiles" ON public.merchant_fee_profiles FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
+
+
+--
+-- Name: webhook_deliveries merchant reads own webhook deliveries; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own webhook deliveries" ON public.webhook_deliveries FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
+
+
+--
+-- Name: webhook_delivery_attempts merchant reads own webhook delivery attempts; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own webhook delivery attempts" ON public.webhook_delivery_attempts FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
+
+
+--
+-- Name: webhook_endpoints merchant reads own webhook endpoints; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own webhook endpoints" ON public.webhook_endpoints FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
 
 
 --
@@ -8163,6 +8827,24 @@ ALTER TABLE public.wallet_withdrawals ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.wallets ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: webhook_deliveries; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_deliveries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: webhook_delivery_attempts; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_delivery_attempts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: webhook_endpoints; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_endpoints ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: SCHEMA auth; Type: ACL; Schema: -; Owner: -
 --
 
@@ -8379,6 +9061,13 @@ GRANT ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) TO service_r
 --
 
 REVOKE ALL ON FUNCTION hazina.event_emit(p_merchant_id uuid, p_type text, p_object_type text, p_object_id uuid, p_data jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION event_redeliver(p_event_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.event_redeliver(p_event_id uuid, p_merchant_id uuid) FROM PUBLIC;
 
 
 --
@@ -9291,10 +9980,55 @@ GRANT ALL ON FUNCTION hazina.wallet_source_json(p_source_id uuid) TO service_rol
 
 
 --
+-- Name: FUNCTION webhook_deliveries_claim(p_worker text, p_limit integer, p_lease interval, p_now timestamp with time zone, p_merchant_id uuid, p_max_in_flight integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_deliveries_claim(p_worker text, p_limit integer, p_lease interval, p_now timestamp with time zone, p_merchant_id uuid, p_max_in_flight integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_deliveries_claim(p_worker text, p_limit integer, p_lease interval, p_now timestamp with time zone, p_merchant_id uuid, p_max_in_flight integer) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_delivery_backlog(p_now timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_delivery_backlog(p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_delivery_backlog(p_now timestamp with time zone) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_delivery_record(p_delivery_id uuid, p_worker text, p_url text, p_response_status integer, p_error text, p_duration_ms integer, p_now timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_delivery_record(p_delivery_id uuid, p_worker text, p_url text, p_response_status integer, p_error text, p_duration_ms integer, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_delivery_record(p_delivery_id uuid, p_worker text, p_url text, p_response_status integer, p_error text, p_duration_ms integer, p_now timestamp with time zone) TO service_role;
+
+
+--
 -- Name: FUNCTION webhook_dispatch(p_event public.wallet_webhook_events); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.webhook_dispatch(p_event public.wallet_webhook_events) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_create(p_merchant_id uuid, p_url text, p_events text[], p_description text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_endpoint_create(p_merchant_id uuid, p_url text, p_events text[], p_description text, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_disable(p_endpoint_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_endpoint_disable(p_endpoint_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_json(p_endpoint_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_endpoint_json(p_endpoint_id uuid) FROM PUBLIC;
 
 
 --
@@ -9306,11 +10040,39 @@ GRANT ALL ON FUNCTION hazina.webhook_event_apply(p_event_id uuid) TO service_rol
 
 
 --
+-- Name: FUNCTION webhook_event_fan_out(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_event_fan_out() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_event_filter_valid(p_events text[]); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_event_filter_valid(p_events text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_event_matches(p_events text[], p_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_event_matches(p_events text[], p_type text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_retry_delay(p_failed_attempts integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_retry_delay(p_failed_attempts integer) FROM PUBLIC;
 
 
 --
@@ -9449,6 +10211,14 @@ GRANT SELECT ON TABLE public.events TO service_role;
 REVOKE ALL ON FUNCTION public.event_json(e public.events) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.event_json(e public.events) TO authenticated;
 GRANT ALL ON FUNCTION public.event_json(e public.events) TO service_role;
+
+
+--
+-- Name: FUNCTION event_redeliver(p_event_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.event_redeliver(p_event_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.event_redeliver(p_event_id uuid) TO authenticated;
 
 
 --
@@ -9711,6 +10481,56 @@ GRANT ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) TO serv
 
 REVOKE ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) TO authenticated;
+
+
+--
+-- Name: TABLE webhook_deliveries; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.webhook_deliveries TO authenticated;
+GRANT SELECT ON TABLE public.webhook_deliveries TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_delivery_json(d public.webhook_deliveries); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.webhook_delivery_json(d public.webhook_deliveries) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.webhook_delivery_json(d public.webhook_deliveries) TO authenticated;
+GRANT ALL ON FUNCTION public.webhook_delivery_json(d public.webhook_deliveries) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_create(p_url text, p_events text[], p_description text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.webhook_endpoint_create(p_url text, p_events text[], p_description text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.webhook_endpoint_create(p_url text, p_events text[], p_description text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_disable(p_endpoint_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.webhook_endpoint_disable(p_endpoint_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.webhook_endpoint_disable(p_endpoint_id uuid) TO authenticated;
+
+
+--
+-- Name: TABLE webhook_endpoints; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.webhook_endpoints TO authenticated;
+GRANT SELECT ON TABLE public.webhook_endpoints TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_json(e public.webhook_endpoints); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.webhook_endpoint_json(e public.webhook_endpoints) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.webhook_endpoint_json(e public.webhook_endpoints) TO authenticated;
+GRANT ALL ON FUNCTION public.webhook_endpoint_json(e public.webhook_endpoints) TO service_role;
 
 
 --
@@ -9986,10 +10806,18 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 
 
 --
+-- Name: TABLE webhook_delivery_attempts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.webhook_delivery_attempts TO authenticated;
+GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
+
+
+--
 -- PostgreSQL database dump complete
 --
 
-\unrestrict vQBB0RGN7Z8rSzh8Q4pti8cHmbzXnVghmDJ1V5BAvGy0zen1p32mot4kjvvzk0h
+\unrestrict tOu6KbK7urxpt9uNIYfykdRfeb5JmSceCYSFA9XgajMtJ04ReIXffviudyR0fBB
 
 
 -- Reference data inserted by the migrations
@@ -10000,6 +10828,7 @@ INSERT INTO hazina.jobs VALUES ('auth.purge', 'database', 'hazina.job_purge_auth
 INSERT INTO hazina.jobs VALUES ('money.sweep_sql', 'database', 'hazina.job_money_sweep_sql', '00:01:00', 500, false, 'Expire abandoned top-ups; re-apply unmatched or failed provider events.');
 INSERT INTO hazina.jobs VALUES ('money.provider_sweep', 'edge', NULL, '00:01:00', 100, false, 'Ask providers about overdue top-ups and withdrawals and settle them (releases the holds of failed payouts).');
 INSERT INTO hazina.jobs VALUES ('payments.expire_intents', 'database', 'hazina.job_expire_payment_intents', '00:01:00', 500, false, 'Cancel payment intents past their expiry and release their holds.');
+INSERT INTO hazina.jobs VALUES ('webhooks.deliver', 'edge', NULL, '00:00:05', 100, false, 'POST due webhook deliveries to merchant endpoints (signed, Standard Webhooks), retrying with backoff.');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
 INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
@@ -10049,4 +10878,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001030'),
     ('20261124001040'),
     ('20261124001050'),
-    ('20261124001055');
+    ('20261124001055'),
+    ('20261124001100');
