@@ -43,6 +43,7 @@ describe("fuzzing the public database functions (the PostgREST path)", () => {
       numeric: [null, "0", "-1", "1.00", "0.00001", "10.5", "100", "1e15", "1e20", "99999999999999999999.9999", "NaN", "Infinity"],
       text: [null, "", " ", "KES", "USD", "kes", "mpesa", "kcb", "frozen", "active", "closed", "p2p_transfer", "254712345678",
              "0712345678", "1100223344", "'; drop table wallets; --", "💸", "x".repeat(2000), crypto.randomUUID()],
+      "text[]": [null, "{}", "{*}", "{NULL}", "{*,invoice.paid}", "{payment_intent.*}", "{\"a b\"}", `{${"x".repeat(300)}}`],
       boolean: [null, true, false],
       integer: [null, 0, -1, 60, 86400, 2147483647],
       // (postgres.js serialises these through Date, so only values a Date can hold.)
