@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict tOu6KbK7urxpt9uNIYfykdRfeb5JmSceCYSFA9XgajMtJ04ReIXffviudyR0fBB
+\restrict wEpN4YhUIvcFpy9PFmNfgCfnnfmG3ID78Hf9nOzU78dQfzYfdQdozoGnvAGMh3n
 
 
 SET statement_timeout = 0;
@@ -7797,6 +7797,13 @@ CREATE INDEX webhook_deliveries_endpoint_idx ON public.webhook_deliveries USING 
 
 
 --
+-- Name: webhook_deliveries_in_flight_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_in_flight_idx ON public.webhook_deliveries USING btree (endpoint_id) WHERE (status = 'delivering'::text);
+
+
+--
 -- Name: webhook_deliveries_leased_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -10817,7 +10824,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict tOu6KbK7urxpt9uNIYfykdRfeb5JmSceCYSFA9XgajMtJ04ReIXffviudyR0fBB
+\unrestrict wEpN4YhUIvcFpy9PFmNfgCfnnfmG3ID78Hf9nOzU78dQfzYfdQdozoGnvAGMh3n
 
 
 -- Reference data inserted by the migrations

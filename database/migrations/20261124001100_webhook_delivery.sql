@@ -103,6 +103,8 @@ create table public.webhook_deliveries (
 );
 create index webhook_deliveries_due_idx on public.webhook_deliveries (next_attempt_at) where status = 'pending';
 create index webhook_deliveries_leased_idx on public.webhook_deliveries (leased_until) where status = 'delivering';
+-- (the claim's in-flight count per endpoint)
+create index webhook_deliveries_in_flight_idx on public.webhook_deliveries (endpoint_id) where status = 'delivering';
 create index webhook_deliveries_endpoint_idx on public.webhook_deliveries (endpoint_id, created_at, id);
 create index webhook_deliveries_merchant_idx on public.webhook_deliveries (merchant_id, created_at, id);
 
