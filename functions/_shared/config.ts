@@ -217,6 +217,9 @@ const ConfigSchema = z.object({
   // Per-request timeout of one delivery attempt, and how many attempts one worker runs at once.
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
+  // Deliveries to one endpoint in flight at once, over all workers (so one slow endpoint
+  // cannot take every slot; checked when claiming, so concurrent claims may pass it by a few).
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: z.coerce.number().int().min(1).max(1000).default(3),
   // Give up on a top-up the provider still cannot confirm after this many sweep checks.
   FUNDING_MAX_CHECKS: z.coerce.number().int().min(1).max(100).default(5),
   // New mutating requests (new Idempotency-Keys) a user may start per minute; 0 turns the

@@ -6,12 +6,17 @@
 // 2xx endpoint; a slow endpoint times out without holding up the other deliveries or a
 // payment; private, loopback and metadata addresses are refused at creation and at
 // delivery (DNS rebinding); redeliver; API keys work; the secret never reaches a log line.
+import { spawn } from "node:child_process";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import process from "node:process";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import postgres from "postgres";
 import type { z } from "zod";
+// @ts-expect-error: plain JavaScript shared with the npm scripts
+import { dbmate, edgeDatabaseUrl, withDatabase } from "../../scripts/lib.mjs";
 
 process.env.WEBHOOK_ALLOW_HTTP = "true";
 process.env.WEBHOOK_ALLOW_PRIVATE = "true";
@@ -51,7 +56,9 @@ async function startReceiver(): Promise<void> {
     req.on("end", () => {
       const path = req.url ?? "/";
       received.push({ path, headers: req.headers, body, at: Date.now() });
-      if (path.startsWith("/ok")) {
+      if (path.startsWith("/ok-jitter")) {
+        setTimeout(() => res.writeHead(204).end(), 40 + Math.random() * 40);
+      } else if (path.startsWith("/ok")) {
         res.writeHead(200).end("thanks");
       } else if (path.startsWith("/fail")) {
         res.writeHead(500).end("nope");
@@ -426,5 +433,68 @@ describe("the job runner's delivery on the real server", () => {
       method: "DELETE",
       headers: { authorization: `Bearer ${merchant.token}` },
     });
+  });
+});
+
+describe("job runner processes racing", () => {
+  // A database of its own: each runner delivers every due delivery there is.
+  const root = path.resolve(import.meta.dirname, "../..");
+  const database = `hazina_webhooks_${Date.now()}_${process.pid}`;
+  const ownerUrl = withDatabase(process.env.DATABASE_URL!, database);
+  const serverAdmin = postgres(withDatabase(process.env.DATABASE_URL!, "postgres"), { max: 1, onnotice: () => {} });
+  let sql: postgres.Sql;
+
+  beforeAll(async () => {
+    await serverAdmin.unsafe(`create database "${database}"`);
+    dbmate(ownerUrl, ["--no-dump-schema", "up"], { quiet: true });
+    sql = postgres(ownerUrl, { max: 2, onnotice: () => {} });
+  }, 60_000);
+  afterAll(async () => {
+    await sql?.end();
+    await serverAdmin.unsafe(`drop database if exists "${database}" with (force)`);
+    await serverAdmin.end();
+  });
+
+  function runner(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const child = spawn(path.join(root, "node_modules/.bin/deno"),
+      ["run", "--allow-net", "--allow-env", "--allow-read", "scripts/jobs.ts", "--once", "--drain", "--job", "webhooks.deliver"], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: edgeDatabaseUrl(ownerUrl), EDGE_DATABASE_URL: undefined, LOG_LEVEL: "warn",
+               WEBHOOK_ALLOW_HTTP: "true", WEBHOOK_ALLOW_PRIVATE: "true", WEBHOOK_CONCURRENCY: "3" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
+  }
+
+  it("three `npm run jobs` processes deliver each of 20 events to each of 6 endpoints exactly once", { timeout: 60_000 }, async () => {
+    const [merchant] = await sql`insert into public.auth_users (email, role) values ('duka@webhooks.test', 'merchant') returning id`;
+    // Six endpoints (one endpoint allows 3 deliveries in flight at a time, so one runner could hold it all).
+    const endpoints = await sql`select (hazina.webhook_endpoint_create(${merchant.id}, ${`${receiverUrl}/ok-jitter/runners/`} || n,
+      array['*'], null, 'runners-endpoint-' || n)) as e from generate_series(1, 6) n`;
+    const secrets = new Map(endpoints.map((r) => [`/ok-jitter/runners/${r.e.url.split("/").at(-1)}`, r.e.secret as string]));
+    await sql`select hazina.event_emit(${merchant.id}, 'invoice.paid', 'invoice', gen_random_uuid(), jsonb_build_object('n', n))
+                from generate_series(1, 20) n`;
+    // Small passes, so the runners really interleave.
+    await sql`update hazina.jobs set batch_size = 4 where name = 'webhooks.deliver'`;
+    const results = await Promise.all([1, 2, 3].map(() => runner()));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const processed = results.map((r) =>
+      (JSON.parse(r.stdout.trim().split("\n").at(-1)!).runs as { report: { processed: number } }[])
+        .reduce((n, run) => n + run.report.processed, 0));
+    console.log(`webhook runners race: ${processed.join(" + ")} deliveries`);
+    expect(processed.reduce((a, b) => a + b, 0)).toBe(120);
+    const hits = received.filter((h) => h.path.startsWith("/ok-jitter/runners/"));
+    expect(hits).toHaveLength(120);
+    const events = await sql`select id from public.events where merchant_id = ${merchant.id}`;
+    expect(new Set(hits.map((h) => `${h.path} ${h.headers["webhook-id"]}`)).size).toBe(120); // no pair twice
+    expect(new Set(hits.map((h) => h.headers["webhook-id"]))).toEqual(new Set(events.map((e) => e.id)));
+    expect(hits.every((h) => verifies(secrets.get(h.path)!, h))).toBe(true);
+    expect(await sql`select status, attempt_count, count(*)::int as n from public.webhook_deliveries group by 1, 2`)
+      .toEqual([{ status: "succeeded", attempt_count: 1, n: 120 }]);
+    expect((await sql`select count(*)::int as n from public.webhook_delivery_attempts`)[0].n).toBe(120);
   });
 });

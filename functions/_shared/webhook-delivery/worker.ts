@@ -35,7 +35,7 @@ export interface DeliveryOptions {
   now?: () => Date;
   /** Only this merchant's deliveries (tests, so parallel suites do not deliver each other's). */
   merchantId?: string;
-  /** At most this many deliveries in flight per endpoint (claim-time, soft). */
+  /** At most this many deliveries in flight per endpoint (default WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT; claim-time, soft). */
   maxInFlightPerEndpoint?: number;
 }
 
@@ -138,6 +138,7 @@ export async function deliverDue(options: DeliveryOptions): Promise<DeliveryRepo
   const timeoutMs = options.timeoutMs ?? cfg.WEBHOOK_TIMEOUT_MS;
   const policy = options.policy ??
     { allowHttp: cfg.WEBHOOK_ALLOW_HTTP, allowPrivate: cfg.WEBHOOK_ALLOW_PRIVATE };
+  const maxInFlight = options.maxInFlightPerEndpoint ?? cfg.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT;
   const leaseSeconds = Math.ceil((2 * timeoutMs) / 1000) + 30;
   const nowIso = () => (options.now ? options.now().toISOString() : null);
   const outcomes: DeliveryOutcome[] = [];
@@ -152,7 +153,7 @@ export async function deliverDue(options: DeliveryOptions): Promise<DeliveryRepo
                                                   ${nowIso()}::timestamptz, ${
           options.merchantId ?? null
         }::uuid,
-                                                  ${options.maxInFlightPerEndpoint ?? 3}::integer)`,
+                                                  ${maxInFlight}::integer)`,
     );
     return rows[0] as unknown as Claimed | undefined;
   }
