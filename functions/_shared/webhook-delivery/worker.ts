@@ -35,6 +35,11 @@ export interface DeliveryOptions {
   now?: () => Date;
   /** Only this merchant's deliveries (tests, so parallel suites do not deliver each other's). */
   merchantId?: string;
+  /**
+   * Stop claiming new deliveries after this many milliseconds (attempts in flight finish,
+   * within their timeout), so one pass never holds its runner's other jobs for long.
+   */
+  maxPassMs?: number;
   /** At most this many deliveries in flight per endpoint (default WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT; claim-time, soft). */
   maxInFlightPerEndpoint?: number;
 }
@@ -143,6 +148,7 @@ export async function deliverDue(options: DeliveryOptions): Promise<DeliveryRepo
   const nowIso = () => (options.now ? options.now().toISOString() : null);
   const outcomes: DeliveryOutcome[] = [];
   let reserved = 0;
+  const deadline = Date.now() + (options.maxPassMs ?? Infinity);
 
   async function claimOne(): Promise<Claimed | undefined> {
     const rows = await asService(
@@ -159,7 +165,7 @@ export async function deliverDue(options: DeliveryOptions): Promise<DeliveryRepo
   }
 
   async function slot(): Promise<void> {
-    while (reserved < options.limit) {
+    while (reserved < options.limit && Date.now() < deadline) {
       reserved++;
       const claimed = await claimOne();
       if (!claimed) {
