@@ -53,8 +53,8 @@ select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": 
 select pg_temp.act_as(:'amina');
 select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "150"}]')$$,
   :'pi1', :'amina_wallet'), 'P0001', 'sources_amount_mismatch', 'the parts must sum to the amount');
-select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "mpesa", "phone": "254712345678", "amount": "200"}]')$$,
-  :'pi1'), 'P0001', 'source_type_not_supported', 'M-Pesa parts are refused clearly for now');
+select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "mpesa", "phone": "254712345678", "amount": "199.50"}, {"type": "wallet", "wallet_id": "%s", "amount": "0.50"}]')$$,
+  :'pi1', :'amina_wallet'), 'P0001', 'invalid_amount', 'an M-Pesa part moves whole shillings (M-Pesa parts: 43_payment_intent_mpesa)');
 select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "200"}]')$$,
   :'pi1', :'other_wallet'), 'P0001', 'wallet_not_found', 'the customer pays only from their own wallet');
 select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "100"}, {"type": "wallet", "wallet_id": "%s", "amount": "100"}]')$$,

@@ -68,7 +68,7 @@ describe("payment intents", () => {
     expect((await inProcess(undefined, "GET", "/intents")).status).toBe(401);
   });
 
-  it("confirm: parts must sum to the amount, come from the payer's wallet; M-Pesa is not supported yet", async () => {
+  it("confirm: parts must sum to the amount, come from the payer's wallet; M-Pesa in whole shillings", async () => {
     const intent = (await createIntent(inProcess, { amount: "50.00", customer_id: amina.userId })).body;
     const confirm = (who: Party, body: unknown) =>
       inProcess(who.token, "POST", `/intents/${intent.id}/confirm`, body, { "idempotency-key": key() }).then(readResponse);
@@ -76,8 +76,9 @@ describe("payment intents", () => {
     expect((await confirm(amina, wallet(amina.walletId, "40.00"))).body.error.code).toBe("sources_amount_mismatch");
     expect((await confirm(amina, wallet(other.walletId, "50.00"))).body.error.code).toBe("wallet_not_found");
     expect((await confirm(other, wallet(other.walletId, "50.00"))).status).toBe(404);
-    const mpesa = await confirm(amina, { sources: [{ type: "mpesa", phone: "254712345678", amount: "50.00" }] });
-    expect([mpesa.status, mpesa.body.error.code]).toEqual([400, "source_type_not_supported"]);
+    // M-Pesa parts move whole shillings (the STK flows: payment-intents-mpesa.test.ts).
+    const mpesa = await confirm(amina, { sources: [{ type: "mpesa", phone: "254712345678", amount: "50.50" }] });
+    expect(mpesa.body.error.code).toBe("invalid_amount");
     expect((await confirm(amina, { sources: [] })).body.error.code).toBe("validation_failed");
     expect((await readResponse(await inProcess(other.token, "GET", `/intents/${intent.id}`))).status).toBe(404);
     // More than the wallet holds: 409 insufficient_funds, recorded on the intent, which can still be paid.
