@@ -127,7 +127,13 @@ describe("payment intents", () => {
     const refund = await readResponse(await overHttp(duka.token, "POST", "/refunds",
       { payment_intent_id: id, amount: "100.00", reason: "one item returned" }, { "idempotency-key": key() }));
     expect(refund.status).toBe(201);
-    expect(refund.body).toMatchObject({ object: "payment_refund", payment_intent_id: id, amount: "100.0000", status: "succeeded" });
+    expect(refund.body).toMatchObject({
+      object: "payment_refund",
+      payment_intent_id: id,
+      amount: "100.0000",
+      fee_refunded: "1.5000",
+      status: "succeeded",
+    });
     const tooMuch = await readResponse(await overHttp(duka.token, "POST", "/refunds",
       { payment_intent_id: id, amount: "200.01" }, { "idempotency-key": key() }));
     expect([tooMuch.status, tooMuch.body.error.code]).toEqual([409, "refund_exceeds_captured"]);
@@ -145,7 +151,8 @@ describe("payment intents", () => {
     const succeeded = await readResponse(await overHttp(duka.token, "GET", "/events?type=payment_intent.succeeded&limit=100"));
     expect(succeeded.body.data.every((e: { type: string }) => e.type === "payment_intent.succeeded")).toBe(true);
     expect((await readResponse(await overHttp(amina.token, "GET", "/events"))).body.data).toEqual([]);
-    expect(await balanceOf(duka.walletId)).toBe(difference(sum(dukaBefore, "300"), "4.50", "100"));
+    // The fee comes back in proportion: 4.50 × 100 / 300 = 1.50.
+    expect(await balanceOf(duka.walletId)).toBe(sum(difference(sum(dukaBefore, "300"), "4.50", "100"), "1.50"));
     await expectBooksBalanced();
   });
 
