@@ -351,7 +351,7 @@ describe("an STK callback racing the intent's expiry job", () => {
   }
 
   it("exactly one outcome each: paid (succeeded), or canceled with the money in the wallet / in suspense", async () => {
-    const ROUNDS = 6;
+    const ROUNDS = 8;
     const [{ balance: suspenseBefore }] = await admin`select balance::text from public.wallet_balances
                                                        where wallet_id = hazina.system_wallet('suspense', 'KES')`;
     const merchantBefore = await balanceOf(merchant.walletId);
@@ -371,19 +371,25 @@ describe("an STK callback racing the intent's expiry job", () => {
       cases.push({ intent, customer, checkout: session.provider_checkout_id });
     }
     await stack.sandbox.idle();
-    // Every intent expires in a moment; its callback and the expiry job go at once.
-    await admin`update public.payment_intents set expires_at = now() + interval '150 milliseconds'
-                 where id = any(${cases.map((c) => c.intent.id)}::uuid[])`;
-    await new Promise((resolve) => setTimeout(resolve, 140));
+    // The intents expire one after another over the next 120 ms, while their callbacks
+    // arrive (each is confirmed with the provider first) and the expiry job runs in a loop: some
+    // callbacks win, some lose, and a few meet the job on the intent's row lock.
+    await admin`update public.payment_intents p set expires_at = now() + make_interval(secs => 0.015 * x.n)
+                  from unnest(${cases.map((c) => c.intent.id)}::uuid[]) with ordinality as x(id, n)
+                 where p.id = x.id`;
+    const stop = Date.now() + 700;
     await Promise.all([
-      ...cases.map((c) => api(undefined, "POST", `/webhooks/mpesa/stk/${CALLBACK_TOKEN}`, stkCallback(c.checkout, c.customer ? 100 : 200))),
-      ...Array.from({ length: 4 }, async (_, i) => {
-        await new Promise((resolve) => setTimeout(resolve, i * 10));
-        return await admin`select hazina.expire_payment_intents(100)`;
+      ...cases.map((c) =>
+        api(undefined, "POST", `/webhooks/mpesa/stk/${CALLBACK_TOKEN}`, stkCallback(c.checkout, c.customer ? 100 : 200))
+      ),
+      ...Array.from({ length: 2 }, async () => {
+        while (Date.now() < stop) {
+          await admin`select hazina.expire_payment_intents(100)`;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
       }),
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await admin`select hazina.expire_payment_intents(100)`; // whatever the race left past its expiry
+    await stack.sandbox.idle();
     let paid = "0";
     let suspense = "0";
     for (const c of cases) {
