@@ -3,8 +3,12 @@
 // sandbox scenario (success, 1032 cancel, timeout, duplicate callback) runs for a signed-in
 // customer paying half from the wallet and half by M-Pesa, and for a guest paying by M-Pesa
 // with the client_secret. After each: balances to the cent, no hold left, books reconciled.
-// Last, an STK callback racing the intent's expiry job: exactly one outcome, nothing lost.
+// Also a provider failure, a provider that is down and a synchronous refusal. Last, an STK
+// callback racing the intent's expiry job (over HTTP, and on eight connections in SQL): exactly
+// one outcome each, nothing lost.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import postgres from "postgres";
+import process from "node:process";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -224,6 +228,32 @@ describe("a signed-in customer pays half from the wallet, half by M-Pesa", () =>
     expect(await held(customer.walletId)).toBe("0.0000");
   });
 
+  it("provider failure (M-Pesa ResultCode 1): mpesa_failed, the wallet hold released", async () => {
+    const customer = await customerWith("200.00");
+    const phone = randomMsisdn();
+    stack.sandbox.setScenario(phone, "fail");
+    const intent = await createIntent({ amount: "400.00", customer_id: customer.userId });
+    expect((await confirmHalfAndHalf(customer, intent, phone)).status).toBe(200);
+    expect(await settled(intent.id)).toMatchObject({ status: "requires_confirmation", last_payment_error: { code: "mpesa_failed" } });
+    expect(await balanceOf(customer.walletId)).toBe("200.0000");
+    expect(await held(customer.walletId)).toBe("0.0000");
+  });
+
+  it("the provider is down (HTTP 503): 502 provider_unavailable, the part expired, the intent back; nothing held", async () => {
+    const customer = await customerWith("200.00");
+    const phone = randomMsisdn();
+    stack.sandbox.setScenario(phone, "unavailable");
+    const intent = await createIntent({ amount: "400.00", customer_id: customer.userId });
+    const res = await confirmHalfAndHalf(customer, intent, phone);
+    expect([res.status, res.body.error.code]).toEqual([502, "provider_unavailable"]);
+    expect(await intentRow(intent.id)).toMatchObject({
+      status: "requires_confirmation",
+      last_payment_error: { code: "mpesa_timeout" },
+    });
+    expect(await held(customer.walletId)).toBe("0.0000");
+    expect(await balanceOf(customer.walletId)).toBe("200.0000");
+  });
+
   it("refuses bad plans with stable codes and starts no STK push", async () => {
     const customer = await customerWith("100.00");
     const intent = await createIntent({ amount: "100.00", customer_id: customer.userId });
@@ -311,6 +341,17 @@ describe("a guest pays by M-Pesa with the client_secret (no account, no token)",
                                 where provider_event_key = ${`stk:${session.provider_checkout_id}:0`}`;
     expect(events.map((e) => e.status).sort()).toEqual(["duplicate", "processed"]);
     expect(await balanceOf(merchant.walletId)).toBe(sum(merchantBefore, difference("60.00", await feeOf("60.00"))));
+  });
+
+  it("the provider refuses the push (HTTP 400): mpesa_failed at once, nothing moved", async () => {
+    const merchantBefore = await balanceOf(merchant.walletId);
+    const intent = await createIntent({ amount: "80.00" });
+    const phone = randomMsisdn();
+    stack.sandbox.setScenario(phone, "reject");
+    const res = await confirmAsGuest(intent, phone);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "requires_confirmation", last_payment_error: { code: "mpesa_failed" } });
+    expect(await balanceOf(merchant.walletId)).toBe(merchantBefore);
   });
 
   it("refuses what a guest cannot do", async () => {
@@ -411,5 +452,57 @@ describe("an STK callback racing the intent's expiry job", () => {
     const [{ balance: suspenseAfter }] = await admin`select balance::text from public.wallet_balances
                                                       where wallet_id = hazina.system_wallet('suspense', 'KES')`;
     expect(suspenseAfter).toBe(sum(suspenseBefore, suspense));
+  });
+
+  it("on eight connections, the confirmed money (hazina.funding_complete) against the expiry job: one outcome each", async () => {
+    const sql = postgres(process.env.DATABASE_URL!, { max: 8, onnotice: () => {} });
+    try {
+      const ROUNDS = 16;
+      const [{ balance: suspenseBefore }] = await sql`select balance::text from public.wallet_balances
+                                                       where wallet_id = hazina.system_wallet('suspense', 'KES')`;
+      const merchantBefore = await balanceOf(merchant.walletId);
+      const cases: { id: string; session: string; customer?: Party }[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const customer = i % 2 === 0 ? await customerWith("50.00") : undefined;
+        const [created] = await sql`select hazina.payment_intent_create(${merchant.userId}, 100, 'KES', 'automatic',
+          ${customer?.userId ?? null}::uuid, null, null, null, ${"mp-race-" + crypto.randomUUID()}) as intent`;
+        const sources = customer
+          ? [{ type: "wallet", wallet_id: customer.walletId, amount: "50" }, { type: "mpesa", phone: randomMsisdn(), amount: "50" }]
+          : [{ type: "mpesa", phone: randomMsisdn(), amount: "100" }];
+        const [confirmed] = await sql`select hazina.payment_intent_confirm(${created.intent.id}, ${customer?.userId ?? null}::uuid,
+          ${sql.json(sources as never)}::jsonb, ${customer ? null : created.intent.client_secret}) as intent`;
+        cases.push({ id: created.intent.id, session: confirmed.intent.mpesa.funding_session_id, customer });
+      }
+      await Promise.all(Array.from({ length: 8 }, () => sql`select pg_sleep(0.01)`)); // all eight connections open
+      // They expire one after another, 5 ms apart, while all the money arrives at once.
+      await sql`update public.payment_intents p set expires_at = now() + make_interval(secs => 0.005 * x.n)
+                  from unnest(${cases.map((c) => c.id)}::uuid[]) with ordinality as x(id, n)
+                 where p.id = x.id`;
+      await Promise.all([
+        ...cases.map((c) => sql`select hazina.funding_complete(${c.session}, null, ${"RACE" + crypto.randomUUID().slice(0, 8)})`),
+        ...Array.from({ length: 3 }, () => sql`select hazina.expire_payment_intents(100)`),
+      ]);
+      await sql`select pg_sleep(0.05)`;
+      await sql`select hazina.expire_payment_intents(100)`;
+      let paid = "0";
+      let suspense = "0";
+      for (const c of cases) {
+        const row = await intentRow(c.id);
+        expect(["succeeded", "canceled"]).toContain(row.status);
+        if (c.customer) {
+          expect(await balanceOf(c.customer.walletId)).toBe(row.status === "succeeded" ? "0.0000" : "100.0000");
+          expect(await held(c.customer.walletId)).toBe("0.0000");
+        } else if (row.status === "canceled") {
+          suspense = sum(suspense, "100.00");
+        }
+        if (row.status === "succeeded") paid = sum(paid, difference("100.00", await feeOf("100.00")));
+      }
+      expect(await balanceOf(merchant.walletId)).toBe(sum(merchantBefore, paid));
+      const [{ balance: suspenseAfter }] = await sql`select balance::text from public.wallet_balances
+                                                      where wallet_id = hazina.system_wallet('suspense', 'KES')`;
+      expect(suspenseAfter).toBe(sum(suspenseBefore, suspense));
+    } finally {
+      await sql.end();
+    }
   });
 });
