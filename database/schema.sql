@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict Qgc8SO3iTkybDfpUGTbkktDE4SyXM2GeA2KVnkqtnZur83MeA67d7bjqSv3ND6n
+\restrict gnTPkYAkQlxPVvEf4c3aDCXBdgCg7RUOU6gSDdpIt2e4dFGVNPztZffvR1hHssC
 
 
 SET statement_timeout = 0;
@@ -1230,9 +1230,9 @@ begin
   select count(distinct s.wallet_id), (array_agg(s.id order by s.created_at, s.id))[1]
     into v_wallets, v_id
     from public.wallet_funding_sessions s
-    join public.wallet_sources src on src.id = s.source_id
+    left join public.wallet_sources src on src.id = s.source_id
    where s.provider = p_provider and s.status = 'expired' and s.provider_checkout_id is null
-     and s.channel = 'stk_push' and s.amount = p_amount and src.msisdn = p_msisdn
+     and s.channel = 'stk_push' and s.amount = p_amount and coalesce(src.msisdn, s.payer_msisdn) = p_msisdn
      and s.created_at between p_received_at - interval '15 minutes' and p_received_at;
   if v_wallets <> 1 then
     return null;
@@ -10555,7 +10555,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict Qgc8SO3iTkybDfpUGTbkktDE4SyXM2GeA2KVnkqtnZur83MeA67d7bjqSv3ND6n
+\unrestrict gnTPkYAkQlxPVvEf4c3aDCXBdgCg7RUOU6gSDdpIt2e4dFGVNPztZffvR1hHssC
 
 
 -- Reference data inserted by the migrations

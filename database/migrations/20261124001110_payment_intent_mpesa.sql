@@ -615,6 +615,40 @@ begin
 end
 $$;
 
+-- The orphan claim (a success callback naming a checkout id we never learned: our STK request
+-- timed out) finds an intent's session too, by the phone the payer typed (it has no source).
+create or replace function hazina.funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric,
+                                            p_received_at timestamptz) returns uuid
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_wallets integer;
+  v_id uuid;
+begin
+  if p_provider <> 'mpesa' or p_checkout_id is null or p_msisdn is null or p_amount is null then
+    return null;
+  end if;
+  select count(distinct s.wallet_id), (array_agg(s.id order by s.created_at, s.id))[1]
+    into v_wallets, v_id
+    from public.wallet_funding_sessions s
+    left join public.wallet_sources src on src.id = s.source_id
+   where s.provider = p_provider and s.status = 'expired' and s.provider_checkout_id is null
+     and s.channel = 'stk_push' and s.amount = p_amount and coalesce(src.msisdn, s.payer_msisdn) = p_msisdn
+     and s.created_at between p_received_at - interval '15 minutes' and p_received_at;
+  if v_wallets <> 1 then
+    return null;
+  end if;
+  update public.wallet_funding_sessions
+     set provider_checkout_id = p_checkout_id, updated_at = now()
+   where id = v_id and provider_checkout_id is null;
+  if not found then
+    return null;
+  end if;
+  return v_id;
+end
+$$;
+
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 grant execute on function hazina.payment_intent_checkout_json(uuid, text) to service_role;
 
@@ -628,6 +662,38 @@ drop function if exists hazina.payment_intent_fail_attempt(uuid, jsonb);
 drop function if exists hazina.payment_intent_part_ref(uuid, integer, integer);
 drop function if exists hazina.payment_intent_checkout_json(uuid, text);
 -- The functions as they were (payment_intents, payment_intent_subjects, funding migrations).
+create or replace function hazina.funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric,
+                                            p_received_at timestamptz) returns uuid
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_wallets integer;
+  v_id uuid;
+begin
+  if p_provider <> 'mpesa' or p_checkout_id is null or p_msisdn is null or p_amount is null then
+    return null;
+  end if;
+  select count(distinct s.wallet_id), (array_agg(s.id order by s.created_at, s.id))[1]
+    into v_wallets, v_id
+    from public.wallet_funding_sessions s
+    join public.wallet_sources src on src.id = s.source_id
+   where s.provider = p_provider and s.status = 'expired' and s.provider_checkout_id is null
+     and s.channel = 'stk_push' and s.amount = p_amount and src.msisdn = p_msisdn
+     and s.created_at between p_received_at - interval '15 minutes' and p_received_at;
+  if v_wallets <> 1 then
+    return null;
+  end if;
+  update public.wallet_funding_sessions
+     set provider_checkout_id = p_checkout_id, updated_at = now()
+   where id = v_id and provider_checkout_id is null;
+  if not found then
+    return null;
+  end if;
+  return v_id;
+end
+$$;
+
 create or replace function public.payment_intent_json(p public.payment_intents) returns jsonb
   language sql stable
   set search_path = ''
