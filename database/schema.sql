@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict gnTPkYAkQlxPVvEf4c3aDCXBdgCg7RUOU6gSDdpIt2e4dFGVNPztZffvR1hHssC
+\restrict vy6JQgjgsKzo8fRyG2ETT0jqJ3fmzzz8LeiRyQAIPRSAaf3oFjWIDjVJ1ALGpH1
 
 
 SET statement_timeout = 0;
@@ -10555,7 +10555,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict gnTPkYAkQlxPVvEf4c3aDCXBdgCg7RUOU6gSDdpIt2e4dFGVNPztZffvR1hHssC
+\unrestrict vy6JQgjgsKzo8fRyG2ETT0jqJ3fmzzz8LeiRyQAIPRSAaf3oFjWIDjVJ1ALGpH1
 
 
 -- Reference data inserted by the migrations
