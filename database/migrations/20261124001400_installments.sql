@@ -38,12 +38,7 @@
 -- Money a racing payment brings after the plan stopped needing it (two payments for the last
 -- row, a payment confirmed after a cancel) is refunded at once to its payer through its intent.
 
-insert into public.transaction_types (code, fee_payer, description) values
-  ('escrow_funding', 'sender',
-   'Money into the escrow system wallet (an escrowed order, an installment plan) through a payment intent. Never priced.'),
-  ('escrow_release', 'receiver',
-   'Escrowed money released to the merchant: the merchant bears the escrow_release fee, out of what it receives.')
-on conflict (code) do nothing;
+-- (escrow_funding and escrow_release are the orders capability's types, migration 1300.)
 insert into public.transaction_types (code, fee_payer, description) values
   ('installment_late_fee', 'sender',
    'The late fee on a missed installment: priced from the fee catalog on the missed payment''s amount, added to what '
