@@ -164,6 +164,18 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   api_keys_merchants_only: [403, "Only merchants can hold API keys."],
   api_key_not_found: [404, "API key not found."],
 
+  // shops, products, orders and goods escrow (database/migrations/*_shops_orders.sql, *_order_*.sql)
+  shop_not_found: [404, "Shop not found."],
+  shop_slug_taken: [409, "Another shop already uses this slug."],
+  shop_merchants_only: [403, "Only merchants can open shops."],
+  shop_not_active: [409, "The shop is suspended and takes no orders."],
+  product_not_found: [404, "Product not found, or not for sale."],
+  product_sku_taken: [409, "Another product of this shop already uses this SKU."],
+  out_of_stock: [409, "Not enough stock left for this order."],
+  escrow_not_offered: [409, "This shop does not offer escrow."],
+  escrow_required: [409, "This shop sells only with escrow."],
+  order_not_found: [404, "Order not found."],
+  order_not_payable: [409, "Only an order pending payment can be paid."],
   // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
   job_not_found: [404, "No such job."],
 };
