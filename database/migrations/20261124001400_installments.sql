@@ -286,14 +286,18 @@ $$;
 -- Create a plan for an order (called by order placement, in its transaction): check the
 -- shop's policy, write the schedule and open the deposit intent. Returns the plan's JSON
 -- with the deposit intent (and its client_secret) under "deposit_intent".
-create function hazina.installment_create(p_order_id uuid, p_shop_id uuid, p_merchant_id uuid, p_customer_id uuid,
-                                          p_total numeric, p_currency text, p_deposit numeric, p_count integer,
-                                          p_interval text, p_auto_collect boolean, p_client_ref text) returns jsonb
+create function hazina.installment_create(p_order public.orders, p_deposit numeric, p_count integer,
+                                          p_interval text, p_auto_collect boolean) returns jsonb
   language plpgsql
   security definer
   set search_path = ''
   as $$
 declare
+  p_shop_id uuid := p_order.shop_id;
+  p_merchant_id uuid := p_order.merchant_id;
+  p_customer_id uuid := p_order.customer_id;
+  p_total numeric := p_order.total;
+  p_currency text := p_order.currency;
   v_settings public.shop_installment_settings;
   v_limits hazina.installment_limits;
   v_plan public.installments;
@@ -315,7 +319,13 @@ begin
     perform hazina.raise_error('installments_not_allowed', jsonb_build_object('shop_id', p_shop_id, 'field', 'count',
       'max', least(v_settings.max_count, v_limits.max_count)));
   end if;
+  if p_deposit is null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments.deposit', 'reason', 'required'));
+  end if;
   perform hazina.assert_valid_amount(p_deposit, p_currency);
+  if p_order.status <> 'pending_payment' or p_order.payment_intent_id is not null then
+    perform hazina.raise_error('order_not_payable', jsonb_build_object('order_id', p_order.id, 'status', p_order.status));
+  end if;
   if p_deposit >= p_total then
     perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments.deposit',
       'reason', 'below the order total'));
@@ -333,10 +343,10 @@ begin
                                    installment_count, "interval", installment_amount, auto_collect, grace_days,
                                    late_fee_enabled, missed_payments_to_default, cancellation_fee_bps,
                                    cancellation_fee_fixed, max_cancellation_fee_bps, starts_at, next_due_at, client_ref)
-  values (v_id, p_order_id, p_shop_id, p_merchant_id, p_customer_id, p_currency, p_total, p_deposit, p_count, p_interval,
+  values (v_id, p_order.id, p_shop_id, p_merchant_id, p_customer_id, p_currency, p_total, p_deposit, p_count, p_interval,
           v_part, coalesce(p_auto_collect, false), v_settings.grace_days, v_settings.late_fee_enabled,
           v_settings.missed_payments_to_default, v_settings.cancellation_fee_bps, v_settings.cancellation_fee_fixed,
-          v_limits.max_cancellation_fee_bps, v_now, v_now, p_client_ref)
+          v_limits.max_cancellation_fee_bps, v_now, v_now, p_order.client_ref)
   returning * into v_plan;
   insert into public.installment_schedule (installment_id, seq, due_at, amount)
   select v_id, a.seq, hazina.installment_due_at(v_now, p_interval, a.seq), a.amount
@@ -369,7 +379,7 @@ begin
       update public.installment_schedule
          set amount_paid = amount_paid + v_take,
              status = case when amount_paid + v_take + amount_waived = amount + late_fee then 'paid' else status end,
-             paid_at = case when amount_paid + v_take + amount_waived = amount + late_fee then now() end,
+             paid_at = case when amount_paid + v_take + amount_waived = amount + late_fee then hazina.clock() end,
              paid_intent_id = case when amount_paid + v_take + amount_waived = amount + late_fee then p_intent.id end,
              updated_at = now()
        where id = v_row.id;
@@ -505,8 +515,17 @@ create function hazina.installment_release_order(p_plan public.installments, p_s
   language plpgsql
   set search_path = ''
   as $$
+declare
+  v_order public.orders;
 begin
-  null;
+  update public.orders set status = 'canceled', canceled_at = now(),
+         cancellation_reason = 'installment plan ' || p_status, updated_at = now()
+   where id = p_plan.order_id and status = 'pending_payment'
+  returning * into v_order;
+  if v_order.id is not null then
+    perform hazina.order_release_stock(v_order.id);
+    perform hazina.event_emit(v_order.merchant_id, 'order.canceled', 'order', v_order.id, public.order_json(v_order));
+  end if;
 end
 $$;
 
@@ -886,6 +905,50 @@ $$;
 insert into hazina.reconciliation_checks (check_function, description) values
   ('hazina.reconcile_installments()', 'installment plans: figures agree with the schedule; money held in escrow is what active plans were paid');
 
+-- POST /orders with `installments`: place the order (priced, stock reserved: the orders
+-- capability's hazina.order_place) and make its plan instead of opening the order's own
+-- payment intent: the order stays pending_payment, its stock reserved, for the plan's life.
+-- p_installments: {"deposit": "100.00", "count": 3, "interval": "week", "auto_collect": true}.
+-- Idempotent as order placement is: the same request returns the same order and plan.
+create function hazina.order_create_installments(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean,
+                                                 p_shipping jsonb, p_client_ref text, p_installments jsonb) returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_order public.orders;
+  v_plan jsonb;
+  v_created boolean;
+begin
+  if p_installments is null or jsonb_typeof(p_installments) <> 'object'
+     or jsonb_typeof(p_installments -> 'deposit') is distinct from 'string'
+     or p_installments ->> 'deposit' !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$'
+     or jsonb_typeof(p_installments -> 'count') is distinct from 'number' or p_installments ->> 'count' !~ '^[0-9]{1,3}$'
+     or (p_installments ? 'auto_collect' and jsonb_typeof(p_installments -> 'auto_collect') <> 'boolean') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments',
+      'reason', '{deposit: "<amount>", count: <n>, interval: day|week|month, auto_collect?: boolean}'));
+  end if;
+  v_order := hazina.order_place(p_customer_id, p_shop_id, p_items, p_escrow, p_shipping, p_client_ref);
+  v_created := not exists (select 1 from public.installments where order_id = v_order.id);
+  if v_created then
+    v_plan := hazina.installment_create(v_order, (p_installments ->> 'deposit')::numeric, (p_installments ->> 'count')::integer,
+                                        p_installments ->> 'interval', coalesce((p_installments ->> 'auto_collect')::boolean, false));
+  else
+    select hazina.installment_json(id) || jsonb_build_object('deposit_intent', hazina.payment_intent_json(deposit_intent_id))
+      into v_plan from public.installments where order_id = v_order.id;
+  end if;
+  return hazina.order_json(v_order.id) || jsonb_build_object('installment', v_plan, 'payment_intent', v_plan -> 'deposit_intent',
+                                                             'created', v_created);
+end
+$$;
+
+create function public.order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb,
+                                                 p_client_ref text, p_installments jsonb) returns jsonb
+  language sql security definer set search_path = ''
+  as $$ select hazina.order_create_installments(hazina.caller_id(), p_shop_id, p_items, p_escrow, p_shipping, p_client_ref,
+                                                p_installments) $$;
+
 -- Row level security: the plan's customer and the shop's merchant read the plan and its
 -- schedule; the merchant reads and sets its shops' plan settings, anyone reads whether a
 -- shop offers plans; nobody writes the plans directly.
@@ -967,11 +1030,13 @@ revoke all on table hazina.installment_limits from public, anon, authenticated;
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 revoke execute on function public.installment_cancel(uuid, text), public.installment_pay(uuid, numeric, uuid, text),
   public.installment_waive(uuid, integer, text), public.shop_installment_settings_set(uuid, jsonb),
+  public.order_create_installments(uuid, jsonb, boolean, jsonb, text, jsonb),
   public.installment_json(public.installments), public.installment_schedule_json(public.installment_schedule),
   public.shop_installment_settings_json(public.shop_installment_settings)
   from public, anon;
 grant execute on function public.installment_cancel(uuid, text), public.installment_pay(uuid, numeric, uuid, text),
-  public.installment_waive(uuid, integer, text), public.shop_installment_settings_set(uuid, jsonb) to authenticated;
+  public.installment_waive(uuid, integer, text), public.shop_installment_settings_set(uuid, jsonb),
+  public.order_create_installments(uuid, jsonb, boolean, jsonb, text, jsonb) to authenticated;
 grant execute on function public.installment_json(public.installments), public.installment_schedule_json(public.installment_schedule)
   to authenticated, service_role;
 grant execute on function public.shop_installment_settings_json(public.shop_installment_settings) to anon, authenticated, service_role;
@@ -1005,7 +1070,9 @@ drop function if exists hazina.installment_complete(uuid);
 drop function if exists hazina.installment_settle(public.installments);
 drop function if exists hazina.installment_cancel_open_intents(uuid);
 drop function if exists hazina.installment_apply_payment(public.payment_intents);
-drop function if exists hazina.installment_create(uuid, uuid, uuid, uuid, numeric, text, numeric, integer, text, boolean, text);
+drop function if exists public.order_create_installments(uuid, jsonb, boolean, jsonb, text, jsonb);
+drop function if exists hazina.order_create_installments(uuid, uuid, jsonb, boolean, jsonb, text, jsonb);
+drop function if exists hazina.installment_create(public.orders, numeric, integer, text, boolean);
 drop function if exists hazina.installment_intent_open(public.installments, numeric, text, text);
 drop function if exists hazina.installment_refresh(uuid);
 drop function if exists hazina.installment_lock(uuid, uuid);
