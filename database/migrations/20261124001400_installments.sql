@@ -421,8 +421,8 @@ begin
 end
 $$;
 
--- Completion: every row paid or waived. The plan's money leaves the plan (the order
--- capability takes it from here: hazina.installment_settle, replaced by the orders glue).
+-- Completion: every row paid or waived. The plan is completed, then its order is paid
+-- (hazina.installment_settle).
 create function hazina.installment_complete(p_id uuid) returns void
   language plpgsql
   set search_path = ''
@@ -431,27 +431,53 @@ declare
   v_plan public.installments := hazina.installment_lock(p_id, null);
 begin
   perform hazina.installment_cancel_open_intents(p_id);
-  perform hazina.installment_settle(v_plan);
   update public.installments
      set status = 'completed', completed_at = hazina.clock(), next_due_at = null, updated_at = now()
-   where id = p_id;
+   where id = p_id
+  returning * into v_plan;
+  perform hazina.installment_settle(v_plan);
   perform hazina.event_emit(v_plan.merchant_id, 'installment.completed', 'installment', p_id, hazina.installment_json(p_id));
 end
 $$;
 
--- Hand the completed plan's money to the merchant: escrow -> merchant wallet as escrow_release.
--- (The orders glue migration replaces this to make the order paid and follow its escrow rules.)
+-- The completed plan's order becomes paid and follows the orders capability's rules from
+-- there: a direct order's money goes to the merchant now (escrow -> merchant wallet, ref
+-- 'installment:<id>:release', type escrow_release: the merchant bears that fee); an escrowed
+-- order's money stays in escrow as its goods escrow, funded with everything the plan was paid,
+-- late fees included, released on receipt, auto-release or an admin's resolution. The
+-- order's amount_paid is the price paid (total less what was waived; late fees are not part
+-- of the order's price).
 create function hazina.installment_settle(p_plan public.installments) returns void
   language plpgsql
   set search_path = ''
   as $$
+declare
+  v_order public.orders;
+  v_wallet uuid;
+  v_escrow_id uuid;
 begin
-  if p_plan.amount_paid > 0 then
+  select * into v_order from public.orders where id = p_plan.order_id for update;
+  update public.orders set status = 'paid', amount_paid = p_plan.total_amount - p_plan.amount_waived, paid_at = now(),
+         updated_at = now()
+   where id = v_order.id and status = 'pending_payment';
+  if v_order.escrow then
+    insert into public.goods_escrows (order_id, merchant_id, customer_id, wallet_id, currency, amount)
+    values (v_order.id, v_order.merchant_id, v_order.customer_id, hazina.system_wallet('escrow', p_plan.currency),
+            p_plan.currency, p_plan.amount_paid)
+    returning id into v_escrow_id;
+    perform hazina.escrow_event(v_escrow_id, 'escrow.funded');
+  else
+    select id into v_wallet from public.wallets
+     where user_id = p_plan.merchant_id and currency = p_plan.currency and kind = 'merchant';
+    if v_wallet is null then
+      perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', p_plan.currency));
+    end if;
     perform hazina.transfer('installment:' || p_plan.id || ':release', hazina.system_wallet('escrow', p_plan.currency),
-      (select id from public.wallets where user_id = p_plan.merchant_id and currency = p_plan.currency and kind = 'merchant'),
-      p_plan.amount_paid, 'escrow_release', 'Installment plan completed', jsonb_build_object('installment_id', p_plan.id));
-    update public.installments set amount_released = amount_released + p_plan.amount_paid where id = p_plan.id;
+      v_wallet, p_plan.amount_paid, 'escrow_release', 'Installment plan completed',
+      jsonb_build_object('installment_id', p_plan.id, 'order_id', p_plan.order_id));
   end if;
+  update public.installments set amount_released = amount_released + p_plan.amount_paid where id = p_plan.id;
+  perform hazina.order_event(v_order.id, 'order.paid');
 end
 $$;
 
@@ -509,25 +535,38 @@ begin
 end
 $$;
 
--- Release the order of a plan that will not complete (cancel it, return its stock).
--- (The orders glue migration replaces this with the orders capability's cancel.)
+-- Release the order of a plan that will not complete: the orders capability's cancel (an
+-- unpaid order with no intent of its own: canceled, its stock released, order.canceled).
 create function hazina.installment_release_order(p_plan public.installments, p_status text) returns void
   language plpgsql
   set search_path = ''
   as $$
-declare
-  v_order public.orders;
 begin
-  update public.orders set status = 'canceled', canceled_at = now(),
-         cancellation_reason = 'installment plan ' || p_status, updated_at = now()
-   where id = p_plan.order_id and status = 'pending_payment'
-  returning * into v_order;
-  if v_order.id is not null then
-    perform hazina.order_release_stock(v_order.id);
-    perform hazina.event_emit(v_order.merchant_id, 'order.canceled', 'order', v_order.id, public.order_json(v_order));
+  if exists (select 1 from public.orders where id = p_plan.order_id and status = 'pending_payment') then
+    perform hazina.order_cancel(p_plan.order_id, p_plan.merchant_id, 'installment plan ' || p_status);
   end if;
 end
 $$;
+
+-- An order with an active plan changes state only through its plan (its cancel is
+-- POST /installments/:id/cancel): the order's own verbs are refused while the plan runs.
+create function hazina.installment_guard_order() returns trigger
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+begin
+  if exists (select 1 from public.installments where order_id = new.id and status = 'active') then
+    perform hazina.raise_error('order_has_installment_plan', jsonb_build_object('order_id', new.id,
+      'installment_id', (select id from public.installments where order_id = new.id)));
+  end if;
+  return new;
+end
+$$;
+
+create trigger orders_installment_guard before update of status on public.orders
+  for each row when (old.status = 'pending_payment' and new.status is distinct from old.status)
+  execute function hazina.installment_guard_order();
 
 -- The customer cancels (refund less the cancellation fee) or the merchant cancels (full refund).
 create function hazina.installment_cancel(p_id uuid, p_actor uuid, p_reason text default null) returns jsonb
@@ -870,6 +909,18 @@ create function hazina.installment_escrow_held(p_id uuid) returns numeric
          - (select amount_released from public.installments where id = p_id)
 $$;
 
+-- The escrow wallet owes active plans what they were paid (the orders capability's
+-- obligations view, with the plans' rows added: its reconciliation check covers both).
+create or replace view hazina.escrow_obligations as
+  select e.currency, 'goods_escrow'::text as subject_type, e.id as subject_id,
+         (e.amount - e.released_amount - e.refunded_amount) as amount
+    from public.goods_escrows e
+   where e.amount - e.released_amount - e.refunded_amount <> 0
+  union all
+  select i.currency, 'installment'::text, i.id, i.amount_paid
+    from public.installments i
+   where i.status = 'active' and i.amount_paid <> 0;
+
 create function hazina.reconcile_installments()
   returns table (check_name text, subject text, expected numeric, actual numeric)
   language sql stable
@@ -1044,6 +1095,13 @@ grant execute on function hazina.installment_json(uuid), hazina.job_installments
   hazina.installment_claim_reminders(integer), hazina.reconcile_installments() to service_role;
 
 -- migrate:down
+create or replace view hazina.escrow_obligations as
+  select e.currency, 'goods_escrow'::text as subject_type, e.id as subject_id,
+         (e.amount - e.released_amount - e.refunded_amount) as amount
+    from public.goods_escrows e
+   where e.amount - e.released_amount - e.refunded_amount <> 0;
+drop trigger if exists orders_installment_guard on public.orders;
+drop function if exists hazina.installment_guard_order();
 delete from hazina.reconciliation_checks where check_function = 'hazina.reconcile_installments()'::regprocedure;
 delete from hazina.jobs where name in ('installments.due', 'installments.remind');
 drop trigger if exists payment_intents_installment on public.payment_intents;

@@ -178,6 +178,20 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   order_not_payable: [409, "Only an order pending payment can be paid."],
   // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
   job_not_found: [404, "No such job."],
+  // installment plans (database/migrations/*_installments.sql)
+  installments_not_allowed: [
+    409,
+    "This shop does not sell on these installment terms (see its installment settings).",
+  ],
+  installment_not_found: [404, "Installment plan not found."],
+  installment_not_active: [409, "The installment plan is completed, defaulted or canceled."],
+  installment_row_not_found: [404, "The plan has no payment with this number."],
+  installment_row_not_waivable: [409, "Only an unpaid payment or an unpaid late fee can be waived."],
+  amount_exceeds_outstanding: [409, "The amount is above what the plan still owes."],
+  order_has_installment_plan: [
+    409,
+    "This order is paid by an installment plan; cancel the plan instead.",
+  ],
 };
 
 /** How providers are named to people, and the currency they move (for limit messages). */

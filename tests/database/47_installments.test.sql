@@ -5,7 +5,7 @@
 -- reminders, the deposit intent expiring; what the customer, the merchant, another user,
 -- anon and service_role can see and do; the books reconciled, to the cent.
 begin;
-select plan(105);
+select plan(112);
 
 \ir helpers.psql
 
@@ -194,6 +194,8 @@ select is(pg_temp.balance(:'duka_wallet'),
   1050.01 - (hazina.fee_quote('escrow_release', 1050.01, 'KES', :'duka'::uuid)).fee,
   'the merchant receives all of it, less the escrow_release fee');
 select is(hazina.installment_escrow_held(:'plan_a'), 0::numeric, 'nothing of the plan stays in escrow');
+select is((select (status, amount_paid)::text from public.orders where id = :'order_a'), '(paid,1000.0100)',
+  'the order is paid (its price; the late fee is not part of it)');
 select is((select count(*)::int from public.events where object_id = :'plan_a' and type = 'installment.completed'), 1,
   'installment.completed is written');
 select pg_temp.act_as(:'amina');
@@ -210,6 +212,8 @@ select pg_temp.as_user(:'amina', format($$select public.order_create_installment
 select (:'placed_b'::jsonb) -> 'installment' ->> 'id' as plan_b, (:'placed_b'::jsonb) ->> 'id' as order_b,
        (:'placed_b'::jsonb) -> 'payment_intent' ->> 'id' as deposit_b \gset
 select is((select stock from public.products where id = :'lamp'), 2, 'plan B reserves two lamps');
+select throws_ok(format($$select pg_temp.as_user('%s', 'select public.order_cancel(''%s'')')$$, :'amina', :'order_b'),
+  'P0001', 'order_has_installment_plan', 'the order of an active plan is canceled through its plan only');
 select pg_temp.as_user(:'amina', format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "200.00"}]')$$,
   :'deposit_b', :'amina_wallet'));
 select pg_temp.as_user(:'amina', format($$select public.installment_pay('%s', 100, '%s', 'b-1')$$, :'plan_b', :'amina_wallet'));
@@ -298,6 +302,27 @@ select (:'placed_h'::jsonb) -> 'installment' ->> 'id' as plan_h, (:'placed_h'::j
 select hazina.payment_intent_cancel(:'deposit_h', null, 'expired');
 select is((select status from public.installments where id = :'plan_h'), 'canceled', 'an expired deposit intent cancels the plan');
 select is((select status from public.orders where id = :'order_h'), 'canceled', 'and its order');
+
+-- Plan I: an escrowed order. On completion the plan's money becomes the order's goods
+-- escrow; the buyer's confirmation releases it to the merchant.
+select pg_temp.fund(:'amina_wallet', 1000);
+select pg_temp.as_user(:'amina', format($$select public.order_create_installments('%s', '[{"product_id": "%s", "quantity": 1}]', true, null, 'o-i',
+  '{"deposit": "100.00", "count": 2, "interval": "week"}')$$, :'shop', :'lamp')) as placed_i \gset
+select (:'placed_i'::jsonb) -> 'installment' ->> 'id' as plan_i, (:'placed_i'::jsonb) -> 'payment_intent' ->> 'id' as deposit_i,
+       (:'placed_i'::jsonb) ->> 'id' as order_i \gset
+select pg_temp.as_user(:'amina', format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "100.00"}]')$$,
+  :'deposit_i', :'amina_wallet'));
+select pg_temp.balance(:'duka_wallet') as duka_before \gset
+select pg_temp.as_user(:'amina', format($$select public.installment_pay('%s', 900.01, '%s', 'i-1')$$, :'plan_i', :'amina_wallet'));
+select is((select (status, amount)::text from public.goods_escrows where order_id = :'order_i'), '(funded,1000.0100)',
+  'the completed plan funds the order''s goods escrow');
+select is(pg_temp.balance(:'duka_wallet'), :'duka_before'::numeric, 'the merchant is not paid before the buyer has the goods');
+select * from pg_temp.books_balance('the escrow wallet holds the goods escrow and the active plans');
+select pg_temp.as_user(:'duka', format($$select public.order_dispatch('%s')$$, :'order_i'));
+select pg_temp.as_user(:'amina', format($$select public.order_confirm_receipt('%s')$$, :'order_i'));
+select is(pg_temp.balance(:'duka_wallet'),
+  :'duka_before'::numeric + 1000.01 - (hazina.fee_quote('escrow_release', 1000.01, 'KES', :'duka'::uuid)).fee,
+  'receipt releases it to the merchant');
 
 select is((select count(*)::int from hazina.reconcile() where check_name like 'installment%'), 0, 'every plan reconciles');
 select * from pg_temp.books_balance('the books reconcile at the end');
