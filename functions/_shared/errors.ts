@@ -186,7 +186,10 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   installment_not_found: [404, "Installment plan not found."],
   installment_not_active: [409, "The installment plan is completed, defaulted or canceled."],
   installment_row_not_found: [404, "The plan has no payment with this number."],
-  installment_row_not_waivable: [409, "Only an unpaid payment or an unpaid late fee can be waived."],
+  installment_row_not_waivable: [
+    409,
+    "Only an unpaid payment or an unpaid late fee can be waived.",
+  ],
   amount_exceeds_outstanding: [409, "The amount is above what the plan still owes."],
   order_has_installment_plan: [
     409,
