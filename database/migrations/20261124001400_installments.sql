@@ -140,7 +140,8 @@ create table public.installment_schedule (
   amount                numeric(19, 4) not null check (amount > 0),
   late_fee              numeric(19, 4) not null default 0 check (late_fee >= 0),
   amount_paid           numeric(19, 4) not null default 0 check (amount_paid >= 0),
-  amount_waived         numeric(19, 4) not null default 0 check (amount_waived >= 0),
+  amount_waived         numeric(19, 4) not null default 0 check (amount_waived >= 0),  -- of the amount and the fee
+  late_fee_waived       numeric(19, 4) not null default 0 check (late_fee_waived >= 0),  -- the fee's part of amount_waived
   status                text not null default 'pending' check (status in ('pending', 'paid', 'late', 'waived')),
   paid_intent_id        uuid references public.payment_intents (id),  -- the intent that settled it
   paid_at               timestamptz,
@@ -154,6 +155,7 @@ create table public.installment_schedule (
   updated_at            timestamptz not null default now(),
   unique (installment_id, seq),
   constraint installment_schedule_owed check (amount_paid + amount_waived <= amount + late_fee),
+  constraint installment_schedule_fee_waived check (late_fee_waived <= late_fee and late_fee_waived <= amount_waived),
   constraint installment_schedule_settled check (
     (status in ('paid', 'waived')) = (amount_paid + amount_waived = amount + late_fee)),
   constraint installment_schedule_paid_at check ((status = 'paid') = (paid_at is not null))
@@ -681,8 +683,10 @@ begin
     perform hazina.raise_error('installment_row_not_waivable', jsonb_build_object('seq', p_seq, 'status', v_row.status));
   end if;
   if p_what = 'late_fee' then
-    -- The unpaid part of the fee (money pays the row's amount first, then its fee).
-    v_waived := least(v_row.late_fee, v_row.amount + v_row.late_fee - v_row.amount_paid - v_row.amount_waived);
+    -- The part of the fee neither paid (money pays the row's amount first, then its fee)
+    -- nor waived before.
+    v_waived := least(v_row.late_fee - v_row.late_fee_waived - greatest(v_row.amount_paid - v_row.amount, 0),
+                      v_row.amount + v_row.late_fee - v_row.amount_paid - v_row.amount_waived);
     if v_waived <= 0 then
       perform hazina.raise_error('installment_row_not_waivable', jsonb_build_object('seq', p_seq, 'reason', 'no unpaid late fee'));
     end if;
@@ -694,6 +698,7 @@ begin
   end if;
   update public.installment_schedule
      set amount_waived = amount_waived + v_waived,
+         late_fee_waived = late_fee_waived + case when p_what = 'late_fee' then v_waived else 0 end,
          status = case when amount_paid + amount_waived + v_waived = amount + late_fee then 'waived' else status end,
          waived_at = hazina.clock(), updated_at = now()
    where id = v_row.id;
@@ -1058,8 +1063,10 @@ begin
 end
 $$;
 
+-- (Security definer: it reads the platform's bound, which clients cannot read directly.)
 create function public.shop_installment_settings_json(s public.shop_installment_settings) returns jsonb
   language sql stable
+  security definer
   set search_path = ''
   as $$
   select jsonb_build_object('object', 'shop_installment_settings', 'shop_id', s.shop_id, 'allowed', s.allowed,

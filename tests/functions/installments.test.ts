@@ -39,8 +39,8 @@ async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): 
 async function placePlan(customer: Party, terms: Record<string, unknown>, quantity = 1): Promise<Json> {
   return await asUser(customer.userId, async (tx) => {
     const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      JSON.stringify([{ product_id: lampId, quantity }])
-    }::jsonb, null, null, ${`order-${++seed}-${crypto.randomUUID()}`}, ${JSON.stringify(terms)}::jsonb) as placed`;
+      tx.json([{ product_id: lampId, quantity }])
+    }::jsonb, null, null, ${`order-${++seed}-${crypto.randomUUID()}`}, ${tx.json(terms as never)}::jsonb) as placed`;
     return row.placed;
   });
 }
@@ -224,17 +224,17 @@ describe("installment plans", () => {
   it("lists: mine by role and status, paged", async () => {
     const a = await placePlan(amina, { deposit: "100.00", count: 2, interval: "month" });
     const b = await placePlan(amina, { deposit: "100.00", count: 2, interval: "month" });
-    const page1 = await readResponse(await inProcess(amina.token, "GET", "/?role=customer&status=active&limit=1"));
+    const page1 = await readResponse(await inProcess(amina.token, "GET", "?role=customer&status=active&limit=1"));
     expect(page1.body.data.map((p: Json) => p.id)).toEqual([b.installment.id]);
     const page2 = await readResponse(
-      await inProcess(amina.token, "GET", `/?role=customer&status=active&limit=1&cursor=${page1.body.next_cursor}`),
+      await inProcess(amina.token, "GET", `?role=customer&status=active&limit=1&cursor=${page1.body.next_cursor}`),
     );
     expect(page2.body.data.map((p: Json) => p.id)).toEqual([a.installment.id]);
-    const asMerchant = await readResponse(await inProcess(amina.token, "GET", "/?role=merchant"));
+    const asMerchant = await readResponse(await inProcess(amina.token, "GET", "?role=merchant"));
     expect(asMerchant.body.data).toEqual([]);
-    const merchant = await readResponse(await inProcess(duka.token, "GET", "/?role=merchant&status=active"));
+    const merchant = await readResponse(await inProcess(duka.token, "GET", "?role=merchant&status=active"));
     expect(merchant.body.data.map((p: Json) => p.id)).toEqual(expect.arrayContaining([a.installment.id, b.installment.id]));
-    expect((await readResponse(await inProcess(other.token, "GET", "/"))).body.data).toEqual([]);
+    expect((await readResponse(await inProcess(other.token, "GET", ""))).body.data).toEqual([]);
     // Clean up: the merchant cancels both (full refunds, no fee).
     for (const p of [a, b]) {
       const res = await readResponse(await inProcess(duka.token, "POST", `/${p.installment.id}/cancel`, {}, {
