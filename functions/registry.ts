@@ -6,7 +6,9 @@ import * as auth from "./auth/app.ts";
 import * as funding from "./funding/app.ts";
 import * as health from "./health/app.ts";
 import * as ops from "./ops/app.ts";
+import * as orders from "./orders/app.ts";
 import * as payments from "./payments/app.ts";
+import * as shops from "./shops/app.ts";
 import * as wallets from "./wallets/app.ts";
 import * as webhooks from "./webhooks/app.ts";
 import * as withdrawals from "./withdrawals/app.ts";
@@ -32,7 +34,9 @@ export const functionModules = {
   funding,
   health,
   ops,
+  orders,
   payments,
+  shops,
   wallets,
   webhooks,
   withdrawals,

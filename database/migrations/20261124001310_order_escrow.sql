@@ -738,6 +738,10 @@ create policy "admins read all order lines" on public.order_items
 create policy "admins read all goods escrows" on public.goods_escrows
   for select to authenticated using (public.is_admin());
 
+-- Storefronts are read with the anon key: the shapes of shops and products format their
+-- times with public.api_time (a pure formatter), which anon may now call too.
+grant execute on function public.api_time(timestamptz) to anon;
+
 revoke all on table hazina.escrow_obligations from public, anon, authenticated;
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 revoke execute on function
@@ -754,6 +758,7 @@ grant execute on function hazina.reconcile_escrow(), hazina.release_due_escrows(
   hazina.job_release_due_escrows(integer) to service_role;
 
 -- migrate:down
+revoke execute on function public.api_time(timestamptz) from anon;
 drop policy if exists "admins read all goods escrows" on public.goods_escrows;
 drop policy if exists "admins read all order lines" on public.order_items;
 drop policy if exists "admins read all orders" on public.orders;

@@ -176,9 +176,18 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   escrow_required: [409, "This shop sells only with escrow."],
   order_not_found: [404, "Order not found."],
   order_not_payable: [409, "Only an order pending payment can be paid."],
-  order_not_dispatchable: [409, "Only a paid order (its escrow funded, not disputed) can be dispatched."],
-  order_not_deliverable: [409, "Only a dispatched order not yet delivered can be marked delivered."],
-  order_not_confirmable: [409, "Only a dispatched order (its escrow not disputed) can be confirmed."],
+  order_not_dispatchable: [
+    409,
+    "Only a paid order (its escrow funded, not disputed) can be dispatched.",
+  ],
+  order_not_deliverable: [
+    409,
+    "Only a dispatched order not yet delivered can be marked delivered.",
+  ],
+  order_not_confirmable: [
+    409,
+    "Only a dispatched order (its escrow not disputed) can be confirmed.",
+  ],
   order_not_disputable: [
     409,
     "Only an escrowed order whose money is still held can be disputed.",
