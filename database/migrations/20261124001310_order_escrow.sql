@@ -729,6 +729,19 @@ begin
 end
 $$;
 
+-- Admins judge disputes: they read every order, its lines and its escrow (operators, as for
+-- merchant applications; public.is_admin() is decided in the database).
+create policy "admins read all orders" on public.orders
+  for select to authenticated using (public.is_admin());
+create policy "admins read all order lines" on public.order_items
+  for select to authenticated using (public.is_admin());
+create policy "admins read all goods escrows" on public.goods_escrows
+  for select to authenticated using (public.is_admin());
+
+-- Storefronts are read with the anon key: the shapes of shops and products format their
+-- times with public.api_time (a pure formatter), which anon may now call too.
+grant execute on function public.api_time(timestamptz) to anon;
+
 revoke all on table hazina.escrow_obligations from public, anon, authenticated;
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 revoke execute on function
@@ -745,7 +758,10 @@ grant execute on function hazina.reconcile_escrow(), hazina.release_due_escrows(
   hazina.job_release_due_escrows(integer) to service_role;
 
 -- migrate:down
-revoke all on table hazina.escrow_obligations from service_role;
+revoke execute on function public.api_time(timestamptz) from anon;
+drop policy if exists "admins read all goods escrows" on public.goods_escrows;
+drop policy if exists "admins read all order lines" on public.order_items;
+drop policy if exists "admins read all orders" on public.orders;
 drop function if exists public.ops_escrow_resolve(uuid, text, numeric, text);
 drop function if exists public.order_refund(uuid, numeric, jsonb, text, text);
 drop function if exists public.order_cancel(uuid, text);

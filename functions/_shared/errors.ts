@@ -176,6 +176,34 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   escrow_required: [409, "This shop sells only with escrow."],
   order_not_found: [404, "Order not found."],
   order_not_payable: [409, "Only an order pending payment can be paid."],
+  order_not_dispatchable: [
+    409,
+    "Only a paid order (its escrow funded, not disputed) can be dispatched.",
+  ],
+  order_not_deliverable: [
+    409,
+    "Only a dispatched order not yet delivered can be marked delivered.",
+  ],
+  order_not_confirmable: [
+    409,
+    "Only a dispatched order (its escrow not disputed) can be confirmed.",
+  ],
+  order_not_disputable: [
+    409,
+    "Only an escrowed order whose money is still held can be disputed.",
+  ],
+  dispute_window_closed: [409, "The inspection window has closed; the escrow is being released."],
+  order_not_cancelable: [
+    409,
+    "Only an unpaid order, or (by the merchant) a paid order not yet dispatched, can be canceled.",
+  ],
+  order_not_refundable: [
+    409,
+    "This order cannot be refunded: it was not paid, is refunded or canceled, or its escrow was released.",
+  ],
+  refund_exceeds_paid: [409, "Refunds cannot exceed what was paid and not yet refunded."],
+  escrow_not_found: [404, "Escrow not found."],
+  escrow_not_disputed: [409, "Only a disputed escrow can be resolved."],
   // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
   job_not_found: [404, "No such job."],
   // installment plans (database/migrations/*_installments.sql)

@@ -4,7 +4,7 @@
 -- escrow policy; the order's payment intent pays it (order.paid) and its cancel or expiry
 -- cancels it and puts the stock back; nobody but its merchant and customer sees an order.
 begin;
-select plan(64);
+select plan(66);
 
 \ir helpers.psql
 
@@ -77,6 +77,10 @@ select is((select array_agg(slug order by slug) from public.shops), array['duka-
 select is((select array_agg(sku order by sku) from public.products where shop_id = :'shop_id'), array['SALT', 'SUGAR-1'],
   'anon reads active products only');
 select is((select count(*)::int from public.products where shop_id = :'closed_id'), 0, 'anon reads no product of a suspended shop');
+select is((select public.shop_json(s) ->> 'slug' from public.shops s where s.id = :'shop_id'), 'duka-la-mama',
+  'anon reads a shop''s shape');
+select is((select count(public.product_json(p))::int from public.products p where shop_id = :'shop_id'), 2,
+  'and its products'' shapes');
 select throws_ok($$select public.shop_create('Anon', 'anon-shop')$$, '42501', null, 'anon cannot open a shop');
 select throws_ok($$select count(*) from public.orders$$, '42501', null, 'anon cannot read orders at all');
 select pg_temp.act_as(:'other');
