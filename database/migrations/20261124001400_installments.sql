@@ -432,11 +432,11 @@ create function hazina.installment_complete(p_id uuid) returns void
 declare
   v_plan public.installments := hazina.installment_lock(p_id, null);
 begin
-  perform hazina.installment_cancel_open_intents(p_id);
   update public.installments
      set status = 'completed', completed_at = hazina.clock(), next_due_at = null, updated_at = now()
    where id = p_id
   returning * into v_plan;
+  perform hazina.installment_cancel_open_intents(p_id);
   perform hazina.installment_settle(v_plan);
   perform hazina.event_emit(v_plan.merchant_id, 'installment.completed', 'installment', p_id, hazina.installment_json(p_id));
 end
@@ -507,6 +507,15 @@ declare
   v_intent public.payment_intents;
   v_take numeric;
 begin
+  -- The plan is closed first, so nothing that follows (an open intent canceled, a racing
+  -- payment) treats it as active.
+  update public.installments
+     set status = p_status, cancellation_fee = p_fee, amount_refunded = v_plan.amount_paid - p_fee,
+         amount_released = amount_released + p_fee, next_due_at = null,
+         defaulted_at = case when p_status = 'defaulted' then hazina.clock() end,
+         canceled_at = case when p_status = 'canceled' then hazina.clock() end,
+         cancellation_reason = left(p_reason, 500), updated_at = now()
+   where id = p_id;
   perform hazina.installment_cancel_open_intents(p_id);
   for v_intent in select * from public.payment_intents
                    where subject_type = 'installment' and subject_id = p_id and status = 'succeeded'
@@ -526,13 +535,6 @@ begin
       (select id from public.wallets where user_id = v_plan.merchant_id and currency = v_plan.currency and kind = 'merchant'),
       p_fee, 'installment_cancellation_fee', 'Installment plan cancellation fee', jsonb_build_object('installment_id', p_id));
   end if;
-  update public.installments
-     set status = p_status, cancellation_fee = p_fee, amount_refunded = v_plan.amount_paid - p_fee,
-         amount_released = amount_released + p_fee, next_due_at = null,
-         defaulted_at = case when p_status = 'defaulted' then hazina.clock() end,
-         canceled_at = case when p_status = 'canceled' then hazina.clock() end,
-         cancellation_reason = left(p_reason, 500), updated_at = now()
-   where id = p_id;
   perform hazina.installment_release_order(v_plan, p_status);
 end
 $$;
@@ -994,7 +996,8 @@ begin
     select hazina.installment_json(id) || jsonb_build_object('deposit_intent', hazina.payment_intent_json(deposit_intent_id))
       into v_plan from public.installments where order_id = v_order.id;
   end if;
-  return hazina.order_json(v_order.id) || jsonb_build_object('installment', v_plan, 'payment_intent', v_plan -> 'deposit_intent',
+  return hazina.order_json(v_order.id) || jsonb_build_object('installment', v_plan - 'deposit_intent',
+                                                             'payment_intent', v_plan -> 'deposit_intent',
                                                              'created', v_created);
 end
 $$;

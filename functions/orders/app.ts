@@ -49,6 +49,17 @@ const CreateOrder = z.object({
   shipping: z.record(z.string().max(60), z.unknown()).optional().describe(
     "Where to deliver (kept as given, at most 4000 characters of JSON).",
   ),
+  // (installments: an additive field; the plan is made by the installments capability, see docs/installments.md)
+  installments: z.object({
+    deposit: Amount,
+    count: z.number().int().min(1).max(366),
+    interval: z.enum(["day", "week", "month"]),
+    auto_collect: z.boolean().optional(),
+  }).strict().optional().describe(
+    "Pay by a lay-by installment plan, when the shop allows it: the deposit now (the reply's payment_intent), " +
+      "then `count` equal payments every `interval`; the stock stays reserved and the order is paid when the plan " +
+      "completes (docs/installments.md).",
+  ),
 }).strict();
 
 docs.route({
@@ -83,6 +94,7 @@ docs.route({
     "out_of_stock",
     "escrow_required",
     "escrow_not_offered",
+    "installments_not_allowed",
     "merchant_wallet_required",
     "invalid_argument",
     "invalid_amount",
@@ -95,11 +107,19 @@ app.post("/", idempotent({ required: true, oneTransaction: true }), async (c) =>
   const [row] = await userTx(
     c,
     (tx) =>
-      tx`select public.order_create(${input.shop_id}, ${tx.json(input.items as never)}::jsonb,
+      input.installments
+        ? tx`select public.order_create_installments(${input.shop_id}, ${
+          tx.json(input.items as never)
+        }::jsonb, ${input.escrow ?? null}::boolean, ${
+          input.shipping ? tx.json(input.shipping as never) : null
+        }::jsonb, ${c.get("idempotencyKey")!}, ${
+          tx.json(input.installments as never)
+        }::jsonb) as order`
+        : tx`select public.order_create(${input.shop_id}, ${tx.json(input.items as never)}::jsonb,
                                     ${input.escrow ?? null}::boolean,
                                     ${
-        input.shipping ? tx.json(input.shipping as never) : null
-      }::jsonb,
+          input.shipping ? tx.json(input.shipping as never) : null
+        }::jsonb,
                                     ${c.get("idempotencyKey")!}) as order`,
   );
   const { created, ...body } = row.order as Record<string, unknown>;

@@ -3,6 +3,7 @@
 // keeps them equal).
 import { z } from "zod";
 import { Money, named } from "../_shared/openapi.ts";
+import { Installment } from "../installments/schemas.ts";
 import { CreatedPaymentIntent } from "../payments/schemas.ts";
 
 const Timestamp = z.iso.datetime({ offset: true });
@@ -111,6 +112,10 @@ export const CreatedOrder = named(
   Order.extend({
     payment_intent: CreatedPaymentIntent.describe(
       "The order's payment intent: the customer pays it with POST /payments/intents/{id}/confirm.",
+    ),
+    // (additive: an order placed with `installments`; the intent above is then the deposit's)
+    installment: Installment.optional().describe(
+      "The installment plan, when the order was placed with `installments` (payment_intent is its deposit).",
     ),
   }),
   "An order as POST /orders answers it, with its payment intent.",

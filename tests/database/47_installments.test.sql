@@ -5,7 +5,7 @@
 -- reminders, the deposit intent expiring; what the customer, the merchant, another user,
 -- anon and service_role can see and do; the books reconciled, to the cent.
 begin;
-select plan(112);
+select plan(113);
 
 \ir helpers.psql
 
@@ -302,6 +302,8 @@ select (:'placed_h'::jsonb) -> 'installment' ->> 'id' as plan_h, (:'placed_h'::j
 select hazina.payment_intent_cancel(:'deposit_h', null, 'expired');
 select is((select status from public.installments where id = :'plan_h'), 'canceled', 'an expired deposit intent cancels the plan');
 select is((select status from public.orders where id = :'order_h'), 'canceled', 'and its order');
+select is((select count(*)::int from public.events where object_id = :'plan_h' and type = 'installment.canceled'), 1,
+  'one installment.canceled event');
 
 -- Plan I: an escrowed order. On completion the plan's money becomes the order's goods
 -- escrow; the buyer's confirmation releases it to the merchant.

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { app } from "../../functions/installments/app.ts";
 import { app as ops } from "../../functions/ops/app.ts";
+import { app as orders } from "../../functions/orders/app.ts";
 import { clearSentMail, sentMail } from "../../functions/_shared/mailer.ts";
 import { Installment, ShopInstallmentSettings } from "../../functions/installments/schemas.ts";
 import { admin, createUser } from "../helpers/db.ts";
@@ -17,6 +18,7 @@ import { accessToken } from "../helpers/tokens.ts";
 const inProcess = appCaller(app, "/installments");
 const overHttp = httpCaller(() => `${inject("edgeBaseUrl")}/functions/v1/installments`);
 const opsCall = appCaller(ops, "/ops");
+const ordersCall = appCaller(orders, "/orders");
 
 let duka: Party;
 let amina: Party;
@@ -196,6 +198,44 @@ describe("installment plans", () => {
       await admin`select hazina.clock_travel(null, true)`;
     }
     await expectBooksBalanced();
+  });
+
+  it("POST /orders with installments: the order, its plan and the deposit intent; replayed by its key", async () => {
+    const k = key();
+    const body = {
+      shop_id: shopId,
+      items: [{ product_id: lampId, quantity: 1 }],
+      installments: { deposit: "250.00", count: 3, interval: "month" },
+    };
+    const placed = await readResponse(await ordersCall(amina.token, "POST", "", body, { "idempotency-key": k }));
+    expect(placed.status, JSON.stringify(placed.body)).toBe(201);
+    expect(placed.body).toMatchObject({ status: "pending_payment", payment_intent_id: null });
+    expect(placed.body.payment_intent).toMatchObject({ amount: "250.0000", subject_type: "installment" });
+    expect(placed.body.installment.schedule.map((r: Json) => r.amount)).toEqual([
+      "250.0000",
+      "250.0000",
+      "250.0000",
+      "250.0100",
+    ]);
+    expect(Installment.strict().safeParse(placed.body.installment).error?.issues ?? []).toEqual([]);
+    const again = await readResponse(await ordersCall(amina.token, "POST", "", body, { "idempotency-key": k }));
+    expect(again.body.installment.id).toBe(placed.body.installment.id);
+    const refused = await readResponse(await ordersCall(amina.token, "POST", "", {
+      ...body,
+      installments: { deposit: "250.00", count: 7, interval: "month" },
+    }, { "idempotency-key": key() }));
+    expect([refused.status, refused.body.error.code]).toEqual([409, "installments_not_allowed"]);
+    // The order moves only through its plan.
+    const cancelOrder = await readResponse(
+      await ordersCall(amina.token, "POST", `/${placed.body.id}/cancel`, {}, { "idempotency-key": key() }),
+    );
+    expect([cancelOrder.status, cancelOrder.body.error.code]).toEqual([409, "order_has_installment_plan"]);
+    const canceled = await readResponse(
+      await inProcess(amina.token, "POST", `/${placed.body.installment.id}/cancel`, {}, { "idempotency-key": key() }),
+    );
+    expect(canceled.body.status).toBe("canceled");
+    const [order] = await admin`select status from public.orders where id = ${placed.body.id}`;
+    expect(order.status).toBe("canceled");
   });
 
   it("a default: two missed payments, the refund less the bounded cancellation fee, the stock back", async () => {
