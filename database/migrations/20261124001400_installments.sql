@@ -1100,7 +1100,7 @@ grant execute on function public.installment_cancel(uuid, text), public.installm
   public.order_create_installments(uuid, jsonb, boolean, jsonb, text, jsonb) to authenticated;
 grant execute on function public.installment_json(public.installments), public.installment_schedule_json(public.installment_schedule)
   to authenticated, service_role;
-grant execute on function public.shop_installment_settings_json(public.shop_installment_settings) to anon, authenticated, service_role;
+grant execute on function public.shop_installment_settings_json(public.shop_installment_settings) to authenticated, service_role;
 grant execute on function hazina.installment_json(uuid), hazina.job_installments_due(integer),
   hazina.installment_claim_reminders(integer), hazina.reconcile_installments() to service_role;
 

@@ -14,6 +14,7 @@ insert into fk_without_index_allowed values
   -- Currencies are reference data: rows are added, never deleted or re-keyed, so no check
   -- ever searches the referencing table; nothing is looked up by currency alone.
   ('billing_fee_catalog(currency) -> currencies', 'currencies are never deleted or re-keyed; fees are found by type first'),
+  ('installments(currency) -> currencies', 'currencies are never deleted or re-keyed; plans are found by id, customer or merchant'),
   ('merchant_fee_profiles(currency) -> currencies', 'currencies are never deleted or re-keyed; profiles are found by merchant'),
   ('merchant_fee_profiles(transaction_type) -> transaction_types', 'transaction types are never deleted or re-keyed (no role may write them); profiles are found by merchant'),
   ('payment_intents(currency) -> currencies', 'currencies are never deleted or re-keyed; intents are found by id, merchant or customer'),
