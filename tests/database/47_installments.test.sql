@@ -5,7 +5,7 @@
 -- reminders, the deposit intent expiring; what the customer, the merchant, another user,
 -- anon and service_role can see and do; the books reconciled, to the cent.
 begin;
-select plan(113);
+select plan(119);
 
 \ir helpers.psql
 
@@ -108,6 +108,12 @@ select pg_temp.act_as_anon();
 select throws_ok('select count(*) from public.installments', '42501', null, 'anon reads no plans');
 select throws_ok('select count(*) from public.installment_schedule', '42501', null, 'nor schedules');
 select throws_ok(format($$select public.installment_cancel('%s')$$, :'plan_a'), '42501', null, 'anon cannot cancel');
+select throws_ok(format($$select public.installment_pay('%s', null, null, 'x')$$, :'plan_a'), '42501', null, 'anon cannot pay');
+select is((select count(*)::int from public.shop_installment_settings where shop_id = :'shop'), 1,
+  'anon reads an active shop''s plan policy (a storefront shows it)');
+select pg_temp.act_as(:'duka');
+select throws_ok(format($$select public.installment_pay('%s', null, null, 'x')$$, :'plan_a'),
+  'P0001', 'installment_not_found', 'the merchant cannot pay its customer''s plan');
 select pg_temp.act_as_service_role();
 select is((select count(*)::int from public.installments), 1, 'service_role reads every plan');
 select throws_ok($$update public.installments set amount_paid = 0$$, '42501', null, 'nobody writes plans directly');
@@ -204,6 +210,18 @@ select throws_ok(format($$select public.installment_pay('%s', 1, '%s', 'pay-4')$
 reset role;
 select * from pg_temp.books_balance('the books reconcile after a completed plan');
 select pg_temp.fund(:'amina_wallet', 0.01);
+
+-- A suspended shop's policy is its merchant's alone.
+select pg_temp.as_user(:'duka', format($$select public.shop_update('%s', '{"status": "suspended"}')$$, :'shop'));
+select pg_temp.act_as_anon();
+select is((select count(*)::int from public.shop_installment_settings where shop_id = :'shop'), 0,
+  'anon does not see a suspended shop''s policy');
+select pg_temp.act_as(:'other');
+select is((select count(*)::int from public.shop_installment_settings where shop_id = :'shop'), 0, 'nor does another user');
+select pg_temp.act_as(:'duka');
+select is((select count(*)::int from public.shop_installment_settings where shop_id = :'shop'), 1, 'its merchant does');
+reset role;
+select pg_temp.as_user(:'duka', format($$select public.shop_update('%s', '{"status": "active"}')$$, :'shop'));
 
 -- Plan B: a default. Manual payments, the deposit paid, then two missed payments.
 select hazina.clock_travel(null, true);

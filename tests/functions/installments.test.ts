@@ -364,6 +364,34 @@ describe("installment races", () => {
     await expectBooksBalanced();
   });
 
+  it("concurrent job runners collect each due payment exactly once", async () => {
+    await fund(amina.walletId, "2000.00");
+    const plans = [];
+    for (let i = 0; i < 3; i++) {
+      const placed = await placePlan(amina, { deposit: "100.00", count: 2, interval: "week", auto_collect: true });
+      await pay(amina, placed.installment.id, { wallet_id: amina.walletId });
+      plans.push(placed.installment.id);
+    }
+    const before = await balanceOf(amina.walletId);
+    try {
+      await travel("7 days 1 minute");
+      const runs = await Promise.all(Array.from({ length: 6 }, () => runDueJob()));
+      // (A runner may still claim a plan another just finished; it then finds nothing left to do.)
+      expect(runs.reduce((n: number, r: Json) => n + r.report.processed, 0)).toBeGreaterThanOrEqual(3);
+    } finally {
+      await admin`select hazina.clock_travel(null, true)`;
+    }
+    expect(await balanceOf(amina.walletId)).toBe(difference(before, "450.00", "450.00", "450.00"));
+    for (const id of plans) {
+      expect((await plan(id)).schedule[1].status).toBe("paid");
+      const [{ n }] = await admin`select count(*)::int as n from public.payment_intents
+                                   where subject_id = ${id} and client_ref like '%:collect:%'`;
+      expect(n).toBe(1);
+      await asUser(duka.userId, (tx) => tx`select public.installment_cancel(${id})`);
+    }
+    await expectBooksBalanced();
+  });
+
   it("pay vs auto-collect vs cancel on one due plan: one consistent outcome, no money lost", async () => {
     for (let round = 0; round < 3; round++) {
       await fund(amina.walletId, "1000.00");
