@@ -765,7 +765,9 @@ declare
   v_result jsonb;
   v_fee numeric;
 begin
-  if v_plan.status <> 'active' then
+  -- Nothing falls due before the deposit is paid (its intent expiring cancels the plan).
+  if v_plan.status <> 'active'
+     or not exists (select 1 from public.installment_schedule where installment_id = p_id and seq = 0 and status = 'paid') then
     return;
   end if;
   if v_plan.auto_collect then
@@ -832,6 +834,7 @@ create function hazina.installments_due(p_now timestamptz) returns setof uuid
   select distinct s.installment_id
     from public.installment_schedule s join public.installments i on i.id = s.installment_id
    where s.status in ('pending', 'late') and s.seq > 0 and s.due_at <= p_now and i.status = 'active'
+     and exists (select 1 from public.installment_schedule d where d.installment_id = i.id and d.seq = 0 and d.status = 'paid')
      and (s.status = 'pending'
           or (s.missed_at is null and s.due_at + make_interval(days => i.grace_days) <= p_now)
           or (i.auto_collect and s.seq > 0 and s.collect_attempted_at is null))
@@ -881,6 +884,8 @@ begin
                  join public.auth_users u on u.id = i.customer_id
                 where s.status = 'pending' and s.seq > 0 and s.reminded_at is null and i.status = 'active'
                   and s.due_at > v_now and s.due_at <= v_now + v_lead
+                  and exists (select 1 from public.installment_schedule d
+                               where d.installment_id = i.id and d.seq = 0 and d.status = 'paid')
                 order by s.due_at, s.id limit p_limit
                   for update of s skip locked loop
     update public.installment_schedule set reminded_at = v_now, updated_at = now() where id = v_row.id;
@@ -894,7 +899,9 @@ begin
   return jsonb_build_object('reminders', v_out,
     'remaining', (select count(*) from public.installment_schedule s join public.installments i on i.id = s.installment_id
                    where s.status = 'pending' and s.seq > 0 and s.reminded_at is null and i.status = 'active'
-                     and s.due_at > v_now and s.due_at <= v_now + v_lead));
+                     and s.due_at > v_now and s.due_at <= v_now + v_lead
+                     and exists (select 1 from public.installment_schedule d
+                                  where d.installment_id = i.id and d.seq = 0 and d.status = 'paid')));
 end
 $$;
 

@@ -5,7 +5,7 @@
 -- reminders, the deposit intent expiring; what the customer, the merchant, another user,
 -- anon and service_role can see and do; the books reconciled, to the cent.
 begin;
-select plan(119);
+select plan(120);
 
 \ir helpers.psql
 
@@ -317,6 +317,11 @@ select pg_temp.as_user(:'amina', format($$select public.order_create_installment
   '{"deposit": "100.00", "count": 2, "interval": "week"}')$$, :'shop', :'lamp')) as placed_h \gset
 select (:'placed_h'::jsonb) -> 'installment' ->> 'id' as plan_h, (:'placed_h'::jsonb) -> 'payment_intent' ->> 'id' as deposit_h,
        (:'placed_h'::jsonb) ->> 'id' as order_h \gset
+select hazina.clock_travel(interval '8 days');
+select hazina.job_installments_due(100);
+select is((select status from public.installment_schedule where installment_id = :'plan_h' and seq = 1), 'pending',
+  'nothing falls due before the deposit is paid');
+select hazina.clock_travel(null, true);
 select hazina.payment_intent_cancel(:'deposit_h', null, 'expired');
 select is((select status from public.installments where id = :'plan_h'), 'canceled', 'an expired deposit intent cancels the plan');
 select is((select status from public.orders where id = :'order_h'), 'canceled', 'and its order');
