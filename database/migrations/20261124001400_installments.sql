@@ -163,6 +163,9 @@ create table public.installment_schedule (
 create index installment_schedule_due_idx on public.installment_schedule (due_at) where status in ('pending', 'late');
 create index installment_schedule_intent_idx on public.installment_schedule (paid_intent_id) where paid_intent_id is not null;
 
+-- A plan's intents are found by their subject (closing a plan, reconciliation).
+create index payment_intents_installment_idx on public.payment_intents (subject_id) where subject_type = 'installment';
+
 -- The schedule of a plan: (seq, amount), deposit first. See the top of this file for the rule.
 create function hazina.installment_schedule_amounts(p_total numeric, p_deposit numeric, p_count integer, p_currency text)
   returns table (seq integer, amount numeric)
@@ -1156,6 +1159,7 @@ drop function if exists public.installment_json(public.installments);
 drop function if exists public.installment_schedule_json(public.installment_schedule);
 drop function if exists hazina.installment_due_at(timestamptz, text, integer);
 drop function if exists hazina.installment_schedule_amounts(numeric, numeric, integer, text);
+drop index if exists public.payment_intents_installment_idx;
 drop table if exists public.installment_schedule;
 drop table if exists public.installments;
 drop table if exists public.shop_installment_settings;
