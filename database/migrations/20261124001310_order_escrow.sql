@@ -548,7 +548,6 @@ create function hazina.escrow_resolve(p_escrow_id uuid, p_admin_id uuid, p_outco
   as $$
 declare
   v_order_id uuid := (select order_id from public.goods_escrows where id = p_escrow_id);
-  v_order public.orders;
   v_escrow public.goods_escrows;
   v_held numeric;
 begin
@@ -565,7 +564,7 @@ begin
     perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'note', 'reason', 'at most 1000 characters'));
   end if;
   perform hazina.order_lock_intent(v_order_id);
-  v_order := hazina.order_lock(v_order_id, null, null);
+  perform hazina.order_lock(v_order_id, null, null);
   select * into v_escrow from public.goods_escrows where id = p_escrow_id for update;
   if v_escrow.status <> 'disputed' then
     perform hazina.raise_error('escrow_not_disputed', jsonb_build_object('goods_escrow_id', p_escrow_id, 'status', v_escrow.status));
