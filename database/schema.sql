@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 641IFErWTADOI0gbMWI4oAQmQH4xir5WENpwk9F8l769cCB7WKuObUb8dIeFOcU
+\restrict QTdDByWpDymLj4r5yXGTfqTtPe0LmvsHhbdoVPUpf330yfDKG44qX1Jxzf4RrN1
 
 
 SET statement_timeout = 0;
@@ -2076,9 +2076,10 @@ CREATE FUNCTION hazina.job_release_due_escrows(p_limit integer) RETURNS jsonb
     SET search_path TO ''
     AS $$
 declare
-  v_done integer := hazina.release_due_escrows(p_limit);
+  v_pass record;
 begin
-  return jsonb_build_object('processed', v_done,
+  select * into v_pass from hazina.release_due_escrows(p_limit);
+  return jsonb_build_object('processed', v_pass.released, 'failed', v_pass.failed,
     'remaining', (select count(*) from public.goods_escrows where status = 'delivered' and auto_release_at <= hazina.clock()));
 end
 $$;
@@ -4401,15 +4402,16 @@ $$;
 -- Name: release_due_escrows(integer); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
-CREATE FUNCTION hazina.release_due_escrows(p_limit integer DEFAULT 100) RETURNS integer
+CREATE FUNCTION hazina.release_due_escrows(p_limit integer DEFAULT 100, OUT released integer, OUT failed integer) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
   v_order_id uuid;
   v_escrow public.goods_escrows;
-  v_count integer := 0;
 begin
+  released := 0;
+  failed := 0;
   for v_order_id in
     select o.id from public.orders o join public.goods_escrows e on e.order_id = o.id
      where e.status = 'delivered' and e.auto_release_at <= hazina.clock()
@@ -4418,11 +4420,14 @@ begin
   loop
     select * into v_escrow from public.goods_escrows where order_id = v_order_id for update;
     if v_escrow.status = 'delivered' and v_escrow.auto_release_at <= hazina.clock() then
-      perform hazina.escrow_pay_merchant(v_escrow.id, 'released');
-      v_count := v_count + 1;
+      begin
+        perform hazina.escrow_pay_merchant(v_escrow.id, 'released');
+        released := released + 1;
+      exception when sqlstate 'P0001' then
+        failed := failed + 1;
+      end;
     end if;
   end loop;
-  return v_count;
 end
 $$;
 
@@ -11070,11 +11075,11 @@ GRANT ALL ON FUNCTION hazina.reconcile_payment_intents() TO service_role;
 
 
 --
--- Name: FUNCTION release_due_escrows(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+-- Name: FUNCTION release_due_escrows(p_limit integer, OUT released integer, OUT failed integer); Type: ACL; Schema: hazina; Owner: -
 --
 
-REVOKE ALL ON FUNCTION hazina.release_due_escrows(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.release_due_escrows(p_limit integer) TO service_role;
+REVOKE ALL ON FUNCTION hazina.release_due_escrows(p_limit integer, OUT released integer, OUT failed integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.release_due_escrows(p_limit integer, OUT released integer, OUT failed integer) TO service_role;
 
 
 --
@@ -12283,7 +12288,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 641IFErWTADOI0gbMWI4oAQmQH4xir5WENpwk9F8l769cCB7WKuObUb8dIeFOcU
+\unrestrict QTdDByWpDymLj4r5yXGTfqTtPe0LmvsHhbdoVPUpf330yfDKG44qX1Jxzf4RrN1
 
 
 -- Reference data inserted by the migrations
