@@ -5,7 +5,7 @@
 // the database builds. See docs/commerce.md.
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
-import { type AuthVariables, requireUser } from "../_shared/auth.ts";
+import { type AuthVariables, bearerToken, requireUser } from "../_shared/auth.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
@@ -25,10 +25,17 @@ export const docs = apiDocs(
 );
 serveOpenApi(app, docs);
 
-/** A bearer token when one is sent (then it must be valid), else the request reads as anon. */
+/**
+ * A user's bearer token when one is sent (then it must be valid), else the request reads as
+ * anon. supabase-js with no session sends its public anon key both as the bearer token and
+ * as `apikey`: that is an anonymous caller too (it grants nothing beyond anon, so it needs
+ * no verifying).
+ */
 const optionalUser = createMiddleware<{ Variables: AuthVariables & { requestId?: string } }>(
   async (c, next) => {
-    if (c.req.header("authorization")) return await requireUser(c, next);
+    const header = c.req.header("authorization");
+    const anonKey = c.req.header("apikey");
+    if (header && !(anonKey && bearerToken(header) === anonKey)) return await requireUser(c, next);
     await next();
   },
 );
