@@ -5,7 +5,7 @@
 -- admin's resolution (release, refund, split), each refused transition a stable code; the
 -- escrow wallet always holds what it owes (reconciliation).
 begin;
-select plan(70);
+select plan(75);
 
 \ir helpers.psql
 
@@ -109,6 +109,17 @@ select throws_ok(format($$select public.order_confirm_receipt('%s')$$, :'e1'), '
   'nothing to confirm before dispatch');
 select pg_temp.act_as(:'other');
 select is((select count(*)::int from public.goods_escrows), 0, 'another user sees no escrow');
+select pg_temp.act_as_anon();
+select throws_ok($$select count(*) from public.goods_escrows$$, '42501', null, 'anon cannot read escrows at all');
+select pg_temp.act_as_service_role();
+select is((select count(*)::int from public.goods_escrows where id = :'e1_escrow'), 1, 'service_role reads every escrow');
+select pg_temp.act_as(:'admin');
+select is((select count(*)::int from public.orders o join public.goods_escrows e on e.order_id = o.id where e.id = :'e1_escrow'), 1,
+  'an admin reads the order and its escrow (to judge disputes)');
+select pg_temp.act_as(:'duka');
+select is((select status from public.goods_escrows where id = :'e1_escrow'), 'funded', 'the merchant reads its escrow');
+select throws_ok(format($$update public.goods_escrows set status = 'released' where id = '%s'$$, :'e1_escrow'), '42501', null,
+  'nobody writes an escrow directly');
 select pg_temp.act_as(:'duka');
 select public.order_dispatch(:'e1');
 select is(public.order_deliver(:'e1') #>> '{goods_escrow,status}', 'delivered', 'delivered: the inspection window opens');
