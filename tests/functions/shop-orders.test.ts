@@ -187,6 +187,10 @@ describe("orders", () => {
                                 order by created_at, type`;
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["order.created", "order.paid", "escrow.funded", "order.fulfilled",
       "escrow.dispatched", "order.delivered", "escrow.delivered", "escrow.released", "order.completed"]));
+    const listed = await send(payments, duka, "GET", "/events?type=order.paid&limit=100");
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.find((e: { object_id: string }) => e.object_id === id)).toMatchObject({ type: "order.paid", object_type: "order",
+      data: { id, status: "paid" } });
     await expectBooksBalanced();
   });
 
