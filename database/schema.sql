@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict QTdDByWpDymLj4r5yXGTfqTtPe0LmvsHhbdoVPUpf330yfDKG44qX1Jxzf4RrN1
+\restrict 8UTDoH5aHCvpehczDDRYPFZcSWWqNZyLia3pQKPLsJuH6WEpk5UmhqlsCwsXdqf
 
 
 SET statement_timeout = 0;
@@ -12288,7 +12288,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict QTdDByWpDymLj4r5yXGTfqTtPe0LmvsHhbdoVPUpf330yfDKG44qX1Jxzf4RrN1
+\unrestrict 8UTDoH5aHCvpehczDDRYPFZcSWWqNZyLia3pQKPLsJuH6WEpk5UmhqlsCwsXdqf
 
 
 -- Reference data inserted by the migrations
