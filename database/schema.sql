@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict vQBB0RGN7Z8rSzh8Q4pti8cHmbzXnVghmDJ1V5BAvGy0zen1p32mot4kjvvzk0h
+\restrict 8UTDoH5aHCvpehczDDRYPFZcSWWqNZyLia3pQKPLsJuH6WEpk5UmhqlsCwsXdqf
 
 
 SET statement_timeout = 0;
@@ -873,6 +873,111 @@ CREATE FUNCTION hazina.ensure_system_wallets(p_currency text) RETURNS void
   select w.id, b from public.wallets w cross join generate_series(0, w.credit_buckets - 1) b
    where w.kind = 'system' and w.currency = p_currency
   on conflict do nothing;
+$$;
+
+
+--
+-- Name: escrow_event(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.escrow_event(p_escrow_id uuid, p_type text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select hazina.event_emit(e.merchant_id, p_type, 'goods_escrow', e.id, public.goods_escrow_json(e))
+    from public.goods_escrows e where e.id = p_escrow_id
+$$;
+
+
+--
+-- Name: escrow_pay_merchant(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.escrow_pay_merchant(p_escrow_id uuid, p_status text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_escrow public.goods_escrows;
+  v_held numeric;
+  v_wallet uuid;
+  v_result jsonb;
+begin
+  select * into v_escrow from public.goods_escrows where id = p_escrow_id for update;
+  v_held := v_escrow.amount - v_escrow.released_amount - v_escrow.refunded_amount;
+  select id into v_wallet from public.wallets
+   where user_id = v_escrow.merchant_id and currency = v_escrow.currency and kind = 'merchant';
+  if v_wallet is null then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_escrow.currency));
+  end if;
+  v_result := hazina.transfer('escrow:' || v_escrow.id || ':release', v_escrow.wallet_id, v_wallet, v_held, 'escrow_release',
+                              'Escrow release for order ' || v_escrow.order_id,
+                              jsonb_build_object('goods_escrow_id', v_escrow.id, 'order_id', v_escrow.order_id));
+  update public.goods_escrows
+     set status = p_status, released_amount = released_amount + v_held, released_at = now(),
+         release_transaction_id = (v_result ->> 'transaction_id')::uuid, auto_release_at = null, updated_at = now()
+   where id = v_escrow.id;
+  update public.orders
+     set status = 'completed', completed_at = now(), delivered_at = coalesce(delivered_at, now()), updated_at = now()
+   where id = v_escrow.order_id;
+  perform hazina.escrow_event(v_escrow.id, 'escrow.' || p_status);
+  perform hazina.order_event(v_escrow.order_id, 'order.completed');
+end
+$$;
+
+
+--
+-- Name: escrow_resolve(uuid, uuid, text, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.escrow_resolve(p_escrow_id uuid, p_admin_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order_id uuid := (select order_id from public.goods_escrows where id = p_escrow_id);
+  v_escrow public.goods_escrows;
+  v_held numeric;
+begin
+  if v_order_id is null then
+    perform hazina.raise_error('escrow_not_found', jsonb_build_object('goods_escrow_id', p_escrow_id));
+  end if;
+  if p_outcome is null or p_outcome not in ('release', 'refund', 'split') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'outcome', 'reason', 'release, refund or split'));
+  end if;
+  if (p_outcome = 'split') <> (p_buyer_amount is not null) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'buyer_amount', 'reason', 'required for a split, and only for a split'));
+  end if;
+  if length(p_note) > 1000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'note', 'reason', 'at most 1000 characters'));
+  end if;
+  perform hazina.order_lock_intent(v_order_id);
+  perform hazina.order_lock(v_order_id, null, null);
+  select * into v_escrow from public.goods_escrows where id = p_escrow_id for update;
+  if v_escrow.status <> 'disputed' then
+    perform hazina.raise_error('escrow_not_disputed', jsonb_build_object('goods_escrow_id', p_escrow_id, 'status', v_escrow.status));
+  end if;
+  v_held := v_escrow.amount - v_escrow.released_amount - v_escrow.refunded_amount;
+  if p_outcome = 'split' then
+    perform hazina.assert_valid_amount(p_buyer_amount, v_escrow.currency);
+    if p_buyer_amount >= v_held then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'buyer_amount',
+        'reason', 'less than the amount held (' || v_held::numeric(19, 4)::text || '); refund it all instead'));
+    end if;
+  end if;
+  update public.goods_escrows
+     set resolution = p_outcome, resolution_note = p_note, resolved_by = p_admin_id, resolved_at = now(), updated_at = now()
+   where id = p_escrow_id;
+  if p_outcome in ('refund', 'split') then
+    perform hazina.order_apply_refund(v_order_id, case when p_outcome = 'refund' then v_held else p_buyer_amount end,
+                                      'Dispute resolution', 'escrow:' || p_escrow_id || ':refund');
+  end if;
+  if p_outcome in ('release', 'split') then
+    perform hazina.escrow_pay_merchant(p_escrow_id, case when p_outcome = 'release' then 'released' else 'split' end);
+  end if;
+  perform hazina.escrow_event(p_escrow_id, 'escrow.resolved');
+  return (select public.goods_escrow_json(e) from public.goods_escrows e where e.id = p_escrow_id);
+end
 $$;
 
 
@@ -1963,6 +2068,24 @@ $$;
 
 
 --
+-- Name: job_release_due_escrows(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_release_due_escrows(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_pass record;
+begin
+  select * into v_pass from hazina.release_due_escrows(p_limit);
+  return jsonb_build_object('processed', v_pass.released, 'failed', v_pass.failed,
+    'remaining', (select count(*) from public.goods_escrows where status = 'delivered' and auto_release_at <= hazina.clock()));
+end
+$$;
+
+
+--
 -- Name: ledger_is_immutable(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2334,6 +2457,755 @@ begin
   v_result.refresh_expires_at := v_session.expires_at;
   return v_result;
 end
+$$;
+
+
+--
+-- Name: order_apply_refund(uuid, numeric, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_apply_refund(p_order_id uuid, p_amount numeric, p_reason text, p_ref text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select hazina.payment_refund_create(o.merchant_id, o.payment_intent_id, p_amount, p_reason, p_ref)
+    from public.orders o where o.id = p_order_id
+$$;
+
+
+--
+-- Name: order_cancel(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_cancel(p_order_id uuid, p_user_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+  v_escrow public.goods_escrows;
+  v_refund numeric;
+begin
+  if length(p_reason) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'reason', 'reason', 'at most 500 characters'));
+  end if;
+  perform hazina.order_lock_intent(p_order_id);
+  v_order := hazina.order_lock(p_order_id, p_user_id, 'any');
+  if v_order.status = 'pending_payment' then
+    if v_order.payment_intent_id is not null then
+      perform hazina.payment_intent_cancel(v_order.payment_intent_id, null,
+        case when p_user_id = v_order.customer_id then 'canceled_by_customer' else 'canceled_by_merchant' end);
+    end if;
+    -- The intent's trigger canceled it; an order with no intent yet is canceled here.
+    update public.orders set status = 'canceled', canceled_at = now(), updated_at = now(),
+           cancellation_reason = left(coalesce(p_reason, case when p_user_id = v_order.customer_id
+                                                           then 'canceled_by_customer' else 'canceled_by_merchant' end), 500)
+     where id = p_order_id and status = 'pending_payment';
+    if found then
+      perform hazina.order_release_stock(p_order_id);
+      perform hazina.order_event(p_order_id, 'order.canceled');
+    elsif p_reason is not null then
+      update public.orders set cancellation_reason = left(p_reason, 500) where id = p_order_id;
+    end if;
+    return hazina.order_json(p_order_id);
+  end if;
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_order.status <> 'paid' or p_user_id <> v_order.merchant_id
+     or (v_escrow.id is not null and v_escrow.status <> 'funded') then
+    perform hazina.raise_error('order_not_cancelable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  v_refund := v_order.amount_paid - v_order.amount_refunded;
+  if v_refund > 0 then
+    perform hazina.order_apply_refund(p_order_id, v_refund, coalesce(p_reason, 'Order canceled by the merchant'),
+                                      'order:' || p_order_id || ':cancel');
+  end if;
+  update public.orders set status = 'canceled', canceled_at = now(), updated_at = now(),
+         cancellation_reason = left(coalesce(p_reason, 'canceled_by_merchant'), 500)
+   where id = p_order_id;
+  perform hazina.order_release_stock(p_order_id);
+  perform hazina.order_event(p_order_id, 'order.canceled');
+  return hazina.order_json(p_order_id);
+end
+$$;
+
+
+--
+-- Name: order_confirm_receipt(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_confirm_receipt(p_order_id uuid, p_customer_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders := hazina.order_lock(p_order_id, p_customer_id, 'customer');
+  v_escrow public.goods_escrows;
+begin
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_order.status <> 'fulfilled' and not (v_order.status = 'completed' and v_escrow.id is null) then
+    perform hazina.raise_error('order_not_confirmable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status));
+  end if;
+  if v_escrow.id is null then
+    if v_order.status = 'fulfilled' then
+      update public.orders set status = 'completed', delivered_at = coalesce(delivered_at, now()), completed_at = now(),
+                               updated_at = now()
+       where id = p_order_id;
+      perform hazina.order_event(p_order_id, 'order.completed');
+    end if;
+    -- (a direct order the merchant already marked delivered is completed: confirming is a no-op)
+    return hazina.order_json(p_order_id);
+  end if;
+  if v_escrow.status not in ('dispatched', 'delivered') then
+    perform hazina.raise_error('order_not_confirmable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  perform hazina.escrow_pay_merchant(v_escrow.id, 'released');
+  return hazina.order_json(p_order_id);
+end
+$$;
+
+
+--
+-- Name: order_create(uuid, uuid, jsonb, boolean, jsonb, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_create(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders := hazina.order_place(p_customer_id, p_shop_id, p_items, p_escrow, p_shipping, p_client_ref);
+  v_created boolean := v_order.payment_intent_id is null;
+  v_intent jsonb := hazina.order_open_payment(v_order.id);
+begin
+  return hazina.order_json(v_order.id) || jsonb_build_object('payment_intent', v_intent - 'created', 'created', v_created);
+end
+$$;
+
+
+--
+-- Name: order_deliver(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_deliver(p_order_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders := hazina.order_lock(p_order_id, p_merchant_id, 'merchant');
+  v_escrow public.goods_escrows;
+begin
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_order.status <> 'fulfilled' or v_order.delivered_at is not null
+     or (v_escrow.id is not null and v_escrow.status <> 'dispatched') then
+    perform hazina.raise_error('order_not_deliverable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  if v_escrow.id is null then
+    update public.orders set status = 'completed', delivered_at = now(), completed_at = now(), updated_at = now()
+     where id = p_order_id;
+    perform hazina.order_event(p_order_id, 'order.delivered');
+    perform hazina.order_event(p_order_id, 'order.completed');
+  else
+    update public.orders set delivered_at = now(), updated_at = now() where id = p_order_id;
+    update public.goods_escrows
+       set status = 'delivered', delivered_at = now(), updated_at = now(),
+           auto_release_at = hazina.clock() + make_interval(days => (select auto_release_days from public.shops where id = v_order.shop_id))
+     where id = v_escrow.id;
+    perform hazina.escrow_event(v_escrow.id, 'escrow.delivered');
+    perform hazina.order_event(p_order_id, 'order.delivered');
+  end if;
+  return hazina.order_json(p_order_id);
+end
+$$;
+
+
+--
+-- Name: order_dispatch(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_dispatch(p_order_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders := hazina.order_lock(p_order_id, p_merchant_id, 'merchant');
+  v_escrow public.goods_escrows;
+begin
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_order.status <> 'paid' or (v_escrow.id is not null and v_escrow.status <> 'funded') then
+    perform hazina.raise_error('order_not_dispatchable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  update public.orders set status = 'fulfilled', fulfilled_at = now(), updated_at = now() where id = p_order_id;
+  if v_escrow.id is not null then
+    update public.goods_escrows set status = 'dispatched', dispatched_at = now(), updated_at = now() where id = v_escrow.id;
+    perform hazina.escrow_event(v_escrow.id, 'escrow.dispatched');
+  end if;
+  perform hazina.order_event(p_order_id, 'order.fulfilled');
+  return hazina.order_json(p_order_id);
+end
+$$;
+
+
+--
+-- Name: order_dispute(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_dispute(p_order_id uuid, p_customer_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders := hazina.order_lock(p_order_id, p_customer_id, 'customer');
+  v_escrow public.goods_escrows;
+begin
+  if p_reason is null or length(btrim(p_reason)) = 0 or length(p_reason) > 1000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'reason', 'reason', '1 to 1000 characters'));
+  end if;
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_escrow.id is null or v_escrow.status not in ('funded', 'dispatched', 'delivered') then
+    perform hazina.raise_error('order_not_disputable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  if v_escrow.auto_release_at is not null and v_escrow.auto_release_at <= hazina.clock() then
+    perform hazina.raise_error('dispute_window_closed', jsonb_build_object('order_id', p_order_id,
+      'auto_release_at', public.api_time(v_escrow.auto_release_at)));
+  end if;
+  update public.goods_escrows
+     set status = 'disputed', disputed_at = now(), dispute_reason = p_reason, auto_release_at = null, updated_at = now()
+   where id = v_escrow.id;
+  perform hazina.escrow_event(v_escrow.id, 'escrow.disputed');
+  return hazina.order_json(p_order_id);
+end
+$$;
+
+
+--
+-- Name: order_event(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_event(p_order_id uuid, p_type text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select hazina.event_emit(o.merchant_id, p_type, 'order', o.id, public.order_json(o))
+    from public.orders o where o.id = p_order_id
+$$;
+
+
+--
+-- Name: order_intent_outcome(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_intent_outcome() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.status = 'succeeded' then
+    perform hazina.order_mark_paid(new);
+  elsif new.status = 'canceled' then
+    perform hazina.order_mark_unpaid(new);
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: order_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_json(p_order_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.order_json(o) from public.orders o where o.id = p_order_id $$;
+
+
+--
+-- Name: orders; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.orders (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    shop_id uuid NOT NULL,
+    merchant_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    status text DEFAULT 'pending_payment'::text NOT NULL,
+    currency character(3) NOT NULL,
+    total numeric(19,4) NOT NULL,
+    amount_paid numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
+    escrow boolean DEFAULT false NOT NULL,
+    payment_intent_id uuid,
+    shipping jsonb DEFAULT '{}'::jsonb NOT NULL,
+    client_ref text NOT NULL,
+    paid_at timestamp with time zone,
+    fulfilled_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    canceled_at timestamp with time zone,
+    cancellation_reason text,
+    refunded_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orders_amount_paid_check CHECK ((amount_paid >= (0)::numeric)),
+    CONSTRAINT orders_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
+    CONSTRAINT orders_amounts CHECK (((amount_paid <= total) AND (amount_refunded <= amount_paid))),
+    CONSTRAINT orders_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
+    CONSTRAINT orders_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
+    CONSTRAINT orders_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT orders_shipping_check CHECK (((jsonb_typeof(shipping) = 'object'::text) AND (length((shipping)::text) <= 4000))),
+    CONSTRAINT orders_status_known CHECK ((status = ANY (ARRAY['pending_payment'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'canceled'::text, 'refunded'::text]))),
+    CONSTRAINT orders_total_check CHECK ((total > (0)::numeric))
+);
+
+
+--
+-- Name: order_lock(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_lock(p_order_id uuid, p_user_id uuid, p_side text) RETURNS public.orders
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+begin
+  select * into v_order from public.orders where id = p_order_id for update;
+  if v_order.id is null
+     or (p_side = 'merchant' and v_order.merchant_id is distinct from p_user_id)
+     or (p_side = 'customer' and v_order.customer_id is distinct from p_user_id)
+     or (p_side = 'any' and p_user_id is distinct from v_order.merchant_id and p_user_id is distinct from v_order.customer_id) then
+    perform hazina.raise_error('order_not_found', jsonb_build_object('order_id', p_order_id));
+  end if;
+  return v_order;
+end
+$$;
+
+
+--
+-- Name: order_lock_intent(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_lock_intent(p_order_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_intent_id uuid := (select payment_intent_id from public.orders where id = p_order_id);
+begin
+  if v_intent_id is not null then
+    perform 1 from public.payment_intents where id = v_intent_id for update;
+  end if;
+end
+$$;
+
+
+--
+-- Name: payment_intents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payment_intents (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    payee_wallet_id uuid NOT NULL,
+    customer_id uuid,
+    amount numeric(19,4) NOT NULL,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    status text DEFAULT 'requires_confirmation'::text NOT NULL,
+    capture_method text DEFAULT 'automatic'::text NOT NULL,
+    amount_capturable numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_received numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
+    description text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    subject_type text,
+    subject_id uuid,
+    last_payment_error jsonb,
+    client_secret_hash text NOT NULL,
+    client_ref text NOT NULL,
+    capture_transaction_id uuid,
+    expires_at timestamp with time zone NOT NULL,
+    confirmed_at timestamp with time zone,
+    succeeded_at timestamp with time zone,
+    canceled_at timestamp with time zone,
+    cancellation_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    transaction_type public.transaction_kind DEFAULT 'payment_intent'::text NOT NULL,
+    CONSTRAINT payment_intents_amount_capturable_check CHECK ((amount_capturable >= (0)::numeric)),
+    CONSTRAINT payment_intents_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT payment_intents_amount_received_check CHECK ((amount_received >= (0)::numeric)),
+    CONSTRAINT payment_intents_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
+    CONSTRAINT payment_intents_amounts CHECK (((amount_capturable <= amount) AND (amount_received <= amount) AND (amount_refunded <= amount_received))),
+    CONSTRAINT payment_intents_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
+    CONSTRAINT payment_intents_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
+    CONSTRAINT payment_intents_capture_method_check CHECK ((capture_method = ANY (ARRAY['automatic'::text, 'manual'::text]))),
+    CONSTRAINT payment_intents_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT payment_intents_description_check CHECK ((length(description) <= 500)),
+    CONSTRAINT payment_intents_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
+    CONSTRAINT payment_intents_status_check CHECK ((status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text, 'succeeded'::text, 'canceled'::text]))),
+    CONSTRAINT payment_intents_subject CHECK (((subject_type IS NULL) = (subject_id IS NULL))),
+    CONSTRAINT payment_intents_subject_type_check CHECK ((subject_type = ANY (ARRAY['invoice'::text, 'order'::text, 'installment'::text, 'qr_code'::text]))),
+    CONSTRAINT payment_intents_succeeded_captured CHECK (((status = 'succeeded'::text) = (capture_transaction_id IS NOT NULL)))
+);
+
+
+--
+-- Name: order_mark_paid(public.payment_intents); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_mark_paid(p_intent public.payment_intents) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+  v_escrow_id uuid;
+begin
+  select * into v_order from public.orders where id = p_intent.subject_id and payment_intent_id = p_intent.id for update;
+  if v_order.id is null then
+    return;
+  end if;
+  if v_order.status <> 'pending_payment' then
+    perform hazina.raise_error('order_not_payable', jsonb_build_object('order_id', v_order.id, 'status', v_order.status));
+  end if;
+  update public.orders set status = 'paid', amount_paid = p_intent.amount_received, paid_at = now(), updated_at = now()
+   where id = v_order.id;
+  if v_order.escrow then
+    insert into public.goods_escrows (order_id, merchant_id, customer_id, wallet_id, currency, amount)
+    values (v_order.id, v_order.merchant_id, v_order.customer_id, p_intent.payee_wallet_id, v_order.currency,
+            p_intent.amount_received)
+    returning id into v_escrow_id;
+    perform hazina.escrow_event(v_escrow_id, 'escrow.funded');
+  end if;
+  perform hazina.order_event(v_order.id, 'order.paid');
+end
+$$;
+
+
+--
+-- Name: order_mark_unpaid(public.payment_intents); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_mark_unpaid(p_intent public.payment_intents) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+begin
+  select * into v_order from public.orders where id = p_intent.subject_id and payment_intent_id = p_intent.id for update;
+  if v_order.id is null or v_order.status <> 'pending_payment' then
+    return;
+  end if;
+  update public.orders
+     set status = 'canceled', canceled_at = now(), updated_at = now(),
+         cancellation_reason = left(case coalesce(p_intent.cancellation_reason, '')
+                                      when 'expired' then 'payment_expired'
+                                      else coalesce(p_intent.cancellation_reason, 'payment_canceled') end, 500)
+   where id = v_order.id;
+  perform hazina.order_release_stock(v_order.id);
+  perform hazina.order_event(v_order.id, 'order.canceled');
+end
+$$;
+
+
+--
+-- Name: order_open_payment(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_open_payment(p_order_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+  v_intent jsonb;
+begin
+  select * into v_order from public.orders where id = p_order_id for update;
+  if v_order.id is null then
+    perform hazina.raise_error('order_not_found', jsonb_build_object('order_id', p_order_id));
+  end if;
+  if v_order.payment_intent_id is not null then
+    return hazina.payment_intent_json(v_order.payment_intent_id) || jsonb_build_object('created', false);
+  end if;
+  if v_order.status <> 'pending_payment' then
+    perform hazina.raise_error('order_not_payable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status));
+  end if;
+  v_intent := hazina.payment_intent_open(
+    v_order.merchant_id, v_order.total, v_order.currency, 'automatic', v_order.customer_id,
+    left('Order ' || v_order.id::text || ' at ' || (select s.name from public.shops s where s.id = v_order.shop_id), 500),
+    jsonb_build_object('order_id', v_order.id::text, 'shop_id', v_order.shop_id::text),
+    hazina.order_payment_window(), 'order:' || v_order.id,
+    'order', v_order.id,
+    case when v_order.escrow then hazina.system_wallet('escrow', v_order.currency) end,
+    case when v_order.escrow then 'escrow_funding' else 'order_payment' end);
+  update public.orders set payment_intent_id = (v_intent ->> 'id')::uuid, updated_at = now() where id = p_order_id;
+  return v_intent;
+end
+$$;
+
+
+--
+-- Name: order_payment_window(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_payment_window() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$ select 1800 $$;
+
+
+--
+-- Name: order_place(uuid, uuid, jsonb, boolean, jsonb, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_place(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) RETURNS public.orders
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_existing public.orders;
+  v_shop public.shops;
+  v_order public.orders;
+  v_item jsonb;
+  v_line record;
+  v_product public.products;
+  v_escrow boolean;
+  v_total numeric := 0;
+  v_ids uuid[] := '{}'::uuid[];
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  select * into v_existing from public.orders where customer_id = p_customer_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.shop_id <> p_shop_id
+       or (select jsonb_agg(jsonb_build_object('product_id', i.product_id, 'quantity', i.quantity) order by i.position)
+             from public.order_items i where i.order_id = v_existing.id)
+          is distinct from (select jsonb_agg(jsonb_build_object('product_id', (e ->> 'product_id')::uuid,
+                                                                'quantity', (e ->> 'quantity')::integer) order by n)
+                              from jsonb_array_elements(p_items) with ordinality as x(e, n)) then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return v_existing;
+  end if;
+  select * into v_shop from public.shops where id = p_shop_id;
+  if v_shop.id is null or (v_shop.status <> 'active' and v_shop.merchant_id <> p_customer_id) then
+    perform hazina.raise_error('shop_not_found', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  if v_shop.merchant_id = p_customer_id then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'shop_id', 'reason', 'a merchant cannot buy from its own shop'));
+  end if;
+  if v_shop.status <> 'active' then
+    perform hazina.raise_error('shop_not_active', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  v_escrow := case v_shop.escrow_policy when 'required' then coalesce(p_escrow, true) else coalesce(p_escrow, false) end;
+  if v_escrow and v_shop.escrow_policy = 'none' then
+    perform hazina.raise_error('escrow_not_offered', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  if not v_escrow and v_shop.escrow_policy = 'required' then
+    perform hazina.raise_error('escrow_required', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  if p_shipping is not null and (jsonb_typeof(p_shipping) <> 'object' or length(p_shipping::text) > 4000) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'shipping', 'reason', 'an object of at most 4000 characters'));
+  end if;
+  if p_items is null or jsonb_typeof(p_items) <> 'array' or jsonb_array_length(p_items) not between 1 and 50 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items', 'reason', '1 to 50 items'));
+  end if;
+  for v_item in select value from jsonb_array_elements(p_items) loop
+    if jsonb_typeof(v_item) <> 'object'
+       or v_item ->> 'product_id' !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.product_id', 'reason', 'a UUID'));
+    end if;
+    if jsonb_typeof(v_item -> 'quantity') is distinct from 'number' or v_item ->> 'quantity' !~ '^[0-9]{1,5}$'
+       or (v_item ->> 'quantity')::integer not between 1 and 10000 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.quantity', 'reason', 'a whole number from 1 to 10000'));
+    end if;
+    if (v_item ->> 'product_id')::uuid = any (v_ids) then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items', 'reason', 'one line per product'));
+    end if;
+    v_ids := v_ids || (v_item ->> 'product_id')::uuid;
+  end loop;
+
+  insert into public.orders (shop_id, merchant_id, customer_id, currency, total, escrow, shipping, client_ref)
+  values (v_shop.id, v_shop.merchant_id, p_customer_id, v_shop.currency, 1, v_escrow, coalesce(p_shipping, '{}'), p_client_ref)
+  on conflict (customer_id, client_ref) do nothing
+  returning * into v_order;
+  if v_order.id is null then
+    raise exception using errcode = '40001', message = 'concurrent duplicate order; retry';
+  end if;
+
+  -- Reserve in product id order (the one lock order: no deadlock between multi-line orders).
+  for v_line in
+    select (e ->> 'product_id')::uuid as product_id, (e ->> 'quantity')::integer as quantity, n::smallint as position
+      from jsonb_array_elements(p_items) with ordinality as x(e, n)
+     order by (e ->> 'product_id')::uuid
+  loop
+    update public.products
+       set stock = stock - v_line.quantity, updated_at = now()
+     where id = v_line.product_id and shop_id = v_shop.id and active and (stock is null or stock >= v_line.quantity)
+     returning * into v_product;
+    if v_product.id is null then
+      select * into v_product from public.products where id = v_line.product_id and shop_id = v_shop.id;
+      if v_product.id is null or not v_product.active then
+        perform hazina.raise_error('product_not_found', jsonb_build_object('product_id', v_line.product_id));
+      end if;
+      perform hazina.raise_error('out_of_stock', jsonb_build_object('product_id', v_line.product_id,
+        'requested', v_line.quantity, 'available', v_product.stock));
+    end if;
+    insert into public.order_items (order_id, position, product_id, name, sku, unit_price, quantity, line_total)
+    values (v_order.id, v_line.position, v_product.id, v_product.name, v_product.sku, v_product.price, v_line.quantity,
+            v_product.price * v_line.quantity);
+    v_total := v_total + v_product.price * v_line.quantity;
+  end loop;
+  perform hazina.assert_valid_amount(v_total, v_shop.currency);
+  update public.orders set total = v_total where id = v_order.id returning * into v_order;
+  perform hazina.event_emit(v_order.merchant_id, 'order.created', 'order', v_order.id, public.order_json(v_order));
+  return v_order;
+end
+$_$;
+
+
+--
+-- Name: order_refund(uuid, uuid, numeric, jsonb, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_refund(p_order_id uuid, p_merchant_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_order public.orders;
+  v_escrow public.goods_escrows;
+  v_ref text;
+  v_amount numeric;
+  v_item jsonb;
+  v_line public.order_items;
+  v_qty integer;
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 200 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  perform hazina.order_lock_intent(p_order_id);
+  v_order := hazina.order_lock(p_order_id, p_merchant_id, 'merchant');
+  v_ref := 'order:' || p_order_id || ':refund:' || p_client_ref;
+  if exists (select 1 from public.payment_refunds where merchant_id = v_order.merchant_id and client_ref = v_ref) then
+    return hazina.order_json(p_order_id);  -- a retry of a refund that was made
+  end if;
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_order.status not in ('paid', 'fulfilled', 'completed')
+     or (v_escrow.id is not null and v_escrow.status not in ('funded', 'dispatched', 'delivered', 'disputed')) then
+    perform hazina.raise_error('order_not_refundable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  if p_amount is not null and p_items is not null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items', 'reason', 'an amount or items, not both'));
+  end if;
+  if p_items is not null then
+    if jsonb_typeof(p_items) <> 'array' or jsonb_array_length(p_items) not between 1 and 50 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items', 'reason', '1 to 50 items'));
+    end if;
+    v_amount := 0;
+    for v_item in select value from jsonb_array_elements(p_items) loop
+      if jsonb_typeof(v_item -> 'quantity') is distinct from 'number' or v_item ->> 'quantity' !~ '^[0-9]{1,5}$'
+         or (v_item ->> 'quantity')::integer < 1 then
+        perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.quantity', 'reason', 'a whole number of at least 1'));
+      end if;
+      select * into v_line from public.order_items
+       where order_id = p_order_id and product_id::text = lower(v_item ->> 'product_id') for update;
+      if v_line.id is null then
+        perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.product_id', 'reason', 'a product of this order'));
+      end if;
+      v_qty := (v_item ->> 'quantity')::integer;
+      if v_line.refunded_quantity + v_qty > v_line.quantity then
+        perform hazina.raise_error('refund_exceeds_paid', jsonb_build_object('product_id', v_line.product_id,
+          'refundable_quantity', v_line.quantity - v_line.refunded_quantity));
+      end if;
+      update public.order_items set refunded_quantity = refunded_quantity + v_qty where id = v_line.id;
+      v_amount := v_amount + v_line.unit_price * v_qty;
+    end loop;
+  else
+    v_amount := coalesce(p_amount, v_order.amount_paid - v_order.amount_refunded);
+  end if;
+  if v_amount > v_order.amount_paid - v_order.amount_refunded
+     or (v_escrow.id is not null and v_amount > v_escrow.amount - v_escrow.released_amount - v_escrow.refunded_amount) then
+    perform hazina.raise_error('refund_exceeds_paid', jsonb_build_object(
+      'refundable', (v_order.amount_paid - v_order.amount_refunded)::numeric(19, 4)::text));
+  end if;
+  perform hazina.assert_valid_amount(v_amount, v_order.currency);
+  perform hazina.order_apply_refund(p_order_id, v_amount, coalesce(p_reason, 'Order refund'), v_ref);
+  return hazina.order_json(p_order_id);
+end
+$_$;
+
+
+--
+-- Name: order_refund_recorded(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_refund_recorded() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+  v_escrow public.goods_escrows;
+begin
+  select o.* into v_order from public.orders o join public.payment_intents i on i.id = o.payment_intent_id
+   where i.id = new.payment_intent_id and i.subject_type = 'order' and o.id = i.subject_id
+     for update of o;
+  if v_order.id is null then
+    return null;
+  end if;
+  select * into v_escrow from public.goods_escrows where order_id = v_order.id for update;
+  if v_order.status not in ('paid', 'fulfilled', 'completed')
+     or (v_escrow.id is not null and v_escrow.status not in ('funded', 'dispatched', 'delivered', 'disputed')) then
+    perform hazina.raise_error('order_not_refundable', jsonb_build_object('order_id', v_order.id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  if new.amount > v_order.amount_paid - v_order.amount_refunded
+     or (v_escrow.id is not null and new.amount > v_escrow.amount - v_escrow.released_amount - v_escrow.refunded_amount) then
+    perform hazina.raise_error('refund_exceeds_paid', jsonb_build_object(
+      'refundable', (v_order.amount_paid - v_order.amount_refunded)::numeric(19, 4)::text));
+  end if;
+  update public.orders set amount_refunded = amount_refunded + new.amount, updated_at = now(),
+         status = case when amount_refunded + new.amount = amount_paid then 'refunded' else status end,
+         refunded_at = case when amount_refunded + new.amount = amount_paid then now() else refunded_at end
+   where id = v_order.id returning * into v_order;
+  if v_escrow.id is not null then
+    update public.goods_escrows set refunded_amount = refunded_amount + new.amount, updated_at = now(),
+           status = case when released_amount + refunded_amount + new.amount = amount then 'refunded' else status end,
+           refunded_at = case when released_amount + refunded_amount + new.amount = amount then now() else refunded_at end,
+           auto_release_at = case when released_amount + refunded_amount + new.amount = amount then null else auto_release_at end
+     where id = v_escrow.id returning * into v_escrow;
+    if v_escrow.status = 'refunded' then
+      perform hazina.escrow_event(v_escrow.id, 'escrow.refunded');
+    end if;
+  end if;
+  perform hazina.order_event(v_order.id, case when v_order.status = 'refunded' then 'order.refunded'
+                                              else 'order.partially_refunded' end);
+  return null;
+end
+$$;
+
+
+--
+-- Name: order_release_stock(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_release_stock(p_order_id uuid) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  update public.products p
+     set stock = p.stock + i.quantity, updated_at = now()
+    from (select product_id, quantity from public.order_items where order_id = p_order_id order by product_id) i
+   where p.id = i.product_id and p.stock is not null
 $$;
 
 
@@ -2872,56 +3744,6 @@ CREATE FUNCTION hazina.payment_intent_json(p_intent_id uuid) RETURNS jsonb
 
 
 --
--- Name: payment_intents; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.payment_intents (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    merchant_id uuid NOT NULL,
-    payee_wallet_id uuid NOT NULL,
-    customer_id uuid,
-    amount numeric(19,4) NOT NULL,
-    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
-    status text DEFAULT 'requires_confirmation'::text NOT NULL,
-    capture_method text DEFAULT 'automatic'::text NOT NULL,
-    amount_capturable numeric(19,4) DEFAULT 0 NOT NULL,
-    amount_received numeric(19,4) DEFAULT 0 NOT NULL,
-    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
-    description text,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    subject_type text,
-    subject_id uuid,
-    last_payment_error jsonb,
-    client_secret_hash text NOT NULL,
-    client_ref text NOT NULL,
-    capture_transaction_id uuid,
-    expires_at timestamp with time zone NOT NULL,
-    confirmed_at timestamp with time zone,
-    succeeded_at timestamp with time zone,
-    canceled_at timestamp with time zone,
-    cancellation_reason text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    transaction_type public.transaction_kind DEFAULT 'payment_intent'::text NOT NULL,
-    CONSTRAINT payment_intents_amount_capturable_check CHECK ((amount_capturable >= (0)::numeric)),
-    CONSTRAINT payment_intents_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT payment_intents_amount_received_check CHECK ((amount_received >= (0)::numeric)),
-    CONSTRAINT payment_intents_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
-    CONSTRAINT payment_intents_amounts CHECK (((amount_capturable <= amount) AND (amount_received <= amount) AND (amount_refunded <= amount_received))),
-    CONSTRAINT payment_intents_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
-    CONSTRAINT payment_intents_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
-    CONSTRAINT payment_intents_capture_method_check CHECK ((capture_method = ANY (ARRAY['automatic'::text, 'manual'::text]))),
-    CONSTRAINT payment_intents_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
-    CONSTRAINT payment_intents_description_check CHECK ((length(description) <= 500)),
-    CONSTRAINT payment_intents_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
-    CONSTRAINT payment_intents_status_check CHECK ((status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text, 'succeeded'::text, 'canceled'::text]))),
-    CONSTRAINT payment_intents_subject CHECK (((subject_type IS NULL) = (subject_id IS NULL))),
-    CONSTRAINT payment_intents_subject_type_check CHECK ((subject_type = ANY (ARRAY['invoice'::text, 'order'::text, 'installment'::text, 'qr_code'::text]))),
-    CONSTRAINT payment_intents_succeeded_captured CHECK (((status = 'succeeded'::text) = (capture_transaction_id IS NOT NULL)))
-);
-
-
---
 -- Name: payment_intent_lock(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -3233,6 +4055,104 @@ $$;
 
 
 --
+-- Name: product_create(uuid, uuid, text, text, numeric, integer, boolean, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.product_create(p_merchant_id uuid, p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_shop public.shops := hazina.shop_lock(p_shop_id, p_merchant_id);
+  v_product public.products;
+begin
+  perform hazina.assert_valid_amount(p_price, v_shop.currency);
+  if p_stock < 0 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'stock', 'reason', 'zero or more, or null for unlimited'));
+  end if;
+  if p_sku is null or p_sku !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sku', 'reason', 'letters, digits and . _ -, at most 64'));
+  end if;
+  if p_name is null or length(p_name) not between 1 and 200 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'name', 'reason', '1 to 200 characters'));
+  end if;
+  if length(p_description) > 2000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 2000 characters'));
+  end if;
+  insert into public.products (shop_id, name, sku, price, stock, active, description)
+  values (p_shop_id, p_name, p_sku, p_price, p_stock, coalesce(p_active, true), p_description)
+  on conflict (shop_id, sku) do nothing
+  returning * into v_product;
+  if v_product.id is null then
+    perform hazina.raise_error('product_sku_taken', jsonb_build_object('sku', p_sku));
+  end if;
+  return public.product_json(v_product);
+end
+$_$;
+
+
+--
+-- Name: product_update(uuid, uuid, uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.product_update(p_merchant_id uuid, p_shop_id uuid, p_product_id uuid, p_patch jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_shop public.shops;
+  v_product public.products;
+  v_key text;
+begin
+  select * into v_shop from public.shops where id = p_shop_id and merchant_id = p_merchant_id;
+  if v_shop.id is null then
+    perform hazina.raise_error('shop_not_found', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  select * into v_product from public.products where id = p_product_id and shop_id = p_shop_id for update;
+  if v_product.id is null then
+    perform hazina.raise_error('product_not_found', jsonb_build_object('product_id', p_product_id));
+  end if;
+  if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'body', 'reason', 'an object'));
+  end if;
+  for v_key in select jsonb_object_keys(p_patch) loop
+    if v_key not in ('name', 'sku', 'description', 'price', 'stock', 'active') then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', v_key, 'reason', 'cannot be changed'));
+    end if;
+  end loop;
+  if p_patch ? 'price' then
+    if jsonb_typeof(p_patch -> 'price') is distinct from 'string' or p_patch ->> 'price' !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$' then
+      perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_shop.currency));
+    end if;
+    perform hazina.assert_valid_amount((p_patch ->> 'price')::numeric, v_shop.currency);
+  end if;
+  if p_patch ? 'sku' and p_patch ->> 'sku' is distinct from v_product.sku
+     and exists (select 1 from public.products where shop_id = p_shop_id and sku = p_patch ->> 'sku') then
+    perform hazina.raise_error('product_sku_taken', jsonb_build_object('sku', p_patch ->> 'sku'));
+  end if;
+  begin
+    update public.products
+       set name = case when p_patch ? 'name' then p_patch ->> 'name' else name end,
+           sku = case when p_patch ? 'sku' then p_patch ->> 'sku' else sku end,
+           description = case when p_patch ? 'description' then p_patch ->> 'description' else description end,
+           price = case when p_patch ? 'price' then (p_patch ->> 'price')::numeric else price end,
+           stock = case when p_patch ? 'stock' then (p_patch ->> 'stock')::integer else stock end,
+           active = case when p_patch ? 'active' then (p_patch ->> 'active')::boolean else active end,
+           updated_at = now()
+     where id = p_product_id
+     returning * into v_product;
+  exception
+    when check_violation or not_null_violation or invalid_text_representation or numeric_value_out_of_range then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'body', 'reason', sqlerrm));
+    when unique_violation then
+      perform hazina.raise_error('product_sku_taken', jsonb_build_object('sku', p_patch ->> 'sku'));
+  end;
+  return public.product_json(v_product);
+end
+$_$;
+
+
+--
 -- Name: provider_clearing_wallet(text, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -3316,6 +4236,47 @@ begin
     return query execute format('select * from %s', v_check::text);
   end loop;
 end
+$$;
+
+
+--
+-- Name: reconcile_escrow(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_escrow() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  -- every escrow system wallet holds exactly what it owes
+  select 'escrow_wallet_matches_obligations', w.currency::text, coalesce(o.owed, 0),
+         w.balance + coalesce((select sum(b.balance) from public.wallet_balance_buckets b where b.wallet_id = w.id), 0)
+    from public.wallets w
+    left join (select currency, sum(amount) as owed from hazina.escrow_obligations group by currency) o
+      on o.currency = w.currency
+   where w.system_code = 'escrow'
+     and coalesce(o.owed, 0) <> w.balance + coalesce((select sum(b.balance) from public.wallet_balance_buckets b where b.wallet_id = w.id), 0)
+  union all
+  -- an escrow was funded with what its order's intent received
+  select 'goods_escrow_funded_matches_intent', e.id::text, i.amount_received, e.amount
+    from public.goods_escrows e
+    join public.orders o on o.id = e.order_id
+    join public.payment_intents i on i.id = o.payment_intent_id
+   where e.amount <> i.amount_received
+  union all
+  -- what an order says it was paid and refunded is what its intent says
+  select 'order_paid_matches_intent', o.id::text, i.amount_received, o.amount_paid
+    from public.orders o join public.payment_intents i on i.id = o.payment_intent_id
+   where o.amount_paid <> i.amount_received
+  union all
+  select 'order_refunded_matches_intent', o.id::text, i.amount_refunded, o.amount_refunded
+    from public.orders o join public.payment_intents i on i.id = o.payment_intent_id
+   where o.amount_refunded <> i.amount_refunded
+  union all
+  -- a released escrow's release transaction credited the merchant what it says
+  select 'goods_escrow_released_matches_transfer', e.id::text, e.released_amount, coalesce(t.principal_amount, 0)
+    from public.goods_escrows e
+    left join public.wallet_transactions t on t.id = e.release_transaction_id
+   where e.released_amount <> coalesce(t.principal_amount, 0)
 $$;
 
 
@@ -3434,6 +4395,40 @@ CREATE FUNCTION hazina.reconcile_payment_intents() RETURNS TABLE(check_name text
                          join public.wallet_holds w on w.id = p.hold_id
                         where p.payment_intent_id = i.id and w.status = 'pending') h on true
    where i.status = 'requires_capture' and i.amount_capturable <> coalesce(h.held, 0)
+$$;
+
+
+--
+-- Name: release_due_escrows(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.release_due_escrows(p_limit integer DEFAULT 100, OUT released integer, OUT failed integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order_id uuid;
+  v_escrow public.goods_escrows;
+begin
+  released := 0;
+  failed := 0;
+  for v_order_id in
+    select o.id from public.orders o join public.goods_escrows e on e.order_id = o.id
+     where e.status = 'delivered' and e.auto_release_at <= hazina.clock()
+     order by e.auto_release_at limit p_limit
+       for update of o skip locked
+  loop
+    select * into v_escrow from public.goods_escrows where order_id = v_order_id for update;
+    if v_escrow.status = 'delivered' and v_escrow.auto_release_at <= hazina.clock() then
+      begin
+        perform hazina.escrow_pay_merchant(v_escrow.id, 'released');
+        released := released + 1;
+      exception when sqlstate 'P0001' then
+        failed := failed + 1;
+      end;
+    end if;
+  end loop;
+end
 $$;
 
 
@@ -3828,6 +4823,149 @@ CREATE FUNCTION hazina.session_revoked(p_session_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$ select bool_and(revoked_at is not null) from public.auth_sessions where family_id = p_session_id $$;
+
+
+--
+-- Name: shop_create(uuid, text, text, text, text, integer, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.shop_create(p_merchant_id uuid, p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_shop public.shops;
+begin
+  if not exists (select 1 from public.auth_users where id = p_merchant_id and role = 'merchant') then
+    perform hazina.raise_error('shop_merchants_only');
+  end if;
+  if not exists (select 1 from public.currencies where code = coalesce(p_currency, 'KES')) then
+    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
+  end if;
+  if p_slug is null or p_slug !~ '^[a-z0-9]([a-z0-9-]{0,58}[a-z0-9])?$' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'slug',
+      'reason', 'lower-case letters, digits and inner hyphens, at most 60'));
+  end if;
+  if p_name is null or length(p_name) not between 1 and 120 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'name', 'reason', '1 to 120 characters'));
+  end if;
+  if coalesce(p_escrow_policy, 'optional') not in ('none', 'optional', 'required') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'escrow_policy', 'reason', 'none, optional or required'));
+  end if;
+  if coalesce(p_auto_release_days, 7) not between 1 and 60 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'auto_release_days', 'reason', '1 to 60'));
+  end if;
+  if length(p_description) > 2000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 2000 characters'));
+  end if;
+  insert into public.shops (merchant_id, name, slug, currency, escrow_policy, auto_release_days, description)
+  values (p_merchant_id, p_name, p_slug, coalesce(p_currency, 'KES'), coalesce(p_escrow_policy, 'optional'),
+          coalesce(p_auto_release_days, 7), p_description)
+  on conflict (slug) do nothing
+  returning * into v_shop;
+  if v_shop.id is null then
+    perform hazina.raise_error('shop_slug_taken', jsonb_build_object('slug', p_slug));
+  end if;
+  return public.shop_json(v_shop);
+end
+$_$;
+
+
+--
+-- Name: shops; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.shops (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    name text NOT NULL,
+    slug text NOT NULL,
+    description text,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    escrow_policy text DEFAULT 'optional'::text NOT NULL,
+    auto_release_days integer DEFAULT 7 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT shops_auto_release_days_check CHECK (((auto_release_days >= 1) AND (auto_release_days <= 60))),
+    CONSTRAINT shops_description_check CHECK ((length(description) <= 2000)),
+    CONSTRAINT shops_escrow_policy_check CHECK ((escrow_policy = ANY (ARRAY['none'::text, 'optional'::text, 'required'::text]))),
+    CONSTRAINT shops_name_check CHECK (((length(name) >= 1) AND (length(name) <= 120))),
+    CONSTRAINT shops_slug_check CHECK ((slug ~ '^[a-z0-9]([a-z0-9-]{0,58}[a-z0-9])?$'::text)),
+    CONSTRAINT shops_status_known CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))
+);
+
+
+--
+-- Name: shop_lock(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.shop_lock(p_shop_id uuid, p_merchant_id uuid) RETURNS public.shops
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_shop public.shops;
+begin
+  select * into v_shop from public.shops where id = p_shop_id and merchant_id = p_merchant_id for update;
+  if v_shop.id is null then
+    perform hazina.raise_error('shop_not_found', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  return v_shop;
+end
+$$;
+
+
+--
+-- Name: shop_update(uuid, uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.shop_update(p_merchant_id uuid, p_shop_id uuid, p_patch jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_shop public.shops := hazina.shop_lock(p_shop_id, p_merchant_id);
+  v_key text;
+begin
+  if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'body', 'reason', 'an object'));
+  end if;
+  for v_key in select jsonb_object_keys(p_patch) loop
+    if v_key not in ('name', 'slug', 'description', 'status', 'escrow_policy', 'auto_release_days') then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', v_key, 'reason', 'cannot be changed'));
+    end if;
+  end loop;
+  if p_patch ? 'slug' and p_patch ->> 'slug' is distinct from v_shop.slug then
+    if p_patch ->> 'slug' is null or p_patch ->> 'slug' !~ '^[a-z0-9]([a-z0-9-]{0,58}[a-z0-9])?$' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'slug',
+        'reason', 'lower-case letters, digits and inner hyphens, at most 60'));
+    end if;
+    if exists (select 1 from public.shops where slug = p_patch ->> 'slug') then
+      perform hazina.raise_error('shop_slug_taken', jsonb_build_object('slug', p_patch ->> 'slug'));
+    end if;
+  end if;
+  begin
+    update public.shops
+       set name = case when p_patch ? 'name' then p_patch ->> 'name' else name end,
+           slug = case when p_patch ? 'slug' then p_patch ->> 'slug' else slug end,
+           description = case when p_patch ? 'description' then p_patch ->> 'description' else description end,
+           status = case when p_patch ? 'status' then p_patch ->> 'status' else status end,
+           escrow_policy = case when p_patch ? 'escrow_policy' then p_patch ->> 'escrow_policy' else escrow_policy end,
+           auto_release_days = case when p_patch ? 'auto_release_days' then (p_patch ->> 'auto_release_days')::integer
+                                    else auto_release_days end,
+           updated_at = now()
+     where id = p_shop_id
+     returning * into v_shop;
+  exception
+    when check_violation or not_null_violation or invalid_text_representation or numeric_value_out_of_range then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'body', 'reason', sqlerrm));
+    when unique_violation then
+      perform hazina.raise_error('shop_slug_taken', jsonb_build_object('slug', p_patch ->> 'slug'));
+  end;
+  return public.shop_json(v_shop);
+end
+$_$;
 
 
 --
@@ -5281,6 +6419,71 @@ CREATE FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_curre
 
 
 --
+-- Name: goods_escrows; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goods_escrows (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    order_id uuid NOT NULL,
+    merchant_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    wallet_id uuid NOT NULL,
+    currency character(3) NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    status text DEFAULT 'funded'::text NOT NULL,
+    released_amount numeric(19,4) DEFAULT 0 NOT NULL,
+    refunded_amount numeric(19,4) DEFAULT 0 NOT NULL,
+    auto_release_at timestamp with time zone,
+    dispatched_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    disputed_at timestamp with time zone,
+    dispute_reason text,
+    resolution text,
+    resolution_note text,
+    resolved_by uuid,
+    resolved_at timestamp with time zone,
+    released_at timestamp with time zone,
+    refunded_at timestamp with time zone,
+    release_transaction_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT goods_escrows_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT goods_escrows_amounts CHECK (((released_amount + refunded_amount) <= amount)),
+    CONSTRAINT goods_escrows_dispute_reason_check CHECK ((length(dispute_reason) <= 1000)),
+    CONSTRAINT goods_escrows_refunded_amount_check CHECK ((refunded_amount >= (0)::numeric)),
+    CONSTRAINT goods_escrows_released_amount_check CHECK ((released_amount >= (0)::numeric)),
+    CONSTRAINT goods_escrows_resolution_check CHECK ((resolution = ANY (ARRAY['release'::text, 'refund'::text, 'split'::text]))),
+    CONSTRAINT goods_escrows_resolution_note_check CHECK ((length(resolution_note) <= 1000)),
+    CONSTRAINT goods_escrows_settled CHECK (((status = ANY (ARRAY['released'::text, 'refunded'::text, 'split'::text])) = ((released_amount + refunded_amount) = amount))),
+    CONSTRAINT goods_escrows_status_known CHECK ((status = ANY (ARRAY['funded'::text, 'dispatched'::text, 'delivered'::text, 'disputed'::text, 'released'::text, 'refunded'::text, 'split'::text])))
+);
+
+
+--
+-- Name: goods_escrow_json(public.goods_escrows); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goods_escrow_json(e public.goods_escrows) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', e.id, 'object', 'goods_escrow', 'order_id', e.order_id, 'merchant_id', e.merchant_id,
+                            'customer_id', e.customer_id, 'amount', e.amount::text, 'currency', e.currency,
+                            'status', e.status, 'released_amount', e.released_amount::text,
+                            'refunded_amount', e.refunded_amount::text,
+                            'held_amount', (e.amount - e.released_amount - e.refunded_amount)::numeric(19, 4)::text,
+                            'auto_release_at', public.api_time(e.auto_release_at),
+                            'dispatched_at', public.api_time(e.dispatched_at), 'delivered_at', public.api_time(e.delivered_at),
+                            'disputed_at', public.api_time(e.disputed_at), 'dispute_reason', e.dispute_reason,
+                            'resolution', e.resolution, 'resolution_note', e.resolution_note,
+                            'resolved_by', e.resolved_by, 'resolved_at', public.api_time(e.resolved_at),
+                            'released_at', public.api_time(e.released_at), 'refunded_at', public.api_time(e.refunded_at),
+                            'release_transaction_id', e.release_transaction_id,
+                            'created_at', public.api_time(e.created_at), 'updated_at', public.api_time(e.updated_at))
+$$;
+
+
+--
 -- Name: is_admin(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -5303,6 +6506,21 @@ CREATE FUNCTION public.merchant_apply(p_business_name text) RETURNS jsonb
     AS $$
 begin
   return hazina.merchant_application_submit(hazina.caller_id(), p_business_name);
+end
+$$;
+
+
+--
+-- Name: ops_escrow_resolve(uuid, text, numeric, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric DEFAULT NULL::numeric, p_note text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.assert_admin();
+  return hazina.escrow_resolve(p_escrow_id, hazina.caller_id(), p_outcome, p_buyer_amount, p_note);
 end
 $$;
 
@@ -5437,6 +6655,105 @@ $$;
 
 
 --
+-- Name: order_cancel(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_cancel(p_order_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_cancel(p_order_id, hazina.caller_id(), p_reason) $$;
+
+
+--
+-- Name: order_confirm_receipt(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_confirm_receipt(p_order_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_confirm_receipt(p_order_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: order_create(uuid, jsonb, boolean, jsonb, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean DEFAULT NULL::boolean, p_shipping jsonb DEFAULT NULL::jsonb, p_client_ref text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_create(hazina.caller_id(), p_shop_id, p_items, p_escrow, p_shipping, p_client_ref) $$;
+
+
+--
+-- Name: order_deliver(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_deliver(p_order_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_deliver(p_order_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: order_dispatch(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_dispatch(p_order_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_dispatch(p_order_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: order_dispute(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_dispute(p_order_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_dispute(p_order_id, hazina.caller_id(), p_reason) $$;
+
+
+--
+-- Name: order_json(public.orders); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_json(o public.orders) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', o.id, 'object', 'order', 'shop_id', o.shop_id, 'merchant_id', o.merchant_id,
+                            'customer_id', o.customer_id, 'status', o.status, 'currency', o.currency,
+                            'total', o.total::text, 'amount_paid', o.amount_paid::text,
+                            'amount_refunded', o.amount_refunded::text, 'escrow', o.escrow,
+                            'payment_intent_id', o.payment_intent_id, 'shipping', o.shipping,
+                            'items', coalesce((
+                              select jsonb_agg(jsonb_build_object('id', i.id, 'product_id', i.product_id, 'name', i.name,
+                                                                  'sku', i.sku, 'unit_price', i.unit_price::text,
+                                                                  'quantity', i.quantity, 'line_total', i.line_total::text,
+                                                                  'refunded_quantity', i.refunded_quantity)
+                                               order by i.position)
+                                from public.order_items i where i.order_id = o.id), '[]'::jsonb),
+                            'goods_escrow', (select public.goods_escrow_json(e) from public.goods_escrows e where e.order_id = o.id),
+                            'paid_at', public.api_time(o.paid_at), 'fulfilled_at', public.api_time(o.fulfilled_at),
+                            'delivered_at', public.api_time(o.delivered_at), 'completed_at', public.api_time(o.completed_at),
+                            'canceled_at', public.api_time(o.canceled_at), 'cancellation_reason', o.cancellation_reason,
+                            'refunded_at', public.api_time(o.refunded_at),
+                            'created_at', public.api_time(o.created_at), 'updated_at', public.api_time(o.updated_at))
+$$;
+
+
+--
+-- Name: order_refund(uuid, numeric, jsonb, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_refund(p_order_id, hazina.caller_id(), p_amount, p_items, p_reason, p_client_ref) $$;
+
+
+--
 -- Name: payment_intent_cancel(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -5556,6 +6873,66 @@ $$;
 
 
 --
+-- Name: product_create(uuid, text, text, numeric, integer, boolean, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer DEFAULT NULL::integer, p_active boolean DEFAULT true, p_description text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.product_create(hazina.caller_id(), p_shop_id, p_name, p_sku, p_price, p_stock, p_active,
+                                     p_description) $$;
+
+
+--
+-- Name: products; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.products (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    shop_id uuid NOT NULL,
+    name text NOT NULL,
+    sku text NOT NULL,
+    description text,
+    price numeric(19,4) NOT NULL,
+    stock integer,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT products_description_check CHECK ((length(description) <= 2000)),
+    CONSTRAINT products_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT products_price_check CHECK ((price > (0)::numeric)),
+    CONSTRAINT products_sku_check CHECK ((sku ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'::text)),
+    CONSTRAINT products_stock_check CHECK ((stock >= 0))
+);
+
+
+--
+-- Name: product_json(public.products); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.product_json(p public.products) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', p.id, 'object', 'product', 'shop_id', p.shop_id, 'name', p.name, 'sku', p.sku,
+                            'description', p.description, 'price', p.price::text,
+                            'currency', (select s.currency from public.shops s where s.id = p.shop_id),
+                            'stock', p.stock, 'unlimited', p.stock is null, 'active', p.active,
+                            'created_at', public.api_time(p.created_at), 'updated_at', public.api_time(p.updated_at))
+$$;
+
+
+--
+-- Name: product_update(uuid, uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.product_update(hazina.caller_id(), p_shop_id, p_product_id, p_patch) $$;
+
+
+--
 -- Name: provider_sweep_authorize(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -5638,6 +7015,42 @@ begin
   return 0;
 end
 $_$;
+
+
+--
+-- Name: shop_create(text, text, text, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.shop_create(p_name text, p_slug text, p_currency text DEFAULT 'KES'::text, p_escrow_policy text DEFAULT 'optional'::text, p_auto_release_days integer DEFAULT 7, p_description text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.shop_create(hazina.caller_id(), p_name, p_slug, p_currency, p_escrow_policy, p_auto_release_days,
+                                  p_description) $$;
+
+
+--
+-- Name: shop_json(public.shops); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.shop_json(s public.shops) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', s.id, 'object', 'shop', 'merchant_id', s.merchant_id, 'name', s.name, 'slug', s.slug,
+                            'description', s.description, 'currency', s.currency, 'status', s.status,
+                            'escrow_policy', s.escrow_policy, 'auto_release_days', s.auto_release_days,
+                            'created_at', public.api_time(s.created_at), 'updated_at', public.api_time(s.updated_at))
+$$;
+
+
+--
+-- Name: shop_update(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.shop_update(p_shop_id uuid, p_patch jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.shop_update(hazina.caller_id(), p_shop_id, p_patch) $$;
 
 
 --
@@ -5999,6 +7412,19 @@ CREATE TABLE hazina.clock_offset (
 
 
 --
+-- Name: escrow_obligations; Type: VIEW; Schema: hazina; Owner: -
+--
+
+CREATE VIEW hazina.escrow_obligations AS
+ SELECT e.currency,
+    'goods_escrow'::text AS subject_type,
+    e.id AS subject_id,
+    ((e.amount - e.released_amount) - e.refunded_amount) AS amount
+   FROM public.goods_escrows e
+  WHERE (((e.amount - e.released_amount) - e.refunded_amount) <> (0)::numeric);
+
+
+--
 -- Name: jobs; Type: TABLE; Schema: hazina; Owner: -
 --
 
@@ -6144,6 +7570,7 @@ CREATE TABLE public.billing_fee_catalog (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT billing_fee_catalog_check CHECK ((maximum_amount >= minimum_amount)),
     CONSTRAINT billing_fee_catalog_check1 CHECK ((active_to > active_from)),
+    CONSTRAINT billing_fee_catalog_escrow_funding_unpriced CHECK ((transaction_type <> 'escrow_funding'::text)),
     CONSTRAINT billing_fee_catalog_fixed_amount_check CHECK ((fixed_amount >= (0)::numeric)),
     CONSTRAINT billing_fee_catalog_minimum_amount_check CHECK ((minimum_amount >= (0)::numeric)),
     CONSTRAINT billing_fee_catalog_percentage_bps_check CHECK (((percentage_bps >= 0) AND (percentage_bps <= 10000)))
@@ -6222,9 +7649,35 @@ CREATE TABLE public.merchant_fee_profiles (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT merchant_fee_profiles_check CHECK ((maximum_amount >= minimum_amount)),
     CONSTRAINT merchant_fee_profiles_check1 CHECK ((active_to > active_from)),
+    CONSTRAINT merchant_fee_profiles_escrow_funding_unpriced CHECK ((transaction_type <> 'escrow_funding'::text)),
     CONSTRAINT merchant_fee_profiles_fixed_amount_check CHECK ((fixed_amount >= (0)::numeric)),
     CONSTRAINT merchant_fee_profiles_minimum_amount_check CHECK ((minimum_amount >= (0)::numeric)),
     CONSTRAINT merchant_fee_profiles_percentage_bps_check CHECK (((percentage_bps >= 0) AND (percentage_bps <= 10000)))
+);
+
+
+--
+-- Name: order_items; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.order_items (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    order_id uuid NOT NULL,
+    "position" smallint NOT NULL,
+    product_id uuid NOT NULL,
+    name text NOT NULL,
+    sku text NOT NULL,
+    unit_price numeric(19,4) NOT NULL,
+    quantity integer NOT NULL,
+    line_total numeric(19,4) NOT NULL,
+    refunded_quantity integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT order_items_check CHECK (((refunded_quantity >= 0) AND (refunded_quantity <= quantity))),
+    CONSTRAINT order_items_line_total CHECK ((line_total = (unit_price * (quantity)::numeric))),
+    CONSTRAINT order_items_line_total_check CHECK ((line_total > (0)::numeric)),
+    CONSTRAINT order_items_position_check CHECK ((("position" >= 1) AND ("position" <= 50))),
+    CONSTRAINT order_items_quantity_check CHECK (((quantity >= 1) AND (quantity <= 10000))),
+    CONSTRAINT order_items_unit_price_check CHECK ((unit_price > (0)::numeric))
 );
 
 
@@ -6553,6 +8006,22 @@ ALTER TABLE ONLY public.events
 
 
 --
+-- Name: goods_escrows goods_escrows_order_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_order_id_key UNIQUE (order_id);
+
+
+--
+-- Name: goods_escrows goods_escrows_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6582,6 +8051,46 @@ ALTER TABLE ONLY public.merchant_fee_profiles
 
 ALTER TABLE ONLY public.merchant_fee_profiles
     ADD CONSTRAINT merchant_fee_profiles_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: order_items order_items_order_id_position_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.order_items
+    ADD CONSTRAINT order_items_order_id_position_key UNIQUE (order_id, "position");
+
+
+--
+-- Name: order_items order_items_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.order_items
+    ADD CONSTRAINT order_items_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: orders orders_customer_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_customer_id_client_ref_key UNIQUE (customer_id, client_ref);
+
+
+--
+-- Name: orders orders_payment_intent_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_payment_intent_id_key UNIQUE (payment_intent_id);
+
+
+--
+-- Name: orders orders_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_pkey PRIMARY KEY (id);
 
 
 --
@@ -6662,6 +8171,38 @@ ALTER TABLE ONLY public.payment_refunds
 
 ALTER TABLE ONLY public.payment_refunds
     ADD CONSTRAINT payment_refunds_transaction_id_key UNIQUE (transaction_id);
+
+
+--
+-- Name: products products_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.products
+    ADD CONSTRAINT products_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: products products_shop_id_sku_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.products
+    ADD CONSTRAINT products_shop_id_sku_key UNIQUE (shop_id, sku);
+
+
+--
+-- Name: shops shops_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shops
+    ADD CONSTRAINT shops_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: shops shops_slug_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shops
+    ADD CONSTRAINT shops_slug_key UNIQUE (slug);
 
 
 --
@@ -6923,6 +8464,48 @@ CREATE INDEX events_object_idx ON public.events USING btree (object_id, created_
 
 
 --
+-- Name: goods_escrows_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_customer_idx ON public.goods_escrows USING btree (customer_id, created_at, id);
+
+
+--
+-- Name: goods_escrows_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_due_idx ON public.goods_escrows USING btree (auto_release_at) WHERE (status = 'delivered'::text);
+
+
+--
+-- Name: goods_escrows_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_merchant_idx ON public.goods_escrows USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: goods_escrows_release_tx_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_release_tx_idx ON public.goods_escrows USING btree (release_transaction_id) WHERE (release_transaction_id IS NOT NULL);
+
+
+--
+-- Name: goods_escrows_resolved_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_resolved_by_idx ON public.goods_escrows USING btree (resolved_by) WHERE (resolved_by IS NOT NULL);
+
+
+--
+-- Name: goods_escrows_wallet_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_wallet_idx ON public.goods_escrows USING btree (wallet_id);
+
+
+--
 -- Name: merchant_applications_decided_by_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -6948,6 +8531,34 @@ CREATE INDEX merchant_applications_pending_idx ON public.merchant_applications U
 --
 
 CREATE INDEX merchant_applications_user_idx ON public.merchant_applications USING btree (user_id, created_at);
+
+
+--
+-- Name: order_items_product_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX order_items_product_idx ON public.order_items USING btree (product_id);
+
+
+--
+-- Name: orders_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX orders_customer_idx ON public.orders USING btree (customer_id, created_at, id);
+
+
+--
+-- Name: orders_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX orders_merchant_idx ON public.orders USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: orders_shop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX orders_shop_idx ON public.orders USING btree (shop_id, created_at, id);
 
 
 --
@@ -7025,6 +8636,20 @@ CREATE INDEX payment_refunds_intent_idx ON public.payment_refunds USING btree (p
 --
 
 CREATE INDEX payment_refunds_merchant_idx ON public.payment_refunds USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: products_shop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX products_shop_idx ON public.products USING btree (shop_id, created_at, id);
+
+
+--
+-- Name: shops_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX shops_merchant_idx ON public.shops USING btree (merchant_id, created_at, id);
 
 
 --
@@ -7294,6 +8919,13 @@ CREATE TRIGGER billing_ledger_immutable BEFORE DELETE OR UPDATE ON public.billin
 
 
 --
+-- Name: goods_escrows goods_escrows_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER goods_escrows_audit AFTER INSERT OR UPDATE ON public.goods_escrows FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
 -- Name: merchant_applications merchant_applications_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -7315,10 +8947,38 @@ CREATE TRIGGER payment_intents_event AFTER INSERT OR UPDATE ON public.payment_in
 
 
 --
+-- Name: payment_intents payment_intents_order_outcome; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_order_outcome AFTER UPDATE ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'order'::text) AND (new.status IS DISTINCT FROM old.status) AND (new.status = ANY (ARRAY['succeeded'::text, 'canceled'::text])))) EXECUTE FUNCTION hazina.order_intent_outcome();
+
+
+--
 -- Name: payment_refunds payment_refunds_event; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER payment_refunds_event AFTER INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.payment_refund_event();
+
+
+--
+-- Name: payment_refunds payment_refunds_order; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_refunds_order AFTER INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.order_refund_recorded();
+
+
+--
+-- Name: products products_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER products_audit AFTER INSERT OR UPDATE ON public.products FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
+-- Name: shops shops_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER shops_audit AFTER INSERT OR UPDATE ON public.shops FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
 
 
 --
@@ -7457,6 +9117,62 @@ ALTER TABLE ONLY public.events
 
 
 --
+-- Name: goods_escrows goods_escrows_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: goods_escrows goods_escrows_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: goods_escrows goods_escrows_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: goods_escrows goods_escrows_order_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.orders(id);
+
+
+--
+-- Name: goods_escrows goods_escrows_release_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_release_transaction_id_fkey FOREIGN KEY (release_transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: goods_escrows goods_escrows_resolved_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_resolved_by_fkey FOREIGN KEY (resolved_by) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: goods_escrows goods_escrows_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
+
+
+--
 -- Name: merchant_applications merchant_applications_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7494,6 +9210,62 @@ ALTER TABLE ONLY public.merchant_fee_profiles
 
 ALTER TABLE ONLY public.merchant_fee_profiles
     ADD CONSTRAINT merchant_fee_profiles_transaction_type_fkey FOREIGN KEY (transaction_type) REFERENCES public.transaction_types(code);
+
+
+--
+-- Name: order_items order_items_order_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.order_items
+    ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.orders(id);
+
+
+--
+-- Name: order_items order_items_product_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.order_items
+    ADD CONSTRAINT order_items_product_id_fkey FOREIGN KEY (product_id) REFERENCES public.products(id);
+
+
+--
+-- Name: orders orders_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: orders orders_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: orders orders_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: orders orders_payment_intent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_payment_intent_id_fkey FOREIGN KEY (payment_intent_id) REFERENCES public.payment_intents(id);
+
+
+--
+-- Name: orders orders_shop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
 
 
 --
@@ -7598,6 +9370,30 @@ ALTER TABLE ONLY public.payment_refunds
 
 ALTER TABLE ONLY public.payment_refunds
     ADD CONSTRAINT payment_refunds_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: products products_shop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.products
+    ADD CONSTRAINT products_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
+
+
+--
+-- Name: shops shops_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shops
+    ADD CONSTRAINT shops_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: shops shops_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shops
+    ADD CONSTRAINT shops_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
 
 
 --
@@ -7801,6 +9597,13 @@ ALTER TABLE ONLY public.wallets
 
 
 --
+-- Name: goods_escrows admins read all goods escrows; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read all goods escrows" ON public.goods_escrows FOR SELECT TO authenticated USING (public.is_admin());
+
+
+--
 -- Name: merchant_applications admins read all merchant applications; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -7808,10 +9611,40 @@ CREATE POLICY "admins read all merchant applications" ON public.merchant_applica
 
 
 --
+-- Name: order_items admins read all order lines; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read all order lines" ON public.order_items FOR SELECT TO authenticated USING (public.is_admin());
+
+
+--
+-- Name: orders admins read all orders; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read all orders" ON public.orders FOR SELECT TO authenticated USING (public.is_admin());
+
+
+--
 -- Name: audit_logs admins read audit logs; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "admins read audit logs" ON public.audit_logs FOR SELECT TO authenticated USING (( SELECT public.is_admin() AS is_admin));
+
+
+--
+-- Name: products anyone reads active products of active shops; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "anyone reads active products of active shops" ON public.products FOR SELECT TO anon, authenticated USING ((active AND (EXISTS ( SELECT 1
+   FROM public.shops s
+  WHERE ((s.id = products.shop_id) AND (s.status = 'active'::text))))));
+
+
+--
+-- Name: shops anyone reads active shops; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "anyone reads active shops" ON public.shops FOR SELECT TO anon, authenticated USING ((status = 'active'::text));
 
 
 --
@@ -7903,10 +9736,39 @@ ALTER TABLE public.currencies ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.events ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: goods_escrows; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.goods_escrows ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: job_runs; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.job_runs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: order_items merchant or customer reads lines of own orders; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or customer reads lines of own orders" ON public.order_items FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.orders o
+  WHERE ((o.id = order_items.order_id) AND ((o.merchant_id = auth.uid()) OR (o.customer_id = auth.uid()))))));
+
+
+--
+-- Name: goods_escrows merchant or customer reads own goods escrows; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or customer reads own goods escrows" ON public.goods_escrows FOR SELECT TO authenticated USING (((merchant_id = auth.uid()) OR (customer_id = auth.uid())));
+
+
+--
+-- Name: orders merchant or customer reads own orders; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or customer reads own orders" ON public.orders FOR SELECT TO authenticated USING (((merchant_id = auth.uid()) OR (customer_id = auth.uid())));
+
 
 --
 -- Name: payment_intents merchant or customer reads own payment intents; Type: POLICY; Schema: public; Owner: -
@@ -7946,6 +9808,22 @@ CREATE POLICY "merchant reads own fee profiles" ON public.merchant_fee_profiles 
 
 
 --
+-- Name: products merchant reads own products; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own products" ON public.products FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.shops s
+  WHERE ((s.id = products.shop_id) AND (s.merchant_id = auth.uid())))));
+
+
+--
+-- Name: shops merchant reads own shops; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own shops" ON public.shops FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
+
+
+--
 -- Name: merchant_applications; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -7956,6 +9834,18 @@ ALTER TABLE public.merchant_applications ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.merchant_fee_profiles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: order_items; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.order_items ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: orders; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.orders ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: api_keys owner reads own api keys; Type: POLICY; Schema: public; Owner: -
@@ -8068,6 +9958,18 @@ ALTER TABLE public.payment_intents ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.payment_refunds ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: products; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.products ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: shops; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.shops ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: transaction_types; Type: ROW SECURITY; Schema: public; Owner: -
@@ -8375,6 +10277,27 @@ GRANT ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) TO service_r
 
 
 --
+-- Name: FUNCTION escrow_event(p_escrow_id uuid, p_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.escrow_event(p_escrow_id uuid, p_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION escrow_pay_merchant(p_escrow_id uuid, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.escrow_pay_merchant(p_escrow_id uuid, p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION escrow_resolve(p_escrow_id uuid, p_admin_id uuid, p_outcome text, p_buyer_amount numeric, p_note text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.escrow_resolve(p_escrow_id uuid, p_admin_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION event_emit(p_merchant_id uuid, p_type text, p_object_type text, p_object_id uuid, p_data jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -8660,6 +10583,14 @@ GRANT ALL ON FUNCTION hazina.job_record(p_name text, p_started_at timestamp with
 
 
 --
+-- Name: FUNCTION job_release_due_escrows(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_release_due_escrows(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_release_due_escrows(p_limit integer) TO service_role;
+
+
+--
 -- Name: FUNCTION ledger_is_immutable(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -8740,6 +10671,162 @@ GRANT ALL ON FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subje
 
 REVOKE ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION order_apply_refund(p_order_id uuid, p_amount numeric, p_reason text, p_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_apply_refund(p_order_id uuid, p_amount numeric, p_reason text, p_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_cancel(p_order_id uuid, p_user_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_cancel(p_order_id uuid, p_user_id uuid, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_confirm_receipt(p_order_id uuid, p_customer_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_confirm_receipt(p_order_id uuid, p_customer_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_create(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_create(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_deliver(p_order_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_deliver(p_order_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_dispatch(p_order_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_dispatch(p_order_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_dispute(p_order_id uuid, p_customer_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_dispute(p_order_id uuid, p_customer_id uuid, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_event(p_order_id uuid, p_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_event(p_order_id uuid, p_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_intent_outcome(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_intent_outcome() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_json(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_json(p_order_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE orders; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.orders TO authenticated;
+GRANT SELECT ON TABLE public.orders TO service_role;
+
+
+--
+-- Name: FUNCTION order_lock(p_order_id uuid, p_user_id uuid, p_side text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_lock(p_order_id uuid, p_user_id uuid, p_side text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_lock_intent(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_lock_intent(p_order_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE payment_intents; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_intents TO authenticated;
+GRANT SELECT ON TABLE public.payment_intents TO service_role;
+
+
+--
+-- Name: FUNCTION order_mark_paid(p_intent public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_mark_paid(p_intent public.payment_intents) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_mark_unpaid(p_intent public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_mark_unpaid(p_intent public.payment_intents) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_open_payment(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_open_payment(p_order_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_payment_window(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_payment_window() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_place(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_place(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_refund(p_order_id uuid, p_merchant_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_refund(p_order_id uuid, p_merchant_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_refund_recorded(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_refund_recorded() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_release_stock(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_release_stock(p_order_id uuid) FROM PUBLIC;
 
 
 --
@@ -8852,14 +10939,6 @@ GRANT ALL ON FUNCTION hazina.payment_intent_json(p_intent_id uuid) TO service_ro
 
 
 --
--- Name: TABLE payment_intents; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.payment_intents TO authenticated;
-GRANT SELECT ON TABLE public.payment_intents TO service_role;
-
-
---
 -- Name: FUNCTION payment_intent_lock(p_intent_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -8926,6 +11005,20 @@ GRANT ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries
 
 
 --
+-- Name: FUNCTION product_create(p_merchant_id uuid, p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.product_create(p_merchant_id uuid, p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION product_update(p_merchant_id uuid, p_shop_id uuid, p_product_id uuid, p_patch jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.product_update(p_merchant_id uuid, p_shop_id uuid, p_product_id uuid, p_patch jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION provider_clearing_wallet(p_provider text, p_currency text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -8958,6 +11051,14 @@ GRANT ALL ON FUNCTION hazina.reconcile() TO service_role;
 
 
 --
+-- Name: FUNCTION reconcile_escrow(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_escrow() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_escrow() TO service_role;
+
+
+--
 -- Name: FUNCTION reconcile_ledger(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -8971,6 +11072,14 @@ GRANT ALL ON FUNCTION hazina.reconcile_ledger() TO service_role;
 
 REVOKE ALL ON FUNCTION hazina.reconcile_payment_intents() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.reconcile_payment_intents() TO service_role;
+
+
+--
+-- Name: FUNCTION release_due_escrows(p_limit integer, OUT released integer, OUT failed integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.release_due_escrows(p_limit integer, OUT released integer, OUT failed integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.release_due_escrows(p_limit integer, OUT released integer, OUT failed integer) TO service_role;
 
 
 --
@@ -9128,6 +11237,36 @@ GRANT ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p
 --
 
 REVOKE ALL ON FUNCTION hazina.session_revoked(p_session_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shop_create(p_merchant_id uuid, p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_create(p_merchant_id uuid, p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) FROM PUBLIC;
+
+
+--
+-- Name: TABLE shops; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.shops TO anon;
+GRANT SELECT ON TABLE public.shops TO authenticated;
+GRANT SELECT ON TABLE public.shops TO service_role;
+
+
+--
+-- Name: FUNCTION shop_lock(p_shop_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_lock(p_shop_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shop_update(p_merchant_id uuid, p_shop_id uuid, p_patch jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_update(p_merchant_id uuid, p_shop_id uuid, p_patch jsonb) FROM PUBLIC;
 
 
 --
@@ -9432,6 +11571,7 @@ GRANT ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) TO authenticated;
 REVOKE ALL ON FUNCTION public.api_time(p_time timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO authenticated;
 GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO service_role;
+GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO anon;
 
 
 --
@@ -9477,6 +11617,23 @@ GRANT ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p
 
 
 --
+-- Name: TABLE goods_escrows; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.goods_escrows TO authenticated;
+GRANT SELECT ON TABLE public.goods_escrows TO service_role;
+
+
+--
+-- Name: FUNCTION goods_escrow_json(e public.goods_escrows); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.goods_escrow_json(e public.goods_escrows) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.goods_escrow_json(e public.goods_escrows) TO authenticated;
+GRANT ALL ON FUNCTION public.goods_escrow_json(e public.goods_escrows) TO service_role;
+
+
+--
 -- Name: FUNCTION is_admin(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9491,6 +11648,14 @@ GRANT ALL ON FUNCTION public.is_admin() TO service_role;
 
 REVOKE ALL ON FUNCTION public.merchant_apply(p_business_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.merchant_apply(p_business_name text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric, p_note text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) TO authenticated;
 
 
 --
@@ -9547,6 +11712,71 @@ GRANT ALL ON FUNCTION public.ops_run_sweeps() TO authenticated;
 
 REVOKE ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_cancel(p_order_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_cancel(p_order_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_cancel(p_order_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_confirm_receipt(p_order_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_confirm_receipt(p_order_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_confirm_receipt(p_order_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_deliver(p_order_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_deliver(p_order_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_deliver(p_order_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_dispatch(p_order_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_dispatch(p_order_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_dispatch(p_order_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_dispute(p_order_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_dispute(p_order_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_dispute(p_order_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_json(o public.orders); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_json(o public.orders) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_json(o public.orders) TO authenticated;
+GRANT ALL ON FUNCTION public.order_json(o public.orders) TO service_role;
+
+
+--
+-- Name: FUNCTION order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) TO authenticated;
 
 
 --
@@ -9616,6 +11846,41 @@ GRANT ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) TO se
 
 
 --
+-- Name: FUNCTION product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) TO authenticated;
+
+
+--
+-- Name: TABLE products; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.products TO anon;
+GRANT SELECT ON TABLE public.products TO authenticated;
+GRANT SELECT ON TABLE public.products TO service_role;
+
+
+--
+-- Name: FUNCTION product_json(p public.products); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.product_json(p public.products) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.product_json(p public.products) TO anon;
+GRANT ALL ON FUNCTION public.product_json(p public.products) TO authenticated;
+GRANT ALL ON FUNCTION public.product_json(p public.products) TO service_role;
+
+
+--
+-- Name: FUNCTION product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb) TO authenticated;
+
+
+--
 -- Name: FUNCTION provider_sweep_authorize(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -9646,6 +11911,32 @@ GRANT ALL ON FUNCTION public.session_end(p_session_id uuid) TO authenticated;
 
 REVOKE ALL ON FUNCTION public.session_logout(p_scope text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.session_logout(p_scope text) TO authenticated;
+
+
+--
+-- Name: FUNCTION shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) TO authenticated;
+
+
+--
+-- Name: FUNCTION shop_json(s public.shops); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_json(s public.shops) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_json(s public.shops) TO anon;
+GRANT ALL ON FUNCTION public.shop_json(s public.shops) TO authenticated;
+GRANT ALL ON FUNCTION public.shop_json(s public.shops) TO service_role;
+
+
+--
+-- Name: FUNCTION shop_update(p_shop_id uuid, p_patch jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_update(p_shop_id uuid, p_patch jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_update(p_shop_id uuid, p_patch jsonb) TO authenticated;
 
 
 --
@@ -9922,6 +12213,14 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.merchant_fee_profiles TO service_role
 
 
 --
+-- Name: TABLE order_items; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.order_items TO authenticated;
+GRANT SELECT ON TABLE public.order_items TO service_role;
+
+
+--
 -- Name: TABLE payment_idempotency; Type: ACL; Schema: public; Owner: -
 --
 
@@ -9989,7 +12288,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict vQBB0RGN7Z8rSzh8Q4pti8cHmbzXnVghmDJ1V5BAvGy0zen1p32mot4kjvvzk0h
+\unrestrict 8UTDoH5aHCvpehczDDRYPFZcSWWqNZyLia3pQKPLsJuH6WEpk5UmhqlsCwsXdqf
 
 
 -- Reference data inserted by the migrations
@@ -10000,7 +12299,9 @@ INSERT INTO hazina.jobs VALUES ('auth.purge', 'database', 'hazina.job_purge_auth
 INSERT INTO hazina.jobs VALUES ('money.sweep_sql', 'database', 'hazina.job_money_sweep_sql', '00:01:00', 500, false, 'Expire abandoned top-ups; re-apply unmatched or failed provider events.');
 INSERT INTO hazina.jobs VALUES ('money.provider_sweep', 'edge', NULL, '00:01:00', 100, false, 'Ask providers about overdue top-ups and withdrawals and settle them (releases the holds of failed payouts).');
 INSERT INTO hazina.jobs VALUES ('payments.expire_intents', 'database', 'hazina.job_expire_payment_intents', '00:01:00', 500, false, 'Cancel payment intents past their expiry and release their holds.');
+INSERT INTO hazina.jobs VALUES ('orders.release_escrows', 'database', 'hazina.job_release_due_escrows', '00:01:00', 100, false, 'Release goods escrows to the merchant auto_release_days after delivery when the buyer neither confirmed nor disputed.');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_escrow()', 'goods escrow and orders: the escrow wallets hold what they owe; orders and escrows agree with their intents and releases');
 INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
 INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
@@ -10012,6 +12313,9 @@ INSERT INTO public.transaction_types VALUES ('withdrawal', 'sender', 'A payout t
 INSERT INTO public.transaction_types VALUES ('withdrawal_settlement', 'sender', 'Platform bookkeeping after a payout: payouts_in_flight to the provider''s clearing wallet. Never priced.');
 INSERT INTO public.transaction_types VALUES ('reversal', 'sender', 'Undoes a posted transaction fully or partly; a full reversal refunds the original fees. Never priced.');
 INSERT INTO public.transaction_types VALUES ('payment_intent', 'receiver', 'A customer pays a merchant through a payment intent (held, then captured): the merchant bears the fee, out of what it receives, as for merchant_payment.');
+INSERT INTO public.transaction_types VALUES ('order_payment', 'receiver', 'A customer pays a shop order straight into the merchant''s wallet (through its payment intent): the merchant bears the fee, out of what it receives.');
+INSERT INTO public.transaction_types VALUES ('escrow_funding', 'receiver', 'A customer pays an escrowed order into the escrow system wallet (through its payment intent). Never priced: the fee is charged once, when the escrow is released (escrow_release).');
+INSERT INTO public.transaction_types VALUES ('escrow_release', 'receiver', 'Goods escrow pays the merchant (buyer confirmed receipt, auto-release, or an admin''s resolution): the merchant bears the escrow_release fee, out of what it receives.');
 SELECT hazina.ensure_system_wallets(code) FROM public.currencies;
 
 -- Migrations already contained in this file
@@ -10049,4 +12353,6 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001030'),
     ('20261124001040'),
     ('20261124001050'),
-    ('20261124001055');
+    ('20261124001055'),
+    ('20261124001300'),
+    ('20261124001310');

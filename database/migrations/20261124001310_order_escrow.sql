@@ -548,7 +548,6 @@ create function hazina.escrow_resolve(p_escrow_id uuid, p_admin_id uuid, p_outco
   as $$
 declare
   v_order_id uuid := (select order_id from public.goods_escrows where id = p_escrow_id);
-  v_order public.orders;
   v_escrow public.goods_escrows;
   v_held numeric;
 begin
@@ -565,7 +564,7 @@ begin
     perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'note', 'reason', 'at most 1000 characters'));
   end if;
   perform hazina.order_lock_intent(v_order_id);
-  v_order := hazina.order_lock(v_order_id, null, null);
+  perform hazina.order_lock(v_order_id, null, null);
   select * into v_escrow from public.goods_escrows where id = p_escrow_id for update;
   if v_escrow.status <> 'disputed' then
     perform hazina.raise_error('escrow_not_disputed', jsonb_build_object('goods_escrow_id', p_escrow_id, 'status', v_escrow.status));
@@ -598,8 +597,11 @@ $$;
 -- Release delivered escrows whose window has passed (hazina.clock()). Orders are claimed
 -- with skip locked (the order is the first lock of every escrow verb), and each is checked
 -- again under its lock: a confirm, dispute or refund that won the race leaves nothing to do.
--- The transfer's ref ('escrow:<id>:release') makes a second release impossible anyway.
-create function hazina.release_due_escrows(p_limit integer default 100) returns integer
+-- The transfer's ref ('escrow:<id>:release') makes a second release impossible anyway. A
+-- release the ledger refuses (the merchant's wallet frozen, a fee above the amount) is
+-- rolled back alone and counted as failed; it stays due and is tried again next pass, so
+-- one merchant's frozen wallet never holds up everyone else's releases.
+create function hazina.release_due_escrows(p_limit integer default 100, out released integer, out failed integer)
   language plpgsql
   security definer
   set search_path = ''
@@ -607,8 +609,9 @@ create function hazina.release_due_escrows(p_limit integer default 100) returns 
 declare
   v_order_id uuid;
   v_escrow public.goods_escrows;
-  v_count integer := 0;
 begin
+  released := 0;
+  failed := 0;
   for v_order_id in
     select o.id from public.orders o join public.goods_escrows e on e.order_id = o.id
      where e.status = 'delivered' and e.auto_release_at <= hazina.clock()
@@ -617,11 +620,14 @@ begin
   loop
     select * into v_escrow from public.goods_escrows where order_id = v_order_id for update;
     if v_escrow.status = 'delivered' and v_escrow.auto_release_at <= hazina.clock() then
-      perform hazina.escrow_pay_merchant(v_escrow.id, 'released');
-      v_count := v_count + 1;
+      begin
+        perform hazina.escrow_pay_merchant(v_escrow.id, 'released');
+        released := released + 1;
+      exception when sqlstate 'P0001' then
+        failed := failed + 1;
+      end;
     end if;
   end loop;
-  return v_count;
 end
 $$;
 
@@ -631,9 +637,10 @@ create function hazina.job_release_due_escrows(p_limit integer) returns jsonb
   set search_path = ''
   as $$
 declare
-  v_done integer := hazina.release_due_escrows(p_limit);
+  v_pass record;
 begin
-  return jsonb_build_object('processed', v_done,
+  select * into v_pass from hazina.release_due_escrows(p_limit);
+  return jsonb_build_object('processed', v_pass.released, 'failed', v_pass.failed,
     'remaining', (select count(*) from public.goods_escrows where status = 'delivered' and auto_release_at <= hazina.clock()));
 end
 $$;

@@ -5,7 +5,7 @@
 // the database builds. See docs/commerce.md.
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
-import { type AuthVariables, requireUser } from "../_shared/auth.ts";
+import { type AuthVariables, bearerToken, requireUser } from "../_shared/auth.ts";
 import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
@@ -25,10 +25,17 @@ export const docs = apiDocs(
 );
 serveOpenApi(app, docs);
 
-/** A bearer token when one is sent (then it must be valid), else the request reads as anon. */
+/**
+ * A user's bearer token when one is sent (then it must be valid), else the request reads as
+ * anon. supabase-js with no session sends its public anon key both as the bearer token and
+ * as `apikey`: that is an anonymous caller too (it grants nothing beyond anon, so it needs
+ * no verifying).
+ */
 const optionalUser = createMiddleware<{ Variables: AuthVariables & { requestId?: string } }>(
   async (c, next) => {
-    if (c.req.header("authorization")) return await requireUser(c, next);
+    const header = c.req.header("authorization");
+    const anonKey = c.req.header("apikey");
+    if (header && !(anonKey && bearerToken(header) === anonKey)) return await requireUser(c, next);
     await next();
   },
 );
@@ -51,17 +58,19 @@ const SHOP_NOT_FOUND = "Shop not found.";
 
 docs.route({
   method: "get",
-  path: "/:slug",
+  path: "/:shop",
   summary: "A shop's storefront (public)",
   description:
     "No token needed: anyone reads an active shop. Its merchant (with a token) also reads it suspended.",
   auth: "optional",
-  params: z.object({ slug: Slug }),
+  params: z.object({
+    shop: Slug.describe("The shop's slug (public reads address a shop by its slug)."),
+  }),
   responses: { 200: { description: "The shop.", schema: Shop } },
   errors: ["shop_not_found"],
 });
-app.get("/:slug", optionalUser, async (c) => {
-  const slug = Slug.parse(c.req.param("slug"));
+app.get("/:shop", optionalUser, async (c) => {
+  const slug = Slug.parse(c.req.param("shop"));
   const [row] = await asCaller(
     c,
     (tx) => tx`select public.shop_json(s) as json from public.shops s where s.slug = ${slug}`,
@@ -72,18 +81,20 @@ app.get("/:slug", optionalUser, async (c) => {
 
 docs.route({
   method: "get",
-  path: "/:slug/products",
+  path: "/:shop/products",
   summary: "A shop's products, newest first (public, paged)",
   description:
     "No token needed: anyone reads the active products of an active shop. Its merchant (with a token) reads them all.",
   auth: "optional",
-  params: z.object({ slug: Slug }),
+  params: z.object({
+    shop: Slug.describe("The shop's slug (public reads address a shop by its slug)."),
+  }),
   query: PageParams,
   responses: { 200: { description: "A page of products.", schema: listOf(Product) } },
   errors: ["shop_not_found"],
 });
-app.get("/:slug/products", optionalUser, async (c) => {
-  const slug = Slug.parse(c.req.param("slug"));
+app.get("/:shop/products", optionalUser, async (c) => {
+  const slug = Slug.parse(c.req.param("shop"));
   const params = PageParams.parse(c.req.query());
   return c.json(
     await asCaller(c, async (tx) => {
@@ -159,21 +170,23 @@ const UpdateShop = z.object({
 
 docs.route({
   method: "patch",
-  path: "/:id",
+  path: "/:shop",
   summary: "Change a shop (its merchant)",
   description:
     "Name, slug, description, status (`suspended` hides the storefront and stops new orders), escrow policy, " +
     "auto-release days. The currency cannot change. Orders already placed keep what they were placed with.",
   auth: "bearer",
   idempotencyKey: "required",
-  params: z.object({ id: Uuid }),
+  params: z.object({
+    shop: Uuid.describe("The shop's id (the merchant's calls address it by id)."),
+  }),
   body: UpdateShop,
   bodyExample: { status: "suspended" },
   responses: { 200: { description: "The shop.", schema: Shop } },
   errors: ["shop_not_found", "shop_slug_taken", "invalid_argument"],
 });
-app.patch("/:id", idempotent({ required: true, oneTransaction: true }), async (c) => {
-  const id = Uuid.parse(c.req.param("id"));
+app.patch("/:shop", idempotent({ required: true, oneTransaction: true }), async (c) => {
+  const id = Uuid.parse(c.req.param("shop"));
   const input = UpdateShop.parse(await c.req.json());
   const [row] = await userTx(
     c,
@@ -198,19 +211,21 @@ const CreateProduct = z.object({
 
 docs.route({
   method: "post",
-  path: "/:id/products",
+  path: "/:shop/products",
   summary: "Add a product to a shop (its merchant)",
   description: "The price is in the shop's currency, with its decimals. Stock null is unlimited.",
   auth: "bearer",
   idempotencyKey: "required",
-  params: z.object({ id: Uuid }),
+  params: z.object({
+    shop: Uuid.describe("The shop's id (the merchant's calls address it by id)."),
+  }),
   body: CreateProduct,
   bodyExample: { name: "Sugar 1kg", sku: "SUGAR-1", price: "150.00", stock: 100 },
   responses: { 201: { description: "The product.", schema: Product } },
   errors: ["shop_not_found", "product_sku_taken", "invalid_amount", "invalid_argument"],
 });
-app.post("/:id/products", idempotent({ required: true, oneTransaction: true }), async (c) => {
-  const id = Uuid.parse(c.req.param("id"));
+app.post("/:shop/products", idempotent({ required: true, oneTransaction: true }), async (c) => {
+  const id = Uuid.parse(c.req.param("shop"));
   const input = CreateProduct.parse(await c.req.json());
   const [row] = await userTx(
     c,
@@ -238,13 +253,13 @@ const UpdateProduct = z.object({
 
 docs.route({
   method: "patch",
-  path: "/:id/products/:product_id",
+  path: "/:shop/products/:product_id",
   summary: "Change a product (its merchant)",
   description:
     "Orders already placed keep their snapshot. Setting stock sets the units left to sell (null: unlimited).",
   auth: "bearer",
   idempotencyKey: "required",
-  params: z.object({ id: Uuid, product_id: Uuid }),
+  params: z.object({ shop: Uuid.describe("The shop's id."), product_id: Uuid }),
   body: UpdateProduct,
   bodyExample: { price: "160.00", stock: 50 },
   responses: { 200: { description: "The product.", schema: Product } },
@@ -257,10 +272,10 @@ docs.route({
   ],
 });
 app.patch(
-  "/:id/products/:product_id",
+  "/:shop/products/:product_id",
   idempotent({ required: true, oneTransaction: true }),
   async (c) => {
-    const id = Uuid.parse(c.req.param("id"));
+    const id = Uuid.parse(c.req.param("shop"));
     const productId = Uuid.parse(c.req.param("product_id"));
     const input = UpdateProduct.parse(await c.req.json());
     const [row] = await userTx(

@@ -13,11 +13,11 @@ select pg_temp.user_create('customer', '21000000-0000-4000-8000-00000000000a'), 
        pg_temp.user_create('merchant', '21000000-0000-4000-8000-00000000000e'),  -- bure: fees waived
        pg_temp.user_create('merchant', '21000000-0000-4000-8000-00000000000f');  -- tiny: flat 10.00 per payment
 
--- Two types later capabilities will add, each with its own migration's row: here they are
--- priced like any other type (the catalog takes only known types: public.transaction_types).
+-- A type a later capability will add with its own migration's row: here it is priced like
+-- any other type (the catalog takes only known types: public.transaction_types).
+-- escrow_release is real now (*_shops_orders.sql), receiver-paid like the stand-in was.
 insert into public.transaction_types (code, fee_payer, description) values
-  ('installment', 'receiver', 'stand-in for the installments capability'),
-  ('escrow_release', 'receiver', 'stand-in for the escrow capability');
+  ('installment', 'receiver', 'stand-in for the installments capability');
 
 -- The catalog (operators write it as the table owner / service_role).
 insert into public.billing_fee_catalog

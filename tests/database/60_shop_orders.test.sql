@@ -4,7 +4,7 @@
 -- escrow policy; the order's payment intent pays it (order.paid) and its cancel or expiry
 -- cancels it and puts the stock back; nobody but its merchant and customer sees an order.
 begin;
-select plan(66);
+select plan(70);
 
 \ir helpers.psql
 
@@ -180,6 +180,14 @@ select is((select array[status, cancellation_reason] from public.orders where id
   'an expired intent cancels its order');
 select is((select stock from public.products where id = :'sugar'), 7, 'and releases its stock');
 select is((select count(*)::int from public.events where object_id = :'o3' and type = 'order.canceled'), 1, 'order.canceled');
+
+-- The reusable core (installments): place without a payment; cancel puts the stock back.
+select (hazina.order_place(:'amina', :'shop_id', format('[{"product_id": "%s", "quantity": 4}]', :'sugar')::jsonb, null, null, 'order-0013')).id as o4 \gset
+select is((select array[status, coalesce(payment_intent_id::text, 'none')] from public.orders where id = :'o4'),
+  array['pending_payment', 'none'], 'hazina.order_place prices and reserves with no payment intent');
+select is((select stock from public.products where id = :'sugar'), 3, 'its stock is reserved');
+select is(hazina.order_cancel(:'o4', :'amina', null) ->> 'status', 'canceled', 'canceling it needs no intent');
+select is((select stock from public.products where id = :'sugar'), 7, 'and puts the stock back');
 
 select * from pg_temp.books_balance();
 select * from finish();

@@ -5,7 +5,7 @@
 -- admin's resolution (release, refund, split), each refused transition a stable code; the
 -- escrow wallet always holds what it owes (reconciliation).
 begin;
-select plan(67);
+select plan(75);
 
 \ir helpers.psql
 
@@ -109,6 +109,17 @@ select throws_ok(format($$select public.order_confirm_receipt('%s')$$, :'e1'), '
   'nothing to confirm before dispatch');
 select pg_temp.act_as(:'other');
 select is((select count(*)::int from public.goods_escrows), 0, 'another user sees no escrow');
+select pg_temp.act_as_anon();
+select throws_ok($$select count(*) from public.goods_escrows$$, '42501', null, 'anon cannot read escrows at all');
+select pg_temp.act_as_service_role();
+select is((select count(*)::int from public.goods_escrows where id = :'e1_escrow'), 1, 'service_role reads every escrow');
+select pg_temp.act_as(:'admin');
+select is((select count(*)::int from public.orders o join public.goods_escrows e on e.order_id = o.id where e.id = :'e1_escrow'), 1,
+  'an admin reads the order and its escrow (to judge disputes)');
+select pg_temp.act_as(:'duka');
+select is((select status from public.goods_escrows where id = :'e1_escrow'), 'funded', 'the merchant reads its escrow');
+select throws_ok(format($$update public.goods_escrows set status = 'released' where id = '%s'$$, :'e1_escrow'), '42501', null,
+  'nobody writes an escrow directly');
 select pg_temp.act_as(:'duka');
 select public.order_dispatch(:'e1');
 select is(public.order_deliver(:'e1') #>> '{goods_escrow,status}', 'delivered', 'delivered: the inspection window opens');
@@ -148,6 +159,31 @@ select is((hazina.run_job('orders.release_escrows') #>> '{report,processed}')::i
 select is((hazina.run_job('orders.release_escrows') #>> '{report,processed}')::int, 0, 'and never again');
 select is((select array[e.status, o.status] from public.goods_escrows e join public.orders o on o.id = e.order_id where e.id = :'e2_escrow'),
   array['released', 'completed'], 'released, completed');
+select hazina.clock_travel(null, true);
+
+-- A release the ledger refuses (the merchant's wallet is frozen) fails alone and stays due.
+select pg_temp.user_create('merchant', '61000000-0000-4000-8000-00000000001a') as mama \gset
+select pg_temp.wallet_open(:'mama') as mama_wallet \gset
+select (pg_temp.as_user(:'mama', $$select public.shop_create('Mama', 'mama-61', 'KES', 'required', 1)$$) ->> 'id') as mama_shop \gset
+select (pg_temp.as_user(:'mama', format($$select public.product_create('%s', 'Mat', 'MAT', 300, null)$$, :'mama_shop')) ->> 'id') as mat \gset
+select pg_temp.as_user(:'amina', format($$select public.order_create('%s', '[{"product_id": "%s", "quantity": 1}]', null, null, 'm-1')$$,
+  :'mama_shop', :'mat')) as m1 \gset
+select pg_temp.as_user(:'amina', format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "300.00"}]')$$,
+  (:'m1'::jsonb) #>> '{payment_intent,id}', :'amina_wallet'));
+select pg_temp.as_user(:'mama', format($$select public.order_dispatch('%s')$$, (:'m1'::jsonb) ->> 'id'));
+select pg_temp.as_user(:'mama', format($$select public.order_deliver('%s')$$, (:'m1'::jsonb) ->> 'id'));
+select pg_temp.paid_order('e-2b', 1, 1, true) as e2b \gset
+select pg_temp.as_user(:'duka', format($$select public.order_dispatch('%s')$$, :'e2b'));
+select pg_temp.as_user(:'duka', format($$select public.order_deliver('%s')$$, :'e2b'));
+reset role;
+update public.wallets set status = 'frozen' where id = :'mama_wallet';
+select hazina.clock_travel(interval '4 days');
+select is((hazina.run_job('orders.release_escrows') -> 'report') - 'remaining', '{"processed": 1, "failed": 1}'::jsonb,
+  'the frozen merchant''s release fails alone; the other is released');
+select is((select status from public.goods_escrows where order_id = ((:'m1'::jsonb) ->> 'id')::uuid), 'delivered', 'and stays due');
+update public.wallets set status = 'active' where id = :'mama_wallet';
+select is((hazina.run_job('orders.release_escrows') -> 'report') - 'remaining', '{"processed": 1, "failed": 0}'::jsonb,
+  'released once the wallet is active again');
 select hazina.clock_travel(null, true);
 
 -- Dispute and resolution.

@@ -4,6 +4,8 @@
 // a direct order refunded in part, a dispute resolved by an admin (split), and the refusals.
 // Every answer's money is checked against the wallets and the books reconcile.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createClient } from "@supabase/supabase-js";
+import WebSocket from "ws";
 import { app as ordersApp } from "../../functions/orders/app.ts";
 import { app as shopsApp } from "../../functions/shops/app.ts";
 import { admin, createUser } from "../helpers/db.ts";
@@ -120,6 +122,21 @@ describe("shops and products", () => {
     expect((await send(shopsInProcess, duka, "GET", `/${hidden}`)).body.status).toBe("suspended");
     expect((await send(shops, undefined, "GET", "/no-such-shop")).body.error.code).toBe("shop_not_found");
   });
+
+  it("a storefront on supabase-js with only the public anon key reads the shop and its products", async () => {
+    const anon = createClient(inject("edgeBaseUrl"), "public-anon-key", {
+      auth: { persistSession: false, autoRefreshToken: false },
+      realtime: { transport: WebSocket as never },
+    });
+    const shop = await anon.functions.invoke(`shops/${slug}`, { method: "GET" });
+    expect(shop.error).toBeNull();
+    expect(shop.data).toMatchObject({ id: shopId, slug });
+    const products = await anon.functions.invoke(`shops/${slug}/products`, { method: "GET" });
+    expect(products.data.data.map((p: { sku: string }) => p.sku).sort()).toEqual(["BATT", "RADIO"]);
+    // The anon key opens nothing else: placing an order needs a signed-in user.
+    const order = await anon.functions.invoke("orders", { method: "POST", body: { shop_id: shopId, items: [] } });
+    expect(order.error).not.toBeNull();
+  });
 });
 
 describe("orders", () => {
@@ -170,6 +187,10 @@ describe("orders", () => {
                                 order by created_at, type`;
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["order.created", "order.paid", "escrow.funded", "order.fulfilled",
       "escrow.dispatched", "order.delivered", "escrow.delivered", "escrow.released", "order.completed"]));
+    const listed = await send(payments, duka, "GET", "/events?type=order.paid&limit=100");
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.find((e: { object_id: string }) => e.object_id === id)).toMatchObject({ type: "order.paid", object_type: "order",
+      data: { id, status: "paid" } });
     await expectBooksBalanced();
   });
 
