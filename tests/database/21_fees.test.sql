@@ -257,7 +257,7 @@ select pg_temp.act_as('21000000-0000-4000-8000-00000000000b');
 select is((select count(*)::int from public.billing_ledger), 0, 'a receiver of P2P money paid no fee and reads no billing rows');
 reset role;
 select pg_temp.act_as_anon();
-select is((select count(*)::int from public.billing_fee_catalog), 8, 'anon reads the whole fee catalog');
+select is((select count(*)::int from public.billing_fee_catalog), 9, 'anon reads the whole fee catalog (with the seeded installment late fee)');
 select throws_ok($$select count(*) from public.merchant_fee_profiles$$, '42501', null, 'anon cannot read merchant fee profiles');
 select throws_ok($$select count(*) from public.billing_ledger$$, '42501', null, 'anon cannot read the billing ledger');
 select throws_ok($$insert into public.billing_fee_catalog (transaction_type, currency, percentage_bps)
