@@ -398,8 +398,10 @@ begin
                                                                'amount', v_applied::numeric(19, 4)::text));
   end if;
   if v_left > 0 then
+    perform set_config('hazina.installment_refund', v_plan.id::text, true);
     perform hazina.payment_refund_create(p_intent.merchant_id, p_intent.id, v_left,
       'installment plan needs no more money', 'installment:' || v_plan.id || ':excess:' || p_intent.id);
+    perform set_config('hazina.installment_refund', '', true);
   end if;
   if v_plan.status = 'active' and not exists (select 1 from public.installment_schedule
                                                where installment_id = v_plan.id and status in ('pending', 'late')) then
@@ -526,8 +528,10 @@ begin
                    order by succeeded_at desc, id desc for update loop
     exit when v_refund <= 0;
     v_take := least(v_refund, v_intent.amount_received - v_intent.amount_refunded);
+    perform set_config('hazina.installment_refund', p_id::text, true);
     perform hazina.payment_refund_create(v_intent.merchant_id, v_intent.id, v_take, 'installment plan ' || p_status,
                                          'installment:' || p_id || ':refund:' || v_intent.id);
+    perform set_config('hazina.installment_refund', '', true);
     v_refund := v_refund - v_take;
   end loop;
   if v_refund <> 0 then
@@ -750,6 +754,31 @@ create trigger payment_intents_installment after update of status on public.paym
   for each row when (new.subject_type = 'installment' and old.status is distinct from new.status
                      and new.status in ('succeeded', 'canceled'))
   execute function hazina.installment_on_intent();
+
+-- A plan's payments are refunded only by the plan (a default, a cancel, money it did not
+-- need), which marks its refunds with the transaction-local setting hazina.installment_refund;
+-- a merchant refunding a plan's intent directly (POST /payments/refunds) would take money out
+-- of escrow behind the plan's back, so it is refused.
+create function hazina.installment_guard_refund() returns trigger
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_plan_id uuid;
+begin
+  select subject_id into v_plan_id from public.payment_intents
+   where id = new.payment_intent_id and subject_type = 'installment';
+  if v_plan_id is not null and current_setting('hazina.installment_refund', true) is distinct from v_plan_id::text then
+    perform hazina.raise_error('installment_refund_not_allowed', jsonb_build_object('installment_id', v_plan_id,
+      'payment_intent_id', new.payment_intent_id));
+  end if;
+  return new;
+end
+$$;
+
+create trigger payment_refunds_installment_guard before insert on public.payment_refunds
+  for each row execute function hazina.installment_guard_refund();
 
 -- The due-date work of one plan, in order: auto-collect what fell due (once per row), mark
 -- unpaid due rows late, charge the late fee on rows past their grace (once: they are
@@ -1125,6 +1154,8 @@ drop function if exists hazina.installment_guard_order();
 delete from hazina.reconciliation_checks where check_function = 'hazina.reconcile_installments()'::regprocedure;
 delete from hazina.jobs where name in ('installments.due', 'installments.remind');
 drop trigger if exists payment_intents_installment on public.payment_intents;
+drop trigger if exists payment_refunds_installment_guard on public.payment_refunds;
+drop function if exists hazina.installment_guard_refund();
 drop function if exists public.shop_installment_settings_set(uuid, jsonb);
 drop function if exists hazina.shop_installment_settings_set(uuid, uuid, jsonb);
 drop function if exists public.shop_installment_settings_json(public.shop_installment_settings);

@@ -219,6 +219,10 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
     "Only an unpaid payment or an unpaid late fee can be waived.",
   ],
   amount_exceeds_outstanding: [409, "The amount is above what the plan still owes."],
+  installment_refund_not_allowed: [
+    409,
+    "An installment plan's payments are refunded by canceling the plan, not one by one.",
+  ],
   order_has_installment_plan: [
     409,
     "This order is paid by an installment plan; cancel the plan instead.",

@@ -5,7 +5,7 @@
 -- reminders, the deposit intent expiring; what the customer, the merchant, another user,
 -- anon and service_role can see and do; the books reconciled, to the cent.
 begin;
-select plan(120);
+select plan(121);
 
 \ir helpers.psql
 
@@ -128,6 +128,10 @@ select is((select amount_paid from public.installments where id = :'plan_a'), 10
 select is(hazina.installment_escrow_held(:'plan_a'), 100::numeric, 'held in escrow for the plan');
 select is((select status from public.orders where id = :'order_a'), 'pending_payment', 'the order is not paid before the plan is');
 select is(pg_temp.balance(:'duka_wallet'), 0::numeric, 'the merchant has received nothing yet');
+
+-- The merchant cannot refund a plan's payment behind the plan's back.
+select throws_ok(format($$select pg_temp.as_user('%s', 'select public.payment_refund_create(''%s'', 50, null, ''r-1'')')$$,
+  :'duka', :'deposit_a'), 'P0001', 'installment_refund_not_allowed', 'a plan''s payments are refunded only through the plan');
 
 -- Reminders: a day before row 1 falls due, once.
 select hazina.clock_travel(interval '6 days 1 hour');
