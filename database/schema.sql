@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 8UTDoH5aHCvpehczDDRYPFZcSWWqNZyLia3pQKPLsJuH6WEpk5UmhqlsCwsXdqf
+\restrict m483ZZev0saHWeQDGeCs1rV3HLSgBWrUEHa5RPvaZzGKFeOlrgkTddX4f8hlAXX
 
 
 SET statement_timeout = 0;
@@ -12288,7 +12288,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 8UTDoH5aHCvpehczDDRYPFZcSWWqNZyLia3pQKPLsJuH6WEpk5UmhqlsCwsXdqf
+\unrestrict m483ZZev0saHWeQDGeCs1rV3HLSgBWrUEHa5RPvaZzGKFeOlrgkTddX4f8hlAXX
 
 
 -- Reference data inserted by the migrations
