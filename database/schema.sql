@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict m483ZZev0saHWeQDGeCs1rV3HLSgBWrUEHa5RPvaZzGKFeOlrgkTddX4f8hlAXX
+\restrict lfzb4otnUv5K4NIB1oa0geQFPruo21q3SCUSwh86O6IDkcCznaESK4VPmqVTxmr
 
 
 SET statement_timeout = 0;
@@ -1857,6 +1857,909 @@ $$;
 
 
 --
+-- Name: payment_intents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payment_intents (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    payee_wallet_id uuid NOT NULL,
+    customer_id uuid,
+    amount numeric(19,4) NOT NULL,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    status text DEFAULT 'requires_confirmation'::text NOT NULL,
+    capture_method text DEFAULT 'automatic'::text NOT NULL,
+    amount_capturable numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_received numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
+    description text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    subject_type text,
+    subject_id uuid,
+    last_payment_error jsonb,
+    client_secret_hash text NOT NULL,
+    client_ref text NOT NULL,
+    capture_transaction_id uuid,
+    expires_at timestamp with time zone NOT NULL,
+    confirmed_at timestamp with time zone,
+    succeeded_at timestamp with time zone,
+    canceled_at timestamp with time zone,
+    cancellation_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    transaction_type public.transaction_kind DEFAULT 'payment_intent'::text NOT NULL,
+    CONSTRAINT payment_intents_amount_capturable_check CHECK ((amount_capturable >= (0)::numeric)),
+    CONSTRAINT payment_intents_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT payment_intents_amount_received_check CHECK ((amount_received >= (0)::numeric)),
+    CONSTRAINT payment_intents_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
+    CONSTRAINT payment_intents_amounts CHECK (((amount_capturable <= amount) AND (amount_received <= amount) AND (amount_refunded <= amount_received))),
+    CONSTRAINT payment_intents_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
+    CONSTRAINT payment_intents_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
+    CONSTRAINT payment_intents_capture_method_check CHECK ((capture_method = ANY (ARRAY['automatic'::text, 'manual'::text]))),
+    CONSTRAINT payment_intents_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT payment_intents_description_check CHECK ((length(description) <= 500)),
+    CONSTRAINT payment_intents_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
+    CONSTRAINT payment_intents_status_check CHECK ((status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text, 'succeeded'::text, 'canceled'::text]))),
+    CONSTRAINT payment_intents_subject CHECK (((subject_type IS NULL) = (subject_id IS NULL))),
+    CONSTRAINT payment_intents_subject_type_check CHECK ((subject_type = ANY (ARRAY['invoice'::text, 'order'::text, 'installment'::text, 'qr_code'::text]))),
+    CONSTRAINT payment_intents_succeeded_captured CHECK (((status = 'succeeded'::text) = (capture_transaction_id IS NOT NULL)))
+);
+
+
+--
+-- Name: installment_apply_payment(public.payment_intents); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_apply_payment(p_intent public.payment_intents) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_intent.subject_id, null);
+  v_left numeric := p_intent.amount_received;
+  v_row public.installment_schedule;
+  v_take numeric;
+  v_applied numeric := 0;
+begin
+  if v_plan.status = 'active' then
+    for v_row in select * from public.installment_schedule
+                  where installment_id = v_plan.id and status in ('pending', 'late') order by seq for update loop
+      exit when v_left <= 0;
+      v_take := least(v_left, v_row.amount + v_row.late_fee - v_row.amount_paid - v_row.amount_waived);
+      update public.installment_schedule
+         set amount_paid = amount_paid + v_take,
+             status = case when amount_paid + v_take + amount_waived = amount + late_fee then 'paid' else status end,
+             paid_at = case when amount_paid + v_take + amount_waived = amount + late_fee then hazina.clock() end,
+             paid_intent_id = case when amount_paid + v_take + amount_waived = amount + late_fee then p_intent.id end,
+             updated_at = now()
+       where id = v_row.id;
+      v_left := v_left - v_take;
+      v_applied := v_applied + v_take;
+    end loop;
+    update public.installments set amount_paid = amount_paid + v_applied, updated_at = now() where id = v_plan.id;
+    perform hazina.installment_refresh(v_plan.id);
+    perform hazina.event_emit(v_plan.merchant_id, 'installment.paid', 'installment', v_plan.id,
+      hazina.installment_json(v_plan.id) || jsonb_build_object('payment_intent_id', p_intent.id,
+                                                               'amount', v_applied::numeric(19, 4)::text));
+  end if;
+  if v_left > 0 then
+    perform set_config('hazina.installment_refund', v_plan.id::text, true);
+    perform hazina.payment_refund_create(p_intent.merchant_id, p_intent.id, v_left,
+      'installment plan needs no more money', 'installment:' || v_plan.id || ':excess:' || p_intent.id);
+    perform set_config('hazina.installment_refund', '', true);
+  end if;
+  if v_plan.status = 'active' and not exists (select 1 from public.installment_schedule
+                                               where installment_id = v_plan.id and status in ('pending', 'late')) then
+    perform hazina.installment_complete(v_plan.id);
+  end if;
+end
+$$;
+
+
+--
+-- Name: installment_cancel(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_cancel(p_id uuid, p_actor uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, p_actor);
+  v_fee numeric;
+begin
+  if v_plan.status = 'canceled' then
+    return hazina.installment_json(p_id);
+  end if;
+  if v_plan.status <> 'active' then
+    perform hazina.raise_error('installment_not_active', jsonb_build_object('installment_id', p_id, 'status', v_plan.status));
+  end if;
+  v_fee := case when p_actor = v_plan.merchant_id then 0 else hazina.installment_cancellation_fee(v_plan) end;
+  perform hazina.installment_close(p_id, 'canceled', v_fee,
+    coalesce(p_reason, case when p_actor = v_plan.merchant_id then 'canceled_by_merchant' else 'canceled_by_customer' end));
+  perform hazina.event_emit(v_plan.merchant_id, 'installment.canceled', 'installment', p_id, hazina.installment_json(p_id));
+  return hazina.installment_json(p_id);
+end
+$$;
+
+
+--
+-- Name: installment_cancel_open_intents(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_cancel_open_intents(p_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_intent_id uuid;
+begin
+  for v_intent_id in select id from public.payment_intents
+                      where subject_type = 'installment' and subject_id = p_id
+                        and status in ('requires_confirmation', 'processing', 'requires_capture')
+                      order by id for update skip locked loop
+    perform hazina.payment_intent_cancel(v_intent_id, null, 'installment plan closed');
+  end loop;
+end
+$$;
+
+
+--
+-- Name: installments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.installments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    order_id uuid NOT NULL,
+    shop_id uuid NOT NULL,
+    merchant_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    currency character(3) NOT NULL,
+    total_amount numeric(19,4) NOT NULL,
+    deposit_amount numeric(19,4) NOT NULL,
+    installment_count smallint NOT NULL,
+    "interval" text NOT NULL,
+    installment_amount numeric(19,4) NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    auto_collect boolean DEFAULT false NOT NULL,
+    grace_days smallint NOT NULL,
+    late_fee_enabled boolean NOT NULL,
+    missed_payments_to_default smallint NOT NULL,
+    cancellation_fee_bps integer NOT NULL,
+    cancellation_fee_fixed numeric(19,4) NOT NULL,
+    max_cancellation_fee_bps integer NOT NULL,
+    amount_paid numeric(19,4) DEFAULT 0 NOT NULL,
+    late_fees numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_waived numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_released numeric(19,4) DEFAULT 0 NOT NULL,
+    cancellation_fee numeric(19,4),
+    missed_count smallint DEFAULT 0 NOT NULL,
+    deposit_intent_id uuid,
+    next_due_at timestamp with time zone,
+    starts_at timestamp with time zone NOT NULL,
+    completed_at timestamp with time zone,
+    defaulted_at timestamp with time zone,
+    canceled_at timestamp with time zone,
+    cancellation_reason text,
+    client_ref text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT installments_amount_paid_check CHECK ((amount_paid >= (0)::numeric)),
+    CONSTRAINT installments_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
+    CONSTRAINT installments_amount_released_check CHECK ((amount_released >= (0)::numeric)),
+    CONSTRAINT installments_amount_waived_check CHECK ((amount_waived >= (0)::numeric)),
+    CONSTRAINT installments_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
+    CONSTRAINT installments_cancellation_fee_bps_check CHECK (((cancellation_fee_bps >= 0) AND (cancellation_fee_bps <= 10000))),
+    CONSTRAINT installments_cancellation_fee_check CHECK ((cancellation_fee >= (0)::numeric)),
+    CONSTRAINT installments_cancellation_fee_fixed_check CHECK ((cancellation_fee_fixed >= (0)::numeric)),
+    CONSTRAINT installments_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
+    CONSTRAINT installments_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT installments_completed_at CHECK (((status = 'completed'::text) = (completed_at IS NOT NULL))),
+    CONSTRAINT installments_defaulted_at CHECK (((status = 'defaulted'::text) = (defaulted_at IS NOT NULL))),
+    CONSTRAINT installments_deposit_amount_check CHECK ((deposit_amount > (0)::numeric)),
+    CONSTRAINT installments_deposit_below_total CHECK ((deposit_amount < total_amount)),
+    CONSTRAINT installments_grace_days_check CHECK (((grace_days >= 0) AND (grace_days <= 60))),
+    CONSTRAINT installments_installment_amount_check CHECK ((installment_amount > (0)::numeric)),
+    CONSTRAINT installments_installment_count_check CHECK (((installment_count >= 1) AND (installment_count <= 366))),
+    CONSTRAINT installments_interval_check CHECK (("interval" = ANY (ARRAY['day'::text, 'week'::text, 'month'::text]))),
+    CONSTRAINT installments_late_fees_check CHECK ((late_fees >= (0)::numeric)),
+    CONSTRAINT installments_max_cancellation_fee_bps_check CHECK (((max_cancellation_fee_bps >= 0) AND (max_cancellation_fee_bps <= 10000))),
+    CONSTRAINT installments_missed_count_check CHECK ((missed_count >= 0)),
+    CONSTRAINT installments_missed_payments_to_default_check CHECK ((missed_payments_to_default >= 1)),
+    CONSTRAINT installments_outstanding CHECK (((amount_paid + amount_waived) <= (total_amount + late_fees))),
+    CONSTRAINT installments_status_check CHECK ((status = ANY (ARRAY['active'::text, 'completed'::text, 'defaulted'::text, 'canceled'::text]))),
+    CONSTRAINT installments_total_amount_check CHECK ((total_amount > (0)::numeric))
+);
+
+
+--
+-- Name: installment_cancellation_fee(public.installments); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_cancellation_fee(p_plan public.installments) RETURNS numeric
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select least(round(p_plan.cancellation_fee_fixed + p_plan.amount_paid * p_plan.cancellation_fee_bps / 10000, c.minor_units),
+               round(p_plan.amount_paid * p_plan.max_cancellation_fee_bps / 10000, c.minor_units),
+               p_plan.amount_paid)::numeric(19, 4)
+    from public.currencies c where c.code = p_plan.currency
+$$;
+
+
+--
+-- Name: installment_claim_reminders(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_claim_reminders(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_now timestamptz := hazina.clock();
+  v_lead interval := (select reminder_lead from hazina.installment_limits);
+  v_row record;
+  v_out jsonb := '[]'::jsonb;
+begin
+  for v_row in select s.id, s.installment_id, s.seq, s.due_at,
+                      (s.amount + s.late_fee - s.amount_paid - s.amount_waived)::numeric(19, 4) as due,
+                      i.currency, i.merchant_id, i.auto_collect, u.email
+                 from public.installment_schedule s
+                 join public.installments i on i.id = s.installment_id
+                 join public.auth_users u on u.id = i.customer_id
+                where s.status = 'pending' and s.seq > 0 and s.reminded_at is null and i.status = 'active'
+                  and s.due_at > v_now and s.due_at <= v_now + v_lead
+                  and exists (select 1 from public.installment_schedule d
+                               where d.installment_id = i.id and d.seq = 0 and d.status = 'paid')
+                order by s.due_at, s.id limit p_limit
+                  for update of s skip locked loop
+    update public.installment_schedule set reminded_at = v_now, updated_at = now() where id = v_row.id;
+    perform hazina.event_emit(v_row.merchant_id, 'installment.due_soon', 'installment', v_row.installment_id,
+      hazina.installment_json(v_row.installment_id) || jsonb_build_object('seq', v_row.seq, 'amount_due', v_row.due::text,
+                                                                          'due_at', public.api_time(v_row.due_at)));
+    v_out := v_out || jsonb_build_object('installment_id', v_row.installment_id, 'seq', v_row.seq, 'email', v_row.email,
+                                         'amount', v_row.due::text, 'currency', v_row.currency,
+                                         'due_at', public.api_time(v_row.due_at), 'auto_collect', v_row.auto_collect);
+  end loop;
+  return jsonb_build_object('reminders', v_out,
+    'remaining', (select count(*) from public.installment_schedule s join public.installments i on i.id = s.installment_id
+                   where s.status = 'pending' and s.seq > 0 and s.reminded_at is null and i.status = 'active'
+                     and s.due_at > v_now and s.due_at <= v_now + v_lead
+                     and exists (select 1 from public.installment_schedule d
+                                  where d.installment_id = i.id and d.seq = 0 and d.status = 'paid')));
+end
+$$;
+
+
+--
+-- Name: installment_close(uuid, text, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_close(p_id uuid, p_status text, p_fee numeric, p_reason text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, null);
+  v_refund numeric := v_plan.amount_paid - p_fee;
+  v_intent public.payment_intents;
+  v_take numeric;
+begin
+  -- The plan is closed first, so nothing that follows (an open intent canceled, a racing
+  -- payment) treats it as active.
+  update public.installments
+     set status = p_status, cancellation_fee = p_fee, amount_refunded = v_plan.amount_paid - p_fee,
+         amount_released = amount_released + p_fee, next_due_at = null,
+         defaulted_at = case when p_status = 'defaulted' then hazina.clock() end,
+         canceled_at = case when p_status = 'canceled' then hazina.clock() end,
+         cancellation_reason = left(p_reason, 500), updated_at = now()
+   where id = p_id;
+  perform hazina.installment_cancel_open_intents(p_id);
+  for v_intent in select * from public.payment_intents
+                   where subject_type = 'installment' and subject_id = p_id and status = 'succeeded'
+                     and amount_received > amount_refunded
+                   order by succeeded_at desc, id desc for update loop
+    exit when v_refund <= 0;
+    v_take := least(v_refund, v_intent.amount_received - v_intent.amount_refunded);
+    perform set_config('hazina.installment_refund', p_id::text, true);
+    perform hazina.payment_refund_create(v_intent.merchant_id, v_intent.id, v_take, 'installment plan ' || p_status,
+                                         'installment:' || p_id || ':refund:' || v_intent.id);
+    perform set_config('hazina.installment_refund', '', true);
+    v_refund := v_refund - v_take;
+  end loop;
+  if v_refund <> 0 then
+    raise exception 'installment % refund left % unrefunded', p_id, v_refund;
+  end if;
+  if p_fee > 0 then
+    perform hazina.transfer('installment:' || p_id || ':cancellation_fee', hazina.system_wallet('escrow', v_plan.currency),
+      (select id from public.wallets where user_id = v_plan.merchant_id and currency = v_plan.currency and kind = 'merchant'),
+      p_fee, 'installment_cancellation_fee', 'Installment plan cancellation fee', jsonb_build_object('installment_id', p_id));
+  end if;
+  perform hazina.installment_release_order(v_plan, p_status);
+end
+$$;
+
+
+--
+-- Name: installment_complete(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_complete(p_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, null);
+begin
+  update public.installments
+     set status = 'completed', completed_at = hazina.clock(), next_due_at = null, updated_at = now()
+   where id = p_id
+  returning * into v_plan;
+  perform hazina.installment_cancel_open_intents(p_id);
+  perform hazina.installment_settle(v_plan);
+  perform hazina.event_emit(v_plan.merchant_id, 'installment.completed', 'installment', p_id, hazina.installment_json(p_id));
+end
+$$;
+
+
+--
+-- Name: orders; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.orders (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    shop_id uuid NOT NULL,
+    merchant_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    status text DEFAULT 'pending_payment'::text NOT NULL,
+    currency character(3) NOT NULL,
+    total numeric(19,4) NOT NULL,
+    amount_paid numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
+    escrow boolean DEFAULT false NOT NULL,
+    payment_intent_id uuid,
+    shipping jsonb DEFAULT '{}'::jsonb NOT NULL,
+    client_ref text NOT NULL,
+    paid_at timestamp with time zone,
+    fulfilled_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    canceled_at timestamp with time zone,
+    cancellation_reason text,
+    refunded_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orders_amount_paid_check CHECK ((amount_paid >= (0)::numeric)),
+    CONSTRAINT orders_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
+    CONSTRAINT orders_amounts CHECK (((amount_paid <= total) AND (amount_refunded <= amount_paid))),
+    CONSTRAINT orders_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
+    CONSTRAINT orders_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
+    CONSTRAINT orders_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT orders_shipping_check CHECK (((jsonb_typeof(shipping) = 'object'::text) AND (length((shipping)::text) <= 4000))),
+    CONSTRAINT orders_status_known CHECK ((status = ANY (ARRAY['pending_payment'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'canceled'::text, 'refunded'::text]))),
+    CONSTRAINT orders_total_check CHECK ((total > (0)::numeric))
+);
+
+
+--
+-- Name: installment_create(public.orders, numeric, integer, text, boolean); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_create(p_order public.orders, p_deposit numeric, p_count integer, p_interval text, p_auto_collect boolean) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  p_shop_id uuid := p_order.shop_id;
+  p_merchant_id uuid := p_order.merchant_id;
+  p_customer_id uuid := p_order.customer_id;
+  p_total numeric := p_order.total;
+  p_currency text := p_order.currency;
+  v_settings public.shop_installment_settings;
+  v_limits hazina.installment_limits;
+  v_plan public.installments;
+  v_id uuid := gen_random_uuid();
+  v_now timestamptz := hazina.clock();
+  v_part numeric;
+  v_intent jsonb;
+begin
+  select * into v_settings from public.shop_installment_settings where shop_id = p_shop_id;
+  select * into v_limits from hazina.installment_limits;
+  if v_settings.shop_id is null or not v_settings.allowed then
+    perform hazina.raise_error('installments_not_allowed', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  if p_interval is null or p_interval not in ('day', 'week', 'month') or not (p_interval = any (v_settings.intervals)) then
+    perform hazina.raise_error('installments_not_allowed', jsonb_build_object('shop_id', p_shop_id, 'field', 'interval',
+      'allowed', to_jsonb(v_settings.intervals)));
+  end if;
+  if p_count is null or p_count < 1 or p_count > least(v_settings.max_count, v_limits.max_count) then
+    perform hazina.raise_error('installments_not_allowed', jsonb_build_object('shop_id', p_shop_id, 'field', 'count',
+      'max', least(v_settings.max_count, v_limits.max_count)));
+  end if;
+  if p_deposit is null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments.deposit', 'reason', 'required'));
+  end if;
+  perform hazina.assert_valid_amount(p_deposit, p_currency);
+  if p_order.status <> 'pending_payment' or p_order.payment_intent_id is not null then
+    perform hazina.raise_error('order_not_payable', jsonb_build_object('order_id', p_order.id, 'status', p_order.status));
+  end if;
+  if p_deposit >= p_total then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments.deposit',
+      'reason', 'below the order total'));
+  end if;
+  if p_deposit < round(p_total * v_settings.min_deposit_bps / 10000, (select minor_units from public.currencies where code = p_currency)) then
+    perform hazina.raise_error('installments_not_allowed', jsonb_build_object('shop_id', p_shop_id, 'field', 'deposit',
+      'min_deposit_bps', v_settings.min_deposit_bps));
+  end if;
+  select amount into v_part from hazina.installment_schedule_amounts(p_total, p_deposit, p_count, p_currency) where seq = 1;
+  if v_part <= 0 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments.count',
+      'reason', 'each payment must be at least one minor unit'));
+  end if;
+  insert into public.installments (id, order_id, shop_id, merchant_id, customer_id, currency, total_amount, deposit_amount,
+                                   installment_count, "interval", installment_amount, auto_collect, grace_days,
+                                   late_fee_enabled, missed_payments_to_default, cancellation_fee_bps,
+                                   cancellation_fee_fixed, max_cancellation_fee_bps, starts_at, next_due_at, client_ref)
+  values (v_id, p_order.id, p_shop_id, p_merchant_id, p_customer_id, p_currency, p_total, p_deposit, p_count, p_interval,
+          v_part, coalesce(p_auto_collect, false), v_settings.grace_days, v_settings.late_fee_enabled,
+          v_settings.missed_payments_to_default, v_settings.cancellation_fee_bps, v_settings.cancellation_fee_fixed,
+          v_limits.max_cancellation_fee_bps, v_now, v_now, p_order.client_ref)
+  returning * into v_plan;
+  insert into public.installment_schedule (installment_id, seq, due_at, amount)
+  select v_id, a.seq, hazina.installment_due_at(v_now, p_interval, a.seq), a.amount
+    from hazina.installment_schedule_amounts(p_total, p_deposit, p_count, p_currency) a;
+  v_intent := hazina.installment_intent_open(v_plan, p_deposit, 'installment:' || v_id || ':deposit', 'Deposit');
+  update public.installments set deposit_intent_id = (v_intent ->> 'id')::uuid where id = v_id;
+  perform hazina.event_emit(p_merchant_id, 'installment.created', 'installment', v_id, hazina.installment_json(v_id));
+  return hazina.installment_json(v_id) || jsonb_build_object('deposit_intent', v_intent - 'created');
+end
+$$;
+
+
+--
+-- Name: installment_due_at(timestamp with time zone, text, integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_due_at(p_starts_at timestamp with time zone, p_interval text, p_k integer) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select p_starts_at + case p_interval when 'day' then make_interval(days => p_k)
+                                       when 'week' then make_interval(weeks => p_k)
+                                       else make_interval(months => p_k) end
+$$;
+
+
+--
+-- Name: installment_escrow_held(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_escrow_held(p_id uuid) RETURNS numeric
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce((select sum(p.amount_received - p.amount_refunded) from public.payment_intents p
+                    where p.subject_type = 'installment' and p.subject_id = p_id), 0)
+         - (select amount_released from public.installments where id = p_id)
+$$;
+
+
+--
+-- Name: installment_guard_order(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_guard_order() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.installments where order_id = new.id and status = 'active') then
+    perform hazina.raise_error('order_has_installment_plan', jsonb_build_object('order_id', new.id,
+      'installment_id', (select id from public.installments where order_id = new.id)));
+  end if;
+  return new;
+end
+$$;
+
+
+--
+-- Name: installment_guard_refund(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_guard_refund() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan_id uuid;
+begin
+  select subject_id into v_plan_id from public.payment_intents
+   where id = new.payment_intent_id and subject_type = 'installment';
+  if v_plan_id is not null and current_setting('hazina.installment_refund', true) is distinct from v_plan_id::text then
+    perform hazina.raise_error('installment_refund_not_allowed', jsonb_build_object('installment_id', v_plan_id,
+      'payment_intent_id', new.payment_intent_id));
+  end if;
+  return new;
+end
+$$;
+
+
+--
+-- Name: installment_intent_open(public.installments, numeric, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_intent_open(p_plan public.installments, p_amount numeric, p_ref text, p_description text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select hazina.payment_intent_open(p_plan.merchant_id, p_amount, p_plan.currency, 'automatic', p_plan.customer_id,
+                                    p_description, jsonb_build_object('installment_id', p_plan.id, 'order_id', p_plan.order_id),
+                                    null, p_ref, 'installment', p_plan.id,
+                                    hazina.system_wallet('escrow', p_plan.currency), 'escrow_funding')
+$$;
+
+
+--
+-- Name: installment_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_json(p_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.installment_json(i) from public.installments i where i.id = p_id $$;
+
+
+--
+-- Name: installment_lock(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_lock(p_id uuid, p_actor uuid) RETURNS public.installments
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments;
+begin
+  select * into v_plan from public.installments
+   where id = p_id and (p_actor is null or customer_id = p_actor or merchant_id = p_actor) for update;
+  if v_plan.id is null then
+    perform hazina.raise_error('installment_not_found', jsonb_build_object('installment_id', p_id));
+  end if;
+  return v_plan;
+end
+$$;
+
+
+--
+-- Name: installment_on_intent(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_on_intent() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments;
+begin
+  if new.status = 'succeeded' then
+    perform hazina.installment_apply_payment(new);
+  elsif new.status = 'canceled' then
+    select * into v_plan from public.installments where deposit_intent_id = new.id;
+    if v_plan.id is not null and v_plan.status = 'active' and v_plan.amount_paid = 0 then
+      perform hazina.installment_close(v_plan.id, 'canceled', 0, 'deposit_not_paid');
+      perform hazina.event_emit(v_plan.merchant_id, 'installment.canceled', 'installment', v_plan.id,
+                                hazina.installment_json(v_plan.id));
+    end if;
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: installment_pay(uuid, uuid, numeric, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_pay(p_id uuid, p_customer_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, p_customer_id);
+  v_outstanding numeric;
+  v_amount numeric;
+  v_intent jsonb;
+  v_confirmed jsonb;
+begin
+  if v_plan.customer_id <> p_customer_id then
+    perform hazina.raise_error('installment_not_found', jsonb_build_object('installment_id', p_id));
+  end if;
+  if p_client_ref is null or length(p_client_ref) not between 1 and 200 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  -- A replay of the same request returns the intent it opened.
+  if exists (select 1 from public.payment_intents where merchant_id = v_plan.merchant_id
+                and client_ref = 'installment:' || p_id || ':pay:' || p_client_ref) then
+    select hazina.payment_intent_json(id) into v_intent from public.payment_intents
+     where merchant_id = v_plan.merchant_id and client_ref = 'installment:' || p_id || ':pay:' || p_client_ref;
+    return jsonb_build_object('installment', hazina.installment_json(p_id), 'payment_intent', v_intent);
+  end if;
+  if v_plan.status <> 'active' then
+    perform hazina.raise_error('installment_not_active', jsonb_build_object('installment_id', p_id, 'status', v_plan.status));
+  end if;
+  v_outstanding := v_plan.total_amount + v_plan.late_fees - v_plan.amount_waived - v_plan.amount_paid;
+  v_amount := coalesce(p_amount, (
+    -- what is due by now, else the next unsettled row
+    select coalesce(nullif(sum(s.amount + s.late_fee - s.amount_paid - s.amount_waived) filter (where s.due_at <= hazina.clock()), 0),
+                    (array_agg(s.amount + s.late_fee - s.amount_paid - s.amount_waived order by s.seq))[1])
+      from public.installment_schedule s where s.installment_id = p_id and s.status in ('pending', 'late')));
+  perform hazina.assert_valid_amount(v_amount, v_plan.currency);
+  if v_amount > v_outstanding then
+    perform hazina.raise_error('amount_exceeds_outstanding', jsonb_build_object('outstanding', v_outstanding::numeric(19, 4)::text));
+  end if;
+  v_intent := hazina.installment_intent_open(v_plan, v_amount, 'installment:' || p_id || ':pay:' || p_client_ref,
+                                             'Installment payment');
+  if p_wallet_id is not null then
+    v_confirmed := hazina.payment_intent_confirm((v_intent ->> 'id')::uuid, p_customer_id,
+      jsonb_build_array(jsonb_build_object('type', 'wallet', 'wallet_id', p_wallet_id, 'amount', v_amount::text)));
+    v_intent := v_confirmed || jsonb_build_object('client_secret', v_intent -> 'client_secret');
+  end if;
+  return jsonb_build_object('installment', hazina.installment_json(p_id), 'payment_intent', v_intent - 'created');
+end
+$$;
+
+
+--
+-- Name: installment_process(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_process(p_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, null);
+  v_now timestamptz := hazina.clock();
+  v_row public.installment_schedule;
+  v_due numeric;
+  v_wallet uuid;
+  v_intent jsonb;
+  v_result jsonb;
+  v_fee numeric;
+begin
+  -- Nothing falls due before the deposit is paid (its intent expiring cancels the plan).
+  if v_plan.status <> 'active'
+     or not exists (select 1 from public.installment_schedule where installment_id = p_id and seq = 0 and status = 'paid') then
+    return;
+  end if;
+  if v_plan.auto_collect then
+    for v_row in select * from public.installment_schedule
+                  where installment_id = p_id and status in ('pending', 'late') and seq > 0 and due_at <= v_now
+                    and collect_attempted_at is null order by seq for update loop
+      update public.installment_schedule set collect_attempted_at = v_now, updated_at = now() where id = v_row.id;
+      select status into v_plan.status from public.installments where id = p_id;
+      exit when v_plan.status <> 'active';
+      v_due := v_row.amount + v_row.late_fee - v_row.amount_paid - v_row.amount_waived;
+      select id into v_wallet from public.wallets
+       where user_id = v_plan.customer_id and currency = v_plan.currency and status = 'active';
+      if v_wallet is null then
+        continue;
+      end if;
+      v_intent := hazina.installment_intent_open(v_plan, v_due, 'installment:' || p_id || ':collect:' || v_row.seq,
+                                                 'Installment auto-collection');
+      -- An unaffordable collection is a failed attempt (nothing held, nothing overdrawn):
+      -- the intent is canceled and the row turns late below.
+      v_result := hazina.payment_intent_confirm((v_intent ->> 'id')::uuid, v_plan.customer_id,
+        jsonb_build_array(jsonb_build_object('type', 'wallet', 'wallet_id', v_wallet, 'amount', v_due::text)));
+      if v_result ? 'payment_error' then
+        perform hazina.payment_intent_cancel((v_intent ->> 'id')::uuid, null, 'auto_collection_failed');
+      end if;
+    end loop;
+    select * into v_plan from public.installments where id = p_id;
+    if v_plan.status <> 'active' then
+      return;
+    end if;
+  end if;
+  for v_row in select * from public.installment_schedule
+                where installment_id = p_id and status = 'pending' and seq > 0 and due_at <= v_now order by seq for update loop
+    update public.installment_schedule set status = 'late', late_at = v_now, updated_at = now() where id = v_row.id;
+    perform hazina.event_emit(v_plan.merchant_id, 'installment.overdue', 'installment', p_id,
+      hazina.installment_json(p_id) || jsonb_build_object('seq', v_row.seq));
+  end loop;
+  for v_row in select * from public.installment_schedule
+                where installment_id = p_id and status = 'late' and missed_at is null
+                  and due_at + make_interval(days => v_plan.grace_days) <= v_now order by seq for update loop
+    v_fee := case when v_plan.late_fee_enabled
+                  then (hazina.fee_quote('installment_late_fee', v_row.amount, v_plan.currency, v_plan.merchant_id)).fee
+                  else 0 end;
+    update public.installment_schedule
+       set missed_at = v_now, late_fee = v_fee, late_fee_charged_at = case when v_fee > 0 then v_now end, updated_at = now()
+     where id = v_row.id;
+    update public.installments set late_fees = late_fees + v_fee, missed_count = missed_count + 1, updated_at = now()
+     where id = p_id returning * into v_plan;
+    perform hazina.event_emit(v_plan.merchant_id, 'installment.missed', 'installment', p_id,
+      hazina.installment_json(p_id) || jsonb_build_object('seq', v_row.seq, 'late_fee', v_fee::numeric(19, 4)::text));
+  end loop;
+  perform hazina.installment_refresh(p_id);
+  if v_plan.missed_count >= v_plan.missed_payments_to_default then
+    perform hazina.installment_close(p_id, 'defaulted', hazina.installment_cancellation_fee(v_plan), 'missed_payments');
+    perform hazina.event_emit(v_plan.merchant_id, 'installment.defaulted', 'installment', p_id, hazina.installment_json(p_id));
+  end if;
+end
+$$;
+
+
+--
+-- Name: installment_refresh(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_refresh(p_id uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  update public.installments i
+     set next_due_at = (select min(s.due_at) from public.installment_schedule s
+                         where s.installment_id = i.id and s.status in ('pending', 'late')),
+         updated_at = now()
+   where i.id = p_id
+$$;
+
+
+--
+-- Name: installment_release_order(public.installments, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_release_order(p_plan public.installments, p_status text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.orders where id = p_plan.order_id and status = 'pending_payment') then
+    perform hazina.order_cancel(p_plan.order_id, p_plan.merchant_id, 'installment plan ' || p_status);
+  end if;
+end
+$$;
+
+
+--
+-- Name: installment_schedule_amounts(numeric, numeric, integer, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_schedule_amounts(p_total numeric, p_deposit numeric, p_count integer, p_currency text) RETURNS TABLE(seq integer, amount numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  with c as (select minor_units from public.currencies where code = p_currency),
+       part as (select trunc((p_total - p_deposit) / p_count, c.minor_units) as each from c)
+  select 0, p_deposit::numeric(19, 4)
+  union all
+  select k, (case when k < p_count then part.each
+                  else (p_total - p_deposit) - part.each * (p_count - 1) end)::numeric(19, 4)
+    from part, generate_series(1, p_count) k
+  order by 1
+$$;
+
+
+--
+-- Name: installment_settle(public.installments); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_settle(p_plan public.installments) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+  v_wallet uuid;
+  v_escrow_id uuid;
+begin
+  select * into v_order from public.orders where id = p_plan.order_id for update;
+  update public.orders set status = 'paid', amount_paid = p_plan.total_amount - p_plan.amount_waived, paid_at = now(),
+         updated_at = now()
+   where id = v_order.id and status = 'pending_payment';
+  if v_order.escrow then
+    insert into public.goods_escrows (order_id, merchant_id, customer_id, wallet_id, currency, amount)
+    values (v_order.id, v_order.merchant_id, v_order.customer_id, hazina.system_wallet('escrow', p_plan.currency),
+            p_plan.currency, p_plan.amount_paid)
+    returning id into v_escrow_id;
+    perform hazina.escrow_event(v_escrow_id, 'escrow.funded');
+  else
+    select id into v_wallet from public.wallets
+     where user_id = p_plan.merchant_id and currency = p_plan.currency and kind = 'merchant';
+    if v_wallet is null then
+      perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', p_plan.currency));
+    end if;
+    perform hazina.transfer('installment:' || p_plan.id || ':release', hazina.system_wallet('escrow', p_plan.currency),
+      v_wallet, p_plan.amount_paid, 'escrow_release', 'Installment plan completed',
+      jsonb_build_object('installment_id', p_plan.id, 'order_id', p_plan.order_id));
+  end if;
+  update public.installments set amount_released = amount_released + p_plan.amount_paid where id = p_plan.id;
+  perform hazina.order_event(v_order.id, 'order.paid');
+end
+$$;
+
+
+--
+-- Name: installment_waive(uuid, uuid, integer, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_waive(p_id uuid, p_merchant_id uuid, p_seq integer, p_what text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, p_merchant_id);
+  v_row public.installment_schedule;
+  v_waived numeric;
+begin
+  if v_plan.merchant_id <> p_merchant_id then
+    perform hazina.raise_error('forbidden', jsonb_build_object('reason', 'only the shop''s merchant waives'));
+  end if;
+  if v_plan.status <> 'active' then
+    perform hazina.raise_error('installment_not_active', jsonb_build_object('installment_id', p_id, 'status', v_plan.status));
+  end if;
+  if p_what is null or p_what not in ('late_fee', 'payment') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'what', 'reason', 'late_fee or payment'));
+  end if;
+  select * into v_row from public.installment_schedule where installment_id = p_id and seq = p_seq for update;
+  if v_row.id is null then
+    perform hazina.raise_error('installment_row_not_found', jsonb_build_object('installment_id', p_id, 'seq', p_seq));
+  end if;
+  if v_row.status not in ('pending', 'late') then
+    perform hazina.raise_error('installment_row_not_waivable', jsonb_build_object('seq', p_seq, 'status', v_row.status));
+  end if;
+  if p_what = 'late_fee' then
+    -- The part of the fee neither paid (money pays the row's amount first, then its fee)
+    -- nor waived before.
+    v_waived := least(v_row.late_fee - v_row.late_fee_waived - greatest(v_row.amount_paid - v_row.amount, 0),
+                      v_row.amount + v_row.late_fee - v_row.amount_paid - v_row.amount_waived);
+    if v_waived <= 0 then
+      perform hazina.raise_error('installment_row_not_waivable', jsonb_build_object('seq', p_seq, 'reason', 'no unpaid late fee'));
+    end if;
+  else
+    if v_row.seq = 0 then
+      perform hazina.raise_error('installment_row_not_waivable', jsonb_build_object('seq', p_seq, 'reason', 'the deposit cannot be waived'));
+    end if;
+    v_waived := v_row.amount + v_row.late_fee - v_row.amount_paid - v_row.amount_waived;
+  end if;
+  update public.installment_schedule
+     set amount_waived = amount_waived + v_waived,
+         late_fee_waived = late_fee_waived + case when p_what = 'late_fee' then v_waived else 0 end,
+         status = case when amount_paid + amount_waived + v_waived = amount + late_fee then 'waived' else status end,
+         waived_at = hazina.clock(), updated_at = now()
+   where id = v_row.id;
+  update public.installments set amount_waived = amount_waived + v_waived, updated_at = now() where id = p_id;
+  perform hazina.installment_refresh(p_id);
+  perform hazina.event_emit(v_plan.merchant_id, 'installment.waived', 'installment', p_id,
+    hazina.installment_json(p_id) || jsonb_build_object('seq', p_seq, 'what', p_what, 'amount', v_waived::numeric(19, 4)::text));
+  if not exists (select 1 from public.installment_schedule where installment_id = p_id and status in ('pending', 'late')) then
+    perform hazina.installment_complete(p_id);
+  end if;
+  return hazina.installment_json(p_id);
+end
+$$;
+
+
+--
+-- Name: installments_due(timestamp with time zone); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installments_due(p_now timestamp with time zone) RETURNS SETOF uuid
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select distinct s.installment_id
+    from public.installment_schedule s join public.installments i on i.id = s.installment_id
+   where s.status in ('pending', 'late') and s.seq > 0 and s.due_at <= p_now and i.status = 'active'
+     and exists (select 1 from public.installment_schedule d where d.installment_id = i.id and d.seq = 0 and d.status = 'paid')
+     and (s.status = 'pending'
+          or (s.missed_at is null and s.due_at + make_interval(days => i.grace_days) <= p_now)
+          or (i.auto_collect and s.seq > 0 and s.collect_attempted_at is null))
+$$;
+
+
+--
 -- Name: is_payment_provider(text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -1926,6 +2829,30 @@ begin
   return jsonb_build_object('processed', v_done,
     'remaining', (select count(*) from public.payment_intents
                    where status in ('requires_confirmation', 'processing', 'requires_capture') and expires_at <= now()));
+end
+$$;
+
+
+--
+-- Name: job_installments_due(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_installments_due(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+  v_count integer := 0;
+begin
+  for v_id in select i.id from public.installments i
+               where i.id in (select hazina.installments_due(hazina.clock())) and i.status = 'active'
+               order by i.next_due_at nulls last, i.id limit p_limit for update skip locked loop
+    perform hazina.installment_process(v_id);
+    v_count := v_count + 1;
+  end loop;
+  return jsonb_build_object('processed', v_count,
+                            'remaining', (select count(*) from hazina.installments_due(hazina.clock())));
 end
 $$;
 
@@ -2585,6 +3512,43 @@ $$;
 
 
 --
+-- Name: order_create_installments(uuid, uuid, jsonb, boolean, jsonb, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_create_installments(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_order public.orders;
+  v_plan jsonb;
+  v_created boolean;
+begin
+  if p_installments is null or jsonb_typeof(p_installments) <> 'object'
+     or jsonb_typeof(p_installments -> 'deposit') is distinct from 'string'
+     or p_installments ->> 'deposit' !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$'
+     or jsonb_typeof(p_installments -> 'count') is distinct from 'number' or p_installments ->> 'count' !~ '^[0-9]{1,3}$'
+     or (p_installments ? 'auto_collect' and jsonb_typeof(p_installments -> 'auto_collect') <> 'boolean') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments',
+      'reason', '{deposit: "<amount>", count: <n>, interval: day|week|month, auto_collect?: boolean}'));
+  end if;
+  v_order := hazina.order_place(p_customer_id, p_shop_id, p_items, p_escrow, p_shipping, p_client_ref);
+  v_created := not exists (select 1 from public.installments where order_id = v_order.id);
+  if v_created then
+    v_plan := hazina.installment_create(v_order, (p_installments ->> 'deposit')::numeric, (p_installments ->> 'count')::integer,
+                                        p_installments ->> 'interval', coalesce((p_installments ->> 'auto_collect')::boolean, false));
+  else
+    select hazina.installment_json(id) || jsonb_build_object('deposit_intent', hazina.payment_intent_json(deposit_intent_id))
+      into v_plan from public.installments where order_id = v_order.id;
+  end if;
+  return hazina.order_json(v_order.id) || jsonb_build_object('installment', v_plan - 'deposit_intent',
+                                                             'payment_intent', v_plan -> 'deposit_intent',
+                                                             'created', v_created);
+end
+$_$;
+
+
+--
 -- Name: order_deliver(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2725,45 +3689,6 @@ CREATE FUNCTION hazina.order_json(p_order_id uuid) RETURNS jsonb
 
 
 --
--- Name: orders; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.orders (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    shop_id uuid NOT NULL,
-    merchant_id uuid NOT NULL,
-    customer_id uuid NOT NULL,
-    status text DEFAULT 'pending_payment'::text NOT NULL,
-    currency character(3) NOT NULL,
-    total numeric(19,4) NOT NULL,
-    amount_paid numeric(19,4) DEFAULT 0 NOT NULL,
-    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
-    escrow boolean DEFAULT false NOT NULL,
-    payment_intent_id uuid,
-    shipping jsonb DEFAULT '{}'::jsonb NOT NULL,
-    client_ref text NOT NULL,
-    paid_at timestamp with time zone,
-    fulfilled_at timestamp with time zone,
-    delivered_at timestamp with time zone,
-    completed_at timestamp with time zone,
-    canceled_at timestamp with time zone,
-    cancellation_reason text,
-    refunded_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT orders_amount_paid_check CHECK ((amount_paid >= (0)::numeric)),
-    CONSTRAINT orders_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
-    CONSTRAINT orders_amounts CHECK (((amount_paid <= total) AND (amount_refunded <= amount_paid))),
-    CONSTRAINT orders_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
-    CONSTRAINT orders_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
-    CONSTRAINT orders_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
-    CONSTRAINT orders_shipping_check CHECK (((jsonb_typeof(shipping) = 'object'::text) AND (length((shipping)::text) <= 4000))),
-    CONSTRAINT orders_status_known CHECK ((status = ANY (ARRAY['pending_payment'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'canceled'::text, 'refunded'::text]))),
-    CONSTRAINT orders_total_check CHECK ((total > (0)::numeric))
-);
-
-
---
 -- Name: order_lock(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2802,56 +3727,6 @@ begin
   end if;
 end
 $$;
-
-
---
--- Name: payment_intents; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.payment_intents (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    merchant_id uuid NOT NULL,
-    payee_wallet_id uuid NOT NULL,
-    customer_id uuid,
-    amount numeric(19,4) NOT NULL,
-    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
-    status text DEFAULT 'requires_confirmation'::text NOT NULL,
-    capture_method text DEFAULT 'automatic'::text NOT NULL,
-    amount_capturable numeric(19,4) DEFAULT 0 NOT NULL,
-    amount_received numeric(19,4) DEFAULT 0 NOT NULL,
-    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
-    description text,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    subject_type text,
-    subject_id uuid,
-    last_payment_error jsonb,
-    client_secret_hash text NOT NULL,
-    client_ref text NOT NULL,
-    capture_transaction_id uuid,
-    expires_at timestamp with time zone NOT NULL,
-    confirmed_at timestamp with time zone,
-    succeeded_at timestamp with time zone,
-    canceled_at timestamp with time zone,
-    cancellation_reason text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    transaction_type public.transaction_kind DEFAULT 'payment_intent'::text NOT NULL,
-    CONSTRAINT payment_intents_amount_capturable_check CHECK ((amount_capturable >= (0)::numeric)),
-    CONSTRAINT payment_intents_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT payment_intents_amount_received_check CHECK ((amount_received >= (0)::numeric)),
-    CONSTRAINT payment_intents_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
-    CONSTRAINT payment_intents_amounts CHECK (((amount_capturable <= amount) AND (amount_received <= amount) AND (amount_refunded <= amount_received))),
-    CONSTRAINT payment_intents_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
-    CONSTRAINT payment_intents_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
-    CONSTRAINT payment_intents_capture_method_check CHECK ((capture_method = ANY (ARRAY['automatic'::text, 'manual'::text]))),
-    CONSTRAINT payment_intents_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
-    CONSTRAINT payment_intents_description_check CHECK ((length(description) <= 500)),
-    CONSTRAINT payment_intents_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
-    CONSTRAINT payment_intents_status_check CHECK ((status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text, 'succeeded'::text, 'canceled'::text]))),
-    CONSTRAINT payment_intents_subject CHECK (((subject_type IS NULL) = (subject_id IS NULL))),
-    CONSTRAINT payment_intents_subject_type_check CHECK ((subject_type = ANY (ARRAY['invoice'::text, 'order'::text, 'installment'::text, 'qr_code'::text]))),
-    CONSTRAINT payment_intents_succeeded_captured CHECK (((status = 'succeeded'::text) = (capture_transaction_id IS NOT NULL)))
-);
 
 
 --
@@ -4281,6 +5156,41 @@ $$;
 
 
 --
+-- Name: reconcile_installments(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_installments() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select 'installment_paid_matches_schedule', i.id::text, i.amount_paid, coalesce(sum(s.amount_paid), 0)
+    from public.installments i left join public.installment_schedule s on s.installment_id = i.id
+   group by i.id having i.amount_paid <> coalesce(sum(s.amount_paid), 0)
+  union all
+  select 'installment_late_fees_match_schedule', i.id::text, i.late_fees, coalesce(sum(s.late_fee), 0)
+    from public.installments i left join public.installment_schedule s on s.installment_id = i.id
+   group by i.id having i.late_fees <> coalesce(sum(s.late_fee), 0)
+  union all
+  select 'installment_waived_matches_schedule', i.id::text, i.amount_waived, coalesce(sum(s.amount_waived), 0)
+    from public.installments i left join public.installment_schedule s on s.installment_id = i.id
+   group by i.id having i.amount_waived <> coalesce(sum(s.amount_waived), 0)
+  union all
+  select 'installment_total_matches_schedule', i.id::text, i.total_amount, coalesce(sum(s.amount), 0)
+    from public.installments i left join public.installment_schedule s on s.installment_id = i.id
+   group by i.id having i.total_amount <> coalesce(sum(s.amount), 0)
+  union all
+  select 'installment_escrow_held', i.id::text,
+         case when i.status = 'active' then i.amount_paid else 0 end, hazina.installment_escrow_held(i.id)
+    from public.installments i
+   where hazina.installment_escrow_held(i.id) <> case when i.status = 'active' then i.amount_paid else 0 end
+  union all
+  select 'installment_closed_money_accounted', i.id::text, i.amount_paid, i.amount_refunded + i.amount_released
+    from public.installments i
+   where i.status in ('completed', 'defaulted', 'canceled') and i.amount_paid <> i.amount_refunded + i.amount_released
+$$;
+
+
+--
 -- Name: reconcile_ledger(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -4869,6 +5779,47 @@ begin
   return public.shop_json(v_shop);
 end
 $_$;
+
+
+--
+-- Name: shop_installment_settings_set(uuid, uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.shop_installment_settings_set(p_shop_id uuid, p_merchant_id uuid, p_settings jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_row public.shop_installment_settings;
+begin
+  if not exists (select 1 from public.shops where id = p_shop_id and merchant_id = p_merchant_id) then
+    perform hazina.raise_error('shop_not_found', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  if p_settings is null or jsonb_typeof(p_settings) <> 'object' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'settings', 'reason', 'an object'));
+  end if;
+  insert into public.shop_installment_settings (shop_id) values (p_shop_id) on conflict (shop_id) do nothing;
+  begin
+    update public.shop_installment_settings
+       set allowed = coalesce((p_settings ->> 'allowed')::boolean, allowed),
+           max_count = coalesce((p_settings ->> 'max_count')::smallint, max_count),
+           intervals = coalesce((select array_agg(value order by value) from jsonb_array_elements_text(p_settings -> 'intervals')
+                                  where jsonb_typeof(p_settings -> 'intervals') = 'array'), intervals),
+           min_deposit_bps = coalesce((p_settings ->> 'min_deposit_bps')::integer, min_deposit_bps),
+           grace_days = coalesce((p_settings ->> 'grace_days')::smallint, grace_days),
+           late_fee_enabled = coalesce((p_settings ->> 'late_fee_enabled')::boolean, late_fee_enabled),
+           cancellation_fee_bps = coalesce((p_settings ->> 'cancellation_fee_bps')::integer, cancellation_fee_bps),
+           cancellation_fee_fixed = coalesce((p_settings ->> 'cancellation_fee_fixed')::numeric, cancellation_fee_fixed),
+           missed_payments_to_default = coalesce((p_settings ->> 'missed_payments_to_default')::smallint, missed_payments_to_default),
+           updated_at = now()
+     where shop_id = p_shop_id
+    returning * into v_row;
+  exception when check_violation or invalid_text_representation or numeric_value_out_of_range then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installment_settings', 'reason', sqlerrm));
+  end;
+  return public.shop_installment_settings_json(v_row);
+end
+$$;
 
 
 --
@@ -6484,6 +7435,131 @@ $$;
 
 
 --
+-- Name: installment_cancel(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.installment_cancel(p_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.installment_cancel(p_id, hazina.caller_id(), p_reason) $$;
+
+
+--
+-- Name: installment_json(public.installments); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.installment_json(i public.installments) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', i.id, 'object', 'installment', 'order_id', i.order_id, 'shop_id', i.shop_id,
+                            'merchant_id', i.merchant_id, 'customer_id', i.customer_id, 'currency', i.currency,
+                            'total_amount', i.total_amount::text, 'deposit_amount', i.deposit_amount::text,
+                            'count', i.installment_count, 'interval', i."interval",
+                            'installment_amount', i.installment_amount::text, 'status', i.status,
+                            'auto_collect', i.auto_collect, 'grace_days', i.grace_days,
+                            'late_fee_rule', jsonb_build_object('enabled', i.late_fee_enabled,
+                                                                'transaction_type', 'installment_late_fee'),
+                            'missed_payments_to_default', i.missed_payments_to_default,
+                            'cancellation_fee_rule', jsonb_build_object('bps', i.cancellation_fee_bps,
+                                                                        'fixed', i.cancellation_fee_fixed::text,
+                                                                        'max_bps', i.max_cancellation_fee_bps),
+                            'amount_paid', i.amount_paid::text, 'late_fees', i.late_fees::text,
+                            'amount_waived', i.amount_waived::text,
+                            'amount_outstanding', case when i.status = 'active'
+                              then (i.total_amount + i.late_fees - i.amount_waived - i.amount_paid)::numeric(19, 4)::text
+                              else '0.0000' end,
+                            'amount_refunded', i.amount_refunded::text, 'amount_released', i.amount_released::text,
+                            'cancellation_fee', i.cancellation_fee::text, 'missed_count', i.missed_count,
+                            'deposit_intent_id', i.deposit_intent_id,
+                            'next_due_at', public.api_time(i.next_due_at), 'starts_at', public.api_time(i.starts_at),
+                            'completed_at', public.api_time(i.completed_at), 'defaulted_at', public.api_time(i.defaulted_at),
+                            'canceled_at', public.api_time(i.canceled_at), 'cancellation_reason', i.cancellation_reason,
+                            'schedule', coalesce((select jsonb_agg(public.installment_schedule_json(s) order by s.seq)
+                                                    from public.installment_schedule s where s.installment_id = i.id), '[]'::jsonb),
+                            'created_at', public.api_time(i.created_at), 'updated_at', public.api_time(i.updated_at))
+$$;
+
+
+--
+-- Name: installment_pay(uuid, numeric, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.installment_pay(p_id, hazina.caller_id(), p_amount, p_wallet_id, p_client_ref) $$;
+
+
+--
+-- Name: installment_schedule; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.installment_schedule (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    installment_id uuid NOT NULL,
+    seq smallint NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    late_fee numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_paid numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_waived numeric(19,4) DEFAULT 0 NOT NULL,
+    late_fee_waived numeric(19,4) DEFAULT 0 NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    paid_intent_id uuid,
+    paid_at timestamp with time zone,
+    late_at timestamp with time zone,
+    late_fee_charged_at timestamp with time zone,
+    missed_at timestamp with time zone,
+    waived_at timestamp with time zone,
+    reminded_at timestamp with time zone,
+    collect_attempted_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT installment_schedule_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT installment_schedule_amount_paid_check CHECK ((amount_paid >= (0)::numeric)),
+    CONSTRAINT installment_schedule_amount_waived_check CHECK ((amount_waived >= (0)::numeric)),
+    CONSTRAINT installment_schedule_fee_waived CHECK (((late_fee_waived <= late_fee) AND (late_fee_waived <= amount_waived))),
+    CONSTRAINT installment_schedule_late_fee_check CHECK ((late_fee >= (0)::numeric)),
+    CONSTRAINT installment_schedule_late_fee_waived_check CHECK ((late_fee_waived >= (0)::numeric)),
+    CONSTRAINT installment_schedule_owed CHECK (((amount_paid + amount_waived) <= (amount + late_fee))),
+    CONSTRAINT installment_schedule_paid_at CHECK (((status = 'paid'::text) = (paid_at IS NOT NULL))),
+    CONSTRAINT installment_schedule_seq_check CHECK ((seq >= 0)),
+    CONSTRAINT installment_schedule_settled CHECK (((status = ANY (ARRAY['paid'::text, 'waived'::text])) = ((amount_paid + amount_waived) = (amount + late_fee)))),
+    CONSTRAINT installment_schedule_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'late'::text, 'waived'::text])))
+);
+
+
+--
+-- Name: installment_schedule_json(public.installment_schedule); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.installment_schedule_json(s public.installment_schedule) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('seq', s.seq, 'kind', case when s.seq = 0 then 'deposit' else 'installment' end,
+                            'due_at', public.api_time(s.due_at), 'amount', s.amount::text, 'late_fee', s.late_fee::text,
+                            'amount_paid', s.amount_paid::text, 'amount_waived', s.amount_waived::text,
+                            'amount_due', (s.amount + s.late_fee - s.amount_paid - s.amount_waived)::numeric(19, 4)::text,
+                            'status', s.status, 'paid_intent_id', s.paid_intent_id,
+                            'paid_at', public.api_time(s.paid_at), 'late_at', public.api_time(s.late_at),
+                            'late_fee_charged_at', public.api_time(s.late_fee_charged_at),
+                            'missed_at', public.api_time(s.missed_at), 'waived_at', public.api_time(s.waived_at))
+$$;
+
+
+--
+-- Name: installment_waive(uuid, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.installment_waive(p_id uuid, p_seq integer, p_what text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.installment_waive(p_id, hazina.caller_id(), p_seq, p_what) $$;
+
+
+--
 -- Name: is_admin(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6682,6 +7758,17 @@ CREATE FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow bool
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$ select hazina.order_create(hazina.caller_id(), p_shop_id, p_items, p_escrow, p_shipping, p_client_ref) $$;
+
+
+--
+-- Name: order_create_installments(uuid, jsonb, boolean, jsonb, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_create_installments(hazina.caller_id(), p_shop_id, p_items, p_escrow, p_shipping, p_client_ref,
+                                                p_installments) $$;
 
 
 --
@@ -7026,6 +8113,63 @@ CREATE FUNCTION public.shop_create(p_name text, p_slug text, p_currency text DEF
     SET search_path TO ''
     AS $$ select hazina.shop_create(hazina.caller_id(), p_name, p_slug, p_currency, p_escrow_policy, p_auto_release_days,
                                   p_description) $$;
+
+
+--
+-- Name: shop_installment_settings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.shop_installment_settings (
+    shop_id uuid NOT NULL,
+    allowed boolean DEFAULT false NOT NULL,
+    max_count smallint DEFAULT 12 NOT NULL,
+    intervals text[] DEFAULT ARRAY['day'::text, 'week'::text, 'month'::text] NOT NULL,
+    min_deposit_bps integer DEFAULT 0 NOT NULL,
+    grace_days smallint DEFAULT 3 NOT NULL,
+    late_fee_enabled boolean DEFAULT true NOT NULL,
+    cancellation_fee_bps integer DEFAULT 0 NOT NULL,
+    cancellation_fee_fixed numeric(19,4) DEFAULT 0 NOT NULL,
+    missed_payments_to_default smallint DEFAULT 2 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT shop_installment_settings_cancellation_fee_bps_check CHECK (((cancellation_fee_bps >= 0) AND (cancellation_fee_bps <= 10000))),
+    CONSTRAINT shop_installment_settings_cancellation_fee_fixed_check CHECK ((cancellation_fee_fixed >= (0)::numeric)),
+    CONSTRAINT shop_installment_settings_grace_days_check CHECK (((grace_days >= 0) AND (grace_days <= 60))),
+    CONSTRAINT shop_installment_settings_intervals_check CHECK (((intervals <@ ARRAY['day'::text, 'week'::text, 'month'::text]) AND (cardinality(intervals) >= 1))),
+    CONSTRAINT shop_installment_settings_max_count_check CHECK (((max_count >= 1) AND (max_count <= 366))),
+    CONSTRAINT shop_installment_settings_min_deposit_bps_check CHECK (((min_deposit_bps >= 0) AND (min_deposit_bps <= 10000))),
+    CONSTRAINT shop_installment_settings_missed_payments_to_default_check CHECK (((missed_payments_to_default >= 1) AND (missed_payments_to_default <= 366)))
+);
+
+
+--
+-- Name: shop_installment_settings_json(public.shop_installment_settings); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('object', 'shop_installment_settings', 'shop_id', s.shop_id, 'allowed', s.allowed,
+                            'max_count', s.max_count, 'intervals', to_jsonb(s.intervals),
+                            'min_deposit_bps', s.min_deposit_bps, 'grace_days', s.grace_days,
+                            'late_fee_enabled', s.late_fee_enabled, 'late_fee_transaction_type', 'installment_late_fee',
+                            'cancellation_fee_bps', s.cancellation_fee_bps,
+                            'cancellation_fee_fixed', s.cancellation_fee_fixed::text,
+                            'max_cancellation_fee_bps', (select max_cancellation_fee_bps from hazina.installment_limits),
+                            'missed_payments_to_default', s.missed_payments_to_default,
+                            'updated_at', public.api_time(s.updated_at))
+$$;
+
+
+--
+-- Name: shop_installment_settings_set(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.shop_installment_settings_set(p_shop_id uuid, p_settings jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.shop_installment_settings_set(p_shop_id, hazina.caller_id(), p_settings) $$;
 
 
 --
@@ -7421,7 +8565,30 @@ CREATE VIEW hazina.escrow_obligations AS
     e.id AS subject_id,
     ((e.amount - e.released_amount) - e.refunded_amount) AS amount
    FROM public.goods_escrows e
-  WHERE (((e.amount - e.released_amount) - e.refunded_amount) <> (0)::numeric);
+  WHERE (((e.amount - e.released_amount) - e.refunded_amount) <> (0)::numeric)
+UNION ALL
+ SELECT i.currency,
+    'installment'::text AS subject_type,
+    i.id AS subject_id,
+    i.amount_paid AS amount
+   FROM public.installments i
+  WHERE ((i.status = 'active'::text) AND (i.amount_paid <> (0)::numeric));
+
+
+--
+-- Name: installment_limits; Type: TABLE; Schema: hazina; Owner: -
+--
+
+CREATE TABLE hazina.installment_limits (
+    id boolean DEFAULT true NOT NULL,
+    max_count smallint DEFAULT 52 NOT NULL,
+    max_cancellation_fee_bps integer DEFAULT 1500 NOT NULL,
+    reminder_lead interval DEFAULT '1 day'::interval NOT NULL,
+    CONSTRAINT installment_limits_id_check CHECK (id),
+    CONSTRAINT installment_limits_max_cancellation_fee_bps_check CHECK (((max_cancellation_fee_bps >= 0) AND (max_cancellation_fee_bps <= 10000))),
+    CONSTRAINT installment_limits_max_count_check CHECK (((max_count >= 1) AND (max_count <= 366))),
+    CONSTRAINT installment_limits_reminder_lead_check CHECK ((reminder_lead >= '00:00:00'::interval))
+);
 
 
 --
@@ -7862,6 +9029,14 @@ ALTER TABLE ONLY hazina.clock_offset
 
 
 --
+-- Name: installment_limits installment_limits_pkey; Type: CONSTRAINT; Schema: hazina; Owner: -
+--
+
+ALTER TABLE ONLY hazina.installment_limits
+    ADD CONSTRAINT installment_limits_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: hazina; Owner: -
 --
 
@@ -8019,6 +9194,46 @@ ALTER TABLE ONLY public.goods_escrows
 
 ALTER TABLE ONLY public.goods_escrows
     ADD CONSTRAINT goods_escrows_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: installment_schedule installment_schedule_installment_id_seq_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installment_schedule
+    ADD CONSTRAINT installment_schedule_installment_id_seq_key UNIQUE (installment_id, seq);
+
+
+--
+-- Name: installment_schedule installment_schedule_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installment_schedule
+    ADD CONSTRAINT installment_schedule_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: installments installments_customer_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_customer_id_client_ref_key UNIQUE (customer_id, client_ref);
+
+
+--
+-- Name: installments installments_order_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_order_id_key UNIQUE (order_id);
+
+
+--
+-- Name: installments installments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_pkey PRIMARY KEY (id);
 
 
 --
@@ -8187,6 +9402,14 @@ ALTER TABLE ONLY public.products
 
 ALTER TABLE ONLY public.products
     ADD CONSTRAINT products_shop_id_sku_key UNIQUE (shop_id, sku);
+
+
+--
+-- Name: shop_installment_settings shop_installment_settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shop_installment_settings
+    ADD CONSTRAINT shop_installment_settings_pkey PRIMARY KEY (shop_id);
 
 
 --
@@ -8506,6 +9729,48 @@ CREATE INDEX goods_escrows_wallet_idx ON public.goods_escrows USING btree (walle
 
 
 --
+-- Name: installment_schedule_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installment_schedule_due_idx ON public.installment_schedule USING btree (due_at) WHERE (status = ANY (ARRAY['pending'::text, 'late'::text]));
+
+
+--
+-- Name: installment_schedule_intent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installment_schedule_intent_idx ON public.installment_schedule USING btree (paid_intent_id) WHERE (paid_intent_id IS NOT NULL);
+
+
+--
+-- Name: installments_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installments_customer_idx ON public.installments USING btree (customer_id, created_at, id);
+
+
+--
+-- Name: installments_deposit_intent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installments_deposit_intent_idx ON public.installments USING btree (deposit_intent_id) WHERE (deposit_intent_id IS NOT NULL);
+
+
+--
+-- Name: installments_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installments_merchant_idx ON public.installments USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: installments_shop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installments_shop_idx ON public.installments USING btree (shop_id);
+
+
+--
 -- Name: merchant_applications_decided_by_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -8601,6 +9866,13 @@ CREATE INDEX payment_intents_customer_idx ON public.payment_intents USING btree 
 --
 
 CREATE INDEX payment_intents_due_idx ON public.payment_intents USING btree (expires_at) WHERE (status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text]));
+
+
+--
+-- Name: payment_intents_installment_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_installment_idx ON public.payment_intents USING btree (subject_id) WHERE (subject_type = 'installment'::text);
 
 
 --
@@ -8940,10 +10212,24 @@ CREATE TRIGGER merchant_fee_profiles_audit AFTER INSERT OR DELETE OR UPDATE ON p
 
 
 --
+-- Name: orders orders_installment_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER orders_installment_guard BEFORE UPDATE OF status ON public.orders FOR EACH ROW WHEN (((old.status = 'pending_payment'::text) AND (new.status IS DISTINCT FROM old.status))) EXECUTE FUNCTION hazina.installment_guard_order();
+
+
+--
 -- Name: payment_intents payment_intents_event; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER payment_intents_event AFTER INSERT OR UPDATE ON public.payment_intents FOR EACH ROW EXECUTE FUNCTION hazina.payment_intent_event();
+
+
+--
+-- Name: payment_intents payment_intents_installment; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_installment AFTER UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'installment'::text) AND (old.status IS DISTINCT FROM new.status) AND (new.status = ANY (ARRAY['succeeded'::text, 'canceled'::text])))) EXECUTE FUNCTION hazina.installment_on_intent();
 
 
 --
@@ -8958,6 +10244,13 @@ CREATE TRIGGER payment_intents_order_outcome AFTER UPDATE ON public.payment_inte
 --
 
 CREATE TRIGGER payment_refunds_event AFTER INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.payment_refund_event();
+
+
+--
+-- Name: payment_refunds payment_refunds_installment_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_refunds_installment_guard BEFORE INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.installment_guard_refund();
 
 
 --
@@ -9173,6 +10466,70 @@ ALTER TABLE ONLY public.goods_escrows
 
 
 --
+-- Name: installment_schedule installment_schedule_installment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installment_schedule
+    ADD CONSTRAINT installment_schedule_installment_id_fkey FOREIGN KEY (installment_id) REFERENCES public.installments(id);
+
+
+--
+-- Name: installment_schedule installment_schedule_paid_intent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installment_schedule
+    ADD CONSTRAINT installment_schedule_paid_intent_id_fkey FOREIGN KEY (paid_intent_id) REFERENCES public.payment_intents(id);
+
+
+--
+-- Name: installments installments_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: installments installments_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: installments installments_deposit_intent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_deposit_intent_id_fkey FOREIGN KEY (deposit_intent_id) REFERENCES public.payment_intents(id);
+
+
+--
+-- Name: installments installments_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: installments installments_order_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.orders(id);
+
+
+--
+-- Name: installments installments_shop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
+
+
+--
 -- Name: merchant_applications merchant_applications_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -9378,6 +10735,14 @@ ALTER TABLE ONLY public.payment_refunds
 
 ALTER TABLE ONLY public.products
     ADD CONSTRAINT products_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
+
+
+--
+-- Name: shop_installment_settings shop_installment_settings_shop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shop_installment_settings
+    ADD CONSTRAINT shop_installment_settings_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
 
 
 --
@@ -9655,6 +11020,15 @@ CREATE POLICY "anyone reads currencies" ON public.currencies FOR SELECT TO anon,
 
 
 --
+-- Name: shop_installment_settings anyone reads plan settings of active shops; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "anyone reads plan settings of active shops" ON public.shop_installment_settings FOR SELECT TO anon, authenticated USING ((EXISTS ( SELECT 1
+   FROM public.shops s
+  WHERE ((s.id = shop_installment_settings.shop_id) AND ((s.status = 'active'::text) OR (s.merchant_id = auth.uid()))))));
+
+
+--
 -- Name: billing_fee_catalog anyone reads the fee catalog; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -9730,6 +11104,22 @@ ALTER TABLE public.billing_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.currencies ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: installments customer or merchant reads own installment plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "customer or merchant reads own installment plans" ON public.installments FOR SELECT TO authenticated USING (((customer_id = auth.uid()) OR (merchant_id = auth.uid())));
+
+
+--
+-- Name: installment_schedule customer or merchant reads schedules of own installment plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "customer or merchant reads schedules of own installment plans" ON public.installment_schedule FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.installments i
+  WHERE ((i.id = installment_schedule.installment_id) AND ((i.customer_id = auth.uid()) OR (i.merchant_id = auth.uid()))))));
+
+
+--
 -- Name: events; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -9740,6 +11130,18 @@ ALTER TABLE public.events ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.goods_escrows ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: installment_schedule; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.installment_schedule ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: installments; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.installments ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: job_runs; Type: ROW SECURITY; Schema: public; Owner: -
@@ -9964,6 +11366,12 @@ ALTER TABLE public.payment_refunds ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.products ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: shop_installment_settings; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.shop_installment_settings ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: shops; Type: ROW SECURITY; Schema: public; Owner: -
@@ -10516,6 +11924,200 @@ GRANT ALL ON FUNCTION hazina.install_supabase_auth_mirror() TO service_role;
 
 
 --
+-- Name: TABLE payment_intents; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_intents TO authenticated;
+GRANT SELECT ON TABLE public.payment_intents TO service_role;
+
+
+--
+-- Name: FUNCTION installment_apply_payment(p_intent public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_apply_payment(p_intent public.payment_intents) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_cancel(p_id uuid, p_actor uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_cancel(p_id uuid, p_actor uuid, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_cancel_open_intents(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_cancel_open_intents(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE installments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.installments TO authenticated;
+GRANT SELECT ON TABLE public.installments TO service_role;
+
+
+--
+-- Name: FUNCTION installment_cancellation_fee(p_plan public.installments); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_cancellation_fee(p_plan public.installments) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_claim_reminders(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_claim_reminders(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.installment_claim_reminders(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_close(p_id uuid, p_status text, p_fee numeric, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_close(p_id uuid, p_status text, p_fee numeric, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_complete(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_complete(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE orders; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.orders TO authenticated;
+GRANT SELECT ON TABLE public.orders TO service_role;
+
+
+--
+-- Name: FUNCTION installment_create(p_order public.orders, p_deposit numeric, p_count integer, p_interval text, p_auto_collect boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_create(p_order public.orders, p_deposit numeric, p_count integer, p_interval text, p_auto_collect boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_due_at(p_starts_at timestamp with time zone, p_interval text, p_k integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_due_at(p_starts_at timestamp with time zone, p_interval text, p_k integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_escrow_held(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_escrow_held(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_guard_order(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_guard_order() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_guard_refund(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_guard_refund() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_intent_open(p_plan public.installments, p_amount numeric, p_ref text, p_description text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_intent_open(p_plan public.installments, p_amount numeric, p_ref text, p_description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_json(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_json(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.installment_json(p_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_lock(p_id uuid, p_actor uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_lock(p_id uuid, p_actor uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_on_intent(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_on_intent() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_pay(p_id uuid, p_customer_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_pay(p_id uuid, p_customer_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_process(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_process(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_refresh(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_refresh(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_release_order(p_plan public.installments, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_release_order(p_plan public.installments, p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_schedule_amounts(p_total numeric, p_deposit numeric, p_count integer, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_schedule_amounts(p_total numeric, p_deposit numeric, p_count integer, p_currency text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_settle(p_plan public.installments); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_settle(p_plan public.installments) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_waive(p_id uuid, p_merchant_id uuid, p_seq integer, p_what text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_waive(p_id uuid, p_merchant_id uuid, p_seq integer, p_what text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installments_due(p_now timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installments_due(p_now timestamp with time zone) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION is_payment_provider(p_value text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -10542,6 +12144,14 @@ REVOKE ALL ON FUNCTION hazina.job_expire_holds(p_limit integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION job_installments_due(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_installments_due(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_installments_due(p_limit integer) TO service_role;
 
 
 --
@@ -10702,6 +12312,13 @@ REVOKE ALL ON FUNCTION hazina.order_create(p_customer_id uuid, p_shop_id uuid, p
 
 
 --
+-- Name: FUNCTION order_create_installments(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_create_installments(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION order_deliver(p_order_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -10744,14 +12361,6 @@ REVOKE ALL ON FUNCTION hazina.order_json(p_order_id uuid) FROM PUBLIC;
 
 
 --
--- Name: TABLE orders; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.orders TO authenticated;
-GRANT SELECT ON TABLE public.orders TO service_role;
-
-
---
 -- Name: FUNCTION order_lock(p_order_id uuid, p_user_id uuid, p_side text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -10763,14 +12372,6 @@ REVOKE ALL ON FUNCTION hazina.order_lock(p_order_id uuid, p_user_id uuid, p_side
 --
 
 REVOKE ALL ON FUNCTION hazina.order_lock_intent(p_order_id uuid) FROM PUBLIC;
-
-
---
--- Name: TABLE payment_intents; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.payment_intents TO authenticated;
-GRANT SELECT ON TABLE public.payment_intents TO service_role;
 
 
 --
@@ -11059,6 +12660,14 @@ GRANT ALL ON FUNCTION hazina.reconcile_escrow() TO service_role;
 
 
 --
+-- Name: FUNCTION reconcile_installments(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_installments() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_installments() TO service_role;
+
+
+--
 -- Name: FUNCTION reconcile_ledger(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -11244,6 +12853,13 @@ REVOKE ALL ON FUNCTION hazina.session_revoked(p_session_id uuid) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION hazina.shop_create(p_merchant_id uuid, p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shop_installment_settings_set(p_shop_id uuid, p_merchant_id uuid, p_settings jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_installment_settings_set(p_shop_id uuid, p_merchant_id uuid, p_settings jsonb) FROM PUBLIC;
 
 
 --
@@ -11634,6 +13250,56 @@ GRANT ALL ON FUNCTION public.goods_escrow_json(e public.goods_escrows) TO servic
 
 
 --
+-- Name: FUNCTION installment_cancel(p_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_cancel(p_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_cancel(p_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION installment_json(i public.installments); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_json(i public.installments) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_json(i public.installments) TO authenticated;
+GRANT ALL ON FUNCTION public.installment_json(i public.installments) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE installment_schedule; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.installment_schedule TO authenticated;
+GRANT SELECT ON TABLE public.installment_schedule TO service_role;
+
+
+--
+-- Name: FUNCTION installment_schedule_json(s public.installment_schedule); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_schedule_json(s public.installment_schedule) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_schedule_json(s public.installment_schedule) TO authenticated;
+GRANT ALL ON FUNCTION public.installment_schedule_json(s public.installment_schedule) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_waive(p_id uuid, p_seq integer, p_what text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_waive(p_id uuid, p_seq integer, p_what text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_waive(p_id uuid, p_seq integer, p_what text) TO authenticated;
+
+
+--
 -- Name: FUNCTION is_admin(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -11736,6 +13402,14 @@ GRANT ALL ON FUNCTION public.order_confirm_receipt(p_order_id uuid) TO authentic
 
 REVOKE ALL ON FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) TO authenticated;
 
 
 --
@@ -11919,6 +13593,32 @@ GRANT ALL ON FUNCTION public.session_logout(p_scope text) TO authenticated;
 
 REVOKE ALL ON FUNCTION public.shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) TO authenticated;
+
+
+--
+-- Name: TABLE shop_installment_settings; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.shop_installment_settings TO anon;
+GRANT SELECT ON TABLE public.shop_installment_settings TO authenticated;
+GRANT SELECT ON TABLE public.shop_installment_settings TO service_role;
+
+
+--
+-- Name: FUNCTION shop_installment_settings_json(s public.shop_installment_settings); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) TO authenticated;
+GRANT ALL ON FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) TO service_role;
+
+
+--
+-- Name: FUNCTION shop_installment_settings_set(p_shop_id uuid, p_settings jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_installment_settings_set(p_shop_id uuid, p_settings jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_installment_settings_set(p_shop_id uuid, p_settings jsonb) TO authenticated;
 
 
 --
@@ -12288,7 +13988,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict m483ZZev0saHWeQDGeCs1rV3HLSgBWrUEHa5RPvaZzGKFeOlrgkTddX4f8hlAXX
+\unrestrict lfzb4otnUv5K4NIB1oa0geQFPruo21q3SCUSwh86O6IDkcCznaESK4VPmqVTxmr
 
 
 -- Reference data inserted by the migrations
@@ -12300,8 +14000,11 @@ INSERT INTO hazina.jobs VALUES ('money.sweep_sql', 'database', 'hazina.job_money
 INSERT INTO hazina.jobs VALUES ('money.provider_sweep', 'edge', NULL, '00:01:00', 100, false, 'Ask providers about overdue top-ups and withdrawals and settle them (releases the holds of failed payouts).');
 INSERT INTO hazina.jobs VALUES ('payments.expire_intents', 'database', 'hazina.job_expire_payment_intents', '00:01:00', 500, false, 'Cancel payment intents past their expiry and release their holds.');
 INSERT INTO hazina.jobs VALUES ('orders.release_escrows', 'database', 'hazina.job_release_due_escrows', '00:01:00', 100, false, 'Release goods escrows to the merchant auto_release_days after delivery when the buyer neither confirmed nor disputed.');
+INSERT INTO hazina.jobs VALUES ('installments.due', 'database', 'hazina.job_installments_due', '00:01:00', 200, false, 'Installment plans: auto-collect due payments, mark late rows, charge late fees once, default after missed payments.');
+INSERT INTO hazina.jobs VALUES ('installments.remind', 'edge', NULL, '00:05:00', 200, false, 'Installment plans: mail the customer before a payment falls due (installment.due_soon).');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_escrow()', 'goods escrow and orders: the escrow wallets hold what they owe; orders and escrows agree with their intents and releases');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installments()', 'installment plans: figures agree with the schedule; money held in escrow is what active plans were paid');
 INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
 INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
@@ -12316,6 +14019,8 @@ INSERT INTO public.transaction_types VALUES ('payment_intent', 'receiver', 'A cu
 INSERT INTO public.transaction_types VALUES ('order_payment', 'receiver', 'A customer pays a shop order straight into the merchant''s wallet (through its payment intent): the merchant bears the fee, out of what it receives.');
 INSERT INTO public.transaction_types VALUES ('escrow_funding', 'receiver', 'A customer pays an escrowed order into the escrow system wallet (through its payment intent). Never priced: the fee is charged once, when the escrow is released (escrow_release).');
 INSERT INTO public.transaction_types VALUES ('escrow_release', 'receiver', 'Goods escrow pays the merchant (buyer confirmed receipt, auto-release, or an admin''s resolution): the merchant bears the escrow_release fee, out of what it receives.');
+INSERT INTO public.transaction_types VALUES ('installment_late_fee', 'sender', 'The late fee on a missed installment: priced from the fee catalog on the missed payment''s amount, added to what the customer owes and paid with it into escrow; it reaches the merchant when the plan completes. Never posted on its own.');
+INSERT INTO public.transaction_types VALUES ('installment_cancellation_fee', 'receiver', 'The cancellation fee of a defaulted or canceled installment plan, from escrow to the merchant (what it keeps of the customer''s payments). Not priced: the platform earns nothing on a failed plan.');
 SELECT hazina.ensure_system_wallets(code) FROM public.currencies;
 
 -- Migrations already contained in this file
@@ -12355,4 +14060,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001050'),
     ('20261124001055'),
     ('20261124001300'),
-    ('20261124001310');
+    ('20261124001310'),
+    ('20261124001400');
