@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict lfzb4otnUv5K4NIB1oa0geQFPruo21q3SCUSwh86O6IDkcCznaESK4VPmqVTxmr
+\restrict f3h0AYTNWSrTwKnDesAwESphEm58VC8kYmc6B7XFOSjJn1Lrp64vAzEdQGTVg0O
 
 
 SET statement_timeout = 0;
@@ -2355,6 +2355,24 @@ CREATE FUNCTION hazina.installment_guard_order() RETURNS trigger
     AS $$
 begin
   if exists (select 1 from public.installments where order_id = new.id and status = 'active') then
+    perform hazina.raise_error('order_has_installment_plan', jsonb_build_object('order_id', new.id,
+      'installment_id', (select id from public.installments where order_id = new.id)));
+  end if;
+  return new;
+end
+$$;
+
+
+--
+-- Name: installment_guard_order_intent(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_guard_order_intent() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.installments where order_id = new.id) then
     perform hazina.raise_error('order_has_installment_plan', jsonb_build_object('order_id', new.id,
       'installment_id', (select id from public.installments where order_id = new.id)));
   end if;
@@ -10219,6 +10237,13 @@ CREATE TRIGGER orders_installment_guard BEFORE UPDATE OF status ON public.orders
 
 
 --
+-- Name: orders orders_installment_intent_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER orders_installment_intent_guard BEFORE UPDATE OF payment_intent_id ON public.orders FOR EACH ROW WHEN (((new.payment_intent_id IS NOT NULL) AND (old.payment_intent_id IS NULL))) EXECUTE FUNCTION hazina.installment_guard_order_intent();
+
+
+--
 -- Name: payment_intents payment_intents_event; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -12023,6 +12048,13 @@ REVOKE ALL ON FUNCTION hazina.installment_escrow_held(p_id uuid) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION hazina.installment_guard_order() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_guard_order_intent(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_guard_order_intent() FROM PUBLIC;
 
 
 --
@@ -13988,7 +14020,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict lfzb4otnUv5K4NIB1oa0geQFPruo21q3SCUSwh86O6IDkcCznaESK4VPmqVTxmr
+\unrestrict f3h0AYTNWSrTwKnDesAwESphEm58VC8kYmc6B7XFOSjJn1Lrp64vAzEdQGTVg0O
 
 
 -- Reference data inserted by the migrations
@@ -14061,4 +14093,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001055'),
     ('20261124001300'),
     ('20261124001310'),
-    ('20261124001400');
+    ('20261124001400'),
+    ('20261124001410');

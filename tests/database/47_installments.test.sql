@@ -5,7 +5,7 @@
 -- reminders, the deposit intent expiring; what the customer, the merchant, another user,
 -- anon and service_role can see and do; the books reconciled, to the cent.
 begin;
-select plan(121);
+select plan(122);
 
 \ir helpers.psql
 
@@ -90,6 +90,8 @@ select is(public.order_create_installments(:'shop', format('[{"product_id": "%s"
   '{"deposit": "100.00", "count": 3, "interval": "week", "auto_collect": true}') -> 'installment' ->> 'id', :'plan_a',
   'the same request returns the same plan');
 select is((select stock from public.products where id = :'lamp'), 4, 'and reserves nothing more');
+select throws_ok(format($$select public.order_create('%s', '[{"product_id": "%s", "quantity": 1}]', null, null, 'o-a')$$, :'shop', :'lamp'),
+  'P0001', 'order_has_installment_plan', 'the plan''s order never gets a payment intent of its own');
 
 -- RLS: the customer and the merchant read the plan and its schedule; nobody else.
 select is((select count(*)::int from public.installments), 1, 'the customer reads its plan');
