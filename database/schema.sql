@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict f3h0AYTNWSrTwKnDesAwESphEm58VC8kYmc6B7XFOSjJn1Lrp64vAzEdQGTVg0O
+\restrict ALR9GyPdMtMmLER96xVohhqbaXQ1RHptsjz3kcp0SnDyAlXyGz9I2lH8Pm7pcYL
 
 
 SET statement_timeout = 0;
@@ -2671,23 +2671,31 @@ declare
   v_order public.orders;
   v_wallet uuid;
   v_escrow_id uuid;
+  -- late fees charged and not waived: paid in full once every row is settled
+  v_fees_paid numeric := (select coalesce(sum(s.late_fee - s.late_fee_waived), 0)
+                            from public.installment_schedule s where s.installment_id = p_plan.id);
+  v_price_paid numeric := p_plan.amount_paid - v_fees_paid;
 begin
   select * into v_order from public.orders where id = p_plan.order_id for update;
-  update public.orders set status = 'paid', amount_paid = p_plan.total_amount - p_plan.amount_waived, paid_at = now(),
-         updated_at = now()
+  select id into v_wallet from public.wallets
+   where user_id = p_plan.merchant_id and currency = p_plan.currency and kind = 'merchant';
+  if v_wallet is null then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', p_plan.currency));
+  end if;
+  update public.orders set status = 'paid', amount_paid = v_price_paid, paid_at = now(), updated_at = now()
    where id = v_order.id and status = 'pending_payment';
   if v_order.escrow then
     insert into public.goods_escrows (order_id, merchant_id, customer_id, wallet_id, currency, amount)
     values (v_order.id, v_order.merchant_id, v_order.customer_id, hazina.system_wallet('escrow', p_plan.currency),
-            p_plan.currency, p_plan.amount_paid)
+            p_plan.currency, v_price_paid)
     returning id into v_escrow_id;
     perform hazina.escrow_event(v_escrow_id, 'escrow.funded');
-  else
-    select id into v_wallet from public.wallets
-     where user_id = p_plan.merchant_id and currency = p_plan.currency and kind = 'merchant';
-    if v_wallet is null then
-      perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', p_plan.currency));
+    if v_fees_paid > 0 then
+      perform hazina.transfer('installment:' || p_plan.id || ':late_fees', hazina.system_wallet('escrow', p_plan.currency),
+        v_wallet, v_fees_paid, 'escrow_release', 'Installment late fees',
+        jsonb_build_object('installment_id', p_plan.id, 'order_id', p_plan.order_id));
     end if;
+  else
     perform hazina.transfer('installment:' || p_plan.id || ':release', hazina.system_wallet('escrow', p_plan.currency),
       v_wallet, p_plan.amount_paid, 'escrow_release', 'Installment plan completed',
       jsonb_build_object('installment_id', p_plan.id, 'order_id', p_plan.order_id));
@@ -14020,7 +14028,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict f3h0AYTNWSrTwKnDesAwESphEm58VC8kYmc6B7XFOSjJn1Lrp64vAzEdQGTVg0O
+\unrestrict ALR9GyPdMtMmLER96xVohhqbaXQ1RHptsjz3kcp0SnDyAlXyGz9I2lH8Pm7pcYL
 
 
 -- Reference data inserted by the migrations
@@ -14094,4 +14102,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001300'),
     ('20261124001310'),
     ('20261124001400'),
-    ('20261124001410');
+    ('20261124001410'),
+    ('20261124001420');

@@ -5,7 +5,7 @@
 -- reminders, the deposit intent expiring; what the customer, the merchant, another user,
 -- anon and service_role can see and do; the books reconciled, to the cent.
 begin;
-select plan(122);
+select plan(129);
 
 \ir helpers.psql
 
@@ -354,6 +354,42 @@ select pg_temp.as_user(:'amina', format($$select public.order_confirm_receipt('%
 select is(pg_temp.balance(:'duka_wallet'),
   :'duka_before'::numeric + 1000.01 - (hazina.fee_quote('escrow_release', 1000.01, 'KES', :'duka'::uuid)).fee,
   'receipt releases it to the merchant');
+
+-- Plans J (escrowed) and K (direct), each with a late fee: J pays it, K's is waived. The
+-- order is paid its price either way; J's goods escrow holds the price and the merchant has
+-- the late fee at once.
+select pg_temp.fund(:'amina_wallet', 3000);
+select pg_temp.as_user(:'duka', format($$select public.product_update('%s', '%s', '{"stock": 10}')$$, :'shop', :'lamp'));
+select pg_temp.as_user(:'amina', format($$select public.order_create_installments('%s', '[{"product_id": "%s", "quantity": 1}]', true, null, 'o-j',
+  '{"deposit": "100.00", "count": 2, "interval": "week"}')$$, :'shop', :'lamp')) as placed_j \gset
+select pg_temp.as_user(:'amina', format($$select public.order_create_installments('%s', '[{"product_id": "%s", "quantity": 1}]', null, null, 'o-k',
+  '{"deposit": "100.00", "count": 2, "interval": "week"}')$$, :'shop', :'lamp')) as placed_k \gset
+select (:'placed_j'::jsonb) -> 'installment' ->> 'id' as plan_j, (:'placed_j'::jsonb) ->> 'id' as order_j,
+       (:'placed_k'::jsonb) -> 'installment' ->> 'id' as plan_k, (:'placed_k'::jsonb) ->> 'id' as order_k \gset
+select pg_temp.as_user(:'amina', format($$select public.installment_pay('%s', null, '%s', 'j-0')$$, :'plan_j', :'amina_wallet'));
+select pg_temp.as_user(:'amina', format($$select public.installment_pay('%s', null, '%s', 'k-0')$$, :'plan_k', :'amina_wallet'));
+select hazina.clock_travel(interval '7 days 1 minute');
+select hazina.job_installments_due(100);
+select hazina.clock_travel(interval '3 days');
+select hazina.job_installments_due(100);
+select is((select count(*)::int from public.installment_schedule where installment_id in (:'plan_j', :'plan_k') and late_fee = 50), 2,
+  'both plans were charged a late fee');
+select pg_temp.as_user(:'duka', format($$select public.installment_waive('%s', 1, 'late_fee')$$, :'plan_k'));
+select pg_temp.balance(:'duka_wallet') as duka_before_jk \gset
+select is(pg_temp.as_user(:'amina', format($$select public.installment_pay('%s', 950.01, '%s', 'j-1')$$, :'plan_j', :'amina_wallet'))
+  -> 'installment' ->> 'status', 'completed', 'J is paid off, its late fee included');
+select is(pg_temp.as_user(:'amina', format($$select public.installment_pay('%s', 900.01, '%s', 'k-1')$$, :'plan_k', :'amina_wallet'))
+  -> 'installment' ->> 'status', 'completed', 'K is paid off without its waived fee');
+select is((select amount_paid from public.orders where id = :'order_j'), 1000.01::numeric, 'J''s order is paid its price');
+select is((select amount_paid from public.orders where id = :'order_k'), 1000.01::numeric,
+  'K''s order is paid its price too (a waived late fee is not a discount on the goods)');
+select is((select amount from public.goods_escrows where order_id = :'order_j'), 1000.01::numeric,
+  'J''s goods escrow holds the price');
+select is(pg_temp.balance(:'duka_wallet'), :'duka_before_jk'::numeric
+  + 50 - (hazina.fee_quote('escrow_release', 50, 'KES', :'duka'::uuid)).fee
+  + 1000.01 - (hazina.fee_quote('escrow_release', 1000.01, 'KES', :'duka'::uuid)).fee,
+  'the merchant has J''s late fee now and K''s price; J''s price waits in escrow');
+select hazina.clock_travel(null, true);
 
 select is((select count(*)::int from hazina.reconcile() where check_name like 'installment%'), 0, 'every plan reconciles');
 select * from pg_temp.books_balance('the books reconcile at the end');
