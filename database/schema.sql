@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict zLQGbyFY4oM8Xh6HbTlZ4VxgD9rh9Y4auZSokqQnf6U2iIf1A9QSxTQfNDLPmVQ
+\restrict vyykzmuyfUCHnfzFRkfpwtjNkK5xf1eyQjOcjbMedyTZOqbWmjCyZsdOfMhBdDE
 
 
 SET statement_timeout = 0;
@@ -873,6 +873,111 @@ CREATE FUNCTION hazina.ensure_system_wallets(p_currency text) RETURNS void
   select w.id, b from public.wallets w cross join generate_series(0, w.credit_buckets - 1) b
    where w.kind = 'system' and w.currency = p_currency
   on conflict do nothing;
+$$;
+
+
+--
+-- Name: escrow_event(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.escrow_event(p_escrow_id uuid, p_type text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select hazina.event_emit(e.merchant_id, p_type, 'goods_escrow', e.id, public.goods_escrow_json(e))
+    from public.goods_escrows e where e.id = p_escrow_id
+$$;
+
+
+--
+-- Name: escrow_pay_merchant(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.escrow_pay_merchant(p_escrow_id uuid, p_status text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_escrow public.goods_escrows;
+  v_held numeric;
+  v_wallet uuid;
+  v_result jsonb;
+begin
+  select * into v_escrow from public.goods_escrows where id = p_escrow_id for update;
+  v_held := v_escrow.amount - v_escrow.released_amount - v_escrow.refunded_amount;
+  select id into v_wallet from public.wallets
+   where user_id = v_escrow.merchant_id and currency = v_escrow.currency and kind = 'merchant';
+  if v_wallet is null then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_escrow.currency));
+  end if;
+  v_result := hazina.transfer('escrow:' || v_escrow.id || ':release', v_escrow.wallet_id, v_wallet, v_held, 'escrow_release',
+                              'Escrow release for order ' || v_escrow.order_id,
+                              jsonb_build_object('goods_escrow_id', v_escrow.id, 'order_id', v_escrow.order_id));
+  update public.goods_escrows
+     set status = p_status, released_amount = released_amount + v_held, released_at = now(),
+         release_transaction_id = (v_result ->> 'transaction_id')::uuid, auto_release_at = null, updated_at = now()
+   where id = v_escrow.id;
+  update public.orders
+     set status = 'completed', completed_at = now(), delivered_at = coalesce(delivered_at, now()), updated_at = now()
+   where id = v_escrow.order_id;
+  perform hazina.escrow_event(v_escrow.id, 'escrow.' || p_status);
+  perform hazina.order_event(v_escrow.order_id, 'order.completed');
+end
+$$;
+
+
+--
+-- Name: escrow_resolve(uuid, uuid, text, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.escrow_resolve(p_escrow_id uuid, p_admin_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order_id uuid := (select order_id from public.goods_escrows where id = p_escrow_id);
+  v_escrow public.goods_escrows;
+  v_held numeric;
+begin
+  if v_order_id is null then
+    perform hazina.raise_error('escrow_not_found', jsonb_build_object('goods_escrow_id', p_escrow_id));
+  end if;
+  if p_outcome is null or p_outcome not in ('release', 'refund', 'split') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'outcome', 'reason', 'release, refund or split'));
+  end if;
+  if (p_outcome = 'split') <> (p_buyer_amount is not null) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'buyer_amount', 'reason', 'required for a split, and only for a split'));
+  end if;
+  if length(p_note) > 1000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'note', 'reason', 'at most 1000 characters'));
+  end if;
+  perform hazina.order_lock_intent(v_order_id);
+  perform hazina.order_lock(v_order_id, null, null);
+  select * into v_escrow from public.goods_escrows where id = p_escrow_id for update;
+  if v_escrow.status <> 'disputed' then
+    perform hazina.raise_error('escrow_not_disputed', jsonb_build_object('goods_escrow_id', p_escrow_id, 'status', v_escrow.status));
+  end if;
+  v_held := v_escrow.amount - v_escrow.released_amount - v_escrow.refunded_amount;
+  if p_outcome = 'split' then
+    perform hazina.assert_valid_amount(p_buyer_amount, v_escrow.currency);
+    if p_buyer_amount >= v_held then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'buyer_amount',
+        'reason', 'less than the amount held (' || v_held::numeric(19, 4)::text || '); refund it all instead'));
+    end if;
+  end if;
+  update public.goods_escrows
+     set resolution = p_outcome, resolution_note = p_note, resolved_by = p_admin_id, resolved_at = now(), updated_at = now()
+   where id = p_escrow_id;
+  if p_outcome in ('refund', 'split') then
+    perform hazina.order_apply_refund(v_order_id, case when p_outcome = 'refund' then v_held else p_buyer_amount end,
+                                      'Dispute resolution', 'escrow:' || p_escrow_id || ':refund');
+  end if;
+  if p_outcome in ('release', 'split') then
+    perform hazina.escrow_pay_merchant(p_escrow_id, case when p_outcome = 'release' then 'released' else 'split' end);
+  end if;
+  perform hazina.escrow_event(p_escrow_id, 'escrow.resolved');
+  return (select public.goods_escrow_json(e) from public.goods_escrows e where e.id = p_escrow_id);
+end
 $$;
 
 
@@ -1793,6 +1898,937 @@ $$;
 
 
 --
+-- Name: payment_intents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payment_intents (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    payee_wallet_id uuid NOT NULL,
+    customer_id uuid,
+    amount numeric(19,4) NOT NULL,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    status text DEFAULT 'requires_confirmation'::text NOT NULL,
+    capture_method text DEFAULT 'automatic'::text NOT NULL,
+    amount_capturable numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_received numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
+    description text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    subject_type text,
+    subject_id uuid,
+    last_payment_error jsonb,
+    client_secret_hash text NOT NULL,
+    client_ref text NOT NULL,
+    capture_transaction_id uuid,
+    expires_at timestamp with time zone NOT NULL,
+    confirmed_at timestamp with time zone,
+    succeeded_at timestamp with time zone,
+    canceled_at timestamp with time zone,
+    cancellation_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    transaction_type public.transaction_kind DEFAULT 'payment_intent'::text NOT NULL,
+    confirm_attempt integer DEFAULT 0 NOT NULL,
+    CONSTRAINT payment_intents_amount_capturable_check CHECK ((amount_capturable >= (0)::numeric)),
+    CONSTRAINT payment_intents_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT payment_intents_amount_received_check CHECK ((amount_received >= (0)::numeric)),
+    CONSTRAINT payment_intents_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
+    CONSTRAINT payment_intents_amounts CHECK (((amount_capturable <= amount) AND (amount_received <= amount) AND (amount_refunded <= amount_received))),
+    CONSTRAINT payment_intents_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
+    CONSTRAINT payment_intents_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
+    CONSTRAINT payment_intents_capture_method_check CHECK ((capture_method = ANY (ARRAY['automatic'::text, 'manual'::text]))),
+    CONSTRAINT payment_intents_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT payment_intents_confirm_attempt_check CHECK (((confirm_attempt >= 0) AND (confirm_attempt <= 1000))),
+    CONSTRAINT payment_intents_description_check CHECK ((length(description) <= 500)),
+    CONSTRAINT payment_intents_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
+    CONSTRAINT payment_intents_status_check CHECK ((status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text, 'succeeded'::text, 'canceled'::text]))),
+    CONSTRAINT payment_intents_subject CHECK (((subject_type IS NULL) = (subject_id IS NULL))),
+    CONSTRAINT payment_intents_subject_type_check CHECK ((subject_type = ANY (ARRAY['invoice'::text, 'order'::text, 'installment'::text, 'qr_code'::text]))),
+    CONSTRAINT payment_intents_succeeded_captured CHECK (((status = 'succeeded'::text) = (capture_transaction_id IS NOT NULL)))
+);
+
+
+--
+-- Name: installment_apply_payment(public.payment_intents); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_apply_payment(p_intent public.payment_intents) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_intent.subject_id, null);
+  v_left numeric := p_intent.amount_received;
+  v_row public.installment_schedule;
+  v_take numeric;
+  v_applied numeric := 0;
+begin
+  if v_plan.status = 'active' then
+    for v_row in select * from public.installment_schedule
+                  where installment_id = v_plan.id and status in ('pending', 'late') order by seq for update loop
+      exit when v_left <= 0;
+      v_take := least(v_left, v_row.amount + v_row.late_fee - v_row.amount_paid - v_row.amount_waived);
+      update public.installment_schedule
+         set amount_paid = amount_paid + v_take,
+             status = case when amount_paid + v_take + amount_waived = amount + late_fee then 'paid' else status end,
+             paid_at = case when amount_paid + v_take + amount_waived = amount + late_fee then hazina.clock() end,
+             paid_intent_id = case when amount_paid + v_take + amount_waived = amount + late_fee then p_intent.id end,
+             updated_at = now()
+       where id = v_row.id;
+      v_left := v_left - v_take;
+      v_applied := v_applied + v_take;
+    end loop;
+    update public.installments set amount_paid = amount_paid + v_applied, updated_at = now() where id = v_plan.id;
+    perform hazina.installment_refresh(v_plan.id);
+    perform hazina.event_emit(v_plan.merchant_id, 'installment.paid', 'installment', v_plan.id,
+      hazina.installment_json(v_plan.id) || jsonb_build_object('payment_intent_id', p_intent.id,
+                                                               'amount', v_applied::numeric(19, 4)::text));
+  end if;
+  if v_left > 0 then
+    perform set_config('hazina.installment_refund', v_plan.id::text, true);
+    perform hazina.payment_refund_create(p_intent.merchant_id, p_intent.id, v_left,
+      'installment plan needs no more money', 'installment:' || v_plan.id || ':excess:' || p_intent.id);
+    perform set_config('hazina.installment_refund', '', true);
+  end if;
+  if v_plan.status = 'active' and not exists (select 1 from public.installment_schedule
+                                               where installment_id = v_plan.id and status in ('pending', 'late')) then
+    perform hazina.installment_complete(v_plan.id);
+  end if;
+end
+$$;
+
+
+--
+-- Name: installment_cancel(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_cancel(p_id uuid, p_actor uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, p_actor);
+  v_fee numeric;
+begin
+  if v_plan.status = 'canceled' then
+    return hazina.installment_json(p_id);
+  end if;
+  if v_plan.status <> 'active' then
+    perform hazina.raise_error('installment_not_active', jsonb_build_object('installment_id', p_id, 'status', v_plan.status));
+  end if;
+  v_fee := case when p_actor = v_plan.merchant_id then 0 else hazina.installment_cancellation_fee(v_plan) end;
+  perform hazina.installment_close(p_id, 'canceled', v_fee,
+    coalesce(p_reason, case when p_actor = v_plan.merchant_id then 'canceled_by_merchant' else 'canceled_by_customer' end));
+  perform hazina.event_emit(v_plan.merchant_id, 'installment.canceled', 'installment', p_id, hazina.installment_json(p_id));
+  return hazina.installment_json(p_id);
+end
+$$;
+
+
+--
+-- Name: installment_cancel_open_intents(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_cancel_open_intents(p_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_intent_id uuid;
+begin
+  for v_intent_id in select id from public.payment_intents
+                      where subject_type = 'installment' and subject_id = p_id
+                        and status in ('requires_confirmation', 'processing', 'requires_capture')
+                      order by id for update skip locked loop
+    perform hazina.payment_intent_cancel(v_intent_id, null, 'installment plan closed');
+  end loop;
+end
+$$;
+
+
+--
+-- Name: installments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.installments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    order_id uuid NOT NULL,
+    shop_id uuid NOT NULL,
+    merchant_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    currency character(3) NOT NULL,
+    total_amount numeric(19,4) NOT NULL,
+    deposit_amount numeric(19,4) NOT NULL,
+    installment_count smallint NOT NULL,
+    "interval" text NOT NULL,
+    installment_amount numeric(19,4) NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    auto_collect boolean DEFAULT false NOT NULL,
+    grace_days smallint NOT NULL,
+    late_fee_enabled boolean NOT NULL,
+    missed_payments_to_default smallint NOT NULL,
+    cancellation_fee_bps integer NOT NULL,
+    cancellation_fee_fixed numeric(19,4) NOT NULL,
+    max_cancellation_fee_bps integer NOT NULL,
+    amount_paid numeric(19,4) DEFAULT 0 NOT NULL,
+    late_fees numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_waived numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_released numeric(19,4) DEFAULT 0 NOT NULL,
+    cancellation_fee numeric(19,4),
+    missed_count smallint DEFAULT 0 NOT NULL,
+    deposit_intent_id uuid,
+    next_due_at timestamp with time zone,
+    starts_at timestamp with time zone NOT NULL,
+    completed_at timestamp with time zone,
+    defaulted_at timestamp with time zone,
+    canceled_at timestamp with time zone,
+    cancellation_reason text,
+    client_ref text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT installments_amount_paid_check CHECK ((amount_paid >= (0)::numeric)),
+    CONSTRAINT installments_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
+    CONSTRAINT installments_amount_released_check CHECK ((amount_released >= (0)::numeric)),
+    CONSTRAINT installments_amount_waived_check CHECK ((amount_waived >= (0)::numeric)),
+    CONSTRAINT installments_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
+    CONSTRAINT installments_cancellation_fee_bps_check CHECK (((cancellation_fee_bps >= 0) AND (cancellation_fee_bps <= 10000))),
+    CONSTRAINT installments_cancellation_fee_check CHECK ((cancellation_fee >= (0)::numeric)),
+    CONSTRAINT installments_cancellation_fee_fixed_check CHECK ((cancellation_fee_fixed >= (0)::numeric)),
+    CONSTRAINT installments_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
+    CONSTRAINT installments_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT installments_completed_at CHECK (((status = 'completed'::text) = (completed_at IS NOT NULL))),
+    CONSTRAINT installments_defaulted_at CHECK (((status = 'defaulted'::text) = (defaulted_at IS NOT NULL))),
+    CONSTRAINT installments_deposit_amount_check CHECK ((deposit_amount > (0)::numeric)),
+    CONSTRAINT installments_deposit_below_total CHECK ((deposit_amount < total_amount)),
+    CONSTRAINT installments_grace_days_check CHECK (((grace_days >= 0) AND (grace_days <= 60))),
+    CONSTRAINT installments_installment_amount_check CHECK ((installment_amount > (0)::numeric)),
+    CONSTRAINT installments_installment_count_check CHECK (((installment_count >= 1) AND (installment_count <= 366))),
+    CONSTRAINT installments_interval_check CHECK (("interval" = ANY (ARRAY['day'::text, 'week'::text, 'month'::text]))),
+    CONSTRAINT installments_late_fees_check CHECK ((late_fees >= (0)::numeric)),
+    CONSTRAINT installments_max_cancellation_fee_bps_check CHECK (((max_cancellation_fee_bps >= 0) AND (max_cancellation_fee_bps <= 10000))),
+    CONSTRAINT installments_missed_count_check CHECK ((missed_count >= 0)),
+    CONSTRAINT installments_missed_payments_to_default_check CHECK ((missed_payments_to_default >= 1)),
+    CONSTRAINT installments_outstanding CHECK (((amount_paid + amount_waived) <= (total_amount + late_fees))),
+    CONSTRAINT installments_status_check CHECK ((status = ANY (ARRAY['active'::text, 'completed'::text, 'defaulted'::text, 'canceled'::text]))),
+    CONSTRAINT installments_total_amount_check CHECK ((total_amount > (0)::numeric))
+);
+
+
+--
+-- Name: installment_cancellation_fee(public.installments); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_cancellation_fee(p_plan public.installments) RETURNS numeric
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select least(round(p_plan.cancellation_fee_fixed + p_plan.amount_paid * p_plan.cancellation_fee_bps / 10000, c.minor_units),
+               round(p_plan.amount_paid * p_plan.max_cancellation_fee_bps / 10000, c.minor_units),
+               p_plan.amount_paid)::numeric(19, 4)
+    from public.currencies c where c.code = p_plan.currency
+$$;
+
+
+--
+-- Name: installment_claim_reminders(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_claim_reminders(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_now timestamptz := hazina.clock();
+  v_lead interval := (select reminder_lead from hazina.installment_limits);
+  v_row record;
+  v_out jsonb := '[]'::jsonb;
+begin
+  for v_row in select s.id, s.installment_id, s.seq, s.due_at,
+                      (s.amount + s.late_fee - s.amount_paid - s.amount_waived)::numeric(19, 4) as due,
+                      i.currency, i.merchant_id, i.auto_collect, u.email
+                 from public.installment_schedule s
+                 join public.installments i on i.id = s.installment_id
+                 join public.auth_users u on u.id = i.customer_id
+                where s.status = 'pending' and s.seq > 0 and s.reminded_at is null and i.status = 'active'
+                  and s.due_at > v_now and s.due_at <= v_now + v_lead
+                  and exists (select 1 from public.installment_schedule d
+                               where d.installment_id = i.id and d.seq = 0 and d.status = 'paid')
+                order by s.due_at, s.id limit p_limit
+                  for update of s skip locked loop
+    update public.installment_schedule set reminded_at = v_now, updated_at = now() where id = v_row.id;
+    perform hazina.event_emit(v_row.merchant_id, 'installment.due_soon', 'installment', v_row.installment_id,
+      hazina.installment_json(v_row.installment_id) || jsonb_build_object('seq', v_row.seq, 'amount_due', v_row.due::text,
+                                                                          'due_at', public.api_time(v_row.due_at)));
+    v_out := v_out || jsonb_build_object('installment_id', v_row.installment_id, 'seq', v_row.seq, 'email', v_row.email,
+                                         'amount', v_row.due::text, 'currency', v_row.currency,
+                                         'due_at', public.api_time(v_row.due_at), 'auto_collect', v_row.auto_collect);
+  end loop;
+  return jsonb_build_object('reminders', v_out,
+    'remaining', (select count(*) from public.installment_schedule s join public.installments i on i.id = s.installment_id
+                   where s.status = 'pending' and s.seq > 0 and s.reminded_at is null and i.status = 'active'
+                     and s.due_at > v_now and s.due_at <= v_now + v_lead
+                     and exists (select 1 from public.installment_schedule d
+                                  where d.installment_id = i.id and d.seq = 0 and d.status = 'paid')));
+end
+$$;
+
+
+--
+-- Name: installment_close(uuid, text, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_close(p_id uuid, p_status text, p_fee numeric, p_reason text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, null);
+  v_refund numeric := v_plan.amount_paid - p_fee;
+  v_intent public.payment_intents;
+  v_take numeric;
+begin
+  -- The plan is closed first, so nothing that follows (an open intent canceled, a racing
+  -- payment) treats it as active.
+  update public.installments
+     set status = p_status, cancellation_fee = p_fee, amount_refunded = v_plan.amount_paid - p_fee,
+         amount_released = amount_released + p_fee, next_due_at = null,
+         defaulted_at = case when p_status = 'defaulted' then hazina.clock() end,
+         canceled_at = case when p_status = 'canceled' then hazina.clock() end,
+         cancellation_reason = left(p_reason, 500), updated_at = now()
+   where id = p_id;
+  perform hazina.installment_cancel_open_intents(p_id);
+  for v_intent in select * from public.payment_intents
+                   where subject_type = 'installment' and subject_id = p_id and status = 'succeeded'
+                     and amount_received > amount_refunded
+                   order by succeeded_at desc, id desc for update loop
+    exit when v_refund <= 0;
+    v_take := least(v_refund, v_intent.amount_received - v_intent.amount_refunded);
+    perform set_config('hazina.installment_refund', p_id::text, true);
+    perform hazina.payment_refund_create(v_intent.merchant_id, v_intent.id, v_take, 'installment plan ' || p_status,
+                                         'installment:' || p_id || ':refund:' || v_intent.id);
+    perform set_config('hazina.installment_refund', '', true);
+    v_refund := v_refund - v_take;
+  end loop;
+  if v_refund <> 0 then
+    raise exception 'installment % refund left % unrefunded', p_id, v_refund;
+  end if;
+  if p_fee > 0 then
+    perform hazina.transfer('installment:' || p_id || ':cancellation_fee', hazina.system_wallet('escrow', v_plan.currency),
+      (select id from public.wallets where user_id = v_plan.merchant_id and currency = v_plan.currency and kind = 'merchant'),
+      p_fee, 'installment_cancellation_fee', 'Installment plan cancellation fee', jsonb_build_object('installment_id', p_id));
+  end if;
+  perform hazina.installment_release_order(v_plan, p_status);
+end
+$$;
+
+
+--
+-- Name: installment_complete(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_complete(p_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, null);
+begin
+  update public.installments
+     set status = 'completed', completed_at = hazina.clock(), next_due_at = null, updated_at = now()
+   where id = p_id
+  returning * into v_plan;
+  perform hazina.installment_cancel_open_intents(p_id);
+  perform hazina.installment_settle(v_plan);
+  perform hazina.event_emit(v_plan.merchant_id, 'installment.completed', 'installment', p_id, hazina.installment_json(p_id));
+end
+$$;
+
+
+--
+-- Name: orders; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.orders (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    shop_id uuid NOT NULL,
+    merchant_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    status text DEFAULT 'pending_payment'::text NOT NULL,
+    currency character(3) NOT NULL,
+    total numeric(19,4) NOT NULL,
+    amount_paid numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
+    escrow boolean DEFAULT false NOT NULL,
+    payment_intent_id uuid,
+    shipping jsonb DEFAULT '{}'::jsonb NOT NULL,
+    client_ref text NOT NULL,
+    paid_at timestamp with time zone,
+    fulfilled_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    canceled_at timestamp with time zone,
+    cancellation_reason text,
+    refunded_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT orders_amount_paid_check CHECK ((amount_paid >= (0)::numeric)),
+    CONSTRAINT orders_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
+    CONSTRAINT orders_amounts CHECK (((amount_paid <= total) AND (amount_refunded <= amount_paid))),
+    CONSTRAINT orders_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
+    CONSTRAINT orders_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
+    CONSTRAINT orders_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT orders_shipping_check CHECK (((jsonb_typeof(shipping) = 'object'::text) AND (length((shipping)::text) <= 4000))),
+    CONSTRAINT orders_status_known CHECK ((status = ANY (ARRAY['pending_payment'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'canceled'::text, 'refunded'::text]))),
+    CONSTRAINT orders_total_check CHECK ((total > (0)::numeric))
+);
+
+
+--
+-- Name: installment_create(public.orders, numeric, integer, text, boolean); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_create(p_order public.orders, p_deposit numeric, p_count integer, p_interval text, p_auto_collect boolean) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  p_shop_id uuid := p_order.shop_id;
+  p_merchant_id uuid := p_order.merchant_id;
+  p_customer_id uuid := p_order.customer_id;
+  p_total numeric := p_order.total;
+  p_currency text := p_order.currency;
+  v_settings public.shop_installment_settings;
+  v_limits hazina.installment_limits;
+  v_plan public.installments;
+  v_id uuid := gen_random_uuid();
+  v_now timestamptz := hazina.clock();
+  v_part numeric;
+  v_intent jsonb;
+begin
+  select * into v_settings from public.shop_installment_settings where shop_id = p_shop_id;
+  select * into v_limits from hazina.installment_limits;
+  if v_settings.shop_id is null or not v_settings.allowed then
+    perform hazina.raise_error('installments_not_allowed', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  if p_interval is null or p_interval not in ('day', 'week', 'month') or not (p_interval = any (v_settings.intervals)) then
+    perform hazina.raise_error('installments_not_allowed', jsonb_build_object('shop_id', p_shop_id, 'field', 'interval',
+      'allowed', to_jsonb(v_settings.intervals)));
+  end if;
+  if p_count is null or p_count < 1 or p_count > least(v_settings.max_count, v_limits.max_count) then
+    perform hazina.raise_error('installments_not_allowed', jsonb_build_object('shop_id', p_shop_id, 'field', 'count',
+      'max', least(v_settings.max_count, v_limits.max_count)));
+  end if;
+  if p_deposit is null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments.deposit', 'reason', 'required'));
+  end if;
+  perform hazina.assert_valid_amount(p_deposit, p_currency);
+  if p_order.status <> 'pending_payment' or p_order.payment_intent_id is not null then
+    perform hazina.raise_error('order_not_payable', jsonb_build_object('order_id', p_order.id, 'status', p_order.status));
+  end if;
+  if p_deposit >= p_total then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments.deposit',
+      'reason', 'below the order total'));
+  end if;
+  if p_deposit < round(p_total * v_settings.min_deposit_bps / 10000, (select minor_units from public.currencies where code = p_currency)) then
+    perform hazina.raise_error('installments_not_allowed', jsonb_build_object('shop_id', p_shop_id, 'field', 'deposit',
+      'min_deposit_bps', v_settings.min_deposit_bps));
+  end if;
+  select amount into v_part from hazina.installment_schedule_amounts(p_total, p_deposit, p_count, p_currency) where seq = 1;
+  if v_part <= 0 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments.count',
+      'reason', 'each payment must be at least one minor unit'));
+  end if;
+  insert into public.installments (id, order_id, shop_id, merchant_id, customer_id, currency, total_amount, deposit_amount,
+                                   installment_count, "interval", installment_amount, auto_collect, grace_days,
+                                   late_fee_enabled, missed_payments_to_default, cancellation_fee_bps,
+                                   cancellation_fee_fixed, max_cancellation_fee_bps, starts_at, next_due_at, client_ref)
+  values (v_id, p_order.id, p_shop_id, p_merchant_id, p_customer_id, p_currency, p_total, p_deposit, p_count, p_interval,
+          v_part, coalesce(p_auto_collect, false), v_settings.grace_days, v_settings.late_fee_enabled,
+          v_settings.missed_payments_to_default, v_settings.cancellation_fee_bps, v_settings.cancellation_fee_fixed,
+          v_limits.max_cancellation_fee_bps, v_now, v_now, p_order.client_ref)
+  returning * into v_plan;
+  insert into public.installment_schedule (installment_id, seq, due_at, amount)
+  select v_id, a.seq, hazina.installment_due_at(v_now, p_interval, a.seq), a.amount
+    from hazina.installment_schedule_amounts(p_total, p_deposit, p_count, p_currency) a;
+  v_intent := hazina.installment_intent_open(v_plan, p_deposit, 'installment:' || v_id || ':deposit', 'Deposit');
+  update public.installments set deposit_intent_id = (v_intent ->> 'id')::uuid where id = v_id;
+  perform hazina.event_emit(p_merchant_id, 'installment.created', 'installment', v_id, hazina.installment_json(v_id));
+  return hazina.installment_json(v_id) || jsonb_build_object('deposit_intent', v_intent - 'created');
+end
+$$;
+
+
+--
+-- Name: installment_due_at(timestamp with time zone, text, integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_due_at(p_starts_at timestamp with time zone, p_interval text, p_k integer) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select p_starts_at + case p_interval when 'day' then make_interval(days => p_k)
+                                       when 'week' then make_interval(weeks => p_k)
+                                       else make_interval(months => p_k) end
+$$;
+
+
+--
+-- Name: installment_escrow_held(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_escrow_held(p_id uuid) RETURNS numeric
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce((select sum(p.amount_received - p.amount_refunded) from public.payment_intents p
+                    where p.subject_type = 'installment' and p.subject_id = p_id), 0)
+         - (select amount_released from public.installments where id = p_id)
+$$;
+
+
+--
+-- Name: installment_guard_order(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_guard_order() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.installments where order_id = new.id and status = 'active') then
+    perform hazina.raise_error('order_has_installment_plan', jsonb_build_object('order_id', new.id,
+      'installment_id', (select id from public.installments where order_id = new.id)));
+  end if;
+  return new;
+end
+$$;
+
+
+--
+-- Name: installment_guard_order_intent(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_guard_order_intent() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.installments where order_id = new.id) then
+    perform hazina.raise_error('order_has_installment_plan', jsonb_build_object('order_id', new.id,
+      'installment_id', (select id from public.installments where order_id = new.id)));
+  end if;
+  return new;
+end
+$$;
+
+
+--
+-- Name: installment_guard_refund(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_guard_refund() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan_id uuid;
+begin
+  select subject_id into v_plan_id from public.payment_intents
+   where id = new.payment_intent_id and subject_type = 'installment';
+  if v_plan_id is not null and current_setting('hazina.installment_refund', true) is distinct from v_plan_id::text then
+    perform hazina.raise_error('installment_refund_not_allowed', jsonb_build_object('installment_id', v_plan_id,
+      'payment_intent_id', new.payment_intent_id));
+  end if;
+  return new;
+end
+$$;
+
+
+--
+-- Name: installment_intent_open(public.installments, numeric, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_intent_open(p_plan public.installments, p_amount numeric, p_ref text, p_description text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select hazina.payment_intent_open(p_plan.merchant_id, p_amount, p_plan.currency, 'automatic', p_plan.customer_id,
+                                    p_description, jsonb_build_object('installment_id', p_plan.id, 'order_id', p_plan.order_id),
+                                    null, p_ref, 'installment', p_plan.id,
+                                    hazina.system_wallet('escrow', p_plan.currency), 'escrow_funding')
+$$;
+
+
+--
+-- Name: installment_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_json(p_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.installment_json(i) from public.installments i where i.id = p_id $$;
+
+
+--
+-- Name: installment_lock(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_lock(p_id uuid, p_actor uuid) RETURNS public.installments
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments;
+begin
+  select * into v_plan from public.installments
+   where id = p_id and (p_actor is null or customer_id = p_actor or merchant_id = p_actor) for update;
+  if v_plan.id is null then
+    perform hazina.raise_error('installment_not_found', jsonb_build_object('installment_id', p_id));
+  end if;
+  return v_plan;
+end
+$$;
+
+
+--
+-- Name: installment_on_intent(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_on_intent() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments;
+begin
+  if new.status = 'succeeded' then
+    perform hazina.installment_apply_payment(new);
+  elsif new.status = 'canceled' then
+    select * into v_plan from public.installments where deposit_intent_id = new.id;
+    if v_plan.id is not null and v_plan.status = 'active' and v_plan.amount_paid = 0 then
+      perform hazina.installment_close(v_plan.id, 'canceled', 0, 'deposit_not_paid');
+      perform hazina.event_emit(v_plan.merchant_id, 'installment.canceled', 'installment', v_plan.id,
+                                hazina.installment_json(v_plan.id));
+    end if;
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: installment_pay(uuid, uuid, numeric, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_pay(p_id uuid, p_customer_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, p_customer_id);
+  v_outstanding numeric;
+  v_amount numeric;
+  v_intent jsonb;
+  v_confirmed jsonb;
+begin
+  if v_plan.customer_id <> p_customer_id then
+    perform hazina.raise_error('installment_not_found', jsonb_build_object('installment_id', p_id));
+  end if;
+  if p_client_ref is null or length(p_client_ref) not between 1 and 200 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  -- A replay of the same request returns the intent it opened.
+  if exists (select 1 from public.payment_intents where merchant_id = v_plan.merchant_id
+                and client_ref = 'installment:' || p_id || ':pay:' || p_client_ref) then
+    select hazina.payment_intent_json(id) into v_intent from public.payment_intents
+     where merchant_id = v_plan.merchant_id and client_ref = 'installment:' || p_id || ':pay:' || p_client_ref;
+    return jsonb_build_object('installment', hazina.installment_json(p_id), 'payment_intent', v_intent);
+  end if;
+  if v_plan.status <> 'active' then
+    perform hazina.raise_error('installment_not_active', jsonb_build_object('installment_id', p_id, 'status', v_plan.status));
+  end if;
+  v_outstanding := v_plan.total_amount + v_plan.late_fees - v_plan.amount_waived - v_plan.amount_paid;
+  v_amount := coalesce(p_amount, (
+    -- what is due by now, else the next unsettled row
+    select coalesce(nullif(sum(s.amount + s.late_fee - s.amount_paid - s.amount_waived) filter (where s.due_at <= hazina.clock()), 0),
+                    (array_agg(s.amount + s.late_fee - s.amount_paid - s.amount_waived order by s.seq))[1])
+      from public.installment_schedule s where s.installment_id = p_id and s.status in ('pending', 'late')));
+  perform hazina.assert_valid_amount(v_amount, v_plan.currency);
+  if v_amount > v_outstanding then
+    perform hazina.raise_error('amount_exceeds_outstanding', jsonb_build_object('outstanding', v_outstanding::numeric(19, 4)::text));
+  end if;
+  v_intent := hazina.installment_intent_open(v_plan, v_amount, 'installment:' || p_id || ':pay:' || p_client_ref,
+                                             'Installment payment');
+  if p_wallet_id is not null then
+    v_confirmed := hazina.payment_intent_confirm((v_intent ->> 'id')::uuid, p_customer_id,
+      jsonb_build_array(jsonb_build_object('type', 'wallet', 'wallet_id', p_wallet_id, 'amount', v_amount::text)));
+    v_intent := v_confirmed || jsonb_build_object('client_secret', v_intent -> 'client_secret');
+  end if;
+  return jsonb_build_object('installment', hazina.installment_json(p_id), 'payment_intent', v_intent - 'created');
+end
+$$;
+
+
+--
+-- Name: installment_process(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_process(p_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, null);
+  v_now timestamptz := hazina.clock();
+  v_row public.installment_schedule;
+  v_due numeric;
+  v_wallet uuid;
+  v_intent jsonb;
+  v_result jsonb;
+  v_fee numeric;
+begin
+  -- Nothing falls due before the deposit is paid (its intent expiring cancels the plan).
+  if v_plan.status <> 'active'
+     or not exists (select 1 from public.installment_schedule where installment_id = p_id and seq = 0 and status = 'paid') then
+    return;
+  end if;
+  if v_plan.auto_collect then
+    for v_row in select * from public.installment_schedule
+                  where installment_id = p_id and status in ('pending', 'late') and seq > 0 and due_at <= v_now
+                    and collect_attempted_at is null order by seq for update loop
+      update public.installment_schedule set collect_attempted_at = v_now, updated_at = now() where id = v_row.id;
+      select status into v_plan.status from public.installments where id = p_id;
+      exit when v_plan.status <> 'active';
+      v_due := v_row.amount + v_row.late_fee - v_row.amount_paid - v_row.amount_waived;
+      select id into v_wallet from public.wallets
+       where user_id = v_plan.customer_id and currency = v_plan.currency and status = 'active';
+      if v_wallet is null then
+        continue;
+      end if;
+      v_intent := hazina.installment_intent_open(v_plan, v_due, 'installment:' || p_id || ':collect:' || v_row.seq,
+                                                 'Installment auto-collection');
+      -- An unaffordable collection is a failed attempt (nothing held, nothing overdrawn):
+      -- the intent is canceled and the row turns late below.
+      v_result := hazina.payment_intent_confirm((v_intent ->> 'id')::uuid, v_plan.customer_id,
+        jsonb_build_array(jsonb_build_object('type', 'wallet', 'wallet_id', v_wallet, 'amount', v_due::text)));
+      if v_result ? 'payment_error' then
+        perform hazina.payment_intent_cancel((v_intent ->> 'id')::uuid, null, 'auto_collection_failed');
+      end if;
+    end loop;
+    select * into v_plan from public.installments where id = p_id;
+    if v_plan.status <> 'active' then
+      return;
+    end if;
+  end if;
+  for v_row in select * from public.installment_schedule
+                where installment_id = p_id and status = 'pending' and seq > 0 and due_at <= v_now order by seq for update loop
+    update public.installment_schedule set status = 'late', late_at = v_now, updated_at = now() where id = v_row.id;
+    perform hazina.event_emit(v_plan.merchant_id, 'installment.overdue', 'installment', p_id,
+      hazina.installment_json(p_id) || jsonb_build_object('seq', v_row.seq));
+  end loop;
+  for v_row in select * from public.installment_schedule
+                where installment_id = p_id and status = 'late' and missed_at is null
+                  and due_at + make_interval(days => v_plan.grace_days) <= v_now order by seq for update loop
+    v_fee := case when v_plan.late_fee_enabled
+                  then (hazina.fee_quote('installment_late_fee', v_row.amount, v_plan.currency, v_plan.merchant_id)).fee
+                  else 0 end;
+    update public.installment_schedule
+       set missed_at = v_now, late_fee = v_fee, late_fee_charged_at = case when v_fee > 0 then v_now end, updated_at = now()
+     where id = v_row.id;
+    update public.installments set late_fees = late_fees + v_fee, missed_count = missed_count + 1, updated_at = now()
+     where id = p_id returning * into v_plan;
+    perform hazina.event_emit(v_plan.merchant_id, 'installment.missed', 'installment', p_id,
+      hazina.installment_json(p_id) || jsonb_build_object('seq', v_row.seq, 'late_fee', v_fee::numeric(19, 4)::text));
+  end loop;
+  perform hazina.installment_refresh(p_id);
+  if v_plan.missed_count >= v_plan.missed_payments_to_default then
+    perform hazina.installment_close(p_id, 'defaulted', hazina.installment_cancellation_fee(v_plan), 'missed_payments');
+    perform hazina.event_emit(v_plan.merchant_id, 'installment.defaulted', 'installment', p_id, hazina.installment_json(p_id));
+  end if;
+end
+$$;
+
+
+--
+-- Name: installment_refresh(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_refresh(p_id uuid) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  update public.installments i
+     set next_due_at = (select min(s.due_at) from public.installment_schedule s
+                         where s.installment_id = i.id and s.status in ('pending', 'late')),
+         updated_at = now()
+   where i.id = p_id
+$$;
+
+
+--
+-- Name: installment_release_order(public.installments, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_release_order(p_plan public.installments, p_status text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.orders where id = p_plan.order_id and status = 'pending_payment') then
+    perform hazina.order_cancel(p_plan.order_id, p_plan.merchant_id, 'installment plan ' || p_status);
+  end if;
+end
+$$;
+
+
+--
+-- Name: installment_schedule_amounts(numeric, numeric, integer, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_schedule_amounts(p_total numeric, p_deposit numeric, p_count integer, p_currency text) RETURNS TABLE(seq integer, amount numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  with c as (select minor_units from public.currencies where code = p_currency),
+       part as (select trunc((p_total - p_deposit) / p_count, c.minor_units) as each from c)
+  select 0, p_deposit::numeric(19, 4)
+  union all
+  select k, (case when k < p_count then part.each
+                  else (p_total - p_deposit) - part.each * (p_count - 1) end)::numeric(19, 4)
+    from part, generate_series(1, p_count) k
+  order by 1
+$$;
+
+
+--
+-- Name: installment_settle(public.installments); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_settle(p_plan public.installments) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+  v_wallet uuid;
+  v_escrow_id uuid;
+  -- late fees charged and not waived: paid in full once every row is settled
+  v_fees_paid numeric := (select coalesce(sum(s.late_fee - s.late_fee_waived), 0)
+                            from public.installment_schedule s where s.installment_id = p_plan.id);
+  v_price_paid numeric := p_plan.amount_paid - v_fees_paid;
+begin
+  select * into v_order from public.orders where id = p_plan.order_id for update;
+  select id into v_wallet from public.wallets
+   where user_id = p_plan.merchant_id and currency = p_plan.currency and kind = 'merchant';
+  if v_wallet is null then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', p_plan.currency));
+  end if;
+  update public.orders set status = 'paid', amount_paid = v_price_paid, paid_at = now(), updated_at = now()
+   where id = v_order.id and status = 'pending_payment';
+  if v_order.escrow then
+    insert into public.goods_escrows (order_id, merchant_id, customer_id, wallet_id, currency, amount)
+    values (v_order.id, v_order.merchant_id, v_order.customer_id, hazina.system_wallet('escrow', p_plan.currency),
+            p_plan.currency, v_price_paid)
+    returning id into v_escrow_id;
+    perform hazina.escrow_event(v_escrow_id, 'escrow.funded');
+    if v_fees_paid > 0 then
+      perform hazina.transfer('installment:' || p_plan.id || ':late_fees', hazina.system_wallet('escrow', p_plan.currency),
+        v_wallet, v_fees_paid, 'escrow_release', 'Installment late fees',
+        jsonb_build_object('installment_id', p_plan.id, 'order_id', p_plan.order_id));
+    end if;
+  else
+    perform hazina.transfer('installment:' || p_plan.id || ':release', hazina.system_wallet('escrow', p_plan.currency),
+      v_wallet, p_plan.amount_paid, 'escrow_release', 'Installment plan completed',
+      jsonb_build_object('installment_id', p_plan.id, 'order_id', p_plan.order_id));
+  end if;
+  update public.installments set amount_released = amount_released + p_plan.amount_paid where id = p_plan.id;
+  perform hazina.order_event(v_order.id, 'order.paid');
+end
+$$;
+
+
+--
+-- Name: installment_waive(uuid, uuid, integer, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_waive(p_id uuid, p_merchant_id uuid, p_seq integer, p_what text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_plan public.installments := hazina.installment_lock(p_id, p_merchant_id);
+  v_row public.installment_schedule;
+  v_waived numeric;
+begin
+  if v_plan.merchant_id <> p_merchant_id then
+    perform hazina.raise_error('forbidden', jsonb_build_object('reason', 'only the shop''s merchant waives'));
+  end if;
+  if v_plan.status <> 'active' then
+    perform hazina.raise_error('installment_not_active', jsonb_build_object('installment_id', p_id, 'status', v_plan.status));
+  end if;
+  if p_what is null or p_what not in ('late_fee', 'payment') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'what', 'reason', 'late_fee or payment'));
+  end if;
+  select * into v_row from public.installment_schedule where installment_id = p_id and seq = p_seq for update;
+  if v_row.id is null then
+    perform hazina.raise_error('installment_row_not_found', jsonb_build_object('installment_id', p_id, 'seq', p_seq));
+  end if;
+  if v_row.status not in ('pending', 'late') then
+    perform hazina.raise_error('installment_row_not_waivable', jsonb_build_object('seq', p_seq, 'status', v_row.status));
+  end if;
+  if p_what = 'late_fee' then
+    -- The part of the fee neither paid (money pays the row's amount first, then its fee)
+    -- nor waived before.
+    v_waived := least(v_row.late_fee - v_row.late_fee_waived - greatest(v_row.amount_paid - v_row.amount, 0),
+                      v_row.amount + v_row.late_fee - v_row.amount_paid - v_row.amount_waived);
+    if v_waived <= 0 then
+      perform hazina.raise_error('installment_row_not_waivable', jsonb_build_object('seq', p_seq, 'reason', 'no unpaid late fee'));
+    end if;
+  else
+    if v_row.seq = 0 then
+      perform hazina.raise_error('installment_row_not_waivable', jsonb_build_object('seq', p_seq, 'reason', 'the deposit cannot be waived'));
+    end if;
+    v_waived := v_row.amount + v_row.late_fee - v_row.amount_paid - v_row.amount_waived;
+  end if;
+  update public.installment_schedule
+     set amount_waived = amount_waived + v_waived,
+         late_fee_waived = late_fee_waived + case when p_what = 'late_fee' then v_waived else 0 end,
+         status = case when amount_paid + amount_waived + v_waived = amount + late_fee then 'waived' else status end,
+         waived_at = hazina.clock(), updated_at = now()
+   where id = v_row.id;
+  update public.installments set amount_waived = amount_waived + v_waived, updated_at = now() where id = p_id;
+  perform hazina.installment_refresh(p_id);
+  perform hazina.event_emit(v_plan.merchant_id, 'installment.waived', 'installment', p_id,
+    hazina.installment_json(p_id) || jsonb_build_object('seq', p_seq, 'what', p_what, 'amount', v_waived::numeric(19, 4)::text));
+  if not exists (select 1 from public.installment_schedule where installment_id = p_id and status in ('pending', 'late')) then
+    perform hazina.installment_complete(p_id);
+  end if;
+  return hazina.installment_json(p_id);
+end
+$$;
+
+
+--
+-- Name: installments_due(timestamp with time zone); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installments_due(p_now timestamp with time zone) RETURNS SETOF uuid
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select distinct s.installment_id
+    from public.installment_schedule s join public.installments i on i.id = s.installment_id
+   where s.status in ('pending', 'late') and s.seq > 0 and s.due_at <= p_now and i.status = 'active'
+     and exists (select 1 from public.installment_schedule d where d.installment_id = i.id and d.seq = 0 and d.status = 'paid')
+     and (s.status = 'pending'
+          or (s.missed_at is null and s.due_at + make_interval(days => i.grace_days) <= p_now)
+          or (i.auto_collect and s.seq > 0 and s.collect_attempted_at is null))
+$$;
+
+
+--
 -- Name: is_payment_provider(text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -1862,6 +2898,30 @@ begin
   return jsonb_build_object('processed', v_done,
     'remaining', (select count(*) from public.payment_intents
                    where status in ('requires_confirmation', 'processing', 'requires_capture') and expires_at <= now()));
+end
+$$;
+
+
+--
+-- Name: job_installments_due(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_installments_due(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+  v_count integer := 0;
+begin
+  for v_id in select i.id from public.installments i
+               where i.id in (select hazina.installments_due(hazina.clock())) and i.status = 'active'
+               order by i.next_due_at nulls last, i.id limit p_limit for update skip locked loop
+    perform hazina.installment_process(v_id);
+    v_count := v_count + 1;
+  end loop;
+  return jsonb_build_object('processed', v_count,
+                            'remaining', (select count(*) from hazina.installments_due(hazina.clock())));
 end
 $$;
 
@@ -1999,6 +3059,24 @@ begin
         last_report = coalesce(excluded.last_report, r.last_report),
         last_error = coalesce(excluded.last_error, r.last_error),
         last_error_at = coalesce(excluded.last_error_at, r.last_error_at);
+end
+$$;
+
+
+--
+-- Name: job_release_due_escrows(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_release_due_escrows(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_pass record;
+begin
+  select * into v_pass from hazina.release_due_escrows(p_limit);
+  return jsonb_build_object('processed', v_pass.released, 'failed', v_pass.failed,
+    'remaining', (select count(*) from public.goods_escrows where status = 'delivered' and auto_release_at <= hazina.clock()));
 end
 $$;
 
@@ -2375,6 +3453,703 @@ begin
   v_result.refresh_expires_at := v_session.expires_at;
   return v_result;
 end
+$$;
+
+
+--
+-- Name: order_apply_refund(uuid, numeric, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_apply_refund(p_order_id uuid, p_amount numeric, p_reason text, p_ref text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select hazina.payment_refund_create(o.merchant_id, o.payment_intent_id, p_amount, p_reason, p_ref)
+    from public.orders o where o.id = p_order_id
+$$;
+
+
+--
+-- Name: order_cancel(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_cancel(p_order_id uuid, p_user_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+  v_escrow public.goods_escrows;
+  v_refund numeric;
+begin
+  if length(p_reason) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'reason', 'reason', 'at most 500 characters'));
+  end if;
+  perform hazina.order_lock_intent(p_order_id);
+  v_order := hazina.order_lock(p_order_id, p_user_id, 'any');
+  if v_order.status = 'pending_payment' then
+    if v_order.payment_intent_id is not null then
+      perform hazina.payment_intent_cancel(v_order.payment_intent_id, null,
+        case when p_user_id = v_order.customer_id then 'canceled_by_customer' else 'canceled_by_merchant' end);
+    end if;
+    -- The intent's trigger canceled it; an order with no intent yet is canceled here.
+    update public.orders set status = 'canceled', canceled_at = now(), updated_at = now(),
+           cancellation_reason = left(coalesce(p_reason, case when p_user_id = v_order.customer_id
+                                                           then 'canceled_by_customer' else 'canceled_by_merchant' end), 500)
+     where id = p_order_id and status = 'pending_payment';
+    if found then
+      perform hazina.order_release_stock(p_order_id);
+      perform hazina.order_event(p_order_id, 'order.canceled');
+    elsif p_reason is not null then
+      update public.orders set cancellation_reason = left(p_reason, 500) where id = p_order_id;
+    end if;
+    return hazina.order_json(p_order_id);
+  end if;
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_order.status <> 'paid' or p_user_id <> v_order.merchant_id
+     or (v_escrow.id is not null and v_escrow.status <> 'funded') then
+    perform hazina.raise_error('order_not_cancelable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  v_refund := v_order.amount_paid - v_order.amount_refunded;
+  if v_refund > 0 then
+    perform hazina.order_apply_refund(p_order_id, v_refund, coalesce(p_reason, 'Order canceled by the merchant'),
+                                      'order:' || p_order_id || ':cancel');
+  end if;
+  update public.orders set status = 'canceled', canceled_at = now(), updated_at = now(),
+         cancellation_reason = left(coalesce(p_reason, 'canceled_by_merchant'), 500)
+   where id = p_order_id;
+  perform hazina.order_release_stock(p_order_id);
+  perform hazina.order_event(p_order_id, 'order.canceled');
+  return hazina.order_json(p_order_id);
+end
+$$;
+
+
+--
+-- Name: order_confirm_receipt(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_confirm_receipt(p_order_id uuid, p_customer_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders := hazina.order_lock(p_order_id, p_customer_id, 'customer');
+  v_escrow public.goods_escrows;
+begin
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_order.status <> 'fulfilled' and not (v_order.status = 'completed' and v_escrow.id is null) then
+    perform hazina.raise_error('order_not_confirmable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status));
+  end if;
+  if v_escrow.id is null then
+    if v_order.status = 'fulfilled' then
+      update public.orders set status = 'completed', delivered_at = coalesce(delivered_at, now()), completed_at = now(),
+                               updated_at = now()
+       where id = p_order_id;
+      perform hazina.order_event(p_order_id, 'order.completed');
+    end if;
+    -- (a direct order the merchant already marked delivered is completed: confirming is a no-op)
+    return hazina.order_json(p_order_id);
+  end if;
+  if v_escrow.status not in ('dispatched', 'delivered') then
+    perform hazina.raise_error('order_not_confirmable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  perform hazina.escrow_pay_merchant(v_escrow.id, 'released');
+  return hazina.order_json(p_order_id);
+end
+$$;
+
+
+--
+-- Name: order_create(uuid, uuid, jsonb, boolean, jsonb, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_create(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders := hazina.order_place(p_customer_id, p_shop_id, p_items, p_escrow, p_shipping, p_client_ref);
+  v_created boolean := v_order.payment_intent_id is null;
+  v_intent jsonb := hazina.order_open_payment(v_order.id);
+begin
+  return hazina.order_json(v_order.id) || jsonb_build_object('payment_intent', v_intent - 'created', 'created', v_created);
+end
+$$;
+
+
+--
+-- Name: order_create_installments(uuid, uuid, jsonb, boolean, jsonb, text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_create_installments(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_order public.orders;
+  v_plan jsonb;
+  v_created boolean;
+begin
+  if p_installments is null or jsonb_typeof(p_installments) <> 'object'
+     or jsonb_typeof(p_installments -> 'deposit') is distinct from 'string'
+     or p_installments ->> 'deposit' !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$'
+     or jsonb_typeof(p_installments -> 'count') is distinct from 'number' or p_installments ->> 'count' !~ '^[0-9]{1,3}$'
+     or (p_installments ? 'auto_collect' and jsonb_typeof(p_installments -> 'auto_collect') <> 'boolean') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installments',
+      'reason', '{deposit: "<amount>", count: <n>, interval: day|week|month, auto_collect?: boolean}'));
+  end if;
+  v_order := hazina.order_place(p_customer_id, p_shop_id, p_items, p_escrow, p_shipping, p_client_ref);
+  v_created := not exists (select 1 from public.installments where order_id = v_order.id);
+  if v_created then
+    v_plan := hazina.installment_create(v_order, (p_installments ->> 'deposit')::numeric, (p_installments ->> 'count')::integer,
+                                        p_installments ->> 'interval', coalesce((p_installments ->> 'auto_collect')::boolean, false));
+  else
+    select hazina.installment_json(id) || jsonb_build_object('deposit_intent', hazina.payment_intent_json(deposit_intent_id))
+      into v_plan from public.installments where order_id = v_order.id;
+  end if;
+  return hazina.order_json(v_order.id) || jsonb_build_object('installment', v_plan - 'deposit_intent',
+                                                             'payment_intent', v_plan -> 'deposit_intent',
+                                                             'created', v_created);
+end
+$_$;
+
+
+--
+-- Name: order_deliver(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_deliver(p_order_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders := hazina.order_lock(p_order_id, p_merchant_id, 'merchant');
+  v_escrow public.goods_escrows;
+begin
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_order.status <> 'fulfilled' or v_order.delivered_at is not null
+     or (v_escrow.id is not null and v_escrow.status <> 'dispatched') then
+    perform hazina.raise_error('order_not_deliverable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  if v_escrow.id is null then
+    update public.orders set status = 'completed', delivered_at = now(), completed_at = now(), updated_at = now()
+     where id = p_order_id;
+    perform hazina.order_event(p_order_id, 'order.delivered');
+    perform hazina.order_event(p_order_id, 'order.completed');
+  else
+    update public.orders set delivered_at = now(), updated_at = now() where id = p_order_id;
+    update public.goods_escrows
+       set status = 'delivered', delivered_at = now(), updated_at = now(),
+           auto_release_at = hazina.clock() + make_interval(days => (select auto_release_days from public.shops where id = v_order.shop_id))
+     where id = v_escrow.id;
+    perform hazina.escrow_event(v_escrow.id, 'escrow.delivered');
+    perform hazina.order_event(p_order_id, 'order.delivered');
+  end if;
+  return hazina.order_json(p_order_id);
+end
+$$;
+
+
+--
+-- Name: order_dispatch(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_dispatch(p_order_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders := hazina.order_lock(p_order_id, p_merchant_id, 'merchant');
+  v_escrow public.goods_escrows;
+begin
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_order.status <> 'paid' or (v_escrow.id is not null and v_escrow.status <> 'funded') then
+    perform hazina.raise_error('order_not_dispatchable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  update public.orders set status = 'fulfilled', fulfilled_at = now(), updated_at = now() where id = p_order_id;
+  if v_escrow.id is not null then
+    update public.goods_escrows set status = 'dispatched', dispatched_at = now(), updated_at = now() where id = v_escrow.id;
+    perform hazina.escrow_event(v_escrow.id, 'escrow.dispatched');
+  end if;
+  perform hazina.order_event(p_order_id, 'order.fulfilled');
+  return hazina.order_json(p_order_id);
+end
+$$;
+
+
+--
+-- Name: order_dispute(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_dispute(p_order_id uuid, p_customer_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders := hazina.order_lock(p_order_id, p_customer_id, 'customer');
+  v_escrow public.goods_escrows;
+begin
+  if p_reason is null or length(btrim(p_reason)) = 0 or length(p_reason) > 1000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'reason', 'reason', '1 to 1000 characters'));
+  end if;
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_escrow.id is null or v_escrow.status not in ('funded', 'dispatched', 'delivered') then
+    perform hazina.raise_error('order_not_disputable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  if v_escrow.auto_release_at is not null and v_escrow.auto_release_at <= hazina.clock() then
+    perform hazina.raise_error('dispute_window_closed', jsonb_build_object('order_id', p_order_id,
+      'auto_release_at', public.api_time(v_escrow.auto_release_at)));
+  end if;
+  update public.goods_escrows
+     set status = 'disputed', disputed_at = now(), dispute_reason = p_reason, auto_release_at = null, updated_at = now()
+   where id = v_escrow.id;
+  perform hazina.escrow_event(v_escrow.id, 'escrow.disputed');
+  return hazina.order_json(p_order_id);
+end
+$$;
+
+
+--
+-- Name: order_event(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_event(p_order_id uuid, p_type text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select hazina.event_emit(o.merchant_id, p_type, 'order', o.id, public.order_json(o))
+    from public.orders o where o.id = p_order_id
+$$;
+
+
+--
+-- Name: order_intent_outcome(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_intent_outcome() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.status = 'succeeded' then
+    perform hazina.order_mark_paid(new);
+  elsif new.status = 'canceled' then
+    perform hazina.order_mark_unpaid(new);
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: order_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_json(p_order_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.order_json(o) from public.orders o where o.id = p_order_id $$;
+
+
+--
+-- Name: order_lock(uuid, uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_lock(p_order_id uuid, p_user_id uuid, p_side text) RETURNS public.orders
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+begin
+  select * into v_order from public.orders where id = p_order_id for update;
+  if v_order.id is null
+     or (p_side = 'merchant' and v_order.merchant_id is distinct from p_user_id)
+     or (p_side = 'customer' and v_order.customer_id is distinct from p_user_id)
+     or (p_side = 'any' and p_user_id is distinct from v_order.merchant_id and p_user_id is distinct from v_order.customer_id) then
+    perform hazina.raise_error('order_not_found', jsonb_build_object('order_id', p_order_id));
+  end if;
+  return v_order;
+end
+$$;
+
+
+--
+-- Name: order_lock_intent(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_lock_intent(p_order_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_intent_id uuid := (select payment_intent_id from public.orders where id = p_order_id);
+begin
+  if v_intent_id is not null then
+    perform 1 from public.payment_intents where id = v_intent_id for update;
+  end if;
+end
+$$;
+
+
+--
+-- Name: order_mark_paid(public.payment_intents); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_mark_paid(p_intent public.payment_intents) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+  v_escrow_id uuid;
+begin
+  select * into v_order from public.orders where id = p_intent.subject_id and payment_intent_id = p_intent.id for update;
+  if v_order.id is null then
+    return;
+  end if;
+  if v_order.status <> 'pending_payment' then
+    perform hazina.raise_error('order_not_payable', jsonb_build_object('order_id', v_order.id, 'status', v_order.status));
+  end if;
+  update public.orders set status = 'paid', amount_paid = p_intent.amount_received, paid_at = now(), updated_at = now()
+   where id = v_order.id;
+  if v_order.escrow then
+    insert into public.goods_escrows (order_id, merchant_id, customer_id, wallet_id, currency, amount)
+    values (v_order.id, v_order.merchant_id, v_order.customer_id, p_intent.payee_wallet_id, v_order.currency,
+            p_intent.amount_received)
+    returning id into v_escrow_id;
+    perform hazina.escrow_event(v_escrow_id, 'escrow.funded');
+  end if;
+  perform hazina.order_event(v_order.id, 'order.paid');
+end
+$$;
+
+
+--
+-- Name: order_mark_unpaid(public.payment_intents); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_mark_unpaid(p_intent public.payment_intents) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+begin
+  select * into v_order from public.orders where id = p_intent.subject_id and payment_intent_id = p_intent.id for update;
+  if v_order.id is null or v_order.status <> 'pending_payment' then
+    return;
+  end if;
+  update public.orders
+     set status = 'canceled', canceled_at = now(), updated_at = now(),
+         cancellation_reason = left(case coalesce(p_intent.cancellation_reason, '')
+                                      when 'expired' then 'payment_expired'
+                                      else coalesce(p_intent.cancellation_reason, 'payment_canceled') end, 500)
+   where id = v_order.id;
+  perform hazina.order_release_stock(v_order.id);
+  perform hazina.order_event(v_order.id, 'order.canceled');
+end
+$$;
+
+
+--
+-- Name: order_open_payment(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_open_payment(p_order_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+  v_intent jsonb;
+begin
+  select * into v_order from public.orders where id = p_order_id for update;
+  if v_order.id is null then
+    perform hazina.raise_error('order_not_found', jsonb_build_object('order_id', p_order_id));
+  end if;
+  if v_order.payment_intent_id is not null then
+    return hazina.payment_intent_json(v_order.payment_intent_id) || jsonb_build_object('created', false);
+  end if;
+  if v_order.status <> 'pending_payment' then
+    perform hazina.raise_error('order_not_payable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status));
+  end if;
+  v_intent := hazina.payment_intent_open(
+    v_order.merchant_id, v_order.total, v_order.currency, 'automatic', v_order.customer_id,
+    left('Order ' || v_order.id::text || ' at ' || (select s.name from public.shops s where s.id = v_order.shop_id), 500),
+    jsonb_build_object('order_id', v_order.id::text, 'shop_id', v_order.shop_id::text),
+    hazina.order_payment_window(), 'order:' || v_order.id,
+    'order', v_order.id,
+    case when v_order.escrow then hazina.system_wallet('escrow', v_order.currency) end,
+    case when v_order.escrow then 'escrow_funding' else 'order_payment' end);
+  update public.orders set payment_intent_id = (v_intent ->> 'id')::uuid, updated_at = now() where id = p_order_id;
+  return v_intent;
+end
+$$;
+
+
+--
+-- Name: order_payment_window(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_payment_window() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$ select 1800 $$;
+
+
+--
+-- Name: order_place(uuid, uuid, jsonb, boolean, jsonb, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_place(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) RETURNS public.orders
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_existing public.orders;
+  v_shop public.shops;
+  v_order public.orders;
+  v_item jsonb;
+  v_line record;
+  v_product public.products;
+  v_escrow boolean;
+  v_total numeric := 0;
+  v_ids uuid[] := '{}'::uuid[];
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  select * into v_existing from public.orders where customer_id = p_customer_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.shop_id <> p_shop_id
+       or (select jsonb_agg(jsonb_build_object('product_id', i.product_id, 'quantity', i.quantity) order by i.position)
+             from public.order_items i where i.order_id = v_existing.id)
+          is distinct from (select jsonb_agg(jsonb_build_object('product_id', (e ->> 'product_id')::uuid,
+                                                                'quantity', (e ->> 'quantity')::integer) order by n)
+                              from jsonb_array_elements(p_items) with ordinality as x(e, n)) then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return v_existing;
+  end if;
+  select * into v_shop from public.shops where id = p_shop_id;
+  if v_shop.id is null or (v_shop.status <> 'active' and v_shop.merchant_id <> p_customer_id) then
+    perform hazina.raise_error('shop_not_found', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  if v_shop.merchant_id = p_customer_id then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'shop_id', 'reason', 'a merchant cannot buy from its own shop'));
+  end if;
+  if v_shop.status <> 'active' then
+    perform hazina.raise_error('shop_not_active', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  v_escrow := case v_shop.escrow_policy when 'required' then coalesce(p_escrow, true) else coalesce(p_escrow, false) end;
+  if v_escrow and v_shop.escrow_policy = 'none' then
+    perform hazina.raise_error('escrow_not_offered', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  if not v_escrow and v_shop.escrow_policy = 'required' then
+    perform hazina.raise_error('escrow_required', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  if p_shipping is not null and (jsonb_typeof(p_shipping) <> 'object' or length(p_shipping::text) > 4000) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'shipping', 'reason', 'an object of at most 4000 characters'));
+  end if;
+  if p_items is null or jsonb_typeof(p_items) <> 'array' or jsonb_array_length(p_items) not between 1 and 50 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items', 'reason', '1 to 50 items'));
+  end if;
+  for v_item in select value from jsonb_array_elements(p_items) loop
+    if jsonb_typeof(v_item) <> 'object'
+       or v_item ->> 'product_id' !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.product_id', 'reason', 'a UUID'));
+    end if;
+    if jsonb_typeof(v_item -> 'quantity') is distinct from 'number' or v_item ->> 'quantity' !~ '^[0-9]{1,5}$'
+       or (v_item ->> 'quantity')::integer not between 1 and 10000 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.quantity', 'reason', 'a whole number from 1 to 10000'));
+    end if;
+    if (v_item ->> 'product_id')::uuid = any (v_ids) then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items', 'reason', 'one line per product'));
+    end if;
+    v_ids := v_ids || (v_item ->> 'product_id')::uuid;
+  end loop;
+
+  insert into public.orders (shop_id, merchant_id, customer_id, currency, total, escrow, shipping, client_ref)
+  values (v_shop.id, v_shop.merchant_id, p_customer_id, v_shop.currency, 1, v_escrow, coalesce(p_shipping, '{}'), p_client_ref)
+  on conflict (customer_id, client_ref) do nothing
+  returning * into v_order;
+  if v_order.id is null then
+    raise exception using errcode = '40001', message = 'concurrent duplicate order; retry';
+  end if;
+
+  -- Reserve in product id order (the one lock order: no deadlock between multi-line orders).
+  for v_line in
+    select (e ->> 'product_id')::uuid as product_id, (e ->> 'quantity')::integer as quantity, n::smallint as position
+      from jsonb_array_elements(p_items) with ordinality as x(e, n)
+     order by (e ->> 'product_id')::uuid
+  loop
+    update public.products
+       set stock = stock - v_line.quantity, updated_at = now()
+     where id = v_line.product_id and shop_id = v_shop.id and active and (stock is null or stock >= v_line.quantity)
+     returning * into v_product;
+    if v_product.id is null then
+      select * into v_product from public.products where id = v_line.product_id and shop_id = v_shop.id;
+      if v_product.id is null or not v_product.active then
+        perform hazina.raise_error('product_not_found', jsonb_build_object('product_id', v_line.product_id));
+      end if;
+      perform hazina.raise_error('out_of_stock', jsonb_build_object('product_id', v_line.product_id,
+        'requested', v_line.quantity, 'available', v_product.stock));
+    end if;
+    insert into public.order_items (order_id, position, product_id, name, sku, unit_price, quantity, line_total)
+    values (v_order.id, v_line.position, v_product.id, v_product.name, v_product.sku, v_product.price, v_line.quantity,
+            v_product.price * v_line.quantity);
+    v_total := v_total + v_product.price * v_line.quantity;
+  end loop;
+  perform hazina.assert_valid_amount(v_total, v_shop.currency);
+  update public.orders set total = v_total where id = v_order.id returning * into v_order;
+  perform hazina.event_emit(v_order.merchant_id, 'order.created', 'order', v_order.id, public.order_json(v_order));
+  return v_order;
+end
+$_$;
+
+
+--
+-- Name: order_refund(uuid, uuid, numeric, jsonb, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_refund(p_order_id uuid, p_merchant_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_order public.orders;
+  v_escrow public.goods_escrows;
+  v_ref text;
+  v_amount numeric;
+  v_item jsonb;
+  v_line public.order_items;
+  v_qty integer;
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 200 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  perform hazina.order_lock_intent(p_order_id);
+  v_order := hazina.order_lock(p_order_id, p_merchant_id, 'merchant');
+  v_ref := 'order:' || p_order_id || ':refund:' || p_client_ref;
+  if exists (select 1 from public.payment_refunds where merchant_id = v_order.merchant_id and client_ref = v_ref) then
+    return hazina.order_json(p_order_id);  -- a retry of a refund that was made
+  end if;
+  select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
+  if v_order.status not in ('paid', 'fulfilled', 'completed')
+     or (v_escrow.id is not null and v_escrow.status not in ('funded', 'dispatched', 'delivered', 'disputed')) then
+    perform hazina.raise_error('order_not_refundable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  if p_amount is not null and p_items is not null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items', 'reason', 'an amount or items, not both'));
+  end if;
+  if p_items is not null then
+    if jsonb_typeof(p_items) <> 'array' or jsonb_array_length(p_items) not between 1 and 50 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items', 'reason', '1 to 50 items'));
+    end if;
+    v_amount := 0;
+    for v_item in select value from jsonb_array_elements(p_items) loop
+      if jsonb_typeof(v_item -> 'quantity') is distinct from 'number' or v_item ->> 'quantity' !~ '^[0-9]{1,5}$'
+         or (v_item ->> 'quantity')::integer < 1 then
+        perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.quantity', 'reason', 'a whole number of at least 1'));
+      end if;
+      select * into v_line from public.order_items
+       where order_id = p_order_id and product_id::text = lower(v_item ->> 'product_id') for update;
+      if v_line.id is null then
+        perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.product_id', 'reason', 'a product of this order'));
+      end if;
+      v_qty := (v_item ->> 'quantity')::integer;
+      if v_line.refunded_quantity + v_qty > v_line.quantity then
+        perform hazina.raise_error('refund_exceeds_paid', jsonb_build_object('product_id', v_line.product_id,
+          'refundable_quantity', v_line.quantity - v_line.refunded_quantity));
+      end if;
+      update public.order_items set refunded_quantity = refunded_quantity + v_qty where id = v_line.id;
+      v_amount := v_amount + v_line.unit_price * v_qty;
+    end loop;
+  else
+    v_amount := coalesce(p_amount, v_order.amount_paid - v_order.amount_refunded);
+  end if;
+  if v_amount > v_order.amount_paid - v_order.amount_refunded
+     or (v_escrow.id is not null and v_amount > v_escrow.amount - v_escrow.released_amount - v_escrow.refunded_amount) then
+    perform hazina.raise_error('refund_exceeds_paid', jsonb_build_object(
+      'refundable', (v_order.amount_paid - v_order.amount_refunded)::numeric(19, 4)::text));
+  end if;
+  perform hazina.assert_valid_amount(v_amount, v_order.currency);
+  perform hazina.order_apply_refund(p_order_id, v_amount, coalesce(p_reason, 'Order refund'), v_ref);
+  return hazina.order_json(p_order_id);
+end
+$_$;
+
+
+--
+-- Name: order_refund_recorded(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_refund_recorded() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order public.orders;
+  v_escrow public.goods_escrows;
+begin
+  select o.* into v_order from public.orders o join public.payment_intents i on i.id = o.payment_intent_id
+   where i.id = new.payment_intent_id and i.subject_type = 'order' and o.id = i.subject_id
+     for update of o;
+  if v_order.id is null then
+    return null;
+  end if;
+  select * into v_escrow from public.goods_escrows where order_id = v_order.id for update;
+  if v_order.status not in ('paid', 'fulfilled', 'completed')
+     or (v_escrow.id is not null and v_escrow.status not in ('funded', 'dispatched', 'delivered', 'disputed')) then
+    perform hazina.raise_error('order_not_refundable', jsonb_build_object('order_id', v_order.id, 'status', v_order.status,
+      'escrow_status', v_escrow.status));
+  end if;
+  if new.amount > v_order.amount_paid - v_order.amount_refunded
+     or (v_escrow.id is not null and new.amount > v_escrow.amount - v_escrow.released_amount - v_escrow.refunded_amount) then
+    perform hazina.raise_error('refund_exceeds_paid', jsonb_build_object(
+      'refundable', (v_order.amount_paid - v_order.amount_refunded)::numeric(19, 4)::text));
+  end if;
+  update public.orders set amount_refunded = amount_refunded + new.amount, updated_at = now(),
+         status = case when amount_refunded + new.amount = amount_paid then 'refunded' else status end,
+         refunded_at = case when amount_refunded + new.amount = amount_paid then now() else refunded_at end
+   where id = v_order.id returning * into v_order;
+  if v_escrow.id is not null then
+    update public.goods_escrows set refunded_amount = refunded_amount + new.amount, updated_at = now(),
+           status = case when released_amount + refunded_amount + new.amount = amount then 'refunded' else status end,
+           refunded_at = case when released_amount + refunded_amount + new.amount = amount then now() else refunded_at end,
+           auto_release_at = case when released_amount + refunded_amount + new.amount = amount then null else auto_release_at end
+     where id = v_escrow.id returning * into v_escrow;
+    if v_escrow.status = 'refunded' then
+      perform hazina.escrow_event(v_escrow.id, 'escrow.refunded');
+    end if;
+  end if;
+  perform hazina.order_event(v_order.id, case when v_order.status = 'refunded' then 'order.refunded'
+                                              else 'order.partially_refunded' end);
+  return null;
+end
+$$;
+
+
+--
+-- Name: order_release_stock(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_release_stock(p_order_id uuid) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  update public.products p
+     set stock = p.stock + i.quantity, updated_at = now()
+    from (select product_id, quantity from public.order_items where order_id = p_order_id order by product_id) i
+   where p.id = i.product_id and p.stock is not null
 $$;
 
 
@@ -3070,58 +4845,6 @@ CREATE FUNCTION hazina.payment_intent_json(p_intent_id uuid) RETURNS jsonb
 
 
 --
--- Name: payment_intents; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.payment_intents (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    merchant_id uuid NOT NULL,
-    payee_wallet_id uuid NOT NULL,
-    customer_id uuid,
-    amount numeric(19,4) NOT NULL,
-    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
-    status text DEFAULT 'requires_confirmation'::text NOT NULL,
-    capture_method text DEFAULT 'automatic'::text NOT NULL,
-    amount_capturable numeric(19,4) DEFAULT 0 NOT NULL,
-    amount_received numeric(19,4) DEFAULT 0 NOT NULL,
-    amount_refunded numeric(19,4) DEFAULT 0 NOT NULL,
-    description text,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    subject_type text,
-    subject_id uuid,
-    last_payment_error jsonb,
-    client_secret_hash text NOT NULL,
-    client_ref text NOT NULL,
-    capture_transaction_id uuid,
-    expires_at timestamp with time zone NOT NULL,
-    confirmed_at timestamp with time zone,
-    succeeded_at timestamp with time zone,
-    canceled_at timestamp with time zone,
-    cancellation_reason text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    transaction_type public.transaction_kind DEFAULT 'payment_intent'::text NOT NULL,
-    confirm_attempt integer DEFAULT 0 NOT NULL,
-    CONSTRAINT payment_intents_amount_capturable_check CHECK ((amount_capturable >= (0)::numeric)),
-    CONSTRAINT payment_intents_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT payment_intents_amount_received_check CHECK ((amount_received >= (0)::numeric)),
-    CONSTRAINT payment_intents_amount_refunded_check CHECK ((amount_refunded >= (0)::numeric)),
-    CONSTRAINT payment_intents_amounts CHECK (((amount_capturable <= amount) AND (amount_received <= amount) AND (amount_refunded <= amount_received))),
-    CONSTRAINT payment_intents_canceled_at CHECK (((status = 'canceled'::text) = (canceled_at IS NOT NULL))),
-    CONSTRAINT payment_intents_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
-    CONSTRAINT payment_intents_capture_method_check CHECK ((capture_method = ANY (ARRAY['automatic'::text, 'manual'::text]))),
-    CONSTRAINT payment_intents_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
-    CONSTRAINT payment_intents_confirm_attempt_check CHECK (((confirm_attempt >= 0) AND (confirm_attempt <= 1000))),
-    CONSTRAINT payment_intents_description_check CHECK ((length(description) <= 500)),
-    CONSTRAINT payment_intents_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
-    CONSTRAINT payment_intents_status_check CHECK ((status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text, 'succeeded'::text, 'canceled'::text]))),
-    CONSTRAINT payment_intents_subject CHECK (((subject_type IS NULL) = (subject_id IS NULL))),
-    CONSTRAINT payment_intents_subject_type_check CHECK ((subject_type = ANY (ARRAY['invoice'::text, 'order'::text, 'installment'::text, 'qr_code'::text]))),
-    CONSTRAINT payment_intents_succeeded_captured CHECK (((status = 'succeeded'::text) = (capture_transaction_id IS NOT NULL)))
-);
-
-
---
 -- Name: payment_intent_lock(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -3712,6 +5435,104 @@ $$;
 
 
 --
+-- Name: product_create(uuid, uuid, text, text, numeric, integer, boolean, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.product_create(p_merchant_id uuid, p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_shop public.shops := hazina.shop_lock(p_shop_id, p_merchant_id);
+  v_product public.products;
+begin
+  perform hazina.assert_valid_amount(p_price, v_shop.currency);
+  if p_stock < 0 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'stock', 'reason', 'zero or more, or null for unlimited'));
+  end if;
+  if p_sku is null or p_sku !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sku', 'reason', 'letters, digits and . _ -, at most 64'));
+  end if;
+  if p_name is null or length(p_name) not between 1 and 200 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'name', 'reason', '1 to 200 characters'));
+  end if;
+  if length(p_description) > 2000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 2000 characters'));
+  end if;
+  insert into public.products (shop_id, name, sku, price, stock, active, description)
+  values (p_shop_id, p_name, p_sku, p_price, p_stock, coalesce(p_active, true), p_description)
+  on conflict (shop_id, sku) do nothing
+  returning * into v_product;
+  if v_product.id is null then
+    perform hazina.raise_error('product_sku_taken', jsonb_build_object('sku', p_sku));
+  end if;
+  return public.product_json(v_product);
+end
+$_$;
+
+
+--
+-- Name: product_update(uuid, uuid, uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.product_update(p_merchant_id uuid, p_shop_id uuid, p_product_id uuid, p_patch jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_shop public.shops;
+  v_product public.products;
+  v_key text;
+begin
+  select * into v_shop from public.shops where id = p_shop_id and merchant_id = p_merchant_id;
+  if v_shop.id is null then
+    perform hazina.raise_error('shop_not_found', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  select * into v_product from public.products where id = p_product_id and shop_id = p_shop_id for update;
+  if v_product.id is null then
+    perform hazina.raise_error('product_not_found', jsonb_build_object('product_id', p_product_id));
+  end if;
+  if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'body', 'reason', 'an object'));
+  end if;
+  for v_key in select jsonb_object_keys(p_patch) loop
+    if v_key not in ('name', 'sku', 'description', 'price', 'stock', 'active') then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', v_key, 'reason', 'cannot be changed'));
+    end if;
+  end loop;
+  if p_patch ? 'price' then
+    if jsonb_typeof(p_patch -> 'price') is distinct from 'string' or p_patch ->> 'price' !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$' then
+      perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_shop.currency));
+    end if;
+    perform hazina.assert_valid_amount((p_patch ->> 'price')::numeric, v_shop.currency);
+  end if;
+  if p_patch ? 'sku' and p_patch ->> 'sku' is distinct from v_product.sku
+     and exists (select 1 from public.products where shop_id = p_shop_id and sku = p_patch ->> 'sku') then
+    perform hazina.raise_error('product_sku_taken', jsonb_build_object('sku', p_patch ->> 'sku'));
+  end if;
+  begin
+    update public.products
+       set name = case when p_patch ? 'name' then p_patch ->> 'name' else name end,
+           sku = case when p_patch ? 'sku' then p_patch ->> 'sku' else sku end,
+           description = case when p_patch ? 'description' then p_patch ->> 'description' else description end,
+           price = case when p_patch ? 'price' then (p_patch ->> 'price')::numeric else price end,
+           stock = case when p_patch ? 'stock' then (p_patch ->> 'stock')::integer else stock end,
+           active = case when p_patch ? 'active' then (p_patch ->> 'active')::boolean else active end,
+           updated_at = now()
+     where id = p_product_id
+     returning * into v_product;
+  exception
+    when check_violation or not_null_violation or invalid_text_representation or numeric_value_out_of_range then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'body', 'reason', sqlerrm));
+    when unique_violation then
+      perform hazina.raise_error('product_sku_taken', jsonb_build_object('sku', p_patch ->> 'sku'));
+  end;
+  return public.product_json(v_product);
+end
+$_$;
+
+
+--
 -- Name: provider_clearing_wallet(text, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -3795,6 +5616,82 @@ begin
     return query execute format('select * from %s', v_check::text);
   end loop;
 end
+$$;
+
+
+--
+-- Name: reconcile_escrow(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_escrow() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  -- every escrow system wallet holds exactly what it owes
+  select 'escrow_wallet_matches_obligations', w.currency::text, coalesce(o.owed, 0),
+         w.balance + coalesce((select sum(b.balance) from public.wallet_balance_buckets b where b.wallet_id = w.id), 0)
+    from public.wallets w
+    left join (select currency, sum(amount) as owed from hazina.escrow_obligations group by currency) o
+      on o.currency = w.currency
+   where w.system_code = 'escrow'
+     and coalesce(o.owed, 0) <> w.balance + coalesce((select sum(b.balance) from public.wallet_balance_buckets b where b.wallet_id = w.id), 0)
+  union all
+  -- an escrow was funded with what its order's intent received
+  select 'goods_escrow_funded_matches_intent', e.id::text, i.amount_received, e.amount
+    from public.goods_escrows e
+    join public.orders o on o.id = e.order_id
+    join public.payment_intents i on i.id = o.payment_intent_id
+   where e.amount <> i.amount_received
+  union all
+  -- what an order says it was paid and refunded is what its intent says
+  select 'order_paid_matches_intent', o.id::text, i.amount_received, o.amount_paid
+    from public.orders o join public.payment_intents i on i.id = o.payment_intent_id
+   where o.amount_paid <> i.amount_received
+  union all
+  select 'order_refunded_matches_intent', o.id::text, i.amount_refunded, o.amount_refunded
+    from public.orders o join public.payment_intents i on i.id = o.payment_intent_id
+   where o.amount_refunded <> i.amount_refunded
+  union all
+  -- a released escrow's release transaction credited the merchant what it says
+  select 'goods_escrow_released_matches_transfer', e.id::text, e.released_amount, coalesce(t.principal_amount, 0)
+    from public.goods_escrows e
+    left join public.wallet_transactions t on t.id = e.release_transaction_id
+   where e.released_amount <> coalesce(t.principal_amount, 0)
+$$;
+
+
+--
+-- Name: reconcile_installments(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_installments() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select 'installment_paid_matches_schedule', i.id::text, i.amount_paid, coalesce(sum(s.amount_paid), 0)
+    from public.installments i left join public.installment_schedule s on s.installment_id = i.id
+   group by i.id having i.amount_paid <> coalesce(sum(s.amount_paid), 0)
+  union all
+  select 'installment_late_fees_match_schedule', i.id::text, i.late_fees, coalesce(sum(s.late_fee), 0)
+    from public.installments i left join public.installment_schedule s on s.installment_id = i.id
+   group by i.id having i.late_fees <> coalesce(sum(s.late_fee), 0)
+  union all
+  select 'installment_waived_matches_schedule', i.id::text, i.amount_waived, coalesce(sum(s.amount_waived), 0)
+    from public.installments i left join public.installment_schedule s on s.installment_id = i.id
+   group by i.id having i.amount_waived <> coalesce(sum(s.amount_waived), 0)
+  union all
+  select 'installment_total_matches_schedule', i.id::text, i.total_amount, coalesce(sum(s.amount), 0)
+    from public.installments i left join public.installment_schedule s on s.installment_id = i.id
+   group by i.id having i.total_amount <> coalesce(sum(s.amount), 0)
+  union all
+  select 'installment_escrow_held', i.id::text,
+         case when i.status = 'active' then i.amount_paid else 0 end, hazina.installment_escrow_held(i.id)
+    from public.installments i
+   where hazina.installment_escrow_held(i.id) <> case when i.status = 'active' then i.amount_paid else 0 end
+  union all
+  select 'installment_closed_money_accounted', i.id::text, i.amount_paid, i.amount_refunded + i.amount_released
+    from public.installments i
+   where i.status in ('completed', 'defaulted', 'canceled') and i.amount_paid <> i.amount_refunded + i.amount_released
 $$;
 
 
@@ -3960,6 +5857,40 @@ CREATE FUNCTION hazina.refund_fee_share(p_fee_charged numeric, p_fee_refunded nu
               when p_completes then p_fee_charged - p_fee_refunded
               else least(round(p_fee_charged * p_amount / p_amount_received, p_minor_units), p_fee_charged - p_fee_refunded)
          end
+$$;
+
+
+--
+-- Name: release_due_escrows(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.release_due_escrows(p_limit integer DEFAULT 100, OUT released integer, OUT failed integer) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_order_id uuid;
+  v_escrow public.goods_escrows;
+begin
+  released := 0;
+  failed := 0;
+  for v_order_id in
+    select o.id from public.orders o join public.goods_escrows e on e.order_id = o.id
+     where e.status = 'delivered' and e.auto_release_at <= hazina.clock()
+     order by e.auto_release_at limit p_limit
+       for update of o skip locked
+  loop
+    select * into v_escrow from public.goods_escrows where order_id = v_order_id for update;
+    if v_escrow.status = 'delivered' and v_escrow.auto_release_at <= hazina.clock() then
+      begin
+        perform hazina.escrow_pay_merchant(v_escrow.id, 'released');
+        released := released + 1;
+      exception when sqlstate 'P0001' then
+        failed := failed + 1;
+      end;
+    end if;
+  end loop;
+end
 $$;
 
 
@@ -4354,6 +6285,190 @@ CREATE FUNCTION hazina.session_revoked(p_session_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$ select bool_and(revoked_at is not null) from public.auth_sessions where family_id = p_session_id $$;
+
+
+--
+-- Name: shop_create(uuid, text, text, text, text, integer, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.shop_create(p_merchant_id uuid, p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_shop public.shops;
+begin
+  if not exists (select 1 from public.auth_users where id = p_merchant_id and role = 'merchant') then
+    perform hazina.raise_error('shop_merchants_only');
+  end if;
+  if not exists (select 1 from public.currencies where code = coalesce(p_currency, 'KES')) then
+    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_currency));
+  end if;
+  if p_slug is null or p_slug !~ '^[a-z0-9]([a-z0-9-]{0,58}[a-z0-9])?$' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'slug',
+      'reason', 'lower-case letters, digits and inner hyphens, at most 60'));
+  end if;
+  if p_name is null or length(p_name) not between 1 and 120 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'name', 'reason', '1 to 120 characters'));
+  end if;
+  if coalesce(p_escrow_policy, 'optional') not in ('none', 'optional', 'required') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'escrow_policy', 'reason', 'none, optional or required'));
+  end if;
+  if coalesce(p_auto_release_days, 7) not between 1 and 60 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'auto_release_days', 'reason', '1 to 60'));
+  end if;
+  if length(p_description) > 2000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 2000 characters'));
+  end if;
+  insert into public.shops (merchant_id, name, slug, currency, escrow_policy, auto_release_days, description)
+  values (p_merchant_id, p_name, p_slug, coalesce(p_currency, 'KES'), coalesce(p_escrow_policy, 'optional'),
+          coalesce(p_auto_release_days, 7), p_description)
+  on conflict (slug) do nothing
+  returning * into v_shop;
+  if v_shop.id is null then
+    perform hazina.raise_error('shop_slug_taken', jsonb_build_object('slug', p_slug));
+  end if;
+  return public.shop_json(v_shop);
+end
+$_$;
+
+
+--
+-- Name: shop_installment_settings_set(uuid, uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.shop_installment_settings_set(p_shop_id uuid, p_merchant_id uuid, p_settings jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_row public.shop_installment_settings;
+begin
+  if not exists (select 1 from public.shops where id = p_shop_id and merchant_id = p_merchant_id) then
+    perform hazina.raise_error('shop_not_found', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  if p_settings is null or jsonb_typeof(p_settings) <> 'object' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'settings', 'reason', 'an object'));
+  end if;
+  insert into public.shop_installment_settings (shop_id) values (p_shop_id) on conflict (shop_id) do nothing;
+  begin
+    update public.shop_installment_settings
+       set allowed = coalesce((p_settings ->> 'allowed')::boolean, allowed),
+           max_count = coalesce((p_settings ->> 'max_count')::smallint, max_count),
+           intervals = coalesce((select array_agg(value order by value) from jsonb_array_elements_text(p_settings -> 'intervals')
+                                  where jsonb_typeof(p_settings -> 'intervals') = 'array'), intervals),
+           min_deposit_bps = coalesce((p_settings ->> 'min_deposit_bps')::integer, min_deposit_bps),
+           grace_days = coalesce((p_settings ->> 'grace_days')::smallint, grace_days),
+           late_fee_enabled = coalesce((p_settings ->> 'late_fee_enabled')::boolean, late_fee_enabled),
+           cancellation_fee_bps = coalesce((p_settings ->> 'cancellation_fee_bps')::integer, cancellation_fee_bps),
+           cancellation_fee_fixed = coalesce((p_settings ->> 'cancellation_fee_fixed')::numeric, cancellation_fee_fixed),
+           missed_payments_to_default = coalesce((p_settings ->> 'missed_payments_to_default')::smallint, missed_payments_to_default),
+           updated_at = now()
+     where shop_id = p_shop_id
+    returning * into v_row;
+  exception when check_violation or invalid_text_representation or numeric_value_out_of_range then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'installment_settings', 'reason', sqlerrm));
+  end;
+  return public.shop_installment_settings_json(v_row);
+end
+$$;
+
+
+--
+-- Name: shops; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.shops (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    name text NOT NULL,
+    slug text NOT NULL,
+    description text,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    escrow_policy text DEFAULT 'optional'::text NOT NULL,
+    auto_release_days integer DEFAULT 7 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT shops_auto_release_days_check CHECK (((auto_release_days >= 1) AND (auto_release_days <= 60))),
+    CONSTRAINT shops_description_check CHECK ((length(description) <= 2000)),
+    CONSTRAINT shops_escrow_policy_check CHECK ((escrow_policy = ANY (ARRAY['none'::text, 'optional'::text, 'required'::text]))),
+    CONSTRAINT shops_name_check CHECK (((length(name) >= 1) AND (length(name) <= 120))),
+    CONSTRAINT shops_slug_check CHECK ((slug ~ '^[a-z0-9]([a-z0-9-]{0,58}[a-z0-9])?$'::text)),
+    CONSTRAINT shops_status_known CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text])))
+);
+
+
+--
+-- Name: shop_lock(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.shop_lock(p_shop_id uuid, p_merchant_id uuid) RETURNS public.shops
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_shop public.shops;
+begin
+  select * into v_shop from public.shops where id = p_shop_id and merchant_id = p_merchant_id for update;
+  if v_shop.id is null then
+    perform hazina.raise_error('shop_not_found', jsonb_build_object('shop_id', p_shop_id));
+  end if;
+  return v_shop;
+end
+$$;
+
+
+--
+-- Name: shop_update(uuid, uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.shop_update(p_merchant_id uuid, p_shop_id uuid, p_patch jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_shop public.shops := hazina.shop_lock(p_shop_id, p_merchant_id);
+  v_key text;
+begin
+  if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'body', 'reason', 'an object'));
+  end if;
+  for v_key in select jsonb_object_keys(p_patch) loop
+    if v_key not in ('name', 'slug', 'description', 'status', 'escrow_policy', 'auto_release_days') then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', v_key, 'reason', 'cannot be changed'));
+    end if;
+  end loop;
+  if p_patch ? 'slug' and p_patch ->> 'slug' is distinct from v_shop.slug then
+    if p_patch ->> 'slug' is null or p_patch ->> 'slug' !~ '^[a-z0-9]([a-z0-9-]{0,58}[a-z0-9])?$' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'slug',
+        'reason', 'lower-case letters, digits and inner hyphens, at most 60'));
+    end if;
+    if exists (select 1 from public.shops where slug = p_patch ->> 'slug') then
+      perform hazina.raise_error('shop_slug_taken', jsonb_build_object('slug', p_patch ->> 'slug'));
+    end if;
+  end if;
+  begin
+    update public.shops
+       set name = case when p_patch ? 'name' then p_patch ->> 'name' else name end,
+           slug = case when p_patch ? 'slug' then p_patch ->> 'slug' else slug end,
+           description = case when p_patch ? 'description' then p_patch ->> 'description' else description end,
+           status = case when p_patch ? 'status' then p_patch ->> 'status' else status end,
+           escrow_policy = case when p_patch ? 'escrow_policy' then p_patch ->> 'escrow_policy' else escrow_policy end,
+           auto_release_days = case when p_patch ? 'auto_release_days' then (p_patch ->> 'auto_release_days')::integer
+                                    else auto_release_days end,
+           updated_at = now()
+     where id = p_shop_id
+     returning * into v_shop;
+  exception
+    when check_violation or not_null_violation or invalid_text_representation or numeric_value_out_of_range then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'body', 'reason', sqlerrm));
+    when unique_violation then
+      perform hazina.raise_error('shop_slug_taken', jsonb_build_object('slug', p_patch ->> 'slug'));
+  end;
+  return public.shop_json(v_shop);
+end
+$_$;
 
 
 --
@@ -6045,6 +8160,196 @@ CREATE FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_curre
 
 
 --
+-- Name: goods_escrows; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.goods_escrows (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    order_id uuid NOT NULL,
+    merchant_id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    wallet_id uuid NOT NULL,
+    currency character(3) NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    status text DEFAULT 'funded'::text NOT NULL,
+    released_amount numeric(19,4) DEFAULT 0 NOT NULL,
+    refunded_amount numeric(19,4) DEFAULT 0 NOT NULL,
+    auto_release_at timestamp with time zone,
+    dispatched_at timestamp with time zone,
+    delivered_at timestamp with time zone,
+    disputed_at timestamp with time zone,
+    dispute_reason text,
+    resolution text,
+    resolution_note text,
+    resolved_by uuid,
+    resolved_at timestamp with time zone,
+    released_at timestamp with time zone,
+    refunded_at timestamp with time zone,
+    release_transaction_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT goods_escrows_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT goods_escrows_amounts CHECK (((released_amount + refunded_amount) <= amount)),
+    CONSTRAINT goods_escrows_dispute_reason_check CHECK ((length(dispute_reason) <= 1000)),
+    CONSTRAINT goods_escrows_refunded_amount_check CHECK ((refunded_amount >= (0)::numeric)),
+    CONSTRAINT goods_escrows_released_amount_check CHECK ((released_amount >= (0)::numeric)),
+    CONSTRAINT goods_escrows_resolution_check CHECK ((resolution = ANY (ARRAY['release'::text, 'refund'::text, 'split'::text]))),
+    CONSTRAINT goods_escrows_resolution_note_check CHECK ((length(resolution_note) <= 1000)),
+    CONSTRAINT goods_escrows_settled CHECK (((status = ANY (ARRAY['released'::text, 'refunded'::text, 'split'::text])) = ((released_amount + refunded_amount) = amount))),
+    CONSTRAINT goods_escrows_status_known CHECK ((status = ANY (ARRAY['funded'::text, 'dispatched'::text, 'delivered'::text, 'disputed'::text, 'released'::text, 'refunded'::text, 'split'::text])))
+);
+
+
+--
+-- Name: goods_escrow_json(public.goods_escrows); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.goods_escrow_json(e public.goods_escrows) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', e.id, 'object', 'goods_escrow', 'order_id', e.order_id, 'merchant_id', e.merchant_id,
+                            'customer_id', e.customer_id, 'amount', e.amount::text, 'currency', e.currency,
+                            'status', e.status, 'released_amount', e.released_amount::text,
+                            'refunded_amount', e.refunded_amount::text,
+                            'held_amount', (e.amount - e.released_amount - e.refunded_amount)::numeric(19, 4)::text,
+                            'auto_release_at', public.api_time(e.auto_release_at),
+                            'dispatched_at', public.api_time(e.dispatched_at), 'delivered_at', public.api_time(e.delivered_at),
+                            'disputed_at', public.api_time(e.disputed_at), 'dispute_reason', e.dispute_reason,
+                            'resolution', e.resolution, 'resolution_note', e.resolution_note,
+                            'resolved_by', e.resolved_by, 'resolved_at', public.api_time(e.resolved_at),
+                            'released_at', public.api_time(e.released_at), 'refunded_at', public.api_time(e.refunded_at),
+                            'release_transaction_id', e.release_transaction_id,
+                            'created_at', public.api_time(e.created_at), 'updated_at', public.api_time(e.updated_at))
+$$;
+
+
+--
+-- Name: installment_cancel(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.installment_cancel(p_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.installment_cancel(p_id, hazina.caller_id(), p_reason) $$;
+
+
+--
+-- Name: installment_json(public.installments); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.installment_json(i public.installments) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', i.id, 'object', 'installment', 'order_id', i.order_id, 'shop_id', i.shop_id,
+                            'merchant_id', i.merchant_id, 'customer_id', i.customer_id, 'currency', i.currency,
+                            'total_amount', i.total_amount::text, 'deposit_amount', i.deposit_amount::text,
+                            'count', i.installment_count, 'interval', i."interval",
+                            'installment_amount', i.installment_amount::text, 'status', i.status,
+                            'auto_collect', i.auto_collect, 'grace_days', i.grace_days,
+                            'late_fee_rule', jsonb_build_object('enabled', i.late_fee_enabled,
+                                                                'transaction_type', 'installment_late_fee'),
+                            'missed_payments_to_default', i.missed_payments_to_default,
+                            'cancellation_fee_rule', jsonb_build_object('bps', i.cancellation_fee_bps,
+                                                                        'fixed', i.cancellation_fee_fixed::text,
+                                                                        'max_bps', i.max_cancellation_fee_bps),
+                            'amount_paid', i.amount_paid::text, 'late_fees', i.late_fees::text,
+                            'amount_waived', i.amount_waived::text,
+                            'amount_outstanding', case when i.status = 'active'
+                              then (i.total_amount + i.late_fees - i.amount_waived - i.amount_paid)::numeric(19, 4)::text
+                              else '0.0000' end,
+                            'amount_refunded', i.amount_refunded::text, 'amount_released', i.amount_released::text,
+                            'cancellation_fee', i.cancellation_fee::text, 'missed_count', i.missed_count,
+                            'deposit_intent_id', i.deposit_intent_id,
+                            'next_due_at', public.api_time(i.next_due_at), 'starts_at', public.api_time(i.starts_at),
+                            'completed_at', public.api_time(i.completed_at), 'defaulted_at', public.api_time(i.defaulted_at),
+                            'canceled_at', public.api_time(i.canceled_at), 'cancellation_reason', i.cancellation_reason,
+                            'schedule', coalesce((select jsonb_agg(public.installment_schedule_json(s) order by s.seq)
+                                                    from public.installment_schedule s where s.installment_id = i.id), '[]'::jsonb),
+                            'created_at', public.api_time(i.created_at), 'updated_at', public.api_time(i.updated_at))
+$$;
+
+
+--
+-- Name: installment_pay(uuid, numeric, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.installment_pay(p_id, hazina.caller_id(), p_amount, p_wallet_id, p_client_ref) $$;
+
+
+--
+-- Name: installment_schedule; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.installment_schedule (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    installment_id uuid NOT NULL,
+    seq smallint NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    late_fee numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_paid numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_waived numeric(19,4) DEFAULT 0 NOT NULL,
+    late_fee_waived numeric(19,4) DEFAULT 0 NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    paid_intent_id uuid,
+    paid_at timestamp with time zone,
+    late_at timestamp with time zone,
+    late_fee_charged_at timestamp with time zone,
+    missed_at timestamp with time zone,
+    waived_at timestamp with time zone,
+    reminded_at timestamp with time zone,
+    collect_attempted_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT installment_schedule_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT installment_schedule_amount_paid_check CHECK ((amount_paid >= (0)::numeric)),
+    CONSTRAINT installment_schedule_amount_waived_check CHECK ((amount_waived >= (0)::numeric)),
+    CONSTRAINT installment_schedule_fee_waived CHECK (((late_fee_waived <= late_fee) AND (late_fee_waived <= amount_waived))),
+    CONSTRAINT installment_schedule_late_fee_check CHECK ((late_fee >= (0)::numeric)),
+    CONSTRAINT installment_schedule_late_fee_waived_check CHECK ((late_fee_waived >= (0)::numeric)),
+    CONSTRAINT installment_schedule_owed CHECK (((amount_paid + amount_waived) <= (amount + late_fee))),
+    CONSTRAINT installment_schedule_paid_at CHECK (((status = 'paid'::text) = (paid_at IS NOT NULL))),
+    CONSTRAINT installment_schedule_seq_check CHECK ((seq >= 0)),
+    CONSTRAINT installment_schedule_settled CHECK (((status = ANY (ARRAY['paid'::text, 'waived'::text])) = ((amount_paid + amount_waived) = (amount + late_fee)))),
+    CONSTRAINT installment_schedule_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'late'::text, 'waived'::text])))
+);
+
+
+--
+-- Name: installment_schedule_json(public.installment_schedule); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.installment_schedule_json(s public.installment_schedule) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('seq', s.seq, 'kind', case when s.seq = 0 then 'deposit' else 'installment' end,
+                            'due_at', public.api_time(s.due_at), 'amount', s.amount::text, 'late_fee', s.late_fee::text,
+                            'amount_paid', s.amount_paid::text, 'amount_waived', s.amount_waived::text,
+                            'amount_due', (s.amount + s.late_fee - s.amount_paid - s.amount_waived)::numeric(19, 4)::text,
+                            'status', s.status, 'paid_intent_id', s.paid_intent_id,
+                            'paid_at', public.api_time(s.paid_at), 'late_at', public.api_time(s.late_at),
+                            'late_fee_charged_at', public.api_time(s.late_fee_charged_at),
+                            'missed_at', public.api_time(s.missed_at), 'waived_at', public.api_time(s.waived_at))
+$$;
+
+
+--
+-- Name: installment_waive(uuid, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.installment_waive(p_id uuid, p_seq integer, p_what text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.installment_waive(p_id, hazina.caller_id(), p_seq, p_what) $$;
+
+
+--
 -- Name: is_admin(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6067,6 +8372,21 @@ CREATE FUNCTION public.merchant_apply(p_business_name text) RETURNS jsonb
     AS $$
 begin
   return hazina.merchant_application_submit(hazina.caller_id(), p_business_name);
+end
+$$;
+
+
+--
+-- Name: ops_escrow_resolve(uuid, text, numeric, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric DEFAULT NULL::numeric, p_note text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.assert_admin();
+  return hazina.escrow_resolve(p_escrow_id, hazina.caller_id(), p_outcome, p_buyer_amount, p_note);
 end
 $$;
 
@@ -6201,6 +8521,116 @@ $$;
 
 
 --
+-- Name: order_cancel(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_cancel(p_order_id uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_cancel(p_order_id, hazina.caller_id(), p_reason) $$;
+
+
+--
+-- Name: order_confirm_receipt(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_confirm_receipt(p_order_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_confirm_receipt(p_order_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: order_create(uuid, jsonb, boolean, jsonb, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean DEFAULT NULL::boolean, p_shipping jsonb DEFAULT NULL::jsonb, p_client_ref text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_create(hazina.caller_id(), p_shop_id, p_items, p_escrow, p_shipping, p_client_ref) $$;
+
+
+--
+-- Name: order_create_installments(uuid, jsonb, boolean, jsonb, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_create_installments(hazina.caller_id(), p_shop_id, p_items, p_escrow, p_shipping, p_client_ref,
+                                                p_installments) $$;
+
+
+--
+-- Name: order_deliver(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_deliver(p_order_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_deliver(p_order_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: order_dispatch(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_dispatch(p_order_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_dispatch(p_order_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: order_dispute(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_dispute(p_order_id uuid, p_reason text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_dispute(p_order_id, hazina.caller_id(), p_reason) $$;
+
+
+--
+-- Name: order_json(public.orders); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_json(o public.orders) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', o.id, 'object', 'order', 'shop_id', o.shop_id, 'merchant_id', o.merchant_id,
+                            'customer_id', o.customer_id, 'status', o.status, 'currency', o.currency,
+                            'total', o.total::text, 'amount_paid', o.amount_paid::text,
+                            'amount_refunded', o.amount_refunded::text, 'escrow', o.escrow,
+                            'payment_intent_id', o.payment_intent_id, 'shipping', o.shipping,
+                            'items', coalesce((
+                              select jsonb_agg(jsonb_build_object('id', i.id, 'product_id', i.product_id, 'name', i.name,
+                                                                  'sku', i.sku, 'unit_price', i.unit_price::text,
+                                                                  'quantity', i.quantity, 'line_total', i.line_total::text,
+                                                                  'refunded_quantity', i.refunded_quantity)
+                                               order by i.position)
+                                from public.order_items i where i.order_id = o.id), '[]'::jsonb),
+                            'goods_escrow', (select public.goods_escrow_json(e) from public.goods_escrows e where e.order_id = o.id),
+                            'paid_at', public.api_time(o.paid_at), 'fulfilled_at', public.api_time(o.fulfilled_at),
+                            'delivered_at', public.api_time(o.delivered_at), 'completed_at', public.api_time(o.completed_at),
+                            'canceled_at', public.api_time(o.canceled_at), 'cancellation_reason', o.cancellation_reason,
+                            'refunded_at', public.api_time(o.refunded_at),
+                            'created_at', public.api_time(o.created_at), 'updated_at', public.api_time(o.updated_at))
+$$;
+
+
+--
+-- Name: order_refund(uuid, numeric, jsonb, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.order_refund(p_order_id, hazina.caller_id(), p_amount, p_items, p_reason, p_client_ref) $$;
+
+
+--
 -- Name: payment_intent_cancel(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6331,6 +8761,66 @@ $$;
 
 
 --
+-- Name: product_create(uuid, text, text, numeric, integer, boolean, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer DEFAULT NULL::integer, p_active boolean DEFAULT true, p_description text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.product_create(hazina.caller_id(), p_shop_id, p_name, p_sku, p_price, p_stock, p_active,
+                                     p_description) $$;
+
+
+--
+-- Name: products; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.products (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    shop_id uuid NOT NULL,
+    name text NOT NULL,
+    sku text NOT NULL,
+    description text,
+    price numeric(19,4) NOT NULL,
+    stock integer,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT products_description_check CHECK ((length(description) <= 2000)),
+    CONSTRAINT products_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT products_price_check CHECK ((price > (0)::numeric)),
+    CONSTRAINT products_sku_check CHECK ((sku ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'::text)),
+    CONSTRAINT products_stock_check CHECK ((stock >= 0))
+);
+
+
+--
+-- Name: product_json(public.products); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.product_json(p public.products) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', p.id, 'object', 'product', 'shop_id', p.shop_id, 'name', p.name, 'sku', p.sku,
+                            'description', p.description, 'price', p.price::text,
+                            'currency', (select s.currency from public.shops s where s.id = p.shop_id),
+                            'stock', p.stock, 'unlimited', p.stock is null, 'active', p.active,
+                            'created_at', public.api_time(p.created_at), 'updated_at', public.api_time(p.updated_at))
+$$;
+
+
+--
+-- Name: product_update(uuid, uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.product_update(hazina.caller_id(), p_shop_id, p_product_id, p_patch) $$;
+
+
+--
 -- Name: provider_sweep_authorize(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6413,6 +8903,99 @@ begin
   return 0;
 end
 $_$;
+
+
+--
+-- Name: shop_create(text, text, text, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.shop_create(p_name text, p_slug text, p_currency text DEFAULT 'KES'::text, p_escrow_policy text DEFAULT 'optional'::text, p_auto_release_days integer DEFAULT 7, p_description text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.shop_create(hazina.caller_id(), p_name, p_slug, p_currency, p_escrow_policy, p_auto_release_days,
+                                  p_description) $$;
+
+
+--
+-- Name: shop_installment_settings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.shop_installment_settings (
+    shop_id uuid NOT NULL,
+    allowed boolean DEFAULT false NOT NULL,
+    max_count smallint DEFAULT 12 NOT NULL,
+    intervals text[] DEFAULT ARRAY['day'::text, 'week'::text, 'month'::text] NOT NULL,
+    min_deposit_bps integer DEFAULT 0 NOT NULL,
+    grace_days smallint DEFAULT 3 NOT NULL,
+    late_fee_enabled boolean DEFAULT true NOT NULL,
+    cancellation_fee_bps integer DEFAULT 0 NOT NULL,
+    cancellation_fee_fixed numeric(19,4) DEFAULT 0 NOT NULL,
+    missed_payments_to_default smallint DEFAULT 2 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT shop_installment_settings_cancellation_fee_bps_check CHECK (((cancellation_fee_bps >= 0) AND (cancellation_fee_bps <= 10000))),
+    CONSTRAINT shop_installment_settings_cancellation_fee_fixed_check CHECK ((cancellation_fee_fixed >= (0)::numeric)),
+    CONSTRAINT shop_installment_settings_grace_days_check CHECK (((grace_days >= 0) AND (grace_days <= 60))),
+    CONSTRAINT shop_installment_settings_intervals_check CHECK (((intervals <@ ARRAY['day'::text, 'week'::text, 'month'::text]) AND (cardinality(intervals) >= 1))),
+    CONSTRAINT shop_installment_settings_max_count_check CHECK (((max_count >= 1) AND (max_count <= 366))),
+    CONSTRAINT shop_installment_settings_min_deposit_bps_check CHECK (((min_deposit_bps >= 0) AND (min_deposit_bps <= 10000))),
+    CONSTRAINT shop_installment_settings_missed_payments_to_default_check CHECK (((missed_payments_to_default >= 1) AND (missed_payments_to_default <= 366)))
+);
+
+
+--
+-- Name: shop_installment_settings_json(public.shop_installment_settings); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('object', 'shop_installment_settings', 'shop_id', s.shop_id, 'allowed', s.allowed,
+                            'max_count', s.max_count, 'intervals', to_jsonb(s.intervals),
+                            'min_deposit_bps', s.min_deposit_bps, 'grace_days', s.grace_days,
+                            'late_fee_enabled', s.late_fee_enabled, 'late_fee_transaction_type', 'installment_late_fee',
+                            'cancellation_fee_bps', s.cancellation_fee_bps,
+                            'cancellation_fee_fixed', s.cancellation_fee_fixed::text,
+                            'max_cancellation_fee_bps', (select max_cancellation_fee_bps from hazina.installment_limits),
+                            'missed_payments_to_default', s.missed_payments_to_default,
+                            'updated_at', public.api_time(s.updated_at))
+$$;
+
+
+--
+-- Name: shop_installment_settings_set(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.shop_installment_settings_set(p_shop_id uuid, p_settings jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.shop_installment_settings_set(p_shop_id, hazina.caller_id(), p_settings) $$;
+
+
+--
+-- Name: shop_json(public.shops); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.shop_json(s public.shops) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', s.id, 'object', 'shop', 'merchant_id', s.merchant_id, 'name', s.name, 'slug', s.slug,
+                            'description', s.description, 'currency', s.currency, 'status', s.status,
+                            'escrow_policy', s.escrow_policy, 'auto_release_days', s.auto_release_days,
+                            'created_at', public.api_time(s.created_at), 'updated_at', public.api_time(s.updated_at))
+$$;
+
+
+--
+-- Name: shop_update(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.shop_update(p_shop_id uuid, p_patch jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.shop_update(hazina.caller_id(), p_shop_id, p_patch) $$;
 
 
 --
@@ -6890,6 +9473,42 @@ CREATE TABLE hazina.clock_offset (
 
 
 --
+-- Name: escrow_obligations; Type: VIEW; Schema: hazina; Owner: -
+--
+
+CREATE VIEW hazina.escrow_obligations AS
+ SELECT e.currency,
+    'goods_escrow'::text AS subject_type,
+    e.id AS subject_id,
+    ((e.amount - e.released_amount) - e.refunded_amount) AS amount
+   FROM public.goods_escrows e
+  WHERE (((e.amount - e.released_amount) - e.refunded_amount) <> (0)::numeric)
+UNION ALL
+ SELECT i.currency,
+    'installment'::text AS subject_type,
+    i.id AS subject_id,
+    i.amount_paid AS amount
+   FROM public.installments i
+  WHERE ((i.status = 'active'::text) AND (i.amount_paid <> (0)::numeric));
+
+
+--
+-- Name: installment_limits; Type: TABLE; Schema: hazina; Owner: -
+--
+
+CREATE TABLE hazina.installment_limits (
+    id boolean DEFAULT true NOT NULL,
+    max_count smallint DEFAULT 52 NOT NULL,
+    max_cancellation_fee_bps integer DEFAULT 1500 NOT NULL,
+    reminder_lead interval DEFAULT '1 day'::interval NOT NULL,
+    CONSTRAINT installment_limits_id_check CHECK (id),
+    CONSTRAINT installment_limits_max_cancellation_fee_bps_check CHECK (((max_cancellation_fee_bps >= 0) AND (max_cancellation_fee_bps <= 10000))),
+    CONSTRAINT installment_limits_max_count_check CHECK (((max_count >= 1) AND (max_count <= 366))),
+    CONSTRAINT installment_limits_reminder_lead_check CHECK ((reminder_lead >= '00:00:00'::interval))
+);
+
+
+--
 -- Name: jobs; Type: TABLE; Schema: hazina; Owner: -
 --
 
@@ -7047,6 +9666,7 @@ CREATE TABLE public.billing_fee_catalog (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT billing_fee_catalog_check CHECK ((maximum_amount >= minimum_amount)),
     CONSTRAINT billing_fee_catalog_check1 CHECK ((active_to > active_from)),
+    CONSTRAINT billing_fee_catalog_escrow_funding_unpriced CHECK ((transaction_type <> 'escrow_funding'::text)),
     CONSTRAINT billing_fee_catalog_fixed_amount_check CHECK ((fixed_amount >= (0)::numeric)),
     CONSTRAINT billing_fee_catalog_minimum_amount_check CHECK ((minimum_amount >= (0)::numeric)),
     CONSTRAINT billing_fee_catalog_percentage_bps_check CHECK (((percentage_bps >= 0) AND (percentage_bps <= 10000)))
@@ -7125,9 +9745,35 @@ CREATE TABLE public.merchant_fee_profiles (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT merchant_fee_profiles_check CHECK ((maximum_amount >= minimum_amount)),
     CONSTRAINT merchant_fee_profiles_check1 CHECK ((active_to > active_from)),
+    CONSTRAINT merchant_fee_profiles_escrow_funding_unpriced CHECK ((transaction_type <> 'escrow_funding'::text)),
     CONSTRAINT merchant_fee_profiles_fixed_amount_check CHECK ((fixed_amount >= (0)::numeric)),
     CONSTRAINT merchant_fee_profiles_minimum_amount_check CHECK ((minimum_amount >= (0)::numeric)),
     CONSTRAINT merchant_fee_profiles_percentage_bps_check CHECK (((percentage_bps >= 0) AND (percentage_bps <= 10000)))
+);
+
+
+--
+-- Name: order_items; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.order_items (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    order_id uuid NOT NULL,
+    "position" smallint NOT NULL,
+    product_id uuid NOT NULL,
+    name text NOT NULL,
+    sku text NOT NULL,
+    unit_price numeric(19,4) NOT NULL,
+    quantity integer NOT NULL,
+    line_total numeric(19,4) NOT NULL,
+    refunded_quantity integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT order_items_check CHECK (((refunded_quantity >= 0) AND (refunded_quantity <= quantity))),
+    CONSTRAINT order_items_line_total CHECK ((line_total = (unit_price * (quantity)::numeric))),
+    CONSTRAINT order_items_line_total_check CHECK ((line_total > (0)::numeric)),
+    CONSTRAINT order_items_position_check CHECK ((("position" >= 1) AND ("position" <= 50))),
+    CONSTRAINT order_items_quantity_check CHECK (((quantity >= 1) AND (quantity <= 10000))),
+    CONSTRAINT order_items_unit_price_check CHECK ((unit_price > (0)::numeric))
 );
 
 
@@ -7346,6 +9992,14 @@ ALTER TABLE ONLY hazina.clock_offset
 
 
 --
+-- Name: installment_limits installment_limits_pkey; Type: CONSTRAINT; Schema: hazina; Owner: -
+--
+
+ALTER TABLE ONLY hazina.installment_limits
+    ADD CONSTRAINT installment_limits_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: jobs jobs_pkey; Type: CONSTRAINT; Schema: hazina; Owner: -
 --
 
@@ -7498,6 +10152,62 @@ ALTER TABLE ONLY public.events
 
 
 --
+-- Name: goods_escrows goods_escrows_order_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_order_id_key UNIQUE (order_id);
+
+
+--
+-- Name: goods_escrows goods_escrows_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: installment_schedule installment_schedule_installment_id_seq_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installment_schedule
+    ADD CONSTRAINT installment_schedule_installment_id_seq_key UNIQUE (installment_id, seq);
+
+
+--
+-- Name: installment_schedule installment_schedule_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installment_schedule
+    ADD CONSTRAINT installment_schedule_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: installments installments_customer_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_customer_id_client_ref_key UNIQUE (customer_id, client_ref);
+
+
+--
+-- Name: installments installments_order_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_order_id_key UNIQUE (order_id);
+
+
+--
+-- Name: installments installments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7527,6 +10237,46 @@ ALTER TABLE ONLY public.merchant_fee_profiles
 
 ALTER TABLE ONLY public.merchant_fee_profiles
     ADD CONSTRAINT merchant_fee_profiles_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: order_items order_items_order_id_position_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.order_items
+    ADD CONSTRAINT order_items_order_id_position_key UNIQUE (order_id, "position");
+
+
+--
+-- Name: order_items order_items_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.order_items
+    ADD CONSTRAINT order_items_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: orders orders_customer_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_customer_id_client_ref_key UNIQUE (customer_id, client_ref);
+
+
+--
+-- Name: orders orders_payment_intent_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_payment_intent_id_key UNIQUE (payment_intent_id);
+
+
+--
+-- Name: orders orders_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_pkey PRIMARY KEY (id);
 
 
 --
@@ -7615,6 +10365,46 @@ ALTER TABLE ONLY public.payment_refunds
 
 ALTER TABLE ONLY public.payment_refunds
     ADD CONSTRAINT payment_refunds_transaction_id_key UNIQUE (transaction_id);
+
+
+--
+-- Name: products products_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.products
+    ADD CONSTRAINT products_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: products products_shop_id_sku_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.products
+    ADD CONSTRAINT products_shop_id_sku_key UNIQUE (shop_id, sku);
+
+
+--
+-- Name: shop_installment_settings shop_installment_settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shop_installment_settings
+    ADD CONSTRAINT shop_installment_settings_pkey PRIMARY KEY (shop_id);
+
+
+--
+-- Name: shops shops_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shops
+    ADD CONSTRAINT shops_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: shops shops_slug_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shops
+    ADD CONSTRAINT shops_slug_key UNIQUE (slug);
 
 
 --
@@ -7924,6 +10714,90 @@ CREATE INDEX events_object_idx ON public.events USING btree (object_id, created_
 
 
 --
+-- Name: goods_escrows_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_customer_idx ON public.goods_escrows USING btree (customer_id, created_at, id);
+
+
+--
+-- Name: goods_escrows_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_due_idx ON public.goods_escrows USING btree (auto_release_at) WHERE (status = 'delivered'::text);
+
+
+--
+-- Name: goods_escrows_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_merchant_idx ON public.goods_escrows USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: goods_escrows_release_tx_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_release_tx_idx ON public.goods_escrows USING btree (release_transaction_id) WHERE (release_transaction_id IS NOT NULL);
+
+
+--
+-- Name: goods_escrows_resolved_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_resolved_by_idx ON public.goods_escrows USING btree (resolved_by) WHERE (resolved_by IS NOT NULL);
+
+
+--
+-- Name: goods_escrows_wallet_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX goods_escrows_wallet_idx ON public.goods_escrows USING btree (wallet_id);
+
+
+--
+-- Name: installment_schedule_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installment_schedule_due_idx ON public.installment_schedule USING btree (due_at) WHERE (status = ANY (ARRAY['pending'::text, 'late'::text]));
+
+
+--
+-- Name: installment_schedule_intent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installment_schedule_intent_idx ON public.installment_schedule USING btree (paid_intent_id) WHERE (paid_intent_id IS NOT NULL);
+
+
+--
+-- Name: installments_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installments_customer_idx ON public.installments USING btree (customer_id, created_at, id);
+
+
+--
+-- Name: installments_deposit_intent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installments_deposit_intent_idx ON public.installments USING btree (deposit_intent_id) WHERE (deposit_intent_id IS NOT NULL);
+
+
+--
+-- Name: installments_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installments_merchant_idx ON public.installments USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: installments_shop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX installments_shop_idx ON public.installments USING btree (shop_id);
+
+
+--
 -- Name: merchant_applications_decided_by_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -7949,6 +10823,34 @@ CREATE INDEX merchant_applications_pending_idx ON public.merchant_applications U
 --
 
 CREATE INDEX merchant_applications_user_idx ON public.merchant_applications USING btree (user_id, created_at);
+
+
+--
+-- Name: order_items_product_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX order_items_product_idx ON public.order_items USING btree (product_id);
+
+
+--
+-- Name: orders_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX orders_customer_idx ON public.orders USING btree (customer_id, created_at, id);
+
+
+--
+-- Name: orders_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX orders_merchant_idx ON public.orders USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: orders_shop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX orders_shop_idx ON public.orders USING btree (shop_id, created_at, id);
 
 
 --
@@ -7994,6 +10896,13 @@ CREATE INDEX payment_intents_due_idx ON public.payment_intents USING btree (expi
 
 
 --
+-- Name: payment_intents_installment_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_installment_idx ON public.payment_intents USING btree (subject_id) WHERE (subject_type = 'installment'::text);
+
+
+--
 -- Name: payment_intents_merchant_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -8026,6 +10935,20 @@ CREATE INDEX payment_refunds_intent_idx ON public.payment_refunds USING btree (p
 --
 
 CREATE INDEX payment_refunds_merchant_idx ON public.payment_refunds USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: products_shop_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX products_shop_idx ON public.products USING btree (shop_id, created_at, id);
+
+
+--
+-- Name: shops_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX shops_merchant_idx ON public.shops USING btree (merchant_id, created_at, id);
 
 
 --
@@ -8365,6 +11288,13 @@ CREATE TRIGGER events_webhook_fan_out AFTER INSERT ON public.events FOR EACH ROW
 
 
 --
+-- Name: goods_escrows goods_escrows_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER goods_escrows_audit AFTER INSERT OR UPDATE ON public.goods_escrows FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
 -- Name: merchant_applications merchant_applications_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -8379,6 +11309,20 @@ CREATE TRIGGER merchant_fee_profiles_audit AFTER INSERT OR DELETE OR UPDATE ON p
 
 
 --
+-- Name: orders orders_installment_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER orders_installment_guard BEFORE UPDATE OF status ON public.orders FOR EACH ROW WHEN (((old.status = 'pending_payment'::text) AND (new.status IS DISTINCT FROM old.status))) EXECUTE FUNCTION hazina.installment_guard_order();
+
+
+--
+-- Name: orders orders_installment_intent_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER orders_installment_intent_guard BEFORE UPDATE OF payment_intent_id ON public.orders FOR EACH ROW WHEN (((new.payment_intent_id IS NOT NULL) AND (old.payment_intent_id IS NULL))) EXECUTE FUNCTION hazina.installment_guard_order_intent();
+
+
+--
 -- Name: payment_intents payment_intents_event; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -8386,10 +11330,52 @@ CREATE TRIGGER payment_intents_event AFTER INSERT OR UPDATE ON public.payment_in
 
 
 --
+-- Name: payment_intents payment_intents_installment; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_installment AFTER UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'installment'::text) AND (old.status IS DISTINCT FROM new.status) AND (new.status = ANY (ARRAY['succeeded'::text, 'canceled'::text])))) EXECUTE FUNCTION hazina.installment_on_intent();
+
+
+--
+-- Name: payment_intents payment_intents_order_outcome; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_order_outcome AFTER UPDATE ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'order'::text) AND (new.status IS DISTINCT FROM old.status) AND (new.status = ANY (ARRAY['succeeded'::text, 'canceled'::text])))) EXECUTE FUNCTION hazina.order_intent_outcome();
+
+
+--
 -- Name: payment_refunds payment_refunds_event; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER payment_refunds_event AFTER INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.payment_refund_event();
+
+
+--
+-- Name: payment_refunds payment_refunds_installment_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_refunds_installment_guard BEFORE INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.installment_guard_refund();
+
+
+--
+-- Name: payment_refunds payment_refunds_order; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_refunds_order AFTER INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.order_refund_recorded();
+
+
+--
+-- Name: products products_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER products_audit AFTER INSERT OR UPDATE ON public.products FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
+-- Name: shops shops_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER shops_audit AFTER INSERT OR UPDATE ON public.shops FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
 
 
 --
@@ -8543,6 +11529,126 @@ ALTER TABLE ONLY public.events
 
 
 --
+-- Name: goods_escrows goods_escrows_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: goods_escrows goods_escrows_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: goods_escrows goods_escrows_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: goods_escrows goods_escrows_order_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.orders(id);
+
+
+--
+-- Name: goods_escrows goods_escrows_release_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_release_transaction_id_fkey FOREIGN KEY (release_transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: goods_escrows goods_escrows_resolved_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_resolved_by_fkey FOREIGN KEY (resolved_by) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: goods_escrows goods_escrows_wallet_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.goods_escrows
+    ADD CONSTRAINT goods_escrows_wallet_id_fkey FOREIGN KEY (wallet_id) REFERENCES public.wallets(id);
+
+
+--
+-- Name: installment_schedule installment_schedule_installment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installment_schedule
+    ADD CONSTRAINT installment_schedule_installment_id_fkey FOREIGN KEY (installment_id) REFERENCES public.installments(id);
+
+
+--
+-- Name: installment_schedule installment_schedule_paid_intent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installment_schedule
+    ADD CONSTRAINT installment_schedule_paid_intent_id_fkey FOREIGN KEY (paid_intent_id) REFERENCES public.payment_intents(id);
+
+
+--
+-- Name: installments installments_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: installments installments_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: installments installments_deposit_intent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_deposit_intent_id_fkey FOREIGN KEY (deposit_intent_id) REFERENCES public.payment_intents(id);
+
+
+--
+-- Name: installments installments_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: installments installments_order_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.orders(id);
+
+
+--
+-- Name: installments installments_shop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.installments
+    ADD CONSTRAINT installments_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
+
+
+--
 -- Name: merchant_applications merchant_applications_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -8580,6 +11686,62 @@ ALTER TABLE ONLY public.merchant_fee_profiles
 
 ALTER TABLE ONLY public.merchant_fee_profiles
     ADD CONSTRAINT merchant_fee_profiles_transaction_type_fkey FOREIGN KEY (transaction_type) REFERENCES public.transaction_types(code);
+
+
+--
+-- Name: order_items order_items_order_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.order_items
+    ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.orders(id);
+
+
+--
+-- Name: order_items order_items_product_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.order_items
+    ADD CONSTRAINT order_items_product_id_fkey FOREIGN KEY (product_id) REFERENCES public.products(id);
+
+
+--
+-- Name: orders orders_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: orders orders_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: orders orders_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: orders orders_payment_intent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_payment_intent_id_fkey FOREIGN KEY (payment_intent_id) REFERENCES public.payment_intents(id);
+
+
+--
+-- Name: orders orders_shop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orders
+    ADD CONSTRAINT orders_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
 
 
 --
@@ -8692,6 +11854,38 @@ ALTER TABLE ONLY public.payment_refunds
 
 ALTER TABLE ONLY public.payment_refunds
     ADD CONSTRAINT payment_refunds_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
+-- Name: products products_shop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.products
+    ADD CONSTRAINT products_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
+
+
+--
+-- Name: shop_installment_settings shop_installment_settings_shop_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shop_installment_settings
+    ADD CONSTRAINT shop_installment_settings_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
+
+
+--
+-- Name: shops shops_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shops
+    ADD CONSTRAINT shops_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: shops shops_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.shops
+    ADD CONSTRAINT shops_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
 
 
 --
@@ -8951,10 +12145,31 @@ ALTER TABLE ONLY public.webhook_endpoints
 
 
 --
+-- Name: goods_escrows admins read all goods escrows; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read all goods escrows" ON public.goods_escrows FOR SELECT TO authenticated USING (public.is_admin());
+
+
+--
 -- Name: merchant_applications admins read all merchant applications; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "admins read all merchant applications" ON public.merchant_applications FOR SELECT TO authenticated USING (( SELECT public.is_admin() AS is_admin));
+
+
+--
+-- Name: order_items admins read all order lines; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read all order lines" ON public.order_items FOR SELECT TO authenticated USING (public.is_admin());
+
+
+--
+-- Name: orders admins read all orders; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "admins read all orders" ON public.orders FOR SELECT TO authenticated USING (public.is_admin());
 
 
 --
@@ -8965,10 +12180,35 @@ CREATE POLICY "admins read audit logs" ON public.audit_logs FOR SELECT TO authen
 
 
 --
+-- Name: products anyone reads active products of active shops; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "anyone reads active products of active shops" ON public.products FOR SELECT TO anon, authenticated USING ((active AND (EXISTS ( SELECT 1
+   FROM public.shops s
+  WHERE ((s.id = products.shop_id) AND (s.status = 'active'::text))))));
+
+
+--
+-- Name: shops anyone reads active shops; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "anyone reads active shops" ON public.shops FOR SELECT TO anon, authenticated USING ((status = 'active'::text));
+
+
+--
 -- Name: currencies anyone reads currencies; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "anyone reads currencies" ON public.currencies FOR SELECT TO anon, authenticated USING (true);
+
+
+--
+-- Name: shop_installment_settings anyone reads plan settings of active shops; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "anyone reads plan settings of active shops" ON public.shop_installment_settings FOR SELECT TO anon, authenticated USING ((EXISTS ( SELECT 1
+   FROM public.shops s
+  WHERE ((s.id = shop_installment_settings.shop_id) AND ((s.status = 'active'::text) OR (s.merchant_id = auth.uid()))))));
 
 
 --
@@ -9047,16 +12287,73 @@ ALTER TABLE public.billing_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.currencies ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: installments customer or merchant reads own installment plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "customer or merchant reads own installment plans" ON public.installments FOR SELECT TO authenticated USING (((customer_id = auth.uid()) OR (merchant_id = auth.uid())));
+
+
+--
+-- Name: installment_schedule customer or merchant reads schedules of own installment plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "customer or merchant reads schedules of own installment plans" ON public.installment_schedule FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.installments i
+  WHERE ((i.id = installment_schedule.installment_id) AND ((i.customer_id = auth.uid()) OR (i.merchant_id = auth.uid()))))));
+
+
+--
 -- Name: events; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.events ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: goods_escrows; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.goods_escrows ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: installment_schedule; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.installment_schedule ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: installments; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.installments ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: job_runs; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.job_runs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: order_items merchant or customer reads lines of own orders; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or customer reads lines of own orders" ON public.order_items FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.orders o
+  WHERE ((o.id = order_items.order_id) AND ((o.merchant_id = auth.uid()) OR (o.customer_id = auth.uid()))))));
+
+
+--
+-- Name: goods_escrows merchant or customer reads own goods escrows; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or customer reads own goods escrows" ON public.goods_escrows FOR SELECT TO authenticated USING (((merchant_id = auth.uid()) OR (customer_id = auth.uid())));
+
+
+--
+-- Name: orders merchant or customer reads own orders; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or customer reads own orders" ON public.orders FOR SELECT TO authenticated USING (((merchant_id = auth.uid()) OR (customer_id = auth.uid())));
+
 
 --
 -- Name: payment_intents merchant or customer reads own payment intents; Type: POLICY; Schema: public; Owner: -
@@ -9096,6 +12393,22 @@ CREATE POLICY "merchant reads own fee profiles" ON public.merchant_fee_profiles 
 
 
 --
+-- Name: products merchant reads own products; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own products" ON public.products FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.shops s
+  WHERE ((s.id = products.shop_id) AND (s.merchant_id = auth.uid())))));
+
+
+--
+-- Name: shops merchant reads own shops; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own shops" ON public.shops FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
+
+
+--
 -- Name: webhook_deliveries merchant reads own webhook deliveries; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -9127,6 +12440,18 @@ ALTER TABLE public.merchant_applications ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.merchant_fee_profiles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: order_items; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.order_items ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: orders; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.orders ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: api_keys owner reads own api keys; Type: POLICY; Schema: public; Owner: -
@@ -9239,6 +12564,24 @@ ALTER TABLE public.payment_intents ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.payment_refunds ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: products; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.products ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: shop_installment_settings; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.shop_installment_settings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: shops; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.shops ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: transaction_types; Type: ROW SECURITY; Schema: public; Owner: -
@@ -9564,6 +12907,27 @@ GRANT ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) TO service_r
 
 
 --
+-- Name: FUNCTION escrow_event(p_escrow_id uuid, p_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.escrow_event(p_escrow_id uuid, p_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION escrow_pay_merchant(p_escrow_id uuid, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.escrow_pay_merchant(p_escrow_id uuid, p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION escrow_resolve(p_escrow_id uuid, p_admin_id uuid, p_outcome text, p_buyer_amount numeric, p_note text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.escrow_resolve(p_escrow_id uuid, p_admin_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION event_emit(p_merchant_id uuid, p_type text, p_object_type text, p_object_id uuid, p_data jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -9789,6 +13153,207 @@ GRANT ALL ON FUNCTION hazina.install_supabase_auth_mirror() TO service_role;
 
 
 --
+-- Name: TABLE payment_intents; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_intents TO authenticated;
+GRANT SELECT ON TABLE public.payment_intents TO service_role;
+
+
+--
+-- Name: FUNCTION installment_apply_payment(p_intent public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_apply_payment(p_intent public.payment_intents) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_cancel(p_id uuid, p_actor uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_cancel(p_id uuid, p_actor uuid, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_cancel_open_intents(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_cancel_open_intents(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE installments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.installments TO authenticated;
+GRANT SELECT ON TABLE public.installments TO service_role;
+
+
+--
+-- Name: FUNCTION installment_cancellation_fee(p_plan public.installments); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_cancellation_fee(p_plan public.installments) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_claim_reminders(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_claim_reminders(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.installment_claim_reminders(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_close(p_id uuid, p_status text, p_fee numeric, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_close(p_id uuid, p_status text, p_fee numeric, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_complete(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_complete(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE orders; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.orders TO authenticated;
+GRANT SELECT ON TABLE public.orders TO service_role;
+
+
+--
+-- Name: FUNCTION installment_create(p_order public.orders, p_deposit numeric, p_count integer, p_interval text, p_auto_collect boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_create(p_order public.orders, p_deposit numeric, p_count integer, p_interval text, p_auto_collect boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_due_at(p_starts_at timestamp with time zone, p_interval text, p_k integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_due_at(p_starts_at timestamp with time zone, p_interval text, p_k integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_escrow_held(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_escrow_held(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_guard_order(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_guard_order() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_guard_order_intent(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_guard_order_intent() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_guard_refund(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_guard_refund() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_intent_open(p_plan public.installments, p_amount numeric, p_ref text, p_description text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_intent_open(p_plan public.installments, p_amount numeric, p_ref text, p_description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_json(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_json(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.installment_json(p_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_lock(p_id uuid, p_actor uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_lock(p_id uuid, p_actor uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_on_intent(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_on_intent() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_pay(p_id uuid, p_customer_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_pay(p_id uuid, p_customer_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_process(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_process(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_refresh(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_refresh(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_release_order(p_plan public.installments, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_release_order(p_plan public.installments, p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_schedule_amounts(p_total numeric, p_deposit numeric, p_count integer, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_schedule_amounts(p_total numeric, p_deposit numeric, p_count integer, p_currency text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_settle(p_plan public.installments); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_settle(p_plan public.installments) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_waive(p_id uuid, p_merchant_id uuid, p_seq integer, p_what text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_waive(p_id uuid, p_merchant_id uuid, p_seq integer, p_what text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installments_due(p_now timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installments_due(p_now timestamp with time zone) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION is_payment_provider(p_value text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -9815,6 +13380,14 @@ REVOKE ALL ON FUNCTION hazina.job_expire_holds(p_limit integer) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION job_installments_due(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_installments_due(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_installments_due(p_limit integer) TO service_role;
 
 
 --
@@ -9853,6 +13426,14 @@ REVOKE ALL ON FUNCTION hazina.job_purge_idempotency(p_limit integer) FROM PUBLIC
 
 REVOKE ALL ON FUNCTION hazina.job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text) TO service_role;
+
+
+--
+-- Name: FUNCTION job_release_due_escrows(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_release_due_escrows(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_release_due_escrows(p_limit integer) TO service_role;
 
 
 --
@@ -9936,6 +13517,153 @@ GRANT ALL ON FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subje
 
 REVOKE ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION order_apply_refund(p_order_id uuid, p_amount numeric, p_reason text, p_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_apply_refund(p_order_id uuid, p_amount numeric, p_reason text, p_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_cancel(p_order_id uuid, p_user_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_cancel(p_order_id uuid, p_user_id uuid, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_confirm_receipt(p_order_id uuid, p_customer_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_confirm_receipt(p_order_id uuid, p_customer_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_create(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_create(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_create_installments(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_create_installments(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_deliver(p_order_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_deliver(p_order_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_dispatch(p_order_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_dispatch(p_order_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_dispute(p_order_id uuid, p_customer_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_dispute(p_order_id uuid, p_customer_id uuid, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_event(p_order_id uuid, p_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_event(p_order_id uuid, p_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_intent_outcome(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_intent_outcome() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_json(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_json(p_order_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_lock(p_order_id uuid, p_user_id uuid, p_side text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_lock(p_order_id uuid, p_user_id uuid, p_side text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_lock_intent(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_lock_intent(p_order_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_mark_paid(p_intent public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_mark_paid(p_intent public.payment_intents) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_mark_unpaid(p_intent public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_mark_unpaid(p_intent public.payment_intents) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_open_payment(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_open_payment(p_order_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_payment_window(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_payment_window() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_place(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_place(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_refund(p_order_id uuid, p_merchant_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_refund(p_order_id uuid, p_merchant_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_refund_recorded(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_refund_recorded() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_release_stock(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_release_stock(p_order_id uuid) FROM PUBLIC;
 
 
 --
@@ -10070,14 +13798,6 @@ GRANT ALL ON FUNCTION hazina.payment_intent_json(p_intent_id uuid) TO service_ro
 
 
 --
--- Name: TABLE payment_intents; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.payment_intents TO authenticated;
-GRANT SELECT ON TABLE public.payment_intents TO service_role;
-
-
---
 -- Name: FUNCTION payment_intent_lock(p_intent_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -10180,6 +13900,20 @@ GRANT ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries
 
 
 --
+-- Name: FUNCTION product_create(p_merchant_id uuid, p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.product_create(p_merchant_id uuid, p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION product_update(p_merchant_id uuid, p_shop_id uuid, p_product_id uuid, p_patch jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.product_update(p_merchant_id uuid, p_shop_id uuid, p_product_id uuid, p_patch jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION provider_clearing_wallet(p_provider text, p_currency text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -10212,6 +13946,22 @@ GRANT ALL ON FUNCTION hazina.reconcile() TO service_role;
 
 
 --
+-- Name: FUNCTION reconcile_escrow(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_escrow() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_escrow() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_installments(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_installments() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_installments() TO service_role;
+
+
+--
 -- Name: FUNCTION reconcile_ledger(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -10241,6 +13991,14 @@ GRANT ALL ON FUNCTION hazina.reconcile_payment_refunds() TO service_role;
 
 REVOKE ALL ON FUNCTION hazina.refund_fee_share(p_fee_charged numeric, p_fee_refunded numeric, p_amount numeric, p_amount_received numeric, p_completes boolean, p_minor_units smallint) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.refund_fee_share(p_fee_charged numeric, p_fee_refunded numeric, p_amount numeric, p_amount_received numeric, p_completes boolean, p_minor_units smallint) TO service_role;
+
+
+--
+-- Name: FUNCTION release_due_escrows(p_limit integer, OUT released integer, OUT failed integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.release_due_escrows(p_limit integer, OUT released integer, OUT failed integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.release_due_escrows(p_limit integer, OUT released integer, OUT failed integer) TO service_role;
 
 
 --
@@ -10398,6 +14156,43 @@ GRANT ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p
 --
 
 REVOKE ALL ON FUNCTION hazina.session_revoked(p_session_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shop_create(p_merchant_id uuid, p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_create(p_merchant_id uuid, p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shop_installment_settings_set(p_shop_id uuid, p_merchant_id uuid, p_settings jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_installment_settings_set(p_shop_id uuid, p_merchant_id uuid, p_settings jsonb) FROM PUBLIC;
+
+
+--
+-- Name: TABLE shops; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.shops TO anon;
+GRANT SELECT ON TABLE public.shops TO authenticated;
+GRANT SELECT ON TABLE public.shops TO service_role;
+
+
+--
+-- Name: FUNCTION shop_lock(p_shop_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_lock(p_shop_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shop_update(p_merchant_id uuid, p_shop_id uuid, p_patch jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_update(p_merchant_id uuid, p_shop_id uuid, p_patch jsonb) FROM PUBLIC;
 
 
 --
@@ -10775,6 +14570,7 @@ GRANT ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) TO authenticated;
 REVOKE ALL ON FUNCTION public.api_time(p_time timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO authenticated;
 GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO service_role;
+GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO anon;
 
 
 --
@@ -10820,6 +14616,73 @@ GRANT ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p
 
 
 --
+-- Name: TABLE goods_escrows; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.goods_escrows TO authenticated;
+GRANT SELECT ON TABLE public.goods_escrows TO service_role;
+
+
+--
+-- Name: FUNCTION goods_escrow_json(e public.goods_escrows); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.goods_escrow_json(e public.goods_escrows) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.goods_escrow_json(e public.goods_escrows) TO authenticated;
+GRANT ALL ON FUNCTION public.goods_escrow_json(e public.goods_escrows) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_cancel(p_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_cancel(p_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_cancel(p_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION installment_json(i public.installments); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_json(i public.installments) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_json(i public.installments) TO authenticated;
+GRANT ALL ON FUNCTION public.installment_json(i public.installments) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE installment_schedule; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.installment_schedule TO authenticated;
+GRANT SELECT ON TABLE public.installment_schedule TO service_role;
+
+
+--
+-- Name: FUNCTION installment_schedule_json(s public.installment_schedule); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_schedule_json(s public.installment_schedule) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_schedule_json(s public.installment_schedule) TO authenticated;
+GRANT ALL ON FUNCTION public.installment_schedule_json(s public.installment_schedule) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_waive(p_id uuid, p_seq integer, p_what text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_waive(p_id uuid, p_seq integer, p_what text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_waive(p_id uuid, p_seq integer, p_what text) TO authenticated;
+
+
+--
 -- Name: FUNCTION is_admin(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -10834,6 +14697,14 @@ GRANT ALL ON FUNCTION public.is_admin() TO service_role;
 
 REVOKE ALL ON FUNCTION public.merchant_apply(p_business_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.merchant_apply(p_business_name text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric, p_note text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) TO authenticated;
 
 
 --
@@ -10890,6 +14761,79 @@ GRANT ALL ON FUNCTION public.ops_run_sweeps() TO authenticated;
 
 REVOKE ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_cancel(p_order_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_cancel(p_order_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_cancel(p_order_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_confirm_receipt(p_order_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_confirm_receipt(p_order_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_confirm_receipt(p_order_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_deliver(p_order_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_deliver(p_order_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_deliver(p_order_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_dispatch(p_order_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_dispatch(p_order_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_dispatch(p_order_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_dispute(p_order_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_dispute(p_order_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_dispute(p_order_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_json(o public.orders); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_json(o public.orders) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_json(o public.orders) TO authenticated;
+GRANT ALL ON FUNCTION public.order_json(o public.orders) TO service_role;
+
+
+--
+-- Name: FUNCTION order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) TO authenticated;
 
 
 --
@@ -10959,6 +14903,41 @@ GRANT ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) TO se
 
 
 --
+-- Name: FUNCTION product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) TO authenticated;
+
+
+--
+-- Name: TABLE products; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.products TO anon;
+GRANT SELECT ON TABLE public.products TO authenticated;
+GRANT SELECT ON TABLE public.products TO service_role;
+
+
+--
+-- Name: FUNCTION product_json(p public.products); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.product_json(p public.products) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.product_json(p public.products) TO anon;
+GRANT ALL ON FUNCTION public.product_json(p public.products) TO authenticated;
+GRANT ALL ON FUNCTION public.product_json(p public.products) TO service_role;
+
+
+--
+-- Name: FUNCTION product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb) TO authenticated;
+
+
+--
 -- Name: FUNCTION provider_sweep_authorize(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -10989,6 +14968,58 @@ GRANT ALL ON FUNCTION public.session_end(p_session_id uuid) TO authenticated;
 
 REVOKE ALL ON FUNCTION public.session_logout(p_scope text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.session_logout(p_scope text) TO authenticated;
+
+
+--
+-- Name: FUNCTION shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) TO authenticated;
+
+
+--
+-- Name: TABLE shop_installment_settings; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.shop_installment_settings TO anon;
+GRANT SELECT ON TABLE public.shop_installment_settings TO authenticated;
+GRANT SELECT ON TABLE public.shop_installment_settings TO service_role;
+
+
+--
+-- Name: FUNCTION shop_installment_settings_json(s public.shop_installment_settings); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) TO authenticated;
+GRANT ALL ON FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) TO service_role;
+
+
+--
+-- Name: FUNCTION shop_installment_settings_set(p_shop_id uuid, p_settings jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_installment_settings_set(p_shop_id uuid, p_settings jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_installment_settings_set(p_shop_id uuid, p_settings jsonb) TO authenticated;
+
+
+--
+-- Name: FUNCTION shop_json(s public.shops); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_json(s public.shops) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_json(s public.shops) TO anon;
+GRANT ALL ON FUNCTION public.shop_json(s public.shops) TO authenticated;
+GRANT ALL ON FUNCTION public.shop_json(s public.shops) TO service_role;
+
+
+--
+-- Name: FUNCTION shop_update(p_shop_id uuid, p_patch jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_update(p_shop_id uuid, p_patch jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_update(p_shop_id uuid, p_patch jsonb) TO authenticated;
 
 
 --
@@ -11315,6 +15346,14 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.merchant_fee_profiles TO service_role
 
 
 --
+-- Name: TABLE order_items; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.order_items TO authenticated;
+GRANT SELECT ON TABLE public.order_items TO service_role;
+
+
+--
 -- Name: TABLE payment_idempotency; Type: ACL; Schema: public; Owner: -
 --
 
@@ -11390,7 +15429,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict zLQGbyFY4oM8Xh6HbTlZ4VxgD9rh9Y4auZSokqQnf6U2iIf1A9QSxTQfNDLPmVQ
+\unrestrict vyykzmuyfUCHnfzFRkfpwtjNkK5xf1eyQjOcjbMedyTZOqbWmjCyZsdOfMhBdDE
 
 
 -- Reference data inserted by the migrations
@@ -11402,8 +15441,13 @@ INSERT INTO hazina.jobs VALUES ('money.sweep_sql', 'database', 'hazina.job_money
 INSERT INTO hazina.jobs VALUES ('money.provider_sweep', 'edge', NULL, '00:01:00', 100, false, 'Ask providers about overdue top-ups and withdrawals and settle them (releases the holds of failed payouts).');
 INSERT INTO hazina.jobs VALUES ('payments.expire_intents', 'database', 'hazina.job_expire_payment_intents', '00:01:00', 500, false, 'Cancel payment intents past their expiry and release their holds.');
 INSERT INTO hazina.jobs VALUES ('webhooks.deliver', 'edge', NULL, '00:00:05', 100, false, 'POST due webhook deliveries to merchant endpoints (signed, Standard Webhooks), retrying with backoff.');
+INSERT INTO hazina.jobs VALUES ('orders.release_escrows', 'database', 'hazina.job_release_due_escrows', '00:01:00', 100, false, 'Release goods escrows to the merchant auto_release_days after delivery when the buyer neither confirmed nor disputed.');
+INSERT INTO hazina.jobs VALUES ('installments.due', 'database', 'hazina.job_installments_due', '00:01:00', 200, false, 'Installment plans: auto-collect due payments, mark late rows, charge late fees once, default after missed payments.');
+INSERT INTO hazina.jobs VALUES ('installments.remind', 'edge', NULL, '00:05:00', 200, false, 'Installment plans: mail the customer before a payment falls due (installment.due_soon).');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_refunds()', 'payment refunds: each is a reversal of its capture for its amount, its fee share billed; fee refunds never exceed the fee and equal it when fully refunded');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_escrow()', 'goods escrow and orders: the escrow wallets hold what they owe; orders and escrows agree with their intents and releases');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installments()', 'installment plans: figures agree with the schedule; money held in escrow is what active plans were paid');
 INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
 INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
@@ -11415,6 +15459,11 @@ INSERT INTO public.transaction_types VALUES ('withdrawal', 'sender', 'A payout t
 INSERT INTO public.transaction_types VALUES ('withdrawal_settlement', 'sender', 'Platform bookkeeping after a payout: payouts_in_flight to the provider''s clearing wallet. Never priced.');
 INSERT INTO public.transaction_types VALUES ('reversal', 'sender', 'Undoes a posted transaction fully or partly; a full reversal refunds the original fees. Never priced.');
 INSERT INTO public.transaction_types VALUES ('payment_intent', 'receiver', 'A customer pays a merchant through a payment intent (held, then captured): the merchant bears the fee, out of what it receives, as for merchant_payment.');
+INSERT INTO public.transaction_types VALUES ('order_payment', 'receiver', 'A customer pays a shop order straight into the merchant''s wallet (through its payment intent): the merchant bears the fee, out of what it receives.');
+INSERT INTO public.transaction_types VALUES ('escrow_funding', 'receiver', 'A customer pays an escrowed order into the escrow system wallet (through its payment intent). Never priced: the fee is charged once, when the escrow is released (escrow_release).');
+INSERT INTO public.transaction_types VALUES ('escrow_release', 'receiver', 'Goods escrow pays the merchant (buyer confirmed receipt, auto-release, or an admin''s resolution): the merchant bears the escrow_release fee, out of what it receives.');
+INSERT INTO public.transaction_types VALUES ('installment_late_fee', 'sender', 'The late fee on a missed installment: priced from the fee catalog on the missed payment''s amount, added to what the customer owes and paid with it into escrow; it reaches the merchant when the plan completes. Never posted on its own.');
+INSERT INTO public.transaction_types VALUES ('installment_cancellation_fee', 'receiver', 'The cancellation fee of a defaulted or canceled installment plan, from escrow to the merchant (what it keeps of the customer''s payments). Not priced: the platform earns nothing on a failed plan.');
 SELECT hazina.ensure_system_wallets(code) FROM public.currencies;
 
 -- Migrations already contained in this file
@@ -11455,4 +15504,9 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001055'),
     ('20261124001100'),
     ('20261124001110'),
-    ('20261124001111');
+    ('20261124001111'),
+    ('20261124001300'),
+    ('20261124001310'),
+    ('20261124001400'),
+    ('20261124001410'),
+    ('20261124001420');

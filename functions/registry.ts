@@ -5,8 +5,11 @@
 import * as auth from "./auth/app.ts";
 import * as funding from "./funding/app.ts";
 import * as health from "./health/app.ts";
+import * as installments from "./installments/app.ts";
 import * as ops from "./ops/app.ts";
+import * as orders from "./orders/app.ts";
 import * as payments from "./payments/app.ts";
+import * as shops from "./shops/app.ts";
 import * as wallets from "./wallets/app.ts";
 import * as webhooks from "./webhooks/app.ts";
 import * as withdrawals from "./withdrawals/app.ts";
@@ -31,8 +34,11 @@ export const functionModules = {
   auth,
   funding,
   health,
+  installments,
   ops,
+  orders,
   payments,
+  shops,
   wallets,
   webhooks,
   withdrawals,

@@ -168,6 +168,46 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   api_keys_merchants_only: [403, "Only merchants can hold API keys."],
   api_key_not_found: [404, "API key not found."],
 
+  // shops, products, orders and goods escrow (database/migrations/*_shops_orders.sql, *_order_*.sql)
+  shop_not_found: [404, "Shop not found."],
+  shop_slug_taken: [409, "Another shop already uses this slug."],
+  shop_merchants_only: [403, "Only merchants can open shops."],
+  shop_not_active: [409, "The shop is suspended and takes no orders."],
+  product_not_found: [404, "Product not found, or not for sale."],
+  product_sku_taken: [409, "Another product of this shop already uses this SKU."],
+  out_of_stock: [409, "Not enough stock left for this order."],
+  escrow_not_offered: [409, "This shop does not offer escrow."],
+  escrow_required: [409, "This shop sells only with escrow."],
+  order_not_found: [404, "Order not found."],
+  order_not_payable: [409, "Only an order pending payment can be paid."],
+  order_not_dispatchable: [
+    409,
+    "Only a paid order (its escrow funded, not disputed) can be dispatched.",
+  ],
+  order_not_deliverable: [
+    409,
+    "Only a dispatched order not yet delivered can be marked delivered.",
+  ],
+  order_not_confirmable: [
+    409,
+    "Only a dispatched order (its escrow not disputed) can be confirmed.",
+  ],
+  order_not_disputable: [
+    409,
+    "Only an escrowed order whose money is still held can be disputed.",
+  ],
+  dispute_window_closed: [409, "The inspection window has closed; the escrow is being released."],
+  order_not_cancelable: [
+    409,
+    "Only an unpaid order, or (by the merchant) a paid order not yet dispatched, can be canceled.",
+  ],
+  order_not_refundable: [
+    409,
+    "This order cannot be refunded: it was not paid, is refunded or canceled, or its escrow was released.",
+  ],
+  refund_exceeds_paid: [409, "Refunds cannot exceed what was paid and not yet refunded."],
+  escrow_not_found: [404, "Escrow not found."],
+  escrow_not_disputed: [409, "Only a disputed escrow can be resolved."],
   // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
   job_not_found: [404, "No such job."],
 
@@ -177,6 +217,27 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   webhook_endpoint_limit_reached: [409, "A merchant may have at most 20 active webhook endpoints."],
   webhook_delivery_not_found: [404, "Webhook delivery not found."],
   event_not_found: [404, "Event not found."],
+  // installment plans (database/migrations/*_installments.sql)
+  installments_not_allowed: [
+    409,
+    "This shop does not sell on these installment terms (see its installment settings).",
+  ],
+  installment_not_found: [404, "Installment plan not found."],
+  installment_not_active: [409, "The installment plan is completed, defaulted or canceled."],
+  installment_row_not_found: [404, "The plan has no payment with this number."],
+  installment_row_not_waivable: [
+    409,
+    "Only an unpaid payment or an unpaid late fee can be waived.",
+  ],
+  amount_exceeds_outstanding: [409, "The amount is above what the plan still owes."],
+  installment_refund_not_allowed: [
+    409,
+    "An installment plan's payments are refunded by canceling the plan, not one by one.",
+  ],
+  order_has_installment_plan: [
+    409,
+    "This order is paid by an installment plan; cancel the plan instead.",
+  ],
 };
 
 /** How providers are named to people, and the currency they move (for limit messages). */

@@ -14,8 +14,13 @@ export type BankProvider = (typeof BANK_PROVIDERS)[number];
 
 /** The transaction types: the rows of `public.transaction_types`. */
 export const TRANSACTION_TYPES = [
+  "escrow_funding",
+  "escrow_release",
   "funding",
+  "installment_cancellation_fee",
+  "installment_late_fee",
   "merchant_payment",
+  "order_payment",
   "p2p_transfer",
   "payment_intent",
   "reversal",

@@ -12,6 +12,7 @@ import type { JobRun, JobStatus } from "../_shared/jobs/types.ts";
 import { timingSafeEqual } from "../_shared/providers/hmac.ts";
 import { Amount } from "../_shared/money.ts";
 import { userTx } from "../_shared/user.ts";
+import { GoodsEscrow } from "../orders/schemas.ts";
 import {
   apiDocs,
   MerchantApplication,
@@ -369,3 +370,59 @@ for (const [verb, status] of [["approve", "approved"], ["reject", "rejected"]] a
     return c.json(row.application);
   });
 }
+
+// --- goods escrow disputes (database/migrations/*_order_escrow.sql, docs/commerce.md) ------
+
+const EscrowResolution = z.object({
+  outcome: z.enum(["release", "refund", "split"]),
+  buyer_amount: Amount.optional().describe(
+    "split only: what goes back to the buyer; the rest of what is held goes to the merchant.",
+  ),
+  note: z.string().min(1).max(1000).optional().describe("Recorded with the decision (audited)."),
+}).strict();
+
+docs.route({
+  method: "post",
+  path: "/escrows/:id/resolve",
+  summary: "Resolve a disputed goods escrow",
+  description:
+    "release: everything held to the merchant (it bears the escrow_release fee); refund: everything held back " +
+    "to the buyer; split: `buyer_amount` to the buyer and the rest to the merchant (the two parts sum to what is " +
+    "held). Admins only (checked in the database); audited with the admin's id.",
+  auth: "bearer",
+  idempotencyKey: "required",
+  params: z.object({ id: TransactionId }),
+  body: EscrowResolution,
+  bodyExample: {
+    outcome: "split",
+    buyer_amount: "500.00",
+    note: "One of two items arrived broken.",
+  },
+  responses: { 200: { description: "The escrow, resolved.", schema: GoodsEscrow } },
+  errors: [
+    "forbidden",
+    "escrow_not_found",
+    "escrow_not_disputed",
+    "invalid_argument",
+    "invalid_amount",
+    "merchant_wallet_required",
+    "wallet_not_active",
+    "fee_exceeds_amount",
+  ],
+});
+app.post(
+  "/escrows/:id/resolve",
+  idempotent({ required: true, oneTransaction: true }),
+  async (c) => {
+    const escrowId = TransactionId.parse(c.req.param("id"));
+    const input = EscrowResolution.parse(await c.req.json());
+    const [row] = await userTx(
+      c,
+      (tx) =>
+        tx`select public.ops_escrow_resolve(${escrowId}, ${input.outcome}, ${
+          input.buyer_amount ?? null
+        }::numeric, ${input.note ?? null}) as escrow`,
+    );
+    return c.json(row.escrow);
+  },
+);

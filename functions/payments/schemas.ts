@@ -179,6 +179,23 @@ export const EVENT_TYPES = [
   "payment_intent.canceled",
   "payment_intent.payment_failed",
   "payment_refund.created",
+  // orders and goods escrow (docs/commerce.md)
+  "order.created",
+  "order.paid",
+  "order.fulfilled",
+  "order.delivered",
+  "order.completed",
+  "order.canceled",
+  "order.partially_refunded",
+  "order.refunded",
+  "escrow.funded",
+  "escrow.dispatched",
+  "escrow.delivered",
+  "escrow.disputed",
+  "escrow.released",
+  "escrow.refunded",
+  "escrow.split",
+  "escrow.resolved",
 ] as const;
 
 export const Event = named(
@@ -187,7 +204,7 @@ export const Event = named(
     id: z.guid(),
     object: z.literal("event"),
     type: z.string().describe(`One of ${EVENT_TYPES.join(", ")}.`),
-    object_type: z.enum(["payment_intent", "payment_refund"]),
+    object_type: z.enum(["payment_intent", "payment_refund", "order", "goods_escrow"]),
     object_id: z.guid(),
     data: z.record(z.string(), z.unknown()).describe("The object's shape when it happened."),
     created_at: Timestamp,

@@ -14,6 +14,7 @@ insert into fk_without_index_allowed values
   -- Currencies are reference data: rows are added, never deleted or re-keyed, so no check
   -- ever searches the referencing table; nothing is looked up by currency alone.
   ('billing_fee_catalog(currency) -> currencies', 'currencies are never deleted or re-keyed; fees are found by type first'),
+  ('installments(currency) -> currencies', 'currencies are never deleted or re-keyed; plans are found by id, customer or merchant'),
   ('merchant_fee_profiles(currency) -> currencies', 'currencies are never deleted or re-keyed; profiles are found by merchant'),
   ('merchant_fee_profiles(transaction_type) -> transaction_types', 'transaction types are never deleted or re-keyed (no role may write them); profiles are found by merchant'),
   ('payment_intents(currency) -> currencies', 'currencies are never deleted or re-keyed; intents are found by id, merchant or customer'),
@@ -21,6 +22,9 @@ insert into fk_without_index_allowed values
   ('wallet_funding_sessions(currency) -> currencies', 'currencies are never deleted or re-keyed; sessions are found by id, user or wallet'),
   ('wallet_holds(currency) -> currencies', 'currencies are never deleted or re-keyed; and wallet_holds is a hot table (below)'),
   ('wallet_withdrawals(currency) -> currencies', 'currencies are never deleted or re-keyed; withdrawals are found by id, user or wallet'),
+  ('shops(currency) -> currencies', 'currencies are never deleted or re-keyed; shops are found by id, slug or merchant'),
+  ('orders(currency) -> currencies', 'currencies are never deleted or re-keyed; orders are found by id, shop, merchant or customer'),
+  ('goods_escrows(currency) -> currencies', 'currencies are never deleted or re-keyed; escrows are found by id, order or party'),
   ('wallets(currency) -> currencies', 'currencies are never deleted or re-keyed; wallets are found by (user_id, currency) or system code'),
   -- wallet_holds is written by hold_create and hold_post on the posting path (README, "Few
   -- indexes on the hot tables": every index is a write on every hold). Its references point

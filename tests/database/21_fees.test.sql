@@ -13,11 +13,11 @@ select pg_temp.user_create('customer', '21000000-0000-4000-8000-00000000000a'), 
        pg_temp.user_create('merchant', '21000000-0000-4000-8000-00000000000e'),  -- bure: fees waived
        pg_temp.user_create('merchant', '21000000-0000-4000-8000-00000000000f');  -- tiny: flat 10.00 per payment
 
--- Two types later capabilities will add, each with its own migration's row: here they are
--- priced like any other type (the catalog takes only known types: public.transaction_types).
+-- A type a later capability will add with its own migration's row: here it is priced like
+-- any other type (the catalog takes only known types: public.transaction_types).
+-- escrow_release is real now (*_shops_orders.sql), receiver-paid like the stand-in was.
 insert into public.transaction_types (code, fee_payer, description) values
-  ('installment', 'receiver', 'stand-in for the installments capability'),
-  ('escrow_release', 'receiver', 'stand-in for the escrow capability');
+  ('installment', 'receiver', 'stand-in for the installments capability');
 
 -- The catalog (operators write it as the table owner / service_role).
 insert into public.billing_fee_catalog
@@ -257,7 +257,7 @@ select pg_temp.act_as('21000000-0000-4000-8000-00000000000b');
 select is((select count(*)::int from public.billing_ledger), 0, 'a receiver of P2P money paid no fee and reads no billing rows');
 reset role;
 select pg_temp.act_as_anon();
-select is((select count(*)::int from public.billing_fee_catalog), 8, 'anon reads the whole fee catalog');
+select is((select count(*)::int from public.billing_fee_catalog), 9, 'anon reads the whole fee catalog (with the seeded installment late fee)');
 select throws_ok($$select count(*) from public.merchant_fee_profiles$$, '42501', null, 'anon cannot read merchant fee profiles');
 select throws_ok($$select count(*) from public.billing_ledger$$, '42501', null, 'anon cannot read the billing ledger');
 select throws_ok($$insert into public.billing_fee_catalog (transaction_type, currency, percentage_bps)

@@ -7,6 +7,8 @@ import type { z } from "zod";
 import { FundingSession, Source } from "../../functions/funding/schemas.ts";
 import { ApiKey, Event, PaymentIntent, PaymentRefund } from "../../functions/payments/schemas.ts";
 import { Withdrawal } from "../../functions/withdrawals/schemas.ts";
+import { GoodsEscrow, Order } from "../../functions/orders/schemas.ts";
+import { Product, Shop } from "../../functions/shops/schemas.ts";
 import { admin } from "../helpers/db.ts";
 
 const now = "2026-12-01T09:15:30.123456+00:00";
@@ -95,5 +97,31 @@ describe("money objects: one shape, from the database", () => {
       data: { status: "succeeded" }, created_at: now,
     });
     expectSameShape(Event as unknown as z.ZodObject, json);
+  });
+
+  it("a shop, a product, an order and its goods escrow", async () => {
+    const shop = await shape("shop_json", "shops", {
+      ...ids, merchant_id: ids.user_id, name: "Duka", slug: "duka", currency: "KES", status: "active", escrow_policy: "optional",
+      auto_release_days: 7, created_at: now, updated_at: now,
+    });
+    expectSameShape(Shop as unknown as z.ZodObject, shop);
+    const product = await shape("product_json", "products", {
+      ...ids, shop_id: ids.id, name: "Radio", sku: "RADIO", price: "1000.0000", stock: null, active: true, created_at: now,
+      updated_at: now,
+    });
+    expectSameShape(Product as unknown as z.ZodObject, { ...product, currency: "KES" });
+    expect(product.unlimited).toBe(true);
+    const order = await shape("order_json", "orders", {
+      ...ids, shop_id: ids.id, merchant_id: ids.user_id, customer_id: ids.user_id, status: "paid", currency: "KES", total: "10.0000",
+      amount_paid: "10.0000", amount_refunded: "0.0000", escrow: true, shipping: {}, client_ref: "k", paid_at: now, created_at: now,
+      updated_at: now,
+    });
+    expectSameShape(Order as unknown as z.ZodObject, order);
+    const escrow = await shape("goods_escrow_json", "goods_escrows", {
+      ...ids, order_id: ids.id, merchant_id: ids.user_id, customer_id: ids.user_id, currency: "KES", amount: "10.0000",
+      status: "funded", released_amount: "0.0000", refunded_amount: "0.0000", created_at: now, updated_at: now,
+    });
+    expectSameShape(GoodsEscrow as unknown as z.ZodObject, escrow);
+    expect(escrow.held_amount).toBe("10.0000");
   });
 });

@@ -13,6 +13,9 @@ describe("seeds", () => {
       }
       const [wallet] = await tx`select balance::text from public.wallet_balances where wallet_id = '00000000-0000-4000-8000-0000000000a1'`;
       expect(wallet.balance).toBe("5000.0000");
+      const [shop] = await tx`select s.slug, count(p.*)::int as products from public.shops s join public.products p on p.shop_id = s.id
+                               where s.id = '00000000-0000-4000-8000-0000000000c1' group by s.slug`;
+      expect(shop).toEqual({ slug: "duka-la-mama", products: 5 });
       expect(await tx`select * from hazina.reconcile()`).toEqual([]);
       await tx`select set_config('hazina.rollback', 'yes', true)`;
       throw new Error("rollback seeds");
