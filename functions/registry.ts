@@ -3,10 +3,12 @@
 // in supabase/config.toml and as functions/<name>/ (tests/functions/layout.test.ts checks
 // that the three agree). Deployed functions never import this file; each is its own bundle.
 import * as auth from "./auth/app.ts";
+import * as checkout from "./checkout/app.ts";
 import * as funding from "./funding/app.ts";
 import * as health from "./health/app.ts";
 import * as ops from "./ops/app.ts";
 import * as payments from "./payments/app.ts";
+import * as qrCodes from "./qr-codes/app.ts";
 import * as wallets from "./wallets/app.ts";
 import * as webhooks from "./webhooks/app.ts";
 import * as withdrawals from "./withdrawals/app.ts";
@@ -29,10 +31,12 @@ export interface FunctionModule {
 
 export const functionModules = {
   auth,
+  checkout,
   funding,
   health,
   ops,
   payments,
+  "qr-codes": qrCodes,
   wallets,
   webhooks,
   withdrawals,

@@ -317,8 +317,12 @@ begin
     return jsonb_build_object('object', 'qr_checkout', 'slug', v_code.slug, 'status', v_status, 'merchant_name', v_name);
   end if;
   return jsonb_build_object('object', 'qr_checkout', 'slug', v_code.slug, 'status', v_status, 'merchant_name', v_name,
-                            'kind', v_code.kind, 'label', v_code.label, 'amount', v_code.amount::text,
-                            'currency', v_code.currency);
+                            'kind', v_code.kind, 'label', v_code.label,
+                            -- In the currency's own decimals (KES 150.00), for the page to show as is.
+                            'amount', (select round(v_code.amount, c.minor_units)::text from public.currencies c
+                                        where c.code = v_code.currency),
+                            'currency', v_code.currency,
+                            'minor_units', (select c.minor_units from public.currencies c where c.code = v_code.currency));
 end
 $$;
 

@@ -1,0 +1,25 @@
+// Shapes of the checkout function, for its OpenAPI document.
+import { z } from "zod";
+import { Money, named } from "../_shared/openapi.ts";
+
+/** A QR code's slug: 26 base32 characters. */
+export const Slug = z.string().regex(
+  /^[a-z2-7]{26}$/,
+  "a QR code's slug (26 letters a-z and digits 2-7)",
+);
+
+export const CheckoutPayment = named(
+  "CheckoutPayment",
+  z.looseObject({
+    id: z.guid(),
+    object: z.literal("payment_intent"),
+    status: z.string().describe("succeeded once paid."),
+    amount: Money,
+    currency: z.string(),
+    subject_type: z.literal("qr_code"),
+    subject_id: z.guid().describe("The QR code."),
+  }).describe(
+    "The payment intent as public.payment_intent_json builds it (every field of PaymentIntent).",
+  ),
+  "A payment through a QR code: the payment intent opened for it.",
+);
