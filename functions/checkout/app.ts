@@ -1,7 +1,7 @@
 // The hosted checkout page: where a person who scanned a merchant's QR code pays.
 //   GET  /checkout/:slug                the page (server-rendered HTML; public)
 //   GET  /checkout/assets/:file         its stylesheet and script (content-hashed, cacheable)
-//   POST /checkout/:slug/wallet         pay from a Hazina wallet (signed in; Idempotency-Key)
+//   POST /checkout/:slug/pay/wallet        pay from a Hazina wallet (signed in; Idempotency-Key)
 // A payment through a code is a payment intent opened for it (hazina.qr_code_pay_wallet);
 // the rules (active, expiry, uses, amount) are the database's. The page runs no inline
 // script or style (its CSP forbids both) and loads nothing from elsewhere. See docs/checkout.md.
@@ -220,21 +220,12 @@ docs.route({
   summary: "The checkout page of a QR code (HTML)",
   description:
     "An active code: the merchant, the label, the amount (or a field for it) and the ways to pay. An " +
-    "expired, exhausted or disabled code: a page that says so (410). An unknown code: 404.",
+    "expired, exhausted or disabled code: a page that says why, with status 410. An unknown code: a page " +
+    "that says so, with status 404 (both text/html).",
   auth: "none",
   params: z.object({ slug: z.string().describe("The code's slug.") }),
   responses: {
     200: { description: "The page.", contentType: "text/html", schema: { type: "string" } },
-    404: {
-      description: "No such code: a page that says so.",
-      contentType: "text/html",
-      schema: { type: "string" },
-    },
-    410: {
-      description: "The code takes no payments: a page that says why.",
-      contentType: "text/html",
-      schema: { type: "string" },
-    },
   },
   errors: [],
 });
@@ -255,7 +246,7 @@ const PayWallet = z.object({
 
 docs.route({
   method: "post",
-  path: "/:slug/wallet",
+  path: "/:slug/pay/wallet",
   summary: "Pay a QR code from my Hazina wallet",
   description:
     "Opens a payment intent for the code and pays it from `wallet_id` at once. The Idempotency-Key is " +
@@ -284,7 +275,7 @@ docs.route({
   ],
 });
 app.post(
-  "/:slug/wallet",
+  "/:slug/pay/wallet",
   requireUser,
   idempotent({ required: true, oneTransaction: true }),
   async (c) => {

@@ -10,7 +10,7 @@
 //     a new key only after a refusal (the server keeps a refusal's answer for its key) or
 //     when the payer asks to pay again after a success;
 //   * wallet: sign in (POST ../auth/token), choose a wallet (GET ../wallets), pay
-//     (POST ./<slug>/wallet); the access token lives only in this page's memory.
+//     (POST ./<slug>/pay/wallet); the access token lives only in this page's memory.
 
 export const CHECKOUT_CSS = `
 :root{color-scheme:light;--ink:#14171a;--muted:#4a5259;--line:#c9ced3;--brand:#0b6e4f;--brand-ink:#fff;--bad:#a4161a;--good:#0b6e4f;--bg:#f6f7f8}
@@ -166,7 +166,7 @@ export const CHECKOUT_JS = `
     show("wait", "Paying…");
     var body = { wallet_id: walletSelect.value };
     if (amount.value) body.amount = amount.value;
-    var res = await call("POST", "./" + slug + "/wallet", body, { "Idempotency-Key": state.key });
+    var res = await call("POST", "./" + slug + "/pay/wallet", body, { "Idempotency-Key": state.key });
     button.disabled = false;
     if (res.status === 200 && res.body && res.body.status === "succeeded") {
       state.paid = { id: res.body.id, shown: amount.shown };

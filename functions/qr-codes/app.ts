@@ -89,28 +89,47 @@ const ImageQuery = z.object({
 
 docs.route({
   method: "get",
-  path: "/:file{[a-z2-7]+\\.(?:png|svg)}",
-  summary: "A code's image: <slug>.png or <slug>.svg (public)",
+  path: "/:id",
+  summary: "One of my QR codes by id, or any code's image: <slug>.png or <slug>.svg (public)",
   description:
-    "Encodes the code's checkout page URL, error correction H. The SVG prints the label under the code " +
-    "(`label=false` leaves it out); the PNG is the code alone, `size` pixels square. Any code that exists " +
-    "renders (a disabled or expired one still leads to its page, which says so). Cacheable for a day.",
-  auth: "none",
-  params: z.object({ file: ImageFile }),
+    "With a code's id (a UUID) and the merchant's token or API key: the code. With `<slug>.png` or " +
+    "`<slug>.svg`, no token needed: the image, encoding the code's checkout page URL at error correction H. " +
+    "The SVG prints the label under the code (`label=false` leaves it out); the PNG is the code alone, `size` " +
+    "pixels square. Any code that exists renders (a disabled or expired one still leads to its page, which " +
+    "says so); images are cacheable for a day.",
+  auth: "optional",
+  params: z.object({
+    id: z.string().describe("A code's id, or its slug followed by .png or .svg."),
+  }),
   query: ImageQuery,
   responses: {
     200: {
-      description: "The image.",
-      contentType: "image/png",
-      schema: { type: "string", format: "binary" },
-      alternatives: { "image/svg+xml": { schema: { type: "string" } } },
+      description: "The code (JSON), or its image.",
+      schema: QrCodeWithLinks,
+      alternatives: {
+        "image/png": { schema: { type: "string", format: "binary" } },
+        "image/svg+xml": { schema: { type: "string" } },
+      },
     },
   },
   errors: ["qr_code_not_found"],
 });
-app.get("/:file{[a-z2-7]+\\.(?:png|svg)}", async (c) => {
-  const file = ImageFile.safeParse(c.req.param("file"));
-  if (!file.success) throw new ApiError(404, "qr_code_not_found", "QR code not found.");
+app.get("/:id", async (c) => {
+  const ref = c.req.param("id");
+  const file = ImageFile.safeParse(ref);
+  if (!file.success) {
+    // A code by id: the merchant's own (requireUser, then RLS).
+    const id = Uuid.safeParse(ref);
+    if (!id.success) throw new ApiError(404, "qr_code_not_found", "QR code not found.");
+    await requireUser(c as unknown as Parameters<typeof requireUser>[0], async () => {});
+    const code = await userTx(c, async (tx) => {
+      const [r] =
+        await tx`select public.qr_code_json(q) as code from public.qr_codes q where q.id = ${id.data}`;
+      return r?.code as Record<string, unknown> | undefined;
+    });
+    if (!code) throw new ApiError(404, "qr_code_not_found", "QR code not found.");
+    return c.json(withLinks(code));
+  }
   const [slug, ext] = file.data.split(".");
   const query = ImageQuery.parse(c.req.query());
   const code = await asUser(undefined, c.get("requestId"), async (tx) => {

@@ -154,7 +154,7 @@ describe("checkout", () => {
     const dukaBefore = await balanceOf(duka.walletId);
     const k = key();
     const pay = (attempt: string, body: Record<string, unknown> = { wallet_id: amina.walletId }) =>
-      checkoutHttp(amina.token, "POST", `/${code.slug}/wallet`, body, { "idempotency-key": attempt }).then(readResponse);
+      checkoutHttp(amina.token, "POST", `/${code.slug}/pay/wallet`, body, { "idempotency-key": attempt }).then(readResponse);
     const paid = await pay(k);
     expect(paid.status).toBe(200);
     expect(paid.body).toMatchObject({ status: "succeeded", amount: "150.0000", subject_type: "qr_code", subject_id: code.id,
@@ -165,7 +165,7 @@ describe("checkout", () => {
     expect(await balanceOf(duka.walletId)).toBe(fromUnits(toUnits(dukaBefore) + toUnits("150.00") - toUnits(fee("150.00"))));
 
     expect((await pay(key(), { wallet_id: amina.walletId, amount: "10.00" })).body.error.code).toBe("invalid_argument");
-    expect((await checkoutHttp(undefined, "POST", `/${code.slug}/wallet`, { wallet_id: amina.walletId },
+    expect((await checkoutHttp(undefined, "POST", `/${code.slug}/pay/wallet`, { wallet_id: amina.walletId },
       { "idempotency-key": key() })).status).toBe(401);
     expect((await pay(key())).status).toBe(200);
     const used = await pay(key());
@@ -176,12 +176,12 @@ describe("checkout", () => {
 
     const expiring = (await createCode({ kind: "static", label: "Soon", expires_at: "2099-01-01T00:00:00Z" })).body;
     await admin`update public.qr_codes set expires_at = now() - interval '1 second' where id = ${expiring.id}`;
-    const expired = await checkoutHttp(amina.token, "POST", `/${expiring.slug}/wallet`,
+    const expired = await checkoutHttp(amina.token, "POST", `/${expiring.slug}/pay/wallet`,
       { wallet_id: amina.walletId, amount: "5.00" }, { "idempotency-key": key() }).then(readResponse);
     expect([expired.status, expired.body.error.code]).toEqual([409, "qr_code_expired"]);
     expect((await fetch(`${base()}/checkout/${expiring.slug}`)).status).toBe(410);
 
-    const poor = await checkoutHttp(amina.token, "POST", `/${expiring.slug}/wallet`,
+    const poor = await checkoutHttp(amina.token, "POST", `/${expiring.slug}/pay/wallet`,
       { wallet_id: amina.walletId, amount: "5.00" }, { "idempotency-key": key() }).then(readResponse);
     expect(poor.body.error.code).toBe("qr_code_expired");
   });
@@ -189,7 +189,7 @@ describe("checkout", () => {
   it("a static code: the payer's amount; too much for the wallet is insufficient_funds and counts nothing", async () => {
     const code = (await createCode({ kind: "static", label: "Tips" })).body;
     const before = await balanceOf(amina.walletId);
-    const pay = (amount: string) => checkout(amina.token, "POST", `/${code.slug}/wallet`,
+    const pay = (amount: string) => checkout(amina.token, "POST", `/${code.slug}/pay/wallet`,
       { wallet_id: amina.walletId, amount }, { "idempotency-key": key() }).then(readResponse);
     const poor = await pay("99999.00");
     expect([poor.status, poor.body.error.code]).toEqual([409, "insufficient_funds"]);
@@ -205,7 +205,7 @@ describe("checkout", () => {
     await Promise.all(payers.map((p) => fund(p.walletId, "50.00")));
     const dukaBefore = await balanceOf(duka.walletId);
     const answers = await Promise.all(payers.map((p) =>
-      checkoutHttp(p.token, "POST", `/${code.slug}/wallet`, { wallet_id: p.walletId }, { "idempotency-key": key() })
+      checkoutHttp(p.token, "POST", `/${code.slug}/pay/wallet`, { wallet_id: p.walletId }, { "idempotency-key": key() })
         .then(readResponse)));
     const outcomes = answers.map((a) => a.status === 200 ? a.body.status : a.body.error?.code).sort();
     expect(outcomes).toEqual([...Array(19).fill("qr_code_exhausted"), "succeeded"].sort());
