@@ -156,6 +156,10 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
     "Refunds cannot exceed what was captured minus what was already refunded.",
   ],
   sources_amount_mismatch: [400, "The sources must add up to the intent's amount exactly."],
+  refund_not_supported: [
+    409,
+    "This payment cannot be refunded here: a guest's M-Pesa payment goes back by B2C payout, which is not available yet.",
+  ],
   source_type_not_supported: [
     400,
     "Only wallet sources can pay an intent for now; M-Pesa parts are not supported yet.",

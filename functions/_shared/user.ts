@@ -2,7 +2,7 @@
 // its app is typed with, `userTx` to run SQL as the verified caller, and the id type of
 // every path parameter. One definition, so
 // no function re-declares them.
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { createFunctionApp } from "./app.ts";
 import { type AuthVariables, requireUser } from "./auth.ts";
@@ -22,14 +22,36 @@ export type UserEnv = {
  * A function whose routes all act for a signed-in user: its app (request id, logs, CORS,
  * errors), its OpenAPI docs served without a token, and requireUser in front of the rest.
  */
-export function createSignedInFunction(name: string, title: string, description: string): {
+export function createSignedInFunction(
+  name: string,
+  title: string,
+  description: string,
+  options: {
+    /**
+     * Requests that may come without a token (a guest paying with a client_secret): when it
+     * returns an owner for the Idempotency-Key (e.g. `guest:<intent id>`) and the request has
+     * no Authorization header, requireUser is skipped and `claims` stays unset; the route
+     * itself checks what the guest presents.
+     */
+    guest?: (c: Context) => string | undefined;
+  } = {},
+): {
   app: Hono<UserEnv>;
   docs: FunctionDocs;
 } {
   const app = createFunctionApp<UserEnv>(name);
   const docs = apiDocs(name, title, description);
   serveOpenApi(app, docs); // before requireUser (and before any GET /:id): the document is public
-  app.use("*", requireUser);
+  app.use("*", async (c, next) => {
+    const guestOwner = options.guest && !c.req.header("authorization")
+      ? options.guest(c)
+      : undefined;
+    if (guestOwner) {
+      c.set("userId", guestOwner);
+      return await next();
+    }
+    return await requireUser(c as never, next);
+  });
   return { app, docs };
 }
 

@@ -2,18 +2,21 @@
 // captures, cancels or refunds) and their refunds. Every transition is one SQL function
 // (database/migrations/*_payment_intents.sql); the edge checks syntax and returns the
 // object's one shape. See docs/payments.md.
+import type { Context } from "hono";
 import { z } from "zod";
 import { config } from "../_shared/config.ts";
-import type { Tx } from "../_shared/db.ts";
+import { asService, type Tx } from "../_shared/db.ts";
 import { ApiError, DATABASE_CODES } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { type MoneyObject, readObject } from "../_shared/money-object.ts";
+import { type FundingRow, submitFunding } from "../_shared/money-movement/funding.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { listOf } from "../_shared/openapi.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
 import { createSignedInFunction, userTx, Uuid } from "../_shared/user.ts";
 import {
   ApiKey,
+  CheckoutIntent,
   CreatedApiKey,
   CreatedPaymentIntent,
   Event,
@@ -23,11 +26,27 @@ import {
   PaymentRefund,
 } from "./schemas.ts";
 
+// A guest (no Hazina account) pays an intent with its client_secret and no token: the confirm
+// (client_secret in the body) and the checkout read (`?client_secret=`) of one intent. Its
+// Idempotency-Keys belong to `guest:<intent id>`; the database checks the secret.
+const GUEST_ROUTE = /\/intents\/([0-9a-fA-F-]{36})(\/confirm)?$/;
+function guestOwner(c: Context): string | undefined {
+  const match = GUEST_ROUTE.exec(c.req.path);
+  if (!match) return undefined;
+  if (match[2] && c.req.method === "POST") return `guest:${match[1].toLowerCase()}`;
+  if (!match[2] && c.req.method === "GET" && c.req.query("client_secret")) {
+    return `guest:${match[1].toLowerCase()}`;
+  }
+  return undefined;
+}
+
 export const { app, docs } = createSignedInFunction(
   "payments",
   "Payments",
-  "Payment intents paid from the customer's wallet (automatic or manual capture), cancels and refunds; their events; merchant API keys. " +
-    "See docs/payments.md.",
+  "Payment intents paid from the customer's wallet and/or by M-Pesa STK push (automatic or manual capture), " +
+    "guests paying by M-Pesa with the client_secret, cancels and refunds (the fee back in proportion); their " +
+    "events; merchant API keys. See docs/payments.md.",
+  { guest: guestOwner },
 );
 
 // The objects' one shapes are built in the database (public.*_json take the row); reads see
@@ -151,19 +170,48 @@ app.get("/intents", async (c) => {
   );
 });
 
+const IntentRead = z.object({ client_secret: z.string().min(1).max(200).optional() }).strict();
+
 docs.route({
   method: "get",
   path: "/intents/:id",
-  summary: "One payment intent (its merchant or its customer)",
+  summary:
+    "One payment intent (its merchant or its customer), or its checkout view (?client_secret=)",
+  description:
+    "With a bearer token: the intent, as its merchant or customer sees it. With `?client_secret=` (no token " +
+    "needed: a guest, the hosted checkout page): the restricted checkout view (`payment_intent_checkout`: " +
+    "amount, status, the parts' progress, the last error's code; no merchant, wallet, customer, phone or " +
+    "metadata), for polling while an M-Pesa part is `processing`.",
   auth: "bearer",
   params: z.object({ id: Uuid }),
-  responses: { 200: { description: "The payment intent.", schema: PaymentIntent } },
+  query: IntentRead,
+  responses: {
+    200: {
+      description: "The payment intent (or, with client_secret, its checkout view).",
+      schema: z.union([PaymentIntent, CheckoutIntent]),
+    },
+  },
   errors: ["payment_intent_not_found"],
 });
 app.get("/intents/:id", async (c) => {
   const id = Uuid.parse(c.req.param("id"));
+  const { client_secret } = IntentRead.parse(c.req.query());
+  if (client_secret) return c.json(await checkoutView(c.var.requestId, id, client_secret));
   return c.json(await userTx(c, (tx) => readObject(tx, INTENT, id)));
 });
+
+/** The checkout view of an intent for whoever holds its client_secret (the database checks it). */
+async function checkoutView(
+  requestId: string,
+  id: string,
+  clientSecret: string,
+): Promise<Record<string, unknown>> {
+  const [row] = await asService(
+    requestId,
+    (tx) => tx`select hazina.payment_intent_checkout_json(${id}, ${clientSecret}) as intent`,
+  );
+  return row.intent as Record<string, unknown>;
+}
 
 const WalletSource = z.object({ type: z.literal("wallet"), wallet_id: Uuid, amount: Amount })
   .strict();
@@ -195,28 +243,37 @@ function transition(
 docs.route({
   method: "post",
   path: "/intents/:id/confirm",
-  summary: "Pay a payment intent (the customer, or a signed-in payer with its client_secret)",
+  summary:
+    "Pay a payment intent (its customer, a signed-in payer or a guest with the client_secret)",
   description:
     "`sources` must add up to the amount. A wallet part holds the money on the payer's wallet: automatic " +
     "capture posts it to the merchant at once (`succeeded`); manual capture leaves it held (`requires_capture`, " +
-    "for 7 days). When the money cannot be held (`insufficient_funds`, `wallet_not_active`) the attempt is recorded in " +
-    "`last_payment_error` and the intent stays `requires_confirmation`. M-Pesa parts are not supported yet " +
-    "(`source_type_not_supported`).",
+    "for 7 days). An M-Pesa part (at most one; whole shillings; with at most one wallet part) sends an STK push " +
+    "to `phone` after the database has committed: the intent is `processing` until M-Pesa confirms (callback " +
+    "confirmed by a status query, or the sweep). For a signed-in payer the M-Pesa money tops up the wallet " +
+    "(the wallet part's, or their wallet of the currency; no top-up fee) and is held like the wallet part, then " +
+    "captured (automatic) or authorised (manual). A guest (no token, `client_secret` in the body) pays one " +
+    "M-Pesa part of an automatic-capture intent, straight to the merchant. When a part fails (the prompt " +
+    "cancelled: 1032, timeout, provider failure) every hold is released and the intent is back at " +
+    "`requires_confirmation` with `last_payment_error` (`mpesa_cancelled`, `mpesa_timeout`, `mpesa_failed`); " +
+    "money that did arrive stays in the customer's wallet. When the money cannot be held (`insufficient_funds`, " +
+    "`wallet_not_active`) the attempt is recorded likewise and answered as that error. A guest's reply is the " +
+    "checkout view (see GET /intents/:id).",
   auth: "bearer",
   idempotencyKey: "required",
   params: z.object({ id: Uuid }),
   body: ConfirmIntent,
   bodyExample: {
-    sources: [{
-      type: "wallet",
-      wallet_id: "6f9619ff-8b86-4011-b42d-00c04fc964ff",
-      amount: "1000.00",
-    }],
+    sources: [
+      { type: "wallet", wallet_id: "6f9619ff-8b86-4011-b42d-00c04fc964ff", amount: "500.00" },
+      { type: "mpesa", phone: "254712345678", amount: "500" },
+    ],
   },
   responses: {
     200: {
-      description: "The intent, now `succeeded` or `requires_capture`.",
-      schema: PaymentIntent,
+      description:
+        "The intent: `succeeded` or `requires_capture` (wallet only), `processing` (an M-Pesa part on its way).",
+      schema: z.union([PaymentIntent, CheckoutIntent]),
     },
   },
   errors: [
@@ -224,38 +281,71 @@ docs.route({
     "intent_not_confirmable",
     "intent_expired",
     "sources_amount_mismatch",
-    "source_type_not_supported",
     "wallet_not_found",
     "wallet_not_active",
     "insufficient_funds",
     "invalid_amount",
     "invalid_argument",
+    "amount_outside_provider_limits",
+    "currency_not_supported",
     "currency_mismatch",
     "fee_exceeds_amount",
+    "provider_unavailable",
+    "unauthenticated",
   ],
 });
 app.post("/intents/:id/confirm", idempotent(), async (c) => {
   const id = Uuid.parse(c.req.param("id"));
   const input = ConfirmIntent.parse(await c.req.json());
-  let failure: { code: string; details?: Record<string, unknown> } | undefined;
-  const intent = await transition(c, id, async (tx) => {
-    const [r] = await tx`select public.payment_intent_confirm(${id}, ${
-      tx.json(input.sources as never)
-    }::jsonb,
-                                                             ${
-      input.client_secret ?? null
-    }) as intent`;
-    failure = r.intent.payment_error;
-  });
+  const guest = !c.var.claims;
+  if (guest && !input.client_secret) {
+    throw new ApiError(
+      401,
+      "unauthenticated",
+      "Send a bearer access token, or the intent's client_secret.",
+    );
+  }
+  // One transaction, committed before any provider call (a callback must never wait on our
+  // locks): holds, the M-Pesa part's funding session, the intent `processing`.
+  const confirm = async (tx: Tx) => {
+    const [r] = guest
+      ? await tx`select hazina.payment_intent_confirm(${id}, null, ${
+        tx.json(input.sources as never)
+      }::jsonb, ${input.client_secret!}) as intent`
+      : await tx`select public.payment_intent_confirm(${id}, ${
+        tx.json(input.sources as never)
+      }::jsonb, ${input.client_secret ?? null}) as intent`;
+    return r.intent as {
+      payment_error?: { code: string; details?: Record<string, unknown> };
+      mpesa?: { funding_session_id: string; amount: string; currency: string; msisdn: string };
+    };
+  };
+  const row = guest ? await asService(c.var.requestId, confirm) : await userTx(c, confirm);
   // A failed attempt was recorded (last_payment_error, committed above); answer it as its error.
-  if (failure) {
+  if (row.payment_error) {
+    const failure = row.payment_error;
     const [status, message] = DATABASE_CODES[failure.code] ?? [409, "The payment failed."];
     throw new ApiError(status, failure.code, message, {
       ...failure.details,
       payment_intent_id: id,
     });
   }
-  return c.json(intent);
+  if (row.mpesa) {
+    // The STK push, after the commit; its answer is committed on its own (accepted → the
+    // checkout id; refused → failed; unreachable → expired), which settles the intent's part.
+    const session: FundingRow & { msisdn: string; description: string } = {
+      id: row.mpesa.funding_session_id,
+      provider: "mpesa",
+      source_id: "",
+      amount: row.mpesa.amount,
+      currency: row.mpesa.currency,
+      msisdn: row.mpesa.msisdn,
+      description: "Payment",
+    };
+    await submitFunding(session, c.var.requestId);
+  }
+  if (guest) return c.json(await checkoutView(c.var.requestId, id, input.client_secret!));
+  return c.json(await userTx(c, (tx) => readObject(tx, INTENT, id)));
 });
 
 const CaptureIntent = z.object({ amount: Amount.optional() }).strict();
@@ -336,8 +426,11 @@ docs.route({
   path: "/refunds",
   summary: "Refund a succeeded intent, fully or partly (merchant)",
   description:
-    "Moves `amount` (default: all not yet refunded) back from the merchant's wallet to the payer's, as a " +
-    "reversal of the capture; the fee the merchant paid is not returned. Refunds never exceed what was captured. " +
+    "Moves `amount` (default: all not yet refunded) back from the merchant's wallet to the payer's, as one " +
+    "reversal of the capture, with the merchant's fee in proportion (`fee_refunded` = round(fee × amount / " +
+    "amount_received), half away from zero to the currency's minor units, never above what is left of the fee; " +
+    "the refund that completes the intent gets the rest of it). Refunds never exceed what was captured. A guest's " +
+    "M-Pesa payment cannot be refunded here yet (`refund_not_supported`: it goes back by B2C payout). " +
     "The Idempotency-Key is the refund's ref.",
   auth: "bearer",
   idempotencyKey: "required",
@@ -358,6 +451,7 @@ docs.route({
     "payment_intent_not_found",
     "intent_not_refundable",
     "refund_exceeds_captured",
+    "refund_not_supported",
     "insufficient_funds",
     "invalid_amount",
     "invalid_ref",

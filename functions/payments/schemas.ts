@@ -14,15 +14,31 @@ export const INTENT_STATUSES = [
   "canceled",
 ] as const;
 
+const WalletIntentSource = z.object({
+  type: z.literal("wallet"),
+  wallet_id: z.guid(),
+  amount: Money,
+  hold_id: z.guid().describe("The hold on the payer's wallet this part reserved."),
+});
+
+const MpesaIntentSource = z.object({
+  type: z.literal("mpesa"),
+  wallet_id: z.guid().nullable().describe(
+    "The customer's wallet the M-Pesa money tops up (null for a guest: it goes to the payee).",
+  ),
+  amount: Money,
+  hold_id: z.guid().nullable().describe(
+    "The hold on the customer's wallet once the money arrived (a guest's part never has one).",
+  ),
+  phone: z.string().describe("The paying phone, masked (`2547******78`)."),
+  funding_session_id: z.guid().describe("The STK push (a funding session linked to the intent)."),
+  funding_status: z.enum(["pending", "completed", "failed", "cancelled", "expired"]),
+});
+
 export const IntentSource = named(
   "PaymentIntentSource",
-  z.object({
-    type: z.enum(["wallet"]),
-    wallet_id: z.guid(),
-    amount: Money,
-    hold_id: z.guid().describe("The hold on the payer's wallet this part reserved."),
-  }),
-  "One part of the funding plan the payer confirmed.",
+  z.discriminatedUnion("type", [WalletIntentSource, MpesaIntentSource]),
+  "One part of the funding plan the payer confirmed (its latest attempt).",
 );
 
 export const PaymentIntent = named(
@@ -49,7 +65,8 @@ export const PaymentIntent = named(
     sources: z.array(IntentSource),
     last_payment_error: z.record(z.string(), z.unknown()).nullable()
       .describe(
-        "The last confirm whose money could not be held: `{code, details, occurred_at}`; null once paid.",
+        "The last attempt that failed: `{code, details, occurred_at}` (e.g. `insufficient_funds`, or for an " +
+          "M-Pesa part `mpesa_cancelled` (1032), `mpesa_timeout`, `mpesa_failed`); null once paid.",
       ),
     capture_transaction_id: z.guid().nullable(),
     expires_at: Timestamp,
@@ -73,6 +90,36 @@ export const CreatedPaymentIntent = named(
   "A payment intent as its create answers it.",
 );
 
+export const CheckoutIntent = named(
+  "PaymentIntentCheckout",
+  z.object({
+    id: z.guid(),
+    object: z.literal("payment_intent_checkout"),
+    amount: Money,
+    currency: z.string(),
+    status: z.enum(INTENT_STATUSES),
+    capture_method: z.enum(["automatic", "manual"]),
+    amount_received: Money,
+    description: z.string().nullable(),
+    for_customer: z.boolean().describe(
+      "The intent is for one signed-in customer (a guest cannot pay it).",
+    ),
+    sources: z.array(z.object({
+      type: z.enum(["wallet", "mpesa"]),
+      amount: Money,
+      funding_status: z.string().nullable(),
+    })),
+    last_payment_error: z.object({ code: z.string(), occurred_at: z.string() }).nullable(),
+    expires_at: Timestamp,
+    succeeded_at: Timestamp.nullable(),
+    canceled_at: Timestamp.nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  }),
+  "What a payer holding only the client_secret sees of an intent (the hosted checkout page): no merchant, " +
+    "wallet, customer, phone or metadata.",
+);
+
 export const PaymentRefund = named(
   "PaymentRefund",
   z.object({
@@ -80,6 +127,10 @@ export const PaymentRefund = named(
     object: z.literal("payment_refund"),
     payment_intent_id: z.guid(),
     amount: Money,
+    fee_refunded: Money.describe(
+      "The merchant's fee given back with this refund: round(fee × amount / amount_received), half away " +
+        "from zero to the currency's minor units; the refund that completes the intent takes the rest of the fee.",
+    ),
     currency: z.string(),
     reason: z.string().nullable(),
     status: z.enum(["succeeded"]),
@@ -87,7 +138,7 @@ export const PaymentRefund = named(
     created_at: Timestamp,
     updated_at: Timestamp,
   }),
-  "A refund of a succeeded payment intent: principal back to the payer; the merchant's fee is not returned.",
+  "A refund of a succeeded payment intent: principal back to the payer, and the merchant's fee in proportion.",
 );
 
 export const ApiKey = named(
@@ -122,6 +173,7 @@ export const CreatedApiKey = named(
 export const EVENT_TYPES = [
   "payment_intent.created",
   "payment_intent.processing",
+  "payment_intent.requires_confirmation",
   "payment_intent.requires_capture",
   "payment_intent.succeeded",
   "payment_intent.canceled",

@@ -53,8 +53,8 @@ select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": 
 select pg_temp.act_as(:'amina');
 select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "150"}]')$$,
   :'pi1', :'amina_wallet'), 'P0001', 'sources_amount_mismatch', 'the parts must sum to the amount');
-select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "mpesa", "phone": "254712345678", "amount": "200"}]')$$,
-  :'pi1'), 'P0001', 'source_type_not_supported', 'M-Pesa parts are refused clearly for now');
+select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "mpesa", "phone": "254712345678", "amount": "199.50"}, {"type": "wallet", "wallet_id": "%s", "amount": "0.50"}]')$$,
+  :'pi1', :'amina_wallet'), 'P0001', 'invalid_amount', 'an M-Pesa part moves whole shillings (M-Pesa parts: 43_payment_intent_mpesa)');
 select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "200"}]')$$,
   :'pi1', :'other_wallet'), 'P0001', 'wallet_not_found', 'the customer pays only from their own wallet');
 select throws_ok(format($$select public.payment_intent_confirm('%s', '[{"type": "wallet", "wallet_id": "%s", "amount": "100"}, {"type": "wallet", "wallet_id": "%s", "amount": "100"}]')$$,
@@ -104,7 +104,7 @@ select throws_ok(format($$select public.payment_refund_create('%s', 1, null, 'rf
   'P0001', 'payment_intent_not_found', 'another user cannot refund it');
 reset role;
 select is(pg_temp.balance(:'amina_wallet'), 1000.0000::numeric, 'the customer has everything back');
-select is(pg_temp.balance(:'duka_wallet'), 7.0000::numeric, 'the merchant keeps bearing the fee (not refunded)');
+select is(pg_temp.balance(:'duka_wallet'), 10.0000::numeric, 'fully refunded, the fee came back too (in proportion: 44_payment_refund_fees)');
 select is((select amount_refunded from public.payment_intents where id = :'pi1'), 200.0000::numeric, 'amount_refunded');
 select is((select count(*)::int from public.payment_refunds r join public.wallet_transactions t on t.id = r.transaction_id
             where r.payment_intent_id = :'pi1' and t.reverses_id = (select capture_transaction_id from public.payment_intents where id = :'pi1')),
@@ -134,7 +134,7 @@ select is(public.payment_intent_capture(:'pi2') ->> 'status', 'succeeded', 'capt
 reset role;
 select is((pg_temp.balance(:'amina_wallet'), pg_temp.available(:'amina_wallet'))::text, '(750.0000,750.0000)',
   'the customer paid 250 and the other 50 was released');
-select is(pg_temp.balance(:'duka_wallet'), 253.2500::numeric, 'the merchant received 250 less 3.75');
+select is(pg_temp.balance(:'duka_wallet'), 256.2500::numeric, 'the merchant received 250 less 3.75');
 
 -- Cancel a held intent.
 select pg_temp.act_as(:'duka');

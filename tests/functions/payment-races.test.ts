@@ -119,6 +119,9 @@ describe("payment intent races", () => {
     const [{ n, total }] = await sql`select count(*)::int as n, sum(amount)::text as total from public.payment_refunds
                                       where payment_intent_id = ${id}`;
     expect([n, total]).toEqual([3, "90.0000"]);
+    // Each winner gave back its share of the 1.50 fee: 1.50 × 30 / 100 = 0.45, once each.
+    const [{ fees }] = await sql`select sum(fee_refunded)::text as fees from public.payment_refunds where payment_intent_id = ${id}`;
+    expect(fees).toBe("1.3500");
     expect(await balanceOf(customer.walletId)).toBe(sum(before, "90.00"));
     await expectBooksBalanced();
   });

@@ -68,7 +68,7 @@ describe("payment intents", () => {
     expect((await inProcess(undefined, "GET", "/intents")).status).toBe(401);
   });
 
-  it("confirm: parts must sum to the amount, come from the payer's wallet; M-Pesa is not supported yet", async () => {
+  it("confirm: parts must sum to the amount, come from the payer's wallet; M-Pesa in whole shillings", async () => {
     const intent = (await createIntent(inProcess, { amount: "50.00", customer_id: amina.userId })).body;
     const confirm = (who: Party, body: unknown) =>
       inProcess(who.token, "POST", `/intents/${intent.id}/confirm`, body, { "idempotency-key": key() }).then(readResponse);
@@ -76,8 +76,9 @@ describe("payment intents", () => {
     expect((await confirm(amina, wallet(amina.walletId, "40.00"))).body.error.code).toBe("sources_amount_mismatch");
     expect((await confirm(amina, wallet(other.walletId, "50.00"))).body.error.code).toBe("wallet_not_found");
     expect((await confirm(other, wallet(other.walletId, "50.00"))).status).toBe(404);
-    const mpesa = await confirm(amina, { sources: [{ type: "mpesa", phone: "254712345678", amount: "50.00" }] });
-    expect([mpesa.status, mpesa.body.error.code]).toEqual([400, "source_type_not_supported"]);
+    // M-Pesa parts move whole shillings (the STK flows: payment-intents-mpesa.test.ts).
+    const mpesa = await confirm(amina, { sources: [{ type: "mpesa", phone: "254712345678", amount: "50.50" }] });
+    expect(mpesa.body.error.code).toBe("invalid_amount");
     expect((await confirm(amina, { sources: [] })).body.error.code).toBe("validation_failed");
     expect((await readResponse(await inProcess(other.token, "GET", `/intents/${intent.id}`))).status).toBe(404);
     // More than the wallet holds: 409 insufficient_funds, recorded on the intent, which can still be paid.
@@ -126,7 +127,13 @@ describe("payment intents", () => {
     const refund = await readResponse(await overHttp(duka.token, "POST", "/refunds",
       { payment_intent_id: id, amount: "100.00", reason: "one item returned" }, { "idempotency-key": key() }));
     expect(refund.status).toBe(201);
-    expect(refund.body).toMatchObject({ object: "payment_refund", payment_intent_id: id, amount: "100.0000", status: "succeeded" });
+    expect(refund.body).toMatchObject({
+      object: "payment_refund",
+      payment_intent_id: id,
+      amount: "100.0000",
+      fee_refunded: "1.5000",
+      status: "succeeded",
+    });
     const tooMuch = await readResponse(await overHttp(duka.token, "POST", "/refunds",
       { payment_intent_id: id, amount: "200.01" }, { "idempotency-key": key() }));
     expect([tooMuch.status, tooMuch.body.error.code]).toEqual([409, "refund_exceeds_captured"]);
@@ -144,7 +151,8 @@ describe("payment intents", () => {
     const succeeded = await readResponse(await overHttp(duka.token, "GET", "/events?type=payment_intent.succeeded&limit=100"));
     expect(succeeded.body.data.every((e: { type: string }) => e.type === "payment_intent.succeeded")).toBe(true);
     expect((await readResponse(await overHttp(amina.token, "GET", "/events"))).body.data).toEqual([]);
-    expect(await balanceOf(duka.walletId)).toBe(difference(sum(dukaBefore, "300"), "4.50", "100"));
+    // The fee comes back in proportion: 4.50 × 100 / 300 = 1.50.
+    expect(await balanceOf(duka.walletId)).toBe(sum(difference(sum(dukaBefore, "300"), "4.50", "100"), "1.50"));
     await expectBooksBalanced();
   });
 

@@ -13,8 +13,14 @@ import { type MovementRow, sourceDetails } from "./source.ts";
 export type FundingRow = MovementRow;
 
 /** Send a new funding session to its provider (STK push / bank collection). */
-export async function submitFunding(session: FundingRow, requestId?: string): Promise<void> {
-  const source = await sourceDetails(session.source_id, requestId);
+export async function submitFunding(
+  session: FundingRow & { msisdn?: string; description?: string },
+  requestId?: string,
+): Promise<void> {
+  // A payment intent's M-Pesa part names the phone itself (its session has no source).
+  const source = session.msisdn
+    ? { msisdn: session.msisdn, account_number: null, account_name: null }
+    : await sourceDetails(session.source_id, requestId);
   const adapter = provider(session.provider);
   let result;
   try {
@@ -24,7 +30,7 @@ export async function submitFunding(session: FundingRow, requestId?: string): Pr
       currency: session.currency,
       msisdn: source.msisdn,
       accountNumber: source.account_number,
-      description: "Hazina top-up",
+      description: session.description ?? "Hazina top-up",
     });
   } catch (err) {
     if (!(err instanceof ProviderUnavailableError)) throw err;
