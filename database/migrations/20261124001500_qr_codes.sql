@@ -407,6 +407,14 @@ create function public.qr_code_pay_wallet(p_slug text, p_wallet_id uuid, p_amoun
   returns jsonb language sql security definer set search_path = ''
   as $$ select hazina.qr_code_pay_wallet(p_slug, hazina.caller_id(), p_wallet_id, p_amount, p_attempt_ref) $$;
 
+-- A guest's intent for a code (no account: the M-Pesa path). The reply that creates it carries
+-- the client_secret, with which the guest confirms it (POST /payments/intents/:id/confirm, an
+-- M-Pesa part) and reads its progress (GET /payments/intents/:id?client_secret=). Anyone may
+-- call it (the checkout page is public): it opens an intent and moves no money.
+create function public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text)
+  returns jsonb language sql security definer set search_path = ''
+  as $$ select hazina.qr_code_open_intent(p_slug, null, p_amount, p_attempt_ref) $$;
+
 -- Reserve a use when a payer's confirm takes an intent of a code out of requires_confirmation
 -- (to processing, requires_capture or succeeded): lock the code (payers of one code queue
 -- here), refuse an inactive code, and refuse when its uses and live reservations (its other
@@ -538,15 +546,16 @@ revoke execute on function
   public.qr_code_create(text, text, numeric, text, uuid, timestamptz, integer, text),
   public.qr_code_update(uuid, text, timestamptz, boolean, integer, boolean, text),
   public.qr_code_disable(uuid), public.qr_code_resolve(text),
-  public.qr_code_pay_wallet(text, uuid, numeric, text)
+  public.qr_code_pay_wallet(text, uuid, numeric, text), public.qr_code_open_guest_intent(text, numeric, text)
   from public;
 grant execute on function
   public.qr_code_create(text, text, numeric, text, uuid, timestamptz, integer, text),
   public.qr_code_update(uuid, text, timestamptz, boolean, integer, boolean, text),
   public.qr_code_disable(uuid), public.qr_code_pay_wallet(text, uuid, numeric, text)
   to authenticated;
--- The one public function anon may call (the checkout page and the images are public).
-grant execute on function public.qr_code_resolve(text) to anon, authenticated;
+-- The public functions anon may call (the checkout page and the images are public).
+grant execute on function public.qr_code_resolve(text), public.qr_code_open_guest_intent(text, numeric, text)
+  to anon, authenticated;
 grant execute on function public.qr_code_json(public.qr_codes) to authenticated, service_role;
 grant execute on function hazina.qr_code_json(uuid), hazina.qr_code_create(uuid, text, text, numeric, text, uuid, timestamptz, integer, text),
   hazina.qr_code_update(uuid, uuid, text, timestamptz, boolean, integer, boolean, text), hazina.qr_code_disable(uuid, uuid),
@@ -562,6 +571,7 @@ drop trigger if exists payment_intents_qr_code_use on public.payment_intents;
 drop trigger if exists payment_intents_qr_code_reserve on public.payment_intents;
 drop function if exists hazina.qr_code_count_use();
 drop function if exists hazina.qr_code_reserve_use();
+drop function if exists public.qr_code_open_guest_intent(text, numeric, text);
 drop function if exists public.qr_code_pay_wallet(text, uuid, numeric, text);
 drop function if exists hazina.qr_code_pay_wallet(text, uuid, uuid, numeric, text);
 drop function if exists hazina.qr_code_open_intent(text, uuid, numeric, text);

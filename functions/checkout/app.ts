@@ -1,23 +1,28 @@
 // The hosted checkout page: where a person who scanned a merchant's QR code pays.
 //   GET  /checkout/:slug                the page (server-rendered HTML; public)
 //   GET  /checkout/assets/:file         its stylesheet and script (content-hashed, cacheable)
+//   POST /checkout/:slug/intents        a guest's intent for the code (M-Pesa; public; Idempotency-Key)
 //   POST /checkout/:slug/pay/wallet        pay from a Hazina wallet (signed in; Idempotency-Key)
 // A payment through a code is a payment intent opened for it (hazina.qr_code_pay_wallet);
-// the rules (active, expiry, uses, amount) are the database's. The page runs no inline
+// the rules (active, expiry, uses, amount) are the database's. A guest pays by M-Pesa with
+// the payments function's own guest routes: the page confirms the intent it opened here with
+// its client_secret (POST /payments/intents/:id/confirm) and polls its checkout view (GET
+// /payments/intents/:id?client_secret=) until M-Pesa says paid, cancelled or timed out. The page runs no inline
 // script or style (its CSP forbids both) and loads nothing from elsewhere. See docs/checkout.md.
 import type { Context } from "hono";
 import { html } from "hono/html";
+import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { requireUser } from "../_shared/auth.ts";
-import { asUser } from "../_shared/db.ts";
+import { asUser, type Tx } from "../_shared/db.ts";
 import { ApiError, DATABASE_CODES } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
 import { Amount } from "../_shared/money.ts";
 import { apiDocs, serveOpenApi } from "../_shared/openapi.ts";
 import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
 import { checkoutAssets } from "./assets.ts";
-import { CheckoutPayment, Slug } from "./schemas.ts";
+import { CheckoutGuestIntent, CheckoutPayment, Slug } from "./schemas.ts";
 
 export const app = createFunctionApp<UserEnv>("checkout");
 export const docs = apiDocs(
@@ -141,6 +146,18 @@ async function payPage(code: Checkout) {
         </div>
         <p class="status" id="status" role="status" aria-live="polite" tabindex="-1"></p>
         <div id="pay-forms">
+          <section class="card" aria-labelledby="mpesa-heading">
+            <h2 id="mpesa-heading">Pay with M-Pesa</h2>
+            <form id="mpesa-form" novalidate>
+              <label for="phone">M-Pesa phone number</label>
+              <input id="phone" name="phone" type="tel" inputmode="tel" autocomplete="tel" required
+                aria-describedby="phone-hint">
+              <p class="hint" id="phone-hint">
+                For example 0712 345 678. A prompt comes to this phone: enter your M-Pesa PIN there.
+              </p>
+              <button type="submit" id="pay-mpesa-button">Pay with M-Pesa</button>
+            </form>
+          </section>
           <section class="card" aria-labelledby="wallet-heading">
             <h2 id="wallet-heading">Pay with Hazina wallet</h2>
             <form id="signin-form" novalidate>
@@ -238,6 +255,76 @@ app.get("/:slug", async (c) => {
 });
 
 // --- paying ----------------------------------------------------------------------------------
+
+const GuestIntent = z.object({
+  amount: Amount.optional().describe("A static code's amount; a fixed code's is set."),
+}).strict();
+
+/** A guest's Idempotency-Keys belong to the code (the per-minute admission limit counts per code). */
+const guestOwner = createMiddleware<UserEnv>(async (c, next) => {
+  c.set("userId", `guest:qr:${c.req.param("slug")}`);
+  await next();
+});
+
+docs.route({
+  method: "post",
+  path: "/:slug/intents",
+  summary: "Open a guest's payment intent for a QR code (M-Pesa)",
+  description:
+    "No account needed. Opens a payment intent for the code (its amount, or `amount` for a static code; " +
+    "automatic capture; 15 minutes to pay) and answers it with its `client_secret`. The guest then pays it " +
+    "with one M-Pesa part: POST /payments/intents/{id}/confirm with the client_secret, and polls GET " +
+    "/payments/intents/{id}?client_secret= until it is `succeeded` or back at `requires_confirmation` with " +
+    "`last_payment_error` (`mpesa_cancelled`, `mpesa_timeout`, `mpesa_failed`). The Idempotency-Key is the " +
+    "attempt: the same key returns the same intent (with its secret, kept with the key for 24 hours).",
+  auth: "none",
+  idempotencyKey: "required",
+  params: z.object({ slug: Slug }),
+  body: GuestIntent,
+  bodyOptional: true,
+  bodyExample: {},
+  responses: {
+    201: { description: "The intent, with its client_secret.", schema: CheckoutGuestIntent },
+  },
+  errors: [
+    "qr_code_not_found",
+    "qr_code_expired",
+    "qr_code_exhausted",
+    "qr_code_disabled",
+    "qr_code_kind_not_payable",
+    "invalid_amount",
+    "invalid_argument",
+    "invalid_ref",
+  ],
+});
+app.post(
+  "/:slug/intents",
+  guestOwner,
+  idempotent({ required: true, oneTransaction: true }),
+  async (c) => {
+    const slug = Slug.parse(c.req.param("slug"));
+    const text = await c.req.text();
+    const input = GuestIntent.parse(text.trim() ? JSON.parse(text) : {});
+    // As anon (no claims): the database opens the intent for nobody in particular.
+    const run = async (tx: Tx) => {
+      const [r] = await tx`select public.qr_code_open_guest_intent(${slug},
+        ${input.amount ?? null}::numeric, ${c.get("idempotencyKey")!}) as intent`;
+      return r.intent as Record<string, unknown>;
+    };
+    const intent = c.var.requestTx
+      ? await run(c.var.requestTx)
+      : await asUser(undefined, c.var.requestId, run);
+    return c.json({
+      id: intent.id,
+      object: "checkout_intent",
+      amount: intent.amount,
+      currency: intent.currency,
+      status: intent.status,
+      expires_at: intent.expires_at,
+      client_secret: intent.client_secret ?? null,
+    }, 201);
+  },
+);
 
 const PayWallet = z.object({
   wallet_id: Uuid,

@@ -9,6 +9,10 @@
 //     a retry after a lost answer or a reload sends the SAME Idempotency-Key and pays once;
 //     a new key only after a refusal (the server keeps a refusal's answer for its key) or
 //     when the payer asks to pay again after a success;
+//   * M-Pesa (a guest): open the code's intent (POST ./<slug>/intents), confirm it with one
+//     M-Pesa part and its client_secret (POST ../payments/intents/<id>/confirm: the STK push),
+//     then poll its checkout view (GET ../payments/intents/<id>?client_secret=) until it is
+//     succeeded, or back at requires_confirmation with the provider's error (1032: cancelled);
 //   * wallet: sign in (POST ../auth/token), choose a wallet (GET ../wallets), pay
 //     (POST ./<slug>/pay/wallet); the access token lives only in this page's memory.
 
@@ -95,9 +99,9 @@ export const CHECKOUT_JS = `
     field.removeAttribute("aria-invalid");
     return { ok: true, value: value, shown: value };
   }
-  async function call(method, path, body, headers) {
+  async function call(method, path, body, headers, guest) {
     var init = { method: method, headers: Object.assign({ "Accept": "application/json" }, headers || {}) };
-    if (token) init.headers["Authorization"] = "Bearer " + token;
+    if (token && !guest) init.headers["Authorization"] = "Bearer " + token;
     if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
     var res;
     try { res = await fetch(url(path), init); } catch (e) { return { status: 0, body: null }; }
@@ -113,6 +117,107 @@ export const CHECKOUT_JS = `
     document.getElementById("pay-forms").hidden = true;
     show("ok", "Payment received. Thank you!");
   }
+
+  // --- Pay with M-Pesa (as a guest: the intent's client_secret, never a token) ---
+  var MPESA_ERRORS = {
+    mpesa_cancelled: "The payment was cancelled on the phone. Nothing was paid.",
+    mpesa_timeout: "M-Pesa did not hear back from the phone in time. Nothing was paid.",
+    mpesa_failed: "M-Pesa could not complete the payment. Nothing was paid.",
+  };
+  var mpesaForm = document.getElementById("mpesa-form");
+  // 0712 345 678, 712345678, +254 712 345 678 -> 254712345678 (the number Daraja expects).
+  function msisdn(text) {
+    var digits = text.replace(/[ ()+.-]/g, "");
+    if (/^0[17][0-9]{8}$/.test(digits)) return "254" + digits.slice(1);
+    if (/^[17][0-9]{8}$/.test(digits)) return "254" + digits;
+    if (/^254[17][0-9]{8}$/.test(digits)) return digits;
+    return null;
+  }
+  // M-Pesa moves whole shillings: "150.0000" -> "150"; anything with cents is refused here.
+  function wholeUnits(amount) {
+    var parts = amount.split(".");
+    if (parts[1] && /[1-9]/.test(parts[1])) return null;
+    return parts[0];
+  }
+  function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+  async function waitForMpesa(state) {
+    var intent = state.intent;
+    show("wait", "Check your phone: enter your M-Pesa PIN to pay " + currency + " " + intent.shown + ".");
+    for (var i = 0; i < 600; i++) {
+      var res = await call("GET", "../payments/intents/" + intent.id + "?client_secret=" + encodeURIComponent(intent.secret),
+        undefined, undefined, true);
+      var body = res.body;
+      if (res.status === 200 && body) {
+        if (body.status === "succeeded") {
+          state.paid = { id: intent.id, shown: intent.shown };
+          state.intent = null;
+          save(state);
+          receipt(state.paid);
+          return;
+        }
+        if (body.status === "canceled" || (body.status === "requires_confirmation" && body.last_payment_error)) {
+          var code = body.last_payment_error && body.last_payment_error.code;
+          newAttempt();
+          mpesaForm.querySelector("button").disabled = false;
+          show("error", MPESA_ERRORS[code] || (body.status === "canceled"
+            ? "The time to pay ran out. Nothing was paid." : "The payment did not go through. Nothing was paid."));
+          return;
+        }
+      } else if (res.status >= 400 && res.status < 500) {
+        newAttempt();
+        mpesaForm.querySelector("button").disabled = false;
+        show("error", "The payment did not go through. Nothing was paid.");
+        return;
+      }
+      await sleep(i < 20 ? 1000 : 3000);
+    }
+  }
+  mpesaForm.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    var button = mpesaForm.querySelector("button");
+    if (button.disabled) return;
+    var amount = amountToPay();
+    if (!amount.ok) return;
+    var phoneField = document.getElementById("phone");
+    var phone = msisdn(phoneField.value);
+    if (!phone) {
+      phoneField.setAttribute("aria-invalid", "true");
+      show("error", "Enter an M-Pesa number such as 0712 345 678.");
+      phoneField.focus();
+      return;
+    }
+    phoneField.removeAttribute("aria-invalid");
+    var state = attempt();
+    button.disabled = true;
+    show("wait", "Sending the payment request to your phone…");
+    var opened = await call("POST", "./" + slug + "/intents", amount.value ? { amount: amount.value } : {},
+      { "Idempotency-Key": state.key }, true);
+    if (opened.status !== 201 || !opened.body || !opened.body.client_secret) {
+      if (opened.status >= 400 && opened.status < 500) newAttempt();
+      button.disabled = false;
+      show("error", (opened.body && opened.body.error && opened.body.error.message) || "We could not reach the server. Try again.");
+      return;
+    }
+    var whole = wholeUnits(opened.body.amount);
+    if (!whole) {
+      button.disabled = false;
+      show("error", "M-Pesa takes whole shillings: pay this amount with your Hazina wallet.");
+      return;
+    }
+    state.intent = { id: opened.body.id, secret: opened.body.client_secret, shown: amount.shown };
+    save(state);
+    var confirmed = await call("POST", "../payments/intents/" + opened.body.id + "/confirm", {
+      client_secret: opened.body.client_secret,
+      sources: [{ type: "mpesa", phone: phone, amount: whole }],
+    }, { "Idempotency-Key": state.key + "-mpesa" }, true);
+    if (confirmed.status !== 200) {
+      if (confirmed.status >= 400 && confirmed.status < 500) { newAttempt(); }
+      button.disabled = false;
+      show("error", (confirmed.body && confirmed.body.error && confirmed.body.error.message) || "We could not reach the server. Try again.");
+      return;
+    }
+    await waitForMpesa(state);
+  });
 
   // --- Pay with Hazina wallet ---
   var signin = document.getElementById("signin-form");
@@ -190,9 +295,11 @@ export const CHECKOUT_JS = `
     status.textContent = "";
   });
 
-  // A reload after paying shows the receipt, not a second payment.
+  // A reload after paying shows the receipt, not a second payment; a reload while M-Pesa is
+  // on its way goes on waiting for the same payment.
   var state = load();
   if (state && state.paid) receipt(state.paid);
+  else if (state && state.intent) { mpesaForm.querySelector("button").disabled = true; waitForMpesa(state); }
 })();
 `.trim();
 

@@ -23,3 +23,19 @@ export const CheckoutPayment = named(
   ),
   "A payment through a QR code: the payment intent opened for it.",
 );
+
+export const CheckoutGuestIntent = named(
+  "CheckoutGuestIntent",
+  z.object({
+    id: z.guid().describe("The payment intent."),
+    object: z.literal("checkout_intent"),
+    amount: Money,
+    currency: z.string(),
+    status: z.string(),
+    expires_at: z.iso.datetime({ offset: true }),
+    client_secret: z.string().nullable().describe(
+      "Pay and read the intent with it (POST /payments/intents/{id}/confirm, GET /payments/intents/{id}).",
+    ),
+  }),
+  "A guest's payment intent for a QR code: only what paying it needs.",
+);

@@ -42,8 +42,9 @@ select is(
   array(select p.oid::regprocedure::text from pg_proc p
         where p.pronamespace = 'public'::regnamespace and has_function_privilege('anon', p.oid, 'EXECUTE')
           -- The public exceptions, each tested from every role in its own suite: a QR code's
-          -- checkout page resolves its slug for anyone (43_qr_codes).
-          and p.oid not in ('public.qr_code_resolve(text)'::regprocedure)
+          -- checkout page resolves its slug, and a guest opens an intent to pay it (49_qr_codes).
+          and p.oid not in ('public.qr_code_resolve(text)'::regprocedure,
+                            'public.qr_code_open_guest_intent(text, numeric, text)'::regprocedure)
         order by 1),
   array[]::text[],
   'anon can execute no function in public but the listed public reads (every client API needs a signed-in user)');

@@ -2,7 +2,7 @@
 -- the checkout page shows (and nothing more), a payment through a code is an intent opened
 -- for it, a use counts once per successful payment, and limits and expiry refuse payments.
 begin;
-select plan(51);
+select plan(53);
 
 \ir helpers.psql
 
@@ -118,8 +118,15 @@ select is((select use_count from public.qr_codes where id = :'static_id'), 1, 'o
 
 -- A reservation: an intent of the code that is processing holds a use until it ends.
 update public.qr_codes set max_uses = 2 where id = :'static_id';
-select hazina.qr_code_open_intent(:'static_slug', null, 10, 'guest-attempt-1') ->> 'id' as guest_pi \gset
-update public.payment_intents set status = 'processing' where id = :'guest_pi';
+select pg_temp.act_as_anon();
+select public.qr_code_open_guest_intent(:'static_slug', 10, 'guest-attempt-1') as guest \gset
+reset role;
+select (:'guest'::jsonb) ->> 'id' as guest_pi, (:'guest'::jsonb) ->> 'client_secret' as guest_secret \gset
+select is(array[(:'guest'::jsonb) ->> 'customer_id', (:'guest'::jsonb) ->> 'subject_type', (:'guest'::jsonb) ->> 'status'],
+  array[null, 'qr_code', 'requires_confirmation'], 'a guest (anon) opens an intent for the code, for nobody in particular');
+-- The guest confirms with an M-Pesa part: the intent is processing while the STK push is out.
+select is(hazina.payment_intent_confirm(:'guest_pi', null, '[{"type": "mpesa", "phone": "254712345678", "amount": "10"}]',
+  :'guest_secret') ->> 'status', 'processing', 'the guest''s M-Pesa confirm reserves a use');
 select throws_ok(format($$select pg_temp.as_user('%s', 'select public.qr_code_pay_wallet(''%s'', ''%s'', 10, ''attempt-0006'')')$$,
   :'baraka', :'static_slug', :'baraka_wallet'), 'P0001', 'qr_code_exhausted', 'a use reserved by a payment under way is not given twice');
 select hazina.payment_intent_cancel(:'guest_pi', null, 'expired');
