@@ -34,7 +34,7 @@ button{font:inherit;font-weight:700;width:100%;min-height:3rem;margin-top:1rem;p
 button.secondary{background:#fff;color:var(--brand);border:2px solid var(--brand)}
 button:disabled{opacity:.6;cursor:progress}
 .hint{color:var(--muted);font-size:.9rem;margin:.3rem 0 0}
-.status{margin:0;padding:.8rem 1rem;border-radius:.5rem;font-weight:600}
+.status{margin:0 0 1rem;padding:.8rem 1rem;border-radius:.5rem;font-weight:600}
 .status:empty{display:none}
 .status.ok{background:#e3f4ec;color:var(--good)}
 .status.error{background:#fbe9e9;color:var(--bad)}
