@@ -205,6 +205,11 @@ describe.skipIf(!available)("checkout in Chromium at a phone's viewport", () => 
     await page.reload();
     await page.locator("#receipt").waitFor();
     expect(await page.locator("#receipt-amount").textContent()).toBe("KES 75.50");
+    // The page's attempt key, sent again (a retry whose answer was lost): the same payment.
+    const attempt = await page.evaluate((slug) => JSON.parse(sessionStorage.getItem(`hazina-checkout:${slug}`)!), code.slug);
+    const again = await api(payer.access_token, "POST", `/checkout/${code.slug}/pay/wallet`,
+      { wallet_id: payer.walletId, amount: "75.50" }, { "idempotency-key": attempt.key });
+    expect([again.status, again.body.id, again.headers.get("idempotent-replayed")]).toEqual([200, attempt.paid.id, "true"]);
     await waitFor(async () => (await codeRow(code.id)).use_count === 1, "the one use");
     await new Promise((r) => setTimeout(r, 300)); // anything late would show now
     const [{ n }] = await admin`select count(*)::int as n from public.payment_intents where subject_id = ${code.id}`;

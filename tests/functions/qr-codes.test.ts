@@ -8,6 +8,7 @@ import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import { app as qrApp } from "../../functions/qr-codes/app.ts";
 import { app as checkoutApp } from "../../functions/checkout/app.ts";
+import { QrCode } from "../../functions/qr-codes/schemas.ts";
 import { admin } from "../helpers/db.ts";
 import { difference, fromUnits, toUnits } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -83,6 +84,15 @@ describe("qr codes", () => {
     }));
     const byKey = await createCode({ kind: "static", label: "Till 1" }, { ...duka, token: apiKey.body.secret });
     expect([byKey.status, byKey.body.merchant_id]).toEqual([201, duka.userId]);
+  });
+
+  it("one shape: public.qr_code_json is the published QrCode schema, key for key", async () => {
+    const code = (await createCode({ kind: "fixed", label: "Shape", amount: "1.00", max_uses: 2, expires_at: "2099-01-01T00:00:00Z" })).body;
+    const [row] = await admin`select public.qr_code_json(q) as json from public.qr_codes q where q.id = ${code.id}`;
+    expect(Object.keys(row.json).sort()).toEqual(Object.keys(QrCode.shape).sort());
+    expect(QrCode.strict().safeParse(row.json).error?.issues ?? []).toEqual([]);
+    const { url: _u, png_url: _p, svg_url: _s, ...fromApi } = code;
+    expect(fromApi).toEqual(row.json);
   });
 
   it("list, change and disable: only the merchant's own", async () => {
