@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict vRI7psod5BaTfsePd5FobP1ugE5rq4QLa4Cc2vVOCMbIU1fwmpWHnlndkniGhB3
+\restrict YWvTwSY3VthoMfVCcvkFRG35d4EnuCkyOx3woe5CZ4Jm7k2D0fuuLB96CRTvzVN
 
 
 SET statement_timeout = 0;
@@ -1090,9 +1090,13 @@ begin
     perform hazina.raise_error('funding_amount_mismatch', jsonb_build_object(
       'funding_session_id', p_session_id, 'expected', v_session.amount::text, 'received', p_amount::text));
   end if;
-  select * into v_post from hazina.funding_post('funding:' || v_session.id, v_session.provider, v_session.wallet_id,
-    v_session.amount, 'Top-up via ' || v_session.provider,
-    jsonb_build_object('funding_session_id', v_session.id, 'provider_receipt', p_receipt));
+  if v_session.payment_intent_id is not null then
+    select * into v_post from hazina.payment_intent_mpesa_post(v_session, p_receipt);
+  else
+    select * into v_post from hazina.funding_post('funding:' || v_session.id, v_session.provider, v_session.wallet_id,
+      v_session.amount, 'Top-up via ' || v_session.provider,
+      jsonb_build_object('funding_session_id', v_session.id, 'provider_receipt', p_receipt));
+  end if;
   update public.wallet_funding_sessions
      set status = 'completed', transaction_id = v_post.transaction_id, fee = v_post.fee,
          provider_receipt = coalesce(p_receipt, provider_receipt),
@@ -2739,6 +2743,42 @@ $$;
 
 
 --
+-- Name: payment_intent_checkout_json(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_checkout_json(p_intent_id uuid, p_client_secret text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_intent public.payment_intents;
+begin
+  select * into v_intent from public.payment_intents where id = p_intent_id;
+  if v_intent.id is null or p_client_secret is null
+     or encode(sha256(convert_to(p_client_secret, 'UTF8')), 'hex') <> v_intent.client_secret_hash then
+    perform hazina.raise_error('payment_intent_not_found', jsonb_build_object('payment_intent_id', p_intent_id));
+  end if;
+  return jsonb_build_object('id', v_intent.id, 'object', 'payment_intent_checkout', 'amount', v_intent.amount::text,
+    'currency', v_intent.currency, 'status', v_intent.status, 'capture_method', v_intent.capture_method,
+    'amount_received', v_intent.amount_received::text, 'description', v_intent.description,
+    'for_customer', v_intent.customer_id is not null,
+    'sources', coalesce((select jsonb_agg(jsonb_build_object('type', s.type, 'amount', s.amount::text,
+                                                             'funding_status', (select f.status from public.wallet_funding_sessions f
+                                                                                 where f.id = s.funding_session_id))
+                                          order by s.position)
+                           from public.payment_intent_parts s
+                          where s.payment_intent_id = v_intent.id and s.attempt = v_intent.confirm_attempt), '[]'::jsonb),
+    'last_payment_error', case when v_intent.last_payment_error is not null
+                               then jsonb_build_object('code', v_intent.last_payment_error ->> 'code',
+                                                       'occurred_at', v_intent.last_payment_error ->> 'occurred_at') end,
+    'expires_at', public.api_time(v_intent.expires_at), 'succeeded_at', public.api_time(v_intent.succeeded_at),
+    'canceled_at', public.api_time(v_intent.canceled_at), 'created_at', public.api_time(v_intent.created_at),
+    'updated_at', public.api_time(v_intent.updated_at));
+end
+$$;
+
+
+--
 -- Name: payment_intent_confirm(uuid, uuid, jsonb, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2754,6 +2794,10 @@ declare
   v_amount numeric;
   v_wallet_id uuid;
   v_wallets uuid[] := '{}'::uuid[];
+  v_mpesa jsonb;
+  v_topup_wallet uuid;
+  v_session_id uuid;
+  v_attempt integer;
   v_hold_id uuid;
   v_expires timestamptz;
   v_tx uuid;
@@ -2763,7 +2807,7 @@ begin
   select * into v_intent from public.payment_intents where id = p_intent_id for update;
   -- Another customer's intent, or one for anybody without its secret, does not exist for the caller.
   if v_intent.id is null
-     or (v_intent.customer_id is not null and v_intent.customer_id <> p_customer_id)
+     or (v_intent.customer_id is not null and v_intent.customer_id is distinct from p_customer_id)
      or (v_intent.customer_id is null and (p_client_secret is null
          or encode(sha256(convert_to(p_client_secret, 'UTF8')), 'hex') <> v_intent.client_secret_hash)) then
     perform hazina.raise_error('payment_intent_not_found', jsonb_build_object('payment_intent_id', p_intent_id));
@@ -2782,35 +2826,71 @@ begin
   end if;
   -- Check the whole plan before any money is held.
   for v_source in select value from jsonb_array_elements(p_sources) loop
-    if v_source ->> 'type' = 'mpesa' then
-      perform hazina.raise_error('source_type_not_supported', jsonb_build_object('type', 'mpesa'));
-    end if;
-    if v_source ->> 'type' is distinct from 'wallet' then
-      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources.type', 'reason', 'wallet'));
+    if v_source ->> 'type' is distinct from 'wallet' and v_source ->> 'type' is distinct from 'mpesa' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources.type', 'reason', 'wallet or mpesa'));
     end if;
     if jsonb_typeof(v_source -> 'amount') is distinct from 'string' or v_source ->> 'amount' !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$' then
       perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_intent.currency));
     end if;
-    if v_source ->> 'wallet_id' !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
-      perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', v_source ->> 'wallet_id'));
-    end if;
     v_amount := (v_source ->> 'amount')::numeric;
     perform hazina.assert_valid_amount(v_amount, v_intent.currency);
-    v_wallet_id := (v_source ->> 'wallet_id')::uuid;
-    if not exists (select 1 from public.wallets where id = v_wallet_id and user_id = p_customer_id) then
-      perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', v_wallet_id));
+    if v_source ->> 'type' = 'mpesa' then
+      if v_mpesa is not null then
+        perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources', 'reason', 'one M-Pesa part'));
+      end if;
+      if jsonb_typeof(v_source -> 'phone') is distinct from 'string' or v_source ->> 'phone' !~ '^254[17][0-9]{8}$' then
+        perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources.phone',
+          'reason', 'an M-Pesa number such as 254712345678'));
+      end if;
+      perform hazina.assert_provider_amount('mpesa', 'in', v_amount, v_intent.currency);
+      v_mpesa := v_source;
+    else
+      if p_customer_id is null then
+        -- A guest has no wallet: it pays by M-Pesa.
+        perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', v_source ->> 'wallet_id'));
+      end if;
+      if v_source ->> 'wallet_id' !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+        perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', v_source ->> 'wallet_id'));
+      end if;
+      v_wallet_id := (v_source ->> 'wallet_id')::uuid;
+      if not exists (select 1 from public.wallets where id = v_wallet_id and user_id = p_customer_id) then
+        perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', v_wallet_id));
+      end if;
+      if v_wallet_id = any (v_wallets) then
+        perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources', 'reason', 'one part per wallet'));
+      end if;
+      v_wallets := v_wallets || v_wallet_id;
     end if;
-    if v_wallet_id = any (v_wallets) then
-      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources', 'reason', 'one part per wallet'));
-    end if;
-    v_wallets := v_wallets || v_wallet_id;
     v_total := v_total + v_amount;
   end loop;
   if v_total <> v_intent.amount then
     perform hazina.raise_error('sources_amount_mismatch', jsonb_build_object(
       'amount', v_intent.amount::text, 'sources_total', v_total::numeric(19, 4)::text));
   end if;
+  if v_mpesa is not null then
+    if cardinality(v_wallets) > 1 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources',
+        'reason', 'with an M-Pesa part, at most one wallet part (the wallet the M-Pesa money tops up)'));
+    end if;
+    if p_customer_id is null then
+      if v_intent.capture_method <> 'automatic' then
+        perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'capture_method',
+          'reason', 'a guest pays intents with automatic capture only'));
+      end if;
+      v_topup_wallet := v_intent.payee_wallet_id;
+    else
+      -- The M-Pesa money tops up the wallet part's wallet, or the customer's wallet of the currency.
+      v_topup_wallet := coalesce(v_wallets[1], (select id from public.wallets
+                                                 where user_id = p_customer_id and currency = v_intent.currency
+                                                   and kind = 'user' and status = 'active'
+                                                 order by created_at, id limit 1));
+      if v_topup_wallet is null then
+        perform hazina.raise_error('wallet_not_found', jsonb_build_object('currency', v_intent.currency));
+      end if;
+    end if;
+  end if;
 
+  v_attempt := v_intent.confirm_attempt + 1;
   -- A manual-capture authorisation lasts 7 days from confirmation; the holds end with it.
   v_expires := case v_intent.capture_method when 'manual' then now() + interval '7 days' else v_intent.expires_at end;
   -- Money that cannot be held or posted (the payer's balance, a frozen wallet) is a failed
@@ -2820,14 +2900,37 @@ begin
   begin
     for v_source in select value from jsonb_array_elements(p_sources) loop
       v_position := v_position + 1;
-      v_hold_id := hazina.hold_create('intent:' || v_intent.id || ':part:' || v_position, (v_source ->> 'wallet_id')::uuid,
-        v_intent.payee_wallet_id, (v_source ->> 'amount')::numeric, v_expires, v_intent.transaction_type,
-        coalesce(v_intent.description, 'Payment'), jsonb_build_object('payment_intent_id', v_intent.id));
-      insert into public.payment_intent_parts (payment_intent_id, position, type, wallet_id, amount, hold_id)
-      values (v_intent.id, v_position, 'wallet', (v_source ->> 'wallet_id')::uuid, (v_source ->> 'amount')::numeric, v_hold_id);
+      if v_source ->> 'type' = 'wallet' then
+        v_hold_id := hazina.hold_create(hazina.payment_intent_part_ref(v_intent.id, v_attempt, v_position),
+          (v_source ->> 'wallet_id')::uuid, v_intent.payee_wallet_id, (v_source ->> 'amount')::numeric, v_expires,
+          v_intent.transaction_type, coalesce(v_intent.description, 'Payment'),
+          jsonb_build_object('payment_intent_id', v_intent.id));
+        insert into public.payment_intent_parts (payment_intent_id, attempt, position, type, wallet_id, amount, hold_id)
+        values (v_intent.id, v_attempt, v_position, 'wallet', (v_source ->> 'wallet_id')::uuid,
+                (v_source ->> 'amount')::numeric, v_hold_id);
+      else
+        -- The STK push is a funding session of the intent (sent by the edge after this commit;
+        -- the sweep settles it if no callback comes). It lives 3 minutes, as a top-up's does.
+        insert into public.wallet_funding_sessions (user_id, wallet_id, source_id, provider, channel, amount, currency,
+                                                    client_ref, payer_msisdn, expires_at, payment_intent_id)
+        values (p_customer_id, v_topup_wallet, null, 'mpesa', 'stk_push', (v_source ->> 'amount')::numeric,
+                v_intent.currency, 'intent:' || v_intent.id || ':attempt:' || v_attempt, v_source ->> 'phone',
+                now() + interval '3 minutes', v_intent.id)
+        returning id into v_session_id;
+        insert into public.payment_intent_parts (payment_intent_id, attempt, position, type, wallet_id, amount, phone,
+                                                 funding_session_id)
+        values (v_intent.id, v_attempt, v_position, 'mpesa', case when p_customer_id is not null then v_topup_wallet end,
+                (v_source ->> 'amount')::numeric, v_source ->> 'phone', v_session_id);
+      end if;
     end loop;
 
-    if v_intent.capture_method = 'automatic' then
+    if v_mpesa is not null then
+      update public.payment_intents
+         set status = 'processing', customer_id = p_customer_id, confirm_attempt = v_attempt, confirmed_at = now(),
+             last_payment_error = null, updated_at = now()
+       where id = v_intent.id;
+    elsif v_intent.capture_method = 'automatic' then
+      update public.payment_intents set confirm_attempt = v_attempt where id = v_intent.id;
       v_tx := hazina.payment_intent_post_parts(v_intent.id, v_intent.amount);
       update public.payment_intents
          set status = 'succeeded', customer_id = p_customer_id, amount_received = amount, amount_capturable = 0,
@@ -2837,7 +2940,7 @@ begin
     else
       update public.payment_intents
          set status = 'requires_capture', customer_id = p_customer_id, amount_capturable = amount, expires_at = v_expires,
-             confirmed_at = now(), last_payment_error = null, updated_at = now()
+             confirm_attempt = v_attempt, confirmed_at = now(), last_payment_error = null, updated_at = now()
        where id = v_intent.id;
     end if;
   exception when sqlstate 'P0001' then
@@ -2850,6 +2953,11 @@ begin
     update public.payment_intents set last_payment_error = v_error, updated_at = now() where id = v_intent.id;
     return hazina.payment_intent_json(v_intent.id) || jsonb_build_object('payment_error', v_error);
   end;
+  if v_session_id is not null then
+    return hazina.payment_intent_json(v_intent.id) || jsonb_build_object('mpesa', jsonb_build_object(
+      'funding_session_id', v_session_id, 'provider', 'mpesa', 'amount', (v_mpesa ->> 'amount')::numeric(19, 4)::text,
+      'currency', v_intent.currency, 'msisdn', v_mpesa ->> 'phone'));
+  end if;
   return hazina.payment_intent_json(v_intent.id);
 end
 $_$;
@@ -2883,6 +2991,59 @@ begin
   elsif new.last_payment_error is not null and new.last_payment_error is distinct from old.last_payment_error then
     insert into public.events (merchant_id, type, object_type, object_id, data)
     values (new.merchant_id, 'payment_intent.payment_failed', 'payment_intent', new.id, public.payment_intent_json(new));
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: payment_intent_fail_attempt(uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_fail_attempt(p_intent_id uuid, p_error jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_part public.payment_intent_parts;
+begin
+  for v_part in select p.* from public.payment_intent_parts p join public.payment_intents i on i.id = p.payment_intent_id
+                 where p.payment_intent_id = p_intent_id and p.attempt = i.confirm_attempt order by p.position loop
+    perform hazina.payment_intent_release_hold(v_part.hold_id);
+  end loop;
+  update public.payment_intents
+     set status = 'requires_confirmation', amount_capturable = 0, last_payment_error = p_error, updated_at = now()
+   where id = p_intent_id;
+end
+$$;
+
+
+--
+-- Name: payment_intent_funding_changed(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_funding_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_waiting record;
+begin
+  if new.status = 'completed' then
+    if new.user_id is not null then
+      perform hazina.payment_intent_mpesa_arrived(new.id);
+    end if;
+  elsif new.status in ('failed', 'cancelled', 'expired') and old.status = 'pending' then
+    select * into v_waiting from hazina.payment_intent_waiting(new.id);
+    if (v_waiting.intent).id is not null then
+      perform hazina.payment_intent_fail_attempt((v_waiting.intent).id, jsonb_build_object(
+        'code', case new.status when 'cancelled' then 'mpesa_cancelled' when 'expired' then 'mpesa_timeout'
+                                else 'mpesa_failed' end,
+        'details', jsonb_build_object('funding_session_id', new.id, 'provider_code', new.failure_code,
+                                      'reason', new.failure_reason),
+        'occurred_at', public.api_time(now())));
+    end if;
   end if;
   return null;
 end
@@ -2931,6 +3092,7 @@ CREATE TABLE public.payment_intents (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     transaction_type public.transaction_kind DEFAULT 'payment_intent'::text NOT NULL,
+    confirm_attempt integer DEFAULT 0 NOT NULL,
     CONSTRAINT payment_intents_amount_capturable_check CHECK ((amount_capturable >= (0)::numeric)),
     CONSTRAINT payment_intents_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT payment_intents_amount_received_check CHECK ((amount_received >= (0)::numeric)),
@@ -2940,6 +3102,7 @@ CREATE TABLE public.payment_intents (
     CONSTRAINT payment_intents_cancellation_reason_check CHECK ((length(cancellation_reason) <= 500)),
     CONSTRAINT payment_intents_capture_method_check CHECK ((capture_method = ANY (ARRAY['automatic'::text, 'manual'::text]))),
     CONSTRAINT payment_intents_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT payment_intents_confirm_attempt_check CHECK (((confirm_attempt >= 0) AND (confirm_attempt <= 1000))),
     CONSTRAINT payment_intents_description_check CHECK ((length(description) <= 500)),
     CONSTRAINT payment_intents_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
     CONSTRAINT payment_intents_status_check CHECK ((status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text, 'succeeded'::text, 'canceled'::text]))),
@@ -2966,6 +3129,176 @@ begin
     perform hazina.raise_error('payment_intent_not_found', jsonb_build_object('payment_intent_id', p_intent_id));
   end if;
   return v_intent;
+end
+$$;
+
+
+--
+-- Name: payment_intent_mpesa_arrived(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_mpesa_arrived(p_session_id uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_waiting record;
+  v_expires timestamptz;
+  v_hold_id uuid;
+  v_tx uuid;
+  v_detail text;
+begin
+  select * into v_waiting from hazina.payment_intent_waiting(p_session_id);
+  if (v_waiting.intent).id is null then
+    return;
+  end if;
+  v_expires := case (v_waiting.intent).capture_method when 'manual' then (v_waiting.intent).confirmed_at + interval '7 days'
+                                                     else (v_waiting.intent).expires_at end;
+  begin
+    v_hold_id := hazina.hold_create(
+      hazina.payment_intent_part_ref((v_waiting.intent).id, (v_waiting.part).attempt, (v_waiting.part).position),
+      (v_waiting.part).wallet_id, (v_waiting.intent).payee_wallet_id, (v_waiting.part).amount, v_expires,
+      (v_waiting.intent).transaction_type, coalesce((v_waiting.intent).description, 'Payment'),
+      jsonb_build_object('payment_intent_id', (v_waiting.intent).id));
+    update public.payment_intent_parts set hold_id = v_hold_id where id = (v_waiting.part).id;
+    if (v_waiting.intent).capture_method = 'automatic' then
+      v_tx := hazina.payment_intent_post_parts((v_waiting.intent).id, (v_waiting.intent).amount);
+      update public.payment_intents
+         set status = 'succeeded', amount_received = amount, amount_capturable = 0, capture_transaction_id = v_tx,
+             succeeded_at = now(), last_payment_error = null, updated_at = now()
+       where id = (v_waiting.intent).id;
+    else
+      update public.payment_intents
+         set status = 'requires_capture', amount_capturable = amount, expires_at = v_expires, last_payment_error = null,
+             updated_at = now()
+       where id = (v_waiting.intent).id;
+    end if;
+  exception when sqlstate 'P0001' then
+    if sqlerrm not in ('insufficient_funds', 'wallet_not_active', 'fee_exceeds_amount', 'hold_expired') then
+      raise;
+    end if;
+    get stacked diagnostics v_detail = pg_exception_detail;
+    perform hazina.payment_intent_fail_attempt((v_waiting.intent).id, jsonb_build_object('code', sqlerrm,
+      'details', coalesce(nullif(v_detail, '')::jsonb, '{}'::jsonb) || jsonb_build_object('funding_session_id', p_session_id),
+      'occurred_at', public.api_time(now())));
+  end;
+end
+$$;
+
+
+--
+-- Name: wallet_funding_sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.wallet_funding_sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid,
+    wallet_id uuid NOT NULL,
+    source_id uuid,
+    provider public.payment_provider NOT NULL,
+    channel text NOT NULL,
+    amount numeric(19,4) NOT NULL,
+    fee numeric(19,4) DEFAULT 0 NOT NULL,
+    currency character(3) NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    client_ref text,
+    provider_request_id text,
+    provider_checkout_id text,
+    provider_receipt text,
+    payer_msisdn text,
+    account_reference text,
+    transaction_id uuid,
+    failure_code text,
+    failure_reason text,
+    expires_at timestamp with time zone NOT NULL,
+    check_count integer DEFAULT 0 NOT NULL,
+    last_checked_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    payment_intent_id uuid,
+    CONSTRAINT wallet_funding_sessions_account_reference_check CHECK ((length(account_reference) <= 100)),
+    CONSTRAINT wallet_funding_sessions_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT wallet_funding_sessions_channel_check CHECK ((channel = ANY (ARRAY['stk_push'::text, 'bank_collection'::text, 'paybill'::text]))),
+    CONSTRAINT wallet_funding_sessions_check_count_check CHECK ((check_count >= 0)),
+    CONSTRAINT wallet_funding_sessions_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT wallet_funding_sessions_completed_posted CHECK (((status = 'completed'::text) = (transaction_id IS NOT NULL))),
+    CONSTRAINT wallet_funding_sessions_failure_code_check CHECK ((length(failure_code) <= 100)),
+    CONSTRAINT wallet_funding_sessions_failure_reason_check CHECK ((length(failure_reason) <= 500)),
+    CONSTRAINT wallet_funding_sessions_fee_check CHECK ((fee >= (0)::numeric)),
+    CONSTRAINT wallet_funding_sessions_owner CHECK (((user_id IS NOT NULL) OR (payment_intent_id IS NOT NULL))),
+    CONSTRAINT wallet_funding_sessions_payer_msisdn_check CHECK ((length(payer_msisdn) <= 20)),
+    CONSTRAINT wallet_funding_sessions_provider_checkout_id_check CHECK ((length(provider_checkout_id) <= 255)),
+    CONSTRAINT wallet_funding_sessions_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
+    CONSTRAINT wallet_funding_sessions_provider_request_id_check CHECK ((length(provider_request_id) <= 255)),
+    CONSTRAINT wallet_funding_sessions_source CHECK (
+CASE
+    WHEN (payment_intent_id IS NULL) THEN ((channel = 'paybill'::text) = (source_id IS NULL))
+    ELSE ((channel = 'stk_push'::text) AND (source_id IS NULL) AND (payer_msisdn IS NOT NULL))
+END),
+    CONSTRAINT wallet_funding_sessions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'completed'::text, 'failed'::text, 'expired'::text, 'cancelled'::text])))
+);
+
+
+--
+-- Name: payment_intent_mpesa_post(public.wallet_funding_sessions, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_mpesa_post(p_session public.wallet_funding_sessions, p_receipt text, OUT transaction_id uuid, OUT fee numeric) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_clearing uuid := hazina.provider_clearing_wallet(p_session.provider, p_session.currency);
+  v_waiting record;
+  v_quote record;
+  v_fee numeric;
+  v_meta jsonb := jsonb_build_object('funding_session_id', p_session.id, 'payment_intent_id', p_session.payment_intent_id,
+                                     'provider_receipt', p_receipt);
+begin
+  fee := 0;
+  if p_session.user_id is not null then
+    transaction_id := hazina.post_transaction('funding:' || p_session.id, 'funding', jsonb_build_array(
+      jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
+      jsonb_build_object('wallet_id', p_session.wallet_id, 'direction', 'credit', 'amount', p_session.amount::text)),
+      'Payment via ' || p_session.provider, v_meta);
+    return;
+  end if;
+  select * into v_waiting from hazina.payment_intent_waiting(p_session.id);
+  if (v_waiting.intent).id is null then
+    transaction_id := hazina.post_transaction('funding:' || p_session.id, 'funding', jsonb_build_array(
+      jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
+      jsonb_build_object('wallet_id', hazina.system_wallet('suspense', p_session.currency), 'direction', 'credit',
+                         'amount', p_session.amount::text)),
+      'Guest payment that arrived after its intent stopped waiting (to pay back)', v_meta);
+    return;
+  end if;
+  select * into v_quote from hazina.fee_quote((v_waiting.intent).transaction_type, p_session.amount, p_session.currency,
+                                              (v_waiting.intent).merchant_id);
+  v_fee := least(v_quote.fee, p_session.amount);
+  if v_fee > 0 then
+    transaction_id := hazina.post_transaction('funding:' || p_session.id, (v_waiting.intent).transaction_type, jsonb_build_array(
+      jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
+      jsonb_build_object('wallet_id', p_session.wallet_id, 'direction', 'credit', 'amount', p_session.amount::text),
+      jsonb_build_object('wallet_id', p_session.wallet_id, 'direction', 'debit', 'amount', v_fee::text, 'leg', 'fee'),
+      jsonb_build_object('wallet_id', hazina.system_wallet('fee_revenue', p_session.currency), 'direction', 'credit',
+                         'amount', v_fee::text, 'leg', 'fee')),
+      coalesce((v_waiting.intent).description, 'Payment'), v_meta);
+    insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                       direction, amount, currency, base_amount, rule_source, rule_id)
+    values (transaction_id::text || '#fee', transaction_id, p_session.wallet_id, (v_waiting.intent).merchant_id,
+            (v_waiting.intent).transaction_type, 'charge', v_fee, p_session.currency, p_session.amount,
+            v_quote.rule_source, v_quote.rule_id);
+  else
+    transaction_id := hazina.post_transaction('funding:' || p_session.id, (v_waiting.intent).transaction_type, jsonb_build_array(
+      jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
+      jsonb_build_object('wallet_id', p_session.wallet_id, 'direction', 'credit', 'amount', p_session.amount::text)),
+      coalesce((v_waiting.intent).description, 'Payment'), v_meta);
+  end if;
+  update public.payment_intents
+     set status = 'succeeded', amount_received = amount, amount_capturable = 0, capture_transaction_id = transaction_id,
+         succeeded_at = now(), last_payment_error = null, updated_at = now()
+   where id = (v_waiting.intent).id;
 end
 $$;
 
@@ -3061,6 +3394,17 @@ $$;
 
 
 --
+-- Name: payment_intent_part_ref(uuid, integer, integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_part_ref(p_intent_id uuid, p_attempt integer, p_position integer) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$ select 'intent:' || p_intent_id || case when p_attempt > 1 then ':attempt:' || p_attempt else '' end
+               || ':part:' || p_position $$;
+
+
+--
 -- Name: payment_intent_post_parts(uuid, numeric); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -3069,12 +3413,31 @@ CREATE FUNCTION hazina.payment_intent_post_parts(p_intent_id uuid, p_amount nume
     SET search_path TO ''
     AS $$
 declare
+  v_intent public.payment_intents;
   v_part public.payment_intent_parts;
   v_left numeric := p_amount;
   v_tx uuid;
   v_first uuid;
+  v_wallet uuid;
 begin
-  for v_part in select * from public.payment_intent_parts where payment_intent_id = p_intent_id order by position loop
+  select * into v_intent from public.payment_intents where id = p_intent_id;
+  if exists (select 1 from public.payment_intent_parts
+              where payment_intent_id = p_intent_id and attempt = v_intent.confirm_attempt and type = 'mpesa') then
+    for v_part in select * from public.payment_intent_parts
+                   where payment_intent_id = p_intent_id and attempt = v_intent.confirm_attempt order by position loop
+      if exists (select 1 from public.wallet_holds where id = v_part.hold_id and status = 'pending' and expires_at <= now()) then
+        perform hazina.raise_error('hold_expired', jsonb_build_object('hold_id', v_part.hold_id));
+      end if;
+      perform hazina.payment_intent_release_hold(v_part.hold_id);
+      v_wallet := coalesce(v_wallet, v_part.wallet_id);
+    end loop;
+    return (hazina.transfer('intent:' || p_intent_id || ':attempt:' || v_intent.confirm_attempt || ':capture', v_wallet,
+                            v_intent.payee_wallet_id, p_amount, v_intent.transaction_type,
+                            coalesce(v_intent.description, 'Payment'),
+                            jsonb_build_object('payment_intent_id', p_intent_id)) ->> 'transaction_id')::uuid;
+  end if;
+  for v_part in select * from public.payment_intent_parts
+                 where payment_intent_id = p_intent_id and attempt = v_intent.confirm_attempt order by position loop
     if v_left > 0 then
       v_tx := hazina.hold_post(v_part.hold_id, least(v_left, v_part.amount));
       v_first := coalesce(v_first, v_tx);
@@ -3105,6 +3468,54 @@ $$;
 
 
 --
+-- Name: payment_intent_parts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payment_intent_parts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    payment_intent_id uuid NOT NULL,
+    "position" smallint NOT NULL,
+    type text NOT NULL,
+    wallet_id uuid,
+    amount numeric(19,4) NOT NULL,
+    hold_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempt integer NOT NULL,
+    phone text,
+    funding_session_id uuid,
+    CONSTRAINT payment_intent_parts_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT payment_intent_parts_attempt_check CHECK (((attempt >= 1) AND (attempt <= 1000))),
+    CONSTRAINT payment_intent_parts_phone_check CHECK ((phone ~ '^254[17][0-9]{8}$'::text)),
+    CONSTRAINT payment_intent_parts_position_check CHECK ((("position" >= 1) AND ("position" <= 10))),
+    CONSTRAINT payment_intent_parts_shape CHECK (
+CASE type
+    WHEN 'wallet'::text THEN ((wallet_id IS NOT NULL) AND (hold_id IS NOT NULL) AND (phone IS NULL) AND (funding_session_id IS NULL))
+    ELSE ((phone IS NOT NULL) AND (funding_session_id IS NOT NULL))
+END),
+    CONSTRAINT payment_intent_parts_type_check CHECK ((type = ANY (ARRAY['wallet'::text, 'mpesa'::text])))
+);
+
+
+--
+-- Name: payment_intent_waiting(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_waiting(p_session_id uuid, OUT intent public.payment_intents, OUT part public.payment_intent_parts) RETURNS record
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  select * into part from public.payment_intent_parts where funding_session_id = p_session_id;
+  select * into intent from public.payment_intents where id = part.payment_intent_id for update;
+  if intent.id is null or intent.status <> 'processing' or intent.confirm_attempt <> part.attempt
+     or intent.expires_at <= now() then
+    intent := null;
+  end if;
+end
+$$;
+
+
+--
 -- Name: payment_refund_create(uuid, uuid, numeric, text, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -3118,7 +3529,14 @@ declare
   v_remaining numeric;
   v_amount numeric;
   v_id uuid := gen_random_uuid();
-  v_tx uuid;
+  v_ref text := 'payment_refund:' || v_id;
+  v_charge public.billing_ledger;
+  v_fee_refunded numeric;
+  v_fee numeric := 0;
+  v_minor smallint;
+  v_payer uuid;
+  v_tx record;
+  v_reason text;
 begin
   if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
     perform hazina.raise_error('invalid_ref');
@@ -3144,12 +3562,55 @@ begin
   if v_amount > v_remaining then
     perform hazina.raise_error('refund_exceeds_captured', jsonb_build_object('refundable', v_remaining::numeric(19, 4)::text));
   end if;
-  v_tx := hazina.reverse_transaction(v_intent.capture_transaction_id, 'payment_refund:' || v_id, v_amount,
-                                     left(coalesce(p_reason, 'Refund'), 500));
-  insert into public.payment_refunds (id, payment_intent_id, merchant_id, customer_id, amount, currency, reason,
+  -- Who paid: the capture's one principal payer (the customer's wallet).
+  select (array_agg(e.wallet_id) filter (where e.direction = 'debit'))[1] into v_payer
+    from hazina.transaction_entries(v_intent.capture_transaction_id) e where e.leg = 'principal'
+  having count(distinct e.wallet_id) filter (where e.direction = 'debit') = 1;
+  if v_payer is null or exists (select 1 from public.wallets where id = v_payer and kind = 'system') then
+    perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
+      'reason', 'a guest''s M-Pesa payment is refunded by B2C payout, which is not available yet'));
+  end if;
+
+  -- The fee share (the capture's one fee charge, if any).
+  select * into v_charge from public.billing_ledger
+   where transaction_id = v_intent.capture_transaction_id and direction = 'charge' order by ref limit 1;
+  if v_charge.ref is not null then
+    select coalesce(sum(r.fee_refunded), 0) into v_fee_refunded from public.payment_refunds r where r.payment_intent_id = p_intent_id;
+    select minor_units into v_minor from public.currencies where code = v_intent.currency;
+    v_fee := hazina.refund_fee_share(v_charge.amount, v_fee_refunded, v_amount, v_intent.amount_received,
+                                     v_amount = v_remaining, v_minor);
+  end if;
+
+  -- One reversal of the capture: principal back, and the fee share back to its payer.
+  v_reason := left(coalesce(p_reason, 'Refund'), 500);
+  perform 1 from public.wallet_transactions where id = v_intent.capture_transaction_id for update;
+  select * into v_tx from hazina.begin_transaction(
+    v_ref, 'reversal',
+    md5(concat_ws('|', 'payment_refund', v_intent.capture_transaction_id, v_amount::numeric(19, 4), v_fee::numeric(19, 4))),
+    v_amount, v_intent.currency, v_reason,
+    jsonb_build_object('reverses', v_intent.capture_transaction_id, 'original_kind', v_intent.transaction_type,
+                       'payment_refund_id', v_id),
+    v_intent.capture_transaction_id);
+  if v_fee > 0 then
+    perform hazina.apply_entries(v_tx.transaction_id, 'reversal', v_reason,
+      jsonb_build_object('reverses', v_intent.capture_transaction_id), v_ref,
+      array[v_intent.payee_wallet_id, v_payer, hazina.system_wallet('fee_revenue', v_intent.currency), v_charge.payer_wallet_id],
+      array['debit', 'credit', 'debit', 'credit'], array[v_amount, v_amount, v_fee, v_fee],
+      array['principal', 'principal', 'fee', 'fee']);
+    insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                       direction, amount, currency, base_amount, rule_source, rule_id, refund_of)
+    values (v_tx.transaction_id::text || '#refund-1', v_tx.transaction_id, v_charge.payer_wallet_id, v_charge.payer_user_id,
+            v_charge.transaction_type, 'refund', v_fee, v_charge.currency, v_amount, 'original', v_charge.rule_id, v_charge.ref);
+  else
+    perform hazina.apply_entries(v_tx.transaction_id, 'reversal', v_reason,
+      jsonb_build_object('reverses', v_intent.capture_transaction_id), v_ref,
+      array[v_intent.payee_wallet_id, v_payer], array['debit', 'credit'], array[v_amount, v_amount],
+      array['principal', 'principal']);
+  end if;
+  insert into public.payment_refunds (id, payment_intent_id, merchant_id, customer_id, amount, fee_refunded, currency, reason,
                                       transaction_id, client_ref)
-  values (v_id, p_intent_id, p_merchant_id, v_intent.customer_id, v_amount, v_intent.currency, left(p_reason, 500), v_tx,
-          p_client_ref);
+  values (v_id, p_intent_id, p_merchant_id, v_intent.customer_id, v_amount, v_fee, v_intent.currency, left(p_reason, 500),
+          v_tx.transaction_id, p_client_ref);
   update public.payment_intents set amount_refunded = amount_refunded + v_amount, updated_at = now() where id = p_intent_id;
   return hazina.payment_refund_json(v_id) || jsonb_build_object('created', true);
 end
@@ -3866,6 +4327,38 @@ $$;
 
 
 --
+-- Name: reconcile_payment_refunds(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_payment_refunds() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select 'payment_refund_reverses_capture', r.id::text, r.amount, t.principal_amount
+    from public.payment_refunds r
+    join public.payment_intents i on i.id = r.payment_intent_id
+    left join public.wallet_transactions t on t.id = r.transaction_id
+   where t.id is null or t.reverses_id is distinct from i.capture_transaction_id or t.principal_amount <> r.amount
+  union all
+  select 'payment_refund_fee_is_billed', r.id::text, r.fee_refunded, coalesce(b.refunded, 0)
+    from public.payment_refunds r
+    left join lateral (select sum(l.amount) as refunded from public.billing_ledger l
+                        where l.transaction_id = r.transaction_id and l.direction = 'refund') b on true
+   where r.fee_refunded is not null and r.fee_refunded <> coalesce(b.refunded, 0)
+  union all
+  select 'payment_intent_fee_refunds_within_fee', i.id::text, coalesce(c.fee, 0), f.refunded
+    from public.payment_intents i
+    join (select payment_intent_id, sum(fee_refunded) as refunded, bool_and(fee_refunded is not null) as proportional
+            from public.payment_refunds group by payment_intent_id) f on f.payment_intent_id = i.id
+    left join lateral (select sum(l.amount) as fee from public.billing_ledger l
+                        where l.transaction_id = i.capture_transaction_id and l.direction = 'charge') c on true
+   where f.proportional
+     and (f.refunded > coalesce(c.fee, 0)
+          or (i.amount_refunded = i.amount_received and f.refunded <> coalesce(c.fee, 0)))
+$$;
+
+
+--
 -- Name: reconcile_qr_codes(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -3878,6 +4371,21 @@ CREATE FUNCTION hazina.reconcile_qr_codes() RETURNS TABLE(check_name text, subje
     left join public.payment_intents p on p.subject_type = 'qr_code' and p.subject_id = q.id and p.status = 'succeeded'
    group by q.id, q.use_count
   having count(p.id) <> q.use_count
+$$;
+
+
+--
+-- Name: refund_fee_share(numeric, numeric, numeric, numeric, boolean, smallint); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.refund_fee_share(p_fee_charged numeric, p_fee_refunded numeric, p_amount numeric, p_amount_received numeric, p_completes boolean, p_minor_units smallint) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_fee_charged <= 0 then 0::numeric
+              when p_completes then p_fee_charged - p_fee_refunded
+              else least(round(p_fee_charged * p_amount / p_amount_received, p_minor_units), p_fee_charged - p_fee_refunded)
+         end
 $$;
 
 
@@ -5648,54 +6156,6 @@ $$;
 
 
 --
--- Name: wallet_funding_sessions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.wallet_funding_sessions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    wallet_id uuid NOT NULL,
-    source_id uuid,
-    provider public.payment_provider NOT NULL,
-    channel text NOT NULL,
-    amount numeric(19,4) NOT NULL,
-    fee numeric(19,4) DEFAULT 0 NOT NULL,
-    currency character(3) NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    client_ref text,
-    provider_request_id text,
-    provider_checkout_id text,
-    provider_receipt text,
-    payer_msisdn text,
-    account_reference text,
-    transaction_id uuid,
-    failure_code text,
-    failure_reason text,
-    expires_at timestamp with time zone NOT NULL,
-    check_count integer DEFAULT 0 NOT NULL,
-    last_checked_at timestamp with time zone,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    completed_at timestamp with time zone,
-    CONSTRAINT wallet_funding_sessions_account_reference_check CHECK ((length(account_reference) <= 100)),
-    CONSTRAINT wallet_funding_sessions_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT wallet_funding_sessions_channel_check CHECK ((channel = ANY (ARRAY['stk_push'::text, 'bank_collection'::text, 'paybill'::text]))),
-    CONSTRAINT wallet_funding_sessions_check_count_check CHECK ((check_count >= 0)),
-    CONSTRAINT wallet_funding_sessions_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
-    CONSTRAINT wallet_funding_sessions_completed_posted CHECK (((status = 'completed'::text) = (transaction_id IS NOT NULL))),
-    CONSTRAINT wallet_funding_sessions_failure_code_check CHECK ((length(failure_code) <= 100)),
-    CONSTRAINT wallet_funding_sessions_failure_reason_check CHECK ((length(failure_reason) <= 500)),
-    CONSTRAINT wallet_funding_sessions_fee_check CHECK ((fee >= (0)::numeric)),
-    CONSTRAINT wallet_funding_sessions_payer_msisdn_check CHECK ((length(payer_msisdn) <= 20)),
-    CONSTRAINT wallet_funding_sessions_provider_checkout_id_check CHECK ((length(provider_checkout_id) <= 255)),
-    CONSTRAINT wallet_funding_sessions_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
-    CONSTRAINT wallet_funding_sessions_provider_request_id_check CHECK ((length(provider_request_id) <= 255)),
-    CONSTRAINT wallet_funding_sessions_source CHECK (((channel = 'paybill'::text) = (source_id IS NULL))),
-    CONSTRAINT wallet_funding_sessions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'completed'::text, 'failed'::text, 'expired'::text, 'cancelled'::text])))
-);
-
-
---
 -- Name: funding_session_json(public.wallet_funding_sessions); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -5937,10 +6397,18 @@ CREATE FUNCTION public.payment_intent_json(p public.payment_intents) RETURNS jso
                             'description', p.description, 'metadata', p.metadata,
                             'subject_type', p.subject_type, 'subject_id', p.subject_id,
                             'sources', coalesce((
-                              select jsonb_agg(jsonb_build_object('type', s.type, 'wallet_id', s.wallet_id,
-                                                                  'amount', s.amount::text, 'hold_id', s.hold_id)
-                                               order by s.position)
-                                from public.payment_intent_parts s where s.payment_intent_id = p.id), '[]'::jsonb),
+                              select jsonb_agg(case s.type
+                                when 'wallet' then jsonb_build_object('type', s.type, 'wallet_id', s.wallet_id,
+                                                                      'amount', s.amount::text, 'hold_id', s.hold_id)
+                                else jsonb_build_object('type', s.type, 'wallet_id', s.wallet_id, 'amount', s.amount::text,
+                                                        'hold_id', s.hold_id,
+                                                        'phone', left(s.phone, 4) || '******' || right(s.phone, 2),
+                                                        'funding_session_id', s.funding_session_id,
+                                                        'funding_status', (select f.status from public.wallet_funding_sessions f
+                                                                            where f.id = s.funding_session_id))
+                                end order by s.position)
+                                from public.payment_intent_parts s
+                               where s.payment_intent_id = p.id and s.attempt = p.confirm_attempt), '[]'::jsonb),
                             'last_payment_error', p.last_payment_error,
                             'capture_transaction_id', p.capture_transaction_id,
                             'expires_at', public.api_time(p.expires_at), 'confirmed_at', public.api_time(p.confirmed_at),
@@ -5977,8 +6445,10 @@ CREATE TABLE public.payment_refunds (
     client_ref text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    fee_refunded numeric(19,4),
     CONSTRAINT payment_refunds_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT payment_refunds_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT payment_refunds_fee_refunded_check CHECK ((fee_refunded >= (0)::numeric)),
     CONSTRAINT payment_refunds_reason_check CHECK ((length(reason) <= 500)),
     CONSTRAINT payment_refunds_status_check CHECK ((status = 'succeeded'::text))
 );
@@ -5993,7 +6463,8 @@ CREATE FUNCTION public.payment_refund_json(r public.payment_refunds) RETURNS jso
     SET search_path TO ''
     AS $$
   select jsonb_build_object('id', r.id, 'object', 'payment_refund', 'payment_intent_id', r.payment_intent_id,
-                            'amount', r.amount::text, 'currency', r.currency, 'reason', r.reason, 'status', r.status,
+                            'amount', r.amount::text, 'fee_refunded', coalesce(r.fee_refunded, 0)::text,
+                            'currency', r.currency, 'reason', r.reason, 'status', r.status,
                             'transaction_id', r.transaction_id,
                             'created_at', public.api_time(r.created_at), 'updated_at', public.api_time(r.updated_at))
 $$;
@@ -6048,6 +6519,16 @@ CREATE FUNCTION public.qr_code_json(q public.qr_codes) RETURNS jsonb
                             'max_uses', q.max_uses, 'use_count', q.use_count, 'status', q.status,
                             'created_at', public.api_time(q.created_at), 'updated_at', public.api_time(q.updated_at))
 $$;
+
+
+--
+-- Name: qr_code_open_guest_intent(text, numeric, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.qr_code_open_intent(p_slug, null, p_amount, p_attempt_ref) $$;
 
 
 --
@@ -6797,25 +7278,6 @@ CREATE TABLE public.payment_idempotency (
 
 
 --
--- Name: payment_intent_parts; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.payment_intent_parts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    payment_intent_id uuid NOT NULL,
-    "position" smallint NOT NULL,
-    type text NOT NULL,
-    wallet_id uuid NOT NULL,
-    amount numeric(19,4) NOT NULL,
-    hold_id uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT payment_intent_parts_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT payment_intent_parts_position_check CHECK ((("position" >= 1) AND ("position" <= 10))),
-    CONSTRAINT payment_intent_parts_type_check CHECK ((type = 'wallet'::text))
-);
-
-
---
 -- Name: transaction_types; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -7142,19 +7604,27 @@ ALTER TABLE ONLY public.payment_idempotency
 
 
 --
+-- Name: payment_intent_parts payment_intent_parts_attempt_position_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intent_parts
+    ADD CONSTRAINT payment_intent_parts_attempt_position_key UNIQUE (payment_intent_id, attempt, "position");
+
+
+--
+-- Name: payment_intent_parts payment_intent_parts_funding_session_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intent_parts
+    ADD CONSTRAINT payment_intent_parts_funding_session_id_key UNIQUE (funding_session_id);
+
+
+--
 -- Name: payment_intent_parts payment_intent_parts_hold_id_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.payment_intent_parts
     ADD CONSTRAINT payment_intent_parts_hold_id_key UNIQUE (hold_id);
-
-
---
--- Name: payment_intent_parts payment_intent_parts_payment_intent_id_position_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.payment_intent_parts
-    ADD CONSTRAINT payment_intent_parts_payment_intent_id_position_key UNIQUE (payment_intent_id, "position");
 
 
 --
@@ -7628,6 +8098,13 @@ CREATE INDEX wallet_funding_sessions_due_idx ON public.wallet_funding_sessions U
 
 
 --
+-- Name: wallet_funding_sessions_intent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX wallet_funding_sessions_intent_idx ON public.wallet_funding_sessions USING btree (payment_intent_id);
+
+
+--
 -- Name: wallet_funding_sessions_receipt; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -7922,6 +8399,13 @@ CREATE TRIGGER payment_refunds_event AFTER INSERT ON public.payment_refunds FOR 
 
 
 --
+-- Name: wallet_funding_sessions wallet_funding_sessions_payment_intent; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER wallet_funding_sessions_payment_intent AFTER UPDATE OF status ON public.wallet_funding_sessions FOR EACH ROW WHEN (((new.payment_intent_id IS NOT NULL) AND (new.status IS DISTINCT FROM old.status))) EXECUTE FUNCTION hazina.payment_intent_funding_changed();
+
+
+--
 -- Name: wallet_ledger wallet_ledger_immutable; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -8097,6 +8581,14 @@ ALTER TABLE ONLY public.merchant_fee_profiles
 
 
 --
+-- Name: payment_intent_parts payment_intent_parts_funding_session_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intent_parts
+    ADD CONSTRAINT payment_intent_parts_funding_session_id_fkey FOREIGN KEY (funding_session_id) REFERENCES public.wallet_funding_sessions(id);
+
+
+--
 -- Name: payment_intent_parts payment_intent_parts_hold_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -8238,6 +8730,14 @@ ALTER TABLE ONLY public.wallet_balance_buckets
 
 ALTER TABLE ONLY public.wallet_funding_sessions
     ADD CONSTRAINT wallet_funding_sessions_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: wallet_funding_sessions wallet_funding_sessions_payment_intent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.wallet_funding_sessions
+    ADD CONSTRAINT wallet_funding_sessions_payment_intent_id_fkey FOREIGN KEY (payment_intent_id) REFERENCES public.payment_intents(id);
 
 
 --
@@ -9458,6 +9958,14 @@ GRANT ALL ON FUNCTION hazina.payment_intent_capture(p_intent_id uuid, p_merchant
 
 
 --
+-- Name: FUNCTION payment_intent_checkout_json(p_intent_id uuid, p_client_secret text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_checkout_json(p_intent_id uuid, p_client_secret text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_checkout_json(p_intent_id uuid, p_client_secret text) TO service_role;
+
+
+--
 -- Name: FUNCTION payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -9478,6 +9986,20 @@ GRANT ALL ON FUNCTION hazina.payment_intent_create(p_merchant_id uuid, p_amount 
 --
 
 REVOKE ALL ON FUNCTION hazina.payment_intent_event() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_fail_attempt(p_intent_id uuid, p_error jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_fail_attempt(p_intent_id uuid, p_error jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_funding_changed(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_funding_changed() FROM PUBLIC;
 
 
 --
@@ -9504,10 +10026,39 @@ REVOKE ALL ON FUNCTION hazina.payment_intent_lock(p_intent_id uuid, p_merchant_i
 
 
 --
+-- Name: FUNCTION payment_intent_mpesa_arrived(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_mpesa_arrived(p_session_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE wallet_funding_sessions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_funding_sessions TO authenticated;
+GRANT SELECT ON TABLE public.wallet_funding_sessions TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_mpesa_post(p_session public.wallet_funding_sessions, p_receipt text, OUT transaction_id uuid, OUT fee numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_mpesa_post(p_session public.wallet_funding_sessions, p_receipt text, OUT transaction_id uuid, OUT fee numeric) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION payment_intent_open(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text, p_subject_type text, p_subject_id uuid, p_payee_wallet_id uuid, p_transaction_type text); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.payment_intent_open(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text, p_subject_type text, p_subject_id uuid, p_payee_wallet_id uuid, p_transaction_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_part_ref(p_intent_id uuid, p_attempt integer, p_position integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_part_ref(p_intent_id uuid, p_attempt integer, p_position integer) FROM PUBLIC;
 
 
 --
@@ -9522,6 +10073,21 @@ REVOKE ALL ON FUNCTION hazina.payment_intent_post_parts(p_intent_id uuid, p_amou
 --
 
 REVOKE ALL ON FUNCTION hazina.payment_intent_release_hold(p_hold_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE payment_intent_parts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_intent_parts TO authenticated;
+GRANT SELECT ON TABLE public.payment_intent_parts TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_waiting(p_session_id uuid, OUT intent public.payment_intents, OUT part public.payment_intent_parts); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_waiting(p_session_id uuid, OUT intent public.payment_intents, OUT part public.payment_intent_parts) FROM PUBLIC;
 
 
 --
@@ -9709,11 +10275,27 @@ GRANT ALL ON FUNCTION hazina.reconcile_payment_intents() TO service_role;
 
 
 --
+-- Name: FUNCTION reconcile_payment_refunds(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_payment_refunds() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_payment_refunds() TO service_role;
+
+
+--
 -- Name: FUNCTION reconcile_qr_codes(); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.reconcile_qr_codes() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.reconcile_qr_codes() TO service_role;
+
+
+--
+-- Name: FUNCTION refund_fee_share(p_fee_charged numeric, p_fee_refunded numeric, p_amount numeric, p_amount_received numeric, p_completes boolean, p_minor_units smallint); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.refund_fee_share(p_fee_charged numeric, p_fee_refunded numeric, p_amount numeric, p_amount_received numeric, p_completes boolean, p_minor_units smallint) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.refund_fee_share(p_fee_charged numeric, p_fee_refunded numeric, p_amount numeric, p_amount_received numeric, p_completes boolean, p_minor_units smallint) TO service_role;
 
 
 --
@@ -10195,14 +10777,6 @@ GRANT ALL ON FUNCTION public.event_json(e public.events) TO service_role;
 
 
 --
--- Name: TABLE wallet_funding_sessions; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_funding_sessions TO authenticated;
-GRANT SELECT ON TABLE public.wallet_funding_sessions TO service_role;
-
-
---
 -- Name: FUNCTION funding_session_json(f public.wallet_funding_sessions); Type: ACL; Schema: public; Owner: -
 --
 
@@ -10389,6 +10963,15 @@ GRANT ALL ON FUNCTION public.qr_code_disable(p_id uuid) TO authenticated;
 REVOKE ALL ON FUNCTION public.qr_code_json(q public.qr_codes) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.qr_code_json(q public.qr_codes) TO authenticated;
 GRANT ALL ON FUNCTION public.qr_code_json(q public.qr_codes) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) TO anon;
+GRANT ALL ON FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) TO authenticated;
 
 
 --
@@ -10722,14 +11305,6 @@ GRANT SELECT ON TABLE public.payment_idempotency TO service_role;
 
 
 --
--- Name: TABLE payment_intent_parts; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.payment_intent_parts TO authenticated;
-GRANT SELECT ON TABLE public.payment_intent_parts TO service_role;
-
-
---
 -- Name: TABLE transaction_types; Type: ACL; Schema: public; Owner: -
 --
 
@@ -10782,7 +11357,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict vRI7psod5BaTfsePd5FobP1ugE5rq4QLa4Cc2vVOCMbIU1fwmpWHnlndkniGhB3
+\unrestrict YWvTwSY3VthoMfVCcvkFRG35d4EnuCkyOx3woe5CZ4Jm7k2D0fuuLB96CRTvzVN
 
 
 -- Reference data inserted by the migrations
@@ -10795,6 +11370,7 @@ INSERT INTO hazina.jobs VALUES ('money.provider_sweep', 'edge', NULL, '00:01:00'
 INSERT INTO hazina.jobs VALUES ('payments.expire_intents', 'database', 'hazina.job_expire_payment_intents', '00:01:00', 500, false, 'Cancel payment intents past their expiry and release their holds.');
 INSERT INTO hazina.jobs VALUES ('qr_codes.expire', 'database', 'hazina.job_expire_qr_codes', '00:01:00', 500, false, 'Mark QR codes past their expiry expired (payments through them are refused at once, job or not).');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_refunds()', 'payment refunds: each is a reversal of its capture for its amount, its fee share billed; fee refunds never exceed the fee and equal it when fully refunded');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_qr_codes()', 'qr codes: each code''s use_count is the number of its succeeded payment intents');
 INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
@@ -10845,4 +11421,6 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001040'),
     ('20261124001050'),
     ('20261124001055'),
+    ('20261124001110'),
+    ('20261124001111'),
     ('20261124001500');

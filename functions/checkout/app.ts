@@ -1,7 +1,7 @@
 // The hosted checkout page: where a person who scanned a merchant's QR code pays.
 //   GET  /checkout/:slug                the page (server-rendered HTML; public)
 //   GET  /checkout/assets/:file         its stylesheet and script (content-hashed, cacheable)
-//   POST /checkout/:slug/intents        a guest's intent for the code (M-Pesa; public; Idempotency-Key)
+//   POST /checkout/:slug/pay/mpesa      a guest's intent for the code (M-Pesa; public; Idempotency-Key)
 //   POST /checkout/:slug/pay/wallet        pay from a Hazina wallet (signed in; Idempotency-Key)
 // A payment through a code is a payment intent opened for it (hazina.qr_code_pay_wallet);
 // the rules (active, expiry, uses, amount) are the database's. A guest pays by M-Pesa with
@@ -237,8 +237,9 @@ docs.route({
   summary: "The checkout page of a QR code (HTML)",
   description:
     "An active code: the merchant, the label, the amount (or a field for it) and the ways to pay. An " +
-    "expired, exhausted or disabled code: a page that says why, with status 410. An unknown code: a page " +
-    "that says so, with status 404 (both text/html).",
+    "expired, exhausted or disabled code, or an unknown one: a page that says why (`data-code-status` on its " +
+    "status line: expired, exhausted, disabled, not_found). Every outcome is a page with status 200, as for " +
+    "the auth function's pages: they are for people; programs read the code through the qr-codes API.",
   auth: "none",
   params: z.object({ slug: z.string().describe("The code's slug.") }),
   responses: {
@@ -249,8 +250,7 @@ docs.route({
 app.get("/:slug", async (c) => {
   const code = await resolve(c, c.req.param("slug"));
   securityHeaders(c);
-  if (!code) return c.html(await refusedPage(null), 404);
-  if (code.status !== "active") return c.html(await refusedPage(code), 410);
+  if (!code || code.status !== "active") return c.html(await refusedPage(code));
   return c.html(await payPage(code));
 });
 
@@ -262,14 +262,16 @@ const GuestIntent = z.object({
 
 /** A guest's Idempotency-Keys belong to the code (the per-minute admission limit counts per code). */
 const guestOwner = createMiddleware<UserEnv>(async (c, next) => {
-  c.set("userId", `guest:qr:${c.req.param("slug")}`);
+  const slug = Slug.safeParse(c.req.param("slug"));
+  if (!slug.success) throw new ApiError(404, "qr_code_not_found", "QR code not found.");
+  c.set("userId", `guest:qr:${slug.data}`);
   await next();
 });
 
 docs.route({
   method: "post",
-  path: "/:slug/intents",
-  summary: "Open a guest's payment intent for a QR code (M-Pesa)",
+  path: "/:slug/pay/mpesa",
+  summary: "Start a guest's M-Pesa payment of a QR code: open its payment intent",
   description:
     "No account needed. Opens a payment intent for the code (its amount, or `amount` for a static code; " +
     "automatic capture; 15 minutes to pay) and answers it with its `client_secret`. The guest then pays it " +
@@ -298,7 +300,7 @@ docs.route({
   ],
 });
 app.post(
-  "/:slug/intents",
+  "/:slug/pay/mpesa",
   guestOwner,
   idempotent({ required: true, oneTransaction: true }),
   async (c) => {

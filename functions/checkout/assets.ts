@@ -9,7 +9,7 @@
 //     a retry after a lost answer or a reload sends the SAME Idempotency-Key and pays once;
 //     a new key only after a refusal (the server keeps a refusal's answer for its key) or
 //     when the payer asks to pay again after a success;
-//   * M-Pesa (a guest): open the code's intent (POST ./<slug>/intents), confirm it with one
+//   * M-Pesa (a guest): open the code's intent (POST ./<slug>/pay/mpesa), confirm it with one
 //     M-Pesa part and its client_secret (POST ../payments/intents/<id>/confirm: the STK push),
 //     then poll its checkout view (GET ../payments/intents/<id>?client_secret=) until it is
 //     succeeded, or back at requires_confirmation with the provider's error (1032: cancelled);
@@ -190,7 +190,7 @@ export const CHECKOUT_JS = `
     var state = attempt();
     button.disabled = true;
     show("wait", "Sending the payment request to your phone…");
-    var opened = await call("POST", "./" + slug + "/intents", amount.value ? { amount: amount.value } : {},
+    var opened = await call("POST", "./" + slug + "/pay/mpesa", amount.value ? { amount: amount.value } : {},
       { "Idempotency-Key": state.key }, true);
     if (opened.status !== 201 || !opened.body || !opened.body.client_secret) {
       if (opened.status >= 400 && opened.status < 500) newAttempt();
