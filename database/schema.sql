@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict YWvTwSY3VthoMfVCcvkFRG35d4EnuCkyOx3woe5CZ4Jm7k2D0fuuLB96CRTvzVN
+\restrict Uy2cQMQk1R2H7EbEj1cLaM2aIuVxPRw1GmUcnjIwGuo7LQDy4AhoWLANxqJiQg9
 
 
 SET statement_timeout = 0;
@@ -1230,9 +1230,9 @@ begin
   select count(distinct s.wallet_id), (array_agg(s.id order by s.created_at, s.id))[1]
     into v_wallets, v_id
     from public.wallet_funding_sessions s
-    join public.wallet_sources src on src.id = s.source_id
+    left join public.wallet_sources src on src.id = s.source_id
    where s.provider = p_provider and s.status = 'expired' and s.provider_checkout_id is null
-     and s.channel = 'stk_push' and s.amount = p_amount and src.msisdn = p_msisdn
+     and s.channel = 'stk_push' and s.amount = p_amount and coalesce(src.msisdn, s.payer_msisdn) = p_msisdn
      and s.created_at between p_received_at - interval '15 minutes' and p_received_at;
   if v_wallets <> 1 then
     return null;
@@ -3028,16 +3028,16 @@ CREATE FUNCTION hazina.payment_intent_funding_changed() RETURNS trigger
     SET search_path TO ''
     AS $$
 declare
-  v_waiting record;
+  v_waiting public.payment_intents;
 begin
   if new.status = 'completed' then
     if new.user_id is not null then
       perform hazina.payment_intent_mpesa_arrived(new.id);
     end if;
   elsif new.status in ('failed', 'cancelled', 'expired') and old.status = 'pending' then
-    select * into v_waiting from hazina.payment_intent_waiting(new.id);
-    if (v_waiting.intent).id is not null then
-      perform hazina.payment_intent_fail_attempt((v_waiting.intent).id, jsonb_build_object(
+    v_waiting := hazina.payment_intent_waiting(new.id);
+    if v_waiting.id is not null then
+      perform hazina.payment_intent_fail_attempt(v_waiting.id, jsonb_build_object(
         'code', case new.status when 'cancelled' then 'mpesa_cancelled' when 'expired' then 'mpesa_timeout'
                                 else 'mpesa_failed' end,
         'details', jsonb_build_object('funding_session_id', new.id, 'provider_code', new.failure_code,
@@ -3142,43 +3142,45 @@ CREATE FUNCTION hazina.payment_intent_mpesa_arrived(p_session_id uuid) RETURNS v
     SET search_path TO ''
     AS $$
 declare
-  v_waiting record;
+  v_waiting public.payment_intents;
+  v_part public.payment_intent_parts;
   v_expires timestamptz;
   v_hold_id uuid;
   v_tx uuid;
   v_detail text;
 begin
-  select * into v_waiting from hazina.payment_intent_waiting(p_session_id);
-  if (v_waiting.intent).id is null then
+  v_waiting := hazina.payment_intent_waiting(p_session_id);
+  if v_waiting.id is null then
     return;
   end if;
-  v_expires := case (v_waiting.intent).capture_method when 'manual' then (v_waiting.intent).confirmed_at + interval '7 days'
-                                                     else (v_waiting.intent).expires_at end;
+  select * into v_part from public.payment_intent_parts where funding_session_id = p_session_id;
+  v_expires := case v_waiting.capture_method when 'manual' then v_waiting.confirmed_at + interval '7 days'
+                                                     else v_waiting.expires_at end;
   begin
     v_hold_id := hazina.hold_create(
-      hazina.payment_intent_part_ref((v_waiting.intent).id, (v_waiting.part).attempt, (v_waiting.part).position),
-      (v_waiting.part).wallet_id, (v_waiting.intent).payee_wallet_id, (v_waiting.part).amount, v_expires,
-      (v_waiting.intent).transaction_type, coalesce((v_waiting.intent).description, 'Payment'),
-      jsonb_build_object('payment_intent_id', (v_waiting.intent).id));
-    update public.payment_intent_parts set hold_id = v_hold_id where id = (v_waiting.part).id;
-    if (v_waiting.intent).capture_method = 'automatic' then
-      v_tx := hazina.payment_intent_post_parts((v_waiting.intent).id, (v_waiting.intent).amount);
+      hazina.payment_intent_part_ref(v_waiting.id, v_part.attempt, v_part.position),
+      v_part.wallet_id, v_waiting.payee_wallet_id, v_part.amount, v_expires,
+      v_waiting.transaction_type, coalesce(v_waiting.description, 'Payment'),
+      jsonb_build_object('payment_intent_id', v_waiting.id));
+    update public.payment_intent_parts set hold_id = v_hold_id where id = v_part.id;
+    if v_waiting.capture_method = 'automatic' then
+      v_tx := hazina.payment_intent_post_parts(v_waiting.id, v_waiting.amount);
       update public.payment_intents
          set status = 'succeeded', amount_received = amount, amount_capturable = 0, capture_transaction_id = v_tx,
              succeeded_at = now(), last_payment_error = null, updated_at = now()
-       where id = (v_waiting.intent).id;
+       where id = v_waiting.id;
     else
       update public.payment_intents
          set status = 'requires_capture', amount_capturable = amount, expires_at = v_expires, last_payment_error = null,
              updated_at = now()
-       where id = (v_waiting.intent).id;
+       where id = v_waiting.id;
     end if;
   exception when sqlstate 'P0001' then
     if sqlerrm not in ('insufficient_funds', 'wallet_not_active', 'fee_exceeds_amount', 'hold_expired') then
       raise;
     end if;
     get stacked diagnostics v_detail = pg_exception_detail;
-    perform hazina.payment_intent_fail_attempt((v_waiting.intent).id, jsonb_build_object('code', sqlerrm,
+    perform hazina.payment_intent_fail_attempt(v_waiting.id, jsonb_build_object('code', sqlerrm,
       'details', coalesce(nullif(v_detail, '')::jsonb, '{}'::jsonb) || jsonb_build_object('funding_session_id', p_session_id),
       'occurred_at', public.api_time(now())));
   end;
@@ -3250,13 +3252,17 @@ CREATE FUNCTION hazina.payment_intent_mpesa_post(p_session public.wallet_funding
     AS $$
 declare
   v_clearing uuid := hazina.provider_clearing_wallet(p_session.provider, p_session.currency);
-  v_waiting record;
+  v_waiting public.payment_intents;
   v_quote record;
   v_fee numeric;
   v_meta jsonb := jsonb_build_object('funding_session_id', p_session.id, 'payment_intent_id', p_session.payment_intent_id,
                                      'provider_receipt', p_receipt);
 begin
   fee := 0;
+  -- Lock order: the session (the caller holds it), the intent, then wallets, as the confirm,
+  -- cancel and the expiry job take them (intent, then holds and wallets); crediting the
+  -- customer's wallet before taking the intent would deadlock with an expiry voiding its hold.
+  perform 1 from public.payment_intents where id = p_session.payment_intent_id for update;
   if p_session.user_id is not null then
     transaction_id := hazina.post_transaction('funding:' || p_session.id, 'funding', jsonb_build_array(
       jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
@@ -3264,8 +3270,8 @@ begin
       'Payment via ' || p_session.provider, v_meta);
     return;
   end if;
-  select * into v_waiting from hazina.payment_intent_waiting(p_session.id);
-  if (v_waiting.intent).id is null then
+  v_waiting := hazina.payment_intent_waiting(p_session.id);
+  if v_waiting.id is null then
     transaction_id := hazina.post_transaction('funding:' || p_session.id, 'funding', jsonb_build_array(
       jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
       jsonb_build_object('wallet_id', hazina.system_wallet('suspense', p_session.currency), 'direction', 'credit',
@@ -3273,32 +3279,32 @@ begin
       'Guest payment that arrived after its intent stopped waiting (to pay back)', v_meta);
     return;
   end if;
-  select * into v_quote from hazina.fee_quote((v_waiting.intent).transaction_type, p_session.amount, p_session.currency,
-                                              (v_waiting.intent).merchant_id);
+  select * into v_quote from hazina.fee_quote(v_waiting.transaction_type, p_session.amount, p_session.currency,
+                                              v_waiting.merchant_id);
   v_fee := least(v_quote.fee, p_session.amount);
   if v_fee > 0 then
-    transaction_id := hazina.post_transaction('funding:' || p_session.id, (v_waiting.intent).transaction_type, jsonb_build_array(
+    transaction_id := hazina.post_transaction('funding:' || p_session.id, v_waiting.transaction_type, jsonb_build_array(
       jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
       jsonb_build_object('wallet_id', p_session.wallet_id, 'direction', 'credit', 'amount', p_session.amount::text),
       jsonb_build_object('wallet_id', p_session.wallet_id, 'direction', 'debit', 'amount', v_fee::text, 'leg', 'fee'),
       jsonb_build_object('wallet_id', hazina.system_wallet('fee_revenue', p_session.currency), 'direction', 'credit',
                          'amount', v_fee::text, 'leg', 'fee')),
-      coalesce((v_waiting.intent).description, 'Payment'), v_meta);
+      coalesce(v_waiting.description, 'Payment'), v_meta);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (transaction_id::text || '#fee', transaction_id, p_session.wallet_id, (v_waiting.intent).merchant_id,
-            (v_waiting.intent).transaction_type, 'charge', v_fee, p_session.currency, p_session.amount,
+    values (transaction_id::text || '#fee', transaction_id, p_session.wallet_id, v_waiting.merchant_id,
+            v_waiting.transaction_type, 'charge', v_fee, p_session.currency, p_session.amount,
             v_quote.rule_source, v_quote.rule_id);
   else
-    transaction_id := hazina.post_transaction('funding:' || p_session.id, (v_waiting.intent).transaction_type, jsonb_build_array(
+    transaction_id := hazina.post_transaction('funding:' || p_session.id, v_waiting.transaction_type, jsonb_build_array(
       jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
       jsonb_build_object('wallet_id', p_session.wallet_id, 'direction', 'credit', 'amount', p_session.amount::text)),
-      coalesce((v_waiting.intent).description, 'Payment'), v_meta);
+      coalesce(v_waiting.description, 'Payment'), v_meta);
   end if;
   update public.payment_intents
      set status = 'succeeded', amount_received = amount, amount_capturable = 0, capture_transaction_id = transaction_id,
          succeeded_at = now(), last_payment_error = null, updated_at = now()
-   where id = (v_waiting.intent).id;
+   where id = v_waiting.id;
 end
 $$;
 
@@ -3468,49 +3474,24 @@ $$;
 
 
 --
--- Name: payment_intent_parts; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.payment_intent_parts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    payment_intent_id uuid NOT NULL,
-    "position" smallint NOT NULL,
-    type text NOT NULL,
-    wallet_id uuid,
-    amount numeric(19,4) NOT NULL,
-    hold_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    attempt integer NOT NULL,
-    phone text,
-    funding_session_id uuid,
-    CONSTRAINT payment_intent_parts_amount_check CHECK ((amount > (0)::numeric)),
-    CONSTRAINT payment_intent_parts_attempt_check CHECK (((attempt >= 1) AND (attempt <= 1000))),
-    CONSTRAINT payment_intent_parts_phone_check CHECK ((phone ~ '^254[17][0-9]{8}$'::text)),
-    CONSTRAINT payment_intent_parts_position_check CHECK ((("position" >= 1) AND ("position" <= 10))),
-    CONSTRAINT payment_intent_parts_shape CHECK (
-CASE type
-    WHEN 'wallet'::text THEN ((wallet_id IS NOT NULL) AND (hold_id IS NOT NULL) AND (phone IS NULL) AND (funding_session_id IS NULL))
-    ELSE ((phone IS NOT NULL) AND (funding_session_id IS NOT NULL))
-END),
-    CONSTRAINT payment_intent_parts_type_check CHECK ((type = ANY (ARRAY['wallet'::text, 'mpesa'::text])))
-);
-
-
---
 -- Name: payment_intent_waiting(uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
-CREATE FUNCTION hazina.payment_intent_waiting(p_session_id uuid, OUT intent public.payment_intents, OUT part public.payment_intent_parts) RETURNS record
+CREATE FUNCTION hazina.payment_intent_waiting(p_session_id uuid) RETURNS public.payment_intents
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
+declare
+  v_part public.payment_intent_parts;
+  v_intent public.payment_intents;
 begin
-  select * into part from public.payment_intent_parts where funding_session_id = p_session_id;
-  select * into intent from public.payment_intents where id = part.payment_intent_id for update;
-  if intent.id is null or intent.status <> 'processing' or intent.confirm_attempt <> part.attempt
-     or intent.expires_at <= now() then
-    intent := null;
+  select * into v_part from public.payment_intent_parts where funding_session_id = p_session_id;
+  select * into v_intent from public.payment_intents where id = v_part.payment_intent_id for update;
+  if v_intent.id is null or v_intent.status <> 'processing' or v_intent.confirm_attempt <> v_part.attempt
+     or v_intent.expires_at <= now() then
+    return null;
   end if;
+  return v_intent;
 end
 $$;
 
@@ -7278,6 +7259,35 @@ CREATE TABLE public.payment_idempotency (
 
 
 --
+-- Name: payment_intent_parts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.payment_intent_parts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    payment_intent_id uuid NOT NULL,
+    "position" smallint NOT NULL,
+    type text NOT NULL,
+    wallet_id uuid,
+    amount numeric(19,4) NOT NULL,
+    hold_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempt integer NOT NULL,
+    phone text,
+    funding_session_id uuid,
+    CONSTRAINT payment_intent_parts_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT payment_intent_parts_attempt_check CHECK (((attempt >= 1) AND (attempt <= 1000))),
+    CONSTRAINT payment_intent_parts_phone_check CHECK ((phone ~ '^254[17][0-9]{8}$'::text)),
+    CONSTRAINT payment_intent_parts_position_check CHECK ((("position" >= 1) AND ("position" <= 10))),
+    CONSTRAINT payment_intent_parts_shape CHECK (
+CASE type
+    WHEN 'wallet'::text THEN ((wallet_id IS NOT NULL) AND (hold_id IS NOT NULL) AND (phone IS NULL) AND (funding_session_id IS NULL))
+    ELSE ((phone IS NOT NULL) AND (funding_session_id IS NOT NULL))
+END),
+    CONSTRAINT payment_intent_parts_type_check CHECK ((type = ANY (ARRAY['wallet'::text, 'mpesa'::text])))
+);
+
+
+--
 -- Name: transaction_types; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -10076,18 +10086,10 @@ REVOKE ALL ON FUNCTION hazina.payment_intent_release_hold(p_hold_id uuid) FROM P
 
 
 --
--- Name: TABLE payment_intent_parts; Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION payment_intent_waiting(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
 --
 
-GRANT SELECT ON TABLE public.payment_intent_parts TO authenticated;
-GRANT SELECT ON TABLE public.payment_intent_parts TO service_role;
-
-
---
--- Name: FUNCTION payment_intent_waiting(p_session_id uuid, OUT intent public.payment_intents, OUT part public.payment_intent_parts); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_waiting(p_session_id uuid, OUT intent public.payment_intents, OUT part public.payment_intent_parts) FROM PUBLIC;
+REVOKE ALL ON FUNCTION hazina.payment_intent_waiting(p_session_id uuid) FROM PUBLIC;
 
 
 --
@@ -11305,6 +11307,14 @@ GRANT SELECT ON TABLE public.payment_idempotency TO service_role;
 
 
 --
+-- Name: TABLE payment_intent_parts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_intent_parts TO authenticated;
+GRANT SELECT ON TABLE public.payment_intent_parts TO service_role;
+
+
+--
 -- Name: TABLE transaction_types; Type: ACL; Schema: public; Owner: -
 --
 
@@ -11357,7 +11367,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict YWvTwSY3VthoMfVCcvkFRG35d4EnuCkyOx3woe5CZ4Jm7k2D0fuuLB96CRTvzVN
+\unrestrict Uy2cQMQk1R2H7EbEj1cLaM2aIuVxPRw1GmUcnjIwGuo7LQDy4AhoWLANxqJiQg9
 
 
 -- Reference data inserted by the migrations

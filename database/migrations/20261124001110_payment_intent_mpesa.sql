@@ -389,18 +389,21 @@ $$;
 
 -- The intent of a funding session's part, locked, when it still waits for that part's money:
 -- processing, on the part's attempt, not past its expiry. Null otherwise.
-create function hazina.payment_intent_waiting(p_session_id uuid, out intent public.payment_intents,
-                                              out part public.payment_intent_parts)
+create function hazina.payment_intent_waiting(p_session_id uuid) returns public.payment_intents
   language plpgsql
   set search_path = ''
   as $$
+declare
+  v_part public.payment_intent_parts;
+  v_intent public.payment_intents;
 begin
-  select * into part from public.payment_intent_parts where funding_session_id = p_session_id;
-  select * into intent from public.payment_intents where id = part.payment_intent_id for update;
-  if intent.id is null or intent.status <> 'processing' or intent.confirm_attempt <> part.attempt
-     or intent.expires_at <= now() then
-    intent := null;
+  select * into v_part from public.payment_intent_parts where funding_session_id = p_session_id;
+  select * into v_intent from public.payment_intents where id = v_part.payment_intent_id for update;
+  if v_intent.id is null or v_intent.status <> 'processing' or v_intent.confirm_attempt <> v_part.attempt
+     or v_intent.expires_at <= now() then
+    return null;
   end if;
+  return v_intent;
 end
 $$;
 
@@ -419,13 +422,17 @@ create function hazina.payment_intent_mpesa_post(p_session public.wallet_funding
   as $$
 declare
   v_clearing uuid := hazina.provider_clearing_wallet(p_session.provider, p_session.currency);
-  v_waiting record;
+  v_waiting public.payment_intents;
   v_quote record;
   v_fee numeric;
   v_meta jsonb := jsonb_build_object('funding_session_id', p_session.id, 'payment_intent_id', p_session.payment_intent_id,
                                      'provider_receipt', p_receipt);
 begin
   fee := 0;
+  -- Lock order: the session (the caller holds it), the intent, then wallets, as the confirm,
+  -- cancel and the expiry job take them (intent, then holds and wallets); crediting the
+  -- customer's wallet before taking the intent would deadlock with an expiry voiding its hold.
+  perform 1 from public.payment_intents where id = p_session.payment_intent_id for update;
   if p_session.user_id is not null then
     transaction_id := hazina.post_transaction('funding:' || p_session.id, 'funding', jsonb_build_array(
       jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
@@ -433,8 +440,8 @@ begin
       'Payment via ' || p_session.provider, v_meta);
     return;
   end if;
-  select * into v_waiting from hazina.payment_intent_waiting(p_session.id);
-  if (v_waiting.intent).id is null then
+  v_waiting := hazina.payment_intent_waiting(p_session.id);
+  if v_waiting.id is null then
     transaction_id := hazina.post_transaction('funding:' || p_session.id, 'funding', jsonb_build_array(
       jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
       jsonb_build_object('wallet_id', hazina.system_wallet('suspense', p_session.currency), 'direction', 'credit',
@@ -442,32 +449,32 @@ begin
       'Guest payment that arrived after its intent stopped waiting (to pay back)', v_meta);
     return;
   end if;
-  select * into v_quote from hazina.fee_quote((v_waiting.intent).transaction_type, p_session.amount, p_session.currency,
-                                              (v_waiting.intent).merchant_id);
+  select * into v_quote from hazina.fee_quote(v_waiting.transaction_type, p_session.amount, p_session.currency,
+                                              v_waiting.merchant_id);
   v_fee := least(v_quote.fee, p_session.amount);
   if v_fee > 0 then
-    transaction_id := hazina.post_transaction('funding:' || p_session.id, (v_waiting.intent).transaction_type, jsonb_build_array(
+    transaction_id := hazina.post_transaction('funding:' || p_session.id, v_waiting.transaction_type, jsonb_build_array(
       jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
       jsonb_build_object('wallet_id', p_session.wallet_id, 'direction', 'credit', 'amount', p_session.amount::text),
       jsonb_build_object('wallet_id', p_session.wallet_id, 'direction', 'debit', 'amount', v_fee::text, 'leg', 'fee'),
       jsonb_build_object('wallet_id', hazina.system_wallet('fee_revenue', p_session.currency), 'direction', 'credit',
                          'amount', v_fee::text, 'leg', 'fee')),
-      coalesce((v_waiting.intent).description, 'Payment'), v_meta);
+      coalesce(v_waiting.description, 'Payment'), v_meta);
     insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
                                        direction, amount, currency, base_amount, rule_source, rule_id)
-    values (transaction_id::text || '#fee', transaction_id, p_session.wallet_id, (v_waiting.intent).merchant_id,
-            (v_waiting.intent).transaction_type, 'charge', v_fee, p_session.currency, p_session.amount,
+    values (transaction_id::text || '#fee', transaction_id, p_session.wallet_id, v_waiting.merchant_id,
+            v_waiting.transaction_type, 'charge', v_fee, p_session.currency, p_session.amount,
             v_quote.rule_source, v_quote.rule_id);
   else
-    transaction_id := hazina.post_transaction('funding:' || p_session.id, (v_waiting.intent).transaction_type, jsonb_build_array(
+    transaction_id := hazina.post_transaction('funding:' || p_session.id, v_waiting.transaction_type, jsonb_build_array(
       jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
       jsonb_build_object('wallet_id', p_session.wallet_id, 'direction', 'credit', 'amount', p_session.amount::text)),
-      coalesce((v_waiting.intent).description, 'Payment'), v_meta);
+      coalesce(v_waiting.description, 'Payment'), v_meta);
   end if;
   update public.payment_intents
      set status = 'succeeded', amount_received = amount, amount_capturable = 0, capture_transaction_id = transaction_id,
          succeeded_at = now(), last_payment_error = null, updated_at = now()
-   where id = (v_waiting.intent).id;
+   where id = v_waiting.id;
 end
 $$;
 
@@ -480,43 +487,45 @@ create function hazina.payment_intent_mpesa_arrived(p_session_id uuid) returns v
   set search_path = ''
   as $$
 declare
-  v_waiting record;
+  v_waiting public.payment_intents;
+  v_part public.payment_intent_parts;
   v_expires timestamptz;
   v_hold_id uuid;
   v_tx uuid;
   v_detail text;
 begin
-  select * into v_waiting from hazina.payment_intent_waiting(p_session_id);
-  if (v_waiting.intent).id is null then
+  v_waiting := hazina.payment_intent_waiting(p_session_id);
+  if v_waiting.id is null then
     return;
   end if;
-  v_expires := case (v_waiting.intent).capture_method when 'manual' then (v_waiting.intent).confirmed_at + interval '7 days'
-                                                     else (v_waiting.intent).expires_at end;
+  select * into v_part from public.payment_intent_parts where funding_session_id = p_session_id;
+  v_expires := case v_waiting.capture_method when 'manual' then v_waiting.confirmed_at + interval '7 days'
+                                                     else v_waiting.expires_at end;
   begin
     v_hold_id := hazina.hold_create(
-      hazina.payment_intent_part_ref((v_waiting.intent).id, (v_waiting.part).attempt, (v_waiting.part).position),
-      (v_waiting.part).wallet_id, (v_waiting.intent).payee_wallet_id, (v_waiting.part).amount, v_expires,
-      (v_waiting.intent).transaction_type, coalesce((v_waiting.intent).description, 'Payment'),
-      jsonb_build_object('payment_intent_id', (v_waiting.intent).id));
-    update public.payment_intent_parts set hold_id = v_hold_id where id = (v_waiting.part).id;
-    if (v_waiting.intent).capture_method = 'automatic' then
-      v_tx := hazina.payment_intent_post_parts((v_waiting.intent).id, (v_waiting.intent).amount);
+      hazina.payment_intent_part_ref(v_waiting.id, v_part.attempt, v_part.position),
+      v_part.wallet_id, v_waiting.payee_wallet_id, v_part.amount, v_expires,
+      v_waiting.transaction_type, coalesce(v_waiting.description, 'Payment'),
+      jsonb_build_object('payment_intent_id', v_waiting.id));
+    update public.payment_intent_parts set hold_id = v_hold_id where id = v_part.id;
+    if v_waiting.capture_method = 'automatic' then
+      v_tx := hazina.payment_intent_post_parts(v_waiting.id, v_waiting.amount);
       update public.payment_intents
          set status = 'succeeded', amount_received = amount, amount_capturable = 0, capture_transaction_id = v_tx,
              succeeded_at = now(), last_payment_error = null, updated_at = now()
-       where id = (v_waiting.intent).id;
+       where id = v_waiting.id;
     else
       update public.payment_intents
          set status = 'requires_capture', amount_capturable = amount, expires_at = v_expires, last_payment_error = null,
              updated_at = now()
-       where id = (v_waiting.intent).id;
+       where id = v_waiting.id;
     end if;
   exception when sqlstate 'P0001' then
     if sqlerrm not in ('insufficient_funds', 'wallet_not_active', 'fee_exceeds_amount', 'hold_expired') then
       raise;
     end if;
     get stacked diagnostics v_detail = pg_exception_detail;
-    perform hazina.payment_intent_fail_attempt((v_waiting.intent).id, jsonb_build_object('code', sqlerrm,
+    perform hazina.payment_intent_fail_attempt(v_waiting.id, jsonb_build_object('code', sqlerrm,
       'details', coalesce(nullif(v_detail, '')::jsonb, '{}'::jsonb) || jsonb_build_object('funding_session_id', p_session_id),
       'occurred_at', public.api_time(now())));
   end;
@@ -532,16 +541,16 @@ create function hazina.payment_intent_funding_changed() returns trigger
   set search_path = ''
   as $$
 declare
-  v_waiting record;
+  v_waiting public.payment_intents;
 begin
   if new.status = 'completed' then
     if new.user_id is not null then
       perform hazina.payment_intent_mpesa_arrived(new.id);
     end if;
   elsif new.status in ('failed', 'cancelled', 'expired') and old.status = 'pending' then
-    select * into v_waiting from hazina.payment_intent_waiting(new.id);
-    if (v_waiting.intent).id is not null then
-      perform hazina.payment_intent_fail_attempt((v_waiting.intent).id, jsonb_build_object(
+    v_waiting := hazina.payment_intent_waiting(new.id);
+    if v_waiting.id is not null then
+      perform hazina.payment_intent_fail_attempt(v_waiting.id, jsonb_build_object(
         'code', case new.status when 'cancelled' then 'mpesa_cancelled' when 'expired' then 'mpesa_timeout'
                                 else 'mpesa_failed' end,
         'details', jsonb_build_object('funding_session_id', new.id, 'provider_code', new.failure_code,
@@ -606,6 +615,40 @@ begin
 end
 $$;
 
+-- The orphan claim (a success callback naming a checkout id we never learned: our STK request
+-- timed out) finds an intent's session too, by the phone the payer typed (it has no source).
+create or replace function hazina.funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric,
+                                            p_received_at timestamptz) returns uuid
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_wallets integer;
+  v_id uuid;
+begin
+  if p_provider <> 'mpesa' or p_checkout_id is null or p_msisdn is null or p_amount is null then
+    return null;
+  end if;
+  select count(distinct s.wallet_id), (array_agg(s.id order by s.created_at, s.id))[1]
+    into v_wallets, v_id
+    from public.wallet_funding_sessions s
+    left join public.wallet_sources src on src.id = s.source_id
+   where s.provider = p_provider and s.status = 'expired' and s.provider_checkout_id is null
+     and s.channel = 'stk_push' and s.amount = p_amount and coalesce(src.msisdn, s.payer_msisdn) = p_msisdn
+     and s.created_at between p_received_at - interval '15 minutes' and p_received_at;
+  if v_wallets <> 1 then
+    return null;
+  end if;
+  update public.wallet_funding_sessions
+     set provider_checkout_id = p_checkout_id, updated_at = now()
+   where id = v_id and provider_checkout_id is null;
+  if not found then
+    return null;
+  end if;
+  return v_id;
+end
+$$;
+
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 grant execute on function hazina.payment_intent_checkout_json(uuid, text) to service_role;
 
@@ -618,8 +661,243 @@ drop function if exists hazina.payment_intent_waiting(uuid);
 drop function if exists hazina.payment_intent_fail_attempt(uuid, jsonb);
 drop function if exists hazina.payment_intent_part_ref(uuid, integer, integer);
 drop function if exists hazina.payment_intent_checkout_json(uuid, text);
--- (funding_complete, payment_intent_confirm, payment_intent_post_parts and payment_intent_json
--- keep their new bodies on the way down; they behave as before once no M-Pesa part exists.)
+-- The functions as they were (payment_intents, payment_intent_subjects, funding migrations).
+create or replace function hazina.funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric,
+                                            p_received_at timestamptz) returns uuid
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_wallets integer;
+  v_id uuid;
+begin
+  if p_provider <> 'mpesa' or p_checkout_id is null or p_msisdn is null or p_amount is null then
+    return null;
+  end if;
+  select count(distinct s.wallet_id), (array_agg(s.id order by s.created_at, s.id))[1]
+    into v_wallets, v_id
+    from public.wallet_funding_sessions s
+    join public.wallet_sources src on src.id = s.source_id
+   where s.provider = p_provider and s.status = 'expired' and s.provider_checkout_id is null
+     and s.channel = 'stk_push' and s.amount = p_amount and src.msisdn = p_msisdn
+     and s.created_at between p_received_at - interval '15 minutes' and p_received_at;
+  if v_wallets <> 1 then
+    return null;
+  end if;
+  update public.wallet_funding_sessions
+     set provider_checkout_id = p_checkout_id, updated_at = now()
+   where id = v_id and provider_checkout_id is null;
+  if not found then
+    return null;
+  end if;
+  return v_id;
+end
+$$;
+
+create or replace function public.payment_intent_json(p public.payment_intents) returns jsonb
+  language sql stable
+  set search_path = ''
+  as $$
+  select jsonb_build_object('id', p.id, 'object', 'payment_intent', 'merchant_id', p.merchant_id,
+                            'payee_wallet_id', p.payee_wallet_id, 'customer_id', p.customer_id,
+                            'amount', p.amount::text, 'currency', p.currency, 'status', p.status,
+                            'capture_method', p.capture_method, 'amount_capturable', p.amount_capturable::text,
+                            'amount_received', p.amount_received::text, 'amount_refunded', p.amount_refunded::text,
+                            'description', p.description, 'metadata', p.metadata,
+                            'subject_type', p.subject_type, 'subject_id', p.subject_id,
+                            'sources', coalesce((
+                              select jsonb_agg(jsonb_build_object('type', s.type, 'wallet_id', s.wallet_id,
+                                                                  'amount', s.amount::text, 'hold_id', s.hold_id)
+                                               order by s.position)
+                                from public.payment_intent_parts s where s.payment_intent_id = p.id), '[]'::jsonb),
+                            'last_payment_error', p.last_payment_error,
+                            'capture_transaction_id', p.capture_transaction_id,
+                            'expires_at', public.api_time(p.expires_at), 'confirmed_at', public.api_time(p.confirmed_at),
+                            'succeeded_at', public.api_time(p.succeeded_at), 'canceled_at', public.api_time(p.canceled_at),
+                            'cancellation_reason', p.cancellation_reason,
+                            'created_at', public.api_time(p.created_at), 'updated_at', public.api_time(p.updated_at))
+$$;
+
+create or replace function hazina.payment_intent_post_parts(p_intent_id uuid, p_amount numeric) returns uuid
+  language plpgsql
+  set search_path = ''
+  as $$
+declare
+  v_part public.payment_intent_parts;
+  v_left numeric := p_amount;
+  v_tx uuid;
+  v_first uuid;
+begin
+  for v_part in select * from public.payment_intent_parts where payment_intent_id = p_intent_id order by position loop
+    if v_left > 0 then
+      v_tx := hazina.hold_post(v_part.hold_id, least(v_left, v_part.amount));
+      v_first := coalesce(v_first, v_tx);
+      v_left := v_left - least(v_left, v_part.amount);
+    else
+      perform hazina.payment_intent_release_hold(v_part.hold_id);
+    end if;
+  end loop;
+  return v_first;
+end
+$$;
+
+create or replace function hazina.payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb,
+                                              p_client_secret text default null) returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_intent public.payment_intents;
+  v_source jsonb;
+  v_position integer := 0;
+  v_total numeric := 0;
+  v_amount numeric;
+  v_wallet_id uuid;
+  v_wallets uuid[] := '{}'::uuid[];
+  v_hold_id uuid;
+  v_expires timestamptz;
+  v_tx uuid;
+  v_detail text;
+  v_error jsonb;
+begin
+  select * into v_intent from public.payment_intents where id = p_intent_id for update;
+  -- Another customer's intent, or one for anybody without its secret, does not exist for the caller.
+  if v_intent.id is null
+     or (v_intent.customer_id is not null and v_intent.customer_id <> p_customer_id)
+     or (v_intent.customer_id is null and (p_client_secret is null
+         or encode(sha256(convert_to(p_client_secret, 'UTF8')), 'hex') <> v_intent.client_secret_hash)) then
+    perform hazina.raise_error('payment_intent_not_found', jsonb_build_object('payment_intent_id', p_intent_id));
+  end if;
+  if v_intent.merchant_id = p_customer_id then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources', 'reason', 'a merchant cannot pay itself'));
+  end if;
+  if v_intent.status <> 'requires_confirmation' then
+    perform hazina.raise_error('intent_not_confirmable', jsonb_build_object('payment_intent_id', p_intent_id, 'status', v_intent.status));
+  end if;
+  if v_intent.expires_at <= now() then
+    perform hazina.raise_error('intent_expired', jsonb_build_object('payment_intent_id', p_intent_id));
+  end if;
+  if p_sources is null or jsonb_typeof(p_sources) <> 'array' or jsonb_array_length(p_sources) not between 1 and 10 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources', 'reason', '1 to 10 sources'));
+  end if;
+  -- Check the whole plan before any money is held.
+  for v_source in select value from jsonb_array_elements(p_sources) loop
+    if v_source ->> 'type' = 'mpesa' then
+      perform hazina.raise_error('source_type_not_supported', jsonb_build_object('type', 'mpesa'));
+    end if;
+    if v_source ->> 'type' is distinct from 'wallet' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources.type', 'reason', 'wallet'));
+    end if;
+    if jsonb_typeof(v_source -> 'amount') is distinct from 'string' or v_source ->> 'amount' !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$' then
+      perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_intent.currency));
+    end if;
+    if v_source ->> 'wallet_id' !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' then
+      perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', v_source ->> 'wallet_id'));
+    end if;
+    v_amount := (v_source ->> 'amount')::numeric;
+    perform hazina.assert_valid_amount(v_amount, v_intent.currency);
+    v_wallet_id := (v_source ->> 'wallet_id')::uuid;
+    if not exists (select 1 from public.wallets where id = v_wallet_id and user_id = p_customer_id) then
+      perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', v_wallet_id));
+    end if;
+    if v_wallet_id = any (v_wallets) then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources', 'reason', 'one part per wallet'));
+    end if;
+    v_wallets := v_wallets || v_wallet_id;
+    v_total := v_total + v_amount;
+  end loop;
+  if v_total <> v_intent.amount then
+    perform hazina.raise_error('sources_amount_mismatch', jsonb_build_object(
+      'amount', v_intent.amount::text, 'sources_total', v_total::numeric(19, 4)::text));
+  end if;
+
+  -- A manual-capture authorisation lasts 7 days from confirmation; the holds end with it.
+  v_expires := case v_intent.capture_method when 'manual' then now() + interval '7 days' else v_intent.expires_at end;
+  -- Money that cannot be held or posted (the payer's balance, a frozen wallet) is a failed
+  -- attempt, not a refused request: its holds roll back to the savepoint, the intent keeps
+  -- requires_confirmation with last_payment_error, and the reply says payment_error (the edge
+  -- answers it as that error, after this commit).
+  begin
+    for v_source in select value from jsonb_array_elements(p_sources) loop
+      v_position := v_position + 1;
+      v_hold_id := hazina.hold_create('intent:' || v_intent.id || ':part:' || v_position, (v_source ->> 'wallet_id')::uuid,
+        v_intent.payee_wallet_id, (v_source ->> 'amount')::numeric, v_expires, v_intent.transaction_type,
+        coalesce(v_intent.description, 'Payment'), jsonb_build_object('payment_intent_id', v_intent.id));
+      insert into public.payment_intent_parts (payment_intent_id, position, type, wallet_id, amount, hold_id)
+      values (v_intent.id, v_position, 'wallet', (v_source ->> 'wallet_id')::uuid, (v_source ->> 'amount')::numeric, v_hold_id);
+    end loop;
+
+    if v_intent.capture_method = 'automatic' then
+      v_tx := hazina.payment_intent_post_parts(v_intent.id, v_intent.amount);
+      update public.payment_intents
+         set status = 'succeeded', customer_id = p_customer_id, amount_received = amount, amount_capturable = 0,
+             capture_transaction_id = v_tx, confirmed_at = now(), succeeded_at = now(), last_payment_error = null,
+             updated_at = now()
+       where id = v_intent.id;
+    else
+      update public.payment_intents
+         set status = 'requires_capture', customer_id = p_customer_id, amount_capturable = amount, expires_at = v_expires,
+             confirmed_at = now(), last_payment_error = null, updated_at = now()
+       where id = v_intent.id;
+    end if;
+  exception when sqlstate 'P0001' then
+    if sqlerrm not in ('insufficient_funds', 'wallet_not_active', 'fee_exceeds_amount') then
+      raise;
+    end if;
+    get stacked diagnostics v_detail = pg_exception_detail;
+    v_error := jsonb_build_object('code', sqlerrm, 'details', coalesce(nullif(v_detail, '')::jsonb, '{}'::jsonb),
+                                  'occurred_at', public.api_time(now()));
+    update public.payment_intents set last_payment_error = v_error, updated_at = now() where id = v_intent.id;
+    return hazina.payment_intent_json(v_intent.id) || jsonb_build_object('payment_error', v_error);
+  end;
+  return hazina.payment_intent_json(v_intent.id);
+end
+$$;
+
+create or replace function hazina.funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text default null)
+  returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_session public.wallet_funding_sessions;
+  v_post record;
+begin
+  select * into v_session from public.wallet_funding_sessions where id = p_session_id for update;
+  if v_session.id is null then
+    perform hazina.raise_error('funding_session_not_found', jsonb_build_object('funding_session_id', p_session_id));
+  end if;
+  if v_session.status = 'completed' then
+    if p_receipt is null or v_session.provider_receipt is null or v_session.provider_receipt = p_receipt then
+      return hazina.funding_session_json(p_session_id) || jsonb_build_object('replayed', true);
+    end if;
+    perform hazina.raise_error('funding_session_not_pending', jsonb_build_object('funding_session_id', p_session_id, 'status', v_session.status));
+  end if;
+  if v_session.status not in ('pending', 'expired') then
+    perform hazina.raise_error('funding_session_not_pending', jsonb_build_object('funding_session_id', p_session_id, 'status', v_session.status));
+  end if;
+  if p_amount is not null and p_amount <> v_session.amount then
+    perform hazina.raise_error('funding_amount_mismatch', jsonb_build_object(
+      'funding_session_id', p_session_id, 'expected', v_session.amount::text, 'received', p_amount::text));
+  end if;
+  select * into v_post from hazina.funding_post('funding:' || v_session.id, v_session.provider, v_session.wallet_id,
+    v_session.amount, 'Top-up via ' || v_session.provider,
+    jsonb_build_object('funding_session_id', v_session.id, 'provider_receipt', p_receipt));
+  update public.wallet_funding_sessions
+     set status = 'completed', transaction_id = v_post.transaction_id, fee = v_post.fee,
+         provider_receipt = coalesce(p_receipt, provider_receipt),
+         payer_msisdn = coalesce(p_payer_msisdn, payer_msisdn),
+         failure_code = null, failure_reason = null, completed_at = now(), updated_at = now()
+   where id = p_session_id;
+  -- Money came in from this source, so it is the user's: withdrawals may go back to it.
+  update public.wallet_sources set verification_status = 'verified', verified_at = now(), updated_at = now()
+   where id = v_session.source_id and verification_status <> 'verified';
+  return hazina.funding_session_json(p_session_id) || jsonb_build_object('replayed', false);
+end
+$$;
+
 delete from public.payment_intent_parts where type = 'mpesa';
 alter table public.wallet_funding_sessions drop constraint wallet_funding_sessions_owner,
   drop constraint wallet_funding_sessions_source;

@@ -182,7 +182,7 @@ docs.route({
     "needed: a guest, the hosted checkout page): the restricted checkout view (`payment_intent_checkout`: " +
     "amount, status, the parts' progress, the last error's code; no merchant, wallet, customer, phone or " +
     "metadata), for polling while an M-Pesa part is `processing`.",
-  auth: "bearer",
+  auth: "optional",
   params: z.object({ id: Uuid }),
   query: IntentRead,
   responses: {
@@ -259,7 +259,7 @@ docs.route({
     "money that did arrive stays in the customer's wallet. When the money cannot be held (`insufficient_funds`, " +
     "`wallet_not_active`) the attempt is recorded likewise and answered as that error. A guest's reply is the " +
     "checkout view (see GET /intents/:id).",
-  auth: "bearer",
+  auth: "optional",
   idempotencyKey: "required",
   params: z.object({ id: Uuid }),
   body: ConfirmIntent,
@@ -291,7 +291,6 @@ docs.route({
     "currency_mismatch",
     "fee_exceeds_amount",
     "provider_unavailable",
-    "unauthenticated",
   ],
 });
 app.post("/intents/:id/confirm", idempotent(), async (c) => {

@@ -3,8 +3,12 @@
 // sandbox scenario (success, 1032 cancel, timeout, duplicate callback) runs for a signed-in
 // customer paying half from the wallet and half by M-Pesa, and for a guest paying by M-Pesa
 // with the client_secret. After each: balances to the cent, no hold left, books reconciled.
-// Last, an STK callback racing the intent's expiry job: exactly one outcome, nothing lost.
+// Also a provider failure, a provider that is down and a synchronous refusal. Last, an STK
+// callback racing the intent's expiry job (over HTTP, and on eight connections in SQL): exactly
+// one outcome each, nothing lost.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import postgres from "postgres";
+import process from "node:process";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -67,6 +71,15 @@ async function pendingHolds(intentId: string): Promise<number> {
   const [row] = await admin`select count(*)::int as n from public.wallet_holds
                              where metadata ->> 'payment_intent_id' = ${intentId} and status = 'pending'`;
   return row.n;
+}
+
+/** What an intent's M-Pesa money credited to the suspense wallet (a guest's money nobody waited for). */
+async function suspenseCredited(intentId: string): Promise<string> {
+  const [row] = await admin`select coalesce(sum(e.amount), 0)::numeric(19, 4)::text as amount
+                              from public.wallet_funding_sessions f, hazina.transaction_entries(f.transaction_id) e
+                             where f.payment_intent_id = ${intentId} and e.direction = 'credit'
+                               and e.wallet_id = hazina.system_wallet('suspense', 'KES')`;
+  return row.amount;
 }
 
 async function runSweep(): Promise<Json> {
@@ -224,6 +237,48 @@ describe("a signed-in customer pays half from the wallet, half by M-Pesa", () =>
     expect(await held(customer.walletId)).toBe("0.0000");
   });
 
+  it("provider failure (M-Pesa ResultCode 1): mpesa_failed, the wallet hold released", async () => {
+    const customer = await customerWith("200.00");
+    const phone = randomMsisdn();
+    stack.sandbox.setScenario(phone, "fail");
+    const intent = await createIntent({ amount: "400.00", customer_id: customer.userId });
+    expect((await confirmHalfAndHalf(customer, intent, phone)).status).toBe(200);
+    expect(await settled(intent.id)).toMatchObject({ status: "requires_confirmation", last_payment_error: { code: "mpesa_failed" } });
+    expect(await balanceOf(customer.walletId)).toBe("200.0000");
+    expect(await held(customer.walletId)).toBe("0.0000");
+  });
+
+  it("the provider is down (HTTP 503): 502 provider_unavailable, the part expired, the intent back; nothing held", async () => {
+    const customer = await customerWith("200.00");
+    const phone = randomMsisdn();
+    stack.sandbox.setScenario(phone, "unavailable");
+    const intent = await createIntent({ amount: "400.00", customer_id: customer.userId });
+    const res = await confirmHalfAndHalf(customer, intent, phone);
+    expect([res.status, res.body.error.code]).toEqual([502, "provider_unavailable"]);
+    expect(await intentRow(intent.id)).toMatchObject({
+      status: "requires_confirmation",
+      last_payment_error: { code: "mpesa_timeout" },
+    });
+    expect(await held(customer.walletId)).toBe("0.0000");
+    expect(await balanceOf(customer.walletId)).toBe("200.0000");
+  });
+
+  it("our STK request times out but the customer pays: the part failed, the money is matched and stays in the wallet", async () => {
+    const customer = await customerWith("200.00");
+    const phone = randomMsisdn();
+    stack.sandbox.setScenario(phone, "lost_response");
+    const intent = await createIntent({ amount: "400.00", customer_id: customer.userId });
+    const res = await confirmHalfAndHalf(customer, intent, phone);
+    expect([res.status, res.body.error.code]).toEqual([502, "provider_unavailable"]);
+    await stack.sandbox.idle();
+    await runSweep(); // re-applies the callback if it overtook our expiry of the session
+    const [session] = await admin`select status from public.wallet_funding_sessions where payment_intent_id = ${intent.id}`;
+    expect(session.status).toBe("completed");
+    expect(await intentRow(intent.id)).toMatchObject({ status: "requires_confirmation", last_payment_error: { code: "mpesa_timeout" } });
+    expect(await balanceOf(customer.walletId)).toBe("400.0000"); // 200 + the 200 that did arrive
+    expect(await held(customer.walletId)).toBe("0.0000");
+  });
+
   it("refuses bad plans with stable codes and starts no STK push", async () => {
     const customer = await customerWith("100.00");
     const intent = await createIntent({ amount: "100.00", customer_id: customer.userId });
@@ -313,6 +368,33 @@ describe("a guest pays by M-Pesa with the client_secret (no account, no token)",
     expect(await balanceOf(merchant.walletId)).toBe(sum(merchantBefore, difference("60.00", await feeOf("60.00"))));
   });
 
+  it("the provider refuses the push (HTTP 400): mpesa_failed at once, nothing moved", async () => {
+    const merchantBefore = await balanceOf(merchant.walletId);
+    const intent = await createIntent({ amount: "80.00" });
+    const phone = randomMsisdn();
+    stack.sandbox.setScenario(phone, "reject");
+    const res = await confirmAsGuest(intent, phone);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "requires_confirmation", last_payment_error: { code: "mpesa_failed" } });
+    expect(await balanceOf(merchant.walletId)).toBe(merchantBefore);
+  });
+
+  it("our STK request times out but the guest pays: the money lands in suspense (to pay back), not lost", async () => {
+    const merchantBefore = await balanceOf(merchant.walletId);
+    const intent = await createIntent({ amount: "70.00" });
+    const phone = randomMsisdn();
+    stack.sandbox.setScenario(phone, "lost_response");
+    const res = await confirmAsGuest(intent, phone);
+    expect([res.status, res.body.error.code]).toEqual([502, "provider_unavailable"]);
+    await stack.sandbox.idle();
+    await runSweep();
+    const [session] = await admin`select status from public.wallet_funding_sessions where payment_intent_id = ${intent.id}`;
+    expect(session.status).toBe("completed");
+    expect((await intentRow(intent.id)).status).toBe("requires_confirmation");
+    expect(await balanceOf(merchant.walletId)).toBe(merchantBefore);
+    expect(await suspenseCredited(intent.id)).toBe("70.0000");
+  });
+
   it("refuses what a guest cannot do", async () => {
     const manual = await createIntent({ amount: "50.00", capture_method: "manual" });
     expect((await confirmAsGuest(manual, randomMsisdn())).body.error.code).toBe("invalid_argument");
@@ -351,9 +433,7 @@ describe("an STK callback racing the intent's expiry job", () => {
   }
 
   it("exactly one outcome each: paid (succeeded), or canceled with the money in the wallet / in suspense", async () => {
-    const ROUNDS = 6;
-    const [{ balance: suspenseBefore }] = await admin`select balance::text from public.wallet_balances
-                                                       where wallet_id = hazina.system_wallet('suspense', 'KES')`;
+    const ROUNDS = 8;
     const merchantBefore = await balanceOf(merchant.walletId);
     const cases: { intent: Json; customer?: Party; checkout: string }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
@@ -371,21 +451,26 @@ describe("an STK callback racing the intent's expiry job", () => {
       cases.push({ intent, customer, checkout: session.provider_checkout_id });
     }
     await stack.sandbox.idle();
-    // Every intent expires in a moment; its callback and the expiry job go at once.
-    await admin`update public.payment_intents set expires_at = now() + interval '150 milliseconds'
-                 where id = any(${cases.map((c) => c.intent.id)}::uuid[])`;
-    await new Promise((resolve) => setTimeout(resolve, 140));
+    // The intents expire one after another over the next 120 ms, while their callbacks
+    // arrive (each is confirmed with the provider first) and the expiry job runs in a loop: some
+    // callbacks win, some lose, and a few meet the job on the intent's row lock.
+    await admin`update public.payment_intents p set expires_at = now() + make_interval(secs => 0.015 * x.n)
+                  from unnest(${cases.map((c) => c.intent.id)}::uuid[]) with ordinality as x(id, n)
+                 where p.id = x.id`;
+    const stop = Date.now() + 700;
     await Promise.all([
-      ...cases.map((c) => api(undefined, "POST", `/webhooks/mpesa/stk/${CALLBACK_TOKEN}`, stkCallback(c.checkout, c.customer ? 100 : 200))),
-      ...Array.from({ length: 4 }, async (_, i) => {
-        await new Promise((resolve) => setTimeout(resolve, i * 10));
-        return await admin`select hazina.expire_payment_intents(100)`;
+      ...cases.map((c) =>
+        api(undefined, "POST", `/webhooks/mpesa/stk/${CALLBACK_TOKEN}`, stkCallback(c.checkout, c.customer ? 100 : 200))
+      ),
+      ...Array.from({ length: 2 }, async () => {
+        while (Date.now() < stop) {
+          await admin`select hazina.expire_payment_intents(100)`;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
       }),
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await admin`select hazina.expire_payment_intents(100)`; // whatever the race left past its expiry
+    await stack.sandbox.idle();
     let paid = "0";
-    let suspense = "0";
     for (const c of cases) {
       const row = await intentRow(c.intent.id);
       const [session] = await admin`select status from public.wallet_funding_sessions where payment_intent_id = ${c.intent.id}`;
@@ -395,15 +480,59 @@ describe("an STK callback racing the intent's expiry job", () => {
         // 100 in the wallet + 100 by M-Pesa: paid 200, or kept all 200.
         expect(await balanceOf(c.customer.walletId)).toBe(row.status === "succeeded" ? "0.0000" : "200.0000");
         expect(await held(c.customer.walletId)).toBe("0.0000");
-      } else if (row.status === "canceled") {
-        suspense = sum(suspense, "200.00");
+      } else {
+        // A guest's money: the payment, or (canceled first) the suspense wallet's.
+        expect(await suspenseCredited(c.intent.id)).toBe(row.status === "canceled" ? "200.0000" : "0.0000");
       }
       if (row.status === "succeeded") paid = sum(paid, difference("200.00", await feeOf("200.00")));
       expect(await pendingHolds(c.intent.id)).toBe(0);
     }
     expect(await balanceOf(merchant.walletId)).toBe(sum(merchantBefore, paid));
-    const [{ balance: suspenseAfter }] = await admin`select balance::text from public.wallet_balances
-                                                      where wallet_id = hazina.system_wallet('suspense', 'KES')`;
-    expect(suspenseAfter).toBe(sum(suspenseBefore, suspense));
+  });
+
+  it("on eight connections, the confirmed money (hazina.funding_complete) against the expiry job: one outcome each", async () => {
+    const sql = postgres(process.env.DATABASE_URL!, { max: 8, onnotice: () => {} });
+    try {
+      const ROUNDS = 16;
+      const merchantBefore = await balanceOf(merchant.walletId);
+      const cases: { id: string; session: string; customer?: Party }[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const customer = i % 2 === 0 ? await customerWith("50.00") : undefined;
+        const [created] = await sql`select hazina.payment_intent_create(${merchant.userId}, 100, 'KES', 'automatic',
+          ${customer?.userId ?? null}::uuid, null, null, null, ${"mp-race-" + crypto.randomUUID()}) as intent`;
+        const sources = customer
+          ? [{ type: "wallet", wallet_id: customer.walletId, amount: "50" }, { type: "mpesa", phone: randomMsisdn(), amount: "50" }]
+          : [{ type: "mpesa", phone: randomMsisdn(), amount: "100" }];
+        const [confirmed] = await sql`select hazina.payment_intent_confirm(${created.intent.id}, ${customer?.userId ?? null}::uuid,
+          ${sql.json(sources as never)}::jsonb, ${customer ? null : created.intent.client_secret}) as intent`;
+        cases.push({ id: created.intent.id, session: confirmed.intent.mpesa.funding_session_id, customer });
+      }
+      await Promise.all(Array.from({ length: 8 }, () => sql`select pg_sleep(0.01)`)); // all eight connections open
+      // They expire one after another, 5 ms apart, while all the money arrives at once.
+      await sql`update public.payment_intents p set expires_at = now() + make_interval(secs => 0.005 * x.n)
+                  from unnest(${cases.map((c) => c.id)}::uuid[]) with ordinality as x(id, n)
+                 where p.id = x.id`;
+      await Promise.all([
+        ...cases.map((c) => sql`select hazina.funding_complete(${c.session}, null, ${"RACE" + crypto.randomUUID().slice(0, 8)})`),
+        ...Array.from({ length: 3 }, () => sql`select hazina.expire_payment_intents(100)`),
+      ]);
+      await sql`select pg_sleep(0.05)`;
+      await sql`select hazina.expire_payment_intents(100)`;
+      let paid = "0";
+        for (const c of cases) {
+        const row = await intentRow(c.id);
+        expect(["succeeded", "canceled"]).toContain(row.status);
+        if (c.customer) {
+          expect(await balanceOf(c.customer.walletId)).toBe(row.status === "succeeded" ? "0.0000" : "100.0000");
+          expect(await held(c.customer.walletId)).toBe("0.0000");
+        } else {
+          expect(await suspenseCredited(c.id)).toBe(row.status === "canceled" ? "100.0000" : "0.0000");
+        }
+        if (row.status === "succeeded") paid = sum(paid, difference("100.00", await feeOf("100.00")));
+      }
+      expect(await balanceOf(merchant.walletId)).toBe(sum(merchantBefore, paid));
+    } finally {
+      await sql.end();
+    }
   });
 });
