@@ -179,6 +179,14 @@ export const EVENT_TYPES = [
   "payment_intent.canceled",
   "payment_intent.payment_failed",
   "payment_refund.created",
+  // QR codes (database/migrations/*_qr_codes.sql, docs/checkout.md)
+  "qr_code.created",
+  "qr_code.updated",
+  "qr_code.active",
+  "qr_code.disabled",
+  "qr_code.expired",
+  "qr_code.exhausted",
+  "qr_code.used",
 ] as const;
 
 export const Event = named(
@@ -187,7 +195,7 @@ export const Event = named(
     id: z.guid(),
     object: z.literal("event"),
     type: z.string().describe(`One of ${EVENT_TYPES.join(", ")}.`),
-    object_type: z.enum(["payment_intent", "payment_refund"]),
+    object_type: z.enum(["payment_intent", "payment_refund", "qr_code"]),
     object_id: z.guid(),
     data: z.record(z.string(), z.unknown()).describe("The object's shape when it happened."),
     created_at: Timestamp,

@@ -188,6 +188,12 @@ describe("checkout", () => {
     expect([used.status, used.body.error.code]).toEqual([409, "qr_code_exhausted"]);
     const [row] = await admin`select use_count, status from public.qr_codes where id = ${code.id}`;
     expect(row).toEqual({ use_count: 2, status: "exhausted" });
+    // The merchant lists them among its events (GET /payments/events), each naming the payment.
+    const events = await readResponse(await fetch(`${base()}/payments/events?type=qr_code.used&limit=100`,
+      { headers: { authorization: `Bearer ${duka.token}` } }));
+    const uses = events.body.data.filter((e: { object_id: string }) => e.object_id === code.id);
+    expect(uses.map((e: { object_type: string; data: { use_count: number } }) => [e.object_type, e.data.use_count]))
+      .toEqual([["qr_code", 2], ["qr_code", 1]]);
     expect(await balanceOf(amina.walletId)).toBe(difference(aminaBefore, "300.0000"));
 
     const expiring = (await createCode({ kind: "static", label: "Soon", expires_at: "2099-01-01T00:00:00Z" })).body;
