@@ -244,3 +244,43 @@ describe("checkout", () => {
     expect(intents.n).toBe(1);
   });
 });
+
+describe("qr code races", () => {
+  it("the merchant disables a code while 12 payers pay: each payment before the lock pays, after it is refused; uses = payments", async () => {
+    const code = (await createCode({ kind: "fixed", label: "Rush hour", amount: "5.00" })).body;
+    const payers = await Promise.all(Array.from({ length: 12 }, () => partyWithWallet()));
+    await Promise.all(payers.map((p) => fund(p.walletId, "5.00")));
+    const pays = payers.map((p, i) =>
+      new Promise((r) => setTimeout(r, i * 8)).then(() =>
+        checkoutHttp(p.token, "POST", `/${code.slug}/pay/wallet`, { wallet_id: p.walletId }, { "idempotency-key": key() })
+          .then(readResponse)));
+    // The merchant disables it as soon as the first payment is answered, while the rest are on their way.
+    const disabled = Promise.race(pays).then(() =>
+      fetch(`${base()}/qr-codes/${code.id}`, { method: "DELETE", headers: { authorization: `Bearer ${duka.token}` } })
+        .then(readResponse));
+    const answers = await Promise.all(pays);
+    expect((await disabled).body.status).toBe("disabled");
+    const outcomes = answers.map((a) => a.status === 200 ? a.body.status : a.body.error?.code);
+    for (const outcome of outcomes) expect(["succeeded", "qr_code_disabled"]).toContain(outcome);
+    const paid = outcomes.filter((o) => o === "succeeded").length;
+    expect(paid).toBeGreaterThanOrEqual(1);
+    const [row] = await admin`select use_count, status from public.qr_codes where id = ${code.id}`;
+    expect(row).toEqual({ use_count: paid, status: "disabled" });
+    for (const [i, p] of payers.entries()) {
+      expect(await balanceOf(p.walletId)).toBe(outcomes[i] === "succeeded" ? "0.0000" : "5.0000");
+    }
+    console.log(`disable race: ${paid} of 12 paid before the code was disabled`);
+  });
+
+  it("concurrent expiry passes mark each expired code once (one event each)", async () => {
+    const codes = await Promise.all(Array.from({ length: 6 }, () =>
+      createCode({ kind: "static", label: "Flash", expires_at: "2099-01-01T00:00:00Z" }).then((r) => r.body)));
+    const ids = codes.map((c) => c.id);
+    await admin`update public.qr_codes set expires_at = now() - interval '1 second' where id = any(${ids})`;
+    await Promise.all(Array.from({ length: 4 }, () => admin`select hazina.job_expire_qr_codes(100)`));
+    const rows = await admin`select status from public.qr_codes where id = any(${ids})`;
+    expect(rows.map((r) => r.status)).toEqual(Array(6).fill("expired"));
+    const [events] = await admin`select count(*)::int as n from public.events where type = 'qr_code.expired' and object_id = any(${ids})`;
+    expect(events.n).toBe(6);
+  });
+});
