@@ -174,6 +174,53 @@ describe.skipIf(!available)("checkout in Chromium at a phone's viewport", () => 
     await page.close();
   });
 
+  it("accessible: every field labelled, the focus order is the reading order, text contrast at least 4.5:1", async () => {
+    const code = await createCode({ kind: "static", label: "Accessible till" });
+    const page = await phonePage();
+    await page.goto(code.url);
+    // Each input and select has a <label for>, and described hints point at real elements.
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll("input, select")].filter((el) =>
+        !el.id || !document.querySelector(`label[for="${el.id}"]`)
+      ).map((el) => el.outerHTML));
+    expect(unlabelled).toEqual([]);
+    // Tab from the top walks the page in reading order.
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press("Tab");
+      order.push(await page.evaluate(() => document.activeElement?.id ?? ""));
+    }
+    expect(order).toEqual(["amount", "phone", "pay-mpesa-button", "email", "password", "signin-button"]);
+    // WCAG contrast of every text element against its card or page background.
+    const worst = await page.evaluate(() => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+      const lum = (c: number[]) => {
+        const [r, g, b] = c.map((v) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const background = (el: Element | null): string => {
+        for (; el; el = el.parentElement) {
+          const bg = getComputedStyle(el).backgroundColor;
+          if (bg && !/rgba\(0, 0, 0, 0\)|transparent/.test(bg)) return bg;
+        }
+        return "rgb(255, 255, 255)";
+      };
+      let min = 21;
+      for (const el of document.querySelectorAll("h1, h2, p, label, button, strong, footer")) {
+        if (!(el as HTMLElement).offsetParent || !el.textContent?.trim()) continue;
+        const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(rgb(background(el)))];
+        min = Math.min(min, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05));
+      }
+      return min;
+    });
+    console.log(`checkout page: lowest text contrast ${worst.toFixed(2)}:1`);
+    expect(worst).toBeGreaterThanOrEqual(4.5);
+    await page.close();
+  });
+
   it("an expired code: a page that says so, and nothing to pay", async () => {
     const code = await createCode({ kind: "fixed", label: "Yesterday's offer", amount: "50.00", expires_at: "2099-01-01T00:00:00Z" });
     await admin`update public.qr_codes set expires_at = now() - interval '1 minute' where id = ${code.id}`;
