@@ -1,14 +1,15 @@
 // The hosted checkout page: where a person who scanned a merchant's QR code pays.
 //   GET  /checkout/:slug                the page (server-rendered HTML; public)
 //   GET  /checkout/assets/:file         its stylesheet and script (content-hashed, cacheable)
-//   POST /checkout/:slug/pay/mpesa      a guest's intent for the code (M-Pesa; public; Idempotency-Key)
-//   POST /checkout/:slug/pay/wallet        pay from a Hazina wallet (signed in; Idempotency-Key)
-// A payment through a code is a payment intent opened for it (hazina.qr_code_pay_wallet);
+//   POST /checkout/:slug/pay/mpesa      a guest's intent for the code (public; Idempotency-Key)
+//   POST /checkout/:slug/pay/wallet     pay from a Hazina wallet (signed in; Idempotency-Key)
+// A payment through a code is a payment intent opened for it (hazina.qr_code_open_intent);
 // the rules (active, expiry, uses, amount) are the database's. A guest pays by M-Pesa with
 // the payments function's own guest routes: the page confirms the intent it opened here with
-// its client_secret (POST /payments/intents/:id/confirm) and polls its checkout view (GET
-// /payments/intents/:id?client_secret=) until M-Pesa says paid, cancelled or timed out. The page runs no inline
-// script or style (its CSP forbids both) and loads nothing from elsewhere. See docs/checkout.md.
+// its client_secret (POST /payments/intents/:id/confirm) and polls its checkout view
+// (GET /payments/intents/:id?client_secret=) until M-Pesa says paid, cancelled or timed out.
+// The page runs no inline script or style (its CSP forbids both) and loads nothing from
+// elsewhere. See docs/checkout.md.
 import type { Context } from "hono";
 import { html } from "hono/html";
 import { createMiddleware } from "hono/factory";
@@ -29,7 +30,7 @@ export const docs = apiDocs(
   "checkout",
   "Hosted checkout",
   "The page a QR code opens (GET /checkout/<slug>): the merchant, the label and the amount, and paying it " +
-    "from a Hazina wallet. See docs/checkout.md.",
+    "by M-Pesa (a guest, STK push) or from a Hazina wallet (signed in). See docs/checkout.md.",
 );
 serveOpenApi(app, docs);
 
@@ -286,6 +287,11 @@ docs.route({
   bodyOptional: true,
   bodyExample: {},
   responses: {
+    200: {
+      description:
+        "The intent this attempt opened before (its client_secret only within the key's 24 hours).",
+      schema: CheckoutGuestIntent,
+    },
     201: { description: "The intent, with its client_secret.", schema: CheckoutGuestIntent },
   },
   errors: [
@@ -324,7 +330,7 @@ app.post(
       status: intent.status,
       expires_at: intent.expires_at,
       client_secret: intent.client_secret ?? null,
-    }, 201);
+    }, intent.created ? 201 : 200);
   },
 );
 

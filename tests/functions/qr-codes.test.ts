@@ -208,6 +208,32 @@ describe("checkout", () => {
     expect(poor.body.error.code).toBe("qr_code_expired");
   });
 
+  it("a guest's M-Pesa start: an intent for nobody with its client_secret, once per attempt key", async () => {
+    const code = (await createCode({ kind: "fixed", label: "Guest", amount: "300.00", max_uses: 1 })).body;
+    const start = (k: string, slug = code.slug) =>
+      checkoutHttp(undefined, "POST", `/${slug}/pay/mpesa`, {}, { "idempotency-key": k }).then(readResponse);
+    const k = key();
+    const opened = await start(k);
+    expect(opened.status).toBe(201);
+    expect(opened.body).toMatchObject({ object: "checkout_intent", amount: "300.0000", currency: "KES",
+      status: "requires_confirmation" });
+    expect(opened.body.client_secret).toMatch(/^pi_[0-9a-f]{32}_secret_[0-9a-f]{48}$/);
+    const again = await start(k);
+    expect([again.body.id, again.body.client_secret, again.headers.get("idempotent-replayed")])
+      .toEqual([opened.body.id, opened.body.client_secret, "true"]);
+    const [intent] = await admin`select customer_id, subject_type, subject_id, capture_method,
+                                        expires_at - created_at as ttl from public.payment_intents where id = ${opened.body.id}`;
+    expect(intent).toMatchObject({ customer_id: null, subject_type: "qr_code", subject_id: code.id, capture_method: "automatic" });
+    expect((await start(key(), "aaaaaaaaaaaaaaaaaaaaaaaaaa")).body.error.code).toBe("qr_code_not_found");
+    expect((await start(key(), "x".repeat(300))).status).toBe(404);
+    expect((await checkoutHttp(undefined, "POST", `/${code.slug}/pay/mpesa`, {})).status).toBe(400);
+    // Someone pays it from a wallet meanwhile: the code is used up, a new guest attempt is refused.
+    expect((await checkoutHttp(amina.token, "POST", `/${code.slug}/pay/wallet`, { wallet_id: amina.walletId },
+      { "idempotency-key": key() })).status).toBe(200);
+    const late = await start(key());
+    expect([late.status, late.body.error.code]).toEqual([409, "qr_code_exhausted"]);
+  });
+
   it("a static code: the payer's amount; too much for the wallet is insufficient_funds and counts nothing", async () => {
     const code = (await createCode({ kind: "static", label: "Tips" })).body;
     const before = await balanceOf(amina.walletId);
