@@ -4,8 +4,8 @@
 // the QR code's PNG is decoded here (jsQR) and its URL opened. Then: pay with the wallet after
 // signing in; an expired code; a double submit (and a reload) that pays once; M-Pesa as a guest
 // through the sandbox: success, cancelled on the phone (1032), timeout. Each ends with the
-// balances to the cent and the books reconciled. Screenshots land in docs/images/ (they are
-// the pictures in docs/checkout.md and the README).
+// balances to the cent and the books reconciled. Screenshots are the pictures in
+// docs/checkout.md and the README: `UPDATE_SCREENSHOTS=1 TEST_ONLY=checkout-browser npm test`.
 //
 // Without Chromium (CHROMIUM_PATH, default /usr/bin/chromium) the suite is skipped with a
 // message, and fails under CI (.ci/run installs it).
@@ -31,7 +31,12 @@ if (!available) {
   if (process.env.CI) throw new Error(message); // CI (.ci/run) installs it: a skip there is a failure
   console.warn(`\n!!! SKIPPED ${message}\n`);
 }
-const IMAGES = path.resolve(import.meta.dirname, "../../docs/images");
+// Screenshots are taken on every run; they replace docs/images/ only with UPDATE_SCREENSHOTS=1
+// (else they go to a temporary directory, so a test run leaves the working tree clean).
+const UPDATE = process.env.UPDATE_SCREENSHOTS === "1";
+const IMAGES = UPDATE
+  ? path.resolve(import.meta.dirname, "../../docs/images")
+  : path.join(process.env.TMPDIR ?? "/tmp", `hazina-checkout-shots-${process.pid}`);
 const PHONE = { width: 390, height: 844 };
 
 let stack: MoneyStack;
@@ -67,6 +72,7 @@ afterAll(async () => {
   await browser?.close();
   await stack?.close();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  if (!UPDATE) rmSync(IMAGES, { recursive: true, force: true });
 });
 
 afterEach(async () => {
