@@ -153,11 +153,11 @@ app.get("/:id", async (c) => {
 app.use("*", requireUser);
 
 const CreateQrCode = z.object({
-  kind: z.enum(["static", "fixed", "intent"]),
+  // Bound kinds (intent, invoice, order) come with their payment path (docs/checkout.md).
+  kind: z.enum(["static", "fixed"]),
   label: z.string().min(1).max(100).optional(),
   amount: Amount.optional(),
   currency: Currency.default("KES"),
-  payment_intent_id: Uuid.optional().describe("kind intent: the merchant's intent to pay."),
   expires_at: z.iso.datetime({ offset: true }).optional(),
   max_uses: z.number().int().min(1).max(1_000_000).optional(),
 }).strict();
@@ -172,10 +172,9 @@ docs.route({
   path: "/",
   summary: "Create a QR code (merchant or API key)",
   description:
-    "`static`: the payer types the amount; `fixed`: `amount` is paid; `intent`: pays one of your intents " +
-    "(`payment_intent_id`, still requires_confirmation). Optional `expires_at` and `max_uses` (each successful " +
-    "payment is one use). The Idempotency-Key is the code's ref. Invoice and order codes are made by those " +
-    "objects themselves.",
+    "`static`: the payer types the amount; `fixed`: `amount` is paid. Optional `expires_at` and `max_uses` " +
+    "(each successful payment is one use). The Idempotency-Key is the code's ref. Codes bound to an invoice, " +
+    "order or intent are not created here yet (docs/checkout.md).",
   auth: "bearer",
   idempotencyKey: "required",
   body: CreateQrCode,
@@ -190,8 +189,6 @@ docs.route({
   errors: [
     "qr_codes_merchants_only",
     "merchant_wallet_required",
-    "payment_intent_not_found",
-    "intent_not_confirmable",
     "currency_not_supported",
     "invalid_amount",
     "invalid_argument",
@@ -203,7 +200,7 @@ app.post("/", idempotent({ required: true, oneTransaction: true }), async (c) =>
   const input = CreateQrCode.parse(await c.req.json());
   const row = await userTx(c, async (tx) => {
     const [r] = await tx`select public.qr_code_create(${input.kind}, ${input.label ?? null},
-      ${input.amount ?? null}::numeric, ${input.currency}, ${input.payment_intent_id ?? null}::uuid,
+      ${input.amount ?? null}::numeric, ${input.currency}, null::uuid,
       ${input.expires_at ?? null}::timestamptz, ${input.max_uses ?? null}::integer,
       ${c.get("idempotencyKey")!}) as code`;
     return r.code as Record<string, unknown>;
