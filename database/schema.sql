@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict Uy2cQMQk1R2H7EbEj1cLaM2aIuVxPRw1GmUcnjIwGuo7LQDy4AhoWLANxqJiQg9
+\restrict SfxFqyekghYOSispw948T6I7gtzKJr4S6etNPJWIRYaeA1URMxZ4kYRD49VnsgZ
 
 
 SET statement_timeout = 0;
@@ -11367,7 +11367,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict Uy2cQMQk1R2H7EbEj1cLaM2aIuVxPRw1GmUcnjIwGuo7LQDy4AhoWLANxqJiQg9
+\unrestrict SfxFqyekghYOSispw948T6I7gtzKJr4S6etNPJWIRYaeA1URMxZ4kYRD49VnsgZ
 
 
 -- Reference data inserted by the migrations
