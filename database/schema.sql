@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict vyykzmuyfUCHnfzFRkfpwtjNkK5xf1eyQjOcjbMedyTZOqbWmjCyZsdOfMhBdDE
+\restrict ZwqVW81qfRGtLsH9nK4CEazNfrX194TNRbpFnpYTirUQPCyksTggP7W3LepYriV
 
 
 SET statement_timeout = 0;
@@ -2903,6 +2903,34 @@ $$;
 
 
 --
+-- Name: job_expire_qr_codes(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_expire_qr_codes(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes;
+  v_done integer := 0;
+begin
+  for v_code in
+    select * from public.qr_codes
+     where status = 'active' and expires_at <= hazina.clock()
+     order by expires_at limit p_limit
+       for update skip locked
+  loop
+    update public.qr_codes set status = 'expired', updated_at = now() where id = v_code.id;
+    perform hazina.event_emit(v_code.merchant_id, 'qr_code.expired', 'qr_code', v_code.id, hazina.qr_code_json(v_code.id));
+    v_done := v_done + 1;
+  end loop;
+  return jsonb_build_object('processed', v_done,
+    'remaining', (select count(*) from public.qr_codes where status = 'active' and expires_at <= hazina.clock()));
+end
+$$;
+
+
+--
 -- Name: job_installments_due(integer); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -5586,6 +5614,406 @@ $$;
 
 
 --
+-- Name: qr_codes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.qr_codes (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    kind text NOT NULL,
+    slug text NOT NULL,
+    label text,
+    amount numeric(19,4),
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    subject_id uuid,
+    expires_at timestamp with time zone,
+    max_uses integer,
+    use_count integer DEFAULT 0 NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    client_ref text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT qr_codes_amount CHECK (((kind = 'static'::text) = (amount IS NULL))),
+    CONSTRAINT qr_codes_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT qr_codes_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT qr_codes_kind_check CHECK ((kind = ANY (ARRAY['static'::text, 'fixed'::text, 'invoice'::text, 'order'::text, 'intent'::text]))),
+    CONSTRAINT qr_codes_label_check CHECK (((length(label) >= 1) AND (length(label) <= 100))),
+    CONSTRAINT qr_codes_max_uses_check CHECK (((max_uses >= 1) AND (max_uses <= 1000000))),
+    CONSTRAINT qr_codes_slug_check CHECK ((slug ~ '^[a-z2-7]{26}$'::text)),
+    CONSTRAINT qr_codes_status_check CHECK ((status = ANY (ARRAY['active'::text, 'disabled'::text, 'expired'::text, 'exhausted'::text]))),
+    CONSTRAINT qr_codes_subject CHECK (((kind = ANY (ARRAY['invoice'::text, 'order'::text, 'intent'::text])) = (subject_id IS NOT NULL))),
+    CONSTRAINT qr_codes_use_count_check CHECK ((use_count >= 0))
+);
+
+
+--
+-- Name: qr_code_assert_payable(public.qr_codes); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_assert_payable(q public.qr_codes) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_status text := hazina.qr_code_effective_status(q);
+begin
+  if v_status = 'expired' then
+    perform hazina.raise_error('qr_code_expired', jsonb_build_object('slug', q.slug, 'status', v_status));
+  elsif v_status = 'exhausted' then
+    perform hazina.raise_error('qr_code_exhausted', jsonb_build_object('slug', q.slug, 'status', v_status));
+  elsif v_status = 'disabled' then
+    perform hazina.raise_error('qr_code_disabled', jsonb_build_object('slug', q.slug, 'status', v_status));
+  end if;
+end
+$$;
+
+
+--
+-- Name: qr_code_count_use(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_count_use() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes;
+begin
+  update public.qr_codes
+     set use_count = use_count + 1,
+         status = case when status = 'active' and max_uses is not null and use_count + 1 >= max_uses then 'exhausted'
+                       else status end,
+         updated_at = now()
+   where id = new.subject_id
+  returning * into v_code;
+  if v_code.id is null then
+    return null;
+  end if;
+  perform hazina.event_emit(v_code.merchant_id, 'qr_code.used', 'qr_code', v_code.id,
+    public.qr_code_json(v_code) || jsonb_build_object('payment_intent_id', new.id));
+  if v_code.status = 'exhausted' and v_code.use_count = v_code.max_uses then
+    perform hazina.event_emit(v_code.merchant_id, 'qr_code.exhausted', 'qr_code', v_code.id, public.qr_code_json(v_code));
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: qr_code_create(uuid, text, text, numeric, text, uuid, timestamp with time zone, integer, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_create(p_merchant_id uuid, p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_existing public.qr_codes;
+  v_currency text := coalesce(p_currency, 'KES');
+  v_amount numeric := p_amount;
+  v_intent public.payment_intents;
+  v_id uuid := gen_random_uuid();
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  select * into v_existing from public.qr_codes where merchant_id = p_merchant_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.kind <> p_kind or (v_existing.amount is distinct from p_amount and p_kind <> 'intent')
+       or v_existing.currency <> v_currency or v_existing.subject_id is distinct from p_subject_id
+       or v_existing.label is distinct from p_label or v_existing.max_uses is distinct from p_max_uses
+       or v_existing.expires_at is distinct from p_expires_at then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return hazina.qr_code_json(v_existing.id) || jsonb_build_object('created', false);
+  end if;
+  if not exists (select 1 from public.auth_users where id = p_merchant_id and role = 'merchant') then
+    perform hazina.raise_error('qr_codes_merchants_only');
+  end if;
+  if p_kind is null or p_kind not in ('static', 'fixed', 'invoice', 'order', 'intent') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'kind', 'reason', 'static, fixed, invoice, order or intent'));
+  end if;
+  if p_label is not null and length(p_label) not between 1 and 100 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'label', 'reason', '1 to 100 characters'));
+  end if;
+  if p_max_uses is not null and p_max_uses not between 1 and 1000000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'max_uses', 'reason', '1 to 1000000'));
+  end if;
+  if p_expires_at is not null and p_expires_at <= hazina.clock() then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'expires_at', 'reason', 'in the future'));
+  end if;
+  if (p_kind in ('invoice', 'order', 'intent')) <> (p_subject_id is not null) then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'subject_id',
+      'reason', 'required for invoice, order and intent codes, and only for them'));
+  end if;
+  if p_kind = 'intent' then
+    -- Bound to one of the merchant's own intents, still to be paid: its amount is the code's.
+    select * into v_intent from public.payment_intents where id = p_subject_id and merchant_id = p_merchant_id;
+    if v_intent.id is null then
+      perform hazina.raise_error('payment_intent_not_found', jsonb_build_object('payment_intent_id', p_subject_id));
+    end if;
+    if v_intent.status <> 'requires_confirmation' then
+      perform hazina.raise_error('intent_not_confirmable', jsonb_build_object('payment_intent_id', p_subject_id, 'status', v_intent.status));
+    end if;
+    v_amount := v_intent.amount;
+    v_currency := v_intent.currency;
+  elsif p_kind = 'static' then
+    if p_amount is not null then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'amount', 'reason', 'a static code has no amount: the payer types it'));
+    end if;
+  elsif p_amount is null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'amount', 'reason', 'required for a ' || p_kind || ' code'));
+  end if;
+  if not exists (select 1 from public.currencies where code = v_currency) then
+    perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', v_currency));
+  end if;
+  if v_amount is not null then
+    perform hazina.assert_valid_amount(v_amount, v_currency);
+  end if;
+  -- The money of a payment through it needs a home from the start.
+  if not exists (select 1 from public.wallets where user_id = p_merchant_id and currency = v_currency
+                                                  and kind = 'merchant' and status = 'active') then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_currency));
+  end if;
+  insert into public.qr_codes (id, merchant_id, kind, slug, label, amount, currency, subject_id, expires_at, max_uses, client_ref)
+  values (v_id, p_merchant_id, p_kind, hazina.qr_code_slug(), p_label, v_amount, v_currency, p_subject_id, p_expires_at,
+          p_max_uses, p_client_ref)
+  on conflict (merchant_id, client_ref) do nothing;
+  if not found then
+    raise exception using errcode = '40001', message = 'concurrent duplicate qr code; retry';
+  end if;
+  perform hazina.event_emit(p_merchant_id, 'qr_code.created', 'qr_code', v_id, hazina.qr_code_json(v_id));
+  return hazina.qr_code_json(v_id) || jsonb_build_object('created', true);
+end
+$$;
+
+
+--
+-- Name: qr_code_disable(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_disable(p_merchant_id uuid, p_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes := hazina.qr_code_lock(p_id, p_merchant_id);
+begin
+  if v_code.status = 'active' then
+    update public.qr_codes set status = 'disabled', updated_at = now() where id = p_id;
+    perform hazina.event_emit(p_merchant_id, 'qr_code.disabled', 'qr_code', p_id, hazina.qr_code_json(p_id));
+  end if;
+  return hazina.qr_code_json(p_id);
+end
+$$;
+
+
+--
+-- Name: qr_code_effective_status(public.qr_codes); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_effective_status(q public.qr_codes) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select case when q.status = 'active' and q.expires_at is not null and q.expires_at <= hazina.clock() then 'expired'
+              else q.status end
+$$;
+
+
+--
+-- Name: qr_code_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_json(p_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.qr_code_json(q) from public.qr_codes q where q.id = p_id $$;
+
+
+--
+-- Name: qr_code_lock(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_lock(p_id uuid, p_merchant_id uuid) RETURNS public.qr_codes
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes;
+begin
+  select * into v_code from public.qr_codes where id = p_id and merchant_id = p_merchant_id for update;
+  if v_code.id is null then
+    perform hazina.raise_error('qr_code_not_found', jsonb_build_object('qr_code_id', p_id));
+  end if;
+  return v_code;
+end
+$$;
+
+
+--
+-- Name: qr_code_open_intent(text, uuid, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_open_intent(p_slug text, p_customer_id uuid, p_amount numeric, p_attempt_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes;
+  v_amount numeric;
+begin
+  if p_attempt_ref is null or length(p_attempt_ref) not between 8 and 200 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  select * into v_code from public.qr_codes where slug = p_slug;
+  if v_code.id is null then
+    perform hazina.raise_error('qr_code_not_found', jsonb_build_object('slug', p_slug));
+  end if;
+  if v_code.kind not in ('static', 'fixed') then
+    -- Bound codes are paid through their object (invoice, order, intent): not yet here.
+    perform hazina.raise_error('qr_code_kind_not_payable', jsonb_build_object('kind', v_code.kind));
+  end if;
+  if v_code.kind = 'static' then
+    if p_amount is null then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'amount', 'reason', 'the amount to pay'));
+    end if;
+    v_amount := p_amount;
+  else
+    if p_amount is not null and p_amount <> v_code.amount then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'amount', 'reason', 'this code has a set amount'));
+    end if;
+    v_amount := v_code.amount;
+  end if;
+  -- A new attempt needs an active code; an attempt made before is answered as it is.
+  if not exists (select 1 from public.payment_intents
+                  where merchant_id = v_code.merchant_id and client_ref = 'qr:' || v_code.id || ':' || p_attempt_ref) then
+    perform hazina.qr_code_assert_payable(v_code);
+  end if;
+  return hazina.payment_intent_open(v_code.merchant_id, v_amount, v_code.currency, 'automatic', p_customer_id,
+    coalesce(v_code.label, 'QR payment'), jsonb_build_object('qr_code_slug', v_code.slug), 900,
+    'qr:' || v_code.id || ':' || p_attempt_ref, 'qr_code', v_code.id, null, null);
+end
+$$;
+
+
+--
+-- Name: qr_code_pay_wallet(text, uuid, uuid, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_opened jsonb;
+  v_intent_id uuid;
+  v_status text;
+begin
+  if p_customer_id is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  v_opened := hazina.qr_code_open_intent(p_slug, p_customer_id, p_amount, p_attempt_ref);
+  v_intent_id := (v_opened ->> 'id')::uuid;
+  v_status := v_opened ->> 'status';
+  if v_status <> 'requires_confirmation' then
+    return hazina.payment_intent_json(v_intent_id);
+  end if;
+  return hazina.payment_intent_confirm(v_intent_id, p_customer_id,
+    jsonb_build_array(jsonb_build_object('type', 'wallet', 'wallet_id', p_wallet_id, 'amount', (v_opened ->> 'amount'))));
+end
+$$;
+
+
+--
+-- Name: qr_code_reserve_use(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_reserve_use() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes;
+  v_reserved integer;
+begin
+  select * into v_code from public.qr_codes where id = new.subject_id for update;
+  if v_code.id is null then
+    return new;
+  end if;
+  perform hazina.qr_code_assert_payable(v_code);
+  if v_code.max_uses is not null then
+    select count(*) into v_reserved from public.payment_intents
+     where subject_type = 'qr_code' and subject_id = v_code.id and id <> new.id
+       and status in ('processing', 'requires_capture');
+    if v_code.use_count + v_reserved >= v_code.max_uses then
+      perform hazina.raise_error('qr_code_exhausted', jsonb_build_object('slug', v_code.slug, 'status', 'exhausted'));
+    end if;
+  end if;
+  return new;
+end
+$$;
+
+
+--
+-- Name: qr_code_slug(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_slug() RETURNS text
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select string_agg(substr('abcdefghijklmnopqrstuvwxyz234567', (get_byte(b, i) & 31) + 1, 1), '' order by i)
+    from (select extensions.gen_random_bytes(26) as b) r, generate_series(0, 25) i
+$$;
+
+
+--
+-- Name: qr_code_update(uuid, uuid, text, timestamp with time zone, boolean, integer, boolean, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_update(p_merchant_id uuid, p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes := hazina.qr_code_lock(p_id, p_merchant_id);
+  v_status text;
+begin
+  if p_status is not null and p_status not in ('active', 'disabled') then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'status', 'reason', 'active or disabled'));
+  end if;
+  if p_label is not null and length(p_label) not between 1 and 100 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'label', 'reason', '1 to 100 characters'));
+  end if;
+  if p_max_uses is not null and p_max_uses not between 1 and 1000000 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'max_uses', 'reason', '1 to 1000000'));
+  end if;
+  if p_expires_at is not null and p_expires_at <= hazina.clock() then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'expires_at', 'reason', 'in the future'));
+  end if;
+  v_code.label := coalesce(p_label, v_code.label);
+  v_code.expires_at := case when p_clear_expiry then null else coalesce(p_expires_at, v_code.expires_at) end;
+  v_code.max_uses := case when p_clear_max_uses then null else coalesce(p_max_uses, v_code.max_uses) end;
+  v_status := coalesce(p_status, case when v_code.status = 'disabled' then 'disabled' else 'active' end);
+  if v_status = 'active' then
+    v_status := case when v_code.max_uses is not null and v_code.use_count >= v_code.max_uses then 'exhausted'
+                     when v_code.expires_at is not null and v_code.expires_at <= hazina.clock() then 'expired'
+                     else 'active' end;
+  end if;
+  update public.qr_codes
+     set label = v_code.label, expires_at = v_code.expires_at, max_uses = v_code.max_uses, status = v_status,
+         updated_at = now()
+   where id = p_id;
+  perform hazina.event_emit(p_merchant_id,
+    case when v_status <> v_code.status then 'qr_code.' || v_status else 'qr_code.updated' end,
+    'qr_code', p_id, hazina.qr_code_json(p_id));
+  return hazina.qr_code_json(p_id);
+end
+$$;
+
+
+--
 -- Name: raise_error(text, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -5842,6 +6270,22 @@ CREATE FUNCTION hazina.reconcile_payment_refunds() RETURNS TABLE(check_name text
    where f.proportional
      and (f.refunded > coalesce(c.fee, 0)
           or (i.amount_refunded = i.amount_received and f.refunded <> coalesce(c.fee, 0)))
+$$;
+
+
+--
+-- Name: reconcile_qr_codes(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_qr_codes() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select 'qr_code_uses', q.id::text, count(p.id)::numeric, q.use_count::numeric
+    from public.qr_codes q
+    left join public.payment_intents p on p.subject_type = 'qr_code' and p.subject_id = q.id and p.status = 'succeeded'
+   group by q.id, q.use_count
+  having count(p.id) <> q.use_count
 $$;
 
 
@@ -8835,6 +9279,113 @@ $$;
 
 
 --
+-- Name: qr_code_create(text, text, numeric, text, uuid, timestamp with time zone, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.qr_code_create(p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.qr_code_create(hazina.caller_id(), p_kind, p_label, p_amount, p_currency, p_subject_id,
+                                      p_expires_at, p_max_uses, p_client_ref) $$;
+
+
+--
+-- Name: qr_code_disable(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.qr_code_disable(p_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.qr_code_disable(hazina.caller_id(), p_id) $$;
+
+
+--
+-- Name: qr_code_json(public.qr_codes); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.qr_code_json(q public.qr_codes) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', q.id, 'object', 'qr_code', 'merchant_id', q.merchant_id, 'kind', q.kind,
+                            'slug', q.slug, 'label', q.label, 'amount', q.amount::text, 'currency', q.currency,
+                            'subject_id', q.subject_id, 'expires_at', public.api_time(q.expires_at),
+                            'max_uses', q.max_uses, 'use_count', q.use_count, 'status', q.status,
+                            'created_at', public.api_time(q.created_at), 'updated_at', public.api_time(q.updated_at))
+$$;
+
+
+--
+-- Name: qr_code_open_guest_intent(text, numeric, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.qr_code_open_intent(p_slug, null, p_amount, p_attempt_ref) $$;
+
+
+--
+-- Name: qr_code_pay_wallet(text, uuid, numeric, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.qr_code_pay_wallet(p_slug text, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.qr_code_pay_wallet(p_slug, hazina.caller_id(), p_wallet_id, p_amount, p_attempt_ref) $$;
+
+
+--
+-- Name: qr_code_resolve(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.qr_code_resolve(p_slug text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_code public.qr_codes;
+  v_status text;
+  v_name text;
+begin
+  if p_slug is null or p_slug !~ '^[a-z2-7]{26}$' then
+    return null;
+  end if;
+  select * into v_code from public.qr_codes where slug = p_slug;
+  if v_code.id is null then
+    return null;
+  end if;
+  v_status := hazina.qr_code_effective_status(v_code);
+  select coalesce((select a.business_name from public.merchant_applications a
+                    where a.user_id = v_code.merchant_id and a.status = 'approved' order by a.created_at desc limit 1),
+                  nullif(btrim(u.name), ''), 'Merchant')
+    into v_name from public.auth_users u where u.id = v_code.merchant_id;
+  if v_status <> 'active' then
+    return jsonb_build_object('object', 'qr_checkout', 'slug', v_code.slug, 'status', v_status, 'merchant_name', v_name);
+  end if;
+  return jsonb_build_object('object', 'qr_checkout', 'slug', v_code.slug, 'status', v_status, 'merchant_name', v_name,
+                            'kind', v_code.kind, 'label', v_code.label,
+                            -- In the currency's own decimals (KES 150.00), for the page to show as is.
+                            'amount', (select round(v_code.amount, c.minor_units)::text from public.currencies c
+                                        where c.code = v_code.currency),
+                            'currency', v_code.currency,
+                            'minor_units', (select c.minor_units from public.currencies c where c.code = v_code.currency));
+end
+$_$;
+
+
+--
+-- Name: qr_code_update(uuid, text, timestamp with time zone, boolean, integer, boolean, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.qr_code_update(p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.qr_code_update(hazina.caller_id(), p_id, p_label, p_expires_at, p_clear_expiry, p_max_uses,
+                                      p_clear_max_uses, p_status) $$;
+
+
+--
 -- Name: quote_fee(text, numeric, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -10384,6 +10935,30 @@ ALTER TABLE ONLY public.products
 
 
 --
+-- Name: qr_codes qr_codes_merchant_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.qr_codes
+    ADD CONSTRAINT qr_codes_merchant_id_client_ref_key UNIQUE (merchant_id, client_ref);
+
+
+--
+-- Name: qr_codes qr_codes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.qr_codes
+    ADD CONSTRAINT qr_codes_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: qr_codes qr_codes_slug_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.qr_codes
+    ADD CONSTRAINT qr_codes_slug_key UNIQUE (slug);
+
+
+--
 -- Name: shop_installment_settings shop_installment_settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -10917,6 +11492,13 @@ CREATE INDEX payment_intents_payee_wallet_idx ON public.payment_intents USING bt
 
 
 --
+-- Name: payment_intents_qr_code_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_qr_code_idx ON public.payment_intents USING btree (subject_id) WHERE (subject_type = 'qr_code'::text);
+
+
+--
 -- Name: payment_refunds_customer_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -10942,6 +11524,20 @@ CREATE INDEX payment_refunds_merchant_idx ON public.payment_refunds USING btree 
 --
 
 CREATE INDEX products_shop_idx ON public.products USING btree (shop_id, created_at, id);
+
+
+--
+-- Name: qr_codes_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX qr_codes_due_idx ON public.qr_codes USING btree (expires_at) WHERE ((status = 'active'::text) AND (expires_at IS NOT NULL));
+
+
+--
+-- Name: qr_codes_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX qr_codes_merchant_idx ON public.qr_codes USING btree (merchant_id, created_at, id);
 
 
 --
@@ -11341,6 +11937,20 @@ CREATE TRIGGER payment_intents_installment AFTER UPDATE OF status ON public.paym
 --
 
 CREATE TRIGGER payment_intents_order_outcome AFTER UPDATE ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'order'::text) AND (new.status IS DISTINCT FROM old.status) AND (new.status = ANY (ARRAY['succeeded'::text, 'canceled'::text])))) EXECUTE FUNCTION hazina.order_intent_outcome();
+
+
+--
+-- Name: payment_intents payment_intents_qr_code_reserve; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_qr_code_reserve BEFORE UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'qr_code'::text) AND (old.status = 'requires_confirmation'::text) AND (new.status = ANY (ARRAY['processing'::text, 'requires_capture'::text, 'succeeded'::text])))) EXECUTE FUNCTION hazina.qr_code_reserve_use();
+
+
+--
+-- Name: payment_intents payment_intents_qr_code_use; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_qr_code_use AFTER UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'qr_code'::text) AND (new.status = 'succeeded'::text) AND (old.status <> 'succeeded'::text))) EXECUTE FUNCTION hazina.qr_code_count_use();
 
 
 --
@@ -11862,6 +12472,22 @@ ALTER TABLE ONLY public.payment_refunds
 
 ALTER TABLE ONLY public.products
     ADD CONSTRAINT products_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
+
+
+--
+-- Name: qr_codes qr_codes_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.qr_codes
+    ADD CONSTRAINT qr_codes_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: qr_codes qr_codes_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.qr_codes
+    ADD CONSTRAINT qr_codes_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
 
 
 --
@@ -12402,6 +13028,13 @@ CREATE POLICY "merchant reads own products" ON public.products FOR SELECT TO aut
 
 
 --
+-- Name: qr_codes merchant reads own qr codes; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own qr codes" ON public.qr_codes FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
+
+
+--
 -- Name: shops merchant reads own shops; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -12570,6 +13203,12 @@ ALTER TABLE public.payment_refunds ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.products ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: qr_codes; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.qr_codes ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: shop_installment_settings; Type: ROW SECURITY; Schema: public; Owner: -
@@ -13383,6 +14022,14 @@ GRANT ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) TO serv
 
 
 --
+-- Name: FUNCTION job_expire_qr_codes(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_expire_qr_codes(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_expire_qr_codes(p_limit integer) TO service_role;
+
+
+--
 -- Name: FUNCTION job_installments_due(p_limit integer); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -13930,6 +14577,104 @@ GRANT ALL ON FUNCTION hazina.provider_query_open(p_provider text, p_subject_type
 
 
 --
+-- Name: TABLE qr_codes; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.qr_codes TO authenticated;
+GRANT SELECT ON TABLE public.qr_codes TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_assert_payable(q public.qr_codes); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_assert_payable(q public.qr_codes) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_count_use(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_count_use() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_create(p_merchant_id uuid, p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_create(p_merchant_id uuid, p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_create(p_merchant_id uuid, p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_disable(p_merchant_id uuid, p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_disable(p_merchant_id uuid, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_disable(p_merchant_id uuid, p_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_effective_status(q public.qr_codes); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_effective_status(q public.qr_codes) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_json(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_json(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_json(p_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_lock(p_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_lock(p_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_open_intent(p_slug text, p_customer_id uuid, p_amount numeric, p_attempt_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_open_intent(p_slug text, p_customer_id uuid, p_amount numeric, p_attempt_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_open_intent(p_slug text, p_customer_id uuid, p_amount numeric, p_attempt_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric, p_attempt_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_reserve_use(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_reserve_use() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_slug(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_slug() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_update(p_merchant_id uuid, p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_update(p_merchant_id uuid, p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_update(p_merchant_id uuid, p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text) TO service_role;
+
+
+--
 -- Name: FUNCTION raise_error(p_code text, p_details jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -13983,6 +14728,14 @@ GRANT ALL ON FUNCTION hazina.reconcile_payment_intents() TO service_role;
 
 REVOKE ALL ON FUNCTION hazina.reconcile_payment_refunds() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.reconcile_payment_refunds() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_qr_codes(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_qr_codes() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_qr_codes() TO service_role;
 
 
 --
@@ -14946,6 +15699,65 @@ GRANT ALL ON FUNCTION public.provider_sweep_authorize() TO authenticated;
 
 
 --
+-- Name: FUNCTION qr_code_create(p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_create(p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_create(p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_disable(p_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_disable(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_disable(p_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_json(q public.qr_codes); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_json(q public.qr_codes) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_json(q public.qr_codes) TO authenticated;
+GRANT ALL ON FUNCTION public.qr_code_json(q public.qr_codes) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) TO anon;
+GRANT ALL ON FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_pay_wallet(p_slug text, p_wallet_id uuid, p_amount numeric, p_attempt_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_pay_wallet(p_slug text, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_pay_wallet(p_slug text, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_resolve(p_slug text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_resolve(p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_resolve(p_slug text) TO anon;
+GRANT ALL ON FUNCTION public.qr_code_resolve(p_slug text) TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_update(p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_update(p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_update(p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text) TO authenticated;
+
+
+--
 -- Name: FUNCTION quote_fee(p_transaction_type text, p_amount numeric, p_currency text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -15429,7 +16241,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict vyykzmuyfUCHnfzFRkfpwtjNkK5xf1eyQjOcjbMedyTZOqbWmjCyZsdOfMhBdDE
+\unrestrict ZwqVW81qfRGtLsH9nK4CEazNfrX194TNRbpFnpYTirUQPCyksTggP7W3LepYriV
 
 
 -- Reference data inserted by the migrations
@@ -15444,10 +16256,12 @@ INSERT INTO hazina.jobs VALUES ('webhooks.deliver', 'edge', NULL, '00:00:05', 10
 INSERT INTO hazina.jobs VALUES ('orders.release_escrows', 'database', 'hazina.job_release_due_escrows', '00:01:00', 100, false, 'Release goods escrows to the merchant auto_release_days after delivery when the buyer neither confirmed nor disputed.');
 INSERT INTO hazina.jobs VALUES ('installments.due', 'database', 'hazina.job_installments_due', '00:01:00', 200, false, 'Installment plans: auto-collect due payments, mark late rows, charge late fees once, default after missed payments.');
 INSERT INTO hazina.jobs VALUES ('installments.remind', 'edge', NULL, '00:05:00', 200, false, 'Installment plans: mail the customer before a payment falls due (installment.due_soon).');
+INSERT INTO hazina.jobs VALUES ('qr_codes.expire', 'database', 'hazina.job_expire_qr_codes', '00:01:00', 500, false, 'Mark QR codes past their expiry expired (payments through them are refused at once, job or not).');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_refunds()', 'payment refunds: each is a reversal of its capture for its amount, its fee share billed; fee refunds never exceed the fee and equal it when fully refunded');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_escrow()', 'goods escrow and orders: the escrow wallets hold what they owe; orders and escrows agree with their intents and releases');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installments()', 'installment plans: figures agree with the schedule; money held in escrow is what active plans were paid');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_qr_codes()', 'qr codes: each code''s use_count is the number of its succeeded payment intents');
 INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
 INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
@@ -15509,4 +16323,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001310'),
     ('20261124001400'),
     ('20261124001410'),
-    ('20261124001420');
+    ('20261124001420'),
+    ('20261124001500');

@@ -3,12 +3,14 @@
 // in supabase/config.toml and as functions/<name>/ (tests/functions/layout.test.ts checks
 // that the three agree). Deployed functions never import this file; each is its own bundle.
 import * as auth from "./auth/app.ts";
+import * as checkout from "./checkout/app.ts";
 import * as funding from "./funding/app.ts";
 import * as health from "./health/app.ts";
 import * as installments from "./installments/app.ts";
 import * as ops from "./ops/app.ts";
 import * as orders from "./orders/app.ts";
 import * as payments from "./payments/app.ts";
+import * as qrCodes from "./qr-codes/app.ts";
 import * as shops from "./shops/app.ts";
 import * as wallets from "./wallets/app.ts";
 import * as webhooks from "./webhooks/app.ts";
@@ -32,12 +34,14 @@ export interface FunctionModule {
 
 export const functionModules = {
   auth,
+  checkout,
   funding,
   health,
   installments,
   ops,
   orders,
   payments,
+  "qr-codes": qrCodes,
   shops,
   wallets,
   webhooks,

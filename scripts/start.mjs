@@ -38,6 +38,8 @@ const backups = process.env.HAZINA_BACKUPS !== "off" && pgbackrestBinary()
 // A fixed development secret: tokens minted locally only. Production sets its own (and
 // HAZINA_ENV=production refuses this one). Keep equal to DEV_JWT_SECRET in
 // functions/_shared/config.ts (tests/functions/layout.test.ts checks).
+// The demo QR code database/seeds/002_qr_codes.sql creates (its slug is fixed there).
+const DEMO_QR_SLUG = "dukalamamademotillqrcodeab";
 const devJwtSecret = "hazina-local-development-secret-change-me-0123456789";
 
 // Every process npm start runs. npm start lives exactly as long as all of them: a signal
@@ -282,6 +284,10 @@ if (process.env.JOB_RUNNER !== "off") {
 }
 console.log(
   `edge functions: http://localhost:${port}/functions/v1/<name> (try /functions/v1/health); Ctrl-C stops`,
+);
+// The seeded QR code (database/seeds/002_qr_codes.sql): its checkout page and its image.
+console.log(
+  `demo checkout: ${env.PUBLIC_FUNCTIONS_URL}/checkout/${DEMO_QR_SLUG} (QR code: ${env.PUBLIC_FUNCTIONS_URL}/qr-codes/${DEMO_QR_SLUG}.png)`,
 );
 if (localMailbox && /^(true|1)$/.test(env.AUTH_DEV_MAILBOX)) {
   console.log(

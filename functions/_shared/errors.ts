@@ -164,6 +164,19 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
     400,
     "Only wallet sources can pay an intent for now; M-Pesa parts are not supported yet.",
   ],
+  // QR payment links (database/migrations/*_qr_codes.sql)
+  qr_code_not_found: [404, "QR code not found."],
+  qr_codes_merchants_only: [403, "Only merchants create QR codes."],
+  qr_code_expired: [409, "This QR code has expired: it takes no new payments."],
+  qr_code_exhausted: [
+    409,
+    "This QR code has been used as many times as it may: it takes no new payments.",
+  ],
+  qr_code_disabled: [409, "The merchant has disabled this QR code: it takes no new payments."],
+  qr_code_kind_not_payable: [
+    409,
+    "This code is bound to an invoice, order or payment intent, which is paid through that object.",
+  ],
   // merchant API keys (database/migrations/*_api_keys.sql)
   api_keys_merchants_only: [403, "Only merchants can hold API keys."],
   api_key_not_found: [404, "API key not found."],

@@ -196,6 +196,14 @@ export const EVENT_TYPES = [
   "escrow.refunded",
   "escrow.split",
   "escrow.resolved",
+  // QR codes (database/migrations/*_qr_codes.sql, docs/checkout.md)
+  "qr_code.created",
+  "qr_code.updated",
+  "qr_code.active",
+  "qr_code.disabled",
+  "qr_code.expired",
+  "qr_code.exhausted",
+  "qr_code.used",
 ] as const;
 
 export const Event = named(
@@ -204,7 +212,7 @@ export const Event = named(
     id: z.guid(),
     object: z.literal("event"),
     type: z.string().describe(`One of ${EVENT_TYPES.join(", ")}.`),
-    object_type: z.enum(["payment_intent", "payment_refund", "order", "goods_escrow"]),
+    object_type: z.enum(["payment_intent", "payment_refund", "order", "goods_escrow", "qr_code"]),
     object_id: z.guid(),
     data: z.record(z.string(), z.unknown()).describe("The object's shape when it happened."),
     created_at: Timestamp,

@@ -41,11 +41,14 @@ select is(
 select is(
   array(select p.oid::regprocedure::text from pg_proc p
         where p.pronamespace = 'public'::regnamespace and has_function_privilege('anon', p.oid, 'EXECUTE')
-          -- except the shapes of the public storefront (shops, products: read with the anon key)
-          and p.oid::regprocedure::text not in ('api_time(timestamp with time zone)', 'product_json(products)', 'shop_json(shops)')
+          -- The public exceptions, each tested from every role in its own suite: the shapes of the
+          -- public storefront (shops, products: read with the anon key; 60_shop_orders), a QR
+          -- code's checkout page resolving its slug and a guest opening an intent to pay it (49_qr_codes).
+          and p.oid::regprocedure::text not in ('api_time(timestamp with time zone)', 'product_json(products)', 'shop_json(shops)',
+                                                'qr_code_resolve(text)', 'qr_code_open_guest_intent(text,numeric,text)')
         order by 1),
   array[]::text[],
-  'anon can execute no function in public but the storefront shapes (every client API needs a signed-in user)');
+  'anon can execute no function in public but the listed public reads (every client API needs a signed-in user)');
 
 select ok(not has_schema_privilege('authenticated', 'hazina', 'USAGE')
           and not has_schema_privilege('anon', 'hazina', 'USAGE'),

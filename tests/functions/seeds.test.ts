@@ -17,6 +17,9 @@ describe("seeds", () => {
                                where s.id = '00000000-0000-4000-8000-0000000000c1' group by s.slug`;
       expect(shop).toEqual({ slug: "duka-la-mama", products: 5 });
       expect(await tx`select * from hazina.reconcile()`).toEqual([]);
+      // The demo QR code npm start prints resolves for anyone, as Duka la Mama's till.
+      const [qr] = await tx`select public.qr_code_resolve('dukalamamademotillqrcodeab') as code`;
+      expect(qr.code).toMatchObject({ status: "active", merchant_name: "Duka la Mama", kind: "static", amount: null });
       await tx`select set_config('hazina.rollback', 'yes', true)`;
       throw new Error("rollback seeds");
     }).catch((err) => {

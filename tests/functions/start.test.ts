@@ -117,6 +117,12 @@ async function expectDemoWorks(run: StartRun) {
   const wallets = await (await fetch(`${run.base}/wallets`, requestInit("GET", access_token))).json();
   expect(wallets.data[0]).toMatchObject({ currency: "KES", balance: "5000.0000" });
   expect(await reachable(`http://127.0.0.1:${run.sandboxPort}/`)).toBe(true);
+  // The banner's demo checkout page (the seeded QR code) opens.
+  const checkout = /demo checkout: (\S+)/.exec(run.output())?.[1];
+  expect(checkout, run.output()).toMatch(/\/functions\/v1\/checkout\/dukalamamademotillqrcodeab$/);
+  const page = await fetch(checkout!);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain("Duka la Mama");
 }
 
 /** Mail stays local: the banner names the mailbox, which shows a sign-up's link, and the link works. */
