@@ -358,6 +358,10 @@ const SQLSTATE_CODES: Record<string, [ContentfulStatusCode, string, string]> = {
   "22P02": [400, "invalid_argument", "A value has the wrong format."],
   "22003": [400, "invalid_argument", "A number is out of range."],
   "22001": [400, "invalid_argument", "A value is too long."],
+  // PostgreSQL text and jsonb cannot hold the NUL character (\u0000): a request that sends
+  // one is refused as a whole, before anything is written.
+  "22021": [400, "invalid_argument", "Text cannot contain the NUL character (\\u0000)."],
+  "22P05": [400, "invalid_argument", "Text cannot contain the NUL character (\\u0000)."],
   "23514": [400, "invalid_argument", "A value breaks a rule."],
   "23503": [404, "not_found", "A referenced record does not exist."],
   "23505": [409, "conflict", "This already exists."],

@@ -24,6 +24,7 @@ insert into fk_without_index_allowed values
   ('wallet_withdrawals(currency) -> currencies', 'currencies are never deleted or re-keyed; withdrawals are found by id, user or wallet'),
   ('shops(currency) -> currencies', 'currencies are never deleted or re-keyed; shops are found by id, slug or merchant'),
   ('orders(currency) -> currencies', 'currencies are never deleted or re-keyed; orders are found by id, shop, merchant or customer'),
+  ('qr_codes(currency) -> currencies', 'currencies are never deleted or re-keyed; codes are found by id, slug or merchant'),
   ('goods_escrows(currency) -> currencies', 'currencies are never deleted or re-keyed; escrows are found by id, order or party'),
   ('wallets(currency) -> currencies', 'currencies are never deleted or re-keyed; wallets are found by (user_id, currency) or system code'),
   -- wallet_holds is written by hold_create and hold_post on the posting path (README, "Few

@@ -97,6 +97,7 @@ describe("OpenAPI: docs/openapi.json", () => {
     const generated = execFileSync(deno, ["run", "-A", "scripts/openapi.ts", "--stdout"], {
       cwd: root,
       encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024, // the document is several MB
       env: { ...process.env, LOG_LEVEL: "silent" },
     });
     expect(generated, "docs/openapi.json is stale: run `npm run openapi` and commit it").toBe(committed);
