@@ -61,6 +61,7 @@ function apiError(error: DatabaseError): ApiError {
 
 /** Run one group: one transaction, one outcome per item. */
 export async function runTransferGroup(items: TransferItem[]): Promise<TransferOutcome[]> {
+  log("debug", "group commit: a group leaves", { items: items.length });
   try {
     return await inTransaction(async (tx) => {
       const [, [row]] = await Promise.all([
