@@ -359,12 +359,15 @@ $$;
 --   {"outcome": "refused", "error"}  the key could not be taken (in use, reused, rate
 --                                    limited): nothing of the item is kept;
 --   {"outcome": "replay", "status", "body"}  the key's stored response;
---   {"outcome": "posted", "result"}  what public.transfer returns;
+--   {"outcome": "posted", "result"}  what public.transfer returns, already stored as the
+--                                    key's response (status p_posted_status: the route's
+--                                    201; the body is the result, as the route answers it);
 --   {"outcome": "failed", "error"}   the transfer was refused (or the caller may not act);
 --                                    its key record stays in progress for the edge to
 --                                    complete with the refusal (or abandon on a 5xx);
 -- where "error" is {"sqlstate", "message", "detail"}, as the error would reach the edge.
-create function hazina.transfer_group(p_items jsonb, p_per_minute integer default null) returns jsonb
+create function hazina.transfer_group(p_items jsonb, p_per_minute integer default null,
+                                      p_posted_status integer default 201) returns jsonb
   language plpgsql
   security definer
   set search_path = ''
@@ -382,6 +385,7 @@ declare
   v_state text;
   v_message text;
   v_detail text;
+  v_stored jsonb := '[]'::jsonb;  -- the posted items' responses, stored at the end in one statement
 begin
   if jsonb_typeof(p_items) is distinct from 'array' or jsonb_array_length(p_items) not between 1 and 1000 then
     perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'items must be an array of 1 to 1000 transfers'));
@@ -453,6 +457,16 @@ begin
       end loop;
     end if;
   end if;
+  -- 3. Store the posted items' responses (refusals are stored by the edge, which owns the
+  --    error catalog, with idempotency_complete_group in this same transaction).
+  select coalesce(jsonb_agg(jsonb_build_object('owner', p_items -> (n::integer - 1) -> 'owner', 'key', p_items -> (n::integer - 1) -> 'key',
+                                               'status', p_posted_status, 'body', o -> 'result')), '[]'::jsonb)
+    into v_stored
+    from unnest(v_outcomes) with ordinality as x(o, n)
+   where o ->> 'outcome' = 'posted';
+  if jsonb_array_length(v_stored) > 0 then
+    perform hazina.idempotency_complete_group(v_stored);
+  end if;
   return to_jsonb(v_outcomes);
 end
 $$;
@@ -481,12 +495,12 @@ end
 $$;
 
 revoke execute on all functions in schema hazina from public, anon, authenticated;
-grant execute on function hazina.transfer_group(jsonb, integer), hazina.idempotency_complete_group(jsonb)
+grant execute on function hazina.transfer_group(jsonb, integer, integer), hazina.idempotency_complete_group(jsonb)
   to service_role;
 
 -- migrate:down
 drop function if exists hazina.idempotency_complete_group(jsonb);
-drop function if exists hazina.transfer_group(jsonb, integer);
+drop function if exists hazina.transfer_group(jsonb, integer, integer);
 create or replace function hazina.transfer_batch(p_items jsonb) returns jsonb
   language plpgsql
   security definer

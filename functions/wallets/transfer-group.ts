@@ -1,8 +1,9 @@
 // Group commit of POST /wallets/transfers (README "Configuration": GROUP_COMMIT_*). The
 // transfers one edge process receives while a group of them is in the database go together
 // in the next group: ONE transaction runs hazina.transfer_group (each item as its own
-// caller, with its own Idempotency-Key record, checks and outcome; see the group_commit
-// migration), then stores every item's response, then commits. Each request gets its own
+// caller, with its own Idempotency-Key record, checks and outcome, storing the postings'
+// responses; see the group_commit migration), then stores the refusals' responses (the
+// error catalog is the edge's: only when there are any), then commits. Each request gets its own
 // answer, exactly what it would get alone:
 //   posted  → 201 with the transfer (stored under its key);
 //   refused by the transfer or its checks (a 4xx) → that error (stored);
@@ -68,7 +69,7 @@ export async function runTransferGroup(items: TransferItem[]): Promise<TransferO
         tx`select set_config('role', 'service_role', true)`,
         tx`select hazina.transfer_group(${tx.json(items as never)}, ${
           config().RATE_LIMIT_PER_MINUTE || null
-        }) as outcomes`,
+        }, 201) as outcomes`,
       ]);
       const outcomes = row.outcomes as DatabaseOutcome[];
       const completions: Record<string, unknown>[] = [];
@@ -79,8 +80,7 @@ export async function runTransferGroup(items: TransferItem[]): Promise<TransferO
             return { kind: "replay", status: o.status, body: o.body };
           case "refused":
             return { kind: "error", error: apiError(o.error) };
-          case "posted":
-            completions.push({ owner, key, status: 201, body: o.result });
+          case "posted": // already stored by transfer_group, with this status
             return { kind: "response", status: 201, body: o.result };
           case "failed": {
             const error = apiError(o.error);

@@ -5,7 +5,7 @@
 -- the edge (service_role) may call them. public.transfer keeps its behaviour through the
 -- shared hazina.transfer_authorize.
 begin;
-select plan(28);
+select plan(29);
 
 \ir helpers.psql
 
@@ -56,18 +56,22 @@ select results_eq(
   $$values ('43000000-0000-4000-8000-00000000000a'::uuid, '43000000-0000-4000-8000-00000000000a'),
            ('43000000-0000-4000-8000-00000000000b'::uuid, '43000000-0000-4000-8000-00000000000b')$$,
   'each posting was created by, and initiated by, its own caller');
-select is((select count(*)::int from public.payment_idempotency
-            where idempotency_key in (:'alice_id' || '/gc-key-0001', :'bob_id' || '/gc-key-0002') and status = 'in_progress'),
-  2, 'each item took its own key record, left in progress for the edge to complete');
+select results_eq(
+  $$select status, response_status, response_body ->> 'ref' from public.payment_idempotency
+     where idempotency_key in ('43000000-0000-4000-8000-00000000000a/gc-key-0001',
+                               '43000000-0000-4000-8000-00000000000b/gc-key-0002') order by idempotency_key$$,
+  $$values ('completed', 201, 'gc-key-0001'), ('completed', 201, 'gc-key-0002')$$,
+  'each item has its own key record, completed with its own posting as the stored response');
 select pg_temp.act_as_service_role();
+select hazina.transfer_group(jsonb_build_array(
+  pg_temp.item(:'bob_id', 'gc-key-0010', :'bob', :'bob', '1.00'))) as g0 \gset
+select is((select status from public.payment_idempotency where idempotency_key = :'bob_id' || '/gc-key-0010'),
+  'in_progress', 'a refused item''s key is left in progress, for the edge to store the refusal');
 select hazina.idempotency_complete_group(jsonb_build_array(
-  jsonb_build_object('owner', :'alice_id', 'key', 'gc-key-0001', 'status', 201, 'body', (:'g1'::jsonb) -> 0 -> 'result'),
-  jsonb_build_object('owner', :'bob_id', 'key', 'gc-key-0002')));
+  jsonb_build_object('owner', :'bob_id', 'key', 'gc-key-0010')));
 reset role;
-select is((select status || ' ' || response_status from public.payment_idempotency
-            where idempotency_key = :'alice_id' || '/gc-key-0001'), 'completed 201', 'complete_group stores a response');
-select is((select count(*)::int from public.payment_idempotency where idempotency_key = :'bob_id' || '/gc-key-0002'),
-  0, 'and abandons a key with no status (a 5xx: the client may retry)');
+select is((select count(*)::int from public.payment_idempotency where idempotency_key = :'bob_id' || '/gc-key-0010'),
+  0, 'complete_group abandons a key with no status (a 5xx: the client may retry)');
 
 -- A mixed group: each failure is its own, the others post (item by item after the fast
 -- path declines, wallets locked up front).
@@ -96,7 +100,12 @@ select is((:'g2'::jsonb) -> 5 -> 'result' ->> 'amount', '5.0000', 'the good item
 select is((:'g2'::jsonb) -> 6 -> 'error' ->> 'message', 'idempotency_key_in_use',
   'a key an earlier item of the group holds: in use (409), not a second posting');
 select is((:'g2'::jsonb) -> 7 -> 'error' ->> 'message', 'same_wallet', 'a refusal of hazina.transfer itself fails alone');
+select hazina.idempotency_complete_group(jsonb_build_array(jsonb_build_object('owner', :'carol_id', 'key', 'gc-key-0003',
+  'status', 409, 'body', '{"error": {"code": "insufficient_funds"}}'::jsonb)));
 reset role;
+select is((select status || ' ' || response_status || ' ' || (response_body -> 'error' ->> 'code')
+             from public.payment_idempotency where idempotency_key = :'carol_id' || '/gc-key-0003'),
+  'completed 409 insufficient_funds', 'complete_group stores the refusal the edge built');
 select is((select count(*)::int from public.wallet_transactions where ref like 'transfer:%:gc-key-000%'), 3,
   'only the postable items posted (two before, one now)');
 
