@@ -49,19 +49,21 @@ const poolEnvs = (process.env.BENCH_DB_POOL_MAX ?? "").split(",").filter(Boolean
 }));
 if (poolEnvs.length === 0) poolEnvs.push({});
 // BENCH_GROUP_COMMIT lists the GROUP_COMMIT modes measured at each process count and pool
-// size (default off,on: side by side in one run); BENCH_GROUP_WINDOW_MS / BENCH_GROUP_MAX_ITEMS
-// set GROUP_COMMIT_WINDOW_MS / GROUP_COMMIT_MAX_ITEMS (default: the server's).
-const groupEnvs = (process.env.BENCH_GROUP_COMMIT ?? "off,on").split(",").filter(Boolean).map((
-  mode,
-) => ({
-  GROUP_COMMIT: mode === "on" ? "true" : "false",
-  ...(mode === "on" && process.env.BENCH_GROUP_WINDOW_MS
-    ? { GROUP_COMMIT_WINDOW_MS: process.env.BENCH_GROUP_WINDOW_MS }
-    : {}),
-  ...(mode === "on" && process.env.BENCH_GROUP_MAX_ITEMS
-    ? { GROUP_COMMIT_MAX_ITEMS: process.env.BENCH_GROUP_MAX_ITEMS }
-    : {}),
-}));
+// size (default off,on: side by side in one run); "on:<ms>" sets GROUP_COMMIT_WINDOW_MS for
+// that mode (e.g. off,on,on:5); BENCH_GROUP_MAX_ITEMS sets GROUP_COMMIT_MAX_ITEMS.
+const groupEnvs = (process.env.BENCH_GROUP_COMMIT ?? "off,on").split(",").filter(Boolean).map(
+  (mode) => {
+    const [name, windowMs] = mode.split(":");
+    if (name !== "on") return { GROUP_COMMIT: "false" };
+    return {
+      GROUP_COMMIT: "true",
+      ...(windowMs ? { GROUP_COMMIT_WINDOW_MS: windowMs } : {}),
+      ...(process.env.BENCH_GROUP_MAX_ITEMS
+        ? { GROUP_COMMIT_MAX_ITEMS: process.env.BENCH_GROUP_MAX_ITEMS }
+        : {}),
+    };
+  },
+);
 const stamp = Date.now();
 const benchDb = `hazina_bench_${stamp}`;
 const tpcbDb = `hazina_tpcb_${stamp}`;
