@@ -8,6 +8,7 @@
 // transaction that wrote it (xmin).
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GroupCommitter } from "../../functions/_shared/group-commit.ts";
 import { admin } from "../helpers/db.ts";
 import { type EdgeServer, startEdgeServer } from "../helpers/edge-server.ts";
 import { TEST_JWT_SECRET } from "../helpers/env.ts";
@@ -285,5 +286,62 @@ describe("group commit of concurrent transfers", () => {
     times.sort((a, b) => a - b);
     // Waiting for the window would take at least WINDOW_MS every time.
     expect(times[3], `median of ${times.map(Math.round).join(", ")} ms`).toBeLessThan(WINDOW_MS / 2);
+  });
+});
+
+// The batching rule itself (functions/_shared/group-commit.ts), with a fake database call
+// whose groups the test completes by hand.
+describe("GroupCommitter (adaptive batching)", () => {
+  function fakeRun() {
+    const groups: { items: number[]; done: () => void; fail: (err: Error) => void }[] = [];
+    const run = (items: number[]) =>
+      new Promise<number[]>((resolve, reject) => {
+        groups.push({ items, done: () => resolve(items.map((i) => i * 10)), fail: reject });
+      });
+    return { groups, run };
+  }
+  const tick = (ms = 0) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("sends a lone request at once, and those arriving meanwhile as the next group when it is done", async () => {
+    const { groups, run } = fakeRun();
+    const committer = new GroupCommitter(run, { windowMs: 10_000, maxItems: 100 });
+    const first = committer.submit(1);
+    expect(groups.map((g) => g.items), "no waiting when nothing is in flight").toEqual([[1]]);
+    const later = [committer.submit(2), committer.submit(3), committer.submit(4)];
+    await tick();
+    expect(groups.length, "they wait while the first group is in the database").toBe(1);
+    groups[0].done();
+    expect(await first).toBe(10);
+    await tick();
+    expect(groups.map((g) => g.items)).toEqual([[1], [2, 3, 4]]);
+    groups[1].done();
+    expect(await Promise.all(later), "each its own result").toEqual([20, 30, 40]);
+    expect(committer.stats).toEqual({ groups: 2, items: 4, largest: 3 });
+  });
+
+  it("sends the next group after the window even while one is still in flight", async () => {
+    const { groups, run } = fakeRun();
+    const committer = new GroupCommitter(run, { windowMs: 30, maxItems: 100 });
+    void committer.submit(1);
+    const a = committer.submit(2);
+    const b = committer.submit(3);
+    await tick(80);
+    expect(groups.map((g) => g.items)).toEqual([[1], [2, 3]]);
+    groups[1].done();
+    expect(await Promise.all([a, b])).toEqual([20, 30]);
+    groups[0].done();
+  });
+
+  it("sends a full group at once (maxItems), and one group's failure is only its own", async () => {
+    const { groups, run } = fakeRun();
+    const committer = new GroupCommitter(run, { windowMs: 10_000, maxItems: 2 });
+    const first = committer.submit(1);
+    const second = [committer.submit(2), committer.submit(3)];
+    expect(groups.map((g) => g.items), "full: no wait for the window").toEqual([[1], [2, 3]]);
+    groups[1].fail(new Error("lost connection"));
+    await expect(second[0]).rejects.toThrow("lost connection");
+    await expect(second[1]).rejects.toThrow("lost connection");
+    groups[0].done();
+    expect(await first).toBe(10);
   });
 });
