@@ -160,12 +160,15 @@ docs.route({
   ],
 });
 // Concurrent transfers are grouped (GROUP_COMMIT, transfer-group.ts): a valid body joins the
-// next group; anything else (invalid JSON or fields, a group that failed as a whole) runs
-// alone through the handler below, whose answers the group reproduces item by item.
+// next group; anything else (invalid JSON or fields, a NUL character, a group that failed as
+// a whole) runs alone through the handler below, whose answers the group reproduces item by item.
 const groupTransferRequest: GroupHandler = async (c, request) => {
+  const raw = await c.req.text();
+  // A NUL character cannot enter jsonb: it would fail the whole group, so it runs alone.
+  if (raw.includes("\\u0000")) return undefined;
   let body: unknown;
   try {
-    body = JSON.parse(await c.req.text());
+    body = JSON.parse(raw);
   } catch {
     return undefined;
   }
