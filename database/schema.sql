@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict ZwqVW81qfRGtLsH9nK4CEazNfrX194TNRbpFnpYTirUQPCyksTggP7W3LepYriV
+\restrict ShiQQ6yW2XLe4VibJzl00IhInaGgqWLjidtHve3OHl6Cginy2N6txIWoAXAAddS
 
 
 SET statement_timeout = 0;
@@ -1839,6 +1839,30 @@ CREATE FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status i
   update public.payment_idempotency
      set status = 'completed', response_status = p_status, response_body = p_body, completed_at = now()
    where idempotency_key = p_owner || '/' || p_key and status = 'in_progress'
+$$;
+
+
+--
+-- Name: idempotency_complete_group(jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.idempotency_complete_group(p_items jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    SET enable_seqscan TO 'off'
+    AS $$
+begin
+  update public.payment_idempotency p
+     set status = 'completed', response_status = (x.i ->> 'status')::integer, response_body = x.i -> 'body',
+         completed_at = now()
+    from jsonb_array_elements(p_items) x(i)
+   where p.idempotency_key = (x.i ->> 'owner') || '/' || (x.i ->> 'key') and p.status = 'in_progress'
+     and x.i ? 'status';
+  delete from public.payment_idempotency p
+   using jsonb_array_elements(p_items) x(i)
+   where p.idempotency_key = (x.i ->> 'owner') || '/' || (x.i ->> 'key') and p.status = 'in_progress'
+     and not x.i ? 'status';
+end
 $$;
 
 
@@ -7252,6 +7276,39 @@ $$;
 
 
 --
+-- Name: transfer_authorize(uuid, uuid, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.transfer_authorize(p_from_wallet uuid, p_to_wallet uuid, p_ref text, p_description text, OUT user_id uuid, OUT ref text, OUT transaction_type text, OUT metadata jsonb) RETURNS record
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_uid uuid := hazina.caller_id();
+  v_to_kind text;
+begin
+  if p_ref is null or length(p_ref) not between 1 and 200 then
+    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'ref must be 1 to 200 characters'));
+  end if;
+  if p_description is not null and length(p_description) > 500 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 500 characters'));
+  end if;
+  if not exists (select 1 from public.wallets w where w.id = p_from_wallet and w.user_id = v_uid) then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', p_from_wallet));
+  end if;
+  select w.kind into v_to_kind from public.wallets w where w.id = p_to_wallet;
+  if v_to_kind is null or v_to_kind = 'system' then
+    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', p_to_wallet));
+  end if;
+  user_id := v_uid;
+  ref := 'transfer:' || v_uid || ':' || p_ref;
+  transaction_type := case v_to_kind when 'merchant' then 'merchant_payment' else 'p2p_transfer' end;
+  metadata := jsonb_build_object('initiated_by', v_uid);
+end
+$$;
+
+
+--
 -- Name: transfer_batch(jsonb); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -7264,8 +7321,6 @@ declare
   v_index integer := 0;
   v_results jsonb := '[]'::jsonb;
   v_result jsonb;
-  v_wallet_ids uuid[];
-  v_debited_ids uuid[];
 begin
   if jsonb_typeof(p_items) is distinct from 'array' or jsonb_array_length(p_items) = 0
      or jsonb_array_length(p_items) > 10000 then
@@ -7277,32 +7332,7 @@ begin
     return v_results;
   end if;
   v_results := '[]';
-  begin
-    select array_agg(distinct w) filter (where w is not null),
-           array_agg(distinct (i ->> 'from_wallet_id')::uuid) filter (where i ->> 'from_wallet_id' is not null)
-      into v_wallet_ids, v_debited_ids
-      from jsonb_array_elements(p_items) i,
-           lateral (values ((i ->> 'from_wallet_id')::uuid), ((i ->> 'to_wallet_id')::uuid)) v(w);
-  exception when invalid_text_representation then
-    v_wallet_ids := null;  -- a malformed id: items report it one by one, no pre-locking
-  end;
-  if v_wallet_ids is not null then
-    -- Rows: plain wallets and pooled wallets that will be debited, in id order (one at a
-    -- time, as in the fast path: see there why not `id = any (array)`).
-    perform 1
-      from (select id from unnest(v_wallet_ids) as x(id) order by id) x
-     cross join lateral (select 1 from public.wallets w
-                          where w.id = x.id and (w.credit_buckets = 1 or w.id = any (v_debited_ids))
-                            for no key update) locked;
-    -- Buckets: all of a debited pooled wallet (it will fold), this connection's bucket of
-    -- a credited one (including fee revenue), in (wallet, bucket) order.
-    perform 1 from public.wallet_balance_buckets b
-      join public.wallets w on w.id = b.wallet_id
-     where (b.wallet_id = any (v_debited_ids))
-        or ((b.wallet_id = any (v_wallet_ids) or w.system_code = 'fee_revenue')
-            and b.bucket = (pg_backend_pid() % 64) % w.credit_buckets)
-     order by b.wallet_id, b.bucket for no key update of b;
-  end if;
+  perform hazina.transfer_batch_lock(p_items);
 
   for v_item in select value from jsonb_array_elements(p_items) loop
     begin
@@ -7344,7 +7374,7 @@ CREATE FUNCTION hazina.transfer_batch_fast(p_items jsonb) RETURNS jsonb
 declare
   v_n integer := jsonb_array_length(p_items);
   v_refs text[]; v_from uuid[]; v_to uuid[]; v_amounts numeric[]; v_types text[];
-  v_descriptions text[]; v_metadata jsonb[];
+  v_descriptions text[]; v_metadata jsonb[]; v_created_by uuid[];
   v_tx_ids uuid[]; v_currencies text[]; v_fees numeric[]; v_payers uuid[]; v_payer_users uuid[];
   v_rule_sources text[]; v_rule_ids uuid[]; v_revenue uuid[]; v_fee_payers text[];
   v_valid boolean;
@@ -7356,8 +7386,9 @@ begin
     select array_agg(i ->> 'ref' order by n), array_agg((i ->> 'from_wallet_id')::uuid order by n),
            array_agg((i ->> 'to_wallet_id')::uuid order by n), array_agg((i ->> 'amount')::numeric order by n),
            array_agg(coalesce(i ->> 'transaction_type', 'p2p_transfer') order by n),
-           array_agg(i ->> 'description' order by n), array_agg(coalesce(i -> 'metadata', '{}') order by n)
-      into v_refs, v_from, v_to, v_amounts, v_types, v_descriptions, v_metadata
+           array_agg(i ->> 'description' order by n), array_agg(coalesce(i -> 'metadata', '{}') order by n),
+           array_agg(coalesce((i ->> 'created_by')::uuid, auth.uid()) order by n)
+      into v_refs, v_from, v_to, v_amounts, v_types, v_descriptions, v_metadata, v_created_by
       from jsonb_array_elements(p_items) with ordinality as x(i, n);
   exception when invalid_text_representation or numeric_value_out_of_range or datatype_mismatch then
     return null;
@@ -7451,9 +7482,10 @@ begin
                                             description, metadata, created_by)
     select e.id, e.ref, e.ttype,
            md5(concat_ws('|', 'transfer', e.ttype, e.f, e.t, e.amount::numeric(19, 4))),
-           e.amount, e.currency, e.descr, e.meta, auth.uid()
-      from unnest(v_tx_ids, v_refs, v_types, v_from, v_to, v_amounts, v_currencies, v_descriptions, v_metadata)
-             with ordinality as e(id, ref, ttype, f, t, amount, currency, descr, meta, n)
+           e.amount, e.currency, e.descr, e.meta, e.created_by
+      from unnest(v_tx_ids, v_refs, v_types, v_from, v_to, v_amounts, v_currencies, v_descriptions, v_metadata,
+                  v_created_by)
+             with ordinality as e(id, ref, ttype, f, t, amount, currency, descr, meta, created_by, n)
      where (select affordable from go)
      order by e.n
     returning 1
@@ -7510,6 +7542,156 @@ begin
     from unnest(v_tx_ids, v_refs, v_from, v_to, v_amounts, v_fees, v_fee_payers, v_currencies, v_types)
            with ordinality as e(id, ref, f, t, amount, fee, fee_payer, currency, ttype, n);
   return v_results;
+end
+$$;
+
+
+--
+-- Name: transfer_batch_lock(jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.transfer_batch_lock(p_items jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_wallet_ids uuid[];
+  v_debited_ids uuid[];
+begin
+  begin
+    select array_agg(distinct w) filter (where w is not null),
+           array_agg(distinct (i ->> 'from_wallet_id')::uuid) filter (where i ->> 'from_wallet_id' is not null)
+      into v_wallet_ids, v_debited_ids
+      from jsonb_array_elements(p_items) i,
+           lateral (values ((i ->> 'from_wallet_id')::uuid), ((i ->> 'to_wallet_id')::uuid)) v(w);
+  exception when invalid_text_representation then
+    v_wallet_ids := null;  -- a malformed id: items report it one by one, no pre-locking
+  end;
+  if v_wallet_ids is not null then
+    -- Rows: plain wallets and pooled wallets that will be debited, in id order (one at a
+    -- time, as in the fast path: see there why not `id = any (array)`).
+    perform 1
+      from (select id from unnest(v_wallet_ids) as x(id) order by id) x
+     cross join lateral (select 1 from public.wallets w
+                          where w.id = x.id and (w.credit_buckets = 1 or w.id = any (v_debited_ids))
+                            for no key update) locked;
+    -- Buckets: all of a debited pooled wallet (it will fold), this connection's bucket of
+    -- a credited one (including fee revenue), in (wallet, bucket) order.
+    perform 1 from public.wallet_balance_buckets b
+      join public.wallets w on w.id = b.wallet_id
+     where (b.wallet_id = any (v_debited_ids))
+        or ((b.wallet_id = any (v_wallet_ids) or w.system_code = 'fee_revenue')
+            and b.bucket = (pg_backend_pid() % 64) % w.credit_buckets)
+     order by b.wallet_id, b.bucket for no key update of b;
+  end if;
+end
+$$;
+
+
+--
+-- Name: transfer_group(jsonb, integer, integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.transfer_group(p_items jsonb, p_per_minute integer DEFAULT NULL::integer, p_posted_status integer DEFAULT 201) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_item jsonb;
+  v_n integer := 0;
+  v_outcomes jsonb[] := '{}'::jsonb[];
+  v_begin record;
+  v_auth record;
+  v_posting jsonb := '[]'::jsonb;     -- the items that may post, as transfer_batch items
+  v_slots integer[] := '{}'::integer[];   -- their positions among p_items
+  v_results jsonb;
+  v_result jsonb;
+  v_state text;
+  v_message text;
+  v_detail text;
+  v_stored jsonb := '[]'::jsonb;  -- the posted items' responses, stored at the end in one statement
+begin
+  if jsonb_typeof(p_items) is distinct from 'array' or jsonb_array_length(p_items) not between 1 and 1000 then
+    perform hazina.raise_error('invalid_entries', jsonb_build_object('reason', 'items must be an array of 1 to 1000 transfers'));
+  end if;
+  -- 1. Per item, as its own caller: take its key, then run public.transfer's checks.
+  for v_item in select value from jsonb_array_elements(p_items) loop
+    v_n := v_n + 1;
+    perform set_config('request.jwt.claims', coalesce(v_item -> 'claims', '{}')::text, true),
+            set_config('request.headers', coalesce(v_item -> 'headers', '{}')::text, true);
+    begin
+      select * into v_begin
+        from hazina.idempotency_begin(v_item ->> 'owner', v_item ->> 'key', v_item ->> 'scope', v_item ->> 'hash',
+                                      p_per_minute);
+    exception when sqlstate 'P0001' then
+      get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_detail;
+      v_outcomes[v_n] := jsonb_build_object('outcome', 'refused',
+        'error', jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail));
+      continue;
+    end;
+    if v_begin.outcome = 'replay' then
+      v_outcomes[v_n] := jsonb_build_object('outcome', 'replay', 'status', v_begin.response_status,
+                                            'body', v_begin.response_body);
+      continue;
+    end if;
+    begin
+      select * into v_auth
+        from hazina.transfer_authorize((v_item ->> 'from_wallet_id')::uuid, (v_item ->> 'to_wallet_id')::uuid,
+                                       v_item ->> 'key', v_item ->> 'description');
+    exception when others then
+      get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_detail;
+      v_outcomes[v_n] := jsonb_build_object('outcome', 'failed',
+        'error', jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail));
+      continue;
+    end;
+    v_slots := v_slots || v_n;
+    v_posting := v_posting || jsonb_build_array(jsonb_build_object(
+      'ref', v_auth.ref, 'from_wallet_id', v_item -> 'from_wallet_id', 'to_wallet_id', v_item -> 'to_wallet_id',
+      'amount', v_item -> 'amount', 'transaction_type', v_auth.transaction_type,
+      'description', v_item -> 'description', 'metadata', v_auth.metadata, 'created_by', v_auth.user_id,
+      'client_ref', v_item -> 'key', 'claims', v_item -> 'claims', 'headers', v_item -> 'headers'));
+  end loop;
+
+  -- 2. Post: all at once when every item can (the common case), else one by one.
+  if cardinality(v_slots) > 0 then
+    v_results := hazina.transfer_batch_fast(v_posting);
+    if v_results is not null then
+      for k in 1 .. cardinality(v_slots) loop
+        v_outcomes[v_slots[k]] := jsonb_build_object('outcome', 'posted',
+          'result', (v_results -> (k - 1)) - 'index' - 'status'
+                    || jsonb_build_object('ref', v_posting -> (k - 1) -> 'client_ref'));
+      end loop;
+    else
+      perform hazina.transfer_batch_lock(v_posting);
+      for k in 1 .. cardinality(v_slots) loop
+        v_item := v_posting -> (k - 1);
+        perform set_config('request.jwt.claims', coalesce(v_item -> 'claims', '{}')::text, true),
+                set_config('request.headers', coalesce(v_item -> 'headers', '{}')::text, true);
+        begin
+          v_result := hazina.transfer(v_item ->> 'ref', (v_item ->> 'from_wallet_id')::uuid,
+                                      (v_item ->> 'to_wallet_id')::uuid, (v_item ->> 'amount')::numeric,
+                                      v_item ->> 'transaction_type', v_item ->> 'description', v_item -> 'metadata');
+          v_outcomes[v_slots[k]] := jsonb_build_object('outcome', 'posted',
+            'result', v_result || jsonb_build_object('ref', v_item -> 'client_ref'));
+        exception when others then
+          get stacked diagnostics v_state = returned_sqlstate, v_message = message_text, v_detail = pg_exception_detail;
+          v_outcomes[v_slots[k]] := jsonb_build_object('outcome', 'failed',
+            'error', jsonb_build_object('sqlstate', v_state, 'message', v_message, 'detail', v_detail));
+        end;
+      end loop;
+    end if;
+  end if;
+  -- 3. Store the posted items' responses (refusals are stored by the edge, which owns the
+  --    error catalog, with idempotency_complete_group in this same transaction).
+  select coalesce(jsonb_agg(jsonb_build_object('owner', p_items -> (n::integer - 1) -> 'owner', 'key', p_items -> (n::integer - 1) -> 'key',
+                                               'status', p_posted_status, 'body', o -> 'result')), '[]'::jsonb)
+    into v_stored
+    from unnest(v_outcomes) with ordinality as x(o, n)
+   where o ->> 'outcome' = 'posted';
+  if jsonb_array_length(v_stored) > 0 then
+    perform hazina.idempotency_complete_group(v_stored);
+  end if;
+  return to_jsonb(v_outcomes);
 end
 $$;
 
@@ -9558,28 +9740,12 @@ CREATE FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount n
     SET search_path TO ''
     AS $$
 declare
-  v_uid uuid := hazina.caller_id();
-  v_to_kind text;
-  v_result jsonb;
+  v_auth record;
 begin
-  if p_ref is null or length(p_ref) not between 1 and 200 then
-    perform hazina.raise_error('invalid_ref', jsonb_build_object('reason', 'ref must be 1 to 200 characters'));
-  end if;
-  if p_description is not null and length(p_description) > 500 then
-    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'description', 'reason', 'at most 500 characters'));
-  end if;
-  if not exists (select 1 from public.wallets where id = p_from_wallet and user_id = v_uid) then
-    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', p_from_wallet));
-  end if;
-  select kind into v_to_kind from public.wallets where id = p_to_wallet;
-  if v_to_kind is null or v_to_kind = 'system' then
-    perform hazina.raise_error('wallet_not_found', jsonb_build_object('wallet_id', p_to_wallet));
-  end if;
-  v_result := hazina.transfer(
-    'transfer:' || v_uid || ':' || p_ref, p_from_wallet, p_to_wallet, p_amount,
-    case v_to_kind when 'merchant' then 'merchant_payment' else 'p2p_transfer' end,
-    p_description, jsonb_build_object('initiated_by', v_uid));
-  return v_result || jsonb_build_object('ref', p_ref);
+  select * into v_auth from hazina.transfer_authorize(p_from_wallet, p_to_wallet, p_ref, p_description);
+  return hazina.transfer(v_auth.ref, p_from_wallet, p_to_wallet, p_amount, v_auth.transaction_type,
+                         p_description, v_auth.metadata)
+         || jsonb_build_object('ref', p_ref);
 end
 $$;
 
@@ -13768,6 +13934,14 @@ GRANT ALL ON FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_st
 
 
 --
+-- Name: FUNCTION idempotency_complete_group(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_complete_group(p_items jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_complete_group(p_items jsonb) TO service_role;
+
+
+--
 -- Name: FUNCTION idempotency_purge_expired(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -15039,6 +15213,13 @@ GRANT ALL ON FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_walle
 
 
 --
+-- Name: FUNCTION transfer_authorize(p_from_wallet uuid, p_to_wallet uuid, p_ref text, p_description text, OUT user_id uuid, OUT ref text, OUT transaction_type text, OUT metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_authorize(p_from_wallet uuid, p_to_wallet uuid, p_ref text, p_description text, OUT user_id uuid, OUT ref text, OUT transaction_type text, OUT metadata jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION transfer_batch(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -15051,6 +15232,21 @@ GRANT ALL ON FUNCTION hazina.transfer_batch(p_items jsonb) TO service_role;
 --
 
 REVOKE ALL ON FUNCTION hazina.transfer_batch_fast(p_items jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_batch_lock(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_batch_lock(p_items jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_group(p_items jsonb, p_per_minute integer, p_posted_status integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_group(p_items jsonb, p_per_minute integer, p_posted_status integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer_group(p_items jsonb, p_per_minute integer, p_posted_status integer) TO service_role;
 
 
 --
@@ -16241,7 +16437,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict ZwqVW81qfRGtLsH9nK4CEazNfrX194TNRbpFnpYTirUQPCyksTggP7W3LepYriV
+\unrestrict ShiQQ6yW2XLe4VibJzl00IhInaGgqWLjidtHve3OHl6Cginy2N6txIWoAXAAddS
 
 
 -- Reference data inserted by the migrations
@@ -16316,6 +16512,7 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001040'),
     ('20261124001050'),
     ('20261124001055'),
+    ('20261124001060'),
     ('20261124001100'),
     ('20261124001110'),
     ('20261124001111'),

@@ -11,7 +11,8 @@
 //   tpcb-like     pgbench's built-in TPC-B-like script (scale 10) in its own database
 //   http          POST /wallets/transfers over HTTP against the real Deno server, at
 //                 BENCH_HTTP_CLIENTS (default 1,8,32,128) concurrent keep-alive clients
-//                 (scripts/bench-http.mjs), next to direct hazina.transfer and tpcb-like
+//                 (scripts/bench-http.mjs), next to direct hazina.transfer and tpcb-like,
+//                 with group commit off and on (BENCH_GROUP_COMMIT) side by side
 //   floor         reference, not a feature: only the rows a fee-charging transfer must write,
 //                 in one bare SQL statement (no function, no check, no idempotency), twice:
 //                 "issue minimum" (3 entries, the billing row, 3 balance updates; no header)
@@ -47,6 +48,22 @@ const poolEnvs = (process.env.BENCH_DB_POOL_MAX ?? "").split(",").filter(Boolean
   DB_POOL_MAX: n,
 }));
 if (poolEnvs.length === 0) poolEnvs.push({});
+// BENCH_GROUP_COMMIT lists the GROUP_COMMIT modes measured at each process count and pool
+// size (default off,on: side by side in one run); "on:<ms>" sets GROUP_COMMIT_WINDOW_MS for
+// that mode (e.g. off,on,on:5); BENCH_GROUP_MAX_ITEMS sets GROUP_COMMIT_MAX_ITEMS.
+const groupEnvs = (process.env.BENCH_GROUP_COMMIT ?? "off,on").split(",").filter(Boolean).map(
+  (mode) => {
+    const [name, windowMs] = mode.split(":");
+    if (name !== "on") return { GROUP_COMMIT: "false" };
+    return {
+      GROUP_COMMIT: "true",
+      ...(windowMs ? { GROUP_COMMIT_WINDOW_MS: windowMs } : {}),
+      ...(process.env.BENCH_GROUP_MAX_ITEMS
+        ? { GROUP_COMMIT_MAX_ITEMS: process.env.BENCH_GROUP_MAX_ITEMS }
+        : {}),
+    };
+  },
+);
 const stamp = Date.now();
 const benchDb = `hazina_bench_${stamp}`;
 const tpcbDb = `hazina_tpcb_${stamp}`;
@@ -351,9 +368,16 @@ try {
     const direct = results.find((r) => r.clients === 8) ?? results[results.length - 1];
     // The baseline first: three transactions per request (IDEMPOTENCY_ONE_TRANSACTION=false), one process.
     const setups = [
-      { ...poolEnvs[0], EDGE_PROCESSES: "1", IDEMPOTENCY_ONE_TRANSACTION: "false" },
+      {
+        ...poolEnvs[0],
+        EDGE_PROCESSES: "1",
+        IDEMPOTENCY_ONE_TRANSACTION: "false",
+        GROUP_COMMIT: "false",
+      },
       ...edgeProcessCounts.flatMap((processes) =>
-        poolEnvs.map((pool) => ({ ...pool, EDGE_PROCESSES: String(processes) }))
+        poolEnvs.flatMap((pool) =>
+          groupEnvs.map((group) => ({ ...pool, EDGE_PROCESSES: String(processes), ...group }))
+        )
       ),
     ];
     for (const edgeEnv of process.env.BENCH_HTTP_BASELINE === "off" ? setups.slice(1) : setups) {

@@ -42,6 +42,18 @@ const ConfigSchema = z.object({
   IDEMPOTENCY_ONE_TRANSACTION: z.enum(["true", "false", "1", "0"]).default("true").transform((v) =>
     v === "true" || v === "1"
   ),
+  // Group commit of concurrent POST /wallets/transfers in one edge process (functions/_shared/
+  // group-commit.ts): requests arriving while a group is in the database go together in
+  // the next one, in one transaction; a lone request goes at once. "false" turns it off
+  // (each request in its own transaction). Needs IDEMPOTENCY_ONE_TRANSACTION.
+  GROUP_COMMIT: z.enum(["true", "false", "1", "0"]).default("true").transform((v) =>
+    v === "true" || v === "1"
+  ),
+  // The longest a request waits for company once a group is in flight, and the most
+  // requests in one group; a group leaves at whichever comes first (or when the one in
+  // flight is done).
+  GROUP_COMMIT_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(2),
+  GROUP_COMMIT_MAX_ITEMS: z.coerce.number().int().min(1).max(1000).default(64),
   // JWT verification: HS256 with JWT_SECRET, and/or a JWKS (ES256/RS256) at JWT_JWKS_URL.
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   JWT_JWKS_URL: z.string().url().optional(),

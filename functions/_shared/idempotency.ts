@@ -183,19 +183,43 @@ async function oneTransaction(
     if (err instanceof Rollback) return; // the 5xx response stands; nothing was kept
     throw err;
   }
-  if (replay) {
-    c.header("Idempotent-Replayed", "true");
-    return c.json(replayedBody(replay.body), replay.status as never);
-  }
+  if (replay) return replayResponse(c, replay.status, replay.body);
+}
+
+/** What a grouped route's handler gets: the key record's fields, as the middleware computed them. */
+export interface IdempotentRequest {
+  owner: string;
+  key: string;
+  scope: string;
+  hash: string;
+}
+
+/**
+ * A route's group-commit handler (functions/_shared/group-commit.ts): runs the request in a
+ * group of concurrent ones, key record and stored response included, and answers it; or
+ * answers undefined when this request should run alone (the one-transaction path).
+ */
+export type GroupHandler = (
+  c: Context<{ Variables: Vars }>,
+  request: IdempotentRequest,
+) => Promise<Response | undefined>;
+
+/** The answer to a request whose key holds a stored response (`Idempotent-Replayed: true`). */
+export function replayResponse(c: Context, status: number, body: unknown): Response {
+  c.header("Idempotent-Replayed", "true");
+  return c.json(replayedBody(body), status as never);
 }
 
 /**
  * The Idempotency-Key middleware. `required`: refuse a request without a key (400).
  * `oneTransaction`: the key, the work and the response commit in one transaction (only for
- * handlers whose SQL all goes through userTx and that call no provider).
+ * handlers whose SQL all goes through userTx and that call no provider). `group`: with
+ * GROUP_COMMIT on as well, the request is first offered to the route's group-commit handler.
  */
 export function idempotent(
-  options: { required: boolean; oneTransaction?: boolean } = { required: true },
+  options: { required: boolean; oneTransaction?: boolean; group?: GroupHandler } = {
+    required: true,
+  },
 ) {
   return createMiddleware<{ Variables: Vars }>(async (c, next) => {
     const key = c.req.header("idempotency-key");
@@ -215,6 +239,10 @@ export function idempotent(
     const scope = `${c.req.method} ${c.req.routePath}`;
     const hash = await requestHash(c.req.method, c.req.path, await c.req.text());
     if (options.oneTransaction && config().IDEMPOTENCY_ONE_TRANSACTION) {
+      if (options.group && config().GROUP_COMMIT) {
+        const grouped = await options.group(c, { owner, key, scope, hash });
+        if (grouped) return grouped;
+      }
       return await oneTransaction(c, next, owner, key, scope, hash);
     }
     let begin;

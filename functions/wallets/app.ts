@@ -2,12 +2,13 @@
 // merchant transfers. Every call runs as the caller, so RLS and the SQL functions decide.
 import { z } from "zod";
 import { ApiError } from "../_shared/errors.ts";
-import { idempotent } from "../_shared/idempotency.ts";
+import { type GroupHandler, idempotent } from "../_shared/idempotency.ts";
 import { createSignedInFunction, userTx, Uuid } from "../_shared/user.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { listOf, Wallet } from "../_shared/openapi.ts";
 import { BatchItemResult, StatementEntry, TransferResult, WalletBalance } from "./schemas.ts";
 import { statementCsv, statementQuery } from "./statement.ts";
+import { groupTransfer } from "./transfer-group.ts";
 
 export const { app, docs } = createSignedInFunction(
   "wallets",
@@ -158,14 +159,35 @@ docs.route({
     "invalid_entries",
   ],
 });
-app.post("/transfers", idempotent({ required: true, oneTransaction: true }), async (c) => {
-  const input = Transfer.parse(await c.req.json());
-  const [row] = await userTx(c, (tx) =>
-    tx`
+// Concurrent transfers are grouped (GROUP_COMMIT, transfer-group.ts): a valid body joins the
+// next group; anything else (invalid JSON or fields, a NUL character, a group that failed as
+// a whole) runs alone through the handler below, whose answers the group reproduces item by item.
+const groupTransferRequest: GroupHandler = async (c, request) => {
+  const raw = await c.req.text();
+  // A NUL character cannot enter jsonb: it would fail the whole group, so it runs alone.
+  if (raw.includes("\\u0000")) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const input = Transfer.safeParse(body);
+  return input.success ? await groupTransfer(c, request, input.data) : undefined;
+};
+
+app.post(
+  "/transfers",
+  idempotent({ required: true, oneTransaction: true, group: groupTransferRequest }),
+  async (c) => {
+    const input = Transfer.parse(await c.req.json());
+    const [row] = await userTx(c, (tx) =>
+      tx`
     select public.transfer(${input.from_wallet_id}, ${input.to_wallet_id}, ${input.amount}::numeric,
                            ${c.get("idempotencyKey")!}, ${input.description ?? null}) as result`);
-  return c.json(row.result, 201);
-});
+    return c.json(row.result, 201);
+  },
+);
 
 const BatchItem = z.object({
   ref: z.string().min(1).max(200),

@@ -82,12 +82,14 @@ describe("one transaction per transfer request", () => {
     await isLocked;
     const first = transfer(key, "5.00");
     try {
-      // Wait until the first request holds the key (its transaction is waiting on the wallet lock).
+      // Wait until the first request holds the key (its transaction is waiting on the wallet
+      // lock, alone or as a group of one: GROUP_COMMIT).
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline) {
         const [{ waiting }] = await admin`
           select count(*)::int as waiting from pg_stat_activity
-           where application_name = 'hazina-edge' and wait_event_type = 'Lock' and query like '%public.transfer(%'`;
+           where application_name = 'hazina-edge' and wait_event_type = 'Lock'
+             and (query like '%public.transfer(%' or query like '%hazina.transfer_group(%')`;
         if (waiting > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
