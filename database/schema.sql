@@ -1,26 +1,7 @@
--- Roles PostgREST/Supabase use (cluster-wide, so pg_dump leaves them out).
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN NOINHERIT; END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS; END IF;
-  -- The edge's login role (as in *_authenticator.sql).
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
-    CREATE ROLE authenticator LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
-  END IF;
-  IF NOT pg_has_role('authenticator', 'anon', 'member') OR NOT pg_has_role('authenticator', 'authenticated', 'member')
-     OR NOT pg_has_role('authenticator', 'service_role', 'member') THEN
-    GRANT anon, authenticated, service_role TO authenticator;
-  END IF;
-END
-$$;
+\restrict zrqlmYv4loz33Y80IX5ClMrv72qkai2y8w1oiaylgFQpBcWg0Qs7Qfmaj2cUC1A
 
---
--- PostgreSQL database dump
---
-
-\restrict vQBB0RGN7Z8rSzh8Q4pti8cHmbzXnVghmDJ1V5BAvGy0zen1p32mot4kjvvzk0h
-
+-- Dumped from database version 15.20 (Debian 15.20-0+deb12u1)
+-- Dumped by pg_dump version 15.20 (Debian 15.20-0+deb12u1)
 
 SET statement_timeout = 0;
 SET lock_timeout = 0;
@@ -69,10 +50,24 @@ CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA extensions;
 
 
 --
+-- Name: EXTENSION btree_gist; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION btree_gist IS 'support for indexing common datatypes in GiST';
+
+
+--
 -- Name: pgcrypto; Type: EXTENSION; Schema: -; Owner: -
 --
 
 CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA extensions;
+
+
+--
+-- Name: EXTENSION pgcrypto; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 
 --
@@ -1752,6 +1747,723 @@ $$;
 
 
 --
+-- Name: invoice_apply(uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_apply(p_invoice_id uuid, p_fields jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_invoice public.invoices;
+  v_unknown text;
+begin
+  if p_fields is null or jsonb_typeof(p_fields) <> 'object' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'body', 'reason', 'an object'));
+  end if;
+  select k into v_unknown from jsonb_object_keys(p_fields) k
+   where k not in ('customer_id', 'customer_email', 'customer_phone', 'customer_name', 'currency', 'due_date', 'memo',
+                   'allow_partial_payment', 'metadata', 'items') limit 1;
+  if v_unknown is not null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', v_unknown, 'reason', 'not an invoice field'));
+  end if;
+  select * into v_invoice from public.invoices where id = p_invoice_id;
+  if p_fields ? 'currency' then
+    if not exists (select 1 from public.currencies where code = p_fields ->> 'currency') then
+      perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_fields ->> 'currency'));
+    end if;
+    v_invoice.currency := p_fields ->> 'currency';
+  end if;
+  if p_fields ? 'customer_id' then
+    if p_fields ->> 'customer_id' is not null then
+      if p_fields ->> 'customer_id' !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+         or not exists (select 1 from public.auth_users where id = (p_fields ->> 'customer_id')::uuid) then
+        perform hazina.raise_error('customer_not_found', jsonb_build_object('customer_id', p_fields ->> 'customer_id'));
+      end if;
+      if (p_fields ->> 'customer_id')::uuid = v_invoice.merchant_id then
+        perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_id', 'reason', 'a merchant cannot invoice itself'));
+      end if;
+    end if;
+    v_invoice.customer_id := (p_fields ->> 'customer_id')::uuid;
+  end if;
+  if p_fields ? 'customer_email' then
+    if p_fields ->> 'customer_email' is not null and (lower(p_fields ->> 'customer_email') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
+       or length(p_fields ->> 'customer_email') > 254) then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_email', 'reason', 'an email address'));
+    end if;
+    v_invoice.customer_email := lower(p_fields ->> 'customer_email');
+  end if;
+  if p_fields ? 'customer_phone' then
+    if p_fields ->> 'customer_phone' !~ '^\+?[1-9][0-9]{6,14}$' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_phone', 'reason', 'a phone number such as +254712345678'));
+    end if;
+    v_invoice.customer_phone := p_fields ->> 'customer_phone';
+  end if;
+  if p_fields ? 'customer_name' then
+    if length(p_fields ->> 'customer_name') not between 1 and 200 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_name', 'reason', '1 to 200 characters'));
+    end if;
+    v_invoice.customer_name := p_fields ->> 'customer_name';
+  end if;
+  if p_fields ? 'due_date' then
+    if p_fields ->> 'due_date' !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'due_date', 'reason', 'a date, YYYY-MM-DD'));
+    end if;
+    begin
+      v_invoice.due_date := (p_fields ->> 'due_date')::date;
+    exception when others then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'due_date', 'reason', 'a date, YYYY-MM-DD'));
+    end;
+  end if;
+  if p_fields ? 'memo' then
+    if length(p_fields ->> 'memo') > 2000 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'memo', 'reason', 'at most 2000 characters'));
+    end if;
+    v_invoice.memo := p_fields ->> 'memo';
+  end if;
+  if p_fields ? 'allow_partial_payment' then
+    if jsonb_typeof(p_fields -> 'allow_partial_payment') <> 'boolean' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'allow_partial_payment', 'reason', 'true or false'));
+    end if;
+    v_invoice.allow_partial_payment := (p_fields ->> 'allow_partial_payment')::boolean;
+  end if;
+  if p_fields ? 'metadata' then
+    if jsonb_typeof(p_fields -> 'metadata') <> 'object' or length((p_fields -> 'metadata')::text) > 16000 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'metadata', 'reason', 'an object of at most 16000 characters'));
+    end if;
+    v_invoice.metadata := p_fields -> 'metadata';
+  end if;
+  if v_invoice.customer_id is null and v_invoice.customer_email is null and v_invoice.customer_phone is null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_id',
+      'reason', 'an invoice is addressed to a customer: customer_id, customer_email or customer_phone'));
+  end if;
+  -- The merchant is paid into its merchant wallet of the currency: it must have one.
+  if not exists (select 1 from public.wallets where user_id = v_invoice.merchant_id and currency = v_invoice.currency
+                                               and kind = 'merchant' and status = 'active') then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_invoice.currency));
+  end if;
+  update public.invoices
+     set customer_id = v_invoice.customer_id, customer_email = v_invoice.customer_email,
+         customer_phone = v_invoice.customer_phone, customer_name = v_invoice.customer_name, currency = v_invoice.currency,
+         due_date = v_invoice.due_date, memo = v_invoice.memo, allow_partial_payment = v_invoice.allow_partial_payment,
+         metadata = v_invoice.metadata, updated_at = now()
+   where id = p_invoice_id;
+  -- Items are recomputed when they change and when the currency does (its minor units).
+  if p_fields ? 'items' or p_fields ? 'currency' then
+    perform hazina.invoice_set_items(p_invoice_id, coalesce(p_fields -> 'items', (
+      select coalesce(jsonb_agg(jsonb_build_object('description', t.description, 'quantity', t.quantity::text,
+                                                   'unit_amount', t.unit_amount::text, 'tax_rate', t.tax_rate)
+                                order by t.position), '[]'::jsonb)
+        from public.invoice_items t where t.invoice_id = p_invoice_id)));
+  end if;
+end
+$_$;
+
+
+--
+-- Name: invoice_create(uuid, jsonb, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_create(p_merchant_id uuid, p_fields jsonb, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_existing public.invoices;
+  v_id uuid := gen_random_uuid();
+  v_hash text := encode(sha256(convert_to(coalesce(p_fields, 'null'::jsonb)::text, 'UTF8')), 'hex');
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  select * into v_existing from public.invoices where merchant_id = p_merchant_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.request_hash <> v_hash then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return public.invoice_json(v_existing) || jsonb_build_object('created', false);
+  end if;
+  insert into public.invoices (id, merchant_id, client_ref, request_hash)
+  values (v_id, p_merchant_id, p_client_ref, v_hash)
+  on conflict (merchant_id, client_ref) do nothing;
+  if not found then
+    raise exception using errcode = '40001', message = 'concurrent duplicate invoice; retry';
+  end if;
+  perform hazina.invoice_apply(v_id, coalesce(p_fields, '{}'::jsonb) ||
+    case when p_fields ? 'items' then '{}'::jsonb else '{"items": []}'::jsonb end);
+  perform hazina.invoice_event(v_id, 'created');
+  return hazina.invoice_json(v_id) || jsonb_build_object('created', true);
+end
+$$;
+
+
+--
+-- Name: invoice_delete(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_delete(p_invoice_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices := hazina.invoice_lock(p_invoice_id, p_merchant_id);
+  v_json jsonb;
+begin
+  if v_invoice.status <> 'draft' then
+    perform hazina.raise_error('invoice_not_draft', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  v_json := hazina.invoice_json(p_invoice_id) || jsonb_build_object('deleted', true);
+  perform hazina.event_emit(v_invoice.merchant_id, 'invoice.deleted', 'invoice', p_invoice_id, v_json);
+  delete from public.invoices where id = p_invoice_id;
+  return v_json;
+end
+$$;
+
+
+--
+-- Name: invoice_event(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_event(p_invoice_id uuid, p_type text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select hazina.event_emit(i.merchant_id, 'invoice.' || p_type, 'invoice', i.id, public.invoice_json(i))
+    from public.invoices i where i.id = p_invoice_id
+$$;
+
+
+--
+-- Name: invoice_finalize(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_finalize(p_invoice_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices := hazina.invoice_lock(p_invoice_id, p_merchant_id);
+  v_sequence public.invoice_sequences;
+begin
+  if v_invoice.status <> 'draft' then
+    perform hazina.raise_error('invoice_not_draft', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  if v_invoice.total <= 0 then
+    perform hazina.raise_error('invoice_empty', jsonb_build_object('invoice_id', p_invoice_id));
+  end if;
+  if not exists (select 1 from public.wallets where user_id = v_invoice.merchant_id and currency = v_invoice.currency
+                                               and kind = 'merchant' and status = 'active') then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_invoice.currency));
+  end if;
+  insert into public.invoice_sequences (merchant_id) values (v_invoice.merchant_id) on conflict do nothing;
+  select * into v_sequence from public.invoice_sequences where merchant_id = v_invoice.merchant_id for update;
+  update public.invoice_sequences set next_number = next_number + 1, updated_at = now()
+   where merchant_id = v_invoice.merchant_id;
+  update public.invoices
+     set status = 'open', sequence_number = v_sequence.next_number,
+         number = v_sequence.number_prefix || case when v_sequence.next_number < 1000000
+                                                   then lpad(v_sequence.next_number::text, 6, '0')
+                                                   else v_sequence.next_number::text end,
+         pay_token = 'inv_' || encode(extensions.gen_random_bytes(24), 'hex'),
+         due_date = coalesce(due_date, (hazina.clock() at time zone 'Africa/Nairobi')::date + 30),
+         amount_due = total, finalized_at = hazina.clock(), updated_at = now()
+   where id = p_invoice_id;
+  perform hazina.invoice_event(p_invoice_id, 'finalized');
+  return hazina.invoice_json(p_invoice_id);
+end
+$$;
+
+
+--
+-- Name: invoice_intent_succeeded(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_intent_succeeded() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices;
+begin
+  select * into v_invoice from public.invoices where id = new.subject_id for update;
+  if v_invoice.id is null or v_invoice.status not in ('open', 'uncollectible') then
+    perform hazina.raise_error('invoice_not_payable', jsonb_build_object('invoice_id', new.subject_id, 'status', v_invoice.status));
+  end if;
+  if new.amount_received > v_invoice.amount_due or new.currency <> v_invoice.currency then
+    perform hazina.raise_error('invoice_overpayment', jsonb_build_object('invoice_id', v_invoice.id,
+      'amount_due', v_invoice.amount_due::text, 'amount', new.amount_received::text));
+  end if;
+  update public.invoices
+     set amount_paid = amount_paid + new.amount_received, amount_due = amount_due - new.amount_received,
+         status = case when amount_due = new.amount_received then 'paid' else status end,
+         paid_at = case when amount_due = new.amount_received then hazina.clock() end,
+         updated_at = now()
+   where id = v_invoice.id
+  returning * into v_invoice;
+  perform hazina.invoice_event(v_invoice.id, case when v_invoice.status = 'paid' then 'paid' else 'partially_paid' end);
+  return null;
+end
+$$;
+
+
+--
+-- Name: invoice_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_json(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.invoice_json(i) from public.invoices i where i.id = p_invoice_id $$;
+
+
+--
+-- Name: invoices; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invoices (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    customer_id uuid,
+    customer_email text,
+    customer_phone text,
+    customer_name text,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    status text DEFAULT 'draft'::text NOT NULL,
+    number text,
+    sequence_number bigint,
+    due_date date,
+    memo text,
+    subtotal numeric(19,4) DEFAULT 0 NOT NULL,
+    tax numeric(19,4) DEFAULT 0 NOT NULL,
+    total numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_paid numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_due numeric(19,4) DEFAULT 0 NOT NULL,
+    allow_partial_payment boolean DEFAULT false NOT NULL,
+    pay_token text,
+    payment_attempts integer DEFAULT 0 NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    client_ref text NOT NULL,
+    request_hash text NOT NULL,
+    finalized_at timestamp with time zone,
+    paid_at timestamp with time zone,
+    voided_at timestamp with time zone,
+    marked_uncollectible_at timestamp with time zone,
+    overdue_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invoices_amount_due_check CHECK ((amount_due >= (0)::numeric)),
+    CONSTRAINT invoices_amount_paid_check CHECK ((amount_paid >= (0)::numeric)),
+    CONSTRAINT invoices_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT invoices_customer CHECK (((status = 'draft'::text) OR (customer_id IS NOT NULL) OR (customer_email IS NOT NULL) OR (customer_phone IS NOT NULL))),
+    CONSTRAINT invoices_customer_email_check CHECK (((customer_email = lower(customer_email)) AND (customer_email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(customer_email) <= 254))),
+    CONSTRAINT invoices_customer_name_check CHECK (((length(customer_name) >= 1) AND (length(customer_name) <= 200))),
+    CONSTRAINT invoices_customer_phone_check CHECK ((customer_phone ~ '^\+?[1-9][0-9]{6,14}$'::text)),
+    CONSTRAINT invoices_due CHECK ((amount_due =
+CASE
+    WHEN (status = ANY (ARRAY['draft'::text, 'void'::text])) THEN
+    CASE
+        WHEN (status = 'draft'::text) THEN total
+        ELSE (0)::numeric
+    END
+    ELSE (total - amount_paid)
+END)),
+    CONSTRAINT invoices_memo_check CHECK ((length(memo) <= 2000)),
+    CONSTRAINT invoices_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
+    CONSTRAINT invoices_numbered CHECK ((((status = 'draft'::text) = (number IS NULL)) AND ((number IS NULL) = (sequence_number IS NULL)) AND ((number IS NULL) = (pay_token IS NULL)) AND ((number IS NULL) = (finalized_at IS NULL)))),
+    CONSTRAINT invoices_paid CHECK ((((status = 'paid'::text) = (paid_at IS NOT NULL)) AND ((status <> 'paid'::text) OR (amount_due = (0)::numeric)))),
+    CONSTRAINT invoices_pay_token_check CHECK ((pay_token ~ '^inv_[0-9a-f]{48}$'::text)),
+    CONSTRAINT invoices_payment_attempts_check CHECK ((payment_attempts >= 0)),
+    CONSTRAINT invoices_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'open'::text, 'paid'::text, 'void'::text, 'uncollectible'::text]))),
+    CONSTRAINT invoices_subtotal_check CHECK ((subtotal >= (0)::numeric)),
+    CONSTRAINT invoices_tax_check CHECK ((tax >= (0)::numeric)),
+    CONSTRAINT invoices_total_check CHECK ((total >= (0)::numeric)),
+    CONSTRAINT invoices_totals CHECK (((total = (subtotal + tax)) AND (amount_paid <= total))),
+    CONSTRAINT invoices_voided CHECK (((status = 'void'::text) = (voided_at IS NOT NULL)))
+);
+
+
+--
+-- Name: invoice_lock(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_lock(p_invoice_id uuid, p_merchant_id uuid) RETURNS public.invoices
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices;
+begin
+  select * into v_invoice from public.invoices
+   where id = p_invoice_id and (p_merchant_id is null or merchant_id = p_merchant_id) for update;
+  if v_invoice.id is null then
+    perform hazina.raise_error('invoice_not_found', jsonb_build_object('invoice_id', p_invoice_id));
+  end if;
+  return v_invoice;
+end
+$$;
+
+
+--
+-- Name: invoice_mark_overdue(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_mark_overdue(p_limit integer DEFAULT 500) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+  v_count integer := 0;
+  v_today date := (hazina.clock() at time zone 'Africa/Nairobi')::date;
+begin
+  for v_id in
+    select id from public.invoices
+     where status = 'open' and overdue_at is null and due_date < v_today
+     order by due_date, id limit p_limit
+       for update skip locked
+  loop
+    update public.invoices set overdue_at = hazina.clock(), updated_at = now() where id = v_id;
+    perform hazina.invoice_event(v_id, 'overdue');
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end
+$$;
+
+
+--
+-- Name: invoice_mark_uncollectible(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_mark_uncollectible(p_invoice_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices := hazina.invoice_lock(p_invoice_id, p_merchant_id);
+begin
+  if v_invoice.status = 'uncollectible' then
+    return hazina.invoice_json(p_invoice_id);
+  end if;
+  if v_invoice.status <> 'open' then
+    perform hazina.raise_error('invoice_not_open', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  update public.invoices set status = 'uncollectible', marked_uncollectible_at = hazina.clock(), updated_at = now()
+   where id = p_invoice_id;
+  perform hazina.invoice_event(p_invoice_id, 'marked_uncollectible');
+  return hazina.invoice_json(p_invoice_id);
+end
+$$;
+
+
+--
+-- Name: invoice_pay(uuid, uuid, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_pay(p_invoice_id uuid, p_payer_id uuid, p_amount numeric, p_pay_token text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices;
+  v_amount numeric;
+  v_customer uuid;
+  v_reuse public.payment_intents;
+  v_result jsonb;
+begin
+  if p_pay_token is not null then
+    select * into v_invoice from public.invoices where pay_token = p_pay_token for update;
+  else
+    select * into v_invoice from public.invoices
+     where id = p_invoice_id and customer_id = p_payer_id and status <> 'draft' for update;
+  end if;
+  if v_invoice.id is null then
+    perform hazina.raise_error('invoice_not_found', jsonb_build_object('invoice_id', p_invoice_id));
+  end if;
+  if v_invoice.status not in ('open', 'uncollectible') then
+    perform hazina.raise_error('invoice_not_payable', jsonb_build_object('invoice_id', v_invoice.id, 'status', v_invoice.status));
+  end if;
+  v_amount := coalesce(p_amount, v_invoice.amount_due);
+  perform hazina.assert_valid_amount(v_amount, v_invoice.currency);
+  if v_amount > v_invoice.amount_due then
+    perform hazina.raise_error('amount_exceeds_due', jsonb_build_object('invoice_id', v_invoice.id,
+      'amount_due', v_invoice.amount_due::text));
+  end if;
+  if v_amount <> v_invoice.amount_due and not v_invoice.allow_partial_payment then
+    perform hazina.raise_error('partial_payment_not_allowed', jsonb_build_object('invoice_id', v_invoice.id,
+      'amount_due', v_invoice.amount_due::text));
+  end if;
+  v_customer := case when p_pay_token is null then p_payer_id end;
+  -- The addressed customer asking again for the same amount gets the same intent back.
+  if p_pay_token is null then
+    select * into v_reuse from public.payment_intents
+     where subject_type = 'invoice' and subject_id = v_invoice.id and status = 'requires_confirmation'
+       and customer_id = v_customer and amount = v_amount and expires_at > now() + interval '5 minutes'
+     order by created_at desc limit 1;
+  end if;
+  perform hazina.invoice_release_intents(v_invoice.id, v_reuse.id);
+  if v_reuse.id is not null then
+    return hazina.payment_intent_json(v_reuse.id) || jsonb_build_object('created', false);
+  end if;
+  update public.invoices set payment_attempts = payment_attempts + 1, updated_at = now() where id = v_invoice.id
+  returning * into v_invoice;
+  v_result := hazina.payment_intent_open(v_invoice.merchant_id, v_amount, v_invoice.currency, 'automatic', v_customer,
+    'Invoice ' || v_invoice.number, jsonb_build_object('invoice_id', v_invoice.id, 'invoice_number', v_invoice.number),
+    null, 'invoice:' || v_invoice.id || ':attempt:' || v_invoice.payment_attempts, 'invoice', v_invoice.id, null, null);
+  return v_result;
+end
+$$;
+
+
+--
+-- Name: invoice_pay_link_json(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_pay_link_json(p_pay_token text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_json jsonb;
+begin
+  select jsonb_build_object('object', 'invoice_pay_link', 'id', i.id, 'number', i.number, 'status', i.status,
+                            'merchant', jsonb_build_object('id', i.merchant_id, 'name', coalesce(u.name, 'Merchant')),
+                            'customer_name', i.customer_name, 'currency', i.currency, 'due_date', i.due_date::text,
+                            'memo', i.memo, 'subtotal', i.subtotal::text, 'tax', i.tax::text, 'total', i.total::text,
+                            'amount_paid', i.amount_paid::text, 'amount_due', i.amount_due::text,
+                            'allow_partial_payment', i.allow_partial_payment, 'items', public.invoice_json(i) -> 'items')
+    into v_json
+    from public.invoices i join public.auth_users u on u.id = i.merchant_id
+   where i.pay_token = p_pay_token;
+  if v_json is null then
+    perform hazina.raise_error('invoice_not_found', jsonb_build_object());
+  end if;
+  return v_json;
+end
+$$;
+
+
+--
+-- Name: invoice_payment_refunded(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_payment_refunded() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice_id uuid;
+begin
+  select subject_id into v_invoice_id from public.payment_intents
+   where id = new.payment_intent_id and subject_type = 'invoice';
+  if v_invoice_id is null then
+    return null;
+  end if;
+  perform 1 from public.invoices where id = v_invoice_id for update;
+  update public.invoices
+     set amount_paid = amount_paid - new.amount, amount_due = amount_due + new.amount,
+         status = case when status = 'paid' then 'open' else status end,
+         paid_at = null, updated_at = now()
+   where id = v_invoice_id;
+  perform hazina.invoice_event(v_invoice_id, 'payment_refunded');
+  return null;
+end
+$$;
+
+
+--
+-- Name: invoice_release_intents(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_release_intents(p_invoice_id uuid, p_keep uuid DEFAULT NULL::uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_open integer;
+  v_locked uuid[];
+  v_intent public.payment_intents;
+begin
+  select count(*) into v_open from public.payment_intents
+   where subject_type = 'invoice' and subject_id = p_invoice_id
+     and status in ('requires_confirmation', 'processing', 'requires_capture');
+  select coalesce(array_agg(id), '{}') into v_locked from (
+    select id from public.payment_intents
+     where subject_type = 'invoice' and subject_id = p_invoice_id
+       and status in ('requires_confirmation', 'processing', 'requires_capture')
+     order by id for update skip locked) l;
+  if cardinality(v_locked) < v_open then
+    perform hazina.raise_error('invoice_payment_in_progress', jsonb_build_object('invoice_id', p_invoice_id));
+  end if;
+  for v_intent in select * from public.payment_intents where id = any (v_locked) and id is distinct from p_keep order by id loop
+    if v_intent.status <> 'requires_confirmation' then
+      perform hazina.raise_error('invoice_payment_in_progress', jsonb_build_object('invoice_id', p_invoice_id,
+        'payment_intent_id', v_intent.id));
+    end if;
+    perform hazina.payment_intent_cancel(v_intent.id, null, 'replaced');
+  end loop;
+end
+$$;
+
+
+--
+-- Name: invoice_sequence_get(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_sequence_get(p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.invoice_sequences (merchant_id) values (p_merchant_id) on conflict do nothing;
+  select public.invoice_sequence_json(s) from public.invoice_sequences s where s.merchant_id = p_merchant_id;
+$$;
+
+
+--
+-- Name: invoice_set_items(uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_set_items(p_invoice_id uuid, p_items jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_invoice public.invoices;
+  v_item jsonb;
+  v_position integer := 0;
+  v_minor smallint;
+  v_quantity numeric;
+  v_unit numeric;
+  v_rate integer;
+  v_subtotal numeric;
+  v_tax numeric;
+begin
+  select * into v_invoice from public.invoices where id = p_invoice_id;
+  select minor_units into v_minor from public.currencies where code = v_invoice.currency;
+  if p_items is null or jsonb_typeof(p_items) <> 'array' or jsonb_array_length(p_items) > 100 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items', 'reason', 'an array of at most 100 items'));
+  end if;
+  delete from public.invoice_items where invoice_id = p_invoice_id;
+  for v_item in select value from jsonb_array_elements(p_items) loop
+    v_position := v_position + 1;
+    if jsonb_typeof(v_item) <> 'object' or jsonb_typeof(v_item -> 'description') is distinct from 'string'
+       or length(v_item ->> 'description') not between 1 and 500 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.description', 'position', v_position,
+        'reason', '1 to 500 characters'));
+    end if;
+    if jsonb_typeof(v_item -> 'quantity') is distinct from 'string' or v_item ->> 'quantity' !~ '^[0-9]{1,9}(\.[0-9]{1,4})?$'
+       or (v_item ->> 'quantity')::numeric <= 0 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.quantity', 'position', v_position,
+        'reason', 'a positive decimal string with at most 4 decimals, e.g. "1" or "0.333"'));
+    end if;
+    if jsonb_typeof(v_item -> 'unit_amount') is distinct from 'string' or v_item ->> 'unit_amount' !~ '^[0-9]{1,12}(\.[0-9]{1,4})?$' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.unit_amount', 'position', v_position,
+        'reason', 'a decimal string with at most 4 decimals, e.g. "1250.00"'));
+    end if;
+    if v_item ? 'tax_rate' and (jsonb_typeof(v_item -> 'tax_rate') is distinct from 'number'
+       or (v_item ->> 'tax_rate') !~ '^[0-9]{1,5}$' or (v_item ->> 'tax_rate')::integer > 10000) then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.tax_rate', 'position', v_position,
+        'reason', 'basis points, 0 to 10000 (1600 = 16%)'));
+    end if;
+    v_quantity := (v_item ->> 'quantity')::numeric;
+    v_unit := (v_item ->> 'unit_amount')::numeric;
+    v_rate := coalesce((v_item ->> 'tax_rate')::integer, 0);
+    -- The rounding rule: half away from zero, to the currency's minor units, per line.
+    v_subtotal := round(v_quantity * v_unit, v_minor);
+    v_tax := round(v_subtotal * v_rate / 10000, v_minor);
+    if v_subtotal + v_tax >= 1e15 then
+      perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_invoice.currency, 'position', v_position));
+    end if;
+    insert into public.invoice_items (invoice_id, position, description, quantity, unit_amount, tax_rate, subtotal, tax, total)
+    values (p_invoice_id, v_position, v_item ->> 'description', v_quantity, v_unit, v_rate, v_subtotal, v_tax, v_subtotal + v_tax);
+  end loop;
+  update public.invoices i
+     set subtotal = s.subtotal, tax = s.tax, total = s.subtotal + s.tax, amount_due = s.subtotal + s.tax, updated_at = now()
+    from (select coalesce(sum(subtotal), 0) as subtotal, coalesce(sum(tax), 0) as tax
+            from public.invoice_items where invoice_id = p_invoice_id) s
+   where i.id = p_invoice_id;
+  if (select total from public.invoices where id = p_invoice_id) >= 1e15 then
+    perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_invoice.currency));
+  end if;
+end
+$_$;
+
+
+--
+-- Name: invoice_settings_update(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_settings_update(p_merchant_id uuid, p_number_prefix text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+begin
+  if p_number_prefix is null or p_number_prefix !~ '^[A-Za-z0-9][A-Za-z0-9/_.-]{0,19}$' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'number_prefix',
+      'reason', '1 to 20 letters, digits or / _ . -, starting with a letter or digit'));
+  end if;
+  if not exists (select 1 from public.wallets where user_id = p_merchant_id and kind = 'merchant') then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object());
+  end if;
+  insert into public.invoice_sequences as s (merchant_id, number_prefix) values (p_merchant_id, p_number_prefix)
+  on conflict (merchant_id) do update set number_prefix = excluded.number_prefix, updated_at = now();
+  return hazina.invoice_sequence_get(p_merchant_id);
+end
+$_$;
+
+
+--
+-- Name: invoice_update(uuid, uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_update(p_invoice_id uuid, p_merchant_id uuid, p_fields jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices := hazina.invoice_lock(p_invoice_id, p_merchant_id);
+begin
+  if v_invoice.status <> 'draft' then
+    perform hazina.raise_error('invoice_not_draft', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  perform hazina.invoice_apply(p_invoice_id, p_fields);
+  perform hazina.invoice_event(p_invoice_id, 'updated');
+  return hazina.invoice_json(p_invoice_id);
+end
+$$;
+
+
+--
+-- Name: invoice_void(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_void(p_invoice_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices := hazina.invoice_lock(p_invoice_id, p_merchant_id);
+begin
+  if v_invoice.status = 'void' then
+    return hazina.invoice_json(p_invoice_id);
+  end if;
+  if v_invoice.status not in ('open', 'uncollectible') then
+    perform hazina.raise_error('invoice_not_voidable', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  if v_invoice.amount_paid > 0 then
+    perform hazina.raise_error('invoice_has_payments', jsonb_build_object('invoice_id', p_invoice_id,
+      'amount_paid', v_invoice.amount_paid::text));
+  end if;
+  perform hazina.invoice_release_intents(p_invoice_id);
+  update public.invoices set status = 'void', amount_due = 0, voided_at = hazina.clock(), updated_at = now()
+   where id = p_invoice_id;
+  perform hazina.invoice_event(p_invoice_id, 'voided');
+  return hazina.invoice_json(p_invoice_id);
+end
+$$;
+
+
+--
 -- Name: is_payment_provider(text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -1846,6 +2558,25 @@ CREATE FUNCTION hazina.job_list() RETURNS jsonb
                       and coalesce((r.last_report ->> 'processed')::numeric, 0) > 0))
          order by j.name), '[]'::jsonb)
     from hazina.jobs j left join public.job_runs r on r.name = j.name
+$$;
+
+
+--
+-- Name: job_mark_overdue_invoices(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_mark_overdue_invoices(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_done integer := hazina.invoice_mark_overdue(p_limit);
+begin
+  return jsonb_build_object('processed', v_done,
+    'remaining', (select count(*) from public.invoices
+                   where status = 'open' and overdue_at is null
+                     and due_date < (hazina.clock() at time zone 'Africa/Nairobi')::date));
+end
 $$;
 
 
@@ -3316,6 +4047,32 @@ begin
     return query execute format('select * from %s', v_check::text);
   end loop;
 end
+$$;
+
+
+--
+-- Name: reconcile_invoices(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_invoices() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select 'invoice_paid_matches_intents', i.id::text, i.amount_paid, coalesce(p.net, 0)
+    from public.invoices i
+    left join (select subject_id, sum(amount_received - amount_refunded) as net from public.payment_intents
+                where subject_type = 'invoice' and status = 'succeeded' group by subject_id) p on p.subject_id = i.id
+   where i.amount_paid <> coalesce(p.net, 0)
+  union all
+  select 'invoice_due_is_total_less_paid', i.id::text,
+         case when i.status = 'void' then 0 else i.total - i.amount_paid end, i.amount_due
+    from public.invoices i
+   where i.amount_due <> case when i.status = 'void' then 0 else i.total - i.amount_paid end
+  union all
+  select 'invoice_totals_match_items', i.id::text, i.total, coalesce(t.total, 0)
+    from public.invoices i
+    left join (select invoice_id, sum(total) as total from public.invoice_items group by invoice_id) t on t.invoice_id = i.id
+   where i.total <> coalesce(t.total, 0)
 $$;
 
 
@@ -5281,6 +6038,183 @@ CREATE FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_curre
 
 
 --
+-- Name: invoice_create(jsonb, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_create(p_fields jsonb, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_create(hazina.caller_id(), p_fields, p_client_ref) $$;
+
+
+--
+-- Name: invoice_delete(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_delete(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_delete(p_invoice_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: invoice_document(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_document(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_caller uuid := hazina.caller_id();
+  v_json jsonb;
+begin
+  select jsonb_build_object('invoice', public.invoice_json(i),
+                            'merchant', jsonb_build_object('id', u.id, 'name', coalesce(u.name, u.email), 'email', u.email,
+                                                           'phone', u.phone))
+    into v_json
+    from public.invoices i join public.auth_users u on u.id = i.merchant_id
+   where i.id = p_invoice_id and (i.merchant_id = v_caller or (i.customer_id = v_caller and i.status <> 'draft'));
+  if v_json is null then
+    perform hazina.raise_error('invoice_not_found', jsonb_build_object('invoice_id', p_invoice_id));
+  end if;
+  return v_json;
+end
+$$;
+
+
+--
+-- Name: invoice_finalize(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_finalize(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_finalize(p_invoice_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: invoice_json(public.invoices); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_json(i public.invoices) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', i.id, 'object', 'invoice', 'merchant_id', i.merchant_id, 'number', i.number,
+                            'status', i.status,
+                            'customer', jsonb_build_object('id', i.customer_id, 'email', i.customer_email,
+                                                           'phone', i.customer_phone, 'name', i.customer_name),
+                            'currency', i.currency, 'due_date', i.due_date::text, 'memo', i.memo,
+                            'subtotal', i.subtotal::text, 'tax', i.tax::text, 'total', i.total::text,
+                            'amount_paid', i.amount_paid::text, 'amount_due', i.amount_due::text,
+                            'allow_partial_payment', i.allow_partial_payment, 'pay_token', i.pay_token,
+                            'overdue', i.overdue_at is not null,
+                            'items', coalesce((
+                              select jsonb_agg(jsonb_build_object('position', t.position, 'description', t.description,
+                                                                  'quantity', t.quantity::text, 'unit_amount', t.unit_amount::text,
+                                                                  'tax_rate', t.tax_rate, 'subtotal', t.subtotal::text,
+                                                                  'tax', t.tax::text, 'total', t.total::text)
+                                               order by t.position)
+                                from public.invoice_items t where t.invoice_id = i.id), '[]'::jsonb),
+                            'metadata', i.metadata,
+                            'finalized_at', public.api_time(i.finalized_at), 'paid_at', public.api_time(i.paid_at),
+                            'voided_at', public.api_time(i.voided_at),
+                            'marked_uncollectible_at', public.api_time(i.marked_uncollectible_at),
+                            'overdue_at', public.api_time(i.overdue_at),
+                            'created_at', public.api_time(i.created_at), 'updated_at', public.api_time(i.updated_at))
+$$;
+
+
+--
+-- Name: invoice_mark_uncollectible(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_mark_uncollectible(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_mark_uncollectible(p_invoice_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: invoice_pay(uuid, numeric); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_pay(p_invoice_id uuid, p_amount numeric DEFAULT NULL::numeric) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_pay(p_invoice_id, hazina.caller_id(), p_amount, null) $$;
+
+
+--
+-- Name: invoice_sequences; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invoice_sequences (
+    merchant_id uuid NOT NULL,
+    number_prefix text DEFAULT 'INV-'::text NOT NULL,
+    next_number bigint DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invoice_sequences_next_number_check CHECK ((next_number >= 1)),
+    CONSTRAINT invoice_sequences_number_prefix_check CHECK ((number_prefix ~ '^[A-Za-z0-9][A-Za-z0-9/_.-]{0,19}$'::text))
+);
+
+
+--
+-- Name: invoice_sequence_json(public.invoice_sequences); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_sequence_json(s public.invoice_sequences) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('object', 'invoice_settings', 'merchant_id', s.merchant_id, 'number_prefix', s.number_prefix,
+                            'next_number', s.next_number, 'updated_at', public.api_time(s.updated_at))
+$$;
+
+
+--
+-- Name: invoice_settings(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_settings() RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_sequence_get(hazina.caller_id()) $$;
+
+
+--
+-- Name: invoice_settings_update(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_settings_update(p_number_prefix text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_settings_update(hazina.caller_id(), p_number_prefix) $$;
+
+
+--
+-- Name: invoice_update(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_update(p_invoice_id uuid, p_fields jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_update(p_invoice_id, hazina.caller_id(), p_fields) $$;
+
+
+--
+-- Name: invoice_void(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_void(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_void(p_invoice_id, hazina.caller_id()) $$;
+
+
+--
 -- Name: is_admin(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6164,6 +7098,33 @@ CREATE TABLE public.currencies (
 
 
 --
+-- Name: invoice_items; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invoice_items (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    invoice_id uuid NOT NULL,
+    "position" smallint NOT NULL,
+    description text NOT NULL,
+    quantity numeric(19,4) NOT NULL,
+    unit_amount numeric(19,4) NOT NULL,
+    tax_rate integer DEFAULT 0 NOT NULL,
+    subtotal numeric(19,4) NOT NULL,
+    tax numeric(19,4) NOT NULL,
+    total numeric(19,4) NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invoice_items_check CHECK ((total = (subtotal + tax))),
+    CONSTRAINT invoice_items_description_check CHECK (((length(description) >= 1) AND (length(description) <= 500))),
+    CONSTRAINT invoice_items_position_check CHECK ((("position" >= 1) AND ("position" <= 100))),
+    CONSTRAINT invoice_items_quantity_check CHECK (((quantity > (0)::numeric) AND (quantity < '1000000000'::numeric))),
+    CONSTRAINT invoice_items_subtotal_check CHECK ((subtotal >= (0)::numeric)),
+    CONSTRAINT invoice_items_tax_check CHECK ((tax >= (0)::numeric)),
+    CONSTRAINT invoice_items_tax_rate_check CHECK (((tax_rate >= 0) AND (tax_rate <= 10000))),
+    CONSTRAINT invoice_items_unit_amount_check CHECK (((unit_amount >= (0)::numeric) AND (unit_amount < '10000000000000'::numeric)))
+);
+
+
+--
 -- Name: job_runs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6553,6 +7514,70 @@ ALTER TABLE ONLY public.events
 
 
 --
+-- Name: invoice_items invoice_items_invoice_id_position_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_items
+    ADD CONSTRAINT invoice_items_invoice_id_position_key UNIQUE (invoice_id, "position");
+
+
+--
+-- Name: invoice_items invoice_items_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_items
+    ADD CONSTRAINT invoice_items_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: invoice_sequences invoice_sequences_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_sequences
+    ADD CONSTRAINT invoice_sequences_pkey PRIMARY KEY (merchant_id);
+
+
+--
+-- Name: invoices invoices_merchant_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_merchant_id_client_ref_key UNIQUE (merchant_id, client_ref);
+
+
+--
+-- Name: invoices invoices_merchant_id_number_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_merchant_id_number_key UNIQUE (merchant_id, number);
+
+
+--
+-- Name: invoices invoices_merchant_id_sequence_number_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_merchant_id_sequence_number_key UNIQUE (merchant_id, sequence_number);
+
+
+--
+-- Name: invoices invoices_pay_token_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_pay_token_key UNIQUE (pay_token);
+
+
+--
+-- Name: invoices invoices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6923,6 +7948,34 @@ CREATE INDEX events_object_idx ON public.events USING btree (object_id, created_
 
 
 --
+-- Name: invoices_currency_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_currency_idx ON public.invoices USING btree (currency);
+
+
+--
+-- Name: invoices_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_customer_idx ON public.invoices USING btree (customer_id, created_at, id) WHERE (customer_id IS NOT NULL);
+
+
+--
+-- Name: invoices_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_merchant_idx ON public.invoices USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: invoices_overdue_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_overdue_idx ON public.invoices USING btree (due_date) WHERE ((status = 'open'::text) AND (overdue_at IS NULL));
+
+
+--
 -- Name: merchant_applications_decided_by_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -6990,6 +8043,13 @@ CREATE INDEX payment_intents_customer_idx ON public.payment_intents USING btree 
 --
 
 CREATE INDEX payment_intents_due_idx ON public.payment_intents USING btree (expires_at) WHERE (status = ANY (ARRAY['requires_confirmation'::text, 'processing'::text, 'requires_capture'::text]));
+
+
+--
+-- Name: payment_intents_invoice_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_invoice_idx ON public.payment_intents USING btree (subject_id) WHERE (subject_type = 'invoice'::text);
 
 
 --
@@ -7294,6 +8354,13 @@ CREATE TRIGGER billing_ledger_immutable BEFORE DELETE OR UPDATE ON public.billin
 
 
 --
+-- Name: invoice_sequences invoice_sequences_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER invoice_sequences_audit AFTER INSERT OR UPDATE ON public.invoice_sequences FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
 -- Name: merchant_applications merchant_applications_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -7315,10 +8382,24 @@ CREATE TRIGGER payment_intents_event AFTER INSERT OR UPDATE ON public.payment_in
 
 
 --
+-- Name: payment_intents payment_intents_invoice_paid; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_invoice_paid AFTER UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'invoice'::text) AND (new.status = 'succeeded'::text) AND (old.status IS DISTINCT FROM 'succeeded'::text))) EXECUTE FUNCTION hazina.invoice_intent_succeeded();
+
+
+--
 -- Name: payment_refunds payment_refunds_event; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER payment_refunds_event AFTER INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.payment_refund_event();
+
+
+--
+-- Name: payment_refunds payment_refunds_invoice; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_refunds_invoice AFTER INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.invoice_payment_refunded();
 
 
 --
@@ -7454,6 +8535,46 @@ ALTER TABLE ONLY public.billing_ledger
 
 ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: invoice_items invoice_items_invoice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_items
+    ADD CONSTRAINT invoice_items_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES public.invoices(id) ON DELETE CASCADE;
+
+
+--
+-- Name: invoice_sequences invoice_sequences_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_sequences
+    ADD CONSTRAINT invoice_sequences_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: invoices invoices_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: invoices invoices_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: invoices invoices_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
 
 
 --
@@ -7903,10 +9024,44 @@ ALTER TABLE public.currencies ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.events ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: invoice_items; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invoice_items ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invoice_sequences; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invoice_sequences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invoices; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invoices ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: job_runs; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.job_runs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invoice_items merchant or addressed customer reads invoice items; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or addressed customer reads invoice items" ON public.invoice_items FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.invoices i
+  WHERE ((i.id = invoice_items.invoice_id) AND ((i.merchant_id = auth.uid()) OR ((i.customer_id = auth.uid()) AND (i.status <> 'draft'::text)))))));
+
+
+--
+-- Name: invoices merchant or addressed customer reads invoices; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or addressed customer reads invoices" ON public.invoices FOR SELECT TO authenticated USING (((merchant_id = auth.uid()) OR ((customer_id = auth.uid()) AND (status <> 'draft'::text))));
+
 
 --
 -- Name: payment_intents merchant or customer reads own payment intents; Type: POLICY; Schema: public; Owner: -
@@ -7943,6 +9098,13 @@ CREATE POLICY "merchant reads own events" ON public.events FOR SELECT TO authent
 --
 
 CREATE POLICY "merchant reads own fee profiles" ON public.merchant_fee_profiles FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
+
+
+--
+-- Name: invoice_sequences merchant reads own invoice numbering; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own invoice numbering" ON public.invoice_sequences FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
 
 
 --
@@ -8163,1858 +9325,15 @@ ALTER TABLE public.wallet_withdrawals ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.wallets ENABLE ROW LEVEL SECURITY;
 
 --
--- Name: SCHEMA auth; Type: ACL; Schema: -; Owner: -
---
-
-GRANT USAGE ON SCHEMA auth TO anon;
-GRANT USAGE ON SCHEMA auth TO authenticated;
-GRANT USAGE ON SCHEMA auth TO service_role;
-
-
---
--- Name: SCHEMA extensions; Type: ACL; Schema: -; Owner: -
---
-
-GRANT USAGE ON SCHEMA extensions TO anon;
-GRANT USAGE ON SCHEMA extensions TO authenticated;
-GRANT USAGE ON SCHEMA extensions TO service_role;
-
-
---
--- Name: SCHEMA hazina; Type: ACL; Schema: -; Owner: -
---
-
-GRANT USAGE ON SCHEMA hazina TO service_role;
-
-
---
--- Name: TYPE auth_sign_in; Type: ACL; Schema: hazina; Owner: -
---
-
-GRANT ALL ON TYPE hazina.auth_sign_in TO service_role;
-
-
---
--- Name: FUNCTION api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text) TO service_role;
-
-
---
--- Name: FUNCTION api_key_json(p_key_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.api_key_json(p_key_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.api_key_json(p_key_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION api_key_resolve(p_secret text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.api_key_resolve(p_secret text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.api_key_resolve(p_secret text) TO service_role;
-
-
---
--- Name: FUNCTION api_key_revoke(p_key_id uuid, p_user_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.api_key_revoke(p_key_id uuid, p_user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.api_key_revoke(p_key_id uuid, p_user_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION applied_schema_version(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.applied_schema_version() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.applied_schema_version() TO service_role;
-
-
---
--- Name: FUNCTION apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION assert_admin(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.assert_admin() FROM PUBLIC;
-
-
---
--- Name: FUNCTION assert_provider_amount(p_provider text, p_direction text, p_amount numeric, p_currency text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.assert_provider_amount(p_provider text, p_direction text, p_amount numeric, p_currency text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION assert_transaction_balanced(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.assert_transaction_balanced() FROM PUBLIC;
-
-
---
--- Name: FUNCTION assert_valid_amount(p_amount numeric, p_currency text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.assert_valid_amount(p_amount numeric, p_currency text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION audit_logs_are_append_only(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.audit_logs_are_append_only() FROM PUBLIC;
-
-
---
--- Name: FUNCTION audit_row_change(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.audit_row_change() FROM PUBLIC;
-
-
---
--- Name: FUNCTION auth_check_password_hash(p_hash text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.auth_check_password_hash(p_hash text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.auth_check_password_hash(p_hash text) TO service_role;
-
-
---
--- Name: FUNCTION auth_check_token_hash(p_hash text, p_field text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.auth_check_token_hash(p_hash text, p_field text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.auth_check_token_hash(p_hash text, p_field text) TO service_role;
-
-
---
--- Name: FUNCTION auth_purge_expired(p_keep interval); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.auth_purge_expired(p_keep interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.auth_purge_expired(p_keep interval) TO service_role;
-
-
---
--- Name: FUNCTION auth_user_suspended(p_status text, p_locked_until timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.auth_user_suspended(p_status text, p_locked_until timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.auth_user_suspended(p_status text, p_locked_until timestamp with time zone) TO service_role;
-
-
---
--- Name: FUNCTION begin_transaction(p_ref text, p_kind text, p_request_hash text, p_principal numeric, p_currency text, p_description text, p_metadata jsonb, p_reverses_id uuid, OUT transaction_id uuid, OUT replayed boolean); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.begin_transaction(p_ref text, p_kind text, p_request_hash text, p_principal numeric, p_currency text, p_description text, p_metadata jsonb, p_reverses_id uuid, OUT transaction_id uuid, OUT replayed boolean) FROM PUBLIC;
-
-
---
--- Name: FUNCTION caller_id(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.caller_id() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.caller_id() TO service_role;
-
-
---
--- Name: FUNCTION caller_refusal(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.caller_refusal() FROM PUBLIC;
-
-
---
--- Name: FUNCTION checkout_lock(p_provider text, p_checkout_id text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.checkout_lock(p_provider text, p_checkout_id text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION clock(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.clock() FROM PUBLIC;
-
-
---
--- Name: FUNCTION clock_travel(p_by interval, p_reset boolean); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.clock_travel(p_by interval, p_reset boolean) FROM PUBLIC;
-
-
---
--- Name: FUNCTION email_verify_confirm(p_token_hash text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.email_verify_confirm(p_token_hash text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.email_verify_confirm(p_token_hash text) TO service_role;
-
-
---
--- Name: FUNCTION ensure_system_wallets(p_currency text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) TO service_role;
-
-
---
--- Name: FUNCTION event_emit(p_merchant_id uuid, p_type text, p_object_type text, p_object_id uuid, p_data jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.event_emit(p_merchant_id uuid, p_type text, p_object_type text, p_object_id uuid, p_data jsonb) FROM PUBLIC;
-
-
---
--- Name: FUNCTION expire_holds(p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.expire_holds(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.expire_holds(p_limit integer) TO service_role;
-
-
---
--- Name: FUNCTION expire_payment_intents(p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.expire_payment_intents(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.expire_payment_intents(p_limit integer) TO service_role;
-
-
---
--- Name: FUNCTION fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint) TO service_role;
-
-
---
--- Name: FUNCTION fee_payer(p_transaction_type text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.fee_payer(p_transaction_type text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION fold_buckets(p_wallet_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.fold_buckets(p_wallet_id uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text) TO service_role;
-
-
---
--- Name: FUNCTION funding_expire(p_session_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.funding_expire(p_session_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.funding_expire(p_session_id uuid, p_reason text) TO service_role;
-
-
---
--- Name: FUNCTION funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text) TO service_role;
-
-
---
--- Name: FUNCTION funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text) TO service_role;
-
-
---
--- Name: FUNCTION funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric, p_received_at timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric, p_received_at timestamp with time zone) FROM PUBLIC;
-
-
---
--- Name: FUNCTION funding_post(p_ref text, p_provider text, p_wallet_id uuid, p_amount numeric, p_description text, p_metadata jsonb, OUT transaction_id uuid, OUT fee numeric); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.funding_post(p_ref text, p_provider text, p_wallet_id uuid, p_amount numeric, p_description text, p_metadata jsonb, OUT transaction_id uuid, OUT fee numeric) FROM PUBLIC;
-
-
---
--- Name: FUNCTION funding_session_json(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.funding_session_json(p_session_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.funding_session_json(p_session_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) TO service_role;
-
-
---
--- Name: FUNCTION hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb) TO service_role;
-
-
---
--- Name: FUNCTION hold_post(p_hold_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric) TO service_role;
-
-
---
--- Name: FUNCTION uuid_v7(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.uuid_v7() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.uuid_v7() TO service_role;
-
-
---
--- Name: TABLE wallet_holds; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_holds TO authenticated;
-GRANT SELECT ON TABLE public.wallet_holds TO service_role;
-
-
---
--- Name: FUNCTION hold_release(p_hold public.wallet_holds, p_status text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.hold_release(p_hold public.wallet_holds, p_status text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION hold_void(p_hold_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.hold_void(p_hold_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.hold_void(p_hold_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION idempotency_abandon(p_owner text, p_key text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) TO service_role;
-
-
---
--- Name: FUNCTION idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb) TO service_role;
-
-
---
--- Name: FUNCTION idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) TO service_role;
-
-
---
--- Name: FUNCTION idempotency_purge_expired(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.idempotency_purge_expired() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.idempotency_purge_expired() TO service_role;
-
-
---
--- Name: FUNCTION idempotency_unlock(p_owner text, p_key text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) TO service_role;
-
-
---
--- Name: FUNCTION install_supabase_auth_mirror(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.install_supabase_auth_mirror() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.install_supabase_auth_mirror() TO service_role;
-
-
---
--- Name: FUNCTION is_payment_provider(p_value text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.is_payment_provider(p_value text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION job_cron_schedule(p_every interval); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.job_cron_schedule(p_every interval) FROM PUBLIC;
-
-
---
--- Name: FUNCTION job_expire_holds(p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.job_expire_holds(p_limit integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION job_expire_payment_intents(p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) TO service_role;
-
-
---
--- Name: FUNCTION job_list(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.job_list() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.job_list() TO service_role;
-
-
---
--- Name: FUNCTION job_money_sweep_sql(p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.job_money_sweep_sql(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.job_money_sweep_sql(p_limit integer) TO service_role;
-
-
---
--- Name: FUNCTION job_purge_auth(p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.job_purge_auth(p_limit integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION job_purge_idempotency(p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.job_purge_idempotency(p_limit integer) FROM PUBLIC;
-
-
---
--- Name: FUNCTION job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text) TO service_role;
-
-
---
--- Name: FUNCTION ledger_is_immutable(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.ledger_is_immutable() FROM PUBLIC;
-
-
---
--- Name: FUNCTION lock_wallets(p_debited uuid[], p_credited uuid[]); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.lock_wallets(p_debited uuid[], p_credited uuid[]) FROM PUBLIC;
-
-
---
--- Name: FUNCTION merchant_application_decide(p_user_id uuid, p_status text, p_reason text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.merchant_application_decide(p_user_id uuid, p_status text, p_reason text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION merchant_application_json(p_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.merchant_application_json(p_id uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION merchant_application_submit(p_user_id uuid, p_business_name text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_business_name text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_business_name text) TO service_role;
-
-
---
--- Name: FUNCTION mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb) FROM PUBLIC;
-
-
---
--- Name: FUNCTION money_sweep_backlog(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.money_sweep_backlog() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.money_sweep_backlog() TO service_role;
-
-
---
--- Name: FUNCTION money_sweep_claim(p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.money_sweep_claim(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.money_sweep_claim(p_limit integer) TO service_role;
-
-
---
--- Name: FUNCTION money_sweep_sql(p_abandon_after interval, p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval, p_limit integer) TO service_role;
-
-
---
--- Name: FUNCTION oauth_link(p_user_id uuid, p_provider text, p_subject text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subject text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subject text) TO service_role;
-
-
---
--- Name: FUNCTION oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
-
-
---
--- Name: FUNCTION password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
-
-
---
--- Name: FUNCTION password_login_lookup(p_email text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.password_login_lookup(p_email text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.password_login_lookup(p_email text) TO service_role;
-
-
---
--- Name: FUNCTION password_reset_confirm(p_token_hash text, p_password_hash text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.password_reset_confirm(p_token_hash text, p_password_hash text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.password_reset_confirm(p_token_hash text, p_password_hash text) TO service_role;
-
-
---
--- Name: FUNCTION paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text) TO service_role;
-
-
---
--- Name: TABLE wallet_provider_queries; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_provider_queries TO service_role;
-
-
---
--- Name: FUNCTION paybill_settle_confirmed(p_query public.wallet_provider_queries, p_outcome text, p_answer jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.paybill_settle_confirmed(p_query public.wallet_provider_queries, p_outcome text, p_answer jsonb) FROM PUBLIC;
-
-
---
--- Name: FUNCTION paybill_unconfirmed_due(p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.paybill_unconfirmed_due(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.paybill_unconfirmed_due(p_limit integer) TO service_role;
-
-
---
--- Name: FUNCTION paybill_validate(p_account_reference text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) TO service_role;
-
-
---
--- Name: FUNCTION payment_intent_cancel(p_intent_id uuid, p_merchant_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_cancel(p_intent_id uuid, p_merchant_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.payment_intent_cancel(p_intent_id uuid, p_merchant_id uuid, p_reason text) TO service_role;
-
-
---
--- Name: FUNCTION payment_intent_capture(p_intent_id uuid, p_merchant_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_capture(p_intent_id uuid, p_merchant_id uuid, p_amount numeric) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.payment_intent_capture(p_intent_id uuid, p_merchant_id uuid, p_amount numeric) TO service_role;
-
-
---
--- Name: FUNCTION payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text) TO service_role;
-
-
---
--- Name: FUNCTION payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) TO service_role;
-
-
---
--- Name: FUNCTION payment_intent_event(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_event() FROM PUBLIC;
-
-
---
--- Name: FUNCTION payment_intent_json(p_intent_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_json(p_intent_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.payment_intent_json(p_intent_id uuid) TO service_role;
-
-
---
--- Name: TABLE payment_intents; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.payment_intents TO authenticated;
-GRANT SELECT ON TABLE public.payment_intents TO service_role;
-
-
---
--- Name: FUNCTION payment_intent_lock(p_intent_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_lock(p_intent_id uuid, p_merchant_id uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION payment_intent_open(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text, p_subject_type text, p_subject_id uuid, p_payee_wallet_id uuid, p_transaction_type text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_open(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text, p_subject_type text, p_subject_id uuid, p_payee_wallet_id uuid, p_transaction_type text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION payment_intent_post_parts(p_intent_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_post_parts(p_intent_id uuid, p_amount numeric) FROM PUBLIC;
-
-
---
--- Name: FUNCTION payment_intent_release_hold(p_hold_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_intent_release_hold(p_hold_id uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) TO service_role;
-
-
---
--- Name: FUNCTION payment_refund_event(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_refund_event() FROM PUBLIC;
-
-
---
--- Name: FUNCTION payment_refund_json(p_refund_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payment_refund_json(p_refund_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.payment_refund_json(p_refund_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION payout_claim_hold(p_withdrawal_id uuid, p_action text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.payout_claim_hold(p_withdrawal_id uuid, p_action text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb) TO service_role;
-
-
---
--- Name: FUNCTION provider_clearing_wallet(p_provider text, p_currency text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) TO service_role;
-
-
---
--- Name: FUNCTION provider_query_open(p_provider text, p_subject_type text, p_subject_key text, p_originator_conversation_id text, p_party text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.provider_query_open(p_provider text, p_subject_type text, p_subject_key text, p_originator_conversation_id text, p_party text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.provider_query_open(p_provider text, p_subject_type text, p_subject_key text, p_originator_conversation_id text, p_party text) TO service_role;
-
-
---
--- Name: FUNCTION raise_error(p_code text, p_details jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.raise_error(p_code text, p_details jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.raise_error(p_code text, p_details jsonb) TO service_role;
-
-
---
--- Name: FUNCTION reconcile(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.reconcile() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.reconcile() TO service_role;
-
-
---
--- Name: FUNCTION reconcile_ledger(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.reconcile_ledger() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.reconcile_ledger() TO service_role;
-
-
---
--- Name: FUNCTION reconcile_payment_intents(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.reconcile_payment_intents() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.reconcile_payment_intents() TO service_role;
-
-
---
--- Name: FUNCTION request_id(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.request_id() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.request_id() TO service_role;
-
-
---
--- Name: FUNCTION reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) TO service_role;
-
-
---
--- Name: FUNCTION run_job(p_name text, p_limit integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.run_job(p_name text, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.run_job(p_name text, p_limit integer) TO service_role;
-
-
---
--- Name: FUNCTION run_sweeps(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.run_sweeps() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.run_sweeps() TO service_role;
-
-
---
--- Name: FUNCTION schedule_jobs(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.schedule_jobs() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.schedule_jobs() TO service_role;
-
-
---
--- Name: FUNCTION schedule_provider_sweep(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.schedule_provider_sweep() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.schedule_provider_sweep() TO service_role;
-
-
---
--- Name: TABLE auth_sessions; Type: ACL; Schema: public; Owner: -
---
-
-GRANT ALL ON TABLE public.auth_sessions TO service_role;
-
-
---
--- Name: COLUMN auth_sessions.id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(id) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.user_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(user_id) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.family_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(family_id) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.rotated_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(rotated_at) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.expires_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(expires_at) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.revoked_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(revoked_at) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.user_agent; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(user_agent) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.ip; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(ip) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: COLUMN auth_sessions.created_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(created_at) ON TABLE public.auth_sessions TO authenticated;
-
-
---
--- Name: FUNCTION session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
-
-
---
--- Name: FUNCTION session_revoke(p_user_id uuid, p_session_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.session_revoke(p_user_id uuid, p_session_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.session_revoke(p_user_id uuid, p_session_id uuid, p_reason text) TO service_role;
-
-
---
--- Name: FUNCTION session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION session_revoked(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.session_revoked(p_session_id uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION signup(p_email text, p_password_hash text, p_name text, p_phone text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text) TO service_role;
-
-
---
--- Name: FUNCTION source_movement_check(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_direction text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.source_movement_check(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_direction text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.source_movement_check(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_direction text) TO service_role;
-
-
---
--- Name: TABLE wallet_webhook_events; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_webhook_events TO service_role;
-
-
---
--- Name: FUNCTION status_answer_apply(p_event public.wallet_webhook_events); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.status_answer_apply(p_event public.wallet_webhook_events) FROM PUBLIC;
-
-
---
--- Name: FUNCTION status_query_lock(p_provider text, p_originator_conversation_id text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.status_query_lock(p_provider text, p_originator_conversation_id text) FROM PUBLIC;
-
-
---
--- Name: FUNCTION supabase_user_changed(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.supabase_user_changed() FROM PUBLIC;
-
-
---
--- Name: FUNCTION system_wallet(p_code text, p_currency text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.system_wallet(p_code text, p_currency text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.system_wallet(p_code text, p_currency text) TO service_role;
-
-
---
--- Name: TABLE wallet_ledger; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_ledger TO authenticated;
-GRANT SELECT ON TABLE public.wallet_ledger TO service_role;
-
-
---
--- Name: FUNCTION transaction_entries(p_transaction_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.transaction_entries(p_transaction_id uuid) FROM PUBLIC;
-
-
---
--- Name: TABLE billing_ledger; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.billing_ledger TO authenticated;
-GRANT SELECT ON TABLE public.billing_ledger TO service_role;
-
-
---
--- Name: FUNCTION transaction_fees(p_transaction_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.transaction_fees(p_transaction_id uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb) TO service_role;
-
-
---
--- Name: FUNCTION transfer_batch(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.transfer_batch(p_items jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.transfer_batch(p_items jsonb) TO service_role;
-
-
---
--- Name: FUNCTION transfer_batch_fast(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.transfer_batch_fast(p_items jsonb) FROM PUBLIC;
-
-
---
--- Name: FUNCTION transfer_result(p_transaction_id uuid, p_replayed boolean); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) TO service_role;
-
-
---
--- Name: FUNCTION trial_balance(); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.trial_balance() FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.trial_balance() TO service_role;
-
-
---
--- Name: FUNCTION verification_token_consume(p_token_hash text, p_purpose text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.verification_token_consume(p_token_hash text, p_purpose text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.verification_token_consume(p_token_hash text, p_purpose text) TO service_role;
-
-
---
--- Name: FUNCTION verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer) TO service_role;
-
-
---
--- Name: FUNCTION wallet_json(p_wallet_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.wallet_json(p_wallet_id uuid) FROM PUBLIC;
-
-
---
--- Name: FUNCTION wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) TO service_role;
-
-
---
--- Name: FUNCTION wallet_source_json(p_source_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.wallet_source_json(p_source_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.wallet_source_json(p_source_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION webhook_dispatch(p_event public.wallet_webhook_events); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.webhook_dispatch(p_event public.wallet_webhook_events) FROM PUBLIC;
-
-
---
--- Name: FUNCTION webhook_event_apply(p_event_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.webhook_event_apply(p_event_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.webhook_event_apply(p_event_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_defer(p_withdrawal_id uuid, p_delay interval); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.withdrawal_defer(p_withdrawal_id uuid, p_delay interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.withdrawal_defer(p_withdrawal_id uuid, p_delay interval) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_json(p_withdrawal_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.withdrawal_json(p_withdrawal_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.withdrawal_json(p_withdrawal_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_mark_submitted(p_withdrawal_id uuid); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.withdrawal_mark_submitted(p_withdrawal_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.withdrawal_mark_submitted(p_withdrawal_id uuid) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_reverse(p_withdrawal_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_settle_confirmed(p_withdrawal_id uuid, p_outcome text, p_answer jsonb); Type: ACL; Schema: hazina; Owner: -
---
-
-REVOKE ALL ON FUNCTION hazina.withdrawal_settle_confirmed(p_withdrawal_id uuid, p_outcome text, p_answer jsonb) FROM PUBLIC;
-
-
---
--- Name: FUNCTION api_key_create(p_name text, p_mode text, p_client_ref text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.api_key_create(p_name text, p_mode text, p_client_ref text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.api_key_create(p_name text, p_mode text, p_client_ref text) TO authenticated;
-
-
---
--- Name: TABLE api_keys; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.api_keys TO authenticated;
-GRANT SELECT ON TABLE public.api_keys TO service_role;
-
-
---
--- Name: FUNCTION api_key_json(k public.api_keys); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.api_key_json(k public.api_keys) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.api_key_json(k public.api_keys) TO authenticated;
-GRANT ALL ON FUNCTION public.api_key_json(k public.api_keys) TO service_role;
-
-
---
--- Name: FUNCTION api_key_revoke(p_key_id uuid); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) TO authenticated;
-
-
---
--- Name: FUNCTION api_time(p_time timestamp with time zone); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.api_time(p_time timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO authenticated;
-GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO service_role;
-
-
---
--- Name: TABLE events; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.events TO authenticated;
-GRANT SELECT ON TABLE public.events TO service_role;
-
-
---
--- Name: FUNCTION event_json(e public.events); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.event_json(e public.events) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.event_json(e public.events) TO authenticated;
-GRANT ALL ON FUNCTION public.event_json(e public.events) TO service_role;
-
-
---
--- Name: TABLE wallet_funding_sessions; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_funding_sessions TO authenticated;
-GRANT SELECT ON TABLE public.wallet_funding_sessions TO service_role;
-
-
---
--- Name: FUNCTION funding_session_json(f public.wallet_funding_sessions); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) TO authenticated;
-GRANT ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) TO service_role;
-
-
---
--- Name: FUNCTION funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) TO authenticated;
-
-
---
--- Name: FUNCTION is_admin(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.is_admin() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.is_admin() TO authenticated;
-GRANT ALL ON FUNCTION public.is_admin() TO service_role;
-
-
---
--- Name: FUNCTION merchant_apply(p_business_name text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.merchant_apply(p_business_name text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.merchant_apply(p_business_name text) TO authenticated;
-
-
---
--- Name: FUNCTION ops_jobs(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.ops_jobs() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.ops_jobs() TO authenticated;
-
-
---
--- Name: FUNCTION ops_merchant_approve(p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.ops_merchant_approve(p_user_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.ops_merchant_approve(p_user_id uuid, p_reason text) TO authenticated;
-
-
---
--- Name: FUNCTION ops_merchant_reject(p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.ops_merchant_reject(p_user_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.ops_merchant_reject(p_user_id uuid, p_reason text) TO authenticated;
-
-
---
--- Name: FUNCTION ops_reconciliation(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.ops_reconciliation() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.ops_reconciliation() TO authenticated;
-
-
---
--- Name: FUNCTION ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) TO authenticated;
-
-
---
--- Name: FUNCTION ops_run_sweeps(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.ops_run_sweeps() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.ops_run_sweeps() TO authenticated;
-
-
---
--- Name: FUNCTION ops_set_wallet_status(p_wallet_id uuid, p_status text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) TO authenticated;
-
-
---
--- Name: FUNCTION payment_intent_cancel(p_intent_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.payment_intent_cancel(p_intent_id uuid, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.payment_intent_cancel(p_intent_id uuid, p_reason text) TO authenticated;
-
-
---
--- Name: FUNCTION payment_intent_capture(p_intent_id uuid, p_amount numeric); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.payment_intent_capture(p_intent_id uuid, p_amount numeric) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.payment_intent_capture(p_intent_id uuid, p_amount numeric) TO authenticated;
-
-
---
--- Name: FUNCTION payment_intent_confirm(p_intent_id uuid, p_sources jsonb, p_client_secret text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.payment_intent_confirm(p_intent_id uuid, p_sources jsonb, p_client_secret text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.payment_intent_confirm(p_intent_id uuid, p_sources jsonb, p_client_secret text) TO authenticated;
-
-
---
--- Name: FUNCTION payment_intent_create(p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.payment_intent_create(p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.payment_intent_create(p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) TO authenticated;
-
-
---
--- Name: FUNCTION payment_intent_json(p public.payment_intents); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.payment_intent_json(p public.payment_intents) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.payment_intent_json(p public.payment_intents) TO authenticated;
-GRANT ALL ON FUNCTION public.payment_intent_json(p public.payment_intents) TO service_role;
-
-
---
--- Name: FUNCTION payment_refund_create(p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.payment_refund_create(p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.payment_refund_create(p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) TO authenticated;
-
-
---
--- Name: TABLE payment_refunds; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.payment_refunds TO authenticated;
-GRANT SELECT ON TABLE public.payment_refunds TO service_role;
-
-
---
--- Name: FUNCTION payment_refund_json(r public.payment_refunds); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) TO authenticated;
-GRANT ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) TO service_role;
-
-
---
--- Name: FUNCTION provider_sweep_authorize(); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.provider_sweep_authorize() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.provider_sweep_authorize() TO authenticated;
-
-
---
--- Name: FUNCTION quote_fee(p_transaction_type text, p_amount numeric, p_currency text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO authenticated;
-GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO service_role;
-
-
---
--- Name: FUNCTION session_end(p_session_id uuid); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.session_end(p_session_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.session_end(p_session_id uuid) TO authenticated;
-
-
---
--- Name: FUNCTION session_logout(p_scope text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.session_logout(p_scope text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.session_logout(p_scope text) TO authenticated;
-
-
---
--- Name: FUNCTION transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text) TO authenticated;
-
-
---
--- Name: FUNCTION transfer_batch(p_items jsonb); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.transfer_batch(p_items jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.transfer_batch(p_items jsonb) TO authenticated;
-
-
---
--- Name: FUNCTION wallet_open(p_currency text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.wallet_open(p_currency text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.wallet_open(p_currency text) TO authenticated;
-
-
---
--- Name: FUNCTION wallet_paybill_reference(p_currency text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.wallet_paybill_reference(p_currency text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.wallet_paybill_reference(p_currency text) TO authenticated;
-
-
---
--- Name: FUNCTION wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) TO authenticated;
-
-
---
--- Name: TABLE wallet_sources; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_sources TO authenticated;
-GRANT SELECT ON TABLE public.wallet_sources TO service_role;
-
-
---
--- Name: FUNCTION wallet_source_json(s public.wallet_sources); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) TO authenticated;
-GRANT ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) TO service_role;
-
-
---
--- Name: FUNCTION wallet_source_remove(p_source_id uuid); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) TO authenticated;
-
-
---
--- Name: FUNCTION withdrawal_cancel(p_withdrawal_id uuid); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) TO authenticated;
-
-
---
--- Name: TABLE wallet_withdrawals; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_withdrawals TO authenticated;
-GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_json(w public.wallet_withdrawals); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) TO authenticated;
-GRANT ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) TO service_role;
-
-
---
--- Name: FUNCTION withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text); Type: ACL; Schema: public; Owner: -
---
-
-REVOKE ALL ON FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) TO authenticated;
-
-
---
--- Name: TABLE audit_logs; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.audit_logs TO service_role;
-GRANT SELECT ON TABLE public.audit_logs TO authenticated;
-
-
---
--- Name: TABLE auth_accounts; Type: ACL; Schema: public; Owner: -
---
-
-GRANT ALL ON TABLE public.auth_accounts TO service_role;
-
-
---
--- Name: COLUMN auth_accounts.id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(id) ON TABLE public.auth_accounts TO authenticated;
-
-
---
--- Name: COLUMN auth_accounts.user_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(user_id) ON TABLE public.auth_accounts TO authenticated;
-
-
---
--- Name: COLUMN auth_accounts.provider; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(provider) ON TABLE public.auth_accounts TO authenticated;
-
-
---
--- Name: COLUMN auth_accounts.provider_account_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(provider_account_id) ON TABLE public.auth_accounts TO authenticated;
-
-
---
--- Name: COLUMN auth_accounts.created_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(created_at) ON TABLE public.auth_accounts TO authenticated;
-
-
---
--- Name: COLUMN auth_accounts.updated_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(updated_at) ON TABLE public.auth_accounts TO authenticated;
-
-
---
--- Name: TABLE auth_users; Type: ACL; Schema: public; Owner: -
---
-
-GRANT ALL ON TABLE public.auth_users TO service_role;
-
-
---
--- Name: COLUMN auth_users.id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(id) ON TABLE public.auth_users TO authenticated;
-
-
---
--- Name: COLUMN auth_users.email; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(email) ON TABLE public.auth_users TO authenticated;
-
-
---
--- Name: COLUMN auth_users.email_verified_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(email_verified_at) ON TABLE public.auth_users TO authenticated;
-
-
---
--- Name: COLUMN auth_users.name; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(name) ON TABLE public.auth_users TO authenticated;
-
-
---
--- Name: COLUMN auth_users.phone; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(phone) ON TABLE public.auth_users TO authenticated;
-
-
---
--- Name: COLUMN auth_users.role; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(role) ON TABLE public.auth_users TO authenticated;
-
-
---
--- Name: COLUMN auth_users.status; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(status) ON TABLE public.auth_users TO authenticated;
-
-
---
--- Name: COLUMN auth_users.created_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(created_at) ON TABLE public.auth_users TO authenticated;
-
-
---
--- Name: COLUMN auth_users.updated_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(updated_at) ON TABLE public.auth_users TO authenticated;
-
-
---
--- Name: TABLE auth_verification_token; Type: ACL; Schema: public; Owner: -
---
-
-GRANT ALL ON TABLE public.auth_verification_token TO service_role;
-
-
---
--- Name: TABLE billing_fee_catalog; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.billing_fee_catalog TO anon;
-GRANT SELECT ON TABLE public.billing_fee_catalog TO authenticated;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.billing_fee_catalog TO service_role;
-
-
---
--- Name: TABLE currencies; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.currencies TO anon;
-GRANT SELECT ON TABLE public.currencies TO authenticated;
-GRANT SELECT ON TABLE public.currencies TO service_role;
-
-
---
--- Name: TABLE job_runs; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.job_runs TO service_role;
-
-
---
--- Name: TABLE merchant_applications; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.merchant_applications TO authenticated;
-GRANT SELECT ON TABLE public.merchant_applications TO service_role;
-
-
---
--- Name: TABLE merchant_fee_profiles; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.merchant_fee_profiles TO authenticated;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.merchant_fee_profiles TO service_role;
-
-
---
--- Name: TABLE payment_idempotency; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.payment_idempotency TO service_role;
-
-
---
--- Name: TABLE payment_intent_parts; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.payment_intent_parts TO authenticated;
-GRANT SELECT ON TABLE public.payment_intent_parts TO service_role;
-
-
---
--- Name: TABLE transaction_types; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.transaction_types TO anon;
-GRANT SELECT ON TABLE public.transaction_types TO authenticated;
-GRANT SELECT ON TABLE public.transaction_types TO service_role;
-
-
---
--- Name: TABLE wallet_account_references; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_account_references TO authenticated;
-GRANT SELECT ON TABLE public.wallet_account_references TO service_role;
-
-
---
--- Name: TABLE wallet_balance_buckets; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_balance_buckets TO authenticated;
-GRANT SELECT ON TABLE public.wallet_balance_buckets TO service_role;
-
-
---
--- Name: TABLE wallets; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallets TO authenticated;
-GRANT SELECT ON TABLE public.wallets TO service_role;
-
-
---
--- Name: TABLE wallet_balances; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_balances TO authenticated;
-GRANT SELECT ON TABLE public.wallet_balances TO service_role;
-
-
---
--- Name: TABLE wallet_transactions; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT ON TABLE public.wallet_transactions TO authenticated;
-GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
-
-
---
 -- PostgreSQL database dump complete
 --
 
-\unrestrict vQBB0RGN7Z8rSzh8Q4pti8cHmbzXnVghmDJ1V5BAvGy0zen1p32mot4kjvvzk0h
+\unrestrict zrqlmYv4loz33Y80IX5ClMrv72qkai2y8w1oiaylgFQpBcWg0Qs7Qfmaj2cUC1A
 
 
--- Reference data inserted by the migrations
-
-INSERT INTO hazina.jobs VALUES ('holds.expire', 'database', 'hazina.job_expire_holds', '00:01:00', 1000, false, 'Release pending holds past their expiry.');
-INSERT INTO hazina.jobs VALUES ('idempotency.purge', 'database', 'hazina.job_purge_idempotency', '00:01:00', 5000, false, 'Delete Idempotency-Key records past their 24 hours.');
-INSERT INTO hazina.jobs VALUES ('auth.purge', 'database', 'hazina.job_purge_auth', '01:00:00', 1000, true, 'Delete verification tokens and refresh-token families unusable for 30 days.');
-INSERT INTO hazina.jobs VALUES ('money.sweep_sql', 'database', 'hazina.job_money_sweep_sql', '00:01:00', 500, false, 'Expire abandoned top-ups; re-apply unmatched or failed provider events.');
-INSERT INTO hazina.jobs VALUES ('money.provider_sweep', 'edge', NULL, '00:01:00', 100, false, 'Ask providers about overdue top-ups and withdrawals and settle them (releases the holds of failed payouts).');
-INSERT INTO hazina.jobs VALUES ('payments.expire_intents', 'database', 'hazina.job_expire_payment_intents', '00:01:00', 500, false, 'Cancel payment intents past their expiry and release their holds.');
-INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
-INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
-INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
-INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
-INSERT INTO public.currencies VALUES ('USD', 2, 'US Dollar');
-INSERT INTO public.transaction_types VALUES ('p2p_transfer', 'sender', 'A payment from one user''s wallet to another''s: the sender pays amount + fee.');
-INSERT INTO public.transaction_types VALUES ('merchant_payment', 'receiver', 'A payment into a merchant''s wallet: the merchant bears the fee, out of what it receives.');
-INSERT INTO public.transaction_types VALUES ('funding', 'receiver', 'A top-up (STK push, bank collection, paybill): money arrives from a provider''s clearing wallet; the credited wallet pays any funding fee.');
-INSERT INTO public.transaction_types VALUES ('withdrawal', 'sender', 'A payout to a user''s own M-Pesa number or bank account, held until the provider answers; the user pays the withdrawal fee.');
-INSERT INTO public.transaction_types VALUES ('withdrawal_settlement', 'sender', 'Platform bookkeeping after a payout: payouts_in_flight to the provider''s clearing wallet. Never priced.');
-INSERT INTO public.transaction_types VALUES ('reversal', 'sender', 'Undoes a posted transaction fully or partly; a full reversal refunds the original fees. Never priced.');
-INSERT INTO public.transaction_types VALUES ('payment_intent', 'receiver', 'A customer pays a merchant through a payment intent (held, then captured): the merchant bears the fee, out of what it receives, as for merchant_payment.');
-SELECT hazina.ensure_system_wallets(code) FROM public.currencies;
-
--- Migrations already contained in this file
+--
+-- Dbmate schema migrations
+--
 
 INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000100'),
@@ -10049,4 +9368,7 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001030'),
     ('20261124001040'),
     ('20261124001050'),
-    ('20261124001055');
+    ('20261124001055'),
+    ('20261124001200'),
+    ('20261124001210'),
+    ('20261124001220');
