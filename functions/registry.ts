@@ -5,6 +5,7 @@
 import * as auth from "./auth/app.ts";
 import * as funding from "./funding/app.ts";
 import * as health from "./health/app.ts";
+import * as invoices from "./invoices/app.ts";
 import * as ops from "./ops/app.ts";
 import * as payments from "./payments/app.ts";
 import * as wallets from "./wallets/app.ts";
@@ -31,6 +32,7 @@ export const functionModules = {
   auth,
   funding,
   health,
+  invoices,
   ops,
   payments,
   wallets,

@@ -147,7 +147,7 @@ end
 $$;
 
 -- What the PDF shows: the invoice as the caller sees it (RLS: its merchant or its customer),
--- with the merchant's name and email.
+-- with the merchant's name and contact and the currency's minor units.
 create function public.invoice_document(p_invoice_id uuid) returns jsonb
   language plpgsql stable
   security definer
@@ -159,9 +159,10 @@ declare
 begin
   select jsonb_build_object('invoice', public.invoice_json(i),
                             'merchant', jsonb_build_object('id', u.id, 'name', coalesce(u.name, u.email), 'email', u.email,
-                                                           'phone', u.phone))
+                                                           'phone', u.phone),
+                            'minor_units', c.minor_units)
     into v_json
-    from public.invoices i join public.auth_users u on u.id = i.merchant_id
+    from public.invoices i join public.auth_users u on u.id = i.merchant_id join public.currencies c on c.code = i.currency
    where i.id = p_invoice_id and (i.merchant_id = v_caller or (i.customer_id = v_caller and i.status <> 'draft'));
   if v_json is null then
     perform hazina.raise_error('invoice_not_found', jsonb_build_object('invoice_id', p_invoice_id));
