@@ -169,10 +169,10 @@ export async function renderInvoicePdf(
   const columns = {
     n: MARGIN,
     desc: MARGIN + 22,
-    qty: 330,
-    unit: 400,
-    vat: 440,
-    tax: 495,
+    qty: 300,
+    unit: 380,
+    vat: 420,
+    tax: 475,
     total: right,
   };
   const header = (at: number) => {
@@ -182,7 +182,7 @@ export async function renderInvoicePdf(
     textRight("UNIT PRICE", columns.unit, at, 8, bold, MUTED);
     textRight("VAT", columns.vat, at, 8, bold, MUTED);
     textRight("TAX", columns.tax, at, 8, bold, MUTED);
-    textRight(`AMOUNT (${invoice.currency})`, columns.total, at, 8, bold, MUTED);
+    textRight(`AMOUNT ${invoice.currency}`, columns.total, at, 8, bold, MUTED);
     rule(at - 6);
   };
   header(y);
@@ -224,6 +224,7 @@ export async function renderInvoicePdf(
     );
     y -= 16;
   }
+  y -= 6;
   page.drawRectangle({
     x: 350,
     y: y - 8,

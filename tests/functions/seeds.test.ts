@@ -13,6 +13,8 @@ describe("seeds", () => {
       }
       const [wallet] = await tx`select balance::text from public.wallet_balances where wallet_id = '00000000-0000-4000-8000-0000000000a1'`;
       expect(wallet.balance).toBe("5000.0000");
+      const [invoice] = await tx`select number, status, total::text from public.invoices where client_ref = 'seed:demo-invoice-1'`;
+      expect(invoice).toEqual({ number: "INV-000001", status: "open", total: "2108.9500" });
       expect(await tx`select * from hazina.reconcile()`).toEqual([]);
       await tx`select set_config('hazina.rollback', 'yes', true)`;
       throw new Error("rollback seeds");
