@@ -50,7 +50,7 @@ create table public.invoices (
   amount_paid              numeric(19, 4) not null default 0 check (amount_paid >= 0),
   amount_due               numeric(19, 4) not null default 0 check (amount_due >= 0),
   allow_partial_payment    boolean not null default false,
-  -- The secret of the pay link (<functions>/invoices/pay/<pay_token>), from finalisation on.
+  -- The secret of the pay link (<functions>/invoices/<pay_token>/pay-link), from finalisation on.
   pay_token                text unique check (pay_token ~ '^inv_[0-9a-f]{48}$'),
   payment_attempts         integer not null default 0 check (payment_attempts >= 0),
   metadata                 jsonb not null default '{}' check (jsonb_typeof(metadata) = 'object' and length(metadata::text) <= 16000),

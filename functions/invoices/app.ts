@@ -72,7 +72,7 @@ function payToken(value: string | undefined): string {
 
 docs.route({
   method: "get",
-  path: "/pay/:token",
+  path: "/:token/pay-link",
   summary: "What a pay link shows (no sign-in)",
   description:
     "The invoice as anyone holding its pay link sees it: who asks, for what, how much is due. No contact " +
@@ -82,7 +82,7 @@ docs.route({
   responses: { 200: { description: "The invoice to pay.", schema: InvoicePayLink } },
   errors: ["invoice_not_found"],
 });
-app.get("/pay/:token", async (c) => {
+app.get("/:token/pay-link", async (c) => {
   const token = payToken(c.req.param("token"));
   const [row] = await asService(
     c.get("requestId"),
@@ -95,7 +95,7 @@ const PayInvoice = z.object({ amount: Amount.optional() }).strict();
 
 docs.route({
   method: "post",
-  path: "/pay/:token",
+  path: "/:token/pay-link",
   summary: "Start paying by the pay link (no sign-in)",
   description:
     "Opens a payment intent for the amount due (or `amount`, when the invoice allows partial payment), for " +
@@ -121,7 +121,7 @@ docs.route({
     "merchant_wallet_required",
   ],
 });
-app.post("/pay/:token", async (c) => {
+app.post("/:token/pay-link", async (c) => {
   const token = payToken(c.req.param("token"));
   const input = PayInvoice.parse(await optionalBody(c.req));
   const [row] = await asService(

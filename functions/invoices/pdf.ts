@@ -59,9 +59,9 @@ function formatRate(basisPoints: number): string {
   return `${(basisPoints / 100).toString()}%`;
 }
 
-/** The pay link of an open invoice: <functions>/invoices/pay/<token>. */
+/** The pay link of an open invoice: <functions>/invoices/<token>/pay-link. */
 export function payLink(publicFunctionsUrl: string, token: string): string {
-  return `${publicFunctionsUrl.replace(/\/+$/, "")}/invoices/pay/${token}`;
+  return `${publicFunctionsUrl.replace(/\/+$/, "")}/invoices/${token}/pay-link`;
 }
 
 const A4: [number, number] = [595.28, 841.89];

@@ -59,7 +59,7 @@ export const Invoice = named(
     amount_due: Money,
     allow_partial_payment: z.boolean(),
     pay_token: z.string().nullable().describe(
-      "The pay link's secret, from finalisation on: <functions>/invoices/pay/<pay_token>.",
+      "The pay link's secret, from finalisation on: <functions>/invoices/<pay_token>/pay-link.",
     ),
     overdue: z.boolean(),
     items: z.array(InvoiceItem),

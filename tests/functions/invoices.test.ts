@@ -160,14 +160,14 @@ describe("invoices", () => {
       items: [{ description: "Catering", quantity: "1", unit_amount: "300.00" }],
     })).body;
     const token = (await post(inProcess, duka, `/${inv.id}/finalize`)).body.pay_token;
-    const link = await readResponse(await inProcess(undefined, "GET", `/pay/${token}`));
+    const link = await readResponse(await inProcess(undefined, "GET", `/${token}/pay-link`));
     expect(link.body).toMatchObject({ number: expect.stringMatching(/^INV-\d{6}$/), amount_due: "300.0000" });
     expectSameShape(InvoicePayLink as unknown as z.ZodObject, link.body);
     expect(JSON.stringify(link.body)).not.toContain("guest@example.com");
-    expect((await readResponse(await inProcess(undefined, "GET", `/pay/inv_${"0".repeat(48)}`))).status).toBe(404);
-    expect((await readResponse(await inProcess(undefined, "GET", "/pay/nonsense"))).status).toBe(404);
+    expect((await readResponse(await inProcess(undefined, "GET", `/inv_${"0".repeat(48)}/pay-link`))).status).toBe(404);
+    expect((await readResponse(await inProcess(undefined, "GET", "/nonsense/pay-link"))).status).toBe(404);
 
-    const intent = await post(inProcess, undefined, `/pay/${token}`, { amount: "120.00" });
+    const intent = await post(inProcess, undefined, `/${token}/pay-link`, { amount: "120.00" });
     expect(intent.status).toBe(201);
     expect(intent.body).toMatchObject({ amount: "120.0000", customer_id: null, subject_type: "invoice", subject_id: inv.id });
     const before = await balanceOf(other.walletId);
@@ -177,7 +177,7 @@ describe("invoices", () => {
     expect(await balanceOf(other.walletId)).toBe(difference(before, "120.00"));
     const after = await readResponse(await inProcess(duka.token, "GET", `/${inv.id}`));
     expect(after.body).toMatchObject({ status: "open", amount_paid: "120.0000", amount_due: "180.0000" });
-    expect((await post(inProcess, undefined, `/pay/${token}`, { amount: "200.00" })).body.error.code).toBe("amount_exceeds_due");
+    expect((await post(inProcess, undefined, `/${token}/pay-link`, { amount: "200.00" })).body.error.code).toBe("amount_exceeds_due");
   });
 
   it("the walk-through over HTTP: draft, finalise, pay part, pay the rest, refund, PDF", async () => {
@@ -239,7 +239,7 @@ describe("invoices", () => {
     const text = pdfText(bytes);
     if (text !== undefined) {
       for (const expected of [invoice.number, "Amina Wanjiru", "Flour", "0.333", "16%", "311.17", "49.79", "360.96",
-        "310.96", "Amount due", "KES 50.00", `/invoices/pay/${invoice.pay_token}`]) {
+        "310.96", "Amount due", "KES 50.00", `/invoices/${invoice.pay_token}/pay-link`]) {
         expect(text, expected).toContain(expected);
       }
     }
