@@ -180,6 +180,26 @@ describe("invoices", () => {
     expect((await post(inProcess, undefined, `/${token}/pay-link`, { amount: "200.00" })).body.error.code).toBe("amount_exceeds_due");
   });
 
+  it("PDFs: a draft's for its merchant only; a hundred lines run onto more pages and still parse", async () => {
+    const items = Array.from({ length: 100 }, (_, i) => ({ description: `Line ${i + 1} – Café crème`, quantity: "1.5",
+      unit_amount: "10.01", tax_rate: 1600 }));
+    const inv = (await draft(inProcess, { customer_id: amina.userId, customer_name: "Zoë 🙂", items })).body;
+    expect((await inProcess(amina.token, "GET", `/${inv.id}/pdf`)).status).toBe(404);
+    const res = await inProcess(duka.token, "GET", `/${inv.id}/pdf`);
+    expect(res.status).toBe(200);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const parsed = await PDFDocument.load(bytes);
+    expect(parsed.getPageCount()).toBeGreaterThan(1);
+    expect(parsed.getTitle()).toBe("Draft invoice");
+    const text = pdfText(bytes);
+    if (text !== undefined) {
+      // 1.5 × 10.01 = 15.015 → 15.02; 16% = 2.4032 → 2.40; a hundred lines: 1,742.00.
+      for (const expected of ["DRAFT", "Line 1 ", "Line 100 ", "Café", "Zoë ?", "KES 1,502.00", "KES 240.00", "KES 1,742.00"]) {
+        expect(text, expected).toContain(expected);
+      }
+    }
+  });
+
   it("the walk-through over HTTP: draft, finalise, pay part, pay the rest, refund, PDF", async () => {
     const aminaBefore = await balanceOf(amina.walletId);
     const dukaBefore = await balanceOf(duka.walletId);
