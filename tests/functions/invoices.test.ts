@@ -239,6 +239,10 @@ describe("invoices", () => {
     const events = await admin`select type from public.events where object_id = ${id} order by created_at, type`;
     expect(events.map((e) => e.type)).toEqual(["invoice.created", "invoice.updated", "invoice.finalized",
       "invoice.partially_paid", "invoice.paid"]);
+    // The merchant lists them with its other events (GET /payments/events), signed webhooks read the same rows.
+    const listed = await readResponse(await paymentsOverHttp(duka.token, "GET", "/events?type=invoice.paid&limit=100"));
+    expect(listed.body.data.find((e: { object_id: string }) => e.object_id === id))
+      .toMatchObject({ type: "invoice.paid", object_type: "invoice", data: { id, status: "paid" } });
 
     // A refund reopens it with the refund due.
     const refund = await post(paymentsOverHttp, duka, "/refunds", { payment_intent_id: rest.body.id, amount: "50.00" });
