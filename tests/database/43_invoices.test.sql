@@ -4,7 +4,7 @@
 -- refunds reopening, void / uncollectible, the overdue job (exactly once), events, and what
 -- the merchant, the customer, another user, anon and service_role see and may do.
 begin;
-select plan(86);
+select plan(90);
 
 \ir helpers.psql
 
@@ -107,9 +107,19 @@ select throws_ok(format($$select public.invoice_pay('%s')$$, :'inv1'), 'P0001', 
 select pg_temp.act_as_anon();
 select throws_ok($$select count(*) from public.invoices$$, '42501', null, 'anon reads nothing');
 select throws_ok(format($$select public.invoice_pay('%s')$$, :'inv1'), '42501', null, 'anon cannot pay as a customer');
+select throws_ok($$select public.invoice_create('{"customer_email": "x@example.com"}', 'anon-1')$$, '42501', null,
+  'anon cannot draft');
+reset role;
+select pg_temp.act_as(:'duka');
+select throws_ok(format($$update public.invoices set total = 1 where id = '%s'$$, :'inv1'), '42501', null,
+  'not even the merchant writes the table directly');
+select throws_ok(format($$insert into public.invoice_items (invoice_id, position, description, quantity, unit_amount, subtotal, tax, total)
+  values ('%s', 9, 'free', 1, 0, 0, 0, 0)$$, :'inv1'), '42501', null, 'nor its items');
 reset role;
 select pg_temp.act_as_service_role();
 select is((select count(*)::int from public.invoices where id = :'inv1'), 1, 'service_role reads every invoice');
+select throws_ok($$select public.invoice_create('{"customer_email": "x@example.com"}', 'svc-1')$$, '42501', null,
+  'service_role has no caller to draft for: the public functions are for signed-in users');
 reset role;
 
 -- Paying through an intent.
