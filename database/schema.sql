@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict 6aLdbpechfK9clPbs3s7D1C5zhu4ebfuCyBMoxoqIFxE2OGsAeMPzPJLfuzjQ9m
+\restrict 06IZHGJPIVwDEieMVacmuBZsQnt2ciQGL0CUK83X6iyquyT3xdOI0IPspPygWqf
 
 
 SET statement_timeout = 0;
@@ -11440,7 +11440,7 @@ GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 6aLdbpechfK9clPbs3s7D1C5zhu4ebfuCyBMoxoqIFxE2OGsAeMPzPJLfuzjQ9m
+\unrestrict 06IZHGJPIVwDEieMVacmuBZsQnt2ciQGL0CUK83X6iyquyT3xdOI0IPspPygWqf
 
 
 -- Reference data inserted by the migrations
