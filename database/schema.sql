@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict ShiQQ6yW2XLe4VibJzl00IhInaGgqWLjidtHve3OHl6Cginy2N6txIWoAXAAddS
+\restrict xeN9NPia3sIFsB6sxbD119RvrQJqRhWdrIiuHbfKbG7SGEsvT9d7tb0pTLFpFot
 
 
 SET statement_timeout = 0;
@@ -2853,6 +2853,723 @@ $$;
 
 
 --
+-- Name: invoice_apply(uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_apply(p_invoice_id uuid, p_fields jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_invoice public.invoices;
+  v_unknown text;
+begin
+  if p_fields is null or jsonb_typeof(p_fields) <> 'object' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'body', 'reason', 'an object'));
+  end if;
+  select k into v_unknown from jsonb_object_keys(p_fields) k
+   where k not in ('customer_id', 'customer_email', 'customer_phone', 'customer_name', 'currency', 'due_date', 'memo',
+                   'allow_partial_payment', 'metadata', 'items') limit 1;
+  if v_unknown is not null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', v_unknown, 'reason', 'not an invoice field'));
+  end if;
+  select * into v_invoice from public.invoices where id = p_invoice_id;
+  if p_fields ? 'currency' then
+    if not exists (select 1 from public.currencies where code = p_fields ->> 'currency') then
+      perform hazina.raise_error('currency_not_supported', jsonb_build_object('currency', p_fields ->> 'currency'));
+    end if;
+    v_invoice.currency := p_fields ->> 'currency';
+  end if;
+  if p_fields ? 'customer_id' then
+    if p_fields ->> 'customer_id' is not null then
+      if p_fields ->> 'customer_id' !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+         or not exists (select 1 from public.auth_users where id = (p_fields ->> 'customer_id')::uuid) then
+        perform hazina.raise_error('customer_not_found', jsonb_build_object('customer_id', p_fields ->> 'customer_id'));
+      end if;
+      if (p_fields ->> 'customer_id')::uuid = v_invoice.merchant_id then
+        perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_id', 'reason', 'a merchant cannot invoice itself'));
+      end if;
+    end if;
+    v_invoice.customer_id := (p_fields ->> 'customer_id')::uuid;
+  end if;
+  if p_fields ? 'customer_email' then
+    if p_fields ->> 'customer_email' is not null and (lower(p_fields ->> 'customer_email') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
+       or length(p_fields ->> 'customer_email') > 254) then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_email', 'reason', 'an email address'));
+    end if;
+    v_invoice.customer_email := lower(p_fields ->> 'customer_email');
+  end if;
+  if p_fields ? 'customer_phone' then
+    if p_fields ->> 'customer_phone' !~ '^\+?[1-9][0-9]{6,14}$' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_phone', 'reason', 'a phone number such as +254712345678'));
+    end if;
+    v_invoice.customer_phone := p_fields ->> 'customer_phone';
+  end if;
+  if p_fields ? 'customer_name' then
+    if length(p_fields ->> 'customer_name') not between 1 and 200 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_name', 'reason', '1 to 200 characters'));
+    end if;
+    v_invoice.customer_name := p_fields ->> 'customer_name';
+  end if;
+  if p_fields ? 'due_date' then
+    if p_fields ->> 'due_date' !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'due_date', 'reason', 'a date, YYYY-MM-DD'));
+    end if;
+    begin
+      v_invoice.due_date := (p_fields ->> 'due_date')::date;
+    exception when others then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'due_date', 'reason', 'a date, YYYY-MM-DD'));
+    end;
+  end if;
+  if p_fields ? 'memo' then
+    if length(p_fields ->> 'memo') > 2000 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'memo', 'reason', 'at most 2000 characters'));
+    end if;
+    v_invoice.memo := p_fields ->> 'memo';
+  end if;
+  if p_fields ? 'allow_partial_payment' then
+    if jsonb_typeof(p_fields -> 'allow_partial_payment') <> 'boolean' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'allow_partial_payment', 'reason', 'true or false'));
+    end if;
+    v_invoice.allow_partial_payment := (p_fields ->> 'allow_partial_payment')::boolean;
+  end if;
+  if p_fields ? 'metadata' then
+    if jsonb_typeof(p_fields -> 'metadata') <> 'object' or length((p_fields -> 'metadata')::text) > 16000 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'metadata', 'reason', 'an object of at most 16000 characters'));
+    end if;
+    v_invoice.metadata := p_fields -> 'metadata';
+  end if;
+  if v_invoice.customer_id is null and v_invoice.customer_email is null and v_invoice.customer_phone is null then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'customer_id',
+      'reason', 'an invoice is addressed to a customer: customer_id, customer_email or customer_phone'));
+  end if;
+  -- The merchant is paid into its merchant wallet of the currency: it must have one.
+  if not exists (select 1 from public.wallets where user_id = v_invoice.merchant_id and currency = v_invoice.currency
+                                               and kind = 'merchant' and status = 'active') then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_invoice.currency));
+  end if;
+  update public.invoices
+     set customer_id = v_invoice.customer_id, customer_email = v_invoice.customer_email,
+         customer_phone = v_invoice.customer_phone, customer_name = v_invoice.customer_name, currency = v_invoice.currency,
+         due_date = v_invoice.due_date, memo = v_invoice.memo, allow_partial_payment = v_invoice.allow_partial_payment,
+         metadata = v_invoice.metadata, updated_at = now()
+   where id = p_invoice_id;
+  -- Items are recomputed when they change and when the currency does (its minor units).
+  if p_fields ? 'items' or p_fields ? 'currency' then
+    perform hazina.invoice_set_items(p_invoice_id, coalesce(p_fields -> 'items', (
+      select coalesce(jsonb_agg(jsonb_build_object('description', t.description, 'quantity', t.quantity::text,
+                                                   'unit_amount', t.unit_amount::text, 'tax_rate', t.tax_rate)
+                                order by t.position), '[]'::jsonb)
+        from public.invoice_items t where t.invoice_id = p_invoice_id)));
+  end if;
+end
+$_$;
+
+
+--
+-- Name: invoice_create(uuid, jsonb, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_create(p_merchant_id uuid, p_fields jsonb, p_client_ref text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_existing public.invoices;
+  v_id uuid := gen_random_uuid();
+  v_hash text := encode(sha256(convert_to(coalesce(p_fields, 'null'::jsonb)::text, 'UTF8')), 'hex');
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  select * into v_existing from public.invoices where merchant_id = p_merchant_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.request_hash <> v_hash then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return public.invoice_json(v_existing) || jsonb_build_object('created', false);
+  end if;
+  insert into public.invoices (id, merchant_id, client_ref, request_hash)
+  values (v_id, p_merchant_id, p_client_ref, v_hash)
+  on conflict (merchant_id, client_ref) do nothing;
+  if not found then
+    raise exception using errcode = '40001', message = 'concurrent duplicate invoice; retry';
+  end if;
+  perform hazina.invoice_apply(v_id, coalesce(p_fields, '{}'::jsonb) ||
+    case when p_fields ? 'items' then '{}'::jsonb else '{"items": []}'::jsonb end);
+  perform hazina.invoice_event(v_id, 'created');
+  return hazina.invoice_json(v_id) || jsonb_build_object('created', true);
+end
+$$;
+
+
+--
+-- Name: invoice_delete(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_delete(p_invoice_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices := hazina.invoice_lock(p_invoice_id, p_merchant_id);
+  v_json jsonb;
+begin
+  if v_invoice.status <> 'draft' then
+    perform hazina.raise_error('invoice_not_draft', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  v_json := hazina.invoice_json(p_invoice_id) || jsonb_build_object('deleted', true);
+  perform hazina.event_emit(v_invoice.merchant_id, 'invoice.deleted', 'invoice', p_invoice_id, v_json);
+  delete from public.invoices where id = p_invoice_id;
+  return v_json;
+end
+$$;
+
+
+--
+-- Name: invoice_event(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_event(p_invoice_id uuid, p_type text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select hazina.event_emit(i.merchant_id, 'invoice.' || p_type, 'invoice', i.id, public.invoice_json(i))
+    from public.invoices i where i.id = p_invoice_id
+$$;
+
+
+--
+-- Name: invoice_finalize(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_finalize(p_invoice_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices := hazina.invoice_lock(p_invoice_id, p_merchant_id);
+  v_sequence public.invoice_sequences;
+begin
+  if v_invoice.status <> 'draft' then
+    perform hazina.raise_error('invoice_not_draft', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  if v_invoice.total <= 0 then
+    perform hazina.raise_error('invoice_empty', jsonb_build_object('invoice_id', p_invoice_id));
+  end if;
+  if not exists (select 1 from public.wallets where user_id = v_invoice.merchant_id and currency = v_invoice.currency
+                                               and kind = 'merchant' and status = 'active') then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_invoice.currency));
+  end if;
+  insert into public.invoice_sequences (merchant_id) values (v_invoice.merchant_id) on conflict do nothing;
+  select * into v_sequence from public.invoice_sequences where merchant_id = v_invoice.merchant_id for update;
+  update public.invoice_sequences set next_number = next_number + 1, updated_at = now()
+   where merchant_id = v_invoice.merchant_id;
+  update public.invoices
+     set status = 'open', sequence_number = v_sequence.next_number,
+         number = v_sequence.number_prefix || case when v_sequence.next_number < 1000000
+                                                   then lpad(v_sequence.next_number::text, 6, '0')
+                                                   else v_sequence.next_number::text end,
+         pay_token = 'inv_' || encode(extensions.gen_random_bytes(24), 'hex'),
+         due_date = coalesce(due_date, (hazina.clock() at time zone 'Africa/Nairobi')::date + 30),
+         amount_due = total, finalized_at = hazina.clock(), updated_at = now()
+   where id = p_invoice_id;
+  perform hazina.invoice_event(p_invoice_id, 'finalized');
+  return hazina.invoice_json(p_invoice_id);
+end
+$$;
+
+
+--
+-- Name: invoice_intent_succeeded(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_intent_succeeded() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices;
+begin
+  select * into v_invoice from public.invoices where id = new.subject_id for update;
+  if v_invoice.id is null or v_invoice.status not in ('open', 'uncollectible') then
+    perform hazina.raise_error('invoice_not_payable', jsonb_build_object('invoice_id', new.subject_id, 'status', v_invoice.status));
+  end if;
+  if new.amount_received > v_invoice.amount_due or new.currency <> v_invoice.currency then
+    perform hazina.raise_error('invoice_overpayment', jsonb_build_object('invoice_id', v_invoice.id,
+      'amount_due', v_invoice.amount_due::text, 'amount', new.amount_received::text));
+  end if;
+  update public.invoices
+     set amount_paid = amount_paid + new.amount_received, amount_due = amount_due - new.amount_received,
+         status = case when amount_due = new.amount_received then 'paid' else status end,
+         paid_at = case when amount_due = new.amount_received then hazina.clock() end,
+         updated_at = now()
+   where id = v_invoice.id
+  returning * into v_invoice;
+  perform hazina.invoice_event(v_invoice.id, case when v_invoice.status = 'paid' then 'paid' else 'partially_paid' end);
+  return null;
+end
+$$;
+
+
+--
+-- Name: invoice_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_json(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.invoice_json(i) from public.invoices i where i.id = p_invoice_id $$;
+
+
+--
+-- Name: invoices; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invoices (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    merchant_id uuid NOT NULL,
+    customer_id uuid,
+    customer_email text,
+    customer_phone text,
+    customer_name text,
+    currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
+    status text DEFAULT 'draft'::text NOT NULL,
+    number text,
+    sequence_number bigint,
+    due_date date,
+    memo text,
+    subtotal numeric(19,4) DEFAULT 0 NOT NULL,
+    tax numeric(19,4) DEFAULT 0 NOT NULL,
+    total numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_paid numeric(19,4) DEFAULT 0 NOT NULL,
+    amount_due numeric(19,4) DEFAULT 0 NOT NULL,
+    allow_partial_payment boolean DEFAULT false NOT NULL,
+    pay_token text,
+    payment_attempts integer DEFAULT 0 NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    client_ref text NOT NULL,
+    request_hash text NOT NULL,
+    finalized_at timestamp with time zone,
+    paid_at timestamp with time zone,
+    voided_at timestamp with time zone,
+    marked_uncollectible_at timestamp with time zone,
+    overdue_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invoices_amount_due_check CHECK ((amount_due >= (0)::numeric)),
+    CONSTRAINT invoices_amount_paid_check CHECK ((amount_paid >= (0)::numeric)),
+    CONSTRAINT invoices_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT invoices_customer CHECK (((status = 'draft'::text) OR (customer_id IS NOT NULL) OR (customer_email IS NOT NULL) OR (customer_phone IS NOT NULL))),
+    CONSTRAINT invoices_customer_email_check CHECK (((customer_email = lower(customer_email)) AND (customer_email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(customer_email) <= 254))),
+    CONSTRAINT invoices_customer_name_check CHECK (((length(customer_name) >= 1) AND (length(customer_name) <= 200))),
+    CONSTRAINT invoices_customer_phone_check CHECK ((customer_phone ~ '^\+?[1-9][0-9]{6,14}$'::text)),
+    CONSTRAINT invoices_due CHECK ((amount_due =
+CASE
+    WHEN (status = ANY (ARRAY['draft'::text, 'void'::text])) THEN
+    CASE
+        WHEN (status = 'draft'::text) THEN total
+        ELSE (0)::numeric
+    END
+    ELSE (total - amount_paid)
+END)),
+    CONSTRAINT invoices_memo_check CHECK ((length(memo) <= 2000)),
+    CONSTRAINT invoices_metadata_check CHECK (((jsonb_typeof(metadata) = 'object'::text) AND (length((metadata)::text) <= 16000))),
+    CONSTRAINT invoices_numbered CHECK ((((status = 'draft'::text) = (number IS NULL)) AND ((number IS NULL) = (sequence_number IS NULL)) AND ((number IS NULL) = (pay_token IS NULL)) AND ((number IS NULL) = (finalized_at IS NULL)))),
+    CONSTRAINT invoices_paid CHECK ((((status = 'paid'::text) = (paid_at IS NOT NULL)) AND ((status <> 'paid'::text) OR (amount_due = (0)::numeric)))),
+    CONSTRAINT invoices_pay_token_check CHECK ((pay_token ~ '^inv_[0-9a-f]{48}$'::text)),
+    CONSTRAINT invoices_payment_attempts_check CHECK ((payment_attempts >= 0)),
+    CONSTRAINT invoices_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'open'::text, 'paid'::text, 'void'::text, 'uncollectible'::text]))),
+    CONSTRAINT invoices_subtotal_check CHECK ((subtotal >= (0)::numeric)),
+    CONSTRAINT invoices_tax_check CHECK ((tax >= (0)::numeric)),
+    CONSTRAINT invoices_total_check CHECK ((total >= (0)::numeric)),
+    CONSTRAINT invoices_totals CHECK (((total = (subtotal + tax)) AND (amount_paid <= total))),
+    CONSTRAINT invoices_voided CHECK (((status = 'void'::text) = (voided_at IS NOT NULL)))
+);
+
+
+--
+-- Name: invoice_lock(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_lock(p_invoice_id uuid, p_merchant_id uuid) RETURNS public.invoices
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices;
+begin
+  select * into v_invoice from public.invoices
+   where id = p_invoice_id and (p_merchant_id is null or merchant_id = p_merchant_id) for update;
+  if v_invoice.id is null then
+    perform hazina.raise_error('invoice_not_found', jsonb_build_object('invoice_id', p_invoice_id));
+  end if;
+  return v_invoice;
+end
+$$;
+
+
+--
+-- Name: invoice_mark_overdue(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_mark_overdue(p_limit integer DEFAULT 500) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_id uuid;
+  v_count integer := 0;
+  v_today date := (hazina.clock() at time zone 'Africa/Nairobi')::date;
+begin
+  for v_id in
+    select id from public.invoices
+     where status = 'open' and overdue_at is null and due_date < v_today
+     order by due_date, id limit p_limit
+       for update skip locked
+  loop
+    update public.invoices set overdue_at = hazina.clock(), updated_at = now() where id = v_id;
+    perform hazina.invoice_event(v_id, 'overdue');
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end
+$$;
+
+
+--
+-- Name: invoice_mark_uncollectible(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_mark_uncollectible(p_invoice_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices := hazina.invoice_lock(p_invoice_id, p_merchant_id);
+begin
+  if v_invoice.status = 'uncollectible' then
+    return hazina.invoice_json(p_invoice_id);
+  end if;
+  if v_invoice.status <> 'open' then
+    perform hazina.raise_error('invoice_not_open', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  update public.invoices set status = 'uncollectible', marked_uncollectible_at = hazina.clock(), updated_at = now()
+   where id = p_invoice_id;
+  perform hazina.invoice_event(p_invoice_id, 'marked_uncollectible');
+  return hazina.invoice_json(p_invoice_id);
+end
+$$;
+
+
+--
+-- Name: invoice_pay(uuid, uuid, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_pay(p_invoice_id uuid, p_payer_id uuid, p_amount numeric, p_pay_token text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices;
+  v_amount numeric;
+  v_customer uuid;
+  v_reuse public.payment_intents;
+  v_result jsonb;
+begin
+  if p_pay_token is not null then
+    select * into v_invoice from public.invoices where pay_token = p_pay_token for update;
+  else
+    select * into v_invoice from public.invoices
+     where id = p_invoice_id and customer_id = p_payer_id and status <> 'draft' for update;
+  end if;
+  if v_invoice.id is null then
+    perform hazina.raise_error('invoice_not_found', jsonb_build_object('invoice_id', p_invoice_id));
+  end if;
+  if v_invoice.status not in ('open', 'uncollectible') then
+    perform hazina.raise_error('invoice_not_payable', jsonb_build_object('invoice_id', v_invoice.id, 'status', v_invoice.status));
+  end if;
+  v_amount := coalesce(p_amount, v_invoice.amount_due);
+  perform hazina.assert_valid_amount(v_amount, v_invoice.currency);
+  if v_amount > v_invoice.amount_due then
+    perform hazina.raise_error('amount_exceeds_due', jsonb_build_object('invoice_id', v_invoice.id,
+      'amount_due', v_invoice.amount_due::text));
+  end if;
+  if v_amount <> v_invoice.amount_due and not v_invoice.allow_partial_payment then
+    perform hazina.raise_error('partial_payment_not_allowed', jsonb_build_object('invoice_id', v_invoice.id,
+      'amount_due', v_invoice.amount_due::text));
+  end if;
+  v_customer := case when p_pay_token is null then p_payer_id end;
+  -- The addressed customer asking again for the same amount gets the same intent back.
+  if p_pay_token is null then
+    select * into v_reuse from public.payment_intents
+     where subject_type = 'invoice' and subject_id = v_invoice.id and status = 'requires_confirmation'
+       and customer_id = v_customer and amount = v_amount and expires_at > now() + interval '5 minutes'
+     order by created_at desc limit 1;
+  end if;
+  perform hazina.invoice_release_intents(v_invoice.id, v_reuse.id);
+  if v_reuse.id is not null then
+    return hazina.payment_intent_json(v_reuse.id) || jsonb_build_object('created', false);
+  end if;
+  update public.invoices set payment_attempts = payment_attempts + 1, updated_at = now() where id = v_invoice.id
+  returning * into v_invoice;
+  v_result := hazina.payment_intent_open(v_invoice.merchant_id, v_amount, v_invoice.currency, 'automatic', v_customer,
+    'Invoice ' || v_invoice.number, jsonb_build_object('invoice_id', v_invoice.id, 'invoice_number', v_invoice.number),
+    null, 'invoice:' || v_invoice.id || ':attempt:' || v_invoice.payment_attempts, 'invoice', v_invoice.id, null, null);
+  return v_result;
+end
+$$;
+
+
+--
+-- Name: invoice_pay_link_json(text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_pay_link_json(p_pay_token text) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_json jsonb;
+begin
+  select jsonb_build_object('object', 'invoice_pay_link', 'id', i.id, 'number', i.number, 'status', i.status,
+                            'merchant', jsonb_build_object('id', i.merchant_id, 'name', coalesce(u.name, 'Merchant')),
+                            'customer_name', i.customer_name, 'currency', i.currency, 'due_date', i.due_date::text,
+                            'memo', i.memo, 'subtotal', i.subtotal::text, 'tax', i.tax::text, 'total', i.total::text,
+                            'amount_paid', i.amount_paid::text, 'amount_due', i.amount_due::text,
+                            'allow_partial_payment', i.allow_partial_payment, 'items', public.invoice_json(i) -> 'items')
+    into v_json
+    from public.invoices i join public.auth_users u on u.id = i.merchant_id
+   where i.pay_token = p_pay_token;
+  if v_json is null then
+    perform hazina.raise_error('invoice_not_found', jsonb_build_object());
+  end if;
+  return v_json;
+end
+$$;
+
+
+--
+-- Name: invoice_payment_refunded(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_payment_refunded() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice_id uuid;
+begin
+  select subject_id into v_invoice_id from public.payment_intents
+   where id = new.payment_intent_id and subject_type = 'invoice';
+  if v_invoice_id is null then
+    return null;
+  end if;
+  perform 1 from public.invoices where id = v_invoice_id for update;
+  update public.invoices
+     set amount_paid = amount_paid - new.amount, amount_due = amount_due + new.amount,
+         status = case when status = 'paid' then 'open' else status end,
+         paid_at = null, updated_at = now()
+   where id = v_invoice_id;
+  perform hazina.invoice_event(v_invoice_id, 'payment_refunded');
+  return null;
+end
+$$;
+
+
+--
+-- Name: invoice_release_intents(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_release_intents(p_invoice_id uuid, p_keep uuid DEFAULT NULL::uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_open integer;
+  v_locked uuid[];
+  v_intent public.payment_intents;
+begin
+  select count(*) into v_open from public.payment_intents
+   where subject_type = 'invoice' and subject_id = p_invoice_id
+     and status in ('requires_confirmation', 'processing', 'requires_capture');
+  select coalesce(array_agg(id), '{}') into v_locked from (
+    select id from public.payment_intents
+     where subject_type = 'invoice' and subject_id = p_invoice_id
+       and status in ('requires_confirmation', 'processing', 'requires_capture')
+     order by id for update skip locked) l;
+  if cardinality(v_locked) < v_open then
+    perform hazina.raise_error('invoice_payment_in_progress', jsonb_build_object('invoice_id', p_invoice_id));
+  end if;
+  for v_intent in select * from public.payment_intents where id = any (v_locked) and id is distinct from p_keep order by id loop
+    if v_intent.status <> 'requires_confirmation' then
+      perform hazina.raise_error('invoice_payment_in_progress', jsonb_build_object('invoice_id', p_invoice_id,
+        'payment_intent_id', v_intent.id));
+    end if;
+    perform hazina.payment_intent_cancel(v_intent.id, null, 'replaced');
+  end loop;
+end
+$$;
+
+
+--
+-- Name: invoice_sequence_get(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_sequence_get(p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.invoice_sequences (merchant_id) values (p_merchant_id) on conflict do nothing;
+  select public.invoice_sequence_json(s) from public.invoice_sequences s where s.merchant_id = p_merchant_id;
+$$;
+
+
+--
+-- Name: invoice_set_items(uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_set_items(p_invoice_id uuid, p_items jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_invoice public.invoices;
+  v_item jsonb;
+  v_position integer := 0;
+  v_minor smallint;
+  v_quantity numeric;
+  v_unit numeric;
+  v_rate integer;
+  v_subtotal numeric;
+  v_tax numeric;
+begin
+  select * into v_invoice from public.invoices where id = p_invoice_id;
+  select minor_units into v_minor from public.currencies where code = v_invoice.currency;
+  if p_items is null or jsonb_typeof(p_items) <> 'array' or jsonb_array_length(p_items) > 100 then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items', 'reason', 'an array of at most 100 items'));
+  end if;
+  delete from public.invoice_items where invoice_id = p_invoice_id;
+  for v_item in select value from jsonb_array_elements(p_items) loop
+    v_position := v_position + 1;
+    if jsonb_typeof(v_item) <> 'object' or jsonb_typeof(v_item -> 'description') is distinct from 'string'
+       or length(v_item ->> 'description') not between 1 and 500 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.description', 'position', v_position,
+        'reason', '1 to 500 characters'));
+    end if;
+    if jsonb_typeof(v_item -> 'quantity') is distinct from 'string' or v_item ->> 'quantity' !~ '^[0-9]{1,9}(\.[0-9]{1,4})?$'
+       or (v_item ->> 'quantity')::numeric <= 0 then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.quantity', 'position', v_position,
+        'reason', 'a positive decimal string with at most 4 decimals, e.g. "1" or "0.333"'));
+    end if;
+    if jsonb_typeof(v_item -> 'unit_amount') is distinct from 'string' or v_item ->> 'unit_amount' !~ '^[0-9]{1,12}(\.[0-9]{1,4})?$' then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.unit_amount', 'position', v_position,
+        'reason', 'a decimal string with at most 4 decimals, e.g. "1250.00"'));
+    end if;
+    if v_item ? 'tax_rate' and (jsonb_typeof(v_item -> 'tax_rate') is distinct from 'number'
+       or (v_item ->> 'tax_rate') !~ '^[0-9]{1,5}$' or (v_item ->> 'tax_rate')::integer > 10000) then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'items.tax_rate', 'position', v_position,
+        'reason', 'basis points, 0 to 10000 (1600 = 16%)'));
+    end if;
+    v_quantity := (v_item ->> 'quantity')::numeric;
+    v_unit := (v_item ->> 'unit_amount')::numeric;
+    v_rate := coalesce((v_item ->> 'tax_rate')::integer, 0);
+    -- The rounding rule: half away from zero, to the currency's minor units, per line.
+    v_subtotal := round(v_quantity * v_unit, v_minor);
+    v_tax := round(v_subtotal * v_rate / 10000, v_minor);
+    if v_subtotal + v_tax >= 1e15 then
+      perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_invoice.currency, 'position', v_position));
+    end if;
+    insert into public.invoice_items (invoice_id, position, description, quantity, unit_amount, tax_rate, subtotal, tax, total)
+    values (p_invoice_id, v_position, v_item ->> 'description', v_quantity, v_unit, v_rate, v_subtotal, v_tax, v_subtotal + v_tax);
+  end loop;
+  update public.invoices i
+     set subtotal = s.subtotal, tax = s.tax, total = s.subtotal + s.tax, amount_due = s.subtotal + s.tax, updated_at = now()
+    from (select coalesce(sum(subtotal), 0) as subtotal, coalesce(sum(tax), 0) as tax
+            from public.invoice_items where invoice_id = p_invoice_id) s
+   where i.id = p_invoice_id;
+  if (select total from public.invoices where id = p_invoice_id) >= 1e15 then
+    perform hazina.raise_error('invalid_amount', jsonb_build_object('currency', v_invoice.currency));
+  end if;
+end
+$_$;
+
+
+--
+-- Name: invoice_settings_update(uuid, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_settings_update(p_merchant_id uuid, p_number_prefix text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+begin
+  if p_number_prefix is null or p_number_prefix !~ '^[A-Za-z0-9][A-Za-z0-9/_.-]{0,19}$' then
+    perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'number_prefix',
+      'reason', '1 to 20 letters, digits or / _ . -, starting with a letter or digit'));
+  end if;
+  if not exists (select 1 from public.wallets where user_id = p_merchant_id and kind = 'merchant') then
+    perform hazina.raise_error('merchant_wallet_required', jsonb_build_object());
+  end if;
+  insert into public.invoice_sequences as s (merchant_id, number_prefix) values (p_merchant_id, p_number_prefix)
+  on conflict (merchant_id) do update set number_prefix = excluded.number_prefix, updated_at = now();
+  return hazina.invoice_sequence_get(p_merchant_id);
+end
+$_$;
+
+
+--
+-- Name: invoice_update(uuid, uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_update(p_invoice_id uuid, p_merchant_id uuid, p_fields jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices := hazina.invoice_lock(p_invoice_id, p_merchant_id);
+begin
+  if v_invoice.status <> 'draft' then
+    perform hazina.raise_error('invoice_not_draft', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  perform hazina.invoice_apply(p_invoice_id, p_fields);
+  perform hazina.invoice_event(p_invoice_id, 'updated');
+  return hazina.invoice_json(p_invoice_id);
+end
+$$;
+
+
+--
+-- Name: invoice_void(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_void(p_invoice_id uuid, p_merchant_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices := hazina.invoice_lock(p_invoice_id, p_merchant_id);
+begin
+  if v_invoice.status = 'void' then
+    return hazina.invoice_json(p_invoice_id);
+  end if;
+  if v_invoice.status not in ('open', 'uncollectible') then
+    perform hazina.raise_error('invoice_not_voidable', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  if v_invoice.amount_paid > 0 then
+    perform hazina.raise_error('invoice_has_payments', jsonb_build_object('invoice_id', p_invoice_id,
+      'amount_paid', v_invoice.amount_paid::text));
+  end if;
+  perform hazina.invoice_release_intents(p_invoice_id);
+  update public.invoices set status = 'void', amount_due = 0, voided_at = hazina.clock(), updated_at = now()
+   where id = p_invoice_id;
+  perform hazina.invoice_event(p_invoice_id, 'voided');
+  return hazina.invoice_json(p_invoice_id);
+end
+$$;
+
+
+--
 -- Name: is_payment_provider(text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -2999,6 +3716,25 @@ CREATE FUNCTION hazina.job_list() RETURNS jsonb
                       and coalesce((r.last_report ->> 'processed')::numeric, 0) > 0))
          order by j.name), '[]'::jsonb)
     from hazina.jobs j left join public.job_runs r on r.name = j.name
+$$;
+
+
+--
+-- Name: job_mark_overdue_invoices(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_mark_overdue_invoices(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_done integer := hazina.invoice_mark_overdue(p_limit);
+begin
+  return jsonb_build_object('processed', v_done,
+    'remaining', (select count(*) from public.invoices
+                   where status = 'open' and overdue_at is null
+                     and due_date < (hazina.clock() at time zone 'Africa/Nairobi')::date));
+end
 $$;
 
 
@@ -6148,6 +6884,32 @@ $$;
 
 
 --
+-- Name: reconcile_invoices(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_invoices() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select 'invoice_paid_matches_intents', i.id::text, i.amount_paid, coalesce(p.net, 0)
+    from public.invoices i
+    left join (select subject_id, sum(amount_received - amount_refunded) as net from public.payment_intents
+                where subject_type = 'invoice' and status = 'succeeded' group by subject_id) p on p.subject_id = i.id
+   where i.amount_paid <> coalesce(p.net, 0)
+  union all
+  select 'invoice_due_is_total_less_paid', i.id::text,
+         case when i.status = 'void' then 0 else i.total - i.amount_paid end, i.amount_due
+    from public.invoices i
+   where i.amount_due <> case when i.status = 'void' then 0 else i.total - i.amount_paid end
+  union all
+  select 'invoice_totals_match_items', i.id::text, i.total, coalesce(t.total, 0)
+    from public.invoices i
+    left join (select invoice_id, sum(total) as total from public.invoice_items group by invoice_id) t on t.invoice_id = i.id
+   where i.total <> coalesce(t.total, 0)
+$$;
+
+
+--
 -- Name: reconcile_ledger(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -8976,6 +9738,184 @@ CREATE FUNCTION public.installment_waive(p_id uuid, p_seq integer, p_what text) 
 
 
 --
+-- Name: invoice_create(jsonb, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_create(p_fields jsonb, p_client_ref text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_create(hazina.caller_id(), p_fields, p_client_ref) $$;
+
+
+--
+-- Name: invoice_delete(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_delete(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_delete(p_invoice_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: invoice_document(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_document(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_caller uuid := hazina.caller_id();
+  v_json jsonb;
+begin
+  select jsonb_build_object('invoice', public.invoice_json(i),
+                            'merchant', jsonb_build_object('id', u.id, 'name', coalesce(u.name, u.email), 'email', u.email,
+                                                           'phone', u.phone),
+                            'minor_units', c.minor_units)
+    into v_json
+    from public.invoices i join public.auth_users u on u.id = i.merchant_id join public.currencies c on c.code = i.currency
+   where i.id = p_invoice_id and (i.merchant_id = v_caller or (i.customer_id = v_caller and i.status <> 'draft'));
+  if v_json is null then
+    perform hazina.raise_error('invoice_not_found', jsonb_build_object('invoice_id', p_invoice_id));
+  end if;
+  return v_json;
+end
+$$;
+
+
+--
+-- Name: invoice_finalize(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_finalize(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_finalize(p_invoice_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: invoice_json(public.invoices); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_json(i public.invoices) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('id', i.id, 'object', 'invoice', 'merchant_id', i.merchant_id, 'number', i.number,
+                            'status', i.status,
+                            'customer', jsonb_build_object('id', i.customer_id, 'email', i.customer_email,
+                                                           'phone', i.customer_phone, 'name', i.customer_name),
+                            'currency', i.currency, 'due_date', i.due_date::text, 'memo', i.memo,
+                            'subtotal', i.subtotal::text, 'tax', i.tax::text, 'total', i.total::text,
+                            'amount_paid', i.amount_paid::text, 'amount_due', i.amount_due::text,
+                            'allow_partial_payment', i.allow_partial_payment, 'pay_token', i.pay_token,
+                            'overdue', i.overdue_at is not null,
+                            'items', coalesce((
+                              select jsonb_agg(jsonb_build_object('position', t.position, 'description', t.description,
+                                                                  'quantity', t.quantity::text, 'unit_amount', t.unit_amount::text,
+                                                                  'tax_rate', t.tax_rate, 'subtotal', t.subtotal::text,
+                                                                  'tax', t.tax::text, 'total', t.total::text)
+                                               order by t.position)
+                                from public.invoice_items t where t.invoice_id = i.id), '[]'::jsonb),
+                            'metadata', i.metadata,
+                            'finalized_at', public.api_time(i.finalized_at), 'paid_at', public.api_time(i.paid_at),
+                            'voided_at', public.api_time(i.voided_at),
+                            'marked_uncollectible_at', public.api_time(i.marked_uncollectible_at),
+                            'overdue_at', public.api_time(i.overdue_at),
+                            'created_at', public.api_time(i.created_at), 'updated_at', public.api_time(i.updated_at))
+$$;
+
+
+--
+-- Name: invoice_mark_uncollectible(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_mark_uncollectible(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_mark_uncollectible(p_invoice_id, hazina.caller_id()) $$;
+
+
+--
+-- Name: invoice_pay(uuid, numeric); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_pay(p_invoice_id uuid, p_amount numeric DEFAULT NULL::numeric) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_pay(p_invoice_id, hazina.caller_id(), p_amount, null) $$;
+
+
+--
+-- Name: invoice_sequences; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invoice_sequences (
+    merchant_id uuid NOT NULL,
+    number_prefix text DEFAULT 'INV-'::text NOT NULL,
+    next_number bigint DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invoice_sequences_next_number_check CHECK ((next_number >= 1)),
+    CONSTRAINT invoice_sequences_number_prefix_check CHECK ((number_prefix ~ '^[A-Za-z0-9][A-Za-z0-9/_.-]{0,19}$'::text))
+);
+
+
+--
+-- Name: invoice_sequence_json(public.invoice_sequences); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_sequence_json(s public.invoice_sequences) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('object', 'invoice_settings', 'merchant_id', s.merchant_id, 'number_prefix', s.number_prefix,
+                            'next_number', s.next_number, 'updated_at', public.api_time(s.updated_at))
+$$;
+
+
+--
+-- Name: invoice_settings(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_settings() RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_sequence_get(hazina.caller_id()) $$;
+
+
+--
+-- Name: invoice_settings_update(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_settings_update(p_number_prefix text) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_settings_update(hazina.caller_id(), p_number_prefix) $$;
+
+
+--
+-- Name: invoice_update(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_update(p_invoice_id uuid, p_fields jsonb) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_update(p_invoice_id, hazina.caller_id(), p_fields) $$;
+
+
+--
+-- Name: invoice_void(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.invoice_void(p_invoice_id uuid) RETURNS jsonb
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$ select hazina.invoice_void(p_invoice_id, hazina.caller_id()) $$;
+
+
+--
 -- Name: is_admin(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -10404,6 +11344,33 @@ CREATE TABLE public.currencies (
 
 
 --
+-- Name: invoice_items; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invoice_items (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    invoice_id uuid NOT NULL,
+    "position" smallint NOT NULL,
+    description text NOT NULL,
+    quantity numeric(19,4) NOT NULL,
+    unit_amount numeric(19,4) NOT NULL,
+    tax_rate integer DEFAULT 0 NOT NULL,
+    subtotal numeric(19,4) NOT NULL,
+    tax numeric(19,4) NOT NULL,
+    total numeric(19,4) NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invoice_items_check CHECK ((total = (subtotal + tax))),
+    CONSTRAINT invoice_items_description_check CHECK (((length(description) >= 1) AND (length(description) <= 500))),
+    CONSTRAINT invoice_items_position_check CHECK ((("position" >= 1) AND ("position" <= 100))),
+    CONSTRAINT invoice_items_quantity_check CHECK (((quantity > (0)::numeric) AND (quantity < '1000000000'::numeric))),
+    CONSTRAINT invoice_items_subtotal_check CHECK ((subtotal >= (0)::numeric)),
+    CONSTRAINT invoice_items_tax_check CHECK ((tax >= (0)::numeric)),
+    CONSTRAINT invoice_items_tax_rate_check CHECK (((tax_rate >= 0) AND (tax_rate <= 10000))),
+    CONSTRAINT invoice_items_unit_amount_check CHECK (((unit_amount >= (0)::numeric) AND (unit_amount < '10000000000000'::numeric)))
+);
+
+
+--
 -- Name: job_runs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -10922,6 +11889,70 @@ ALTER TABLE ONLY public.installments
 
 ALTER TABLE ONLY public.installments
     ADD CONSTRAINT installments_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: invoice_items invoice_items_invoice_id_position_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_items
+    ADD CONSTRAINT invoice_items_invoice_id_position_key UNIQUE (invoice_id, "position");
+
+
+--
+-- Name: invoice_items invoice_items_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_items
+    ADD CONSTRAINT invoice_items_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: invoice_sequences invoice_sequences_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_sequences
+    ADD CONSTRAINT invoice_sequences_pkey PRIMARY KEY (merchant_id);
+
+
+--
+-- Name: invoices invoices_merchant_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_merchant_id_client_ref_key UNIQUE (merchant_id, client_ref);
+
+
+--
+-- Name: invoices invoices_merchant_id_number_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_merchant_id_number_key UNIQUE (merchant_id, number);
+
+
+--
+-- Name: invoices invoices_merchant_id_sequence_number_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_merchant_id_sequence_number_key UNIQUE (merchant_id, sequence_number);
+
+
+--
+-- Name: invoices invoices_pay_token_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_pay_token_key UNIQUE (pay_token);
+
+
+--
+-- Name: invoices invoices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_pkey PRIMARY KEY (id);
 
 
 --
@@ -11539,6 +12570,34 @@ CREATE INDEX installments_shop_idx ON public.installments USING btree (shop_id);
 
 
 --
+-- Name: invoices_currency_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_currency_idx ON public.invoices USING btree (currency);
+
+
+--
+-- Name: invoices_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_customer_idx ON public.invoices USING btree (customer_id, created_at, id) WHERE (customer_id IS NOT NULL);
+
+
+--
+-- Name: invoices_merchant_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_merchant_idx ON public.invoices USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: invoices_overdue_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_overdue_idx ON public.invoices USING btree (due_date) WHERE ((status = 'open'::text) AND (overdue_at IS NULL));
+
+
+--
 -- Name: merchant_applications_decided_by_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -11641,6 +12700,13 @@ CREATE INDEX payment_intents_due_idx ON public.payment_intents USING btree (expi
 --
 
 CREATE INDEX payment_intents_installment_idx ON public.payment_intents USING btree (subject_id) WHERE (subject_type = 'installment'::text);
+
+
+--
+-- Name: payment_intents_invoice_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_invoice_idx ON public.payment_intents USING btree (subject_id) WHERE (subject_type = 'invoice'::text);
 
 
 --
@@ -12057,6 +13123,13 @@ CREATE TRIGGER goods_escrows_audit AFTER INSERT OR UPDATE ON public.goods_escrow
 
 
 --
+-- Name: invoice_sequences invoice_sequences_audit; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER invoice_sequences_audit AFTER INSERT OR UPDATE ON public.invoice_sequences FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
 -- Name: merchant_applications merchant_applications_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -12099,6 +13172,13 @@ CREATE TRIGGER payment_intents_installment AFTER UPDATE OF status ON public.paym
 
 
 --
+-- Name: payment_intents payment_intents_invoice_paid; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_invoice_paid AFTER UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'invoice'::text) AND (new.status = 'succeeded'::text) AND (old.status IS DISTINCT FROM 'succeeded'::text))) EXECUTE FUNCTION hazina.invoice_intent_succeeded();
+
+
+--
 -- Name: payment_intents payment_intents_order_outcome; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -12131,6 +13211,13 @@ CREATE TRIGGER payment_refunds_event AFTER INSERT ON public.payment_refunds FOR 
 --
 
 CREATE TRIGGER payment_refunds_installment_guard BEFORE INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.installment_guard_refund();
+
+
+--
+-- Name: payment_refunds payment_refunds_invoice; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_refunds_invoice AFTER INSERT ON public.payment_refunds FOR EACH ROW EXECUTE FUNCTION hazina.invoice_payment_refunded();
 
 
 --
@@ -12422,6 +13509,46 @@ ALTER TABLE ONLY public.installments
 
 ALTER TABLE ONLY public.installments
     ADD CONSTRAINT installments_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES public.shops(id);
+
+
+--
+-- Name: invoice_items invoice_items_invoice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_items
+    ADD CONSTRAINT invoice_items_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES public.invoices(id) ON DELETE CASCADE;
+
+
+--
+-- Name: invoice_sequences invoice_sequences_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_sequences
+    ADD CONSTRAINT invoice_sequences_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: invoices invoices_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_currency_fkey FOREIGN KEY (currency) REFERENCES public.currencies(code);
+
+
+--
+-- Name: invoices invoices_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: invoices invoices_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
 
 
 --
@@ -13119,10 +14246,44 @@ ALTER TABLE public.installment_schedule ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.installments ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: invoice_items; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invoice_items ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invoice_sequences; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invoice_sequences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invoices; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invoices ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: job_runs; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.job_runs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invoice_items merchant or addressed customer reads invoice items; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or addressed customer reads invoice items" ON public.invoice_items FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.invoices i
+  WHERE ((i.id = invoice_items.invoice_id) AND ((i.merchant_id = auth.uid()) OR ((i.customer_id = auth.uid()) AND (i.status <> 'draft'::text)))))));
+
+
+--
+-- Name: invoices merchant or addressed customer reads invoices; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant or addressed customer reads invoices" ON public.invoices FOR SELECT TO authenticated USING (((merchant_id = auth.uid()) OR ((customer_id = auth.uid()) AND (status <> 'draft'::text))));
+
 
 --
 -- Name: order_items merchant or customer reads lines of own orders; Type: POLICY; Schema: public; Owner: -
@@ -13182,6 +14343,13 @@ CREATE POLICY "merchant reads own events" ON public.events FOR SELECT TO authent
 --
 
 CREATE POLICY "merchant reads own fee profiles" ON public.merchant_fee_profiles FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
+
+
+--
+-- Name: invoice_sequences merchant reads own invoice numbering; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "merchant reads own invoice numbering" ON public.invoice_sequences FOR SELECT TO authenticated USING ((merchant_id = auth.uid()));
 
 
 --
@@ -14167,6 +15335,159 @@ REVOKE ALL ON FUNCTION hazina.installments_due(p_now timestamp with time zone) F
 
 
 --
+-- Name: FUNCTION invoice_apply(p_invoice_id uuid, p_fields jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_apply(p_invoice_id uuid, p_fields jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_create(p_merchant_id uuid, p_fields jsonb, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_create(p_merchant_id uuid, p_fields jsonb, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_create(p_merchant_id uuid, p_fields jsonb, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_delete(p_invoice_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_delete(p_invoice_id uuid, p_merchant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_delete(p_invoice_id uuid, p_merchant_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_event(p_invoice_id uuid, p_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_event(p_invoice_id uuid, p_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_finalize(p_invoice_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_finalize(p_invoice_id uuid, p_merchant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_finalize(p_invoice_id uuid, p_merchant_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_intent_succeeded(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_intent_succeeded() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_json(p_invoice_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_json(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_json(p_invoice_id uuid) TO service_role;
+
+
+--
+-- Name: TABLE invoices; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invoices TO authenticated;
+GRANT SELECT ON TABLE public.invoices TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_lock(p_invoice_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_lock(p_invoice_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_mark_overdue(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_mark_overdue(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_mark_overdue(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_mark_uncollectible(p_invoice_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_mark_uncollectible(p_invoice_id uuid, p_merchant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_mark_uncollectible(p_invoice_id uuid, p_merchant_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_pay(p_invoice_id uuid, p_payer_id uuid, p_amount numeric, p_pay_token text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_pay(p_invoice_id uuid, p_payer_id uuid, p_amount numeric, p_pay_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_pay(p_invoice_id uuid, p_payer_id uuid, p_amount numeric, p_pay_token text) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_pay_link_json(p_pay_token text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_pay_link_json(p_pay_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_pay_link_json(p_pay_token text) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_payment_refunded(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_payment_refunded() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_release_intents(p_invoice_id uuid, p_keep uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_release_intents(p_invoice_id uuid, p_keep uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_sequence_get(p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_sequence_get(p_merchant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_sequence_get(p_merchant_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_set_items(p_invoice_id uuid, p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_set_items(p_invoice_id uuid, p_items jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_settings_update(p_merchant_id uuid, p_number_prefix text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_settings_update(p_merchant_id uuid, p_number_prefix text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_settings_update(p_merchant_id uuid, p_number_prefix text) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_update(p_invoice_id uuid, p_merchant_id uuid, p_fields jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_update(p_invoice_id uuid, p_merchant_id uuid, p_fields jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_update(p_invoice_id uuid, p_merchant_id uuid, p_fields jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_void(p_invoice_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_void(p_invoice_id uuid, p_merchant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_void(p_invoice_id uuid, p_merchant_id uuid) TO service_role;
+
+
+--
 -- Name: FUNCTION is_payment_provider(p_value text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -14217,6 +15538,14 @@ GRANT ALL ON FUNCTION hazina.job_installments_due(p_limit integer) TO service_ro
 
 REVOKE ALL ON FUNCTION hazina.job_list() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.job_list() TO service_role;
+
+
+--
+-- Name: FUNCTION job_mark_overdue_invoices(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_mark_overdue_invoices(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_mark_overdue_invoices(p_limit integer) TO service_role;
 
 
 --
@@ -14878,6 +16207,14 @@ GRANT ALL ON FUNCTION hazina.reconcile_escrow() TO service_role;
 
 REVOKE ALL ON FUNCTION hazina.reconcile_installments() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.reconcile_installments() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_invoices(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_invoices() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_invoices() TO service_role;
 
 
 --
@@ -15632,6 +16969,112 @@ GRANT ALL ON FUNCTION public.installment_waive(p_id uuid, p_seq integer, p_what 
 
 
 --
+-- Name: FUNCTION invoice_create(p_fields jsonb, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_create(p_fields jsonb, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_create(p_fields jsonb, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_delete(p_invoice_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_delete(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_delete(p_invoice_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_document(p_invoice_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_document(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_document(p_invoice_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_finalize(p_invoice_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_finalize(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_finalize(p_invoice_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_json(i public.invoices); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_json(i public.invoices) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_json(i public.invoices) TO authenticated;
+GRANT ALL ON FUNCTION public.invoice_json(i public.invoices) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_mark_uncollectible(p_invoice_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_mark_uncollectible(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_mark_uncollectible(p_invoice_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_pay(p_invoice_id uuid, p_amount numeric); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_pay(p_invoice_id uuid, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_pay(p_invoice_id uuid, p_amount numeric) TO authenticated;
+
+
+--
+-- Name: TABLE invoice_sequences; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invoice_sequences TO authenticated;
+GRANT SELECT ON TABLE public.invoice_sequences TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_sequence_json(s public.invoice_sequences); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_sequence_json(s public.invoice_sequences) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_sequence_json(s public.invoice_sequences) TO authenticated;
+GRANT ALL ON FUNCTION public.invoice_sequence_json(s public.invoice_sequences) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_settings(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_settings() TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_settings_update(p_number_prefix text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_settings_update(p_number_prefix text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_settings_update(p_number_prefix text) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_update(p_invoice_id uuid, p_fields jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_update(p_invoice_id uuid, p_fields jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_update(p_invoice_id uuid, p_fields jsonb) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_void(p_invoice_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_void(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_void(p_invoice_id uuid) TO authenticated;
+
+
+--
 -- Name: FUNCTION is_admin(); Type: ACL; Schema: public; Owner: -
 --
 
@@ -16331,6 +17774,14 @@ GRANT SELECT ON TABLE public.currencies TO service_role;
 
 
 --
+-- Name: TABLE invoice_items; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invoice_items TO authenticated;
+GRANT SELECT ON TABLE public.invoice_items TO service_role;
+
+
+--
 -- Name: TABLE job_runs; Type: ACL; Schema: public; Owner: -
 --
 
@@ -16437,7 +17888,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict ShiQQ6yW2XLe4VibJzl00IhInaGgqWLjidtHve3OHl6Cginy2N6txIWoAXAAddS
+\unrestrict xeN9NPia3sIFsB6sxbD119RvrQJqRhWdrIiuHbfKbG7SGEsvT9d7tb0pTLFpFot
 
 
 -- Reference data inserted by the migrations
@@ -16449,12 +17900,14 @@ INSERT INTO hazina.jobs VALUES ('money.sweep_sql', 'database', 'hazina.job_money
 INSERT INTO hazina.jobs VALUES ('money.provider_sweep', 'edge', NULL, '00:01:00', 100, false, 'Ask providers about overdue top-ups and withdrawals and settle them (releases the holds of failed payouts).');
 INSERT INTO hazina.jobs VALUES ('payments.expire_intents', 'database', 'hazina.job_expire_payment_intents', '00:01:00', 500, false, 'Cancel payment intents past their expiry and release their holds.');
 INSERT INTO hazina.jobs VALUES ('webhooks.deliver', 'edge', NULL, '00:00:05', 100, false, 'POST due webhook deliveries to merchant endpoints (signed, Standard Webhooks), retrying with backoff.');
+INSERT INTO hazina.jobs VALUES ('invoices.mark_overdue', 'database', 'hazina.job_mark_overdue_invoices', '00:05:00', 500, false, 'Mark open invoices past their due date overdue (invoice.overdue), once each.');
 INSERT INTO hazina.jobs VALUES ('orders.release_escrows', 'database', 'hazina.job_release_due_escrows', '00:01:00', 100, false, 'Release goods escrows to the merchant auto_release_days after delivery when the buyer neither confirmed nor disputed.');
 INSERT INTO hazina.jobs VALUES ('installments.due', 'database', 'hazina.job_installments_due', '00:01:00', 200, false, 'Installment plans: auto-collect due payments, mark late rows, charge late fees once, default after missed payments.');
 INSERT INTO hazina.jobs VALUES ('installments.remind', 'edge', NULL, '00:05:00', 200, false, 'Installment plans: mail the customer before a payment falls due (installment.due_soon).');
 INSERT INTO hazina.jobs VALUES ('qr_codes.expire', 'database', 'hazina.job_expire_qr_codes', '00:01:00', 500, false, 'Mark QR codes past their expiry expired (payments through them are refused at once, job or not).');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_refunds()', 'payment refunds: each is a reversal of its capture for its amount, its fee share billed; fee refunds never exceed the fee and equal it when fully refunded');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_invoices()', 'invoices: paid = their intents received less refunds, due = total less paid, totals = their lines');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_escrow()', 'goods escrow and orders: the escrow wallets hold what they owe; orders and escrows agree with their intents and releases');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installments()', 'installment plans: figures agree with the schedule; money held in escrow is what active plans were paid');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_qr_codes()', 'qr codes: each code''s use_count is the number of its succeeded payment intents');
@@ -16516,6 +17969,9 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001100'),
     ('20261124001110'),
     ('20261124001111'),
+    ('20261124001200'),
+    ('20261124001210'),
+    ('20261124001220'),
     ('20261124001300'),
     ('20261124001310'),
     ('20261124001400'),

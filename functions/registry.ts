@@ -7,6 +7,7 @@ import * as checkout from "./checkout/app.ts";
 import * as funding from "./funding/app.ts";
 import * as health from "./health/app.ts";
 import * as installments from "./installments/app.ts";
+import * as invoices from "./invoices/app.ts";
 import * as ops from "./ops/app.ts";
 import * as orders from "./orders/app.ts";
 import * as payments from "./payments/app.ts";
@@ -38,6 +39,7 @@ export const functionModules = {
   funding,
   health,
   installments,
+  invoices,
   ops,
   orders,
   payments,

@@ -147,6 +147,24 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   ],
   intent_not_refundable: [409, "Only a succeeded intent can be refunded."],
   intent_expired: [409, "The payment intent has expired."],
+  // invoices (database/migrations/*_invoices.sql, *_invoice_payments.sql)
+  invoice_not_found: [404, "Invoice not found."],
+  invoice_not_draft: [409, "Only a draft invoice can be edited, deleted or finalised."],
+  invoice_empty: [409, "An invoice needs a total above zero to be finalised."],
+  invoice_not_open: [409, "Only an open invoice can be marked uncollectible."],
+  invoice_not_voidable: [409, "Only an open or uncollectible invoice can be voided."],
+  invoice_has_payments: [409, "Refund the invoice's payments before voiding it."],
+  invoice_not_payable: [409, "Only an open or uncollectible invoice can be paid."],
+  invoice_payment_in_progress: [
+    409,
+    "A payment of this invoice is being made right now; retry once it has finished.",
+  ],
+  invoice_overpayment: [409, "This payment would exceed the amount due on the invoice."],
+  amount_exceeds_due: [409, "The amount is more than is due on the invoice."],
+  partial_payment_not_allowed: [
+    409,
+    "This invoice must be paid in full: it does not allow partial payment.",
+  ],
   capture_exceeds_authorized: [
     409,
     "The capture amount is above what the intent authorised (amount_capturable).",

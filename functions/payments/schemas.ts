@@ -204,6 +204,17 @@ export const EVENT_TYPES = [
   "qr_code.expired",
   "qr_code.exhausted",
   "qr_code.used",
+  // invoices (functions/invoices, docs/invoices.md)
+  "invoice.created",
+  "invoice.updated",
+  "invoice.deleted",
+  "invoice.finalized",
+  "invoice.partially_paid",
+  "invoice.paid",
+  "invoice.payment_refunded",
+  "invoice.marked_uncollectible",
+  "invoice.voided",
+  "invoice.overdue",
 ] as const;
 
 export const Event = named(
@@ -212,7 +223,16 @@ export const Event = named(
     id: z.guid(),
     object: z.literal("event"),
     type: z.string().describe(`One of ${EVENT_TYPES.join(", ")}.`),
-    object_type: z.enum(["payment_intent", "payment_refund", "order", "goods_escrow", "qr_code"]),
+    // The object types public.events allows (commerce foundation migration).
+    object_type: z.enum([
+      "payment_intent",
+      "payment_refund",
+      "invoice",
+      "order",
+      "goods_escrow",
+      "installment",
+      "qr_code",
+    ]),
     object_id: z.guid(),
     data: z.record(z.string(), z.unknown()).describe("The object's shape when it happened."),
     created_at: Timestamp,

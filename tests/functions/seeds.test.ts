@@ -16,6 +16,8 @@ describe("seeds", () => {
       const [shop] = await tx`select s.slug, count(p.*)::int as products from public.shops s join public.products p on p.shop_id = s.id
                                where s.id = '00000000-0000-4000-8000-0000000000c1' group by s.slug`;
       expect(shop).toEqual({ slug: "duka-la-mama", products: 5 });
+      const [invoice] = await tx`select number, status, total::text from public.invoices where client_ref = 'seed:demo-invoice-1'`;
+      expect(invoice).toEqual({ number: "INV-000001", status: "open", total: "2108.9500" });
       expect(await tx`select * from hazina.reconcile()`).toEqual([]);
       // The demo QR code npm start prints resolves for anyone, as Duka la Mama's till.
       const [qr] = await tx`select public.qr_code_resolve('dukalamamademotillqrcodeab') as code`;
