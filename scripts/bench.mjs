@@ -64,6 +64,12 @@ const groupEnvs = (process.env.BENCH_GROUP_COMMIT ?? "off,on").split(",").filter
     };
   },
 );
+// BENCH_JWT_CACHE lists JWT_VERIFY_CACHE_SECONDS values measured for each of the above
+// (e.g. 0,5: every token verified vs reused for 5 s, side by side); unset: the server's default.
+const jwtCacheEnvs = (process.env.BENCH_JWT_CACHE ?? "").split(",").filter(Boolean).map((s) => ({
+  JWT_VERIFY_CACHE_SECONDS: s,
+}));
+if (jwtCacheEnvs.length === 0) jwtCacheEnvs.push({});
 const stamp = Date.now();
 const benchDb = `hazina_bench_${stamp}`;
 const tpcbDb = `hazina_tpcb_${stamp}`;
@@ -376,7 +382,14 @@ try {
       },
       ...edgeProcessCounts.flatMap((processes) =>
         poolEnvs.flatMap((pool) =>
-          groupEnvs.map((group) => ({ ...pool, EDGE_PROCESSES: String(processes), ...group }))
+          groupEnvs.flatMap((group) =>
+            jwtCacheEnvs.map((jwt) => ({
+              ...pool,
+              EDGE_PROCESSES: String(processes),
+              ...group,
+              ...jwt,
+            }))
+          )
         )
       ),
     ];

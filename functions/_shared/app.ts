@@ -8,7 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
 import { config } from "./config.ts";
 import { ApiError, fromDatabaseError } from "./errors.ts";
-import { log } from "./log.ts";
+import { log, logs } from "./log.ts";
 import { redactPath } from "./redact.ts";
 
 export type AppEnv = { Variables: { requestId: string } };
@@ -54,15 +54,18 @@ export function createFunctionApp<E extends AppEnv = AppEnv>(name: string): Hono
     // (bodies carry tokens, balances and statements; only public documents opt in).
     c.header("X-Content-Type-Options", "nosniff");
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
-    log("info", "request", {
-      function: name,
-      request_id: requestId,
-      method: c.req.method,
-      // Never the raw path: Daraja callback URLs end in their secret token (redact.ts).
-      path: redactPath(c.req.path),
-      status: c.res.status,
-      ms: Math.round(performance.now() - started),
-    });
+    // The access line's fields (the redacted path) are built only when info is logged.
+    if (logs("info")) {
+      log("info", "request", {
+        function: name,
+        request_id: requestId,
+        method: c.req.method,
+        // Never the raw path: Daraja callback URLs end in their secret token (redact.ts).
+        path: redactPath(c.req.path),
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      });
+    }
   });
   app.use(
     "*",

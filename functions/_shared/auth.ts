@@ -3,8 +3,9 @@
 // JWT_PRIVATE_JWK (verified with its public half, locally) and ES256/RS256 tokens from
 // JWT_JWKS_URL. Algorithms are pinned per key type, so `alg: none` and HS/RS confusion
 // cannot pass. Every token needs `iat`, and exp - iat may not exceed JWT_MAX_LIFETIME_SECONDS
-// (24 h by default). Access tokens are not looked up in auth_sessions: revoking a session stops
-// its refresh token at once, and its access tokens expire on their own (`exp`, 1 h).
+// (24 h by default). The edge does not look access tokens up in auth_sessions: the database
+// does, on every request (hazina.caller_id() refuses a revoked session or an inactive user).
+// A valid token's verification is reused for JWT_VERIFY_CACHE_SECONDS (below).
 import { createMiddleware } from "hono/factory";
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTPayload, jwtVerify } from "jose";
 import { config } from "./config.ts";
@@ -26,8 +27,46 @@ function jwks() {
   return remoteJwks;
 }
 
+// Verified tokens, reused for JWT_VERIFY_CACHE_SECONDS (the signature check is ~6% of a
+// transfer's edge CPU, and a client sends the same token for an hour). Only successes are
+// kept, never past the token's own `exp`, and at most VERIFIED_MAX tokens (the oldest go
+// first). Safe because verification is a pure function of the token, the process's
+// configuration and the time (checked again here: `until` is capped at `exp`); whether the
+// session is revoked or the user active is decided by the database on every request
+// (hazina.caller_id()), never here. A key removed from JWT_JWKS_URL stops being trusted
+// for tokens already seen at most JWT_VERIFY_CACHE_SECONDS later.
+const VERIFIED_MAX = 10_000;
+const verified = new Map<string, { until: number; payload: JWTPayload & JwtClaims }>();
+let verifiedUnder: ReturnType<typeof config> | undefined; // the configuration they passed
+
+/** Forget every cached verification (tests that change the configuration). */
+export function clearVerifiedTokens(): void {
+  verified.clear();
+}
+
 /** Verify a bearer token; throws ApiError(401) with a stable code on any problem. */
 export async function verifyAccessToken(token: string): Promise<JWTPayload & JwtClaims> {
+  const cfg = config();
+  const ttl = cfg.JWT_VERIFY_CACHE_SECONDS;
+  if (ttl === 0) return await verifyAccessTokenNow(token);
+  if (verifiedUnder !== cfg) { // a new configuration (tests): nothing verified under the old
+    verified.clear();
+    verifiedUnder = cfg;
+  }
+  const now = Date.now();
+  const hit = verified.get(token);
+  if (hit && hit.until > now) return structuredClone(hit.payload);
+  if (hit) verified.delete(token);
+  const payload = await verifyAccessTokenNow(token);
+  const until = Math.min(now + ttl * 1000, (payload.exp as number) * 1000);
+  if (until > now) {
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, { until, payload: structuredClone(payload) });
+  }
+  return payload;
+}
+
+async function verifyAccessTokenNow(token: string): Promise<JWTPayload & JwtClaims> {
   const cfg = config();
   let alg: string | undefined;
   try {

@@ -63,6 +63,10 @@ const ConfigSchema = z.object({
   CORS_ORIGINS: z.string().default("*"),
   // The longest access-token lifetime (exp - iat) we accept, whoever signed it.
   JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(24 * 3600),
+  // How long a verified access token's signature check is reused (0: never; at most 60 s).
+  // Only the signature/claims check is cached: the database still decides on every request
+  // whether the session is revoked and the user active (hazina.caller_id()).
+  JWT_VERIFY_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   // "production" refuses to start with any sandbox default or the development JWT secret.

@@ -14,6 +14,11 @@ function threshold(): number {
   }
 }
 
+/** Whether a line at `level` would be written (skip building fields nobody reads). */
+export function logs(level: Level): boolean {
+  return LEVELS[level] >= threshold();
+}
+
 export function log(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
   if (LEVELS[level] < threshold()) return;
   const line = JSON.stringify({
