@@ -1,6 +1,6 @@
 // Refunds of an order paid by an installment plan, over the edge (migration 20261124001620):
 // a completed, escrowed plan order refunded in part then in full by the merchant, and a
-// disputed one resolved by an admin as a refund and as a split. Balances to the cent, the
+// disputed one resolved by an admin as a refund and as a split, and two refunds racing. Balances to the cent, the
 // plan's intents refunded newest first, books reconciled.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app as installments } from "../../functions/installments/app.ts";
@@ -120,5 +120,18 @@ describe("refunding an order paid by an installment plan", () => {
       );
       await expectBooksBalanced();
     }
+  });
+
+  it("two refunds of 600 racing on one plan order (1000.01 paid): exactly one succeeds, the other refund_exceeds_paid", async () => {
+    const { orderId } = await planPaidOrder();
+    const before = await balanceOf(amina.walletId);
+    const results = await Promise.all([0, 1].map(() => post(ordersCall, duka.token, `/${orderId}/refund`, { amount: "600.00" })));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409]);
+    expect(results.find((r) => r.status === 409)!.body.error.code).toBe("refund_exceeds_paid");
+    expect(await balanceOf(amina.walletId)).toBe(sum(before, "600.00"));
+    const [o] = await admin`select amount_refunded::text from public.orders where id = ${orderId}`;
+    expect(o.amount_refunded).toBe("600.0000");
+    await expectBooksBalanced();
   });
 });
