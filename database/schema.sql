@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict yOlVPt8DQC92vkFl16rhHdS0ty2jbL8zkNgRmSGXxvwv6Nq7gBSUj2qNqYO7TWi
+\restrict I0RuAuqZv1qF9UYOAqpnYz59UigTDxX3Z48SffVHOU6OzDjDIhPEbHHIlDp1xMP
 
 
 SET statement_timeout = 0;
@@ -3092,7 +3092,7 @@ CREATE FUNCTION hazina.job_purge_webhook_deliveries(p_limit integer) RETURNS jso
     SET search_path TO ''
     AS $$
 declare
-  v_cutoff timestamptz := hazina.clock() - hazina.webhook_delivery_retention();
+  v_cutoff timestamptz := now() - hazina.webhook_delivery_retention();
   v_ids uuid[];
   v_attempts integer;
 begin
@@ -16511,7 +16511,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict yOlVPt8DQC92vkFl16rhHdS0ty2jbL8zkNgRmSGXxvwv6Nq7gBSUj2qNqYO7TWi
+\unrestrict I0RuAuqZv1qF9UYOAqpnYz59UigTDxX3Z48SffVHOU6OzDjDIhPEbHHIlDp1xMP
 
 
 -- Reference data inserted by the migrations

@@ -9,7 +9,9 @@
 --   alter database <db> set hazina.webhook_delivery_retention = '90 days';
 -- (any interval text; a value under 1 day is raised to 1 day so a typo cannot purge the
 -- deliveries a merchant is looking at right now). Age is measured from succeeded_at /
--- failed_at against hazina.clock(), so tests move time with hazina.clock_travel.
+-- failed_at against now(), not hazina.clock(): those columns are written with now() (real
+-- time), and a test moving the shared clock forward must not purge the deliveries other
+-- suites (or the delivery worker) are still looking at. Tests backdate the rows instead.
 
 create function hazina.webhook_delivery_retention() returns interval
   language plpgsql stable
@@ -44,7 +46,7 @@ create function hazina.job_purge_webhook_deliveries(p_limit integer) returns jso
   set search_path = ''
   as $$
 declare
-  v_cutoff timestamptz := hazina.clock() - hazina.webhook_delivery_retention();
+  v_cutoff timestamptz := now() - hazina.webhook_delivery_retention();
   v_ids uuid[];
   v_attempts integer;
 begin

@@ -2,7 +2,7 @@
 -- older than the retention are purged in bounded passes; pending/delivering ones and young
 -- ones stay; events stay; the retention setting is honoured with a 1 day floor.
 begin;
-select plan(14);
+select plan(15);
 
 \ir helpers.psql
 
@@ -31,8 +31,13 @@ select is((select name from hazina.jobs where function = 'hazina.job_purge_webho
 -- Young: nothing to purge.
 select is(hazina.job_purge_webhook_deliveries(100) ->> 'processed', '0', 'nothing younger than the retention is purged');
 
--- 31 days later: two per pass, bounded.
+-- 31 days later (the rows backdated: age is real time, see the migration; moving
+-- hazina.clock() changes nothing): two per pass, bounded.
 select hazina.clock_travel(interval '31 days');
+select is(hazina.job_purge_webhook_deliveries(100) ->> 'processed', '0', 'moving hazina.clock() purges nothing');
+select hazina.clock_travel(null, true);
+update public.webhook_deliveries set succeeded_at = succeeded_at - interval '31 days' where status = 'succeeded';
+update public.webhook_deliveries set failed_at = failed_at - interval '31 days' where status = 'failed';
 select is(hazina.job_purge_webhook_deliveries(2) - 'attempts_deleted',
   '{"processed": 2, "remaining": 2}'::jsonb, 'a pass is bounded by its limit and reports the backlog');
 select is(hazina.run_job('webhooks.purge') #>> '{report,processed}', '2', 'the runner finishes the backlog');
