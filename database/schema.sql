@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict JzGP5y0ezRjCAXNvkqbWHK0oWbmFe2d1665DIF9RN45SnMLaGTnb9wAzNTqKRmM
+\restrict CjbaOB7SG19FRUZGmMK5dWJDgHcS1qTdaIiNsM23A1J3pGZbIAPJriv3VJHVmRj
 
 
 SET statement_timeout = 0;
@@ -3815,6 +3815,35 @@ begin
   select count(*)::integer into v_done from gone;
   return jsonb_build_object('processed', v_done,
     'remaining', (select count(*) from public.payment_idempotency where expires_at <= now()));
+end
+$$;
+
+
+--
+-- Name: job_purge_webhook_deliveries(integer); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.job_purge_webhook_deliveries(p_limit integer) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_cutoff timestamptz := now() - hazina.webhook_delivery_retention();
+  v_ids uuid[];
+  v_attempts integer;
+begin
+  select coalesce(array_agg(id), '{}') into v_ids
+    from (select d.id from public.webhook_deliveries d
+           where d.status in ('succeeded', 'failed') and coalesce(d.succeeded_at, d.failed_at) < v_cutoff
+           order by coalesce(d.succeeded_at, d.failed_at)
+           limit p_limit
+             for update skip locked) s;
+  delete from public.webhook_delivery_attempts where delivery_id = any (v_ids);
+  get diagnostics v_attempts = row_count;
+  delete from public.webhook_deliveries where id = any (v_ids);
+  return jsonb_build_object('processed', cardinality(v_ids), 'attempts_deleted', v_attempts,
+    'remaining', (select count(*) from public.webhook_deliveries d
+                   where d.status in ('succeeded', 'failed') and coalesce(d.succeeded_at, d.failed_at) < v_cutoff));
 end
 $$;
 
@@ -8825,6 +8854,30 @@ $$;
 
 
 --
+-- Name: webhook_delivery_retention(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.webhook_delivery_retention() RETURNS interval
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_text text := nullif(current_setting('hazina.webhook_delivery_retention', true), '');
+  v_retention interval := interval '30 days';
+begin
+  if v_text is not null then
+    begin
+      v_retention := v_text::interval;
+    exception when others then
+      v_retention := interval '30 days';  -- an unreadable setting keeps the default
+    end;
+  end if;
+  return greatest(v_retention, interval '1 day');
+end
+$$;
+
+
+--
 -- Name: webhook_dispatch(public.wallet_webhook_events); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -13099,6 +13152,13 @@ CREATE INDEX webhook_deliveries_endpoint_idx ON public.webhook_deliveries USING 
 
 
 --
+-- Name: webhook_deliveries_finished_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_finished_idx ON public.webhook_deliveries USING btree (COALESCE(succeeded_at, failed_at)) WHERE (status = ANY (ARRAY['succeeded'::text, 'failed'::text]));
+
+
+--
 -- Name: webhook_deliveries_in_flight_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -15645,6 +15705,13 @@ REVOKE ALL ON FUNCTION hazina.job_purge_idempotency(p_limit integer) FROM PUBLIC
 
 
 --
+-- Name: FUNCTION job_purge_webhook_deliveries(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_purge_webhook_deliveries(p_limit integer) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -16737,6 +16804,13 @@ GRANT ALL ON FUNCTION hazina.webhook_delivery_backlog(p_now timestamp with time 
 
 REVOKE ALL ON FUNCTION hazina.webhook_delivery_record(p_delivery_id uuid, p_worker text, p_url text, p_response_status integer, p_error text, p_duration_ms integer, p_now timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.webhook_delivery_record(p_delivery_id uuid, p_worker text, p_url text, p_response_status integer, p_error text, p_duration_ms integer, p_now timestamp with time zone) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_delivery_retention(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_delivery_retention() FROM PUBLIC;
 
 
 --
@@ -17962,7 +18036,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict JzGP5y0ezRjCAXNvkqbWHK0oWbmFe2d1665DIF9RN45SnMLaGTnb9wAzNTqKRmM
+\unrestrict CjbaOB7SG19FRUZGmMK5dWJDgHcS1qTdaIiNsM23A1J3pGZbIAPJriv3VJHVmRj
 
 
 -- Reference data inserted by the migrations
@@ -17979,6 +18053,7 @@ INSERT INTO hazina.jobs VALUES ('orders.release_escrows', 'database', 'hazina.jo
 INSERT INTO hazina.jobs VALUES ('installments.due', 'database', 'hazina.job_installments_due', '00:01:00', 200, false, 'Installment plans: auto-collect due payments, mark late rows, charge late fees once, default after missed payments.');
 INSERT INTO hazina.jobs VALUES ('installments.remind', 'edge', NULL, '00:05:00', 200, false, 'Installment plans: mail the customer before a payment falls due (installment.due_soon).');
 INSERT INTO hazina.jobs VALUES ('qr_codes.expire', 'database', 'hazina.job_expire_qr_codes', '00:01:00', 500, false, 'Mark QR codes past their expiry expired (payments through them are refused at once, job or not).');
+INSERT INTO hazina.jobs VALUES ('webhooks.purge', 'database', 'hazina.job_purge_webhook_deliveries', '01:00:00', 1000, false, 'Delete succeeded and failed webhook deliveries (and their attempts) older than hazina.webhook_delivery_retention (default 30 days).');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_refunds()', 'payment refunds: each is a reversal of its capture for its amount, its fee share billed; fee refunds never exceed the fee and equal it when fully refunded');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_invoices()', 'invoices: paid = their intents received less refunds, due = total less paid, totals = their lines');
@@ -18052,4 +18127,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001410'),
     ('20261124001420'),
     ('20261124001500'),
+    ('20261124001600'),
     ('20261124001620');
