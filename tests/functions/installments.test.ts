@@ -135,9 +135,11 @@ describe("installment plans", () => {
     expect(await balanceOf(amina.walletId)).toBe(difference(start, "100.00"));
 
     try {
-      // Week 1: collected on its date, once even if the job runs twice.
+      // Week 1: collected on its date, once even if the job runs twice. (The clock is shared
+      // with suites running in parallel, whose plans may fall due too: count this plan's money,
+      // not the job's report.)
       await travel("7 days 1 minute");
-      expect((await runDueJob()).report.processed).toBe(1);
+      expect((await runDueJob()).report.processed).toBeGreaterThanOrEqual(1);
       await runDueJob();
       expect((await plan(id)).schedule[1].status).toBe("paid");
       expect(await balanceOf(amina.walletId)).toBe(difference(start, "400.00"));
@@ -333,8 +335,10 @@ describe("installment plans", () => {
         (await readResponse(await opsCall(adminToken, "POST", "/jobs/run", { job: "installments.remind" }, {
           "idempotency-key": key(),
         }))).body.runs[0];
-      expect((await run()).report.processed).toBe(1);
-      expect((await run()).report.processed).toBe(0);
+      // Other suites' plans may be reminded in the same runs (one shared clock): that this
+      // customer is reminded exactly once is the mail count below.
+      expect((await run()).report.processed).toBeGreaterThanOrEqual(1);
+      await run();
     } finally {
       await admin`select hazina.clock_travel(null, true)`;
     }
