@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict dBOex3beRHknwlXffGOO16cLocd2xc74p34V0EDH93IdQAxFrFdeb94SgOyJ1Iw
+\restrict Jx9qnDzA0c2wo59Le5KqMPsWHk0c5qa7QpKbG4AMcgT3Z2fntrxtEyhU7DT4ubR
 
 
 SET statement_timeout = 0;
@@ -17516,6 +17516,7 @@ GRANT ALL ON FUNCTION public.qr_code_disable(p_id uuid) TO authenticated;
 -- Name: FUNCTION qr_code_for(p_kind text, p_subject_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
+REVOKE ALL ON FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) TO service_role;
 
@@ -18055,7 +18056,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict dBOex3beRHknwlXffGOO16cLocd2xc74p34V0EDH93IdQAxFrFdeb94SgOyJ1Iw
+\unrestrict Jx9qnDzA0c2wo59Le5KqMPsWHk0c5qa7QpKbG4AMcgT3Z2fntrxtEyhU7DT4ubR
 
 
 -- Reference data inserted by the migrations

@@ -15,6 +15,7 @@ create function public.qr_code_for(p_kind text, p_subject_id uuid) returns jsonb
   as $$ select public.qr_code_json(q) from public.qr_codes q
          where q.kind = p_kind and q.subject_id = p_subject_id and p_kind in ('invoice', 'order')
          order by q.created_at limit 1 $$;
+revoke execute on function public.qr_code_for(text, uuid) from public, anon;
 grant execute on function public.qr_code_for(text, uuid) to authenticated, service_role;
 
 -- Disables the active bound code(s) of a subject, with the event.
