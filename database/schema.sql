@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict CjbaOB7SG19FRUZGmMK5dWJDgHcS1qTdaIiNsM23A1J3pGZbIAPJriv3VJHVmRj
+\restrict mHfsbcaikgbiOQCtpgiXzHc4D8bgzUTcTvRjlJsmhoZ1ieOJ3iJmbkB4f5vF5Ki
 
 
 SET statement_timeout = 0;
@@ -3378,6 +3378,39 @@ $$;
 
 
 --
+-- Name: invoice_qr_on_close(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_qr_on_close() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.qr_code_disable_bound('invoice', new.id);
+  return null;
+end
+$$;
+
+
+--
+-- Name: invoice_qr_on_finalise(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_qr_on_finalise() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.amount_due > 0 then
+    perform hazina.qr_code_create(new.merchant_id, 'invoice', left('Invoice ' || coalesce(new.number, new.id::text), 100),
+                                  new.amount_due, new.currency, new.id, null, null, 'invoice:' || new.id || ':qr');
+  end if;
+  return null;
+end
+$$;
+
+
+--
 -- Name: invoice_release_intents(uuid, uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -4904,6 +4937,37 @@ begin
   return v_order;
 end
 $_$;
+
+
+--
+-- Name: order_qr_on_close(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_qr_on_close() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.qr_code_disable_bound('order', new.id);
+  return null;
+end
+$$;
+
+
+--
+-- Name: order_qr_on_intent(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.order_qr_on_intent() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.qr_code_create(new.merchant_id, 'order', 'Order ' || left(new.id::text, 8), new.total, new.currency,
+                                new.id, null, null, 'order:' || new.id || ':qr');
+  return null;
+end
+$$;
 
 
 --
@@ -6667,6 +6731,26 @@ begin
     perform hazina.event_emit(p_merchant_id, 'qr_code.disabled', 'qr_code', p_id, hazina.qr_code_json(p_id));
   end if;
   return hazina.qr_code_json(p_id);
+end
+$$;
+
+
+--
+-- Name: qr_code_disable_bound(text, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_disable_bound(p_kind text, p_subject_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes;
+begin
+  for v_code in select * from public.qr_codes where kind = p_kind and subject_id = p_subject_id and status = 'active'
+                   order by id for update loop
+    update public.qr_codes set status = 'disabled', updated_at = now() where id = v_code.id;
+    perform hazina.event_emit(v_code.merchant_id, 'qr_code.disabled', 'qr_code', v_code.id, hazina.qr_code_json(v_code.id));
+  end loop;
 end
 $$;
 
@@ -10549,6 +10633,18 @@ CREATE FUNCTION public.qr_code_disable(p_id uuid) RETURNS jsonb
 
 
 --
+-- Name: qr_code_for(text, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select public.qr_code_json(q) from public.qr_codes q
+         where q.kind = p_kind and q.subject_id = p_subject_id and p_kind in ('invoice', 'order')
+         order by q.created_at limit 1 $$;
+
+
+--
 -- Name: qr_code_json(public.qr_codes); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -13264,6 +13360,20 @@ CREATE TRIGGER invoice_sequences_audit AFTER INSERT OR UPDATE ON public.invoice_
 
 
 --
+-- Name: invoices invoices_qr_on_close; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER invoices_qr_on_close AFTER UPDATE OF status ON public.invoices FOR EACH ROW WHEN (((new.status = ANY (ARRAY['paid'::text, 'void'::text])) AND (old.status IS DISTINCT FROM new.status))) EXECUTE FUNCTION hazina.invoice_qr_on_close();
+
+
+--
+-- Name: invoices invoices_qr_on_finalise; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER invoices_qr_on_finalise AFTER UPDATE OF status ON public.invoices FOR EACH ROW WHEN (((old.status = 'draft'::text) AND (new.status = 'open'::text))) EXECUTE FUNCTION hazina.invoice_qr_on_finalise();
+
+
+--
 -- Name: merchant_applications merchant_applications_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -13289,6 +13399,20 @@ CREATE TRIGGER orders_installment_guard BEFORE UPDATE OF status ON public.orders
 --
 
 CREATE TRIGGER orders_installment_intent_guard BEFORE UPDATE OF payment_intent_id ON public.orders FOR EACH ROW WHEN (((new.payment_intent_id IS NOT NULL) AND (old.payment_intent_id IS NULL))) EXECUTE FUNCTION hazina.installment_guard_order_intent();
+
+
+--
+-- Name: orders orders_qr_on_close; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER orders_qr_on_close AFTER UPDATE OF status ON public.orders FOR EACH ROW WHEN (((old.status = 'pending_payment'::text) AND (new.status <> 'pending_payment'::text))) EXECUTE FUNCTION hazina.order_qr_on_close();
+
+
+--
+-- Name: orders orders_qr_on_intent; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER orders_qr_on_intent AFTER UPDATE OF payment_intent_id ON public.orders FOR EACH ROW WHEN (((old.payment_intent_id IS NULL) AND (new.payment_intent_id IS NOT NULL) AND (new.status = 'pending_payment'::text))) EXECUTE FUNCTION hazina.order_qr_on_intent();
 
 
 --
@@ -15576,6 +15700,20 @@ REVOKE ALL ON FUNCTION hazina.invoice_payment_refunded() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION invoice_qr_on_close(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_qr_on_close() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_qr_on_finalise(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_qr_on_finalise() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION invoice_release_intents(p_invoice_id uuid, p_keep uuid); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -15937,6 +16075,20 @@ REVOKE ALL ON FUNCTION hazina.order_place(p_customer_id uuid, p_shop_id uuid, p_
 
 
 --
+-- Name: FUNCTION order_qr_on_close(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_qr_on_close() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_qr_on_intent(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_qr_on_intent() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION order_refund(p_order_id uuid, p_merchant_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -16256,6 +16408,13 @@ GRANT ALL ON FUNCTION hazina.qr_code_create(p_merchant_id uuid, p_kind text, p_l
 
 REVOKE ALL ON FUNCTION hazina.qr_code_disable(p_merchant_id uuid, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.qr_code_disable(p_merchant_id uuid, p_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_disable_bound(p_kind text, p_subject_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_disable_bound(p_kind text, p_subject_id uuid) FROM PUBLIC;
 
 
 --
@@ -17502,6 +17661,15 @@ GRANT ALL ON FUNCTION public.qr_code_disable(p_id uuid) TO authenticated;
 
 
 --
+-- Name: FUNCTION qr_code_for(p_kind text, p_subject_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) TO service_role;
+
+
+--
 -- Name: FUNCTION qr_code_json(q public.qr_codes); Type: ACL; Schema: public; Owner: -
 --
 
@@ -18036,7 +18204,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict CjbaOB7SG19FRUZGmMK5dWJDgHcS1qTdaIiNsM23A1J3pGZbIAPJriv3VJHVmRj
+\unrestrict mHfsbcaikgbiOQCtpgiXzHc4D8bgzUTcTvRjlJsmhoZ1ieOJ3iJmbkB4f5vF5Ki
 
 
 -- Reference data inserted by the migrations
@@ -18128,4 +18296,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001420'),
     ('20261124001500'),
     ('20261124001600'),
-    ('20261124001620');
+    ('20261124001620'),
+    ('20261124001660');

@@ -193,7 +193,7 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   qr_code_disabled: [409, "The merchant has disabled this QR code: it takes no new payments."],
   qr_code_kind_not_payable: [
     409,
-    "This code is bound to an invoice, order or payment intent, which is paid through that object.",
+    "This code is bound to an invoice, order or payment intent, which is paid through that object's own pay path (an invoice's pay link, an order's payment intent), not through the code.",
   ],
   // merchant API keys (database/migrations/*_api_keys.sql)
   api_keys_merchants_only: [403, "Only merchants can hold API keys."],

@@ -209,7 +209,12 @@ app.post("/", idempotent({ required: true, oneTransaction: true }), async (c) =>
   return c.json(withLinks(code), created ? 201 : 200);
 });
 
-const QrList = PageParams.extend({ status: z.enum(QR_STATUSES).optional() }).strict();
+const QrList = PageParams.extend({
+  status: z.enum(QR_STATUSES).optional(),
+  subject_id: Uuid.optional().describe(
+    "Only the code bound to this invoice or order (made at finalisation / placing).",
+  ),
+}).strict();
 
 docs.route({
   method: "get",
@@ -228,7 +233,13 @@ app.get("/", async (c) => {
         tx,
         QR_CODE,
         params,
-        params.status ? tx`o.status = ${params.status}` : undefined,
+        params.status && params.subject_id
+          ? tx`o.status = ${params.status} and o.subject_id = ${params.subject_id}`
+          : params.status
+          ? tx`o.status = ${params.status}`
+          : params.subject_id
+          ? tx`o.subject_id = ${params.subject_id}`
+          : undefined,
       )),
   );
 });
