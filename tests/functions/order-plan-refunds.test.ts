@@ -88,7 +88,7 @@ describe("refunding an order paid by an installment plan", () => {
     expect(await balanceOf(amina.walletId)).toBe(sum(before, "950.00"));
     const refunded = await admin`select amount_refunded::text as r from public.payment_intents
                                   where subject_type = 'installment' and subject_id = ${planId} and status = 'succeeded'
-                                  order by client_ref like '%:deposit' desc`;
+                                  order by created_at, id`; // oldest (the 100.00) first
     expect(refunded.map((r) => r.r)).toEqual(["49.9900", "900.0100"]);
     const over = await post(ordersCall, duka.token, `/${orderId}/refund`, { amount: "50.02" });
     expect([over.status, over.body.error.code]).toEqual([409, "refund_exceeds_paid"]);
