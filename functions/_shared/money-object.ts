@@ -116,3 +116,17 @@ export function createRouteDoc(
     errors: route.errors,
   };
 }
+
+/** The body of a POST that may be empty (`{}`): verbs like capture, cancel or pay take one. */
+export async function optionalBody(req: { text: () => Promise<string> }): Promise<unknown> {
+  const text = await req.text();
+  return text.trim() ? JSON.parse(text) : {};
+}
+
+/** Answer a create: 201 when this request created it, 200 for the one its key created before. */
+export function created(
+  row: Record<string, unknown>,
+): { body: Record<string, unknown>; status: 200 | 201 } {
+  const { created, ...body } = row;
+  return { body, status: created ? 201 : 200 };
+}

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { ApiError, DATABASE_CODES } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
-import { type MoneyObject, readObject } from "../_shared/money-object.ts";
+import { type MoneyObject, optionalBody, readObject } from "../_shared/money-object.ts";
 import { Amount } from "../_shared/money.ts";
 import { listOf } from "../_shared/openapi.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
@@ -34,12 +34,6 @@ const PLAN: MoneyObject = {
   noun: "installment plan",
   notFound: { code: "installment_not_found", message: "Installment plan not found." },
 };
-
-/** The body of a POST that may be empty (`{}`). */
-async function optionalBody(req: { text: () => Promise<string> }): Promise<unknown> {
-  const text = await req.text();
-  return text.trim() ? JSON.parse(text) : {};
-}
 
 // --- shop policy (before /:id) ---------------------------------------------------------
 

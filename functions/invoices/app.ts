@@ -10,7 +10,7 @@ import { config } from "../_shared/config.ts";
 import { asService, type Tx } from "../_shared/db.ts";
 import { ApiError } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
-import { type MoneyObject, readObject } from "../_shared/money-object.ts";
+import { created, type MoneyObject, optionalBody, readObject } from "../_shared/money-object.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
@@ -42,20 +42,6 @@ const INVOICE: MoneyObject = {
   noun: "invoice",
   notFound: { code: "invoice_not_found", message: "Invoice not found." },
 };
-
-/** The body of a POST that may be empty (`{}`). */
-async function optionalBody(req: { text: () => Promise<string> }): Promise<unknown> {
-  const text = await req.text();
-  return text.trim() ? JSON.parse(text) : {};
-}
-
-/** Answer a create: 201 when this request created it, 200 for the one its key created before. */
-function created(
-  row: Record<string, unknown>,
-): { body: Record<string, unknown>; status: 200 | 201 } {
-  const { created, ...body } = row;
-  return { body, status: created ? 201 : 200 };
-}
 
 // --- the pay link (no sign-in: the token is the permission) ------------------------------
 

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Tx } from "../_shared/db.ts";
 import { idempotent } from "../_shared/idempotency.ts";
-import { type MoneyObject, readObject } from "../_shared/money-object.ts";
+import { type MoneyObject, optionalBody, readObject } from "../_shared/money-object.ts";
 import { Amount } from "../_shared/money.ts";
 import { listOf } from "../_shared/openapi.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
@@ -28,12 +28,6 @@ const ORDER: MoneyObject = {
   noun: "order",
   notFound: { code: "order_not_found", message: "Order not found." },
 };
-
-/** The body of a POST that may be empty (`{}`). */
-async function optionalBody(req: { text: () => Promise<string> }): Promise<unknown> {
-  const text = await req.text();
-  return text.trim() ? JSON.parse(text) : {};
-}
 
 const Line = z.object({
   product_id: Uuid,

@@ -8,7 +8,7 @@ import { config } from "../_shared/config.ts";
 import { asService, type Tx } from "../_shared/db.ts";
 import { ApiError, DATABASE_CODES } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
-import { type MoneyObject, readObject } from "../_shared/money-object.ts";
+import { created, type MoneyObject, optionalBody, readObject } from "../_shared/money-object.ts";
 import { type FundingRow, submitFunding } from "../_shared/money-movement/funding.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { listOf } from "../_shared/openapi.ts";
@@ -66,20 +66,6 @@ const REFUND: MoneyObject = {
   noun: "refund",
   notFound: { code: "payment_refund_not_found", message: "Refund not found." },
 };
-
-/** The body of a POST that may be empty (`{}`). */
-async function optionalBody(req: { text: () => Promise<string> }): Promise<unknown> {
-  const text = await req.text();
-  return text.trim() ? JSON.parse(text) : {};
-}
-
-/** Answer a create: 201 when this request created it, 200 for the one its key created before. */
-function created(
-  row: Record<string, unknown>,
-): { body: Record<string, unknown>; status: 200 | 201 } {
-  const { created, ...body } = row;
-  return { body, status: created ? 201 : 200 };
-}
 
 // --- intents -----------------------------------------------------------------------------
 
