@@ -8,6 +8,7 @@
 // Reported per client count: transfers/s (201s), p50 / p99 latency, non-201 answers, and
 // database commits per request (pg_stat_database xact_commit of the copy, whole run).
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { SignJWT } from "jose";
@@ -17,10 +18,11 @@ import { bin, root } from "./lib.mjs";
 
 const secret = "hazina-bench-secret-0123456789-0123456789-abcdef";
 
-async function startEdge(dbUrl, env) {
+async function startEdge(dbUrl, env, denoFlags = []) {
   const port = await freePort();
   const child = spawn(bin("deno"), [
     "run",
+    ...denoFlags,
     "--unstable-no-legacy-abort",
     "--unstable-net",
     "--allow-net",
@@ -56,6 +58,7 @@ async function startEdge(dbUrl, env) {
   }
   return {
     base,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         child.once("exit", resolve);
@@ -116,15 +119,53 @@ async function commits(sql) {
   return BigInt(n);
 }
 
+// CPU seconds (user + system) of processes, from /proc (Linux; 0 elsewhere). Clock ticks are
+// 100 a second on Linux.
+function procCpu(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // after "pid (comm) "
+    return { pgrp: Number(fields[2]), seconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+  } catch {
+    return null; // gone, or not Linux
+  }
+}
+
+/** CPU seconds of every process in process group `pgrp` (the edge and its copies). */
+function groupCpu(pgrp) {
+  let total = 0;
+  let pids;
+  try {
+    pids = readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    const cpu = procCpu(pid);
+    if (cpu?.pgrp === pgrp) total += cpu.seconds;
+  }
+  return total;
+}
+
+/** CPU seconds per backend pid serving database of `sql` (the edge's pool), and the WAL position. */
+async function backendCpu(sql) {
+  const rows = await sql`select pid from pg_stat_activity
+                          where datname = current_database() and pid <> pg_backend_pid()`;
+  const [{ lsn }] = await sql`select pg_current_wal_lsn()::text as lsn`;
+  return { cpu: new Map(rows.map((r) => [r.pid, procCpu(r.pid)?.seconds ?? 0])), lsn };
+}
+
 const percentile = (sorted, p) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN;
 
 /**
  * One measurement: start the edge on `dbUrl`, run `clients` loops for `seconds`, stop it.
- * `edgeEnv` passes server settings (DB_POOL_MAX, EDGE_PROCESSES).
+ * `edgeEnv` passes server settings (DB_POOL_MAX, EDGE_PROCESSES). `hooks` (for
+ * scripts/profile-edge.mjs): `denoFlags` for the server, `beforeRun(edge)` and
+ * `afterRun(edge)` around the counted seconds.
  */
-export async function measureHttp(dbUrl, payers, clients, seconds, edgeEnv = {}) {
-  const edge = await startEdge(dbUrl, edgeEnv);
+export async function measureHttp(dbUrl, payers, clients, seconds, edgeEnv = {}, hooks = {}) {
+  const edge = await startEdge(dbUrl, edgeEnv, hooks.denoFlags);
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
   const latencies = [];
@@ -155,10 +196,22 @@ export async function measureHttp(dbUrl, payers, clients, seconds, edgeEnv = {})
     await Promise.all(Array.from({ length: clients }, () => loop(warmUntil, false)));
     await new Promise((r) => setTimeout(r, 1200)); // let the warm-up's statistics reach pg_stat_database
     const commitsBefore = await commits(sql);
+    const pgBefore = await backendCpu(sql);
+    const edgeBefore = groupCpu(edge.pid);
+    await hooks.beforeRun?.(edge);
+    const loadBefore = process.cpuUsage();
     const started = performance.now();
     const until = Date.now() + seconds * 1000;
     await Promise.all(Array.from({ length: clients }, () => loop(until, true)));
     const elapsed = (performance.now() - started) / 1000;
+    const load = process.cpuUsage(loadBefore);
+    await hooks.afterRun?.(edge);
+    const edgeCpu = groupCpu(edge.pid) - edgeBefore;
+    const pgAfter = await backendCpu(sql);
+    let pgCpu = 0;
+    for (const [pid, seconds] of pgAfter.cpu) pgCpu += seconds - (pgBefore.cpu.get(pid) ?? 0);
+    const [{ wal }] =
+      await sql`select pg_wal_lsn_diff(${pgAfter.lsn}::pg_lsn, ${pgBefore.lsn}::pg_lsn)::float8 as wal`;
     await new Promise((r) => setTimeout(r, 1200)); // statistics are flushed at most once a second
     const commitsAfter = await commits(sql);
     const answered = ok + [...others.values()].reduce((a, b) => a + b, 0);
@@ -171,6 +224,13 @@ export async function measureHttp(dbUrl, payers, clients, seconds, edgeEnv = {})
       others: Object.fromEntries(others),
       // The one-connection probe of this function commits twice per read; minus them.
       commitsPerRequest: answered ? Number(commitsAfter - commitsBefore - 2n) / answered : NaN,
+      // Per answered request, in milliseconds of CPU: the edge processes, the PostgreSQL
+      // backends of the edge's pool (not the server's background writers), this load generator.
+      edgeCpuMs: answered ? (edgeCpu * 1000) / answered : NaN,
+      pgCpuMs: answered ? (pgCpu * 1000) / answered : NaN,
+      loadCpuMs: answered ? (load.user + load.system) / 1000 / answered : NaN,
+      // Server-wide WAL over the run per request: other databases' writes on a shared server count too.
+      walBytes: answered ? wal / answered : NaN,
     };
   } finally {
     agent.destroy();

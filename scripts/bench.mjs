@@ -25,8 +25,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import postgres from "postgres";
+import { prepareBenchDb } from "./bench-db.mjs";
 import { benchPayers, measureHttp } from "./bench-http.mjs";
-import { dbmate, localServerUrl, which, withDatabase } from "./lib.mjs";
+import { localServerUrl, which, withDatabase } from "./lib.mjs";
 
 const serverUrl = process.env.DATABASE_URL ?? localServerUrl;
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -179,42 +180,8 @@ select (select count(*) from header), (select count(*) from entries), (select co
 );
 
 async function prepareBenchDatabase() {
-  await admin.unsafe(`create database "${benchDb}"`);
   const url = withDatabase(serverUrl, benchDb);
-  dbmate(url, ["--no-dump-schema", "up"], { quiet: true });
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  await sql.unsafe(`
-    insert into public.billing_fee_catalog (transaction_type, percentage_bps, minimum_amount, maximum_amount)
-    values ('p2p_transfer', 50, 0.01, 100), ('merchant_payment', 150, 0, null), ('payment_intent', 150, 0, null);
-    insert into public.auth_users (id, email, role)
-    select gen_random_uuid(), 'bench' || n || '@bench.test', case when n = 0 then 'merchant' else 'customer' end
-      from generate_series(0, ${walletCount}) n;
-    create table public.bench_wallets (n integer primary key, wallet_id uuid not null);
-    alter table public.bench_wallets enable row level security;
-    insert into public.wallets (user_id, kind, currency, credit_buckets)
-    select id, case role when 'merchant' then 'merchant' else 'user' end, 'KES', case role when 'merchant' then 8 else 1 end
-      from public.auth_users where email like 'bench%';
-    insert into public.wallet_balance_buckets (wallet_id, bucket)
-    select w.id, b from public.wallets w cross join generate_series(0, w.credit_buckets - 1) b where w.kind = 'merchant';
-    insert into public.bench_wallets (n, wallet_id)
-    select substring(u.email from 'bench([0-9]+)@')::int, w.id
-      from public.auth_users u join public.wallets w on w.user_id = u.id where u.email like 'bench%';
-    insert into public.bench_wallets (n, wallet_id) values (-1, hazina.system_wallet('fee_revenue', 'KES'));
-  `);
-  // Fund every customer through the ledger, one top-up each (as real funding arrives).
-  await sql.unsafe(`
-    do $$
-    declare w record;
-    begin
-      for w in select wallet_id from public.bench_wallets where n > 0 loop
-        perform hazina.post_transaction('bench-funding-' || w.wallet_id, 'funding', jsonb_build_array(
-          jsonb_build_object('wallet_id', hazina.system_wallet('mpesa_clearing'), 'direction', 'debit', 'amount', '10000000'),
-          jsonb_build_object('wallet_id', w.wallet_id, 'direction', 'credit', 'amount', '10000000')));
-      end loop;
-    end $$;
-  `);
-  await sql.unsafe("vacuum analyze");
-  await sql.end();
+  await prepareBenchDb(admin, url, benchDb, walletCount);
   return url;
 }
 
@@ -418,15 +385,17 @@ try {
         `\nHTTP: POST /wallets/transfers through the Deno server (${settings}), next to direct SQL at ${direct.clients} connections:`,
       );
       console.log(
-        `| clients | transfers/s | × direct hazina.transfer (${direct.clients} conn.) | × tpcb-like (${direct.clients} conn.) | p50 ms | p99 ms | commits/request | non-201 |`,
+        `| clients | transfers/s | × direct hazina.transfer (${direct.clients} conn.) | × tpcb-like (${direct.clients} conn.) | p50 ms | p99 ms | commits/request | WAL bytes/request | CPU ms/request: edge / PostgreSQL / load generator | non-201 |`,
       );
-      console.log("|---|---|---|---|---|---|---|---|");
+      console.log("|---|---|---|---|---|---|---|---|---|---|");
       for (const h of http) {
         console.log(
           `| ${h.clients} | ${h.tps.toFixed(0)} | ${ratio(h.tps, direct.p2p.tps)} | ${
             ratio(h.tps, direct.tpcb.tps)
           } | ` +
             `${h.p50.toFixed(1)} | ${h.p99.toFixed(1)} | ${h.commitsPerRequest.toFixed(2)} | ${
+              h.walBytes.toFixed(0)
+            } | ${h.edgeCpuMs.toFixed(2)} / ${h.pgCpuMs.toFixed(2)} / ${h.loadCpuMs.toFixed(2)} | ${
               JSON.stringify(h.others)
             } |`,
         );

@@ -25,6 +25,7 @@ import { config } from "./config.ts";
 import { asService, callerRole, inTransaction, type Tx } from "./db.ts";
 import { ApiError, isConnectionError } from "./errors.ts";
 import { log } from "./log.ts";
+import { sha256Hex } from "./tokens.ts";
 
 type Vars = AuthVariables & {
   requestId: string;
@@ -42,20 +43,15 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** Fingerprint of a request: method, path and the body as canonical JSON (key order ignored). */
-async function requestHash(method: string, path: string, rawBody: string): Promise<string> {
+function requestHash(method: string, path: string, rawBody: string): string {
   let body: unknown = rawBody;
   try {
     body = rawBody ? canonical(JSON.parse(rawBody)) : null;
   } catch {
     // Not JSON: hash the raw text; the handler will reject it anyway.
   }
-  return await sha256Hex(JSON.stringify([method, path, body]));
+  return sha256Hex(JSON.stringify([method, path, body]));
 }
 
 /**
@@ -237,7 +233,7 @@ export function idempotent(
     const owner = c.get("userId");
     const requestId = c.get("requestId");
     const scope = `${c.req.method} ${c.req.routePath}`;
-    const hash = await requestHash(c.req.method, c.req.path, await c.req.text());
+    const hash = requestHash(c.req.method, c.req.path, await c.req.text());
     if (options.oneTransaction && config().IDEMPOTENCY_ONE_TRANSACTION) {
       if (options.group && config().GROUP_COMMIT) {
         const grouped = await options.group(c, { owner, key, scope, hash });
