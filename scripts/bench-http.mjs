@@ -10,7 +10,6 @@
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
-import path from "node:path";
 import { SignJWT } from "jose";
 import postgres from "postgres";
 import { freePort } from "./free-port.mjs";
