@@ -130,60 +130,6 @@ export async function inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
   }
 }
 
-export type Reserved = postgres.ReservedSql;
-
-/**
- * One transaction in as few round trips as the statements allow, for the hot group path
- * (functions/wallets/transfer-group.ts): on a reserved connection, BEGIN is sent with
- * `fn`'s first statements and COMMIT with its last ones (`fn` puts `commit()` into its
- * final batch), where postgres.js's `begin` spends a round trip on each. A statement that
- * fails aborts the transaction: the COMMIT sent after it then answers ROLLBACK, which
- * `commit()` turns into an error, so nothing is ever taken for committed that was not. If
- * `fn` throws or returns without committing, the transaction is rolled back. A broken
- * connection replaces the pool, as in inTransaction. postgres.js sends a statement when it
- * is first awaited or `execute()`d, and `commit()` sends COMMIT at once: start (execute) the
- * last batch's statements before calling it.
- */
-export async function inPipelinedTransaction<T>(
-  fn: (tx: Reserved, commit: () => Promise<void>) => Promise<T>,
-): Promise<T> {
-  await ensureSafeLoginRole();
-  const current = db();
-  let tx: Reserved | undefined;
-  let ended = false;
-  try {
-    tx = await current.reserve();
-    const began = tx`begin`.then(() => undefined, (err: unknown) => ({ err }));
-    const reserved = tx;
-    const commit = async () => {
-      ended = true;
-      const result = await reserved`commit`;
-      if (result.command !== "COMMIT") {
-        throw new Error(`the transaction was rolled back (${result.command})`);
-      }
-    };
-    let value: T;
-    try {
-      value = await fn(reserved, commit);
-    } catch (err) {
-      throw (await began)?.err ?? err;
-    }
-    const failed = await began;
-    if (failed) throw failed.err;
-    if (!ended) throw new Error("inPipelinedTransaction: fn returned without committing");
-    return value;
-  } catch (err) {
-    if (isConnectionError(err)) replacePool(current);
-    else if (tx && !ended) {
-      ended = true;
-      await tx`rollback`.catch(() => {});
-    }
-    throw err;
-  } finally {
-    tx?.release();
-  }
-}
-
 /** The database role and the `request.jwt.claims` a request runs with (`anon` without a subject). */
 export function callerRole(
   claims: JwtClaims | undefined,

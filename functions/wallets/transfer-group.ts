@@ -16,7 +16,7 @@
 // 503 to every request of the group, as it would alone (the retry replays by ref).
 import type { Context } from "hono";
 import { config } from "../_shared/config.ts";
-import { callerRole, inPipelinedTransaction, type JwtClaims } from "../_shared/db.ts";
+import { callerRole, inTransaction, type JwtClaims } from "../_shared/db.ts";
 import { ApiError, fromDatabaseError, isConnectionError } from "../_shared/errors.ts";
 import { GroupCommitter } from "../_shared/group-commit.ts";
 import { type IdempotentRequest, replayResponse } from "../_shared/idempotency.ts";
@@ -64,9 +64,7 @@ function apiError(error: DatabaseError): ApiError {
 export async function runTransferGroup(items: TransferItem[]): Promise<TransferOutcome[]> {
   log("debug", "group commit: a group leaves", { items: items.length });
   try {
-    // Two round trips: BEGIN, the role and the group together; then the refusals' responses
-    // (if any) with COMMIT (db.ts inPipelinedTransaction).
-    return await inPipelinedTransaction(async (tx, commit) => {
+    return await inTransaction(async (tx) => {
       const [, [row]] = await Promise.all([
         tx`select set_config('role', 'service_role', true)`,
         tx`select hazina.transfer_group(${tx.json(items as never)}, ${
@@ -100,11 +98,9 @@ export async function runTransferGroup(items: TransferItem[]): Promise<TransferO
           }
         }
       });
-      // Sent before COMMIT (postgres.js sends a statement when it is started: execute()).
-      const stored = completions.length > 0
-        ? tx`select hazina.idempotency_complete_group(${tx.json(completions as never)})`.execute()
-        : undefined;
-      await Promise.all([stored, commit()]);
+      if (completions.length > 0) {
+        await tx`select hazina.idempotency_complete_group(${tx.json(completions as never)})`;
+      }
       return answers;
     });
   } catch (err) {
