@@ -320,6 +320,19 @@ const RULE_MESSAGES: Record<string, (details: Record<string, unknown>) => string
  * `new ApiError(status, code, ...)`; the test checks every such call agrees with this table.
  */
 export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
+  // M-Pesa Dynamic QR of a code (functions/qr-codes/mpesa.ts; docs/checkout.md)
+  mpesa_qr_kind_not_supported: [
+    409,
+    "Only static and fixed codes get an M-Pesa QR; invoice, order and intent codes are paid through their checkout page.",
+  ],
+  mpesa_qr_invalid_amount: [
+    400,
+    "An M-Pesa QR's amount is whole shillings, rounded half up, from 1 to 250,000: a static code needs `amount`, a fixed code uses its own and takes none.",
+  ],
+  mpesa_qr_rejected: [
+    502,
+    "M-Pesa refused to generate the QR code; details.provider_code and provider_message say why.",
+  ],
   validation_failed: [400, "The request is invalid; `details.fields` lists each problem."],
   invalid_json: [400, "The body is not valid JSON."],
   payload_too_large: [413, "The request body is larger than BODY_LIMIT_BYTES."],
