@@ -237,6 +237,11 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
     "This order cannot be refunded: it was not paid, is refunded or canceled, or its escrow was released.",
   ],
   refund_exceeds_paid: [409, "Refunds cannot exceed what was paid and not yet refunded."],
+  // database/migrations/20261124001800_order_plan_refunds_released.sql
+  order_refund_merchant_funds: [
+    409,
+    "The merchant's wallet lacks the money for this refund: a completed installment plan paid the merchant out, so its order is refunded from the merchant's wallet (less the release fee's share, which comes back). Nothing was refunded; add funds and retry.",
+  ],
   escrow_not_found: [404, "Escrow not found."],
   escrow_not_disputed: [409, "Only a disputed escrow can be resolved."],
   // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
