@@ -6,7 +6,7 @@
 -- release fee given back exactly), a retry, a refusal when the merchant's wallet lacks the
 -- money (nothing partial), the reconciliation check (and that it can fail), the books.
 begin;
-select plan(34);
+select plan(35);
 
 \ir helpers.psql
 
