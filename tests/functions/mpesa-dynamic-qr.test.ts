@@ -269,6 +269,33 @@ describe("GET /qr-codes/:id/mpesa", () => {
     expect((await mpesaQr(code.id)).status).toBe(200);
   });
 
+  it("logs name the request and Daraja's code, never a secret or the token", async () => {
+    const code = await createCode({ kind: "fixed", amount: "30.00" });
+    const lines: string[] = [];
+    const { log: out, error: err } = console;
+    console.log = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+    console.error = console.log;
+    process.env.LOG_LEVEL = "debug";
+    resetConfigForTests();
+    try {
+      expect((await mpesaQr(code.id)).status).toBe(200);
+      stack.sandbox.setScenario("600000", "reject");
+      expect((await mpesaQr(code.id)).status).toBe(502);
+    } finally {
+      console.log = out;
+      console.error = err;
+      process.env.LOG_LEVEL = "silent";
+      resetConfigForTests();
+    }
+    const text = lines.join("\n");
+    expect(text).toContain("mpesa dynamic qr refused"); // the log was on: the check below can fail
+    expect(text).toContain(`/qr-codes/${code.id}/mpesa`);
+    const basic = Buffer.from(`${SANDBOX_DEFAULTS.MPESA_CONSUMER_KEY}:${SANDBOX_DEFAULTS.MPESA_CONSUMER_SECRET}`).toString("base64");
+    for (const secret of [SANDBOX_DEFAULTS.MPESA_CONSUMER_SECRET, basic, duka.token, "Bearer "]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
   it("what the QR carries pays the merchant: paybill 600000, account = the reference, amount = the QR's", async () => {
     const merchant = await partyWithWallet("merchant");
     const code = await createCode({ kind: "fixed", amount: "450.00" }, merchant.token);
