@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict mHfsbcaikgbiOQCtpgiXzHc4D8bgzUTcTvRjlJsmhoZ1ieOJ3iJmbkB4f5vF5Ki
+\restrict xB3cRIP508nBRPISFfHujh5j6kWwgxsmwVDmLsiFfR6gpcV0NU6JEf6WnA3cooR
 
 
 SET statement_timeout = 0;
@@ -2200,6 +2200,84 @@ $$;
 
 
 --
+-- Name: installment_clawback(public.installments, numeric, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.installment_clawback(p_plan public.installments, p_amount numeric, p_reason text, p_ref text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_release public.wallet_transactions;
+  v_merchant_wallet uuid;
+  v_reversed numeric;
+  v_charge public.billing_ledger;
+  v_fee_refunded numeric;
+  v_fee numeric := 0;
+  v_minor smallint;
+  v_available numeric;
+  v_tx record;
+  v_reason text := left(coalesce(p_reason, 'Refund'), 500);
+begin
+  select * into v_release from public.wallet_transactions where ref = 'installment:' || p_plan.id || ':release' for update;
+  if v_release.id is null then
+    perform hazina.raise_error('order_not_refundable', jsonb_build_object('order_id', p_plan.order_id,
+      'reason', 'the plan paid nothing out to the merchant'));
+  end if;
+  select e.wallet_id into v_merchant_wallet from hazina.transaction_entries(v_release.id) e
+   where e.leg = 'principal' and e.direction = 'credit';
+  select coalesce(sum(principal_amount), 0) into v_reversed from public.wallet_transactions where reverses_id = v_release.id;
+  if p_amount > v_release.principal_amount - v_reversed then
+    perform hazina.raise_error('refund_exceeds_paid', jsonb_build_object(
+      'refundable', (v_release.principal_amount - v_reversed)::numeric(19, 4)::text));
+  end if;
+  -- The release's fee share (its one fee charge, if any), by the refund rule.
+  select * into v_charge from public.billing_ledger
+   where transaction_id = v_release.id and direction = 'charge' order by ref limit 1;
+  if v_charge.ref is not null then
+    select coalesce(sum(amount), 0) into v_fee_refunded from public.billing_ledger
+     where refund_of = v_charge.ref and direction = 'refund';
+    select minor_units into v_minor from public.currencies where code = v_release.currency;
+    v_fee := hazina.refund_fee_share(v_charge.amount, v_fee_refunded, p_amount, v_release.principal_amount,
+                                     v_reversed + p_amount = v_release.principal_amount, v_minor);
+  end if;
+  -- The merchant's wallet must cover it (locked: no withdrawal slips in between).
+  perform 1 from public.wallets where id = v_merchant_wallet for update;
+  select available into v_available from public.wallet_balances where wallet_id = v_merchant_wallet;
+  if v_available < p_amount - v_fee then
+    perform hazina.raise_error('order_refund_merchant_funds', jsonb_build_object('order_id', p_plan.order_id,
+      'needed', (p_amount - v_fee)::numeric(19, 4)::text, 'available', v_available::numeric(19, 4)::text));
+  end if;
+  select * into v_tx from hazina.begin_transaction(
+    p_ref, 'reversal',
+    md5(concat_ws('|', 'installment_clawback', v_release.id, p_amount::numeric(19, 4), v_fee::numeric(19, 4))),
+    p_amount, v_release.currency, v_reason,
+    jsonb_build_object('reverses', v_release.id, 'original_kind', v_release.kind, 'installment_id', p_plan.id,
+                       'order_id', p_plan.order_id),
+    v_release.id);
+  if v_fee > 0 then
+    perform hazina.apply_entries(v_tx.transaction_id, 'reversal', v_reason,
+      jsonb_build_object('reverses', v_release.id), p_ref,
+      array[v_merchant_wallet, hazina.system_wallet('escrow', v_release.currency),
+            hazina.system_wallet('fee_revenue', v_release.currency), v_charge.payer_wallet_id],
+      array['debit', 'credit', 'debit', 'credit'], array[p_amount, p_amount, v_fee, v_fee],
+      array['principal', 'principal', 'fee', 'fee']);
+    insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                       direction, amount, currency, base_amount, rule_source, rule_id, refund_of)
+    values (v_tx.transaction_id::text || '#refund-1', v_tx.transaction_id, v_charge.payer_wallet_id, v_charge.payer_user_id,
+            v_charge.transaction_type, 'refund', v_fee, v_charge.currency, p_amount, 'original', v_charge.rule_id, v_charge.ref);
+  else
+    perform hazina.apply_entries(v_tx.transaction_id, 'reversal', v_reason,
+      jsonb_build_object('reverses', v_release.id), p_ref,
+      array[v_merchant_wallet, hazina.system_wallet('escrow', v_release.currency)],
+      array['debit', 'credit'], array[p_amount, p_amount], array['principal', 'principal']);
+  end if;
+  return v_tx.transaction_id;
+end
+$$;
+
+
+--
 -- Name: installment_close(uuid, text, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -4317,7 +4395,7 @@ CREATE FUNCTION hazina.order_apply_refund(p_order_id uuid, p_amount numeric, p_r
 declare
   v_order public.orders;
   v_escrow public.goods_escrows;
-  v_plan_id uuid;
+  v_plan public.installments;
   v_left numeric := p_amount;
   v_part numeric;
   v_intent record;
@@ -4329,32 +4407,32 @@ begin
     perform hazina.payment_refund_create(v_order.merchant_id, v_order.payment_intent_id, p_amount, p_reason, p_ref);
     return;
   end if;
-  select id into v_plan_id from public.installments where order_id = p_order_id;
-  if v_plan_id is null then
+  select * into v_plan from public.installments where order_id = p_order_id for update;
+  if v_plan.id is null then
     perform hazina.raise_error('order_not_refundable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status));
   end if;
   select * into v_escrow from public.goods_escrows where order_id = p_order_id for update;
-  if v_escrow.id is null then
-    perform hazina.raise_error('order_not_refundable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
-      'reason', 'plan_released'));
-  end if;
-  if v_order.status not in ('paid', 'fulfilled', 'completed')
-     or v_escrow.status not in ('funded', 'dispatched', 'delivered', 'disputed') then
+  if v_order.status not in ('paid', 'fulfilled', 'completed') or v_plan.status <> 'completed'
+     or (v_escrow.id is not null and v_escrow.status not in ('funded', 'dispatched', 'delivered', 'disputed')) then
     perform hazina.raise_error('order_not_refundable', jsonb_build_object('order_id', p_order_id, 'status', v_order.status,
       'escrow_status', v_escrow.status));
   end if;
   if p_amount is null or p_amount <= 0 or p_amount > v_order.amount_paid - v_order.amount_refunded
-     or p_amount > v_escrow.amount - v_escrow.released_amount - v_escrow.refunded_amount then
+     or (v_escrow.id is not null and p_amount > v_escrow.amount - v_escrow.released_amount - v_escrow.refunded_amount) then
     perform hazina.raise_error('refund_exceeds_paid', jsonb_build_object(
       'refundable', (v_order.amount_paid - v_order.amount_refunded)::numeric(19, 4)::text));
   end if;
+  if v_escrow.id is null then
+    -- Paid out at completion: take it back from the merchant first (escrow gets it again).
+    perform hazina.installment_clawback(v_plan, p_amount, p_reason, p_ref || ':clawback');
+  end if;
   v_prior := current_setting('hazina.installment_refund', true);
-  perform set_config('hazina.installment_refund', v_plan_id::text, true);
+  perform set_config('hazina.installment_refund', v_plan.id::text, true);
   for v_intent in
     select id, amount_received - amount_refunded as refundable from public.payment_intents
-     where subject_type = 'installment' and subject_id = v_plan_id and status = 'succeeded'
+     where subject_type = 'installment' and subject_id = v_plan.id and status = 'succeeded'
        and amount_received > amount_refunded
-     order by created_at desc, (client_ref = 'installment:' || v_plan_id || ':deposit'), client_ref desc
+     order by created_at desc, (client_ref = 'installment:' || v_plan.id || ':deposit'), client_ref desc
        for update
   loop
     exit when v_left <= 0;
@@ -4369,23 +4447,24 @@ begin
     perform hazina.raise_error('refund_exceeds_paid', jsonb_build_object(
       'refundable', (p_amount - v_left)::numeric(19, 4)::text));
   end if;
-  -- The plan's books: what went back to the buyer after completion moves from 'released' (to
-  -- the order's escrow) to 'refunded', so its escrow_held and closed_money_accounted checks
-  -- (1400) still hold.
+  -- The plan's books: what went back to the buyer after completion moves from 'released' to
+  -- 'refunded' (installment_escrow_held and installment_closed_money_accounted still hold).
   update public.installments set amount_refunded = amount_refunded + p_amount,
-         amount_released = amount_released - p_amount
-   where id = v_plan_id;
+         amount_released = amount_released - p_amount, updated_at = now()
+   where id = v_plan.id;
   update public.orders set amount_refunded = amount_refunded + p_amount, updated_at = now(),
          status = case when amount_refunded + p_amount = amount_paid then 'refunded' else status end,
          refunded_at = case when amount_refunded + p_amount = amount_paid then now() else refunded_at end
    where id = v_order.id returning * into v_order;
-  update public.goods_escrows set refunded_amount = refunded_amount + p_amount, updated_at = now(),
-         status = case when released_amount + refunded_amount + p_amount = amount then 'refunded' else status end,
-         refunded_at = case when released_amount + refunded_amount + p_amount = amount then now() else refunded_at end,
-         auto_release_at = case when released_amount + refunded_amount + p_amount = amount then null else auto_release_at end
-   where id = v_escrow.id returning * into v_escrow;
-  if v_escrow.status = 'refunded' then
-    perform hazina.escrow_event(v_escrow.id, 'escrow.refunded');
+  if v_escrow.id is not null then
+    update public.goods_escrows set refunded_amount = refunded_amount + p_amount, updated_at = now(),
+           status = case when released_amount + refunded_amount + p_amount = amount then 'refunded' else status end,
+           refunded_at = case when released_amount + refunded_amount + p_amount = amount then now() else refunded_at end,
+           auto_release_at = case when released_amount + refunded_amount + p_amount = amount then null else auto_release_at end
+     where id = v_escrow.id returning * into v_escrow;
+    if v_escrow.status = 'refunded' then
+      perform hazina.escrow_event(v_escrow.id, 'escrow.refunded');
+    end if;
   end if;
   perform hazina.order_event(v_order.id, case when v_order.status = 'refunded' then 'order.refunded'
                                               else 'order.partially_refunded' end);
@@ -7032,6 +7111,27 @@ CREATE FUNCTION hazina.reconcile_escrow() RETURNS TABLE(check_name text, subject
     from public.goods_escrows e
     left join public.wallet_transactions t on t.id = e.release_transaction_id
    where e.released_amount <> coalesce(t.principal_amount, 0)
+$$;
+
+
+--
+-- Name: reconcile_installment_clawbacks(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_installment_clawbacks() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select 'installment_clawback_matches_refunds', i.id::text, i.amount_refunded,
+         coalesce((select sum(r.principal_amount) from public.wallet_transactions t
+                     join public.wallet_transactions r on r.reverses_id = t.id
+                    where t.ref = 'installment:' || i.id || ':release'), 0)
+    from public.installments i
+   where i.status = 'completed'
+     and not exists (select 1 from public.goods_escrows e where e.order_id = i.order_id)
+     and i.amount_refunded <> coalesce((select sum(r.principal_amount) from public.wallet_transactions t
+                                          join public.wallet_transactions r on r.reverses_id = t.id
+                                         where t.ref = 'installment:' || i.id || ':release'), 0)
 $$;
 
 
@@ -15444,6 +15544,13 @@ GRANT ALL ON FUNCTION hazina.installment_claim_reminders(p_limit integer) TO ser
 
 
 --
+-- Name: FUNCTION installment_clawback(p_plan public.installments, p_amount numeric, p_reason text, p_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_clawback(p_plan public.installments, p_amount numeric, p_reason text, p_ref text) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION installment_close(p_id uuid, p_status text, p_fee numeric, p_reason text); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -16499,6 +16606,13 @@ GRANT ALL ON FUNCTION hazina.reconcile() TO service_role;
 
 REVOKE ALL ON FUNCTION hazina.reconcile_escrow() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.reconcile_escrow() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_installment_clawbacks(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_installment_clawbacks() FROM PUBLIC;
 
 
 --
@@ -18204,7 +18318,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict mHfsbcaikgbiOQCtpgiXzHc4D8bgzUTcTvRjlJsmhoZ1ieOJ3iJmbkB4f5vF5Ki
+\unrestrict xB3cRIP508nBRPISFfHujh5j6kWwgxsmwVDmLsiFfR6gpcV0NU6JEf6WnA3cooR
 
 
 -- Reference data inserted by the migrations
@@ -18228,6 +18342,7 @@ INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_invoices()', 
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_escrow()', 'goods escrow and orders: the escrow wallets hold what they owe; orders and escrows agree with their intents and releases');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installments()', 'installment plans: figures agree with the schedule; money held in escrow is what active plans were paid');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_qr_codes()', 'qr codes: each code''s use_count is the number of its succeeded payment intents');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installment_clawbacks()', 'completed installment plans without escrow: what their orders refunded is what was taken back from the merchant');
 INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
 INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
@@ -18297,4 +18412,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001500'),
     ('20261124001600'),
     ('20261124001620'),
-    ('20261124001660');
+    ('20261124001660'),
+    ('20261124001800');

@@ -237,6 +237,11 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
     "This order cannot be refunded: it was not paid, is refunded or canceled, or its escrow was released.",
   ],
   refund_exceeds_paid: [409, "Refunds cannot exceed what was paid and not yet refunded."],
+  // database/migrations/20261124001800_order_plan_refunds_released.sql
+  order_refund_merchant_funds: [
+    409,
+    "The merchant's wallet lacks the money for this refund: a completed installment plan paid the merchant out, so its order is refunded from the merchant's wallet (less the release fee's share, which comes back). Nothing was refunded; add funds and retry.",
+  ],
   escrow_not_found: [404, "Escrow not found."],
   escrow_not_disputed: [409, "Only a disputed escrow can be resolved."],
   // jobs (database/migrations/*_jobs.sql, functions/_shared/jobs)
@@ -320,6 +325,19 @@ const RULE_MESSAGES: Record<string, (details: Record<string, unknown>) => string
  * `new ApiError(status, code, ...)`; the test checks every such call agrees with this table.
  */
 export const EDGE_ERROR_CODES: Record<string, [number, string]> = {
+  // M-Pesa Dynamic QR of a code (functions/qr-codes/mpesa.ts; docs/checkout.md)
+  mpesa_qr_kind_not_supported: [
+    409,
+    "Only static and fixed codes get an M-Pesa QR; invoice, order and intent codes are paid through their checkout page.",
+  ],
+  mpesa_qr_invalid_amount: [
+    400,
+    "An M-Pesa QR's amount is whole shillings, rounded half up, from 1 to 250,000: a static code needs `amount`, a fixed code uses its own and takes none.",
+  ],
+  mpesa_qr_rejected: [
+    502,
+    "M-Pesa refused to generate the QR code; details.provider_code and provider_message say why.",
+  ],
   validation_failed: [400, "The request is invalid; `details.fields` lists each problem."],
   invalid_json: [400, "The body is not valid JSON."],
   payload_too_large: [413, "The request body is larger than BODY_LIMIT_BYTES."],

@@ -14,6 +14,7 @@ import { Amount, Currency } from "../_shared/money.ts";
 import { apiDocs, listOf, serveOpenApi } from "../_shared/openapi.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
 import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
+import { mpesaQrRoutes } from "./mpesa.ts";
 import { QR_STATUSES, QrCode, QrCodeWithLinks } from "./schemas.ts";
 
 export const app = createFunctionApp<UserEnv>("qr-codes");
@@ -303,3 +304,5 @@ app.delete("/:id", idempotent({ required: false, oneTransaction: true }), async 
   });
   return c.json(withLinks(code));
 });
+
+mpesaQrRoutes(app, docs); // GET /:id/mpesa: the code as a Daraja Dynamic QR

@@ -1,9 +1,10 @@
-// The sandbox's M-Pesa Daraja: OAuth, STK push and its query, B2C, Transaction Status and
-// C2B (URL registration and the customer-side simulation), on Daraja's paths and payload
+// The sandbox's M-Pesa Daraja: OAuth, STK push and its query, B2C, Transaction Status,
+// Dynamic QR (mpesa-qr.ts) and C2B (URL registration and the customer-side simulation), on Daraja's paths and payload
 // shapes, calling our webhooks back the way Daraja does.
 import process from "node:process";
 import { Hono } from "hono";
 import { darajaError, darajaNow, randomId, receiptNumber, type SandboxContext } from "./context.ts";
+import { qrRoutes } from "./mpesa-qr.ts";
 import type { Scenario } from "./scenarios.ts";
 
 export interface StkRecord {
@@ -438,5 +439,6 @@ export function mpesaApp(ctx: SandboxContext): Hono {
   b2cRoutes(mpesa, ctx, state);
   transactionStatusRoutes(mpesa, ctx, state);
   c2bRoutes(mpesa, ctx, state);
+  qrRoutes(mpesa, ctx);
   return mpesa;
 }

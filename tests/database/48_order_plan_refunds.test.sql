@@ -1,10 +1,10 @@
 -- Refunds of an order paid by an installment plan (migration 20261124001620): the order has no
 -- intent of its own, so its refunds are spread over the plan's succeeded intents, newest
 -- first. A merchant's partial then full refund, a retry, a dispute resolved as a refund and as
--- a split, and a plan order without escrow (paid out at completion: refused); balances to the
--- cent and the books reconciled.
+-- a split (a plan order without escrow: 48_order_plan_released_refunds.test.sql); balances to
+-- the cent and the books reconciled.
 begin;
-select plan(26);
+select plan(23);
 
 \ir helpers.psql
 
@@ -96,11 +96,8 @@ select is(pg_temp.balance(:'duka_wallet'),
   'the merchant gets 400.01 less the escrow_release fee');
 select * from pg_temp.books_balance('the books reconcile after a split');
 
--- Plan D: no escrow; the plan paid the merchant at completion, so the order is not refundable here.
-select pg_temp.plan_order('pd', false, :'shop', :'lamp', :'amina_wallet') as order_d \gset
-select throws_ok(format($$select pg_temp.as_user('%s', 'select public.order_refund(''%s'', 10, null, null, ''r-d'')')$$, :'duka', :'order_d'),
-  'P0001', 'order_not_refundable', 'a plan order without escrow was paid out: refused, no money moves');
-select * from pg_temp.books_balance('the books reconcile at the end');
+-- A plan order without escrow (paid out at completion) is refunded from the merchant's wallet:
+-- 48_order_plan_released_refunds.test.sql.
 
 select * from finish();
 rollback;

@@ -489,3 +489,136 @@ export function parseC2b(body: unknown, kind: "validation" | "confirmation"): No
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------
+// Dynamic QR (Daraja `POST /mpesa/qrcode/v1/generate`): a QR the M-Pesa app scans to pay a
+// till (BG), paybill (PB), agent (WA), phone (SM) or business (SB) a set amount. Daraja's
+// request: {MerchantName, RefNo, Amount (a number, whole shillings), TrxCode, CPI (the credit
+// party: till, paybill, agent, phone or business number), Size (pixels, a string)}; its answer:
+// {ResponseCode, RequestID, ResponseDescription, QRCode (the PNG, base64)}. See docs/checkout.md.
+
+export const QR_TRX_CODES = ["BG", "PB", "WA", "SM", "SB"] as const;
+
+/**
+ * A decimal amount as whole shillings, by string logic: rounded half up on the first decimal
+ * (150.49 → 150, 150.50 → 151; Daraja's Amount is whole shillings). Throws on anything that
+ * is not a non-negative decimal.
+ */
+export function roundHalfUpToShillings(amount: string): string {
+  const match = /^([0-9]{1,15})(?:\.([0-9]{1,4}))?$/.exec(amount.trim());
+  if (!match) throw new Error(`amount ${amount} is not a decimal`);
+  const whole = BigInt(match[1]);
+  const roundUp = (match[2] ?? "0")[0] >= "5";
+  return String(roundUp ? whole + 1n : whole);
+}
+
+/** Our limits on a Dynamic QR (M-Pesa's per-transaction maximum is KES 250,000). */
+export const QR_MIN_SHILLINGS = 1n;
+export const QR_MAX_SHILLINGS = 250_000n;
+
+export const DynamicQrInput = z.object({
+  merchantName: z.string().trim().min(1).max(60),
+  refNo: z.string().trim().min(1).max(40).regex(
+    /^[A-Za-z0-9 ._-]+$/,
+    "letters, digits, space . _ -",
+  ),
+  /** A decimal string; sent as whole shillings rounded half up (roundHalfUpToShillings). */
+  amount: z.string().regex(/^[0-9]{1,15}(\.[0-9]{1,4})?$/, "a decimal string"),
+  trxCode: z.enum(QR_TRX_CODES),
+  /** BG, PB, WA: a 5–8 digit till, paybill or agent number; SM, SB: a 2547/2541 MSISDN. */
+  cpi: z.string().trim(),
+  size: z.number().int().min(100).max(1000).default(300),
+}).strict().superRefine((input, ctx) => {
+  const phone = input.trxCode === "SM" || input.trxCode === "SB";
+  const ok = phone ? /^254[17][0-9]{8}$/.test(input.cpi) : /^[0-9]{5,8}$/.test(input.cpi);
+  if (!ok) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cpi"],
+      message: phone
+        ? "SM and SB take a phone number in MSISDN format (2547XXXXXXXX)"
+        : "BG, PB and WA take a 5-8 digit till, paybill or agent number",
+    });
+  }
+  if (!/^[0-9]{1,15}(\.[0-9]{1,4})?$/.test(input.amount)) return; // reported above
+  const shillings = BigInt(roundHalfUpToShillings(input.amount));
+  if (shillings < QR_MIN_SHILLINGS || shillings > QR_MAX_SHILLINGS) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["amount"],
+      message: "whole shillings from 1 to 250000 after rounding half up",
+    });
+  }
+});
+export type DynamicQrRequest = z.input<typeof DynamicQrInput>;
+
+export type DynamicQrResult =
+  | {
+    ok: true;
+    /** The PNG Daraja made (checked to be one). */
+    png: Uint8Array;
+    /** The whole-shilling amount the QR carries. */
+    amount: string;
+    requestId: string | null;
+    responseCode: string;
+    description: string;
+  }
+  /** M-Pesa refused the request (HTTP 4xx, or an answer without a PNG). */
+  | { ok: false; code: string; message: string };
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function pngFromBase64(text: unknown): Uint8Array | null {
+  if (typeof text !== "string" || !/^[A-Za-z0-9+/=\s]{16,}$/.test(text)) return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = Uint8Array.from(atob(text.replace(/\s/g, "")), (ch) => ch.charCodeAt(0));
+  } catch {
+    return null;
+  }
+  return PNG_MAGIC.every((b, i) => bytes[i] === b) ? bytes : null;
+}
+
+/**
+ * Ask Daraja for a Dynamic QR. Bad input throws a ZodError (nothing is sent); no usable answer
+ * (unreachable, timeout, HTTP 5xx, 401/403/429) throws ProviderUnavailableError; a refusal is
+ * `{ ok: false }`. Read-only at M-Pesa: the same input may be asked for again at any time.
+ */
+export async function generateDynamicQr(request: DynamicQrRequest): Promise<DynamicQrResult> {
+  const input = DynamicQrInput.parse(request);
+  const amount = roundHalfUpToShillings(input.amount);
+  const res = await call(
+    "/mpesa/qrcode/v1/generate",
+    jsonWithIntegers({
+      MerchantName: input.merchantName,
+      RefNo: input.refNo,
+      TrxCode: input.trxCode,
+      CPI: input.cpi,
+      Size: String(input.size),
+    }, { Amount: amount }),
+  );
+  if (res.status >= 500 || refusedBeforeAcceptance(res.status)) {
+    throw new ProviderUnavailableError(
+      "mpesa",
+      `M-Pesa Dynamic QR failed with HTTP ${res.status}`,
+      "not_accepted",
+    );
+  }
+  if (res.status !== 200) return { ok: false, ...errorOf(res) };
+  const png = pngFromBase64(res.body.QRCode);
+  if (!png) {
+    return {
+      ok: false,
+      code: "invalid_qr_code",
+      message: "M-Pesa's answer carried no PNG QR code",
+    };
+  }
+  return {
+    ok: true,
+    png,
+    amount,
+    requestId: typeof res.body.RequestID === "string" ? res.body.RequestID : null,
+    responseCode: String(res.body.ResponseCode ?? ""),
+    description: String(res.body.ResponseDescription ?? "").slice(0, 200),
+  };
+}
