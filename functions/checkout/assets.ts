@@ -113,9 +113,14 @@ export const CHECKOUT_JS = `
     try { json = await res.json(); } catch (e) { json = null; }
     return { status: res.status, body: json };
   }
+  // "1246.50" -> "1,246.50" (strings only, as the server groups it).
+  function grouped(amount) {
+    var parts = String(amount).split(".");
+    return parts[0].replace(/\\B(?=(\\d{3})+(?!\\d))/g, ",") + (parts.length > 1 ? "." + parts[1] : "");
+  }
   function receipt(intent) {
     var box = document.getElementById("receipt");
-    document.getElementById("receipt-amount").textContent = currency + " " + intent.shown;
+    document.getElementById("receipt-amount").textContent = currency + " " + grouped(intent.shown);
     document.getElementById("receipt-ref").textContent = intent.id;
     box.hidden = false;
     document.getElementById("pay-forms").hidden = true;
