@@ -445,8 +445,133 @@ create trigger payment_intents_qr_code_reserve before update of status on public
   for each row when (new.subject_type = 'qr_code' and old.status = 'requires_confirmation'
                      and new.status in ('processing', 'requires_capture', 'succeeded'))
   execute function hazina.qr_code_reserve_use();
--- (qr_code_reserve_use, qr_code_count_use, reconcile_qr_codes, qr_code_resolve and
--- qr_code_pay_wallet keep their new bodies, which behave as before without qr_code_id.)
+-- The functions as 20261124001500 defined them.
+create or replace function hazina.qr_code_reserve_use() returns trigger
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_code public.qr_codes;
+  v_reserved integer;
+begin
+  select * into v_code from public.qr_codes where id = new.subject_id for update;
+  if v_code.id is null then
+    return new;
+  end if;
+  perform hazina.qr_code_assert_payable(v_code);
+  if v_code.max_uses is not null then
+    select count(*) into v_reserved from public.payment_intents
+     where subject_type = 'qr_code' and subject_id = v_code.id and id <> new.id
+       and status in ('processing', 'requires_capture');
+    if v_code.use_count + v_reserved >= v_code.max_uses then
+      perform hazina.raise_error('qr_code_exhausted', jsonb_build_object('slug', v_code.slug, 'status', 'exhausted'));
+    end if;
+  end if;
+  return new;
+end
+$$;
+
+create or replace function hazina.qr_code_count_use() returns trigger
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_code public.qr_codes;
+begin
+  update public.qr_codes
+     set use_count = use_count + 1,
+         status = case when status = 'active' and max_uses is not null and use_count + 1 >= max_uses then 'exhausted'
+                       else status end,
+         updated_at = now()
+   where id = new.subject_id
+  returning * into v_code;
+  if v_code.id is null then
+    return null;
+  end if;
+  perform hazina.event_emit(v_code.merchant_id, 'qr_code.used', 'qr_code', v_code.id,
+    public.qr_code_json(v_code) || jsonb_build_object('payment_intent_id', new.id));
+  if v_code.status = 'exhausted' and v_code.use_count = v_code.max_uses then
+    perform hazina.event_emit(v_code.merchant_id, 'qr_code.exhausted', 'qr_code', v_code.id, public.qr_code_json(v_code));
+  end if;
+  return null;
+end
+$$;
+
+create or replace function hazina.reconcile_qr_codes()
+  returns table (check_name text, subject text, expected numeric, actual numeric)
+  language sql stable
+  security definer
+  set search_path = ''
+  as $$
+  select 'qr_code_uses', q.id::text, count(p.id)::numeric, q.use_count::numeric
+    from public.qr_codes q
+    left join public.payment_intents p on p.subject_type = 'qr_code' and p.subject_id = q.id and p.status = 'succeeded'
+   group by q.id, q.use_count
+  having count(p.id) <> q.use_count
+$$;
+
+create or replace function public.qr_code_resolve(p_slug text) returns jsonb
+  language plpgsql stable
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_code public.qr_codes;
+  v_status text;
+  v_name text;
+begin
+  if p_slug is null or p_slug !~ '^[a-z2-7]{26}$' then
+    return null;
+  end if;
+  select * into v_code from public.qr_codes where slug = p_slug;
+  if v_code.id is null then
+    return null;
+  end if;
+  v_status := hazina.qr_code_effective_status(v_code);
+  select coalesce((select a.business_name from public.merchant_applications a
+                    where a.user_id = v_code.merchant_id and a.status = 'approved' order by a.created_at desc limit 1),
+                  nullif(btrim(u.name), ''), 'Merchant')
+    into v_name from public.auth_users u where u.id = v_code.merchant_id;
+  if v_status <> 'active' then
+    return jsonb_build_object('object', 'qr_checkout', 'slug', v_code.slug, 'status', v_status, 'merchant_name', v_name);
+  end if;
+  return jsonb_build_object('object', 'qr_checkout', 'slug', v_code.slug, 'status', v_status, 'merchant_name', v_name,
+                            'kind', v_code.kind, 'label', v_code.label,
+                            -- In the currency's own decimals (KES 150.00), for the page to show as is.
+                            'amount', (select round(v_code.amount, c.minor_units)::text from public.currencies c
+                                        where c.code = v_code.currency),
+                            'currency', v_code.currency,
+                            'minor_units', (select c.minor_units from public.currencies c where c.code = v_code.currency));
+end
+$$;
+
+create or replace function hazina.qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric,
+                                          p_attempt_ref text) returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_opened jsonb;
+  v_intent_id uuid;
+  v_status text;
+begin
+  if p_customer_id is null then
+    perform hazina.raise_error('unauthenticated');
+  end if;
+  v_opened := hazina.qr_code_open_intent(p_slug, p_customer_id, p_amount, p_attempt_ref);
+  v_intent_id := (v_opened ->> 'id')::uuid;
+  v_status := v_opened ->> 'status';
+  if v_status <> 'requires_confirmation' then
+    return hazina.payment_intent_json(v_intent_id);
+  end if;
+  return hazina.payment_intent_confirm(v_intent_id, p_customer_id,
+    jsonb_build_array(jsonb_build_object('type', 'wallet', 'wallet_id', p_wallet_id, 'amount', (v_opened ->> 'amount'))));
+end
+$$;
 drop function hazina.qr_code_subject_state(public.qr_codes);
+drop function hazina.payment_intent_qr_code(public.payment_intents);
 drop index public.payment_intents_qr_code_id_idx;
 alter table public.payment_intents drop column qr_code_id;
