@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict xB3cRIP508nBRPISFfHujh5j6kWwgxsmwVDmLsiFfR6gpcV0NU6JEf6WnA3cooR
+\restrict xYWaBqBx30lGccfKPthEwOrWfaHy6ugYrplMC1xayvHairnhRs5tPjV1cRXMmK4
 
 
 SET statement_timeout = 0;
@@ -1954,6 +1954,7 @@ CREATE TABLE public.payment_intents (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     transaction_type public.transaction_kind DEFAULT 'payment_intent'::text NOT NULL,
     confirm_attempt integer DEFAULT 0 NOT NULL,
+    qr_code_id uuid,
     CONSTRAINT payment_intents_amount_capturable_check CHECK ((amount_capturable >= (0)::numeric)),
     CONSTRAINT payment_intents_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT payment_intents_amount_received_check CHECK ((amount_received >= (0)::numeric)),
@@ -2927,6 +2928,21 @@ CREATE FUNCTION hazina.installments_due(p_now timestamp with time zone) RETURNS 
      and (s.status = 'pending'
           or (s.missed_at is null and s.due_at + make_interval(days => i.grace_days) <= p_now)
           or (i.auto_collect and s.seq > 0 and s.collect_attempted_at is null))
+$$;
+
+
+--
+-- Name: intent_qr_on_close(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.intent_qr_on_close() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform hazina.qr_code_disable_bound('intent', new.id);
+  return null;
+end
 $$;
 
 
@@ -6224,6 +6240,16 @@ $$;
 
 
 --
+-- Name: payment_intent_qr_code(public.payment_intents); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_qr_code(p public.payment_intents) RETURNS uuid
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$ select case when p.subject_type = 'qr_code' then p.subject_id else p.qr_code_id end $$;
+
+
+--
 -- Name: payment_intent_release_hold(uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -6631,7 +6657,6 @@ CREATE TABLE public.qr_codes (
     label text,
     amount numeric(19,4),
     currency character(3) DEFAULT 'KES'::bpchar NOT NULL,
-    subject_id uuid,
     expires_at timestamp with time zone,
     max_uses integer,
     use_count integer DEFAULT 0 NOT NULL,
@@ -6639,6 +6664,10 @@ CREATE TABLE public.qr_codes (
     client_ref text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    invoice_id uuid,
+    order_id uuid,
+    payment_intent_id uuid,
+    subject_id uuid GENERATED ALWAYS AS (COALESCE(invoice_id, order_id, payment_intent_id)) STORED,
     CONSTRAINT qr_codes_amount CHECK (((kind = 'static'::text) = (amount IS NULL))),
     CONSTRAINT qr_codes_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT qr_codes_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
@@ -6647,7 +6676,7 @@ CREATE TABLE public.qr_codes (
     CONSTRAINT qr_codes_max_uses_check CHECK (((max_uses >= 1) AND (max_uses <= 1000000))),
     CONSTRAINT qr_codes_slug_check CHECK ((slug ~ '^[a-z2-7]{26}$'::text)),
     CONSTRAINT qr_codes_status_check CHECK ((status = ANY (ARRAY['active'::text, 'disabled'::text, 'expired'::text, 'exhausted'::text]))),
-    CONSTRAINT qr_codes_subject CHECK (((kind = ANY (ARRAY['invoice'::text, 'order'::text, 'intent'::text])) = (subject_id IS NOT NULL))),
+    CONSTRAINT qr_codes_subject CHECK ((((invoice_id IS NOT NULL) = (kind = 'invoice'::text)) AND ((order_id IS NOT NULL) = (kind = 'order'::text)) AND ((payment_intent_id IS NOT NULL) = (kind = 'intent'::text)))),
     CONSTRAINT qr_codes_use_count_check CHECK ((use_count >= 0))
 );
 
@@ -6675,6 +6704,122 @@ $$;
 
 
 --
+-- Name: qr_code_bound_intent(public.qr_codes, uuid, numeric); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_bound_intent(p_code public.qr_codes, p_payer_id uuid, p_amount numeric) RETURNS public.payment_intents
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices;
+  v_order public.orders;
+  v_intent public.payment_intents;
+  v_intent_id uuid;
+  v_amount numeric;
+begin
+  if p_code.kind = 'invoice' then
+    -- The invoice first (as invoice_pay and void hold it), then its intents with SKIP LOCKED.
+    select * into v_invoice from public.invoices where id = p_code.invoice_id for update;
+    if v_invoice.status = 'paid' then
+      perform hazina.raise_error('qr_code_already_paid', jsonb_build_object('kind', 'invoice', 'status', v_invoice.status));
+    elsif v_invoice.status not in ('open', 'uncollectible') then
+      perform hazina.raise_error('qr_code_subject_closed', jsonb_build_object('kind', 'invoice', 'status', v_invoice.status));
+    end if;
+    if exists (select 1 from public.payment_intents
+                where subject_type = 'invoice' and subject_id = v_invoice.id and status in ('processing', 'requires_capture')) then
+      perform hazina.raise_error('qr_code_payment_in_progress', jsonb_build_object('kind', 'invoice'));
+    end if;
+    perform hazina.qr_code_assert_payable(p_code);
+    v_amount := coalesce(p_amount, v_invoice.amount_due);
+    perform hazina.assert_valid_amount(v_amount, v_invoice.currency);
+    if v_amount > v_invoice.amount_due then
+      perform hazina.raise_error('amount_exceeds_due', jsonb_build_object('invoice_id', v_invoice.id,
+        'amount_due', v_invoice.amount_due::text));
+    end if;
+    if v_amount <> v_invoice.amount_due and not v_invoice.allow_partial_payment then
+      perform hazina.raise_error('partial_payment_not_allowed', jsonb_build_object('invoice_id', v_invoice.id,
+        'amount_due', v_invoice.amount_due::text));
+    end if;
+    -- Reuse the one unpaid intent when it pays the same amount and this payer may pay it (one
+    -- for nobody in particular, or this payer's; a customer's is paid by M-Pesa as theirs).
+    select * into v_intent from public.payment_intents
+     where subject_type = 'invoice' and subject_id = v_invoice.id and status = 'requires_confirmation'
+       and amount = v_amount and expires_at > now() + interval '5 minutes'
+       and (customer_id is null or p_payer_id is null or customer_id = p_payer_id)
+     order by created_at desc limit 1
+       for update skip locked;
+    if v_intent.id is not null then
+      perform hazina.invoice_release_intents(v_invoice.id, v_intent.id);
+    else
+      v_intent_id := (hazina.invoice_pay(null, null, v_amount, v_invoice.pay_token) ->> 'id')::uuid;
+      select * into v_intent from public.payment_intents where id = v_intent_id for update;
+    end if;
+  else
+    if p_amount is not null then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'amount', 'reason',
+        'the amount is the ' || p_code.kind || '''s'));
+    end if;
+    if p_code.kind = 'order' then
+      select * into v_order from public.orders where id = p_code.order_id;
+      v_intent_id := v_order.payment_intent_id;
+    else
+      v_intent_id := p_code.payment_intent_id;
+    end if;
+    -- The intent's lock: a second payer waits here, then sees the first one's outcome.
+    select * into v_intent from public.payment_intents where id = v_intent_id for update;
+    if v_intent.status = 'succeeded' then
+      perform hazina.raise_error('qr_code_already_paid', jsonb_build_object('kind', p_code.kind, 'status', v_intent.status));
+    elsif v_intent.id is null or v_intent.status = 'canceled' or v_intent.expires_at <= now() then
+      perform hazina.raise_error('qr_code_subject_closed', jsonb_build_object('kind', p_code.kind, 'status', v_intent.status));
+    elsif v_intent.status <> 'requires_confirmation' then
+      perform hazina.raise_error('qr_code_payment_in_progress', jsonb_build_object('kind', p_code.kind));
+    end if;
+    if p_code.kind = 'order' then
+      select * into v_order from public.orders where id = p_code.order_id;
+      if v_order.status <> 'pending_payment' then
+        perform hazina.raise_error('qr_code_subject_closed', jsonb_build_object('kind', 'order', 'status', v_order.status));
+      end if;
+    end if;
+    perform hazina.qr_code_assert_payable(p_code);
+  end if;
+  if v_intent.customer_id is not null and p_payer_id is not null and v_intent.customer_id <> p_payer_id then
+    perform hazina.raise_error('qr_code_payer_not_customer', jsonb_build_object('kind', p_code.kind));
+  end if;
+  if v_intent.qr_code_id is distinct from p_code.id then
+    update public.payment_intents set qr_code_id = p_code.id where id = v_intent.id returning * into v_intent;
+  end if;
+  return v_intent;
+end
+$$;
+
+
+--
+-- Name: qr_code_confirm_bound(public.payment_intents, uuid, jsonb); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_confirm_bound(p_intent public.payment_intents, p_payer_id uuid, p_sources jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_secret text;
+  v_result jsonb;
+begin
+  if p_intent.customer_id is not null then
+    return hazina.payment_intent_confirm(p_intent.id, p_intent.customer_id, p_sources, null);
+  end if;
+  v_secret := encode(extensions.gen_random_bytes(24), 'hex');
+  update public.payment_intents set client_secret_hash = encode(sha256(convert_to(v_secret, 'UTF8')), 'hex')
+   where id = p_intent.id;
+  v_result := hazina.payment_intent_confirm(p_intent.id, p_payer_id, p_sources, v_secret);
+  update public.payment_intents set client_secret_hash = p_intent.client_secret_hash where id = p_intent.id;
+  return v_result;
+end
+$$;
+
+
+--
 -- Name: qr_code_count_use(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -6690,7 +6835,7 @@ begin
          status = case when status = 'active' and max_uses is not null and use_count + 1 >= max_uses then 'exhausted'
                        else status end,
          updated_at = now()
-   where id = new.subject_id
+   where id = hazina.payment_intent_qr_code(new)
   returning * into v_code;
   if v_code.id is null then
     return null;
@@ -6726,7 +6871,7 @@ begin
   select * into v_existing from public.qr_codes where merchant_id = p_merchant_id and client_ref = p_client_ref;
   if v_existing.id is not null then
     if v_existing.kind <> p_kind or (v_existing.amount is distinct from p_amount and p_kind <> 'intent')
-       or v_existing.currency <> v_currency or v_existing.subject_id is distinct from p_subject_id
+       or (v_existing.currency <> v_currency and p_kind <> 'intent') or v_existing.subject_id is distinct from p_subject_id
        or v_existing.label is distinct from p_label or v_existing.max_uses is distinct from p_max_uses
        or v_existing.expires_at is distinct from p_expires_at then
       perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
@@ -6753,21 +6898,36 @@ begin
       'reason', 'required for invoice, order and intent codes, and only for them'));
   end if;
   if p_kind = 'intent' then
-    -- Bound to one of the merchant's own intents, still to be paid: its amount is the code's.
     select * into v_intent from public.payment_intents where id = p_subject_id and merchant_id = p_merchant_id;
     if v_intent.id is null then
       perform hazina.raise_error('payment_intent_not_found', jsonb_build_object('payment_intent_id', p_subject_id));
     end if;
-    if v_intent.status <> 'requires_confirmation' then
+    if v_intent.status <> 'requires_confirmation' or v_intent.expires_at <= now() then
       perform hazina.raise_error('intent_not_confirmable', jsonb_build_object('payment_intent_id', p_subject_id, 'status', v_intent.status));
+    end if;
+    if v_intent.subject_type is not null then
+      perform hazina.raise_error('qr_code_intent_has_subject', jsonb_build_object('payment_intent_id', p_subject_id,
+        'subject_type', v_intent.subject_type));
+    end if;
+    if p_amount is not null then
+      perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'amount', 'reason', 'an intent code''s amount is its intent''s'));
     end if;
     v_amount := v_intent.amount;
     v_currency := v_intent.currency;
-  elsif p_kind = 'static' then
+  elsif p_kind = 'invoice' then
+    if not exists (select 1 from public.invoices where id = p_subject_id and merchant_id = p_merchant_id) then
+      perform hazina.raise_error('invoice_not_found', jsonb_build_object('invoice_id', p_subject_id));
+    end if;
+  elsif p_kind = 'order' then
+    if not exists (select 1 from public.orders where id = p_subject_id and merchant_id = p_merchant_id) then
+      perform hazina.raise_error('order_not_found', jsonb_build_object('order_id', p_subject_id));
+    end if;
+  end if;
+  if p_kind = 'static' then
     if p_amount is not null then
       perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'amount', 'reason', 'a static code has no amount: the payer types it'));
     end if;
-  elsif p_amount is null then
+  elsif v_amount is null then
     perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'amount', 'reason', 'required for a ' || p_kind || ' code'));
   end if;
   if not exists (select 1 from public.currencies where code = v_currency) then
@@ -6776,14 +6936,15 @@ begin
   if v_amount is not null then
     perform hazina.assert_valid_amount(v_amount, v_currency);
   end if;
-  -- The money of a payment through it needs a home from the start.
   if not exists (select 1 from public.wallets where user_id = p_merchant_id and currency = v_currency
                                                   and kind = 'merchant' and status = 'active') then
     perform hazina.raise_error('merchant_wallet_required', jsonb_build_object('currency', v_currency));
   end if;
-  insert into public.qr_codes (id, merchant_id, kind, slug, label, amount, currency, subject_id, expires_at, max_uses, client_ref)
-  values (v_id, p_merchant_id, p_kind, hazina.qr_code_slug(), p_label, v_amount, v_currency, p_subject_id, p_expires_at,
-          p_max_uses, p_client_ref)
+  insert into public.qr_codes (id, merchant_id, kind, slug, label, amount, currency, invoice_id, order_id, payment_intent_id,
+                               expires_at, max_uses, client_ref)
+  values (v_id, p_merchant_id, p_kind, hazina.qr_code_slug(), p_label, v_amount, v_currency,
+          case when p_kind = 'invoice' then p_subject_id end, case when p_kind = 'order' then p_subject_id end,
+          case when p_kind = 'intent' then p_subject_id end, p_expires_at, p_max_uses, p_client_ref)
   on conflict (merchant_id, client_ref) do nothing;
   if not found then
     raise exception using errcode = '40001', message = 'concurrent duplicate qr code; retry';
@@ -6825,8 +6986,11 @@ CREATE FUNCTION hazina.qr_code_disable_bound(p_kind text, p_subject_id uuid) RET
 declare
   v_code public.qr_codes;
 begin
-  for v_code in select * from public.qr_codes where kind = p_kind and subject_id = p_subject_id and status = 'active'
-                   order by id for update loop
+  for v_code in select * from public.qr_codes
+                 where ((p_kind = 'invoice' and invoice_id = p_subject_id) or (p_kind = 'order' and order_id = p_subject_id)
+                        or (p_kind = 'intent' and payment_intent_id = p_subject_id))
+                   and status = 'active'
+                 order by id for update loop
     update public.qr_codes set status = 'disabled', updated_at = now() where id = v_code.id;
     perform hazina.event_emit(v_code.merchant_id, 'qr_code.disabled', 'qr_code', v_code.id, hazina.qr_code_json(v_code.id));
   end loop;
@@ -6924,6 +7088,35 @@ $$;
 
 
 --
+-- Name: qr_code_pay_mpesa(text, text, numeric); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_pay_mpesa(p_slug text, p_phone text, p_amount numeric) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes;
+  v_intent public.payment_intents;
+  v_result jsonb;
+begin
+  select * into v_code from public.qr_codes where slug = p_slug;
+  if v_code.id is null then
+    perform hazina.raise_error('qr_code_not_found', jsonb_build_object('slug', p_slug));
+  end if;
+  if v_code.kind not in ('invoice', 'order', 'intent') then
+    -- Static and fixed codes: POST /checkout/<slug>/pay/mpesa opens the code's own intent.
+    perform hazina.raise_error('qr_code_not_bound', jsonb_build_object('kind', v_code.kind));
+  end if;
+  v_intent := hazina.qr_code_bound_intent(v_code, null, p_amount);
+  v_result := hazina.qr_code_confirm_bound(v_intent, null,
+    jsonb_build_array(jsonb_build_object('type', 'mpesa', 'phone', p_phone, 'amount', v_intent.amount::text)));
+  return hazina.qr_code_payment_json(p_slug, v_intent.id) || jsonb_strip_nulls(jsonb_build_object('mpesa', v_result -> 'mpesa'));
+end
+$$;
+
+
+--
 -- Name: qr_code_pay_wallet(text, uuid, uuid, numeric, text); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -6932,12 +7125,23 @@ CREATE FUNCTION hazina.qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wal
     SET search_path TO ''
     AS $$
 declare
+  v_code public.qr_codes;
   v_opened jsonb;
+  v_intent public.payment_intents;
   v_intent_id uuid;
   v_status text;
 begin
   if p_customer_id is null then
     perform hazina.raise_error('unauthenticated');
+  end if;
+  select * into v_code from public.qr_codes where slug = p_slug;
+  if v_code.id is not null and v_code.kind in ('invoice', 'order', 'intent') then
+    if p_attempt_ref is null or length(p_attempt_ref) not between 8 and 200 then
+      perform hazina.raise_error('invalid_ref');
+    end if;
+    v_intent := hazina.qr_code_bound_intent(v_code, p_customer_id, p_amount);
+    return hazina.qr_code_confirm_bound(v_intent, p_customer_id,
+      jsonb_build_array(jsonb_build_object('type', 'wallet', 'wallet_id', p_wallet_id, 'amount', v_intent.amount::text)));
   end if;
   v_opened := hazina.qr_code_open_intent(p_slug, p_customer_id, p_amount, p_attempt_ref);
   v_intent_id := (v_opened ->> 'id')::uuid;
@@ -6947,6 +7151,32 @@ begin
   end if;
   return hazina.payment_intent_confirm(v_intent_id, p_customer_id,
     jsonb_build_array(jsonb_build_object('type', 'wallet', 'wallet_id', p_wallet_id, 'amount', (v_opened ->> 'amount'))));
+end
+$$;
+
+
+--
+-- Name: qr_code_payment_json(text, uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_payment_json(p_slug text, p_intent_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes;
+  v_intent public.payment_intents;
+begin
+  select * into v_code from public.qr_codes where slug = p_slug;
+  select * into v_intent from public.payment_intents where id = p_intent_id;
+  if v_code.id is null or v_intent.id is null or hazina.payment_intent_qr_code(v_intent) is distinct from v_code.id then
+    perform hazina.raise_error('payment_intent_not_found', jsonb_build_object('payment_intent_id', p_intent_id));
+  end if;
+  return jsonb_build_object('id', v_intent.id, 'object', 'checkout_payment', 'kind', v_code.kind,
+    'amount', v_intent.amount::text, 'currency', v_intent.currency, 'status', v_intent.status,
+    'last_payment_error', case when v_intent.last_payment_error is not null
+                               then jsonb_build_object('code', v_intent.last_payment_error ->> 'code') end,
+    'succeeded_at', public.api_time(v_intent.succeeded_at));
 end
 $$;
 
@@ -6963,14 +7193,14 @@ declare
   v_code public.qr_codes;
   v_reserved integer;
 begin
-  select * into v_code from public.qr_codes where id = new.subject_id for update;
+  select * into v_code from public.qr_codes where id = hazina.payment_intent_qr_code(new) for update;
   if v_code.id is null then
     return new;
   end if;
   perform hazina.qr_code_assert_payable(v_code);
   if v_code.max_uses is not null then
     select count(*) into v_reserved from public.payment_intents
-     where subject_type = 'qr_code' and subject_id = v_code.id and id <> new.id
+     where ((subject_type = 'qr_code' and subject_id = v_code.id) or qr_code_id = v_code.id) and id <> new.id
        and status in ('processing', 'requires_capture');
     if v_code.use_count + v_reserved >= v_code.max_uses then
       perform hazina.raise_error('qr_code_exhausted', jsonb_build_object('slug', v_code.slug, 'status', 'exhausted'));
@@ -6991,6 +7221,31 @@ CREATE FUNCTION hazina.qr_code_slug() RETURNS text
     AS $$
   select string_agg(substr('abcdefghijklmnopqrstuvwxyz234567', (get_byte(b, i) & 31) + 1, 1), '' order by i)
     from (select extensions.gen_random_bytes(26) as b) r, generate_series(0, 25) i
+$$;
+
+
+--
+-- Name: qr_code_subject_state(public.qr_codes); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_subject_state(q public.qr_codes) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select case q.kind
+    when 'invoice' then (select case i.status when 'paid' then 'paid' when 'void' then 'closed' else 'payable' end
+                           from public.invoices i where i.id = q.invoice_id)
+    when 'order' then (select case when o.status = 'pending_payment' then
+                                     case when p.status = 'canceled' or (p.status = 'requires_confirmation' and p.expires_at <= now())
+                                          then 'closed' else 'payable' end
+                                   when o.status = 'canceled' then 'closed' else 'paid' end
+                         from public.orders o left join public.payment_intents p on p.id = o.payment_intent_id
+                        where o.id = q.order_id)
+    when 'intent' then (select case when p.status = 'succeeded' then 'paid'
+                                    when p.status = 'canceled' or (p.status = 'requires_confirmation' and p.expires_at <= now())
+                                    then 'closed' else 'payable' end
+                          from public.payment_intents p where p.id = q.payment_intent_id)
+  end
 $$;
 
 
@@ -7356,7 +7611,8 @@ CREATE FUNCTION hazina.reconcile_qr_codes() RETURNS TABLE(check_name text, subje
     AS $$
   select 'qr_code_uses', q.id::text, count(p.id)::numeric, q.use_count::numeric
     from public.qr_codes q
-    left join public.payment_intents p on p.subject_type = 'qr_code' and p.subject_id = q.id and p.status = 'succeeded'
+    left join public.payment_intents p on ((p.subject_type = 'qr_code' and p.subject_id = q.id) or p.qr_code_id = q.id)
+                                      and p.status = 'succeeded'
    group by q.id, q.use_count
   having count(p.id) <> q.use_count
 $$;
@@ -10740,7 +10996,7 @@ CREATE FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$ select public.qr_code_json(q) from public.qr_codes q
-         where q.kind = p_kind and q.subject_id = p_subject_id and p_kind in ('invoice', 'order')
+         where (p_kind = 'invoice' and q.invoice_id = p_subject_id) or (p_kind = 'order' and q.order_id = p_subject_id)
          order by q.created_at limit 1 $$;
 
 
@@ -10792,6 +11048,11 @@ declare
   v_code public.qr_codes;
   v_status text;
   v_name text;
+  v_state text;
+  v_amount numeric;
+  v_minor integer;
+  v_invoice public.invoices;
+  v_result jsonb;
 begin
   if p_slug is null or p_slug !~ '^[a-z2-7]{26}$' then
     return null;
@@ -10801,20 +11062,37 @@ begin
     return null;
   end if;
   v_status := hazina.qr_code_effective_status(v_code);
+  v_state := hazina.qr_code_subject_state(v_code);
   select coalesce((select a.business_name from public.merchant_applications a
                     where a.user_id = v_code.merchant_id and a.status = 'approved' order by a.created_at desc limit 1),
                   nullif(btrim(u.name), ''), 'Merchant')
     into v_name from public.auth_users u where u.id = v_code.merchant_id;
-  if v_status <> 'active' then
-    return jsonb_build_object('object', 'qr_checkout', 'slug', v_code.slug, 'status', v_status, 'merchant_name', v_name);
+  if v_status <> 'active' or v_state in ('paid', 'closed') then
+    v_result := jsonb_build_object('object', 'qr_checkout', 'slug', v_code.slug, 'status', v_status, 'merchant_name', v_name);
+    if v_state is not null then
+      v_result := v_result || jsonb_build_object('kind', v_code.kind, 'subject_state', v_state);
+    end if;
+    return v_result;
   end if;
-  return jsonb_build_object('object', 'qr_checkout', 'slug', v_code.slug, 'status', v_status, 'merchant_name', v_name,
-                            'kind', v_code.kind, 'label', v_code.label,
-                            -- In the currency's own decimals (KES 150.00), for the page to show as is.
-                            'amount', (select round(v_code.amount, c.minor_units)::text from public.currencies c
-                                        where c.code = v_code.currency),
-                            'currency', v_code.currency,
-                            'minor_units', (select c.minor_units from public.currencies c where c.code = v_code.currency));
+  select minor_units into v_minor from public.currencies where code = v_code.currency;
+  v_amount := case v_code.kind
+    when 'invoice' then (select amount_due from public.invoices where id = v_code.invoice_id)
+    when 'order' then (select p.amount from public.orders o join public.payment_intents p on p.id = o.payment_intent_id
+                        where o.id = v_code.order_id)
+    when 'intent' then (select amount from public.payment_intents where id = v_code.payment_intent_id)
+    else v_code.amount end;
+  v_result := jsonb_build_object('object', 'qr_checkout', 'slug', v_code.slug, 'status', v_status, 'merchant_name', v_name,
+                                 'kind', v_code.kind, 'label', v_code.label,
+                                 'amount', round(v_amount, v_minor)::text, 'currency', v_code.currency, 'minor_units', v_minor);
+  if v_state is not null then
+    v_result := v_result || jsonb_build_object('subject_state', v_state);
+  end if;
+  if v_code.kind = 'invoice' then
+    select * into v_invoice from public.invoices where id = v_code.invoice_id;
+    v_result := v_result || jsonb_build_object('invoice_number', v_invoice.number,
+                                               'allow_partial_payment', v_invoice.allow_partial_payment);
+  end if;
+  return v_result;
 end
 $_$;
 
@@ -13047,6 +13325,13 @@ CREATE INDEX payment_intents_payee_wallet_idx ON public.payment_intents USING bt
 
 
 --
+-- Name: payment_intents_qr_code_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_intents_qr_code_id_idx ON public.payment_intents USING btree (qr_code_id) WHERE (qr_code_id IS NOT NULL);
+
+
+--
 -- Name: payment_intents_qr_code_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -13089,10 +13374,31 @@ CREATE INDEX qr_codes_due_idx ON public.qr_codes USING btree (expires_at) WHERE 
 
 
 --
+-- Name: qr_codes_invoice_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX qr_codes_invoice_idx ON public.qr_codes USING btree (invoice_id) WHERE (invoice_id IS NOT NULL);
+
+
+--
 -- Name: qr_codes_merchant_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX qr_codes_merchant_idx ON public.qr_codes USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: qr_codes_order_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX qr_codes_order_idx ON public.qr_codes USING btree (order_id) WHERE (order_id IS NOT NULL);
+
+
+--
+-- Name: qr_codes_payment_intent_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX qr_codes_payment_intent_idx ON public.qr_codes USING btree (payment_intent_id) WHERE (payment_intent_id IS NOT NULL);
 
 
 --
@@ -13547,14 +13853,21 @@ CREATE TRIGGER payment_intents_order_outcome AFTER UPDATE ON public.payment_inte
 -- Name: payment_intents payment_intents_qr_code_reserve; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER payment_intents_qr_code_reserve BEFORE UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'qr_code'::text) AND (old.status = 'requires_confirmation'::text) AND (new.status = ANY (ARRAY['processing'::text, 'requires_capture'::text, 'succeeded'::text])))) EXECUTE FUNCTION hazina.qr_code_reserve_use();
+CREATE TRIGGER payment_intents_qr_code_reserve BEFORE UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN ((((new.subject_type = 'qr_code'::text) OR (new.qr_code_id IS NOT NULL)) AND (old.status = 'requires_confirmation'::text) AND (new.status = ANY (ARRAY['processing'::text, 'requires_capture'::text, 'succeeded'::text])))) EXECUTE FUNCTION hazina.qr_code_reserve_use();
 
 
 --
 -- Name: payment_intents payment_intents_qr_code_use; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER payment_intents_qr_code_use AFTER UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN (((new.subject_type = 'qr_code'::text) AND (new.status = 'succeeded'::text) AND (old.status <> 'succeeded'::text))) EXECUTE FUNCTION hazina.qr_code_count_use();
+CREATE TRIGGER payment_intents_qr_code_use AFTER UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN ((((new.subject_type = 'qr_code'::text) OR (new.qr_code_id IS NOT NULL)) AND (new.status = 'succeeded'::text) AND (old.status <> 'succeeded'::text))) EXECUTE FUNCTION hazina.qr_code_count_use();
+
+
+--
+-- Name: payment_intents payment_intents_qr_on_close; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_intents_qr_on_close AFTER UPDATE OF status ON public.payment_intents FOR EACH ROW WHEN (((new.status = ANY (ARRAY['succeeded'::text, 'canceled'::text])) AND (old.status IS DISTINCT FROM new.status) AND (new.subject_type IS NULL))) EXECUTE FUNCTION hazina.intent_qr_on_close();
 
 
 --
@@ -14078,6 +14391,14 @@ ALTER TABLE ONLY public.payment_intents
 
 
 --
+-- Name: payment_intents payment_intents_qr_code_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_intents
+    ADD CONSTRAINT payment_intents_qr_code_id_fkey FOREIGN KEY (qr_code_id) REFERENCES public.qr_codes(id);
+
+
+--
 -- Name: payment_refunds payment_refunds_currency_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -14134,11 +14455,35 @@ ALTER TABLE ONLY public.qr_codes
 
 
 --
+-- Name: qr_codes qr_codes_invoice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.qr_codes
+    ADD CONSTRAINT qr_codes_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES public.invoices(id);
+
+
+--
 -- Name: qr_codes qr_codes_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.qr_codes
     ADD CONSTRAINT qr_codes_merchant_id_fkey FOREIGN KEY (merchant_id) REFERENCES public.auth_users(id);
+
+
+--
+-- Name: qr_codes qr_codes_order_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.qr_codes
+    ADD CONSTRAINT qr_codes_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.orders(id);
+
+
+--
+-- Name: qr_codes qr_codes_payment_intent_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.qr_codes
+    ADD CONSTRAINT qr_codes_payment_intent_id_fkey FOREIGN KEY (payment_intent_id) REFERENCES public.payment_intents(id);
 
 
 --
@@ -15700,6 +16045,13 @@ REVOKE ALL ON FUNCTION hazina.installments_due(p_now timestamp with time zone) F
 
 
 --
+-- Name: FUNCTION intent_qr_on_close(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.intent_qr_on_close() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION invoice_apply(p_invoice_id uuid, p_fields jsonb); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -16398,6 +16750,13 @@ REVOKE ALL ON FUNCTION hazina.payment_intent_post_parts(p_intent_id uuid, p_amou
 
 
 --
+-- Name: FUNCTION payment_intent_qr_code(p public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_qr_code(p public.payment_intents) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION payment_intent_release_hold(p_hold_id uuid); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -16495,6 +16854,20 @@ REVOKE ALL ON FUNCTION hazina.qr_code_assert_payable(q public.qr_codes) FROM PUB
 
 
 --
+-- Name: FUNCTION qr_code_bound_intent(p_code public.qr_codes, p_payer_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_bound_intent(p_code public.qr_codes, p_payer_id uuid, p_amount numeric) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_confirm_bound(p_intent public.payment_intents, p_payer_id uuid, p_sources jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_confirm_bound(p_intent public.payment_intents, p_payer_id uuid, p_sources jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION qr_code_count_use(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -16555,11 +16928,27 @@ GRANT ALL ON FUNCTION hazina.qr_code_open_intent(p_slug text, p_customer_id uuid
 
 
 --
+-- Name: FUNCTION qr_code_pay_mpesa(p_slug text, p_phone text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_pay_mpesa(p_slug text, p_phone text, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_pay_mpesa(p_slug text, p_phone text, p_amount numeric) TO service_role;
+
+
+--
 -- Name: FUNCTION qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric, p_attempt_ref text); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_payment_json(p_slug text, p_intent_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_payment_json(p_slug text, p_intent_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_payment_json(p_slug text, p_intent_id uuid) TO service_role;
 
 
 --
@@ -16574,6 +16963,13 @@ REVOKE ALL ON FUNCTION hazina.qr_code_reserve_use() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION hazina.qr_code_slug() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_subject_state(q public.qr_codes); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_subject_state(q public.qr_codes) FROM PUBLIC;
 
 
 --
@@ -18318,7 +18714,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict xB3cRIP508nBRPISFfHujh5j6kWwgxsmwVDmLsiFfR6gpcV0NU6JEf6WnA3cooR
+\unrestrict xYWaBqBx30lGccfKPthEwOrWfaHy6ugYrplMC1xayvHairnhRs5tPjV1cRXMmK4
 
 
 -- Reference data inserted by the migrations
@@ -18413,4 +18809,6 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001600'),
     ('20261124001620'),
     ('20261124001660'),
+    ('20261124001750'),
+    ('20261124001760'),
     ('20261124001800');

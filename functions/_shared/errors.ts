@@ -193,7 +193,31 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   qr_code_disabled: [409, "The merchant has disabled this QR code: it takes no new payments."],
   qr_code_kind_not_payable: [
     409,
-    "This code is bound to an invoice, order or payment intent, which is paid through that object's own pay path (an invoice's pay link, an order's payment intent), not through the code.",
+    "This code is bound to an invoice, order or payment intent: it pays that object's own intent (POST /checkout/<slug>/pay/stk by M-Pesa, or /pay/wallet), never a separate intent of the code.",
+  ],
+  qr_code_not_bound: [
+    409,
+    "Only a code bound to an invoice, order or payment intent is paid here; a static or fixed code opens its own intent (POST /checkout/<slug>/pay/mpesa).",
+  ],
+  qr_code_already_paid: [
+    409,
+    "What this code is for has already been paid: nothing more is due.",
+  ],
+  qr_code_subject_closed: [
+    409,
+    "What this code is for is closed (the invoice voided, the order canceled, or the payment canceled or expired): it takes no payments.",
+  ],
+  qr_code_payment_in_progress: [
+    409,
+    "A payment of what this code is for is under way right now; wait for it to finish.",
+  ],
+  qr_code_payer_not_customer: [
+    403,
+    "This payment is for another customer: only they may pay it from a wallet (anyone may pay it by M-Pesa).",
+  ],
+  qr_code_intent_has_subject: [
+    409,
+    "This payment intent belongs to an invoice, order, plan or code: use that object's own code, not an intent code.",
   ],
   // merchant API keys (database/migrations/*_api_keys.sql)
   api_keys_merchants_only: [403, "Only merchants can hold API keys."],

@@ -3,6 +3,8 @@
 //   GET  /checkout/assets/:file         its stylesheet and script (content-hashed, cacheable)
 //   POST /checkout/:slug/pay/mpesa      a guest's intent for the code (public; Idempotency-Key)
 //   POST /checkout/:slug/pay/wallet     pay from a Hazina wallet (signed in; Idempotency-Key)
+//   POST /checkout/:slug/pay/stk        a bound code (invoice, order, intent) by M-Pesa (public)
+//   GET  /checkout/:slug/payments/:id   a payment through the code, for the payer to poll
 // A payment through a code is a payment intent opened for it (hazina.qr_code_open_intent);
 // the rules (active, expiry, uses, amount) are the database's. A guest pays by M-Pesa with
 // the payments function's own guest routes: the page confirms the intent it opened here with
@@ -16,14 +18,15 @@ import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { createFunctionApp } from "../_shared/app.ts";
 import { requireUser } from "../_shared/auth.ts";
-import { asUser, type Tx } from "../_shared/db.ts";
+import { asService, asUser, type Tx } from "../_shared/db.ts";
 import { ApiError, DATABASE_CODES } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
+import { type FundingRow, submitFunding } from "../_shared/money-movement/funding.ts";
 import { Amount } from "../_shared/money.ts";
 import { apiDocs, serveOpenApi } from "../_shared/openapi.ts";
 import { type UserEnv, userTx, Uuid } from "../_shared/user.ts";
 import { checkoutAssets } from "./assets.ts";
-import { CheckoutGuestIntent, CheckoutPayment, Slug } from "./schemas.ts";
+import { BoundCheckoutPayment, CheckoutGuestIntent, CheckoutPayment, Slug } from "./schemas.ts";
 
 export const app = createFunctionApp<UserEnv>("checkout");
 export const docs = apiDocs(
@@ -44,7 +47,14 @@ interface Checkout {
   amount?: string | null;
   currency?: string;
   minor_units?: number;
+  /** A bound code's object: payable, paid or closed (void, canceled, expired). */
+  subject_state?: "payable" | "paid" | "closed";
+  invoice_number?: string;
+  allow_partial_payment?: boolean;
 }
+
+const BOUND_KINDS = new Set(["invoice", "order", "intent"]);
+const NOUNS: Record<string, string> = { invoice: "invoice", order: "order", intent: "payment" };
 
 // Scripts and styles only from this function's own files; requests only to this origin
 // (the auth, wallets and checkout functions); no frames, no forms posting anywhere.
@@ -98,12 +108,38 @@ const REFUSED: Record<string, string> = {
   disabled: "The merchant has switched this payment code off. Ask them how to pay.",
 };
 
+/** A bound code whose object is paid or closed: the page says that, not "disabled". */
+function boundRefusal(code: Checkout): { heading: string; text: string; status: string } | null {
+  const noun = NOUNS[code.kind ?? ""];
+  if (!noun || !code.subject_state || code.subject_state === "payable") return null;
+  if (code.subject_state === "paid") {
+    return {
+      heading: "Already paid",
+      text: `This ${noun} has already been paid: nothing more is due. Thank you!`,
+      status: "paid",
+    };
+  }
+  const why = code.kind === "invoice"
+    ? "The merchant has voided this invoice"
+    : code.kind === "order"
+    ? "This order was canceled (or its time to pay ran out)"
+    : "This payment was canceled (or its time to pay ran out)";
+  return {
+    heading: "No longer payable",
+    text: `${why}: it takes no payments. Ask the merchant how to pay.`,
+    status: "closed",
+  };
+}
+
 /** The page for a code that takes no payments (or does not exist). */
 async function refusedPage(code: Checkout | null) {
-  const heading = code ? "This code takes no payments" : "Payment link not found";
-  const text = code
-    ? REFUSED[code.status]
-    : "Check that you scanned the whole code, or ask the merchant for the link.";
+  const bound = code ? boundRefusal(code) : null;
+  const heading = bound?.heading ??
+    (code ? "This code takes no payments" : "Payment link not found");
+  const text = bound?.text ??
+    (code
+      ? REFUSED[code.status]
+      : "Check that you scanned the whole code, or ask the merchant for the link.");
   return await layout(
     heading,
     html`
@@ -111,8 +147,10 @@ async function refusedPage(code: Checkout | null) {
         <div class="card">
       ${code ? html`<p class="merchant">${code.merchant_name}</p>` : ""}
       <h1>${heading}</h1>
-      <p class="status error" id="status" data-code-status="${code?.status ??
-        "not_found"}">${text}</p>
+      <p class="status ${bound?.status === "paid"
+        ? "ok"
+        : "error"}" id="status" data-code-status="${bound
+        ?.status ?? code?.status ?? "not_found"}">${text}</p>
         </div>
         <footer>Payments by Hazina</footer>
       </main>
@@ -124,8 +162,24 @@ async function refusedPage(code: Checkout | null) {
 /** The page for an active code. */
 async function payPage(code: Checkout) {
   const title = code.label ?? `Pay ${code.merchant_name}`;
-  const amount = code.amount
-    ? html`<p class="amount" id="amount-shown">${code.currency} ${groupedAmount(code.amount)}</p>`
+  const bound = BOUND_KINDS.has(code.kind ?? "");
+  // An invoice that takes part payments: its amount due, and a field (filled with it) for less.
+  const partial = code.kind === "invoice" && code.allow_partial_payment === true;
+  const fixed = partial ? "" : (code.amount ?? "");
+  const amount = partial
+    ? html`
+      <p class="hint">Amount due</p>
+      <p class="amount" id="amount-shown">${code.currency} ${groupedAmount(code.amount!)}</p>
+      <label for="amount">Amount to pay (${code.currency})</label>
+      <input id="amount" name="amount" inputmode="decimal" autocomplete="off" required
+        value="${code.amount}" aria-describedby="amount-hint">
+      <p class="hint"
+        id="amount-hint">This invoice may be paid in parts: up to ${code
+          .currency} ${groupedAmount(code.amount!)}.</p>
+    `
+    : code.amount
+    ? html`${code.kind === "invoice" ? html`<p class="hint">Amount due</p>` : ""}
+      <p class="amount" id="amount-shown">${code.currency} ${groupedAmount(code.amount)}</p>`
     : html`
       <label for="amount">Amount to pay (${code.currency})</label>
       <input id="amount" name="amount" inputmode="decimal" autocomplete="off" required
@@ -137,12 +191,16 @@ async function payPage(code: Checkout) {
   return await layout(
     title,
     html`
-      <main data-slug="${code.slug}" data-amount="${code.amount ?? ""}" data-currency="${code
+      <main data-slug="${code.slug}" data-amount="${fixed}" data-currency="${code
         .currency}"
+        data-bound="${bound ? "1" : ""}" data-kind="${code.kind ?? ""}"
         data-minor-units="${String(code.minor_units ?? 2)}" data-attempt="${attemptKey()}">
         <div class="card">
       <p class="merchant">Pay <strong>${code.merchant_name}</strong></p>
       <h1>${title}</h1>
+      ${code.invoice_number
+        ? html`<p class="invoice-number" id="invoice-number">Invoice number <strong>${code.invoice_number}</strong></p>`
+        : ""}
       ${amount}
         </div>
         <p class="status" id="status" role="status" aria-live="polite" tabindex="-1"></p>
@@ -172,8 +230,8 @@ async function payPage(code: Checkout) {
             <form id="wallet-form" hidden>
               <label for="wallet">Pay from</label>
               <select id="wallet" name="wallet"></select>
-              <button type="submit" id="pay-wallet-button">Pay${code.amount
-                ? ` ${code.currency} ${groupedAmount(code.amount)}`
+              <button type="submit" id="pay-wallet-button">Pay${fixed
+                ? ` ${code.currency} ${groupedAmount(fixed)}`
                 : ""}</button>
             </form>
           </section>
@@ -251,7 +309,12 @@ docs.route({
 app.get("/:slug", async (c) => {
   const code = await resolve(c, c.req.param("slug"));
   securityHeaders(c);
-  if (!code || code.status !== "active") return c.html(await refusedPage(code));
+  if (
+    !code || code.status !== "active" || code.subject_state === "paid" ||
+    code.subject_state === "closed"
+  ) {
+    return c.html(await refusedPage(code));
+  }
   return c.html(await payPage(code));
 });
 
@@ -344,7 +407,10 @@ docs.route({
   path: "/:slug/pay/wallet",
   summary: "Pay a QR code from my Hazina wallet",
   description:
-    "Opens a payment intent for the code and pays it from `wallet_id` at once. The Idempotency-Key is " +
+    "A static or fixed code: opens a payment intent for the code and pays it from `wallet_id` at once. A code " +
+    "bound to an invoice, order or intent pays that object's own intent (an invoice's amount due, or `amount` " +
+    "when the invoice allows partial payment; an order's or intent's amount; an intent for a customer only by " +
+    "that customer). The Idempotency-Key is " +
     "the attempt: the same key again returns the same payment (a double tap pays once). A refused or failed " +
     "attempt (`insufficient_funds`) needs a new key.",
   auth: "bearer",
@@ -352,7 +418,13 @@ docs.route({
   params: z.object({ slug: Slug }),
   body: PayWallet,
   bodyExample: { wallet_id: "6f9619ff-8b86-4011-b42d-00c04fc964ff" },
-  responses: { 200: { description: "The payment, `succeeded`.", schema: CheckoutPayment } },
+  responses: {
+    200: {
+      description:
+        "The payment, `succeeded` (a bound code's is the object's intent, subject invoice, order or none).",
+      schema: CheckoutPayment,
+    },
+  },
   errors: [
     "qr_code_not_found",
     "qr_code_expired",
@@ -362,6 +434,13 @@ docs.route({
     "wallet_not_found",
     "wallet_not_active",
     "insufficient_funds",
+    "qr_code_already_paid",
+    "qr_code_subject_closed",
+    "qr_code_payment_in_progress",
+    "qr_code_payer_not_customer",
+    "amount_exceeds_due",
+    "partial_payment_not_allowed",
+    "invoice_payment_in_progress",
     "invalid_amount",
     "invalid_argument",
     "invalid_ref",
@@ -391,3 +470,113 @@ app.post(
     return c.json(intent);
   },
 );
+
+// --- bound codes: M-Pesa as a guest, and the payment's progress ------------------------------
+
+const PayStk = z.object({
+  phone: z.string().regex(
+    /^254[17][0-9]{8}$/,
+    "phone must be an M-Pesa number such as 254712345678",
+  ),
+  amount: Amount.optional().describe(
+    "Only to pay part of an invoice that allows partial payment (whole shillings).",
+  ),
+}).strict();
+
+docs.route({
+  method: "post",
+  path: "/:slug/pay/stk",
+  summary: "Pay a code bound to an invoice, order or intent by M-Pesa (a guest)",
+  description:
+    "No account needed. Confirms the object's own payment intent with one M-Pesa part of its amount (an " +
+    "invoice's amount due, or `amount` when it allows partial payment; an order's or intent's amount: never " +
+    "the client's) and sends the STK push to `phone` after the commit. An intent for a customer (an order's) is " +
+    "paid as that customer: the M-Pesa money tops up their wallet and pays the intent from it. Then poll GET " +
+    "/checkout/{slug}/payments/{id} until `succeeded` or back at `requires_confirmation` with " +
+    "`last_payment_error` (`mpesa_cancelled`, `mpesa_timeout`, `mpesa_failed`). The Idempotency-Key is the " +
+    "attempt: the same key returns the same payment and sends no second push. Static and fixed codes use " +
+    "POST /checkout/{slug}/pay/mpesa.",
+  auth: "none",
+  idempotencyKey: "required",
+  params: z.object({ slug: Slug }),
+  body: PayStk,
+  bodyExample: { phone: "254712345678" },
+  responses: {
+    200: { description: "The payment, `processing`.", schema: BoundCheckoutPayment },
+  },
+  errors: [
+    "qr_code_not_found",
+    "qr_code_not_bound",
+    "qr_code_expired",
+    "qr_code_disabled",
+    "qr_code_exhausted",
+    "qr_code_already_paid",
+    "qr_code_subject_closed",
+    "qr_code_payment_in_progress",
+    "qr_code_payer_not_customer",
+    "amount_exceeds_due",
+    "partial_payment_not_allowed",
+    "invoice_payment_in_progress",
+    "amount_outside_provider_limits",
+    "invalid_amount",
+    "invalid_argument",
+    "wallet_not_found",
+    "provider_unavailable",
+  ],
+});
+app.post("/:slug/pay/stk", guestOwner, idempotent({ required: true }), async (c) => {
+  const slug = Slug.parse(c.req.param("slug"));
+  const input = PayStk.parse(await c.req.json());
+  // One transaction, committed before the provider call (a callback never waits on our locks).
+  const row = await asService(c.var.requestId, async (tx) => {
+    const [r] = await tx`select hazina.qr_code_pay_mpesa(${slug}, ${input.phone},
+      ${input.amount ?? null}::numeric) as payment`;
+    return r.payment as Record<string, unknown> & {
+      mpesa?: { funding_session_id: string; amount: string; currency: string; msisdn: string };
+    };
+  });
+  const { mpesa, ...payment } = row;
+  if (mpesa) {
+    const session: FundingRow & { msisdn: string; description: string } = {
+      id: mpesa.funding_session_id,
+      provider: "mpesa",
+      source_id: "",
+      amount: mpesa.amount,
+      currency: mpesa.currency,
+      msisdn: mpesa.msisdn,
+      description: "Payment",
+    };
+    await submitFunding(session, c.var.requestId);
+  }
+  return c.json(await paymentView(c.var.requestId, slug, payment.id as string));
+});
+
+async function paymentView(requestId: string, slug: string, id: string) {
+  const [r] = await asService(
+    requestId,
+    (tx) => tx`select hazina.qr_code_payment_json(${slug}, ${id}) as payment`,
+  );
+  return r.payment as Record<string, unknown>;
+}
+
+docs.route({
+  method: "get",
+  path: "/:slug/payments/:id",
+  summary: "A payment through a QR code, for its payer to follow",
+  description:
+    "The slug and the payment's id (which only the payer's answer carried) are the authority, as a " +
+    "client_secret is. Only the amount, the status and the provider's error code.",
+  auth: "none",
+  params: z.object({ slug: Slug, id: Uuid }),
+  responses: { 200: { description: "The payment.", schema: BoundCheckoutPayment } },
+  errors: ["payment_intent_not_found"],
+});
+app.get("/:slug/payments/:id", async (c) => {
+  const slug = Slug.safeParse(c.req.param("slug"));
+  const id = Uuid.safeParse(c.req.param("id"));
+  if (!slug.success || !id.success) {
+    throw new ApiError(404, "payment_intent_not_found", "Payment intent not found.");
+  }
+  c.header("Cache-Control", "no-store");
+  return c.json(await paymentView(c.var.requestId, slug.data, id.data));
+});

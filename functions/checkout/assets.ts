@@ -13,6 +13,9 @@
 //     M-Pesa part and its client_secret (POST ../payments/intents/<id>/confirm: the STK push),
 //     then poll its checkout view (GET ../payments/intents/<id>?client_secret=) until it is
 //     succeeded, or back at requires_confirmation with the provider's error (1032: cancelled);
+//   * M-Pesa for a code bound to an invoice, order or intent (data-bound): one request pays the
+//     object's own intent (POST ./<slug>/pay/stk: the server confirms it and sends the STK push),
+//     then poll the payment (GET ./<slug>/payments/<id>) the same way;
 //   * wallet: sign in (POST ../auth/token), choose a wallet (GET ../wallets), pay
 //     (POST ./<slug>/pay/wallet); the access token lives only in this page's memory.
 
@@ -52,6 +55,7 @@ export const CHECKOUT_JS = `
   if (!main) return;
   var slug = main.dataset.slug;
   var fixedAmount = main.dataset.amount || "";
+  var bound = main.dataset.bound === "1";
   var currency = main.dataset.currency;
   var minorUnits = Number(main.dataset.minorUnits || "2");
   var storeKey = "hazina-checkout:" + slug;
@@ -109,9 +113,14 @@ export const CHECKOUT_JS = `
     try { json = await res.json(); } catch (e) { json = null; }
     return { status: res.status, body: json };
   }
+  // "1246.50" -> "1,246.50" (strings only, as the server groups it).
+  function grouped(amount) {
+    var parts = String(amount).split(".");
+    return parts[0].replace(/\\B(?=(\\d{3})+(?!\\d))/g, ",") + (parts.length > 1 ? "." + parts[1] : "");
+  }
   function receipt(intent) {
     var box = document.getElementById("receipt");
-    document.getElementById("receipt-amount").textContent = currency + " " + intent.shown;
+    document.getElementById("receipt-amount").textContent = currency + " " + grouped(intent.shown);
     document.getElementById("receipt-ref").textContent = intent.id;
     box.hidden = false;
     document.getElementById("pay-forms").hidden = true;
@@ -144,7 +153,8 @@ export const CHECKOUT_JS = `
     var intent = state.intent;
     show("wait", "Check your phone: enter your M-Pesa PIN to pay " + currency + " " + intent.shown + ".");
     for (var i = 0; i < 600; i++) {
-      var res = await call("GET", "../payments/intents/" + intent.id + "?client_secret=" + encodeURIComponent(intent.secret),
+      var res = await call("GET", intent.poll ||
+        ("../payments/intents/" + intent.id + "?client_secret=" + encodeURIComponent(intent.secret)),
         undefined, undefined, true);
       var body = res.body;
       if (res.status === 200 && body) {
@@ -190,6 +200,26 @@ export const CHECKOUT_JS = `
     var state = attempt();
     button.disabled = true;
     show("wait", "Sending the payment request to your phone…");
+    if (bound) {
+      if (!wholeUnits(amount.value || fixedAmount)) {
+        button.disabled = false;
+        show("error", "M-Pesa takes whole shillings: pay this amount with your Hazina wallet.");
+        return;
+      }
+      var body = { phone: phone };
+      if (amount.value) body.amount = amount.value;
+      var paid = await call("POST", "./" + slug + "/pay/stk", body, { "Idempotency-Key": state.key }, true);
+      if (paid.status !== 200 || !paid.body || !paid.body.id) {
+        if (paid.status >= 400 && paid.status < 500) newAttempt();
+        button.disabled = false;
+        show("error", (paid.body && paid.body.error && paid.body.error.message) || "We could not reach the server. Try again.");
+        return;
+      }
+      state.intent = { id: paid.body.id, poll: "./" + slug + "/payments/" + paid.body.id, shown: amount.shown };
+      save(state);
+      await waitForMpesa(state);
+      return;
+    }
     var opened = await call("POST", "./" + slug + "/pay/mpesa", amount.value ? { amount: amount.value } : {},
       { "Idempotency-Key": state.key }, true);
     if (opened.status !== 201 || !opened.body || !opened.body.client_secret) {

@@ -16,8 +16,10 @@ export const CheckoutPayment = named(
     status: z.string().describe("succeeded once paid."),
     amount: Money,
     currency: z.string(),
-    subject_type: z.literal("qr_code"),
-    subject_id: z.guid().describe("The QR code."),
+    subject_type: z.string().nullable().describe(
+      "qr_code for a static or fixed code; invoice, order or null (an intent code) for a bound code.",
+    ),
+    subject_id: z.guid().nullable().describe("The QR code, or the bound object."),
   }).describe(
     "The payment intent as public.payment_intent_json builds it (every field of PaymentIntent).",
   ),
@@ -38,4 +40,21 @@ export const CheckoutGuestIntent = named(
     ),
   }),
   "A guest's payment intent for a QR code: only what paying it needs.",
+);
+
+export const BoundCheckoutPayment = named(
+  "BoundCheckoutPayment",
+  z.object({
+    id: z.guid().describe("The payment intent."),
+    object: z.literal("checkout_payment"),
+    kind: z.string().describe("The code's kind."),
+    amount: Money,
+    currency: z.string(),
+    status: z.string().describe(
+      "processing, then succeeded, or requires_confirmation after a failure.",
+    ),
+    last_payment_error: z.object({ code: z.string() }).nullable(),
+    succeeded_at: z.iso.datetime({ offset: true }).nullable(),
+  }),
+  "A payment through a QR code as its payer follows it: the amount, the status, the provider's error.",
 );

@@ -154,8 +154,12 @@ app.get("/:id", async (c) => {
 app.use("*", requireUser);
 
 const CreateQrCode = z.object({
-  // Bound kinds (intent, invoice, order) come with their payment path (docs/checkout.md).
-  kind: z.enum(["static", "fixed"]),
+  // Invoice and order codes are made by those objects (at finalise / placing); an intent code
+  // binds one of the merchant's intents (docs/checkout.md).
+  kind: z.enum(["static", "fixed", "intent"]),
+  payment_intent_id: Uuid.optional().describe(
+    "An intent code's intent: the merchant's own, still requires_confirmation, of no invoice or order.",
+  ),
   label: z.string().min(1).max(100).optional(),
   amount: Amount.optional(),
   currency: Currency.default("KES"),
@@ -174,8 +178,10 @@ docs.route({
   summary: "Create a QR code (merchant or API key)",
   description:
     "`static`: the payer types the amount; `fixed`: `amount` is paid. Optional `expires_at` and `max_uses` " +
-    "(each successful payment is one use). The Idempotency-Key is the code's ref. Codes bound to an invoice, " +
-    "order or intent are not created here yet (docs/checkout.md).",
+    "(each successful payment is one use). `intent`: `payment_intent_id`, one of the merchant's intents still " +
+    "`requires_confirmation` and of no invoice, order or plan; the code's amount and currency are the intent's " +
+    "(send no `amount`) and the checkout page pays that intent. Invoice and order codes are made by the invoice " +
+    "(at finalising) and the order (at placing). The Idempotency-Key is the code's ref.",
   auth: "bearer",
   idempotencyKey: "required",
   body: CreateQrCode,
@@ -191,6 +197,9 @@ docs.route({
     "qr_codes_merchants_only",
     "merchant_wallet_required",
     "currency_not_supported",
+    "payment_intent_not_found",
+    "intent_not_confirmable",
+    "qr_code_intent_has_subject",
     "invalid_amount",
     "invalid_argument",
     "invalid_ref",
@@ -199,9 +208,20 @@ docs.route({
 });
 app.post("/", idempotent({ required: true, oneTransaction: true }), async (c) => {
   const input = CreateQrCode.parse(await c.req.json());
+  if ((input.kind === "intent") !== (input.payment_intent_id !== undefined)) {
+    throw new ApiError(
+      400,
+      "invalid_argument",
+      "payment_intent_id is for intent codes, and required for them.",
+      {
+        field: "payment_intent_id",
+      },
+    );
+  }
   const row = await userTx(c, async (tx) => {
     const [r] = await tx`select public.qr_code_create(${input.kind}, ${input.label ?? null},
-      ${input.amount ?? null}::numeric, ${input.currency}, null::uuid,
+      ${input.amount ?? null}::numeric, ${input.kind === "intent" ? null : input.currency},
+      ${input.payment_intent_id ?? null}::uuid,
       ${input.expires_at ?? null}::timestamptz, ${input.max_uses ?? null}::integer,
       ${c.get("idempotencyKey")!}) as code`;
     return r.code as Record<string, unknown>;

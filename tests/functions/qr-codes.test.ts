@@ -69,7 +69,9 @@ describe("qr codes", () => {
       [duka, { kind: "fixed", amount: 10 }, 400, "validation_failed"],
       [duka, { kind: "fixed", amount: "10.001" }, 400, "invalid_amount"],
       [duka, { kind: "order", amount: "10.00" }, 400, "validation_failed"],
-      [duka, { kind: "intent", payment_intent_id: crypto.randomUUID() }, 400, "validation_failed"],
+      [duka, { kind: "intent", payment_intent_id: crypto.randomUUID() }, 404, "payment_intent_not_found"],
+      [duka, { kind: "intent" }, 400, "invalid_argument"],
+      [duka, { kind: "fixed", amount: "10.00", payment_intent_id: crypto.randomUUID() }, 400, "invalid_argument"],
       [duka, { kind: "static", expires_at: "2001-01-01T00:00:00Z" }, 400, "invalid_argument"],
     ];
     for (const [who, body, status, code] of cases) {
