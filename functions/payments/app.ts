@@ -443,7 +443,10 @@ docs.route({
       description: "Replayed: the refund this Idempotency-Key created before.",
       schema: PaymentRefund,
     },
-    201: { description: "Refunded (a guest's refund: `pending` until its payout settles).", schema: PaymentRefund },
+    201: {
+      description: "Refunded (a guest's refund: `pending` until its payout settles).",
+      schema: PaymentRefund,
+    },
   },
   errors: [
     "payment_intent_not_found",
@@ -464,7 +467,14 @@ app.post("/refunds", idempotent(), async (c) => {
   // A guest's refund is a payout: its B2C request goes after this commits (never inside a
   // transaction); an unknown outcome is left to the callback and the sweep.
   const { body, status } = await createThenSend<
-    { id: string; created: boolean; status: string; payout_id: string | null; amount: string; currency: string }
+    {
+      id: string;
+      created: boolean;
+      status: string;
+      payout_id: string | null;
+      amount: string;
+      currency: string;
+    }
   >(
     c,
     REFUND,

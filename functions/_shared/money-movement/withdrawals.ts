@@ -23,7 +23,10 @@ interface PayoutDestination {
 }
 
 /** Where a payout goes: its source's details, or (a guest refund) the phone that paid. */
-async function payoutDestination(withdrawalId: string, requestId?: string): Promise<PayoutDestination> {
+async function payoutDestination(
+  withdrawalId: string,
+  requestId?: string,
+): Promise<PayoutDestination> {
   const [row] = await asService(
     requestId,
     (tx) => tx`select * from hazina.payout_destination(${withdrawalId})`,
