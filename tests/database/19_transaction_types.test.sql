@@ -8,8 +8,8 @@ select plan(34);
 \ir helpers.psql
 
 -- Only the types that exist today (invoice and installment types arrive with their
+-- capabilities; orders and goods escrow brought order_payment, escrow_funding, escrow_release;
 -- installment plans installment_late_fee and installment_cancellation_fee; guest refunds refund_payout).
--- installment plans installment_late_fee and installment_cancellation_fee).
 select results_eq($$select code::text, fee_payer from public.transaction_types order by code$$,
   $$values ('escrow_funding', 'receiver'), ('escrow_release', 'receiver'),
            ('funding', 'receiver'), ('installment_cancellation_fee', 'receiver'), ('installment_late_fee', 'sender'),
