@@ -594,6 +594,278 @@ grant execute on function hazina.reconcile_guest_refunds(), hazina.payout_destin
 
 -- migrate:down
 -- Reverting needs no guest refund to exist (their rows would break the old shape).
+-- The previous bodies (20261124001111, 20261124001040, 20261124000930), before the columns go.
+create or replace function public.payment_refund_json(r public.payment_refunds) returns jsonb
+  language sql stable
+  set search_path = ''
+  as $$
+  select jsonb_build_object('id', r.id, 'object', 'payment_refund', 'payment_intent_id', r.payment_intent_id,
+                            'amount', r.amount::text, 'fee_refunded', coalesce(r.fee_refunded, 0)::text,
+                            'currency', r.currency, 'reason', r.reason, 'status', r.status,
+                            'transaction_id', r.transaction_id,
+                            'created_at', public.api_time(r.created_at), 'updated_at', public.api_time(r.updated_at))
+$$;
+
+create or replace function hazina.payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text,
+                                                        p_client_ref text) returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_existing public.payment_refunds;
+  v_intent public.payment_intents;
+  v_remaining numeric;
+  v_amount numeric;
+  v_id uuid := gen_random_uuid();
+  v_ref text := 'payment_refund:' || v_id;
+  v_charge public.billing_ledger;
+  v_fee_refunded numeric;
+  v_fee numeric := 0;
+  v_minor smallint;
+  v_payer uuid;
+  v_tx record;
+  v_reason text;
+begin
+  if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
+    perform hazina.raise_error('invalid_ref');
+  end if;
+  v_intent := hazina.payment_intent_lock(p_intent_id, p_merchant_id);
+  -- Under the intent's lock: a concurrent duplicate has committed by now, or not at all.
+  select * into v_existing from public.payment_refunds where merchant_id = p_merchant_id and client_ref = p_client_ref;
+  if v_existing.id is not null then
+    if v_existing.payment_intent_id <> p_intent_id or (p_amount is not null and v_existing.amount <> p_amount) then
+      perform hazina.raise_error('ref_conflict', jsonb_build_object('ref', p_client_ref));
+    end if;
+    return hazina.payment_refund_json(v_existing.id) || jsonb_build_object('created', false);
+  end if;
+  if v_intent.status <> 'succeeded' then
+    perform hazina.raise_error('intent_not_refundable', jsonb_build_object('payment_intent_id', p_intent_id, 'status', v_intent.status));
+  end if;
+  v_remaining := v_intent.amount_received - v_intent.amount_refunded;
+  v_amount := coalesce(p_amount, v_remaining);
+  if v_amount <= 0 and p_amount is null then
+    perform hazina.raise_error('refund_exceeds_captured', jsonb_build_object('refundable', v_remaining::numeric(19, 4)::text));
+  end if;
+  perform hazina.assert_valid_amount(v_amount, v_intent.currency);
+  if v_amount > v_remaining then
+    perform hazina.raise_error('refund_exceeds_captured', jsonb_build_object('refundable', v_remaining::numeric(19, 4)::text));
+  end if;
+  -- Who paid: the capture's one principal payer (the customer's wallet).
+  select (array_agg(e.wallet_id) filter (where e.direction = 'debit'))[1] into v_payer
+    from hazina.transaction_entries(v_intent.capture_transaction_id) e where e.leg = 'principal'
+  having count(distinct e.wallet_id) filter (where e.direction = 'debit') = 1;
+  if v_payer is null or exists (select 1 from public.wallets where id = v_payer and kind = 'system') then
+    perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
+      'reason', 'a guest''s M-Pesa payment is refunded by B2C payout, which is not available yet'));
+  end if;
+
+  -- The fee share (the capture's one fee charge, if any).
+  select * into v_charge from public.billing_ledger
+   where transaction_id = v_intent.capture_transaction_id and direction = 'charge' order by ref limit 1;
+  if v_charge.ref is not null then
+    select coalesce(sum(r.fee_refunded), 0) into v_fee_refunded from public.payment_refunds r where r.payment_intent_id = p_intent_id;
+    select minor_units into v_minor from public.currencies where code = v_intent.currency;
+    v_fee := hazina.refund_fee_share(v_charge.amount, v_fee_refunded, v_amount, v_intent.amount_received,
+                                     v_amount = v_remaining, v_minor);
+  end if;
+
+  -- One reversal of the capture: principal back, and the fee share back to its payer.
+  v_reason := left(coalesce(p_reason, 'Refund'), 500);
+  perform 1 from public.wallet_transactions where id = v_intent.capture_transaction_id for update;
+  select * into v_tx from hazina.begin_transaction(
+    v_ref, 'reversal',
+    md5(concat_ws('|', 'payment_refund', v_intent.capture_transaction_id, v_amount::numeric(19, 4), v_fee::numeric(19, 4))),
+    v_amount, v_intent.currency, v_reason,
+    jsonb_build_object('reverses', v_intent.capture_transaction_id, 'original_kind', v_intent.transaction_type,
+                       'payment_refund_id', v_id),
+    v_intent.capture_transaction_id);
+  if v_fee > 0 then
+    perform hazina.apply_entries(v_tx.transaction_id, 'reversal', v_reason,
+      jsonb_build_object('reverses', v_intent.capture_transaction_id), v_ref,
+      array[v_intent.payee_wallet_id, v_payer, hazina.system_wallet('fee_revenue', v_intent.currency), v_charge.payer_wallet_id],
+      array['debit', 'credit', 'debit', 'credit'], array[v_amount, v_amount, v_fee, v_fee],
+      array['principal', 'principal', 'fee', 'fee']);
+    insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                       direction, amount, currency, base_amount, rule_source, rule_id, refund_of)
+    values (v_tx.transaction_id::text || '#refund-1', v_tx.transaction_id, v_charge.payer_wallet_id, v_charge.payer_user_id,
+            v_charge.transaction_type, 'refund', v_fee, v_charge.currency, v_amount, 'original', v_charge.rule_id, v_charge.ref);
+  else
+    perform hazina.apply_entries(v_tx.transaction_id, 'reversal', v_reason,
+      jsonb_build_object('reverses', v_intent.capture_transaction_id), v_ref,
+      array[v_intent.payee_wallet_id, v_payer], array['debit', 'credit'], array[v_amount, v_amount],
+      array['principal', 'principal']);
+  end if;
+  insert into public.payment_refunds (id, payment_intent_id, merchant_id, customer_id, amount, fee_refunded, currency, reason,
+                                      transaction_id, client_ref)
+  values (v_id, p_intent_id, p_merchant_id, v_intent.customer_id, v_amount, v_fee, v_intent.currency, left(p_reason, 500),
+          v_tx.transaction_id, p_client_ref);
+  update public.payment_intents set amount_refunded = amount_refunded + v_amount, updated_at = now() where id = p_intent_id;
+  return hazina.payment_refund_json(v_id) || jsonb_build_object('created', true);
+end
+$$;
+
+create or replace function hazina.reconcile_payment_refunds()
+  returns table (check_name text, subject text, expected numeric, actual numeric)
+  language sql stable
+  security definer
+  set search_path = ''
+  as $$
+  select 'payment_refund_reverses_capture', r.id::text, r.amount, t.principal_amount
+    from public.payment_refunds r
+    join public.payment_intents i on i.id = r.payment_intent_id
+    left join public.wallet_transactions t on t.id = r.transaction_id
+   where t.id is null or t.reverses_id is distinct from i.capture_transaction_id or t.principal_amount <> r.amount
+  union all
+  select 'payment_refund_fee_is_billed', r.id::text, r.fee_refunded, coalesce(b.refunded, 0)
+    from public.payment_refunds r
+    left join lateral (select sum(l.amount) as refunded from public.billing_ledger l
+                        where l.transaction_id = r.transaction_id and l.direction = 'refund') b on true
+   where r.fee_refunded is not null and r.fee_refunded <> coalesce(b.refunded, 0)
+  union all
+  select 'payment_intent_fee_refunds_within_fee', i.id::text, coalesce(c.fee, 0), f.refunded
+    from public.payment_intents i
+    join (select payment_intent_id, sum(fee_refunded) as refunded, bool_and(fee_refunded is not null) as proportional
+            from public.payment_refunds group by payment_intent_id) f on f.payment_intent_id = i.id
+    left join lateral (select sum(l.amount) as fee from public.billing_ledger l
+                        where l.transaction_id = i.capture_transaction_id and l.direction = 'charge') c on true
+   where f.proportional
+     and (f.refunded > coalesce(c.fee, 0)
+          or (i.amount_refunded = i.amount_received and f.refunded <> coalesce(c.fee, 0)))
+$$;
+
+create or replace function hazina.reconcile_payment_intents()
+  returns table (check_name text, subject text, expected numeric, actual numeric)
+  language sql stable
+  security definer
+  set search_path = ''
+  as $$
+  -- received = the principal its capture transaction credited to the payee
+  select 'payment_intent_received_matches_capture', i.id::text, i.amount_received, coalesce(c.credited, 0)
+    from public.payment_intents i
+    left join lateral (select sum(e.amount) as credited from hazina.transaction_entries(i.capture_transaction_id) e
+                        where e.wallet_id = i.payee_wallet_id and e.direction = 'credit' and e.leg = 'principal') c on true
+   where i.amount_received <> coalesce(c.credited, 0)
+  union all
+  -- refunded = the sum of its refunds (never above what was received, and a succeeded
+  -- intent has its capture: the table's own constraints hold those)
+  select 'payment_intent_refunded_matches_refunds', i.id::text, i.amount_refunded, coalesce(r.total, 0)
+    from public.payment_intents i
+    left join (select payment_intent_id, sum(amount) as total from public.payment_refunds group by payment_intent_id) r
+      on r.payment_intent_id = i.id
+   where i.amount_refunded <> coalesce(r.total, 0)
+  union all
+  -- an authorised (manual-capture) intent holds exactly what it may still capture
+  select 'payment_intent_capturable_is_held', i.id::text, i.amount_capturable, coalesce(h.held, 0)
+    from public.payment_intents i
+    left join lateral (select sum(w.amount) as held from public.payment_intent_parts p
+                         join public.wallet_holds w on w.id = p.hold_id
+                        where p.payment_intent_id = i.id and w.status = 'pending') h on true
+   where i.status = 'requires_capture' and i.amount_capturable <> coalesce(h.held, 0)
+$$;
+
+create or replace function hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric default null)
+  returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_withdrawal public.wallet_withdrawals;
+  v_posted uuid;
+  v_settled uuid;
+begin
+  select * into v_withdrawal from public.wallet_withdrawals where id = p_withdrawal_id for update;
+  if v_withdrawal.id is null then
+    perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if v_withdrawal.status = 'completed'
+     and (p_receipt is null or v_withdrawal.provider_receipt is null or v_withdrawal.provider_receipt = p_receipt) then
+    return hazina.withdrawal_json(p_withdrawal_id) || jsonb_build_object('replayed', true);
+  end if;
+  if v_withdrawal.status not in ('pending', 'processing') then
+    perform hazina.raise_error('withdrawal_not_pending', jsonb_build_object('withdrawal_id', p_withdrawal_id, 'status', v_withdrawal.status));
+  end if;
+  if v_withdrawal.submitted_at is null then
+    -- We never sent it, so no provider can have paid it.
+    perform hazina.raise_error('withdrawal_not_submitted', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if p_amount is not null and p_amount <> v_withdrawal.amount then
+    perform hazina.raise_error('withdrawal_amount_mismatch', jsonb_build_object(
+      'withdrawal_id', p_withdrawal_id, 'expected', v_withdrawal.amount::text, 'received', p_amount::text));
+  end if;
+  v_posted := hazina.hold_post(v_withdrawal.hold_id);
+  v_settled := hazina.post_transaction('withdrawal:' || v_withdrawal.id || ':settle', 'withdrawal_settlement', jsonb_build_array(
+    jsonb_build_object('wallet_id', hazina.system_wallet('payouts_in_flight', v_withdrawal.currency), 'direction', 'debit',
+                       'amount', v_withdrawal.amount::text),
+    jsonb_build_object('wallet_id', hazina.provider_clearing_wallet(v_withdrawal.provider, v_withdrawal.currency),
+                       'direction', 'credit', 'amount', v_withdrawal.amount::text)),
+    'Payout settled by ' || v_withdrawal.provider,
+    jsonb_build_object('withdrawal_id', v_withdrawal.id, 'provider_receipt', p_receipt));
+  update public.wallet_withdrawals
+     set status = 'completed', transaction_id = v_posted, settlement_transaction_id = v_settled,
+         fee = (select coalesce(sum(amount), 0) from hazina.transaction_fees(v_posted) where direction = 'charge'),
+         provider_receipt = coalesce(p_receipt, provider_receipt), failure_code = null, failure_reason = null,
+         completed_at = now(), updated_at = now()
+   where id = p_withdrawal_id;
+  return hazina.withdrawal_json(p_withdrawal_id) || jsonb_build_object('replayed', false);
+end
+$$;
+
+create or replace function hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text) returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_withdrawal public.wallet_withdrawals;
+begin
+  select * into v_withdrawal from public.wallet_withdrawals where id = p_withdrawal_id for update;
+  if v_withdrawal.id is null then
+    perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if v_withdrawal.status = 'failed' then
+    return hazina.withdrawal_json(p_withdrawal_id);
+  end if;
+  if v_withdrawal.status not in ('pending', 'processing') then
+    perform hazina.raise_error('withdrawal_not_pending', jsonb_build_object('withdrawal_id', p_withdrawal_id, 'status', v_withdrawal.status));
+  end if;
+  perform hazina.hold_void(v_withdrawal.hold_id);
+  update public.wallet_withdrawals
+     set status = 'failed', failure_code = left(p_code, 100), failure_reason = left(p_reason, 500), updated_at = now()
+   where id = p_withdrawal_id;
+  return hazina.withdrawal_json(p_withdrawal_id);
+end
+$$;
+
+create or replace function hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid) returns jsonb
+  language plpgsql
+  security definer
+  set search_path = ''
+  as $$
+declare
+  v_withdrawal public.wallet_withdrawals;
+begin
+  select * into v_withdrawal from public.wallet_withdrawals
+   where id = p_withdrawal_id and user_id = p_user_id for update;
+  if v_withdrawal.id is null then
+    perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  if v_withdrawal.status = 'cancelled' then
+    return hazina.withdrawal_json(p_withdrawal_id);
+  end if;
+  if v_withdrawal.status <> 'pending' or v_withdrawal.submitted_at is not null then
+    perform hazina.raise_error('withdrawal_not_cancellable', jsonb_build_object(
+      'withdrawal_id', p_withdrawal_id, 'status', v_withdrawal.status, 'submitted', v_withdrawal.submitted_at is not null));
+  end if;
+  perform hazina.hold_void(v_withdrawal.hold_id);
+  update public.wallet_withdrawals
+     set status = 'cancelled', failure_code = 'cancelled', failure_reason = 'cancelled by the owner', updated_at = now()
+   where id = p_withdrawal_id;
+  return hazina.withdrawal_json(p_withdrawal_id);
+end
+$$;
+
 delete from hazina.reconciliation_checks where check_function = 'hazina.reconcile_guest_refunds()'::regprocedure;
 drop function if exists hazina.reconcile_guest_refunds();
 drop function if exists hazina.payout_destination(uuid);
@@ -615,5 +887,3 @@ alter table public.wallet_withdrawals
   drop column msisdn,
   alter column source_id set not null;
 delete from public.transaction_types where code = 'refund_payout';
--- The functions replaced above return to their previous bodies with the migrations that
--- defined them (dbmate rollback then re-apply); see 20261124000930, 20261124001040, 20261124001111.

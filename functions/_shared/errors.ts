@@ -184,6 +184,7 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
     "The merchant's wallet does not have the refund's whole amount available to pay back to the guest's phone; nothing moved.",
   ],
   refund_not_pending: [409, "The refund is not pending (or its payout has not settled that way)."],
+  payment_refund_not_found: [404, "Refund not found."],
   source_type_not_supported: [
     400,
     "Only wallet sources can pay an intent for now; M-Pesa parts are not supported yet.",
