@@ -7,7 +7,7 @@
 -- the new columns and the payout from every role; reconciliation clean after each step and
 -- noticing a broken one. The provider is played by the functions its confirmed answers call.
 begin;
-select plan(70);
+select plan(71);
 
 \ir helpers.psql
 
@@ -167,6 +167,16 @@ reset role;
 select is((select count(*)::int from public.payment_refunds where payment_intent_id = :'pi2'), 0, 'no refund');
 select is((select count(*)::int from public.wallet_withdrawals where user_id = :'kibanda'), 0, 'no payout');
 select is(pg_temp.money(:'kibanda_wallet'), '98.50/0.00', 'nothing moved');
+
+-- A guest's payment of an invoice (an order, an installment plan) is not refunded by payout:
+-- those record a refund as final when it is created.
+savepoint subject;
+update public.payment_intents set subject_type = 'invoice', subject_id = gen_random_uuid() where id = :'pi2';
+select pg_temp.act_as(:'kibanda');
+select throws_ok(format($$select public.payment_refund_create('%s', 10, null, 'gr-2-inv')$$, :'pi2'),
+  'P0001', 'refund_not_supported', 'a guest''s invoice payment is refused (nothing moves)');
+reset role;
+rollback to savepoint subject;
 
 -- 8. A signed-in customer's refund is unchanged: to the wallet at once.
 select pg_temp.act_as(:'kibanda');

@@ -2,8 +2,8 @@
 // intent by M-Pesa (client_secret), the merchant refunds it with POST /payments/refunds, our
 // functions send the B2C request after the commit, the sandbox calls our webhooks back, and
 // M-Pesa's Transaction Status answer (not the callback) settles the payout and so the refund.
-// Scenarios: paid, B2C failure result, queue timeout, lost response (the sweep asks), a
-// duplicate result; the merchant without the money; races (two refunds over the captured
+// Scenarios: paid (a plain intent and a QR code's), B2C failure result, queue timeout, lost
+// response (the sweep asks), a duplicate result; the merchant without the money; races (two refunds over the captured
 // amount, one key twice, a refund against the sweep). After each: balances to the cent,
 // nothing left held, books reconciled.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -156,6 +156,37 @@ describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone
     expect(list.body.data[0]).toMatchObject({ status: "succeeded", transaction_id: expect.any(String) });
     const [{ n }] = await admin`select count(*)::int as n from public.wallet_withdrawals where user_id = ${merchant.userId}`;
     expect(n).toBe(1);
+    // The merchant sees the payout among its withdrawals (money left its wallet), but cannot cancel it.
+    const payouts = await api(merchant.token, "GET", "/withdrawals");
+    expect(payouts.body.data).toEqual([
+      expect.objectContaining({ id: res.body.payout_id, source_id: null, amount: "400.0000", fee: "0.0000", status: "completed" }),
+    ]);
+    const cancel = await api(merchant.token, "POST", `/withdrawals/${res.body.payout_id}/cancel`);
+    expect([cancel.status, cancel.body.error.code]).toEqual([409, "withdrawal_not_cancellable"]);
+  });
+
+  it("a guest who paid through a QR code: refunded by payout too", async () => {
+    const msisdn = phone();
+    const merchant = await partyWithWallet("merchant");
+    const code = await api(merchant.token, "POST", "/qr-codes", { kind: "fixed", label: "Chai", amount: "250.00" }, {
+      "idempotency-key": key(),
+    });
+    expect(code.status).toBe(201);
+    const opened = await api(undefined, "POST", `/checkout/${code.body.slug}/pay/mpesa`, {}, { "idempotency-key": key() });
+    expect(opened.status).toBe(201);
+    const paid = await api(undefined, "POST", `/payments/intents/${opened.body.id}/confirm`, {
+      sources: [{ type: "mpesa", phone: msisdn, amount: "250" }],
+      client_secret: opened.body.client_secret,
+    }, { "idempotency-key": key() });
+    expect(paid.status).toBe(200);
+    await stack.sandbox.idle();
+    await waitFor(async () => (await intentRow(opened.body.id)).status === "succeeded", "the guest's QR payment");
+    expect(await balanceOf(merchant.walletId)).toBe("246.2500"); // 250 − 3.75
+    const res = await refund(merchant, { payment_intent_id: opened.body.id, amount: "200" });
+    expect([res.status, res.body.status]).toEqual([201, "pending"]);
+    expect(await settled(res.body.id)).toMatchObject({ status: "succeeded", msisdn, fee_refunded: "3.0000" });
+    expect(await balanceOf(merchant.walletId)).toBe("49.2500"); // 246.25 − 200 + 3.00
+    expect(await intentRow(opened.body.id)).toMatchObject({ amount_refunded: "200.0000" });
   });
 
   it("B2C failure result: failed, the money never left, the amount is refundable again", async () => {
