@@ -3,7 +3,8 @@
 // functions send the B2C request after the commit, the sandbox calls our webhooks back, and
 // M-Pesa's Transaction Status answer (not the callback) settles the payout and so the refund.
 // Scenarios: paid (a plain intent and a QR code's), B2C failure result, queue timeout, lost
-// response (the sweep asks), a duplicate result; the merchant without the money; races (two refunds over the captured
+// response (the sweep asks), the edge dying before the B2C request (the sweep sends it), a
+// duplicate result; the merchant without the money; races (two refunds over the captured
 // amount, one key twice, a refund against the sweep). After each: balances to the cent,
 // nothing left held, books reconciled.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -251,6 +252,24 @@ describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone
     expect(await balanceOf(merchant.walletId)).toBe("689.5000"); // 788 − 100 + 1.50
     expect(await held(merchant.walletId)).toBe("0.0000");
     expect(await eventTypes(res.body.id)).toEqual(["payment_refund.created", "payment_refund.succeeded"]);
+  });
+
+  it("the edge died between the commit and the B2C request: the sweep sends it, once", async () => {
+    const msisdn = phone();
+    const { merchant, intent } = await guestPaid("500", msisdn); // 492.50
+    // The refund as the route's transaction commits it, with no B2C request after it.
+    const [row] = await admin`select hazina.payment_refund_create(${merchant.userId}, ${intent.id}, 100, null, ${key()}) as r`;
+    const created = row.r;
+    expect(created).toMatchObject({ status: "pending", created: true });
+    const [payout] = await admin`select submitted_at from public.wallet_withdrawals where id = ${created.payout_id}`;
+    expect(payout.submitted_at).toBeNull();
+    expect((await runSweep()).items.map((i: Json) => i.id)).not.toContain(created.payout_id); // not due yet
+    await admin`update public.wallet_withdrawals set expires_at = now() - interval '1 second' where id = ${created.payout_id}`;
+    const report = await runSweep();
+    expect(report.items).toContainEqual(expect.objectContaining({ id: created.payout_id, action: "submitted" }));
+    expect(await settled(created.id)).toMatchObject({ status: "succeeded", msisdn });
+    expect(await settlements(created.payout_id)).toBe(1);
+    expect(await balanceOf(merchant.walletId)).toBe("394.0000"); // 492.50 − 100 + 1.50
   });
 
   it("duplicate B2C result: one settlement", async () => {
