@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict xYWaBqBx30lGccfKPthEwOrWfaHy6ugYrplMC1xayvHairnhRs5tPjV1cRXMmK4
+\restrict ad76pZ711Ceq3MrUmPsdAWZE3XdpaDSobCGXqpIGJpDMfKhkCczgz20eq84jhV8
 
 
 SET statement_timeout = 0;
@@ -6310,6 +6310,10 @@ declare
   v_payer uuid;
   v_tx record;
   v_reason text;
+  v_guest boolean := false;
+  v_phone text;
+  v_payout_id uuid := gen_random_uuid();
+  v_hold_id uuid;
 begin
   if p_client_ref is null or length(p_client_ref) not between 1 and 255 then
     perform hazina.raise_error('invalid_ref');
@@ -6326,6 +6330,7 @@ begin
   if v_intent.status <> 'succeeded' then
     perform hazina.raise_error('intent_not_refundable', jsonb_build_object('payment_intent_id', p_intent_id, 'status', v_intent.status));
   end if;
+  -- amount_refunded counts pending (payout) refunds too.
   v_remaining := v_intent.amount_received - v_intent.amount_refunded;
   v_amount := coalesce(p_amount, v_remaining);
   if v_amount <= 0 and p_amount is null then
@@ -6335,16 +6340,36 @@ begin
   if v_amount > v_remaining then
     perform hazina.raise_error('refund_exceeds_captured', jsonb_build_object('refundable', v_remaining::numeric(19, 4)::text));
   end if;
-  -- Who paid: the capture's one principal payer (the customer's wallet).
+  -- Who paid: the capture's one principal payer (the customer's wallet, or mpesa_clearing for a guest).
   select (array_agg(e.wallet_id) filter (where e.direction = 'debit'))[1] into v_payer
     from hazina.transaction_entries(v_intent.capture_transaction_id) e where e.leg = 'principal'
   having count(distinct e.wallet_id) filter (where e.direction = 'debit') = 1;
-  if v_payer is null or exists (select 1 from public.wallets where id = v_payer and kind = 'system') then
+  if v_payer is null then
     perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
-      'reason', 'a guest''s M-Pesa payment is refunded by B2C payout, which is not available yet'));
+      'reason', 'the capture has no single payer to refund'));
+  end if;
+  if exists (select 1 from public.wallets where id = v_payer and kind = 'system') then
+    if v_intent.customer_id is not null or v_payer <> hazina.provider_clearing_wallet('mpesa', v_intent.currency) then
+      perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
+        'reason', 'the payment did not come from a customer''s wallet or a guest''s M-Pesa phone'));
+    end if;
+    if v_intent.subject_type in ('invoice', 'order', 'installment') then
+      perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
+        'reason', 'a guest''s payment of an ' || v_intent.subject_type || ' cannot be refunded by payout yet'));
+    end if;
+    select p.phone into v_phone from public.payment_intent_parts p
+     where p.payment_intent_id = p_intent_id and p.attempt = v_intent.confirm_attempt and p.type = 'mpesa'
+     order by p.position limit 1;
+    if v_phone is null then
+      perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
+        'reason', 'the paying phone is not known'));
+    end if;
+    -- M-Pesa pays whole amounts within its limits.
+    perform hazina.assert_provider_amount('mpesa', 'out', v_amount, v_intent.currency);
+    v_guest := true;
   end if;
 
-  -- The fee share (the capture's one fee charge, if any).
+  -- The fee share (the capture's one fee charge, if any). Failed refunds gave back nothing (0).
   select * into v_charge from public.billing_ledger
    where transaction_id = v_intent.capture_transaction_id and direction = 'charge' order by ref limit 1;
   if v_charge.ref is not null then
@@ -6353,9 +6378,36 @@ begin
     v_fee := hazina.refund_fee_share(v_charge.amount, v_fee_refunded, v_amount, v_intent.amount_received,
                                      v_amount = v_remaining, v_minor);
   end if;
+  v_reason := left(coalesce(p_reason, 'Refund'), 500);
+
+  if v_guest then
+    -- Hold the whole amount on the payee wallet for the payout; it never expires on its own
+    -- (only the provider's answer, through the withdrawal state machine, posts or voids it).
+    begin
+      v_hold_id := hazina.hold_create('withdrawal:' || v_payout_id, v_intent.payee_wallet_id,
+        hazina.system_wallet('payouts_in_flight', v_intent.currency), v_amount, 'infinity', 'refund_payout',
+        'Refund to ' || left(v_phone, 4) || '******' || right(v_phone, 2),
+        jsonb_build_object('withdrawal_id', v_payout_id, 'payment_refund_id', v_id));
+    exception when raise_exception then
+      if sqlerrm = 'insufficient_funds' then
+        perform hazina.raise_error('refund_insufficient_funds', jsonb_build_object(
+          'payment_intent_id', p_intent_id, 'wallet_id', v_intent.payee_wallet_id, 'amount', v_amount::numeric(19, 4)::text));
+      end if;
+      raise;
+    end;
+    insert into public.wallet_withdrawals (id, user_id, wallet_id, source_id, msisdn, provider, amount, fee, currency,
+                                           client_ref, hold_id, provider_request_id, expires_at)
+    values (v_payout_id, p_merchant_id, v_intent.payee_wallet_id, null, v_phone, 'mpesa', v_amount, 0, v_intent.currency,
+            null, v_hold_id, v_payout_id::text, now() + interval '10 minutes');
+    insert into public.payment_refunds (id, payment_intent_id, merchant_id, customer_id, amount, fee_refunded, currency, reason,
+                                        status, transaction_id, payout_id, client_ref)
+    values (v_id, p_intent_id, p_merchant_id, null, v_amount, v_fee, v_intent.currency, left(p_reason, 500),
+            'pending', null, v_payout_id, p_client_ref);
+    update public.payment_intents set amount_refunded = amount_refunded + v_amount, updated_at = now() where id = p_intent_id;
+    return hazina.payment_refund_json(v_id) || jsonb_build_object('created', true);
+  end if;
 
   -- One reversal of the capture: principal back, and the fee share back to its payer.
-  v_reason := left(coalesce(p_reason, 'Refund'), 500);
   perform 1 from public.wallet_transactions where id = v_intent.capture_transaction_id for update;
   select * into v_tx from hazina.begin_transaction(
     v_ref, 'reversal',
@@ -6407,6 +6459,47 @@ $$;
 
 
 --
+-- Name: payment_refund_fail(uuid, text, text); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_refund_fail(p_refund_id uuid, p_code text, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_refund public.payment_refunds;
+  v_intent public.payment_intents;
+begin
+  select * into v_refund from public.payment_refunds where id = p_refund_id;
+  if v_refund.id is null then
+    perform hazina.raise_error('payment_refund_not_found', jsonb_build_object('payment_refund_id', p_refund_id));
+  end if;
+  v_intent := hazina.payment_intent_lock(v_refund.payment_intent_id, null);
+  select * into v_refund from public.payment_refunds where id = p_refund_id for update;
+  if v_refund.status = 'failed' then
+    return hazina.payment_refund_json(p_refund_id);
+  end if;
+  if v_refund.status <> 'pending' then
+    perform hazina.raise_error('refund_not_pending', jsonb_build_object('payment_refund_id', p_refund_id, 'status', v_refund.status));
+  end if;
+  if exists (select 1 from public.wallet_withdrawals where id = v_refund.payout_id and status <> 'failed') then
+    perform hazina.raise_error('refund_not_pending', jsonb_build_object('payment_refund_id', p_refund_id,
+      'reason', 'its payout has not failed'));
+  end if;
+  update public.payment_refunds
+     set status = 'failed', fee_refunded = 0, failure_code = left(coalesce(p_code, 'payout_failed'), 100),
+         failure_reason = left(p_reason, 500), updated_at = now()
+   where id = p_refund_id returning * into v_refund;
+  update public.payment_intents set amount_refunded = amount_refunded - v_refund.amount, updated_at = now()
+   where id = v_intent.id;
+  perform hazina.event_emit(v_refund.merchant_id, 'payment_refund.failed', 'payment_refund', v_refund.id,
+                            public.payment_refund_json(v_refund));
+  return public.payment_refund_json(v_refund);
+end
+$$;
+
+
+--
 -- Name: payment_refund_json(uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -6414,6 +6507,74 @@ CREATE FUNCTION hazina.payment_refund_json(p_refund_id uuid) RETURNS jsonb
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$ select public.payment_refund_json(r) from public.payment_refunds r where r.id = p_refund_id $$;
+
+
+--
+-- Name: payment_refund_succeed(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_refund_succeed(p_refund_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_refund public.payment_refunds;
+  v_intent public.payment_intents;
+  v_payout public.wallet_withdrawals;
+  v_charge public.billing_ledger;
+  v_ref text;
+  v_tx record;
+  v_fee_tx uuid;
+begin
+  select * into v_refund from public.payment_refunds where id = p_refund_id;
+  if v_refund.id is null then
+    perform hazina.raise_error('payment_refund_not_found', jsonb_build_object('payment_refund_id', p_refund_id));
+  end if;
+  v_intent := hazina.payment_intent_lock(v_refund.payment_intent_id, null);
+  select * into v_refund from public.payment_refunds where id = p_refund_id for update;
+  if v_refund.status = 'succeeded' then
+    return hazina.payment_refund_json(p_refund_id);
+  end if;
+  if v_refund.status <> 'pending' then
+    perform hazina.raise_error('refund_not_pending', jsonb_build_object('payment_refund_id', p_refund_id, 'status', v_refund.status));
+  end if;
+  select * into v_payout from public.wallet_withdrawals where id = v_refund.payout_id;
+  if v_payout.status <> 'completed' or v_payout.transaction_id is null then
+    perform hazina.raise_error('refund_not_pending', jsonb_build_object('payment_refund_id', p_refund_id,
+      'reason', 'its payout is not completed', 'payout_status', v_payout.status));
+  end if;
+  if v_refund.fee_refunded > 0 then
+    select * into v_charge from public.billing_ledger
+     where transaction_id = v_intent.capture_transaction_id and direction = 'charge' order by ref limit 1;
+    v_ref := 'payment_refund:' || v_refund.id || ':fee';
+    perform 1 from public.wallet_transactions where id = v_intent.capture_transaction_id for update;
+    select * into v_tx from hazina.begin_transaction(
+      v_ref, 'reversal',
+      md5(concat_ws('|', 'payment_refund_fee', v_intent.capture_transaction_id, v_refund.fee_refunded::numeric(19, 4))),
+      0, v_intent.currency, left(coalesce(v_refund.reason, 'Refund'), 500),
+      jsonb_build_object('reverses', v_intent.capture_transaction_id, 'original_kind', v_intent.transaction_type,
+                         'payment_refund_id', v_refund.id),
+      v_intent.capture_transaction_id);
+    perform hazina.apply_entries(v_tx.transaction_id, 'reversal', left(coalesce(v_refund.reason, 'Refund'), 500),
+      jsonb_build_object('reverses', v_intent.capture_transaction_id), v_ref,
+      array[hazina.system_wallet('fee_revenue', v_intent.currency), v_charge.payer_wallet_id],
+      array['debit', 'credit'], array[v_refund.fee_refunded, v_refund.fee_refunded], array['fee', 'fee']);
+    insert into public.billing_ledger (ref, transaction_id, payer_wallet_id, payer_user_id, transaction_type,
+                                       direction, amount, currency, base_amount, rule_source, rule_id, refund_of)
+    values (v_tx.transaction_id::text || '#refund-1', v_tx.transaction_id, v_charge.payer_wallet_id, v_charge.payer_user_id,
+            v_charge.transaction_type, 'refund', v_refund.fee_refunded, v_charge.currency, v_refund.amount, 'original',
+            v_charge.rule_id, v_charge.ref);
+    v_fee_tx := v_tx.transaction_id;
+  end if;
+  update public.payment_refunds
+     set status = 'succeeded', transaction_id = v_payout.transaction_id, fee_transaction_id = v_fee_tx,
+         updated_at = now()
+   where id = p_refund_id returning * into v_refund;
+  perform hazina.event_emit(v_refund.merchant_id, 'payment_refund.succeeded', 'payment_refund', v_refund.id,
+                            public.payment_refund_json(v_refund));
+  return public.payment_refund_json(v_refund);
+end
+$$;
 
 
 --
@@ -6441,6 +6602,22 @@ begin
     'withdrawal_id', p_withdrawal_id, 'status', v_status, 'claimed', p_action));
   return null;  -- not reached
 end
+$$;
+
+
+--
+-- Name: payout_destination(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payout_destination(p_withdrawal_id uuid) RETURNS TABLE(msisdn text, account_number text, account_name text, payment_refund_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce(s.msisdn, w.msisdn), s.account_number, s.account_name, r.id
+    from public.wallet_withdrawals w
+    left join public.wallet_sources s on s.id = w.source_id
+    left join public.payment_refunds r on r.payout_id = w.id
+   where w.id = p_withdrawal_id
 $$;
 
 
@@ -7370,6 +7547,54 @@ $$;
 
 
 --
+-- Name: reconcile_guest_refunds(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_guest_refunds() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select 'guest_refund_payout_matches', r.id::text, r.amount, w.amount
+    from public.payment_refunds r
+    join public.payment_intents i on i.id = r.payment_intent_id
+    left join public.wallet_withdrawals w on w.id = r.payout_id
+   where r.payout_id is not null
+     and (w.id is null or w.amount <> r.amount or w.wallet_id <> i.payee_wallet_id or w.currency <> r.currency)
+  union all
+  select 'guest_refund_pending_is_held', r.id::text, r.amount, coalesce(h.amount, 0)
+    from public.payment_refunds r
+    join public.wallet_withdrawals w on w.id = r.payout_id
+    left join public.wallet_holds h on h.id = w.hold_id and h.status = 'pending'
+   where r.status = 'pending' and (w.status not in ('pending', 'processing') or coalesce(h.amount, 0) <> r.amount)
+  union all
+  select 'guest_refund_succeeded_is_posted', r.id::text, r.amount, coalesce(t.principal_amount, 0)
+    from public.payment_refunds r
+    join public.wallet_withdrawals w on w.id = r.payout_id
+    left join public.wallet_transactions t on t.id = r.transaction_id
+   where r.status = 'succeeded'
+     and (w.status <> 'completed' or r.transaction_id is distinct from w.transaction_id or t.id is null
+          or t.principal_amount <> r.amount or w.settlement_transaction_id is null)
+  union all
+  select 'guest_refund_fee_is_billed', r.id::text, case when r.status = 'succeeded' then r.fee_refunded else 0 end,
+         coalesce(b.refunded, 0)
+    from public.payment_refunds r
+    join public.payment_intents i on i.id = r.payment_intent_id
+    left join public.wallet_transactions t on t.id = r.fee_transaction_id
+    left join lateral (select sum(l.amount) as refunded from public.billing_ledger l
+                        where l.transaction_id = r.fee_transaction_id and l.direction = 'refund') b on true
+   where r.payout_id is not null
+     and ((case when r.status = 'succeeded' then r.fee_refunded else 0 end) <> coalesce(b.refunded, 0)
+          or (r.fee_transaction_id is not null and t.reverses_id is distinct from i.capture_transaction_id))
+  union all
+  select 'guest_refund_failed_released', r.id::text, 0, coalesce(h.amount, 0) + r.fee_refunded
+    from public.payment_refunds r
+    join public.wallet_withdrawals w on w.id = r.payout_id
+    left join public.wallet_holds h on h.id = w.hold_id and h.status <> 'voided'
+   where r.status = 'failed' and (w.status <> 'failed' or h.id is not null or r.fee_refunded <> 0)
+$$;
+
+
+--
 -- Name: reconcile_installment_clawbacks(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -7551,11 +7776,12 @@ CREATE FUNCTION hazina.reconcile_payment_intents() RETURNS TABLE(check_name text
                         where e.wallet_id = i.payee_wallet_id and e.direction = 'credit' and e.leg = 'principal') c on true
    where i.amount_received <> coalesce(c.credited, 0)
   union all
-  -- refunded = the sum of its refunds (never above what was received, and a succeeded
-  -- intent has its capture: the table's own constraints hold those)
+  -- refunded = the sum of its refunds that did not fail (never above what was received, and
+  -- a succeeded intent has its capture: the table's own constraints hold those)
   select 'payment_intent_refunded_matches_refunds', i.id::text, i.amount_refunded, coalesce(r.total, 0)
     from public.payment_intents i
-    left join (select payment_intent_id, sum(amount) as total from public.payment_refunds group by payment_intent_id) r
+    left join (select payment_intent_id, sum(amount) as total from public.payment_refunds where status <> 'failed'
+                group by payment_intent_id) r
       on r.payment_intent_id = i.id
    where i.amount_refunded <> coalesce(r.total, 0)
   union all
@@ -7581,13 +7807,14 @@ CREATE FUNCTION hazina.reconcile_payment_refunds() RETURNS TABLE(check_name text
     from public.payment_refunds r
     join public.payment_intents i on i.id = r.payment_intent_id
     left join public.wallet_transactions t on t.id = r.transaction_id
-   where t.id is null or t.reverses_id is distinct from i.capture_transaction_id or t.principal_amount <> r.amount
+   where r.payout_id is null
+     and (t.id is null or t.reverses_id is distinct from i.capture_transaction_id or t.principal_amount <> r.amount)
   union all
   select 'payment_refund_fee_is_billed', r.id::text, r.fee_refunded, coalesce(b.refunded, 0)
     from public.payment_refunds r
     left join lateral (select sum(l.amount) as refunded from public.billing_ledger l
                         where l.transaction_id = r.transaction_id and l.direction = 'refund') b on true
-   where r.fee_refunded is not null and r.fee_refunded <> coalesce(b.refunded, 0)
+   where r.payout_id is null and r.fee_refunded is not null and r.fee_refunded <> coalesce(b.refunded, 0)
   union all
   select 'payment_intent_fee_refunds_within_fee', i.id::text, coalesce(c.fee, 0), f.refunded
     from public.payment_intents i
@@ -9681,9 +9908,11 @@ begin
   if v_withdrawal.status = 'cancelled' then
     return hazina.withdrawal_json(p_withdrawal_id);
   end if;
-  if v_withdrawal.status <> 'pending' or v_withdrawal.submitted_at is not null then
+  if v_withdrawal.status <> 'pending' or v_withdrawal.submitted_at is not null
+     or exists (select 1 from public.payment_refunds r where r.payout_id = p_withdrawal_id) then
     perform hazina.raise_error('withdrawal_not_cancellable', jsonb_build_object(
-      'withdrawal_id', p_withdrawal_id, 'status', v_withdrawal.status, 'submitted', v_withdrawal.submitted_at is not null));
+      'withdrawal_id', p_withdrawal_id, 'status', v_withdrawal.status, 'submitted', v_withdrawal.submitted_at is not null,
+      'payment_refund', exists (select 1 from public.payment_refunds r where r.payout_id = p_withdrawal_id)));
   end if;
   perform hazina.hold_void(v_withdrawal.hold_id);
   update public.wallet_withdrawals
@@ -9706,10 +9935,16 @@ declare
   v_withdrawal public.wallet_withdrawals;
   v_posted uuid;
   v_settled uuid;
+  v_refund_id uuid;
 begin
   select * into v_withdrawal from public.wallet_withdrawals where id = p_withdrawal_id for update;
   if v_withdrawal.id is null then
     perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  select r.id into v_refund_id from public.payment_refunds r where r.payout_id = p_withdrawal_id;
+  if v_refund_id is not null then
+    perform 1 from public.payment_intents i join public.payment_refunds r on r.payment_intent_id = i.id
+     where r.id = v_refund_id for update of i;
   end if;
   if v_withdrawal.status = 'completed'
      and (p_receipt is null or v_withdrawal.provider_receipt is null or v_withdrawal.provider_receipt = p_receipt) then
@@ -9740,6 +9975,9 @@ begin
          provider_receipt = coalesce(p_receipt, provider_receipt), failure_code = null, failure_reason = null,
          completed_at = now(), updated_at = now()
    where id = p_withdrawal_id;
+  if v_refund_id is not null then
+    perform hazina.payment_refund_succeed(v_refund_id);
+  end if;
   return hazina.withdrawal_json(p_withdrawal_id) || jsonb_build_object('replayed', false);
 end
 $$;
@@ -9771,10 +10009,16 @@ CREATE FUNCTION hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reas
     AS $$
 declare
   v_withdrawal public.wallet_withdrawals;
+  v_refund_id uuid;
 begin
   select * into v_withdrawal from public.wallet_withdrawals where id = p_withdrawal_id for update;
   if v_withdrawal.id is null then
     perform hazina.raise_error('withdrawal_not_found', jsonb_build_object('withdrawal_id', p_withdrawal_id));
+  end if;
+  select r.id into v_refund_id from public.payment_refunds r where r.payout_id = p_withdrawal_id;
+  if v_refund_id is not null then
+    perform 1 from public.payment_intents i join public.payment_refunds r on r.payment_intent_id = i.id
+     where r.id = v_refund_id for update of i;
   end if;
   if v_withdrawal.status = 'failed' then
     return hazina.withdrawal_json(p_withdrawal_id);
@@ -9786,6 +10030,9 @@ begin
   update public.wallet_withdrawals
      set status = 'failed', failure_code = left(p_code, 100), failure_reason = left(p_reason, 500), updated_at = now()
    where id = p_withdrawal_id;
+  if v_refund_id is not null then
+    perform hazina.payment_refund_fail(v_refund_id, p_code, p_reason);
+  end if;
   return hazina.withdrawal_json(p_withdrawal_id);
 end
 $$;
@@ -10864,16 +11111,27 @@ CREATE TABLE public.payment_refunds (
     currency character(3) NOT NULL,
     reason text,
     status text DEFAULT 'succeeded'::text NOT NULL,
-    transaction_id uuid NOT NULL,
+    transaction_id uuid,
     client_ref text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     fee_refunded numeric(19,4),
+    payout_id uuid,
+    fee_transaction_id uuid,
+    failure_code text,
+    failure_reason text,
     CONSTRAINT payment_refunds_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT payment_refunds_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT payment_refunds_failure_code_check CHECK ((length(failure_code) <= 100)),
+    CONSTRAINT payment_refunds_failure_reason_check CHECK ((length(failure_reason) <= 500)),
     CONSTRAINT payment_refunds_fee_refunded_check CHECK ((fee_refunded >= (0)::numeric)),
     CONSTRAINT payment_refunds_reason_check CHECK ((length(reason) <= 500)),
-    CONSTRAINT payment_refunds_status_check CHECK ((status = 'succeeded'::text))
+    CONSTRAINT payment_refunds_shape CHECK (
+CASE
+    WHEN (payout_id IS NULL) THEN ((status = 'succeeded'::text) AND (transaction_id IS NOT NULL) AND (fee_transaction_id IS NULL))
+    ELSE (((status = 'succeeded'::text) = (transaction_id IS NOT NULL)) AND ((status = 'succeeded'::text) OR (fee_transaction_id IS NULL)))
+END),
+    CONSTRAINT payment_refunds_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text])))
 );
 
 
@@ -10888,7 +11146,8 @@ CREATE FUNCTION public.payment_refund_json(r public.payment_refunds) RETURNS jso
   select jsonb_build_object('id', r.id, 'object', 'payment_refund', 'payment_intent_id', r.payment_intent_id,
                             'amount', r.amount::text, 'fee_refunded', coalesce(r.fee_refunded, 0)::text,
                             'currency', r.currency, 'reason', r.reason, 'status', r.status,
-                            'transaction_id', r.transaction_id,
+                            'transaction_id', r.transaction_id, 'payout_id', r.payout_id,
+                            'failure_code', r.failure_code, 'failure_reason', r.failure_reason,
                             'created_at', public.api_time(r.created_at), 'updated_at', public.api_time(r.updated_at))
 $$;
 
@@ -11640,7 +11899,7 @@ CREATE TABLE public.wallet_withdrawals (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
     wallet_id uuid NOT NULL,
-    source_id uuid NOT NULL,
+    source_id uuid,
     provider public.payment_provider NOT NULL,
     amount numeric(19,4) NOT NULL,
     fee numeric(19,4) DEFAULT 0 NOT NULL,
@@ -11663,13 +11922,17 @@ CREATE TABLE public.wallet_withdrawals (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
+    msisdn text,
     CONSTRAINT wallet_withdrawals_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT wallet_withdrawals_check_count_check CHECK ((check_count >= 0)),
     CONSTRAINT wallet_withdrawals_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
     CONSTRAINT wallet_withdrawals_completed_posted CHECK (((status = ANY (ARRAY['completed'::text, 'reversed'::text])) = ((transaction_id IS NOT NULL) AND (settlement_transaction_id IS NOT NULL)))),
+    CONSTRAINT wallet_withdrawals_destination CHECK (((source_id IS NULL) <> (msisdn IS NULL))),
     CONSTRAINT wallet_withdrawals_failure_code_check CHECK ((length(failure_code) <= 100)),
     CONSTRAINT wallet_withdrawals_failure_reason_check CHECK ((length(failure_reason) <= 500)),
     CONSTRAINT wallet_withdrawals_fee_check CHECK ((fee >= (0)::numeric)),
+    CONSTRAINT wallet_withdrawals_msisdn_check CHECK ((msisdn ~ '^254[17][0-9]{8}$'::text)),
+    CONSTRAINT wallet_withdrawals_msisdn_mpesa CHECK (((msisdn IS NULL) OR ((provider)::text = 'mpesa'::text))),
     CONSTRAINT wallet_withdrawals_processing_submitted CHECK (((status <> ALL (ARRAY['processing'::text, 'completed'::text])) OR (submitted_at IS NOT NULL))),
     CONSTRAINT wallet_withdrawals_provider_conversation_id_check CHECK ((length(provider_conversation_id) <= 255)),
     CONSTRAINT wallet_withdrawals_provider_receipt_check CHECK ((length(provider_receipt) <= 255)),
@@ -12693,11 +12956,27 @@ ALTER TABLE ONLY public.payment_intents
 
 
 --
+-- Name: payment_refunds payment_refunds_fee_transaction_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_fee_transaction_id_key UNIQUE (fee_transaction_id);
+
+
+--
 -- Name: payment_refunds payment_refunds_merchant_id_client_ref_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.payment_refunds
     ADD CONSTRAINT payment_refunds_merchant_id_client_ref_key UNIQUE (merchant_id, client_ref);
+
+
+--
+-- Name: payment_refunds payment_refunds_payout_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_payout_id_key UNIQUE (payout_id);
 
 
 --
@@ -13357,6 +13636,13 @@ CREATE INDEX payment_refunds_intent_idx ON public.payment_refunds USING btree (p
 --
 
 CREATE INDEX payment_refunds_merchant_idx ON public.payment_refunds USING btree (merchant_id, created_at, id);
+
+
+--
+-- Name: payment_refunds_pending_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX payment_refunds_pending_idx ON public.payment_refunds USING btree (payment_intent_id) WHERE (status = 'pending'::text);
 
 
 --
@@ -14415,6 +14701,14 @@ ALTER TABLE ONLY public.payment_refunds
 
 
 --
+-- Name: payment_refunds payment_refunds_fee_transaction_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_fee_transaction_id_fkey FOREIGN KEY (fee_transaction_id) REFERENCES public.wallet_transactions(id);
+
+
+--
 -- Name: payment_refunds payment_refunds_merchant_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -14428,6 +14722,14 @@ ALTER TABLE ONLY public.payment_refunds
 
 ALTER TABLE ONLY public.payment_refunds
     ADD CONSTRAINT payment_refunds_payment_intent_id_fkey FOREIGN KEY (payment_intent_id) REFERENCES public.payment_intents(id);
+
+
+--
+-- Name: payment_refunds payment_refunds_payout_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.payment_refunds
+    ADD CONSTRAINT payment_refunds_payout_id_fkey FOREIGN KEY (payout_id) REFERENCES public.wallet_withdrawals(id);
 
 
 --
@@ -16786,6 +17088,14 @@ REVOKE ALL ON FUNCTION hazina.payment_refund_event() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION payment_refund_fail(p_refund_id uuid, p_code text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_fail(p_refund_id uuid, p_code text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_refund_fail(p_refund_id uuid, p_code text, p_reason text) TO service_role;
+
+
+--
 -- Name: FUNCTION payment_refund_json(p_refund_id uuid); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -16794,10 +17104,26 @@ GRANT ALL ON FUNCTION hazina.payment_refund_json(p_refund_id uuid) TO service_ro
 
 
 --
+-- Name: FUNCTION payment_refund_succeed(p_refund_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_succeed(p_refund_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_refund_succeed(p_refund_id uuid) TO service_role;
+
+
+--
 -- Name: FUNCTION payout_claim_hold(p_withdrawal_id uuid, p_action text); Type: ACL; Schema: hazina; Owner: -
 --
 
 REVOKE ALL ON FUNCTION hazina.payout_claim_hold(p_withdrawal_id uuid, p_action text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payout_destination(p_withdrawal_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payout_destination(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payout_destination(p_withdrawal_id uuid) TO service_role;
 
 
 --
@@ -17002,6 +17328,14 @@ GRANT ALL ON FUNCTION hazina.reconcile() TO service_role;
 
 REVOKE ALL ON FUNCTION hazina.reconcile_escrow() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.reconcile_escrow() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_guest_refunds(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_guest_refunds() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_guest_refunds() TO service_role;
 
 
 --
@@ -18714,7 +19048,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict xYWaBqBx30lGccfKPthEwOrWfaHy6ugYrplMC1xayvHairnhRs5tPjV1cRXMmK4
+\unrestrict ad76pZ711Ceq3MrUmPsdAWZE3XdpaDSobCGXqpIGJpDMfKhkCczgz20eq84jhV8
 
 
 -- Reference data inserted by the migrations
@@ -18738,6 +19072,7 @@ INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_invoices()', 
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_escrow()', 'goods escrow and orders: the escrow wallets hold what they owe; orders and escrows agree with their intents and releases');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installments()', 'installment plans: figures agree with the schedule; money held in escrow is what active plans were paid');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_qr_codes()', 'qr codes: each code''s use_count is the number of its succeeded payment intents');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_guest_refunds()', 'guest refunds: a pending one has its payout hold, a succeeded one its posted payout and billed fee share, a failed one nothing moved');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installment_clawbacks()', 'completed installment plans without escrow: what their orders refunded is what was taken back from the merchant');
 INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
@@ -18755,6 +19090,7 @@ INSERT INTO public.transaction_types VALUES ('escrow_funding', 'receiver', 'A cu
 INSERT INTO public.transaction_types VALUES ('escrow_release', 'receiver', 'Goods escrow pays the merchant (buyer confirmed receipt, auto-release, or an admin''s resolution): the merchant bears the escrow_release fee, out of what it receives.');
 INSERT INTO public.transaction_types VALUES ('installment_late_fee', 'sender', 'The late fee on a missed installment: priced from the fee catalog on the missed payment''s amount, added to what the customer owes and paid with it into escrow; it reaches the merchant when the plan completes. Never posted on its own.');
 INSERT INTO public.transaction_types VALUES ('installment_cancellation_fee', 'receiver', 'The cancellation fee of a defaulted or canceled installment plan, from escrow to the merchant (what it keeps of the customer''s payments). Not priced: the platform earns nothing on a failed plan.');
+INSERT INTO public.transaction_types VALUES ('refund_payout', 'sender', 'A guest''s refund paid out by B2C to the phone that paid: from the merchant''s wallet to payouts_in_flight. Never priced: a refund carries no withdrawal fee.');
 SELECT hazina.ensure_system_wallets(code) FROM public.currencies;
 
 -- Migrations already contained in this file
@@ -18809,6 +19145,7 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001600'),
     ('20261124001620'),
     ('20261124001660'),
+    ('20261124001700'),
     ('20261124001750'),
     ('20261124001760'),
     ('20261124001800');

@@ -176,8 +176,15 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   sources_amount_mismatch: [400, "The sources must add up to the intent's amount exactly."],
   refund_not_supported: [
     409,
-    "This payment cannot be refunded here: a guest's M-Pesa payment goes back by B2C payout, which is not available yet.",
+    "This payment cannot be refunded here: only a customer's wallet payment or a guest's M-Pesa payment of a " +
+    "payment intent or QR code is refundable (a guest's payment of an invoice, order or installment plan not yet).",
   ],
+  refund_insufficient_funds: [
+    409,
+    "The merchant's wallet does not have the refund's whole amount available to pay back to the guest's phone; nothing moved.",
+  ],
+  refund_not_pending: [409, "The refund is not pending (or its payout has not settled that way)."],
+  payment_refund_not_found: [404, "Refund not found."],
   source_type_not_supported: [
     400,
     "Only wallet sources can pay an intent for now; M-Pesa parts are not supported yet.",

@@ -23,6 +23,7 @@ export const TRANSACTION_TYPES = [
   "order_payment",
   "p2p_transfer",
   "payment_intent",
+  "refund_payout",
   "reversal",
   "withdrawal",
   "withdrawal_settlement",

@@ -8,8 +8,15 @@ import { config } from "../_shared/config.ts";
 import { asService, type Tx } from "../_shared/db.ts";
 import { ApiError, DATABASE_CODES } from "../_shared/errors.ts";
 import { idempotent } from "../_shared/idempotency.ts";
-import { created, type MoneyObject, optionalBody, readObject } from "../_shared/money-object.ts";
+import {
+  created,
+  createThenSend,
+  type MoneyObject,
+  optionalBody,
+  readObject,
+} from "../_shared/money-object.ts";
 import { type FundingRow, submitFunding } from "../_shared/money-movement/funding.ts";
+import { submitWithdrawal } from "../_shared/money-movement/withdrawals.ts";
 import { Amount, Currency } from "../_shared/money.ts";
 import { listOf } from "../_shared/openapi.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
@@ -415,8 +422,13 @@ docs.route({
     "Moves `amount` (default: all not yet refunded) back from the merchant's wallet to the payer's, as one " +
     "reversal of the capture, with the merchant's fee in proportion (`fee_refunded` = round(fee × amount / " +
     "amount_received), half away from zero to the currency's minor units, never above what is left of the fee; " +
-    "the refund that completes the intent gets the rest of it). Refunds never exceed what was captured. A guest's " +
-    "M-Pesa payment cannot be refunded here yet (`refund_not_supported`: it goes back by B2C payout). " +
+    "the refund that completes the intent gets the rest of it). Refunds never exceed what was captured " +
+    "(pending refunds count). A guest's M-Pesa payment goes back by B2C payout to the phone that paid: the refund " +
+    "is `pending` (the whole amount held on the merchant's wallet, sent to M-Pesa after this commits), then " +
+    "`succeeded` (paid out; the fee share comes back) or `failed` (nothing moved; the amount may be refunded " +
+    "again), with the events payment_refund.succeeded / payment_refund.failed. Not enough available money for " +
+    "the whole amount: `refund_insufficient_funds`, nothing moves. A guest's payment of an invoice, order or " +
+    "installment plan cannot be refunded by payout yet (`refund_not_supported`). " +
     "The Idempotency-Key is the refund's ref.",
   auth: "bearer",
   idempotencyKey: "required",
@@ -431,13 +443,18 @@ docs.route({
       description: "Replayed: the refund this Idempotency-Key created before.",
       schema: PaymentRefund,
     },
-    201: { description: "Refunded.", schema: PaymentRefund },
+    201: {
+      description: "Refunded (a guest's refund: `pending` until its payout settles).",
+      schema: PaymentRefund,
+    },
   },
   errors: [
     "payment_intent_not_found",
     "intent_not_refundable",
     "refund_exceeds_captured",
     "refund_not_supported",
+    "refund_insufficient_funds",
+    "amount_outside_provider_limits",
     "insufficient_funds",
     "invalid_amount",
     "invalid_ref",
@@ -447,14 +464,38 @@ docs.route({
 });
 app.post("/refunds", idempotent(), async (c) => {
   const input = CreateRefund.parse(await c.req.json());
-  const row = await userTx(c, async (tx) => {
-    const [r] = await tx`select public.payment_refund_create(${input.payment_intent_id}, ${
-      input.amount ?? null
-    }::numeric,
+  // A guest's refund is a payout: its B2C request goes after this commits (never inside a
+  // transaction); an unknown outcome is left to the callback and the sweep.
+  const { body, status } = await createThenSend<
+    {
+      id: string;
+      created: boolean;
+      status: string;
+      payout_id: string | null;
+      amount: string;
+      currency: string;
+    }
+  >(
+    c,
+    REFUND,
+    async (tx) => {
+      const [r] = await tx`select public.payment_refund_create(${input.payment_intent_id}, ${
+        input.amount ?? null
+      }::numeric,
       ${input.reason ?? null}, ${c.get("idempotencyKey")!}) as refund`;
-    return r.refund as Record<string, unknown>;
-  });
-  const { body, status } = created(row);
+      return r.refund;
+    },
+    async (refund, requestId) => {
+      if (refund.status !== "pending" || !refund.payout_id) return;
+      await submitWithdrawal({
+        id: refund.payout_id,
+        provider: "mpesa",
+        source_id: null,
+        amount: refund.amount,
+        currency: refund.currency,
+      }, requestId);
+    },
+  );
   return c.json(body, status);
 });
 

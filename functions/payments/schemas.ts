@@ -133,12 +133,23 @@ export const PaymentRefund = named(
     ),
     currency: z.string(),
     reason: z.string().nullable(),
-    status: z.enum(["succeeded"]),
-    transaction_id: z.guid().describe("The reversal of the intent's capture."),
+    status: z.enum(["pending", "succeeded", "failed"]).describe(
+      "A refund to a wallet is `succeeded` at once. A guest's refund (B2C payout to the phone that paid) is " +
+        "`pending` until M-Pesa pays it (`succeeded`) or does not (`failed`: nothing moved, fee_refunded 0).",
+    ),
+    transaction_id: z.guid().nullable().describe(
+      "The reversal of the intent's capture; for a guest's refund, its posted payout (null until it succeeds).",
+    ),
+    payout_id: z.guid().nullable().describe(
+      "A guest's refund: its payout (a withdrawal from the merchant's wallet to the paying phone).",
+    ),
+    failure_code: z.string().nullable().describe("Why the payout failed (M-Pesa's result code)."),
+    failure_reason: z.string().nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
   }),
-  "A refund of a succeeded payment intent: principal back to the payer, and the merchant's fee in proportion.",
+  "A refund of a succeeded payment intent: principal back to the payer (a guest's by B2C payout to the phone that " +
+    "paid), and the merchant's fee in proportion.",
 );
 
 export const ApiKey = named(
@@ -179,6 +190,8 @@ export const EVENT_TYPES = [
   "payment_intent.canceled",
   "payment_intent.payment_failed",
   "payment_refund.created",
+  "payment_refund.succeeded", // a guest's refund: its payout was paid
+  "payment_refund.failed", // a guest's refund: its payout failed, nothing moved
   // orders and goods escrow (docs/commerce.md)
   "order.created",
   "order.paid",

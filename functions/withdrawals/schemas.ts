@@ -10,7 +10,9 @@ export const Withdrawal = named(
   z.object({
     id: z.guid(),
     wallet_id: z.guid(),
-    source_id: z.guid(),
+    source_id: z.guid().nullable().describe(
+      "The source paid out to; null for a guest refund's payout (to the phone that paid; docs/payments.md).",
+    ),
     provider: ProviderSchema,
     amount: Money,
     fee: Money,

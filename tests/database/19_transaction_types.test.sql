@@ -9,14 +9,14 @@ select plan(34);
 
 -- Only the types that exist today (invoice and installment types arrive with their
 -- capabilities; orders and goods escrow brought order_payment, escrow_funding, escrow_release;
--- installment plans installment_late_fee and installment_cancellation_fee).
+-- installment plans installment_late_fee and installment_cancellation_fee; guest refunds refund_payout).
 select results_eq($$select code::text, fee_payer from public.transaction_types order by code$$,
   $$values ('escrow_funding', 'receiver'), ('escrow_release', 'receiver'),
            ('funding', 'receiver'), ('installment_cancellation_fee', 'receiver'), ('installment_late_fee', 'sender'),
            ('merchant_payment', 'receiver'), ('order_payment', 'receiver'), ('p2p_transfer', 'sender'),
-           ('payment_intent', 'receiver'), ('reversal', 'sender'), ('withdrawal', 'sender'), ('withdrawal_settlement', 'sender')$$,
+           ('payment_intent', 'receiver'), ('refund_payout', 'sender'), ('reversal', 'sender'), ('withdrawal', 'sender'), ('withdrawal_settlement', 'sender')$$,
   'the seeded types and who pays their fees');
-select is((select count(*)::int from public.transaction_types where length(description) > 0), 12,
+select is((select count(*)::int from public.transaction_types where length(description) > 0), 13,
   'every type says what it is');
 select throws_ok($$insert into public.transaction_types (code, fee_payer, description) values ('gift', 'nobody', 'x')$$,
   '23514', null, 'fee_payer is sender or receiver');
@@ -25,19 +25,19 @@ select throws_ok($$insert into public.transaction_types (code, fee_payer, descri
 
 -- Everyone reads it; nobody writes it (migrations do, as the owner).
 select pg_temp.act_as(null, 'anon');
-select is((select count(*)::int from public.transaction_types), 12, 'anon reads every type');
+select is((select count(*)::int from public.transaction_types), 13, 'anon reads every type');
 select throws_ok($$insert into public.transaction_types values ('gift', 'sender', 'x')$$, '42501', null, 'anon cannot add a type');
 select throws_ok($$update public.transaction_types set fee_payer = 'receiver'$$, '42501', null, 'anon cannot change a type');
 select throws_ok($$delete from public.transaction_types$$, '42501', null, 'anon cannot delete a type');
 reset role;
 select pg_temp.act_as('19000000-0000-4000-8000-00000000000a');
-select is((select count(*)::int from public.transaction_types), 12, 'a signed-in user reads every type');
+select is((select count(*)::int from public.transaction_types), 13, 'a signed-in user reads every type');
 select throws_ok($$insert into public.transaction_types values ('gift', 'sender', 'x')$$, '42501', null, 'a user cannot add a type');
 select throws_ok($$update public.transaction_types set fee_payer = 'receiver'$$, '42501', null, 'a user cannot change a type');
 select throws_ok($$delete from public.transaction_types$$, '42501', null, 'a user cannot delete a type');
 reset role;
 select pg_temp.act_as(null, 'service_role');
-select is((select count(*)::int from public.transaction_types), 12, 'service_role reads every type');
+select is((select count(*)::int from public.transaction_types), 13, 'service_role reads every type');
 select throws_ok($$insert into public.transaction_types values ('gift', 'sender', 'x')$$, '42501', null,
   'service_role cannot add a type (a new type is a migration)');
 select throws_ok($$update public.transaction_types set fee_payer = 'receiver'$$, '42501', null, 'service_role cannot change a type');

@@ -9,10 +9,30 @@ import {
   ProviderUnavailableError,
   type StatusResult,
 } from "../providers/types.ts";
-import { type MovementRow, sourceDetails } from "./source.ts";
+import type { MovementRow } from "./source.ts";
 import { recordStatusQuery } from "./status-queries.ts";
 
-export type WithdrawalRow = MovementRow;
+/** A withdrawal as the state functions return it; source_id is null for a guest refund's payout. */
+export type WithdrawalRow = Omit<MovementRow, "source_id"> & { source_id: string | null };
+
+interface PayoutDestination {
+  msisdn: string | null;
+  account_number: string | null;
+  account_name: string | null;
+  payment_refund_id: string | null;
+}
+
+/** Where a payout goes: its source's details, or (a guest refund) the phone that paid. */
+async function payoutDestination(
+  withdrawalId: string,
+  requestId?: string,
+): Promise<PayoutDestination> {
+  const [row] = await asService(
+    requestId,
+    (tx) => tx`select * from hazina.payout_destination(${withdrawalId})`,
+  );
+  return row as unknown as PayoutDestination;
+}
 
 /**
  * A new withdrawal: sent at once, or held back WITHDRAWAL_SUBMIT_DELAY_SECONDS (cancellable
@@ -50,7 +70,7 @@ export async function submitWithdrawal(
     if ((err as { message?: string }).message === "withdrawal_not_pending") return; // cancelled or settled meanwhile
     throw err;
   }
-  const source = await sourceDetails(withdrawal.source_id, requestId);
+  const source = await payoutDestination(withdrawal.id, requestId);
   let result;
   try {
     result = await provider(withdrawal.provider).startPayout({
@@ -60,7 +80,7 @@ export async function submitWithdrawal(
       msisdn: source.msisdn,
       accountNumber: source.account_number,
       accountName: source.account_name,
-      description: "Hazina withdrawal",
+      description: source.payment_refund_id ? "Hazina refund" : "Hazina withdrawal",
     });
   } catch (err) {
     if (!(err instanceof ProviderUnavailableError)) throw err;
