@@ -153,7 +153,9 @@ try {
     `${clients} clients, ${seconds}s, ${wallets} wallets, settings ${JSON.stringify(edgeEnv)}: ` +
       `${result.tps.toFixed(0)} transfers/s, p50 ${result.p50.toFixed(1)} ms, p99 ${
         result.p99.toFixed(1)
-      } ms, ${result.commitsPerRequest.toFixed(2)} commits/request, non-201 ${JSON.stringify(result.others)}`,
+      } ms, ${result.commitsPerRequest.toFixed(2)} commits/request, non-201 ${
+        JSON.stringify(result.others)
+      }`,
   );
   console.log(
     `edge CPU ${result.edgeCpuMs.toFixed(2)} ms/request (process), main thread busy ${

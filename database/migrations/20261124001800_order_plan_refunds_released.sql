@@ -219,7 +219,7 @@ insert into hazina.reconciliation_checks (check_function, description) values
 revoke execute on all functions in schema hazina from public, anon, authenticated;
 
 -- migrate:down
-delete from hazina.reconciliation_checks where check_function = 'hazina.reconcile_installment_clawbacks()';
+delete from hazina.reconciliation_checks where check_function = 'hazina.reconcile_installment_clawbacks()'::regprocedure;
 drop function if exists hazina.reconcile_installment_clawbacks();
 -- The version of 20261124001620 (plan orders without escrow refused).
 create or replace function hazina.order_apply_refund(p_order_id uuid, p_amount numeric, p_reason text, p_ref text) returns void
