@@ -207,8 +207,10 @@ function groupCpu(pgrp) {
 
 /** CPU seconds per backend pid serving database of `sql` (the edge's pool), and the WAL position. */
 async function backendCpu(sql) {
+  // Client backends only: the copy's autovacuum workers are the server's own work.
   const rows = await sql`select pid from pg_stat_activity
-                          where datname = current_database() and pid <> pg_backend_pid()`;
+                          where datname = current_database() and pid <> pg_backend_pid()
+                            and backend_type = 'client backend'`;
   const [{ lsn }] = await sql`select pg_current_wal_lsn()::text as lsn`;
   return { cpu: new Map(rows.map((r) => [r.pid, procCpu(r.pid)?.seconds ?? 0])), lsn };
 }
