@@ -11,10 +11,11 @@
 // Balances to the cent against what each outcome must have moved; the books reconcile.
 // (No clock moves here: the clock is shared, see CLOCK_SUITES in scripts/test.mjs.)
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { admin } from "../helpers/db.ts";
+import { admin, createUser } from "../helpers/db.ts";
 import { difference, fromUnits, sum, toUnits } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
+import { accessToken } from "../helpers/tokens.ts";
 
 const base = () => `${inject("edgeBaseUrl")}/functions/v1`;
 const http = httpCaller(base);
@@ -142,6 +143,54 @@ describe("goods escrow races over HTTP", () => {
     for (const [i, { escrowId }] of escrows.entries()) {
       expect(events.find((e) => e.id === escrowId)?.types, escrowId).toEqual([`escrow.${outcomes[i]}`]);
     }
+    await expectBooksBalanced();
+  });
+  it("the auto-release job (POST /ops/jobs/run) vs the merchant's refund vs a late dispute on due escrows: one outcome each", { timeout: 60_000 }, async () => {
+    const adminToken = await accessToken(await createUser("admin"), { appRole: "admin" });
+    const escrows = [];
+    for (let i = 0; i < 6; i++) escrows.push(await fundedEscrow(true));
+    // Past their inspection window (set directly: the clock is shared with parallel suites).
+    await admin`update public.goods_escrows set auto_release_at = hazina.clock() - interval '1 second'
+                 where id = any(${escrows.map((e) => e.escrowId)}::uuid[])`;
+    const customerBefore = await balanceOf(amina.walletId);
+    const merchantBefore = await balanceOf(duka.walletId);
+    const [job, ...perEscrow] = await Promise.all([
+      post(adminToken, "/ops/jobs/run", { job: "orders.release_escrows" }),
+      ...escrows.map(({ orderId }) =>
+        Promise.all([
+          post(duka.token, `/orders/${orderId}/refund`, {}),
+          post(amina.token, `/orders/${orderId}/dispute`, { reason: "Too late?" }),
+        ])
+      ),
+    ]);
+    expect(job.status, JSON.stringify(job.body)).toBe(200);
+    let customerExpected = toUnits(customerBefore);
+    let merchantExpected = toUnits(merchantBefore);
+    for (const [i, { escrowId, amount }] of escrows.entries()) {
+      const [refund, dispute] = perEscrow[i];
+      const all = `${refund.status} ${refund.body?.error?.code ?? ""} | ${dispute.status} ${dispute.body?.error?.code ?? ""}`;
+      // The window closed: a dispute never gets in.
+      expect([dispute.status, ["order_not_disputable", "dispute_window_closed"].includes(dispute.body.error.code)], all)
+        .toEqual([409, true]);
+      const [row] = await admin`
+        select e.status, e.released_amount::text, e.refunded_amount::text,
+               (select count(*)::int from public.wallet_transactions t where t.ref = 'escrow:' || e.id || ':release') as releases
+          from public.goods_escrows e where e.id = ${escrowId}`;
+      if (row.status === "released") {
+        expect([refund.status, refund.body.error.code], all).toEqual([409, "order_not_refundable"]);
+        expect([row.released_amount, row.refunded_amount, row.releases]).toEqual([amount, "0.0000", 1]);
+        const [{ fee }] = await admin`select (hazina.fee_quote('escrow_release', ${amount}::numeric, 'KES', ${duka.userId}::uuid)).fee::numeric(19, 4)::text as fee`;
+        merchantExpected += toUnits(amount) - toUnits(fee);
+      } else {
+        expect(row.status, all).toBe("refunded");
+        expect(refund.status, all).toBe(200);
+        expect([row.released_amount, row.refunded_amount, row.releases]).toEqual(["0.0000", amount, 0]);
+        customerExpected += toUnits(amount);
+      }
+    }
+    // Whatever the job did not release now, it releases on a next run; nothing moves twice.
+    expect(await balanceOf(amina.walletId)).toBe(fromUnits(customerExpected));
+    expect(await balanceOf(duka.walletId)).toBe(fromUnits(merchantExpected));
     await expectBooksBalanced();
   });
 });
