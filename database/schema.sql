@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict ad76pZ711Ceq3MrUmPsdAWZE3XdpaDSobCGXqpIGJpDMfKhkCczgz20eq84jhV8
+\restrict Bv41V3hMAhcvPDk8cND0k0VQP4vkgWW1JDhJCSEdfTqLItKt8f1aSdVKP8OSI3n
 
 
 SET statement_timeout = 0;
@@ -1072,7 +1072,7 @@ declare
 begin
   for v_id in
     select id from public.payment_intents
-     where status in ('requires_confirmation', 'processing', 'requires_capture') and expires_at <= now()
+     where status in ('requires_confirmation', 'processing', 'requires_capture') and expires_at <= hazina.clock()
      order by expires_at limit p_limit
        for update skip locked
   loop
@@ -3398,7 +3398,7 @@ begin
   if p_pay_token is null then
     select * into v_reuse from public.payment_intents
      where subject_type = 'invoice' and subject_id = v_invoice.id and status = 'requires_confirmation'
-       and customer_id = v_customer and amount = v_amount and expires_at > now() + interval '5 minutes'
+       and customer_id = v_customer and amount = v_amount and expires_at > hazina.clock() + interval '5 minutes'
      order by created_at desc limit 1;
   end if;
   perform hazina.invoice_release_intents(v_invoice.id, v_reuse.id);
@@ -3765,7 +3765,7 @@ declare
 begin
   return jsonb_build_object('processed', v_done,
     'remaining', (select count(*) from public.payment_intents
-                   where status in ('requires_confirmation', 'processing', 'requires_capture') and expires_at <= now()));
+                   where status in ('requires_confirmation', 'processing', 'requires_capture') and expires_at <= hazina.clock()));
 end
 $$;
 
@@ -5559,7 +5559,7 @@ begin
   if v_intent.status <> 'requires_capture' then
     perform hazina.raise_error('intent_not_capturable', jsonb_build_object('payment_intent_id', p_intent_id, 'status', v_intent.status));
   end if;
-  if v_intent.expires_at <= now() then
+  if v_intent.expires_at <= hazina.clock() then
     perform hazina.raise_error('intent_expired', jsonb_build_object('payment_intent_id', p_intent_id));
   end if;
   perform hazina.assert_valid_amount(v_amount, v_intent.currency);
@@ -5652,9 +5652,11 @@ begin
   if v_intent.status <> 'requires_confirmation' then
     perform hazina.raise_error('intent_not_confirmable', jsonb_build_object('payment_intent_id', p_intent_id, 'status', v_intent.status));
   end if;
-  if v_intent.expires_at <= now() then
+  if v_intent.expires_at <= hazina.clock() then
     perform hazina.raise_error('intent_expired', jsonb_build_object('payment_intent_id', p_intent_id));
   end if;
+  -- The intent's subject next, before any money (hazina.payment_intent_lock_subject).
+  perform hazina.payment_intent_lock_subject(v_intent);
   if p_sources is null or jsonb_typeof(p_sources) <> 'array' or jsonb_array_length(p_sources) not between 1 and 10 then
     perform hazina.raise_error('invalid_argument', jsonb_build_object('field', 'sources', 'reason', '1 to 10 sources'));
   end if;
@@ -5725,8 +5727,9 @@ begin
   end if;
 
   v_attempt := v_intent.confirm_attempt + 1;
-  -- A manual-capture authorisation lasts 7 days from confirmation; the holds end with it.
-  v_expires := case v_intent.capture_method when 'manual' then now() + interval '7 days' else v_intent.expires_at end;
+  -- A manual-capture authorisation lasts 7 days from confirmation (commerce clock); the holds
+  -- end with it (the same instant: a hold never ends before its intent, see docs/payments.md).
+  v_expires := case v_intent.capture_method when 'manual' then hazina.clock() + interval '7 days' else v_intent.expires_at end;
   -- Money that cannot be held or posted (the payer's balance, a frozen wallet) is a failed
   -- attempt, not a refused request: its holds roll back to the savepoint, the intent keeps
   -- requires_confirmation with last_payment_error, and the reply says payment_error (the edge
@@ -5916,6 +5919,22 @@ $$;
 
 
 --
+-- Name: payment_intent_lock_subject(public.payment_intents); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.payment_intent_lock_subject(p_intent public.payment_intents) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if p_intent.subject_type = 'installment' then
+    perform 1 from public.installments where id = p_intent.subject_id for update;
+  end if;
+end
+$$;
+
+
+--
 -- Name: payment_intent_mpesa_arrived(uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -5936,7 +5955,9 @@ begin
     return;
   end if;
   select * into v_part from public.payment_intent_parts where funding_session_id = p_session_id;
-  v_expires := case v_waiting.capture_method when 'manual' then v_waiting.confirmed_at + interval '7 days'
+  -- 7 days from the confirm on the commerce clock, as the confirm sets it (confirmed_at is a
+  -- wall-clock record: shifted by the clock's offset).
+  v_expires := case v_waiting.capture_method when 'manual' then v_waiting.confirmed_at + (hazina.clock() - now()) + interval '7 days'
                                                      else v_waiting.expires_at end;
   begin
     v_hold_id := hazina.hold_create(
@@ -6033,6 +6054,7 @@ CREATE FUNCTION hazina.payment_intent_mpesa_post(p_session public.wallet_funding
     SET search_path TO ''
     AS $$
 declare
+  v_intent public.payment_intents;
   v_clearing uuid := hazina.provider_clearing_wallet(p_session.provider, p_session.currency);
   v_waiting public.payment_intents;
   v_quote record;
@@ -6044,7 +6066,10 @@ begin
   -- Lock order: the session (the caller holds it), the intent, then wallets, as the confirm,
   -- cancel and the expiry job take them (intent, then holds and wallets); crediting the
   -- customer's wallet before taking the intent would deadlock with an expiry voiding its hold.
-  perform 1 from public.payment_intents where id = p_session.payment_intent_id for update;
+  select * into v_intent from public.payment_intents where id = p_session.payment_intent_id for update;
+  if v_intent.id is not null then
+    perform hazina.payment_intent_lock_subject(v_intent);  -- then its subject, before any money
+  end if;
   if p_session.user_id is not null then
     transaction_id := hazina.post_transaction('funding:' || p_session.id, 'funding', jsonb_build_array(
       jsonb_build_object('wallet_id', v_clearing, 'direction', 'debit', 'amount', p_session.amount::text),
@@ -6170,7 +6195,7 @@ begin
                                       subject_type, subject_id, transaction_type)
   values (v_id, p_merchant_id, v_wallet_id, p_customer_id, p_amount, v_currency, v_capture, p_description,
           coalesce(p_metadata, '{}'), encode(sha256(convert_to(v_secret, 'UTF8')), 'hex'), p_client_ref,
-          now() + make_interval(secs => coalesce(p_expires_in_seconds, 86400)),
+          hazina.clock() + make_interval(secs => coalesce(p_expires_in_seconds, 86400)),
           p_subject_type, p_subject_id, v_type)
   on conflict (merchant_id, client_ref) do nothing;
   if not found then
@@ -6280,7 +6305,7 @@ begin
   select * into v_part from public.payment_intent_parts where funding_session_id = p_session_id;
   select * into v_intent from public.payment_intents where id = v_part.payment_intent_id for update;
   if v_intent.id is null or v_intent.status <> 'processing' or v_intent.confirm_attempt <> v_part.attempt
-     or v_intent.expires_at <= now() then
+     or v_intent.expires_at <= hazina.clock() then
     return null;
   end if;
   return v_intent;
@@ -17009,6 +17034,13 @@ REVOKE ALL ON FUNCTION hazina.payment_intent_lock(p_intent_id uuid, p_merchant_i
 
 
 --
+-- Name: FUNCTION payment_intent_lock_subject(p_intent public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_lock_subject(p_intent public.payment_intents) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION payment_intent_mpesa_arrived(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -19048,7 +19080,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict ad76pZ711Ceq3MrUmPsdAWZE3XdpaDSobCGXqpIGJpDMfKhkCczgz20eq84jhV8
+\unrestrict Bv41V3hMAhcvPDk8cND0k0VQP4vkgWW1JDhJCSEdfTqLItKt8f1aSdVKP8OSI3n
 
 
 -- Reference data inserted by the migrations
@@ -19148,4 +19180,6 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001700'),
     ('20261124001750'),
     ('20261124001760'),
-    ('20261124001800');
+    ('20261124001800'),
+    ('20261124001850'),
+    ('20261124001860');

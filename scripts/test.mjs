@@ -35,6 +35,10 @@ const POOLED_SUITES = [
   "pooler.test",
 ];
 
+// The suites that move hazina.clock() (tests/functions paths): they run on their own, after
+// the others (see the vitest step).
+const CLOCK_SUITES = ["tests/functions/installments.test.ts"];
+
 const results = [];
 async function step(name, fn) {
   console.log(`\n=== ${name}`);
@@ -122,18 +126,35 @@ try {
       console.error(err.message);
       return false;
     }
-    const code = await run(bin("vitest"), ["run", ...(only ? [only, "--passWithNoTests"] : [])], {
+    // DATABASE_URL is the owner's (fixtures, assertions); the edge, in-process and as the
+    // real Deno server, connects as authenticator, exactly as it does in production.
+    const options = {
       cwd: root,
-      // DATABASE_URL is the owner's (fixtures, assertions); the edge, in-process and as the
-      // real Deno server, connects as authenticator, exactly as it does in production.
       env: {
         ...process.env,
         DATABASE_URL: testUrl,
         EDGE_DATABASE_URL: edgeDatabaseUrl(testUrl),
         TEST_SERVER_URL: serverUrl,
       },
-    });
-    return code === 0;
+    };
+    // The suites that move the commerce clock (hazina.clock_travel) run after the others, one
+    // at a time: the clock is one for the database, and every commerce time rule reads it
+    // (intent expiry, overdue invoices, escrow auto-release, QR expiry), so a suite running
+    // meanwhile would see its intents expire days early.
+    const clockSuites = CLOCK_SUITES.filter((suite) => !only || suite.includes(only));
+    const code = await run(bin("vitest"), [
+      "run",
+      ...(only ? [only, "--passWithNoTests"] : []),
+      ...CLOCK_SUITES.flatMap((suite) => ["--exclude", suite]),
+    ], options);
+    if (clockSuites.length === 0) return code === 0;
+    console.log(`\nthe suites that move the commerce clock, alone: ${clockSuites.join(", ")}`);
+    const clockCode = await run(
+      bin("vitest"),
+      ["run", "--no-file-parallelism", ...clockSuites],
+      options,
+    );
+    return code === 0 && clockCode === 0;
   });
 
   await step(

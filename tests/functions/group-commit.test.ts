@@ -12,7 +12,16 @@ import { GroupCommitter } from "../../functions/_shared/group-commit.ts";
 import { admin } from "../helpers/db.ts";
 import { type EdgeServer, startEdgeServer } from "../helpers/edge-server.ts";
 import { TEST_JWT_SECRET } from "../helpers/env.ts";
-import { expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { toUnits } from "../helpers/decimal.ts";
+import {
+  balanceOf,
+  expectBalancesFromAnswers,
+  expectBooksBalanced,
+  fund,
+  type Party,
+  partyWithWallet,
+  type PostedTransfer,
+} from "../helpers/money.ts";
 import { type Json, requestInit } from "../helpers/request.ts";
 
 // A long window, so that requests sent together while a group is held in the database
@@ -253,6 +262,121 @@ describe("group commit of concurrent transfers", () => {
     expect(again.body.error.code).toBe("insufficient_funds");
     const thiefAgain = await transfer(thief, payee, "1.00", keys.thief, { fromWallet: ok1.walletId });
     expect(thiefAgain).toMatchObject({ status: 404, replayed: true });
+    await expectBooksBalanced();
+  });
+
+  it("a group that fails as a whole (at COMMIT) reruns every request alone: the others post once, the poisoned one gets a 500 with its key released", { timeout: 60_000 }, async () => {
+    const blocker = await partyWithWallet();
+    const blockerPayee = await partyWithWallet();
+    await fund(blocker.walletId, "10.00");
+    const payee = await partyWithWallet();
+    const payers = await Promise.all(Array.from({ length: 5 }, () => partyWithWallet()));
+    const poisoned = await partyWithWallet();
+    const poor = await partyWithWallet();
+    for (const p of [...payers, poisoned]) await fund(p.walletId, "100.00");
+    await fund(poor.walletId, "5.00");
+    const wallets = [...payers, poisoned, poor, payee].map((p) => p.walletId);
+    const start = new Map<string, bigint>();
+    for (const w of wallets) start.set(w, toUnits(await balanceOf(w)));
+    const keys = payers.map((_, i) => `gc-fallback-${i}-${crypto.randomUUID()}`);
+    const poisonKey = `gc-poison-${crypto.randomUUID()}`;
+    const poorKey = `gc-poor-${crypto.randomUUID()}`;
+    const poisonRef = `transfer:${poisoned.userId}:${poisonKey}`;
+    const warnings = () => edge.output().split("group commit: the group failed as a whole").length - 1;
+    const warningsBefore = warnings();
+    const sizesBefore = groupSizes().length;
+
+    // A deferred constraint trigger that fails the COMMIT of any transaction that posted the
+    // poisoned transfer: its group's transaction fails as a whole, after every item of it
+    // succeeded (no per-item savepoint can catch it), and so does the poisoned one alone.
+    // Names and the ref are uuids and fixed text: nothing of them needs quoting.
+    const tag = `gc_poison_${crypto.randomUUID().replaceAll("-", "")}`;
+    await admin.unsafe(`
+      create function public.${tag}() returns trigger language plpgsql set search_path = '' as $f$
+      begin
+        if new.ref = '${poisonRef}' then
+          raise exception 'group commit test: the poisoned transfer fails at commit';
+        end if;
+        return null;
+      end $f$`);
+    let results: Sent[];
+    try {
+      await admin.unsafe(`
+        create constraint trigger ${tag} after insert on public.wallet_transactions
+          deferrable initially deferred for each row execute function public.${tag}()`);
+      results = await whileHeld(blocker, blockerPayee, () =>
+        Promise.all([
+          ...payers.map((p, i) => transfer(p, payee, `${i + 1}.25`, keys[i])),
+          transfer(poisoned, payee, "7.00", poisonKey),
+          transfer(poor, payee, "50.00", poorKey),
+        ]));
+
+      // They went as one group, the group failed as a whole, and each request ran again alone.
+      expect(groupSizes().slice(sizesBefore), "the group of 7").toContain(7);
+      expect(warnings() - warningsBefore, "the group failed as a whole").toBeGreaterThanOrEqual(1);
+
+      const posted: PostedTransfer[] = [];
+      for (const [i, r] of results.slice(0, payers.length).entries()) {
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+        expect(r.body).toMatchObject({
+          ref: keys[i],
+          from_wallet_id: payers[i].walletId,
+          to_wallet_id: payee.walletId,
+          amount: `${i + 1}.2500`,
+          replayed: false,
+        });
+        posted.push(r.body as unknown as PostedTransfer);
+        const [{ n }] = await admin`select count(*)::int as n from public.wallet_transactions
+                                      where ref = ${`transfer:${payers[i].userId}:${keys[i]}`}`;
+        expect(n, `${keys[i]} posted exactly once`).toBe(1);
+        const xid = (await postingXid(payers[i].userId, keys[i]))!;
+        expect(await keyRecord(payers[i].userId, keys[i]), "alone: the key record commits with its posting")
+          .toMatchObject({ xid, status: "completed", response_status: 201 });
+      }
+      // Alone, each posting is its own transaction (none of them is the failed group's).
+      const xids = await Promise.all(payers.map((p, i) => postingXid(p.userId, keys[i])));
+      expect(new Set(xids).size).toBe(payers.length);
+
+      const rPoison = results[payers.length];
+      expect(rPoison.status, JSON.stringify(rPoison.body)).toBe(500);
+      expect(rPoison.body.error.code).toBe("internal_error");
+      expect(await postingXid(poisoned.userId, poisonKey), "nothing of the poisoned transfer was kept").toBeUndefined();
+      expect(await keyRecord(poisoned.userId, poisonKey), "its key is released").toBeUndefined();
+
+      const rPoor = results[payers.length + 1];
+      expect(rPoor.status).toBe(409);
+      expect(rPoor.body.error.code).toBe("insufficient_funds");
+      expect(await keyRecord(poor.userId, poorKey)).toMatchObject({ status: "completed", response_status: 409 });
+
+      // To the cent: only the five postings moved money (the poisoned and the poor ones did not).
+      await expectBalancesFromAnswers(start, posted);
+
+      // Every key replays what it answered.
+      for (const [i, p] of payers.entries()) {
+        const again = await transfer(p, payee, `${i + 1}.25`, keys[i]);
+        expect(again).toMatchObject({ status: 201, replayed: true });
+        expect(again.body).toEqual({ ...results[i].body, replayed: true });
+      }
+      const poorAgain = await transfer(poor, payee, "50.00", poorKey);
+      expect(poorAgain).toMatchObject({ status: 409, replayed: true });
+    } finally {
+      await admin.unsafe(`drop trigger if exists ${tag} on public.wallet_transactions`);
+      await admin.unsafe(`drop function if exists public.${tag}()`);
+    }
+
+    // Once the poison is gone, a retry under the same key posts, once.
+    const retry = await transfer(poisoned, payee, "7.00", poisonKey);
+    expect(retry.status, JSON.stringify(retry.body)).toBe(201);
+    expect(retry.body).toMatchObject({ ref: poisonKey, amount: "7.0000", replayed: false });
+    const [{ n }] = await admin`select count(*)::int as n from public.wallet_transactions where ref = ${poisonRef}`;
+    expect(n).toBe(1);
+    expect(await transfer(poisoned, payee, "7.00", poisonKey)).toMatchObject({ status: 201, replayed: true });
+    const [{ double }] = await admin`
+      select count(*)::int as double from (select ref from public.wallet_transactions
+        where ref = any(${[...payers.map((p, i) => `transfer:${p.userId}:${keys[i]}`), poisonRef]})
+        group by ref having count(*) > 1) d`;
+    expect(double, "nothing posted twice").toBe(0);
+    await expectBalancesFromAnswers(start, [...results!.slice(0, payers.length).map((r) => r.body as unknown as PostedTransfer), retry.body as unknown as PostedTransfer]);
     await expectBooksBalanced();
   });
 
