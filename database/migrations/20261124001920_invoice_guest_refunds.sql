@@ -91,17 +91,23 @@ begin
       'reason', 'the capture has no single payer to refund'));
   end if;
   if exists (select 1 from public.wallets where id = v_payer and kind = 'system') then
+    -- An order's or installment plan's intent always has its customer (see the top of this
+    -- file), even when an M-Pesa phone paid it through its QR code: never a guest's, so never
+    -- refunded by payout. Said plainly rather than by the generic refusal below.
+    if v_intent.subject_type in ('order', 'installment') then
+      perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
+        'reason', 'an M-Pesa payment of ' || case v_intent.subject_type when 'order' then 'an order' else 'an installment plan' end
+          || ' is not refunded by payout: orders and installment plans belong to a signed-in customer, and only a '
+          || 'guest''s payment of an intent, a QR code or an invoice goes back to the paying phone'));
+    end if;
     if v_intent.customer_id is not null or v_payer <> hazina.provider_clearing_wallet('mpesa', v_intent.currency) then
       perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
         'reason', 'the payment did not come from a customer''s wallet or a guest''s M-Pesa phone'));
     end if;
-    -- A guest pays intents of its own, QR codes and invoices; orders and installment plans
-    -- always have their customer (see the top of this file), so this is never reached.
+    -- A guest pays intents of its own, QR codes and invoices (any other subject: refused).
     if v_intent.subject_type is not null and v_intent.subject_type not in ('invoice', 'qr_code') then
       perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
-        'reason', 'a guest''s payment of ' || case v_intent.subject_type when 'order' then 'an order'
-          when 'installment' then 'an installment plan' else 'a ' || v_intent.subject_type end
-          || ' cannot be refunded by payout: orders and installment plans are paid by a signed-in customer only'));
+        'reason', 'a guest''s payment of a ' || v_intent.subject_type || ' cannot be refunded by payout'));
     end if;
     select p.phone into v_phone from public.payment_intent_parts p
      where p.payment_intent_id = p_intent_id and p.attempt = v_intent.confirm_attempt and p.type = 'mpesa'

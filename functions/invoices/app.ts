@@ -399,7 +399,12 @@ transitionRoute(
   "Open or uncollectible invoices only, and only while nothing is paid (refund first): its unpaid intent is " +
     "canceled. Its number stays used. Voiding a void invoice returns it unchanged. Refused while a guest's " +
     "refund of one of its payments waits for its payout (`invoice_refund_pending`).",
-  ["invoice_not_voidable", "invoice_has_payments", "invoice_payment_in_progress", "invoice_refund_pending"],
+  [
+    "invoice_not_voidable",
+    "invoice_has_payments",
+    "invoice_payment_in_progress",
+    "invoice_refund_pending",
+  ],
 );
 transitionRoute(
   "/:id/mark-uncollectible",
