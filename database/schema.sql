@@ -1,7 +1,26 @@
-\restrict IHyGGDvaiIrMQy4VzaEI0QhJ6UTopdA7oxLbOPD7wtLHbnxrhhZZn2n0Tr1L5kl
+-- Roles PostgREST/Supabase use (cluster-wide, so pg_dump leaves them out).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN NOINHERIT; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN NOINHERIT; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS; END IF;
+  -- The edge's login role (as in *_authenticator.sql).
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticator') THEN
+    CREATE ROLE authenticator LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION;
+  END IF;
+  IF NOT pg_has_role('authenticator', 'anon', 'member') OR NOT pg_has_role('authenticator', 'authenticated', 'member')
+     OR NOT pg_has_role('authenticator', 'service_role', 'member') THEN
+    GRANT anon, authenticated, service_role TO authenticator;
+  END IF;
+END
+$$;
 
--- Dumped from database version 15.20 (Debian 15.20-0+deb12u1)
--- Dumped by pg_dump version 15.20 (Debian 15.20-0+deb12u1)
+--
+-- PostgreSQL database dump
+--
+
+\restrict ywxCPCy3syMOn1clgvbqM28bYZohYPmiLEpDbdBOs8FCoPvcDbTLh6CJestoDiy
+
 
 SET statement_timeout = 0;
 SET lock_timeout = 0;
@@ -50,24 +69,10 @@ CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA extensions;
 
 
 --
--- Name: EXTENSION btree_gist; Type: COMMENT; Schema: -; Owner: -
---
-
-COMMENT ON EXTENSION btree_gist IS 'support for indexing common datatypes in GiST';
-
-
---
 -- Name: pgcrypto; Type: EXTENSION; Schema: -; Owner: -
 --
 
 CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA extensions;
-
-
---
--- Name: EXTENSION pgcrypto; Type: COMMENT; Schema: -; Owner: -
---
-
-COMMENT ON EXTENSION pgcrypto IS 'cryptographic functions';
 
 
 --
@@ -6425,17 +6430,23 @@ begin
       'reason', 'the capture has no single payer to refund'));
   end if;
   if exists (select 1 from public.wallets where id = v_payer and kind = 'system') then
+    -- An order's or installment plan's intent always has its customer (see the top of this
+    -- file), even when an M-Pesa phone paid it through its QR code: never a guest's, so never
+    -- refunded by payout. Said plainly rather than by the generic refusal below.
+    if v_intent.subject_type in ('order', 'installment') then
+      perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
+        'reason', 'an M-Pesa payment of ' || case v_intent.subject_type when 'order' then 'an order' else 'an installment plan' end
+          || ' is not refunded by payout: orders and installment plans belong to a signed-in customer, and only a '
+          || 'guest''s payment of an intent, a QR code or an invoice goes back to the paying phone'));
+    end if;
     if v_intent.customer_id is not null or v_payer <> hazina.provider_clearing_wallet('mpesa', v_intent.currency) then
       perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
         'reason', 'the payment did not come from a customer''s wallet or a guest''s M-Pesa phone'));
     end if;
-    -- A guest pays intents of its own, QR codes and invoices; orders and installment plans
-    -- always have their customer (see the top of this file), so this is never reached.
+    -- A guest pays intents of its own, QR codes and invoices (any other subject: refused).
     if v_intent.subject_type is not null and v_intent.subject_type not in ('invoice', 'qr_code') then
       perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
-        'reason', 'a guest''s payment of ' || case v_intent.subject_type when 'order' then 'an order'
-          when 'installment' then 'an installment plan' else 'a ' || v_intent.subject_type end
-          || ' cannot be refunded by payout: orders and installment plans are paid by a signed-in customer only'));
+        'reason', 'a guest''s payment of a ' || v_intent.subject_type || ' cannot be refunded by payout'));
     end if;
     select p.phone into v_phone from public.payment_intent_parts p
      where p.payment_intent_id = p_intent_id and p.attempt = v_intent.confirm_attempt and p.type = 'mpesa'
@@ -15792,15 +15803,3457 @@ ALTER TABLE public.webhook_delivery_attempts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.webhook_endpoints ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: SCHEMA auth; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA auth TO anon;
+GRANT USAGE ON SCHEMA auth TO authenticated;
+GRANT USAGE ON SCHEMA auth TO service_role;
+
+
+--
+-- Name: SCHEMA extensions; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA extensions TO anon;
+GRANT USAGE ON SCHEMA extensions TO authenticated;
+GRANT USAGE ON SCHEMA extensions TO service_role;
+
+
+--
+-- Name: SCHEMA hazina; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA hazina TO service_role;
+
+
+--
+-- Name: TYPE auth_sign_in; Type: ACL; Schema: hazina; Owner: -
+--
+
+GRANT ALL ON TYPE hazina.auth_sign_in TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_create(p_user_id uuid, p_name text, p_mode text, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_json(p_key_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_json(p_key_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_json(p_key_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_resolve(p_secret text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_resolve(p_secret text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_resolve(p_secret text) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_revoke(p_key_id uuid, p_user_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.api_key_revoke(p_key_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.api_key_revoke(p_key_id uuid, p_user_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION applied_schema_version(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.applied_schema_version() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.applied_schema_version() TO service_role;
+
+
+--
+-- Name: FUNCTION apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.apply_entries(p_transaction_id uuid, p_kind text, p_description text, p_metadata jsonb, p_ref text, p_wallets uuid[], p_directions text[], p_amounts numeric[], p_legs text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_admin(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_admin() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_provider_amount(p_provider text, p_direction text, p_amount numeric, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_provider_amount(p_provider text, p_direction text, p_amount numeric, p_currency text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_transaction_balanced(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_transaction_balanced() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION assert_valid_amount(p_amount numeric, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.assert_valid_amount(p_amount numeric, p_currency text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_logs_are_append_only(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.audit_logs_are_append_only() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION audit_row_change(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.audit_row_change() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION auth_check_password_hash(p_hash text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_check_password_hash(p_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_check_password_hash(p_hash text) TO service_role;
+
+
+--
+-- Name: FUNCTION auth_check_token_hash(p_hash text, p_field text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_check_token_hash(p_hash text, p_field text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_check_token_hash(p_hash text, p_field text) TO service_role;
+
+
+--
+-- Name: FUNCTION auth_purge_expired(p_keep interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_purge_expired(p_keep interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_purge_expired(p_keep interval) TO service_role;
+
+
+--
+-- Name: FUNCTION auth_user_suspended(p_status text, p_locked_until timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.auth_user_suspended(p_status text, p_locked_until timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.auth_user_suspended(p_status text, p_locked_until timestamp with time zone) TO service_role;
+
+
+--
+-- Name: FUNCTION begin_transaction(p_ref text, p_kind text, p_request_hash text, p_principal numeric, p_currency text, p_description text, p_metadata jsonb, p_reverses_id uuid, OUT transaction_id uuid, OUT replayed boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.begin_transaction(p_ref text, p_kind text, p_request_hash text, p_principal numeric, p_currency text, p_description text, p_metadata jsonb, p_reverses_id uuid, OUT transaction_id uuid, OUT replayed boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION caller_id(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.caller_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.caller_id() TO service_role;
+
+
+--
+-- Name: FUNCTION caller_refusal(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.caller_refusal() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION checkout_lock(p_provider text, p_checkout_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.checkout_lock(p_provider text, p_checkout_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION clock(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.clock() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION clock_travel(p_by interval, p_reset boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.clock_travel(p_by interval, p_reset boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION email_verify_confirm(p_token_hash text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.email_verify_confirm(p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.email_verify_confirm(p_token_hash text) TO service_role;
+
+
+--
+-- Name: FUNCTION ensure_system_wallets(p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.ensure_system_wallets(p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION escrow_event(p_escrow_id uuid, p_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.escrow_event(p_escrow_id uuid, p_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION escrow_pay_merchant(p_escrow_id uuid, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.escrow_pay_merchant(p_escrow_id uuid, p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION escrow_resolve(p_escrow_id uuid, p_admin_id uuid, p_outcome text, p_buyer_amount numeric, p_note text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.escrow_resolve(p_escrow_id uuid, p_admin_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION event_emit(p_merchant_id uuid, p_type text, p_object_type text, p_object_id uuid, p_data jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.event_emit(p_merchant_id uuid, p_type text, p_object_type text, p_object_id uuid, p_data jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION event_redeliver(p_event_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.event_redeliver(p_event_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION expire_holds(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.expire_holds(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.expire_holds(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION expire_payment_intents(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.expire_payment_intents(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.expire_payment_intents(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.fee_apply(p_amount numeric, p_percentage_bps integer, p_fixed_amount numeric, p_minimum_amount numeric, p_maximum_amount numeric, p_waived boolean, p_minor_units smallint) TO service_role;
+
+
+--
+-- Name: FUNCTION fee_payer(p_transaction_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_payer(p_transaction_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.fee_quote(p_transaction_type text, p_amount numeric, p_currency text, p_payer_user_id uuid, OUT fee numeric, OUT rule_source text, OUT rule_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.fee_rule(p_transaction_type text, p_currency text, p_payer_user_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION fold_buckets(p_wallet_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.fold_buckets(p_wallet_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_complete(p_session_id uuid, p_amount numeric, p_receipt text, p_payer_msisdn text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_expire(p_session_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_expire(p_session_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_expire(p_session_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_fail(p_session_id uuid, p_status text, p_code text, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_mark_requested(p_session_id uuid, p_request_id text, p_checkout_id text) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric, p_received_at timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_orphan_claim(p_provider text, p_checkout_id text, p_msisdn text, p_amount numeric, p_received_at timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION funding_post(p_ref text, p_provider text, p_wallet_id uuid, p_amount numeric, p_description text, p_metadata jsonb, OUT transaction_id uuid, OUT fee numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_post(p_ref text, p_provider text, p_wallet_id uuid, p_amount numeric, p_description text, p_metadata jsonb, OUT transaction_id uuid, OUT fee numeric) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION funding_session_json(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_session_json(p_session_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_session_json(p_session_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.funding_start(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) TO service_role;
+
+
+--
+-- Name: FUNCTION hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.hold_create(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_expires_at timestamp with time zone, p_transaction_type text, p_description text, p_metadata jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION hold_post(p_hold_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.hold_post(p_hold_id uuid, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION uuid_v7(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.uuid_v7() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.uuid_v7() TO service_role;
+
+
+--
+-- Name: TABLE wallet_holds; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_holds TO authenticated;
+GRANT SELECT ON TABLE public.wallet_holds TO service_role;
+
+
+--
+-- Name: FUNCTION hold_release(p_hold public.wallet_holds, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_release(p_hold public.wallet_holds, p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION hold_void(p_hold_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.hold_void(p_hold_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.hold_void(p_hold_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_abandon(p_owner text, p_key text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_abandon(p_owner text, p_key text) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_begin(p_owner text, p_key text, p_scope text, p_request_hash text, p_per_minute integer, OUT outcome text, OUT response_status integer, OUT response_body jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_complete(p_owner text, p_key text, p_status integer, p_body jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_complete_group(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_complete_group(p_items jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_complete_group(p_items jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_purge_expired(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_purge_expired() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_purge_expired() TO service_role;
+
+
+--
+-- Name: FUNCTION idempotency_unlock(p_owner text, p_key text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.idempotency_unlock(p_owner text, p_key text) TO service_role;
+
+
+--
+-- Name: FUNCTION install_supabase_auth_mirror(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.install_supabase_auth_mirror() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.install_supabase_auth_mirror() TO service_role;
+
+
+--
+-- Name: TABLE payment_intents; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_intents TO authenticated;
+GRANT SELECT ON TABLE public.payment_intents TO service_role;
+
+
+--
+-- Name: FUNCTION installment_apply_payment(p_intent public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_apply_payment(p_intent public.payment_intents) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_cancel(p_id uuid, p_actor uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_cancel(p_id uuid, p_actor uuid, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_cancel_open_intents(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_cancel_open_intents(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE installments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.installments TO authenticated;
+GRANT SELECT ON TABLE public.installments TO service_role;
+
+
+--
+-- Name: FUNCTION installment_cancellation_fee(p_plan public.installments); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_cancellation_fee(p_plan public.installments) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_claim_reminders(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_claim_reminders(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.installment_claim_reminders(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_clawback(p_plan public.installments, p_amount numeric, p_reason text, p_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_clawback(p_plan public.installments, p_amount numeric, p_reason text, p_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_close(p_id uuid, p_status text, p_fee numeric, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_close(p_id uuid, p_status text, p_fee numeric, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_complete(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_complete(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE orders; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.orders TO authenticated;
+GRANT SELECT ON TABLE public.orders TO service_role;
+
+
+--
+-- Name: FUNCTION installment_create(p_order public.orders, p_deposit numeric, p_count integer, p_interval text, p_auto_collect boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_create(p_order public.orders, p_deposit numeric, p_count integer, p_interval text, p_auto_collect boolean) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_due_at(p_starts_at timestamp with time zone, p_interval text, p_k integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_due_at(p_starts_at timestamp with time zone, p_interval text, p_k integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_escrow_held(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_escrow_held(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_guard_order(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_guard_order() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_guard_order_intent(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_guard_order_intent() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_guard_refund(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_guard_refund() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_intent_open(p_plan public.installments, p_amount numeric, p_ref text, p_description text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_intent_open(p_plan public.installments, p_amount numeric, p_ref text, p_description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_json(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_json(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.installment_json(p_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_lock(p_id uuid, p_actor uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_lock(p_id uuid, p_actor uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_on_intent(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_on_intent() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_pay(p_id uuid, p_customer_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_pay(p_id uuid, p_customer_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_process(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_process(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_refresh(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_refresh(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_release_order(p_plan public.installments, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_release_order(p_plan public.installments, p_status text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_schedule_amounts(p_total numeric, p_deposit numeric, p_count integer, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_schedule_amounts(p_total numeric, p_deposit numeric, p_count integer, p_currency text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_settle(p_plan public.installments); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_settle(p_plan public.installments) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installment_waive(p_id uuid, p_merchant_id uuid, p_seq integer, p_what text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installment_waive(p_id uuid, p_merchant_id uuid, p_seq integer, p_what text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION installments_due(p_now timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.installments_due(p_now timestamp with time zone) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION intent_qr_on_close(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.intent_qr_on_close() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_apply(p_invoice_id uuid, p_fields jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_apply(p_invoice_id uuid, p_fields jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_create(p_merchant_id uuid, p_fields jsonb, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_create(p_merchant_id uuid, p_fields jsonb, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_create(p_merchant_id uuid, p_fields jsonb, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_delete(p_invoice_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_delete(p_invoice_id uuid, p_merchant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_delete(p_invoice_id uuid, p_merchant_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_event(p_invoice_id uuid, p_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_event(p_invoice_id uuid, p_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_finalize(p_invoice_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_finalize(p_invoice_id uuid, p_merchant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_finalize(p_invoice_id uuid, p_merchant_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_guest_refund_created(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_guest_refund_created() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_guest_refund_failed(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_guest_refund_failed() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_intent_succeeded(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_intent_succeeded() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_json(p_invoice_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_json(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_json(p_invoice_id uuid) TO service_role;
+
+
+--
+-- Name: TABLE invoices; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invoices TO authenticated;
+GRANT SELECT ON TABLE public.invoices TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_lock(p_invoice_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_lock(p_invoice_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_mark_overdue(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_mark_overdue(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_mark_overdue(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_mark_uncollectible(p_invoice_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_mark_uncollectible(p_invoice_id uuid, p_merchant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_mark_uncollectible(p_invoice_id uuid, p_merchant_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_pay(p_invoice_id uuid, p_payer_id uuid, p_amount numeric, p_pay_token text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_pay(p_invoice_id uuid, p_payer_id uuid, p_amount numeric, p_pay_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_pay(p_invoice_id uuid, p_payer_id uuid, p_amount numeric, p_pay_token text) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_pay_link_json(p_pay_token text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_pay_link_json(p_pay_token text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_pay_link_json(p_pay_token text) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_payment_refunded(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_payment_refunded() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_qr_on_close(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_qr_on_close() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_qr_on_finalise(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_qr_on_finalise() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_refund_pending(p_invoice_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_refund_pending(p_invoice_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_release_intents(p_invoice_id uuid, p_keep uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_release_intents(p_invoice_id uuid, p_keep uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_sequence_get(p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_sequence_get(p_merchant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_sequence_get(p_merchant_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_set_items(p_invoice_id uuid, p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_set_items(p_invoice_id uuid, p_items jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_settings_update(p_merchant_id uuid, p_number_prefix text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_settings_update(p_merchant_id uuid, p_number_prefix text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_settings_update(p_merchant_id uuid, p_number_prefix text) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_update(p_invoice_id uuid, p_merchant_id uuid, p_fields jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_update(p_invoice_id uuid, p_merchant_id uuid, p_fields jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_update(p_invoice_id uuid, p_merchant_id uuid, p_fields jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_void(p_invoice_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_void(p_invoice_id uuid, p_merchant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.invoice_void(p_invoice_id uuid, p_merchant_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION is_payment_provider(p_value text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.is_payment_provider(p_value text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_cron_schedule(p_every interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_cron_schedule(p_every interval) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_expire_holds(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_expire_holds(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_expire_payment_intents(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_expire_payment_intents(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION job_expire_qr_codes(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_expire_qr_codes(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_expire_qr_codes(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION job_installments_due(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_installments_due(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_installments_due(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION job_list(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_list() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_list() TO service_role;
+
+
+--
+-- Name: FUNCTION job_mark_overdue_invoices(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_mark_overdue_invoices(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_mark_overdue_invoices(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION job_money_sweep_sql(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_money_sweep_sql(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_money_sweep_sql(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION job_purge_auth(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_purge_auth(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_purge_idempotency(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_purge_idempotency(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_purge_webhook_deliveries(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_purge_webhook_deliveries(p_limit integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_record(p_name text, p_started_at timestamp with time zone, p_report jsonb, p_error text) TO service_role;
+
+
+--
+-- Name: FUNCTION job_release_due_escrows(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.job_release_due_escrows(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.job_release_due_escrows(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION ledger_is_immutable(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.ledger_is_immutable() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION lock_wallets(p_debited uuid[], p_credited uuid[]); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.lock_wallets(p_debited uuid[], p_credited uuid[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION merchant_application_decide(p_user_id uuid, p_status text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.merchant_application_decide(p_user_id uuid, p_status text, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION merchant_application_json(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.merchant_application_json(p_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION merchant_application_submit(p_user_id uuid, p_business_name text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_business_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.merchant_application_submit(p_user_id uuid, p_business_name text) TO service_role;
+
+
+--
+-- Name: FUNCTION mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.mirror_supabase_user(p_id uuid, p_email text, p_email_confirmed_at timestamp with time zone, p_phone text, p_app_metadata jsonb, p_user_metadata jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION money_sweep_backlog(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.money_sweep_backlog() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.money_sweep_backlog() TO service_role;
+
+
+--
+-- Name: FUNCTION money_sweep_claim(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.money_sweep_claim(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.money_sweep_claim(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION money_sweep_sql(p_abandon_after interval, p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.money_sweep_sql(p_abandon_after interval, p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION oauth_link(p_user_id uuid, p_provider text, p_subject text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subject text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.oauth_link(p_user_id uuid, p_provider text, p_subject text) TO service_role;
+
+
+--
+-- Name: FUNCTION oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.oauth_sign_in(p_provider text, p_subject text, p_email text, p_email_verified boolean, p_name text, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION order_apply_refund(p_order_id uuid, p_amount numeric, p_reason text, p_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_apply_refund(p_order_id uuid, p_amount numeric, p_reason text, p_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_cancel(p_order_id uuid, p_user_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_cancel(p_order_id uuid, p_user_id uuid, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_confirm_receipt(p_order_id uuid, p_customer_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_confirm_receipt(p_order_id uuid, p_customer_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_create(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_create(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_create_installments(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_create_installments(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_deliver(p_order_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_deliver(p_order_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_dispatch(p_order_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_dispatch(p_order_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_dispute(p_order_id uuid, p_customer_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_dispute(p_order_id uuid, p_customer_id uuid, p_reason text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_event(p_order_id uuid, p_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_event(p_order_id uuid, p_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_intent_outcome(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_intent_outcome() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_json(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_json(p_order_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_lock(p_order_id uuid, p_user_id uuid, p_side text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_lock(p_order_id uuid, p_user_id uuid, p_side text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_lock_intent(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_lock_intent(p_order_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_mark_paid(p_intent public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_mark_paid(p_intent public.payment_intents) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_mark_unpaid(p_intent public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_mark_unpaid(p_intent public.payment_intents) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_open_payment(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_open_payment(p_order_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_payment_window(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_payment_window() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_place(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_place(p_customer_id uuid, p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_qr_on_close(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_qr_on_close() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_qr_on_intent(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_qr_on_intent() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_refund(p_order_id uuid, p_merchant_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_refund(p_order_id uuid, p_merchant_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_refund_recorded(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_refund_recorded() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION order_release_stock(p_order_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.order_release_stock(p_order_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.password_login(p_user_id uuid, p_password_ok boolean, p_require_verified_email boolean, p_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION password_login_lookup(p_email text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.password_login_lookup(p_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.password_login_lookup(p_email text) TO service_role;
+
+
+--
+-- Name: FUNCTION password_reset_confirm(p_token_hash text, p_password_hash text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.password_reset_confirm(p_token_hash text, p_password_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.password_reset_confirm(p_token_hash text, p_password_hash text) TO service_role;
+
+
+--
+-- Name: FUNCTION paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.paybill_credit(p_provider text, p_trans_id text, p_amount numeric, p_account_reference text, p_msisdn text) TO service_role;
+
+
+--
+-- Name: TABLE wallet_provider_queries; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_provider_queries TO service_role;
+
+
+--
+-- Name: FUNCTION paybill_settle_confirmed(p_query public.wallet_provider_queries, p_outcome text, p_answer jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.paybill_settle_confirmed(p_query public.wallet_provider_queries, p_outcome text, p_answer jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION paybill_unconfirmed_due(p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.paybill_unconfirmed_due(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.paybill_unconfirmed_due(p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION paybill_validate(p_account_reference text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.paybill_validate(p_account_reference text, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_cancel(p_intent_id uuid, p_merchant_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_cancel(p_intent_id uuid, p_merchant_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_cancel(p_intent_id uuid, p_merchant_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_capture(p_intent_id uuid, p_merchant_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_capture(p_intent_id uuid, p_merchant_id uuid, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_capture(p_intent_id uuid, p_merchant_id uuid, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_checkout_json(p_intent_id uuid, p_client_secret text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_checkout_json(p_intent_id uuid, p_client_secret text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_checkout_json(p_intent_id uuid, p_client_secret text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_confirm(p_intent_id uuid, p_customer_id uuid, p_sources jsonb, p_client_secret text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_create(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_event(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_event() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_fail_attempt(p_intent_id uuid, p_error jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_fail_attempt(p_intent_id uuid, p_error jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_funding_changed(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_funding_changed() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_json(p_intent_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_json(p_intent_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_intent_json(p_intent_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_lock(p_intent_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_lock(p_intent_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_mpesa_arrived(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_mpesa_arrived(p_session_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE wallet_funding_sessions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_funding_sessions TO authenticated;
+GRANT SELECT ON TABLE public.wallet_funding_sessions TO service_role;
+
+
+--
+-- Name: FUNCTION payment_intent_mpesa_post(p_session public.wallet_funding_sessions, p_receipt text, OUT transaction_id uuid, OUT fee numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_mpesa_post(p_session public.wallet_funding_sessions, p_receipt text, OUT transaction_id uuid, OUT fee numeric) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_open(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text, p_subject_type text, p_subject_id uuid, p_payee_wallet_id uuid, p_transaction_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_open(p_merchant_id uuid, p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text, p_subject_type text, p_subject_id uuid, p_payee_wallet_id uuid, p_transaction_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_part_ref(p_intent_id uuid, p_attempt integer, p_position integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_part_ref(p_intent_id uuid, p_attempt integer, p_position integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_post_parts(p_intent_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_post_parts(p_intent_id uuid, p_amount numeric) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_qr_code(p public.payment_intents); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_qr_code(p public.payment_intents) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_release_hold(p_hold_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_release_hold(p_hold_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_intent_waiting(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_intent_waiting(p_session_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_refund_create(p_merchant_id uuid, p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_refund_event(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_event() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payment_refund_fail(p_refund_id uuid, p_code text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_fail(p_refund_id uuid, p_code text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_refund_fail(p_refund_id uuid, p_code text, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_refund_json(p_refund_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_json(p_refund_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_refund_json(p_refund_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_refund_succeed(p_refund_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payment_refund_succeed(p_refund_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payment_refund_succeed(p_refund_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION payout_claim_hold(p_withdrawal_id uuid, p_action text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payout_claim_hold(p_withdrawal_id uuid, p_action text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION payout_destination(p_withdrawal_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.payout_destination(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.payout_destination(p_withdrawal_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.post_transaction(p_ref text, p_kind text, p_entries jsonb, p_description text, p_metadata jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION product_create(p_merchant_id uuid, p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.product_create(p_merchant_id uuid, p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION product_update(p_merchant_id uuid, p_shop_id uuid, p_product_id uuid, p_patch jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.product_update(p_merchant_id uuid, p_shop_id uuid, p_product_id uuid, p_patch jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION provider_clearing_wallet(p_provider text, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.provider_clearing_wallet(p_provider text, p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION provider_query_open(p_provider text, p_subject_type text, p_subject_key text, p_originator_conversation_id text, p_party text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.provider_query_open(p_provider text, p_subject_type text, p_subject_key text, p_originator_conversation_id text, p_party text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.provider_query_open(p_provider text, p_subject_type text, p_subject_key text, p_originator_conversation_id text, p_party text) TO service_role;
+
+
+--
+-- Name: TABLE qr_codes; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.qr_codes TO authenticated;
+GRANT SELECT ON TABLE public.qr_codes TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_assert_payable(q public.qr_codes); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_assert_payable(q public.qr_codes) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_bound_intent(p_code public.qr_codes, p_payer_id uuid, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_bound_intent(p_code public.qr_codes, p_payer_id uuid, p_amount numeric) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_confirm_bound(p_intent public.payment_intents, p_payer_id uuid, p_sources jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_confirm_bound(p_intent public.payment_intents, p_payer_id uuid, p_sources jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_count_use(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_count_use() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_create(p_merchant_id uuid, p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_create(p_merchant_id uuid, p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_create(p_merchant_id uuid, p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_disable(p_merchant_id uuid, p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_disable(p_merchant_id uuid, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_disable(p_merchant_id uuid, p_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_disable_bound(p_kind text, p_subject_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_disable_bound(p_kind text, p_subject_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_effective_status(q public.qr_codes); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_effective_status(q public.qr_codes) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_json(p_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_json(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_json(p_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_lock(p_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_lock(p_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_open_intent(p_slug text, p_customer_id uuid, p_amount numeric, p_attempt_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_open_intent(p_slug text, p_customer_id uuid, p_amount numeric, p_attempt_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_open_intent(p_slug text, p_customer_id uuid, p_amount numeric, p_attempt_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_pay_mpesa(p_slug text, p_phone text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_pay_mpesa(p_slug text, p_phone text, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_pay_mpesa(p_slug text, p_phone text, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric, p_attempt_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_pay_wallet(p_slug text, p_customer_id uuid, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_payment_json(p_slug text, p_intent_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_payment_json(p_slug text, p_intent_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_payment_json(p_slug text, p_intent_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_reserve_use(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_reserve_use() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_slug(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_slug() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_subject_state(q public.qr_codes); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_subject_state(q public.qr_codes) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_update(p_merchant_id uuid, p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_update(p_merchant_id uuid, p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.qr_code_update(p_merchant_id uuid, p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text) TO service_role;
+
+
+--
+-- Name: FUNCTION raise_error(p_code text, p_details jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.raise_error(p_code text, p_details jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.raise_error(p_code text, p_details jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_escrow(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_escrow() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_escrow() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_guest_refunds(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_guest_refunds() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_guest_refunds() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_installment_clawbacks(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_installment_clawbacks() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION reconcile_installments(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_installments() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_installments() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_invoice_guest_refunds(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_invoice_guest_refunds() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_invoice_guest_refunds() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_invoices(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_invoices() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_invoices() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_ledger(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_ledger() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_ledger() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_payment_intents(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_payment_intents() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_payment_intents() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_payment_refunds(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_payment_refunds() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_payment_refunds() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_qr_codes(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_qr_codes() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_qr_codes() TO service_role;
+
+
+--
+-- Name: FUNCTION refund_fee_share(p_fee_charged numeric, p_fee_refunded numeric, p_amount numeric, p_amount_received numeric, p_completes boolean, p_minor_units smallint); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.refund_fee_share(p_fee_charged numeric, p_fee_refunded numeric, p_amount numeric, p_amount_received numeric, p_completes boolean, p_minor_units smallint) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.refund_fee_share(p_fee_charged numeric, p_fee_refunded numeric, p_amount numeric, p_amount_received numeric, p_completes boolean, p_minor_units smallint) TO service_role;
+
+
+--
+-- Name: FUNCTION release_due_escrows(p_limit integer, OUT released integer, OUT failed integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.release_due_escrows(p_limit integer, OUT released integer, OUT failed integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.release_due_escrows(p_limit integer, OUT released integer, OUT failed integer) TO service_role;
+
+
+--
+-- Name: FUNCTION request_id(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.request_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.request_id() TO service_role;
+
+
+--
+-- Name: FUNCTION reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION run_job(p_name text, p_limit integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.run_job(p_name text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.run_job(p_name text, p_limit integer) TO service_role;
+
+
+--
+-- Name: FUNCTION run_sweeps(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.run_sweeps() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.run_sweeps() TO service_role;
+
+
+--
+-- Name: FUNCTION schedule_jobs(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.schedule_jobs() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.schedule_jobs() TO service_role;
+
+
+--
+-- Name: FUNCTION schedule_provider_sweep(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.schedule_provider_sweep() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.schedule_provider_sweep() TO service_role;
+
+
+--
+-- Name: TABLE auth_sessions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.auth_sessions TO service_role;
+
+
+--
+-- Name: COLUMN auth_sessions.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_id) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.family_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(family_id) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.rotated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(rotated_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.expires_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(expires_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.revoked_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(revoked_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.user_agent; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_agent) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.ip; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(ip) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: COLUMN auth_sessions.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.auth_sessions TO authenticated;
+
+
+--
+-- Name: FUNCTION session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_create(p_user_id uuid, p_refresh_token_hash text, p_ttl_seconds integer, p_user_agent text, p_ip inet, p_family_id uuid, p_parent_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_refresh(p_refresh_token_hash text, p_new_refresh_token_hash text, p_refresh_ttl_seconds integer, p_user_agent text, p_ip inet) TO service_role;
+
+
+--
+-- Name: FUNCTION session_revoke(p_user_id uuid, p_session_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_revoke(p_user_id uuid, p_session_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_revoke(p_user_id uuid, p_session_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.session_revoke_all(p_user_id uuid, p_reason text, p_except_session_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION session_revoked(p_session_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.session_revoked(p_session_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shop_create(p_merchant_id uuid, p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_create(p_merchant_id uuid, p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shop_installment_settings_set(p_shop_id uuid, p_merchant_id uuid, p_settings jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_installment_settings_set(p_shop_id uuid, p_merchant_id uuid, p_settings jsonb) FROM PUBLIC;
+
+
+--
+-- Name: TABLE shops; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.shops TO anon;
+GRANT SELECT ON TABLE public.shops TO authenticated;
+GRANT SELECT ON TABLE public.shops TO service_role;
+
+
+--
+-- Name: FUNCTION shop_lock(p_shop_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_lock(p_shop_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION shop_update(p_merchant_id uuid, p_shop_id uuid, p_patch jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.shop_update(p_merchant_id uuid, p_shop_id uuid, p_patch jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION signup(p_email text, p_password_hash text, p_name text, p_phone text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.signup(p_email text, p_password_hash text, p_name text, p_phone text) TO service_role;
+
+
+--
+-- Name: FUNCTION source_movement_check(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_direction text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.source_movement_check(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_direction text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.source_movement_check(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_direction text) TO service_role;
+
+
+--
+-- Name: TABLE wallet_webhook_events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_webhook_events TO service_role;
+
+
+--
+-- Name: FUNCTION status_answer_apply(p_event public.wallet_webhook_events); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.status_answer_apply(p_event public.wallet_webhook_events) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION status_query_lock(p_provider text, p_originator_conversation_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.status_query_lock(p_provider text, p_originator_conversation_id text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION supabase_user_changed(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.supabase_user_changed() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION system_wallet(p_code text, p_currency text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.system_wallet(p_code text, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.system_wallet(p_code text, p_currency text) TO service_role;
+
+
+--
+-- Name: TABLE wallet_ledger; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_ledger TO authenticated;
+GRANT SELECT ON TABLE public.wallet_ledger TO service_role;
+
+
+--
+-- Name: FUNCTION transaction_entries(p_transaction_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transaction_entries(p_transaction_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: TABLE billing_ledger; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.billing_ledger TO authenticated;
+GRANT SELECT ON TABLE public.billing_ledger TO service_role;
+
+
+--
+-- Name: FUNCTION transaction_fees(p_transaction_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transaction_fees(p_transaction_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer(p_ref text, p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_transaction_type text, p_description text, p_metadata jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION transfer_authorize(p_from_wallet uuid, p_to_wallet uuid, p_ref text, p_description text, OUT user_id uuid, OUT ref text, OUT transaction_type text, OUT metadata jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_authorize(p_from_wallet uuid, p_to_wallet uuid, p_ref text, p_description text, OUT user_id uuid, OUT ref text, OUT transaction_type text, OUT metadata jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_batch(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_batch(p_items jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer_batch(p_items jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION transfer_batch_fast(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_batch_fast(p_items jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_batch_lock(p_items jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_batch_lock(p_items jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION transfer_group(p_items jsonb, p_per_minute integer, p_posted_status integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_group(p_items jsonb, p_per_minute integer, p_posted_status integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer_group(p_items jsonb, p_per_minute integer, p_posted_status integer) TO service_role;
+
+
+--
+-- Name: FUNCTION transfer_result(p_transaction_id uuid, p_replayed boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.transfer_result(p_transaction_id uuid, p_replayed boolean) TO service_role;
+
+
+--
+-- Name: FUNCTION trial_balance(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.trial_balance() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.trial_balance() TO service_role;
+
+
+--
+-- Name: FUNCTION verification_token_consume(p_token_hash text, p_purpose text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.verification_token_consume(p_token_hash text, p_purpose text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.verification_token_consume(p_token_hash text, p_purpose text) TO service_role;
+
+
+--
+-- Name: FUNCTION verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.verification_token_issue(p_user_id uuid, p_purpose text, p_token_hash text, p_ttl_seconds integer) TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_json(p_wallet_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.wallet_json(p_wallet_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.wallet_source_add(p_user_id uuid, p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_source_json(p_source_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.wallet_source_json(p_source_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.wallet_source_json(p_source_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_deliveries_claim(p_worker text, p_limit integer, p_lease interval, p_now timestamp with time zone, p_merchant_id uuid, p_max_in_flight integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_deliveries_claim(p_worker text, p_limit integer, p_lease interval, p_now timestamp with time zone, p_merchant_id uuid, p_max_in_flight integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_deliveries_claim(p_worker text, p_limit integer, p_lease interval, p_now timestamp with time zone, p_merchant_id uuid, p_max_in_flight integer) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_delivery_backlog(p_now timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_delivery_backlog(p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_delivery_backlog(p_now timestamp with time zone) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_delivery_record(p_delivery_id uuid, p_worker text, p_url text, p_response_status integer, p_error text, p_duration_ms integer, p_now timestamp with time zone); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_delivery_record(p_delivery_id uuid, p_worker text, p_url text, p_response_status integer, p_error text, p_duration_ms integer, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_delivery_record(p_delivery_id uuid, p_worker text, p_url text, p_response_status integer, p_error text, p_duration_ms integer, p_now timestamp with time zone) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_delivery_retention(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_delivery_retention() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_dispatch(p_event public.wallet_webhook_events); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_dispatch(p_event public.wallet_webhook_events) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_create(p_merchant_id uuid, p_url text, p_events text[], p_description text, p_client_ref text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_endpoint_create(p_merchant_id uuid, p_url text, p_events text[], p_description text, p_client_ref text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_disable(p_endpoint_id uuid, p_merchant_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_endpoint_disable(p_endpoint_id uuid, p_merchant_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_json(p_endpoint_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_endpoint_json(p_endpoint_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_event_apply(p_event_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_event_apply(p_event_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_event_apply(p_event_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_event_fan_out(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_event_fan_out() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_event_filter_valid(p_events text[]); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_event_filter_valid(p_events text[]) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_event_matches(p_events text[], p_type text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_event_matches(p_events text[], p_type text) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.webhook_ingest(p_provider text, p_event_type text, p_event_key text, p_raw_body text, p_headers jsonb, p_signature_valid boolean, p_payload jsonb) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_retry_delay(p_failed_attempts integer); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.webhook_retry_delay(p_failed_attempts integer) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_cancel(p_withdrawal_id uuid, p_user_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_complete(p_withdrawal_id uuid, p_receipt text, p_amount numeric) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_defer(p_withdrawal_id uuid, p_delay interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_defer(p_withdrawal_id uuid, p_delay interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_defer(p_withdrawal_id uuid, p_delay interval) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_fail(p_withdrawal_id uuid, p_code text, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_json(p_withdrawal_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_json(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_json(p_withdrawal_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_mark_processing(p_withdrawal_id uuid, p_conversation_id text) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_mark_submitted(p_withdrawal_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_mark_submitted(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_mark_submitted(p_withdrawal_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_request(p_user_id uuid, p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text, p_ttl interval) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_reverse(p_withdrawal_id uuid, p_reason text); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.withdrawal_reverse(p_withdrawal_id uuid, p_reason text) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_settle_confirmed(p_withdrawal_id uuid, p_outcome text, p_answer jsonb); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.withdrawal_settle_confirmed(p_withdrawal_id uuid, p_outcome text, p_answer jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION api_key_create(p_name text, p_mode text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_key_create(p_name text, p_mode text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_key_create(p_name text, p_mode text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE api_keys; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.api_keys TO authenticated;
+GRANT SELECT ON TABLE public.api_keys TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_json(k public.api_keys); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_key_json(k public.api_keys) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_key_json(k public.api_keys) TO authenticated;
+GRANT ALL ON FUNCTION public.api_key_json(k public.api_keys) TO service_role;
+
+
+--
+-- Name: FUNCTION api_key_revoke(p_key_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_key_revoke(p_key_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION api_time(p_time timestamp with time zone); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.api_time(p_time timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO authenticated;
+GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO service_role;
+GRANT ALL ON FUNCTION public.api_time(p_time timestamp with time zone) TO anon;
+
+
+--
+-- Name: TABLE events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.events TO authenticated;
+GRANT SELECT ON TABLE public.events TO service_role;
+
+
+--
+-- Name: FUNCTION event_json(e public.events); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.event_json(e public.events) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.event_json(e public.events) TO authenticated;
+GRANT ALL ON FUNCTION public.event_json(e public.events) TO service_role;
+
+
+--
+-- Name: FUNCTION event_redeliver(p_event_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.event_redeliver(p_event_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.event_redeliver(p_event_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION funding_session_json(f public.wallet_funding_sessions); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) TO authenticated;
+GRANT ALL ON FUNCTION public.funding_session_json(f public.wallet_funding_sessions) TO service_role;
+
+
+--
+-- Name: FUNCTION funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.funding_start(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE goods_escrows; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.goods_escrows TO authenticated;
+GRANT SELECT ON TABLE public.goods_escrows TO service_role;
+
+
+--
+-- Name: FUNCTION goods_escrow_json(e public.goods_escrows); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.goods_escrow_json(e public.goods_escrows) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.goods_escrow_json(e public.goods_escrows) TO authenticated;
+GRANT ALL ON FUNCTION public.goods_escrow_json(e public.goods_escrows) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_cancel(p_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_cancel(p_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_cancel(p_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION installment_json(i public.installments); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_json(i public.installments) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_json(i public.installments) TO authenticated;
+GRANT ALL ON FUNCTION public.installment_json(i public.installments) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_pay(p_id uuid, p_amount numeric, p_wallet_id uuid, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE installment_schedule; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.installment_schedule TO authenticated;
+GRANT SELECT ON TABLE public.installment_schedule TO service_role;
+
+
+--
+-- Name: FUNCTION installment_schedule_json(s public.installment_schedule); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_schedule_json(s public.installment_schedule) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_schedule_json(s public.installment_schedule) TO authenticated;
+GRANT ALL ON FUNCTION public.installment_schedule_json(s public.installment_schedule) TO service_role;
+
+
+--
+-- Name: FUNCTION installment_waive(p_id uuid, p_seq integer, p_what text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.installment_waive(p_id uuid, p_seq integer, p_what text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.installment_waive(p_id uuid, p_seq integer, p_what text) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_create(p_fields jsonb, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_create(p_fields jsonb, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_create(p_fields jsonb, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_delete(p_invoice_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_delete(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_delete(p_invoice_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_document(p_invoice_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_document(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_document(p_invoice_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_finalize(p_invoice_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_finalize(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_finalize(p_invoice_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_json(i public.invoices); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_json(i public.invoices) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_json(i public.invoices) TO authenticated;
+GRANT ALL ON FUNCTION public.invoice_json(i public.invoices) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_mark_uncollectible(p_invoice_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_mark_uncollectible(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_mark_uncollectible(p_invoice_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_pay(p_invoice_id uuid, p_amount numeric); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_pay(p_invoice_id uuid, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_pay(p_invoice_id uuid, p_amount numeric) TO authenticated;
+
+
+--
+-- Name: TABLE invoice_sequences; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invoice_sequences TO authenticated;
+GRANT SELECT ON TABLE public.invoice_sequences TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_sequence_json(s public.invoice_sequences); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_sequence_json(s public.invoice_sequences) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_sequence_json(s public.invoice_sequences) TO authenticated;
+GRANT ALL ON FUNCTION public.invoice_sequence_json(s public.invoice_sequences) TO service_role;
+
+
+--
+-- Name: FUNCTION invoice_settings(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_settings() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_settings() TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_settings_update(p_number_prefix text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_settings_update(p_number_prefix text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_settings_update(p_number_prefix text) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_update(p_invoice_id uuid, p_fields jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_update(p_invoice_id uuid, p_fields jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_update(p_invoice_id uuid, p_fields jsonb) TO authenticated;
+
+
+--
+-- Name: FUNCTION invoice_void(p_invoice_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.invoice_void(p_invoice_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.invoice_void(p_invoice_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION is_admin(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.is_admin() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.is_admin() TO authenticated;
+GRANT ALL ON FUNCTION public.is_admin() TO service_role;
+
+
+--
+-- Name: FUNCTION merchant_apply(p_business_name text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.merchant_apply(p_business_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.merchant_apply(p_business_name text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric, p_note text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_escrow_resolve(p_escrow_id uuid, p_outcome text, p_buyer_amount numeric, p_note text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_jobs(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_jobs() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_jobs() TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_merchant_approve(p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_merchant_approve(p_user_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_merchant_approve(p_user_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_merchant_reject(p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_merchant_reject(p_user_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_merchant_reject(p_user_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_reconciliation(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_reconciliation() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_reconciliation() TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_reverse_transaction(p_transaction_id uuid, p_ref text, p_amount numeric, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_run_sweeps(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_run_sweeps() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_run_sweeps() TO authenticated;
+
+
+--
+-- Name: FUNCTION ops_set_wallet_status(p_wallet_id uuid, p_status text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ops_set_wallet_status(p_wallet_id uuid, p_status text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_cancel(p_order_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_cancel(p_order_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_cancel(p_order_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_confirm_receipt(p_order_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_confirm_receipt(p_order_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_confirm_receipt(p_order_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_create(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_create_installments(p_shop_id uuid, p_items jsonb, p_escrow boolean, p_shipping jsonb, p_client_ref text, p_installments jsonb) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_deliver(p_order_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_deliver(p_order_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_deliver(p_order_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_dispatch(p_order_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_dispatch(p_order_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_dispatch(p_order_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_dispute(p_order_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_dispute(p_order_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_dispute(p_order_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION order_json(o public.orders); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_json(o public.orders) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_json(o public.orders) TO authenticated;
+GRANT ALL ON FUNCTION public.order_json(o public.orders) TO service_role;
+
+
+--
+-- Name: FUNCTION order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.order_refund(p_order_id uuid, p_amount numeric, p_items jsonb, p_reason text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION payment_intent_cancel(p_intent_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_intent_cancel(p_intent_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_intent_cancel(p_intent_id uuid, p_reason text) TO authenticated;
+
+
+--
+-- Name: FUNCTION payment_intent_capture(p_intent_id uuid, p_amount numeric); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_intent_capture(p_intent_id uuid, p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_intent_capture(p_intent_id uuid, p_amount numeric) TO authenticated;
+
+
+--
+-- Name: FUNCTION payment_intent_confirm(p_intent_id uuid, p_sources jsonb, p_client_secret text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_intent_confirm(p_intent_id uuid, p_sources jsonb, p_client_secret text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_intent_confirm(p_intent_id uuid, p_sources jsonb, p_client_secret text) TO authenticated;
+
+
+--
+-- Name: FUNCTION payment_intent_create(p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_intent_create(p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_intent_create(p_amount numeric, p_currency text, p_capture_method text, p_customer_id uuid, p_description text, p_metadata jsonb, p_expires_in_seconds integer, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION payment_intent_json(p public.payment_intents); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_intent_json(p public.payment_intents) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_intent_json(p public.payment_intents) TO authenticated;
+GRANT ALL ON FUNCTION public.payment_intent_json(p public.payment_intents) TO service_role;
+
+
+--
+-- Name: FUNCTION payment_refund_create(p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_refund_create(p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_refund_create(p_intent_id uuid, p_amount numeric, p_reason text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE payment_refunds; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_refunds TO authenticated;
+GRANT SELECT ON TABLE public.payment_refunds TO service_role;
+
+
+--
+-- Name: FUNCTION payment_refund_json(r public.payment_refunds); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) TO authenticated;
+GRANT ALL ON FUNCTION public.payment_refund_json(r public.payment_refunds) TO service_role;
+
+
+--
+-- Name: FUNCTION product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.product_create(p_shop_id uuid, p_name text, p_sku text, p_price numeric, p_stock integer, p_active boolean, p_description text) TO authenticated;
+
+
+--
+-- Name: TABLE products; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.products TO anon;
+GRANT SELECT ON TABLE public.products TO authenticated;
+GRANT SELECT ON TABLE public.products TO service_role;
+
+
+--
+-- Name: FUNCTION product_json(p public.products); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.product_json(p public.products) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.product_json(p public.products) TO anon;
+GRANT ALL ON FUNCTION public.product_json(p public.products) TO authenticated;
+GRANT ALL ON FUNCTION public.product_json(p public.products) TO service_role;
+
+
+--
+-- Name: FUNCTION product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.product_update(p_shop_id uuid, p_product_id uuid, p_patch jsonb) TO authenticated;
+
+
+--
+-- Name: FUNCTION provider_sweep_authorize(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.provider_sweep_authorize() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.provider_sweep_authorize() TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_create(p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_create(p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_create(p_kind text, p_label text, p_amount numeric, p_currency text, p_subject_id uuid, p_expires_at timestamp with time zone, p_max_uses integer, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_disable(p_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_disable(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_disable(p_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_for(p_kind text, p_subject_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.qr_code_for(p_kind text, p_subject_id uuid) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_json(q public.qr_codes); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_json(q public.qr_codes) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_json(q public.qr_codes) TO authenticated;
+GRANT ALL ON FUNCTION public.qr_code_json(q public.qr_codes) TO service_role;
+
+
+--
+-- Name: FUNCTION qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) TO anon;
+GRANT ALL ON FUNCTION public.qr_code_open_guest_intent(p_slug text, p_amount numeric, p_attempt_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_pay_wallet(p_slug text, p_wallet_id uuid, p_amount numeric, p_attempt_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_pay_wallet(p_slug text, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_pay_wallet(p_slug text, p_wallet_id uuid, p_amount numeric, p_attempt_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_resolve(p_slug text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_resolve(p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_resolve(p_slug text) TO anon;
+GRANT ALL ON FUNCTION public.qr_code_resolve(p_slug text) TO authenticated;
+
+
+--
+-- Name: FUNCTION qr_code_update(p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.qr_code_update(p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.qr_code_update(p_id uuid, p_label text, p_expires_at timestamp with time zone, p_clear_expiry boolean, p_max_uses integer, p_clear_max_uses boolean, p_status text) TO authenticated;
+
+
+--
+-- Name: FUNCTION quote_fee(p_transaction_type text, p_amount numeric, p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO authenticated;
+GRANT ALL ON FUNCTION public.quote_fee(p_transaction_type text, p_amount numeric, p_currency text) TO service_role;
+
+
+--
+-- Name: FUNCTION session_end(p_session_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.session_end(p_session_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.session_end(p_session_id uuid) TO authenticated;
+
+
+--
+-- Name: FUNCTION session_logout(p_scope text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.session_logout(p_scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.session_logout(p_scope text) TO authenticated;
+
+
+--
+-- Name: FUNCTION shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_create(p_name text, p_slug text, p_currency text, p_escrow_policy text, p_auto_release_days integer, p_description text) TO authenticated;
+
+
+--
+-- Name: TABLE shop_installment_settings; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.shop_installment_settings TO anon;
+GRANT SELECT ON TABLE public.shop_installment_settings TO authenticated;
+GRANT SELECT ON TABLE public.shop_installment_settings TO service_role;
+
+
+--
+-- Name: FUNCTION shop_installment_settings_json(s public.shop_installment_settings); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) TO authenticated;
+GRANT ALL ON FUNCTION public.shop_installment_settings_json(s public.shop_installment_settings) TO service_role;
+
+
+--
+-- Name: FUNCTION shop_installment_settings_set(p_shop_id uuid, p_settings jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_installment_settings_set(p_shop_id uuid, p_settings jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_installment_settings_set(p_shop_id uuid, p_settings jsonb) TO authenticated;
+
+
+--
+-- Name: FUNCTION shop_json(s public.shops); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_json(s public.shops) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_json(s public.shops) TO anon;
+GRANT ALL ON FUNCTION public.shop_json(s public.shops) TO authenticated;
+GRANT ALL ON FUNCTION public.shop_json(s public.shops) TO service_role;
+
+
+--
+-- Name: FUNCTION shop_update(p_shop_id uuid, p_patch jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.shop_update(p_shop_id uuid, p_patch jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.shop_update(p_shop_id uuid, p_patch jsonb) TO authenticated;
+
+
+--
+-- Name: FUNCTION transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.transfer(p_from_wallet uuid, p_to_wallet uuid, p_amount numeric, p_ref text, p_description text) TO authenticated;
+
+
+--
+-- Name: FUNCTION transfer_batch(p_items jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.transfer_batch(p_items jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.transfer_batch(p_items jsonb) TO authenticated;
+
+
+--
+-- Name: FUNCTION wallet_open(p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_open(p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_open(p_currency text) TO authenticated;
+
+
+--
+-- Name: FUNCTION wallet_paybill_reference(p_currency text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_paybill_reference(p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_paybill_reference(p_currency text) TO authenticated;
+
+
+--
+-- Name: FUNCTION wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_source_add(p_provider text, p_msisdn text, p_account_number text, p_account_name text, p_label text, p_is_default boolean) TO authenticated;
+
+
+--
+-- Name: TABLE wallet_sources; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_sources TO authenticated;
+GRANT SELECT ON TABLE public.wallet_sources TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_source_json(s public.wallet_sources); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) TO authenticated;
+GRANT ALL ON FUNCTION public.wallet_source_json(s public.wallet_sources) TO service_role;
+
+
+--
+-- Name: FUNCTION wallet_source_remove(p_source_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.wallet_source_remove(p_source_id uuid) TO authenticated;
+
+
+--
+-- Name: TABLE webhook_deliveries; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.webhook_deliveries TO authenticated;
+GRANT SELECT ON TABLE public.webhook_deliveries TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_delivery_json(d public.webhook_deliveries); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.webhook_delivery_json(d public.webhook_deliveries) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.webhook_delivery_json(d public.webhook_deliveries) TO authenticated;
+GRANT ALL ON FUNCTION public.webhook_delivery_json(d public.webhook_deliveries) TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_create(p_url text, p_events text[], p_description text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.webhook_endpoint_create(p_url text, p_events text[], p_description text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.webhook_endpoint_create(p_url text, p_events text[], p_description text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_disable(p_endpoint_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.webhook_endpoint_disable(p_endpoint_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.webhook_endpoint_disable(p_endpoint_id uuid) TO authenticated;
+
+
+--
+-- Name: TABLE webhook_endpoints; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.webhook_endpoints TO authenticated;
+GRANT SELECT ON TABLE public.webhook_endpoints TO service_role;
+
+
+--
+-- Name: FUNCTION webhook_endpoint_json(e public.webhook_endpoints); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.webhook_endpoint_json(e public.webhook_endpoints) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.webhook_endpoint_json(e public.webhook_endpoints) TO authenticated;
+GRANT ALL ON FUNCTION public.webhook_endpoint_json(e public.webhook_endpoints) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_cancel(p_withdrawal_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.withdrawal_cancel(p_withdrawal_id uuid) TO authenticated;
+
+
+--
+-- Name: TABLE wallet_withdrawals; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_withdrawals TO authenticated;
+GRANT SELECT ON TABLE public.wallet_withdrawals TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_json(w public.wallet_withdrawals); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) TO authenticated;
+GRANT ALL ON FUNCTION public.withdrawal_json(w public.wallet_withdrawals) TO service_role;
+
+
+--
+-- Name: FUNCTION withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.withdrawal_request(p_source_id uuid, p_amount numeric, p_currency text, p_client_ref text) TO authenticated;
+
+
+--
+-- Name: TABLE audit_logs; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.audit_logs TO service_role;
+GRANT SELECT ON TABLE public.audit_logs TO authenticated;
+
+
+--
+-- Name: TABLE auth_accounts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.auth_accounts TO service_role;
+
+
+--
+-- Name: COLUMN auth_accounts.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: COLUMN auth_accounts.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_id) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: COLUMN auth_accounts.provider; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(provider) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: COLUMN auth_accounts.provider_account_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(provider_account_id) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: COLUMN auth_accounts.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: COLUMN auth_accounts.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.auth_accounts TO authenticated;
+
+
+--
+-- Name: TABLE auth_users; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.auth_users TO service_role;
+
+
+--
+-- Name: COLUMN auth_users.id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(id) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.email; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(email) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.email_verified_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(email_verified_at) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(name) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.phone; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(phone) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.role; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(role) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(status) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.created_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(created_at) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: COLUMN auth_users.updated_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(updated_at) ON TABLE public.auth_users TO authenticated;
+
+
+--
+-- Name: TABLE auth_verification_token; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.auth_verification_token TO service_role;
+
+
+--
+-- Name: TABLE billing_fee_catalog; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.billing_fee_catalog TO anon;
+GRANT SELECT ON TABLE public.billing_fee_catalog TO authenticated;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.billing_fee_catalog TO service_role;
+
+
+--
+-- Name: TABLE currencies; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.currencies TO anon;
+GRANT SELECT ON TABLE public.currencies TO authenticated;
+GRANT SELECT ON TABLE public.currencies TO service_role;
+
+
+--
+-- Name: TABLE invoice_items; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invoice_items TO authenticated;
+GRANT SELECT ON TABLE public.invoice_items TO service_role;
+
+
+--
+-- Name: TABLE job_runs; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.job_runs TO service_role;
+
+
+--
+-- Name: TABLE merchant_applications; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.merchant_applications TO authenticated;
+GRANT SELECT ON TABLE public.merchant_applications TO service_role;
+
+
+--
+-- Name: TABLE merchant_fee_profiles; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.merchant_fee_profiles TO authenticated;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.merchant_fee_profiles TO service_role;
+
+
+--
+-- Name: TABLE order_items; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.order_items TO authenticated;
+GRANT SELECT ON TABLE public.order_items TO service_role;
+
+
+--
+-- Name: TABLE payment_idempotency; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_idempotency TO service_role;
+
+
+--
+-- Name: TABLE payment_intent_parts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.payment_intent_parts TO authenticated;
+GRANT SELECT ON TABLE public.payment_intent_parts TO service_role;
+
+
+--
+-- Name: TABLE transaction_types; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.transaction_types TO anon;
+GRANT SELECT ON TABLE public.transaction_types TO authenticated;
+GRANT SELECT ON TABLE public.transaction_types TO service_role;
+
+
+--
+-- Name: TABLE wallet_account_references; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_account_references TO authenticated;
+GRANT SELECT ON TABLE public.wallet_account_references TO service_role;
+
+
+--
+-- Name: TABLE wallet_balance_buckets; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_balance_buckets TO authenticated;
+GRANT SELECT ON TABLE public.wallet_balance_buckets TO service_role;
+
+
+--
+-- Name: TABLE wallets; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallets TO authenticated;
+GRANT SELECT ON TABLE public.wallets TO service_role;
+
+
+--
+-- Name: TABLE wallet_balances; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_balances TO authenticated;
+GRANT SELECT ON TABLE public.wallet_balances TO service_role;
+
+
+--
+-- Name: TABLE wallet_transactions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.wallet_transactions TO authenticated;
+GRANT SELECT ON TABLE public.wallet_transactions TO service_role;
+
+
+--
+-- Name: TABLE webhook_delivery_attempts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.webhook_delivery_attempts TO authenticated;
+GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
+
+
+--
 -- PostgreSQL database dump complete
 --
 
-\unrestrict IHyGGDvaiIrMQy4VzaEI0QhJ6UTopdA7oxLbOPD7wtLHbnxrhhZZn2n0Tr1L5kl
+\unrestrict ywxCPCy3syMOn1clgvbqM28bYZohYPmiLEpDbdBOs8FCoPvcDbTLh6CJestoDiy
 
 
---
--- Dbmate schema migrations
---
+-- Reference data inserted by the migrations
+
+INSERT INTO hazina.jobs VALUES ('holds.expire', 'database', 'hazina.job_expire_holds', '00:01:00', 1000, false, 'Release pending holds past their expiry.');
+INSERT INTO hazina.jobs VALUES ('idempotency.purge', 'database', 'hazina.job_purge_idempotency', '00:01:00', 5000, false, 'Delete Idempotency-Key records past their 24 hours.');
+INSERT INTO hazina.jobs VALUES ('auth.purge', 'database', 'hazina.job_purge_auth', '01:00:00', 1000, true, 'Delete verification tokens and refresh-token families unusable for 30 days.');
+INSERT INTO hazina.jobs VALUES ('money.sweep_sql', 'database', 'hazina.job_money_sweep_sql', '00:01:00', 500, false, 'Expire abandoned top-ups; re-apply unmatched or failed provider events.');
+INSERT INTO hazina.jobs VALUES ('money.provider_sweep', 'edge', NULL, '00:01:00', 100, false, 'Ask providers about overdue top-ups and withdrawals and settle them (releases the holds of failed payouts).');
+INSERT INTO hazina.jobs VALUES ('payments.expire_intents', 'database', 'hazina.job_expire_payment_intents', '00:01:00', 500, false, 'Cancel payment intents past their expiry and release their holds.');
+INSERT INTO hazina.jobs VALUES ('webhooks.deliver', 'edge', NULL, '00:00:05', 100, false, 'POST due webhook deliveries to merchant endpoints (signed, Standard Webhooks), retrying with backoff.');
+INSERT INTO hazina.jobs VALUES ('invoices.mark_overdue', 'database', 'hazina.job_mark_overdue_invoices', '00:05:00', 500, false, 'Mark open invoices past their due date overdue (invoice.overdue), once each.');
+INSERT INTO hazina.jobs VALUES ('orders.release_escrows', 'database', 'hazina.job_release_due_escrows', '00:01:00', 100, false, 'Release goods escrows to the merchant auto_release_days after delivery when the buyer neither confirmed nor disputed.');
+INSERT INTO hazina.jobs VALUES ('installments.due', 'database', 'hazina.job_installments_due', '00:01:00', 200, false, 'Installment plans: auto-collect due payments, mark late rows, charge late fees once, default after missed payments.');
+INSERT INTO hazina.jobs VALUES ('installments.remind', 'edge', NULL, '00:05:00', 200, false, 'Installment plans: mail the customer before a payment falls due (installment.due_soon).');
+INSERT INTO hazina.jobs VALUES ('qr_codes.expire', 'database', 'hazina.job_expire_qr_codes', '00:01:00', 500, false, 'Mark QR codes past their expiry expired (payments through them are refused at once, job or not).');
+INSERT INTO hazina.jobs VALUES ('webhooks.purge', 'database', 'hazina.job_purge_webhook_deliveries', '01:00:00', 1000, false, 'Delete succeeded and failed webhook deliveries (and their attempts) older than hazina.webhook_delivery_retention (default 30 days).');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_intents()', 'payment intents: received, refunded and capturable agree with the ledger, refunds and holds');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_payment_refunds()', 'payment refunds: each is a reversal of its capture for its amount, its fee share billed; fee refunds never exceed the fee and equal it when fully refunded');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_invoices()', 'invoices: paid = their intents received less refunds, due = total less paid, totals = their lines');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_escrow()', 'goods escrow and orders: the escrow wallets hold what they owe; orders and escrows agree with their intents and releases');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installments()', 'installment plans: figures agree with the schedule; money held in escrow is what active plans were paid');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_qr_codes()', 'qr codes: each code''s use_count is the number of its succeeded payment intents');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_guest_refunds()', 'guest refunds: a pending one has its payout hold, a succeeded one its posted payout and billed fee share, a failed one nothing moved');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installment_clawbacks()', 'completed installment plans without escrow: what their orders refunded is what was taken back from the merchant');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_invoice_guest_refunds()', 'invoices with pending guest refunds: still owed at least those refunds, open, and no payment taken since');
+INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
+INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
+INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
+INSERT INTO public.currencies VALUES ('USD', 2, 'US Dollar');
+INSERT INTO public.transaction_types VALUES ('p2p_transfer', 'sender', 'A payment from one user''s wallet to another''s: the sender pays amount + fee.');
+INSERT INTO public.transaction_types VALUES ('merchant_payment', 'receiver', 'A payment into a merchant''s wallet: the merchant bears the fee, out of what it receives.');
+INSERT INTO public.transaction_types VALUES ('funding', 'receiver', 'A top-up (STK push, bank collection, paybill): money arrives from a provider''s clearing wallet; the credited wallet pays any funding fee.');
+INSERT INTO public.transaction_types VALUES ('withdrawal', 'sender', 'A payout to a user''s own M-Pesa number or bank account, held until the provider answers; the user pays the withdrawal fee.');
+INSERT INTO public.transaction_types VALUES ('withdrawal_settlement', 'sender', 'Platform bookkeeping after a payout: payouts_in_flight to the provider''s clearing wallet. Never priced.');
+INSERT INTO public.transaction_types VALUES ('reversal', 'sender', 'Undoes a posted transaction fully or partly; a full reversal refunds the original fees. Never priced.');
+INSERT INTO public.transaction_types VALUES ('payment_intent', 'receiver', 'A customer pays a merchant through a payment intent (held, then captured): the merchant bears the fee, out of what it receives, as for merchant_payment.');
+INSERT INTO public.transaction_types VALUES ('order_payment', 'receiver', 'A customer pays a shop order straight into the merchant''s wallet (through its payment intent): the merchant bears the fee, out of what it receives.');
+INSERT INTO public.transaction_types VALUES ('escrow_funding', 'receiver', 'A customer pays an escrowed order into the escrow system wallet (through its payment intent). Never priced: the fee is charged once, when the escrow is released (escrow_release).');
+INSERT INTO public.transaction_types VALUES ('escrow_release', 'receiver', 'Goods escrow pays the merchant (buyer confirmed receipt, auto-release, or an admin''s resolution): the merchant bears the escrow_release fee, out of what it receives.');
+INSERT INTO public.transaction_types VALUES ('installment_late_fee', 'sender', 'The late fee on a missed installment: priced from the fee catalog on the missed payment''s amount, added to what the customer owes and paid with it into escrow; it reaches the merchant when the plan completes. Never posted on its own.');
+INSERT INTO public.transaction_types VALUES ('installment_cancellation_fee', 'receiver', 'The cancellation fee of a defaulted or canceled installment plan, from escrow to the merchant (what it keeps of the customer''s payments). Not priced: the platform earns nothing on a failed plan.');
+INSERT INTO public.transaction_types VALUES ('refund_payout', 'sender', 'A guest''s refund paid out by B2C to the phone that paid: from the merchant''s wallet to payouts_in_flight. Never priced: a refund carries no withdrawal fee.');
+SELECT hazina.ensure_system_wallets(code) FROM public.currencies;
+
+-- Migrations already contained in this file
 
 INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124000100'),
