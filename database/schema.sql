@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict ywxCPCy3syMOn1clgvbqM28bYZohYPmiLEpDbdBOs8FCoPvcDbTLh6CJestoDiy
+\restrict V0hgAOySngYwqvu3kfdFku0ILtKErnZsdiLroxDOYeh8dFLGiO4nih9LmgbtfPe
 
 
 SET statement_timeout = 0;
@@ -19207,7 +19207,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict ywxCPCy3syMOn1clgvbqM28bYZohYPmiLEpDbdBOs8FCoPvcDbTLh6CJestoDiy
+\unrestrict V0hgAOySngYwqvu3kfdFku0ILtKErnZsdiLroxDOYeh8dFLGiO4nih9LmgbtfPe
 
 
 -- Reference data inserted by the migrations
