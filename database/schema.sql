@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict Bv41V3hMAhcvPDk8cND0k0VQP4vkgWW1JDhJCSEdfTqLItKt8f1aSdVKP8OSI3n
+\restrict d6bYlhALz9OMJ8RqRaAY9HctnmHt8bLTKeg1ahjiFcI6NKujMTekrzgRk1BYBc2
 
 
 SET statement_timeout = 0;
@@ -3175,6 +3175,68 @@ $$;
 
 
 --
+-- Name: invoice_guest_refund_created(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_guest_refund_created() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice_id uuid;
+begin
+  select subject_id into v_invoice_id from public.payment_intents
+   where id = new.payment_intent_id and subject_type = 'invoice';
+  if v_invoice_id is null then
+    return null;
+  end if;
+  perform 1 from public.invoices where id = v_invoice_id for update;
+  perform hazina.invoice_release_intents(v_invoice_id);
+  return null;
+end
+$$;
+
+
+--
+-- Name: invoice_guest_refund_failed(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_guest_refund_failed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_invoice public.invoices;
+  v_was text;
+begin
+  select v.* into v_invoice from public.payment_intents i join public.invoices v on v.id = i.subject_id
+   where i.id = new.payment_intent_id and i.subject_type = 'invoice';
+  if v_invoice.id is null then
+    return null;
+  end if;
+  select * into v_invoice from public.invoices where id = v_invoice.id for update;
+  v_was := v_invoice.status;
+  if v_invoice.status not in ('open', 'uncollectible') or new.amount > v_invoice.amount_due then
+    perform hazina.raise_error('invoice_overpayment', jsonb_build_object('invoice_id', v_invoice.id, 'status', v_invoice.status,
+      'amount_due', v_invoice.amount_due::text, 'amount', new.amount::text, 'payment_refund_id', new.id));
+  end if;
+  update public.invoices
+     set amount_paid = amount_paid + new.amount, amount_due = amount_due - new.amount,
+         status = case when amount_due = new.amount then 'paid' else status end,
+         paid_at = case when amount_due = new.amount then hazina.clock() end,
+         updated_at = now()
+   where id = v_invoice.id
+  returning * into v_invoice;
+  perform hazina.invoice_event(v_invoice.id, 'refund_failed');
+  if v_invoice.status = 'paid' and v_was <> 'paid' then
+    perform hazina.invoice_event(v_invoice.id, 'paid');
+  end if;
+  return null;
+end
+$$;
+
+
+--
 -- Name: invoice_intent_succeeded(); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -3383,6 +3445,9 @@ begin
   if v_invoice.status not in ('open', 'uncollectible') then
     perform hazina.raise_error('invoice_not_payable', jsonb_build_object('invoice_id', v_invoice.id, 'status', v_invoice.status));
   end if;
+  if hazina.invoice_refund_pending(v_invoice.id) then
+    perform hazina.raise_error('invoice_refund_pending', jsonb_build_object('invoice_id', v_invoice.id));
+  end if;
   v_amount := coalesce(p_amount, v_invoice.amount_due);
   perform hazina.assert_valid_amount(v_amount, v_invoice.currency);
   if v_amount > v_invoice.amount_due then
@@ -3501,6 +3566,19 @@ begin
   end if;
   return null;
 end
+$$;
+
+
+--
+-- Name: invoice_refund_pending(uuid); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_refund_pending(p_invoice_id uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.payment_refunds r join public.payment_intents i on i.id = r.payment_intent_id
+                  where i.subject_type = 'invoice' and i.subject_id = p_invoice_id and r.status = 'pending')
 $$;
 
 
@@ -3682,6 +3760,9 @@ begin
   end if;
   if v_invoice.status not in ('open', 'uncollectible') then
     perform hazina.raise_error('invoice_not_voidable', jsonb_build_object('invoice_id', p_invoice_id, 'status', v_invoice.status));
+  end if;
+  if hazina.invoice_refund_pending(p_invoice_id) then
+    perform hazina.raise_error('invoice_refund_pending', jsonb_build_object('invoice_id', p_invoice_id));
   end if;
   if v_invoice.amount_paid > 0 then
     perform hazina.raise_error('invoice_has_payments', jsonb_build_object('invoice_id', p_invoice_id,
@@ -6374,13 +6455,23 @@ begin
       'reason', 'the capture has no single payer to refund'));
   end if;
   if exists (select 1 from public.wallets where id = v_payer and kind = 'system') then
+    -- An order's or installment plan's intent always has its customer (see the top of this
+    -- file), even when an M-Pesa phone paid it through its QR code: never a guest's, so never
+    -- refunded by payout. Said plainly rather than by the generic refusal below.
+    if v_intent.subject_type in ('order', 'installment') then
+      perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
+        'reason', 'an M-Pesa payment of ' || case v_intent.subject_type when 'order' then 'an order' else 'an installment plan' end
+          || ' is not refunded by payout: orders and installment plans belong to a signed-in customer, and only a '
+          || 'guest''s payment of an intent, a QR code or an invoice goes back to the paying phone'));
+    end if;
     if v_intent.customer_id is not null or v_payer <> hazina.provider_clearing_wallet('mpesa', v_intent.currency) then
       perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
         'reason', 'the payment did not come from a customer''s wallet or a guest''s M-Pesa phone'));
     end if;
-    if v_intent.subject_type in ('invoice', 'order', 'installment') then
+    -- A guest pays intents of its own, QR codes and invoices (any other subject: refused).
+    if v_intent.subject_type is not null and v_intent.subject_type not in ('invoice', 'qr_code') then
       perform hazina.raise_error('refund_not_supported', jsonb_build_object('payment_intent_id', p_intent_id,
-        'reason', 'a guest''s payment of an ' || v_intent.subject_type || ' cannot be refunded by payout yet'));
+        'reason', 'a guest''s payment of a ' || v_intent.subject_type || ' cannot be refunded by payout'));
     end if;
     select p.phone into v_phone from public.payment_intent_parts p
      where p.payment_intent_id = p_intent_id and p.attempt = v_intent.confirm_attempt and p.type = 'mpesa'
@@ -7672,6 +7763,31 @@ CREATE FUNCTION hazina.reconcile_installments() RETURNS TABLE(check_name text, s
   select 'installment_closed_money_accounted', i.id::text, i.amount_paid, i.amount_refunded + i.amount_released
     from public.installments i
    where i.status in ('completed', 'defaulted', 'canceled') and i.amount_paid <> i.amount_refunded + i.amount_released
+$$;
+
+
+--
+-- Name: reconcile_invoice_guest_refunds(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.reconcile_invoice_guest_refunds() RETURNS TABLE(check_name text, subject text, expected numeric, actual numeric)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  with pending as (
+    select i.subject_id as invoice_id, sum(r.amount) as amount, min(r.created_at) as since
+      from public.payment_refunds r join public.payment_intents i on i.id = r.payment_intent_id
+     where i.subject_type = 'invoice' and r.status = 'pending'
+     group by i.subject_id)
+  select 'invoice_pending_refunds_still_due', v.id::text, p.amount, v.amount_due
+    from pending p join public.invoices v on v.id = p.invoice_id
+   where v.amount_due < p.amount or v.status not in ('open', 'uncollectible')
+  union all
+  select 'invoice_no_payment_while_refund_pending', v.id::text, 0, count(i.id)
+    from pending p join public.invoices v on v.id = p.invoice_id
+    join public.payment_intents i on i.subject_type = 'invoice' and i.subject_id = v.id and i.status = 'succeeded'
+     and i.succeeded_at > p.since
+   group by v.id
 $$;
 
 
@@ -14203,6 +14319,20 @@ CREATE TRIGGER payment_refunds_invoice AFTER INSERT ON public.payment_refunds FO
 
 
 --
+-- Name: payment_refunds payment_refunds_invoice_guest_failed; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_refunds_invoice_guest_failed AFTER UPDATE OF status ON public.payment_refunds FOR EACH ROW WHEN (((old.status = 'pending'::text) AND (new.status = 'failed'::text))) EXECUTE FUNCTION hazina.invoice_guest_refund_failed();
+
+
+--
+-- Name: payment_refunds payment_refunds_invoice_guest_pending; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER payment_refunds_invoice_guest_pending AFTER INSERT ON public.payment_refunds FOR EACH ROW WHEN ((new.status = 'pending'::text)) EXECUTE FUNCTION hazina.invoice_guest_refund_created();
+
+
+--
 -- Name: payment_refunds payment_refunds_order; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -16417,6 +16547,20 @@ GRANT ALL ON FUNCTION hazina.invoice_finalize(p_invoice_id uuid, p_merchant_id u
 
 
 --
+-- Name: FUNCTION invoice_guest_refund_created(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_guest_refund_created() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_guest_refund_failed(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_guest_refund_failed() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION invoice_intent_succeeded(); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -16497,6 +16641,13 @@ REVOKE ALL ON FUNCTION hazina.invoice_qr_on_close() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION hazina.invoice_qr_on_finalise() FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION invoice_refund_pending(p_invoice_id uuid); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_refund_pending(p_invoice_id uuid) FROM PUBLIC;
 
 
 --
@@ -17383,6 +17534,14 @@ REVOKE ALL ON FUNCTION hazina.reconcile_installment_clawbacks() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION hazina.reconcile_installments() FROM PUBLIC;
 GRANT ALL ON FUNCTION hazina.reconcile_installments() TO service_role;
+
+
+--
+-- Name: FUNCTION reconcile_invoice_guest_refunds(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.reconcile_invoice_guest_refunds() FROM PUBLIC;
+GRANT ALL ON FUNCTION hazina.reconcile_invoice_guest_refunds() TO service_role;
 
 
 --
@@ -19080,7 +19239,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict Bv41V3hMAhcvPDk8cND0k0VQP4vkgWW1JDhJCSEdfTqLItKt8f1aSdVKP8OSI3n
+\unrestrict d6bYlhALz9OMJ8RqRaAY9HctnmHt8bLTKeg1ahjiFcI6NKujMTekrzgRk1BYBc2
 
 
 -- Reference data inserted by the migrations
@@ -19106,6 +19265,7 @@ INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installments(
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_qr_codes()', 'qr codes: each code''s use_count is the number of its succeeded payment intents');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_guest_refunds()', 'guest refunds: a pending one has its payout hold, a succeeded one its posted payout and billed fee share, a failed one nothing moved');
 INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_installment_clawbacks()', 'completed installment plans without escrow: what their orders refunded is what was taken back from the merchant');
+INSERT INTO hazina.reconciliation_checks VALUES ('hazina.reconcile_invoice_guest_refunds()', 'invoices with pending guest refunds: still owed at least those refunds, open, and no payment taken since');
 INSERT INTO public.currencies VALUES ('KES', 2, 'Kenyan Shilling');
 INSERT INTO public.currencies VALUES ('UGX', 0, 'Ugandan Shilling');
 INSERT INTO public.currencies VALUES ('TZS', 2, 'Tanzanian Shilling');
@@ -19182,4 +19342,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001760'),
     ('20261124001800'),
     ('20261124001850'),
-    ('20261124001860');
+    ('20261124001860'),
+    ('20261124001920');

@@ -160,6 +160,11 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
     "A payment of this invoice is being made right now; retry once it has finished.",
   ],
   invoice_overpayment: [409, "This payment would exceed the amount due on the invoice."],
+  invoice_refund_pending: [
+    409,
+    "A guest's refund of a payment of this invoice is waiting for its M-Pesa payout: the invoice takes no payment " +
+    "and cannot be voided until that refund has succeeded or failed.",
+  ],
   amount_exceeds_due: [409, "The amount is more than is due on the invoice."],
   partial_payment_not_allowed: [
     409,
@@ -177,7 +182,7 @@ export const DATABASE_CODES: Record<string, [ContentfulStatusCode, string]> = {
   refund_not_supported: [
     409,
     "This payment cannot be refunded here: only a customer's wallet payment or a guest's M-Pesa payment of a " +
-    "payment intent or QR code is refundable (a guest's payment of an invoice, order or installment plan not yet).",
+    "payment intent, QR code or invoice is refundable (orders and installment plans are paid by a signed-in customer only).",
   ],
   refund_insufficient_funds: [
     409,

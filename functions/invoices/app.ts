@@ -101,6 +101,7 @@ docs.route({
     "invoice_not_found",
     "invoice_not_payable",
     "invoice_payment_in_progress",
+    "invoice_refund_pending",
     "amount_exceeds_due",
     "partial_payment_not_allowed",
     "invalid_amount",
@@ -396,8 +397,14 @@ transitionRoute(
   "invoice_void",
   "Void an invoice on which nothing is paid (merchant)",
   "Open or uncollectible invoices only, and only while nothing is paid (refund first): its unpaid intent is " +
-    "canceled. Its number stays used. Voiding a void invoice returns it unchanged.",
-  ["invoice_not_voidable", "invoice_has_payments", "invoice_payment_in_progress"],
+    "canceled. Its number stays used. Voiding a void invoice returns it unchanged. Refused while a guest's " +
+    "refund of one of its payments waits for its payout (`invoice_refund_pending`).",
+  [
+    "invoice_not_voidable",
+    "invoice_has_payments",
+    "invoice_payment_in_progress",
+    "invoice_refund_pending",
+  ],
 );
 transitionRoute(
   "/:id/mark-uncollectible",
@@ -433,6 +440,7 @@ docs.route({
     "invoice_not_found",
     "invoice_not_payable",
     "invoice_payment_in_progress",
+    "invoice_refund_pending",
     "amount_exceeds_due",
     "partial_payment_not_allowed",
     "invalid_amount",

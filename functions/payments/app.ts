@@ -427,8 +427,12 @@ docs.route({
     "is `pending` (the whole amount held on the merchant's wallet, sent to M-Pesa after this commits), then " +
     "`succeeded` (paid out; the fee share comes back) or `failed` (nothing moved; the amount may be refunded " +
     "again), with the events payment_refund.succeeded / payment_refund.failed. Not enough available money for " +
-    "the whole amount: `refund_insufficient_funds`, nothing moves. A guest's payment of an invoice, order or " +
-    "installment plan cannot be refunded by payout yet (`refund_not_supported`). " +
+    "the whole amount: `refund_insufficient_funds`, nothing moves. A guest's payment of an invoice is refunded " +
+    "the same way: the invoice is owed the amount again at once (open again); if the payout fails the invoice " +
+    "counts it as paid again (`invoice.refund_failed`; paid again when nothing is due). Until the refund settles " +
+    "the invoice takes no payment (`invoice_refund_pending`); a refund while one of its payments is on its way " +
+    "is refused (`invoice_payment_in_progress`). Orders and installment plans are paid by signed-in customers " +
+    "only (`refund_not_supported` otherwise). " +
     "The Idempotency-Key is the refund's ref.",
   auth: "bearer",
   idempotencyKey: "required",
@@ -454,6 +458,7 @@ docs.route({
     "refund_exceeds_captured",
     "refund_not_supported",
     "refund_insufficient_funds",
+    "invoice_payment_in_progress",
     "amount_outside_provider_limits",
     "insufficient_funds",
     "invalid_amount",

@@ -225,6 +225,7 @@ export const EVENT_TYPES = [
   "invoice.partially_paid",
   "invoice.paid",
   "invoice.payment_refunded",
+  "invoice.refund_failed",
   "invoice.marked_uncollectible",
   "invoice.voided",
   "invoice.overdue",

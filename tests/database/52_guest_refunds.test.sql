@@ -168,13 +168,13 @@ select is((select count(*)::int from public.payment_refunds where payment_intent
 select is((select count(*)::int from public.wallet_withdrawals where user_id = :'kibanda'), 0, 'no payout');
 select is(pg_temp.money(:'kibanda_wallet'), '98.50/0.00', 'nothing moved');
 
--- A guest's payment of an invoice (an order, an installment plan) is not refunded by payout:
--- those record a refund as final when it is created.
+-- A guest's payment of an order (or an installment plan) is not refunded by payout: those
+-- are paid by a signed-in customer only (invoices: 54_invoice_guest_refunds.test.sql).
 savepoint subject;
-update public.payment_intents set subject_type = 'invoice', subject_id = gen_random_uuid() where id = :'pi2';
+update public.payment_intents set subject_type = 'order', subject_id = gen_random_uuid() where id = :'pi2';
 select pg_temp.act_as(:'kibanda');
 select throws_ok(format($$select public.payment_refund_create('%s', 10, null, 'gr-2-inv')$$, :'pi2'),
-  'P0001', 'refund_not_supported', 'a guest''s invoice payment is refused (nothing moves)');
+  'P0001', 'refund_not_supported', 'a guest''s order payment is refused (nothing moves)');
 reset role;
 rollback to savepoint subject;
 
