@@ -74,6 +74,13 @@ beforeAll(async () => {
   shopId = shop[0].s.id;
   const lamp = await asUser(duka.userId, (tx) => tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
   lampId = lamp[0].p.id;
+  // The "lacks the money" test makes the merchant short with a hold (type p2p_transfer, sender
+  // paid): hold_create reserves the amount AND its fee, and other suites (wallets, concurrency,
+  // batch-concurrency) put a p2p_transfer row in the db-wide fee catalog (0.5%, min 1, max 100)
+  // at any moment of a full run. This merchant's own profile (it wins over the catalog) waives
+  // that fee, so the hold reserves exactly its amount whatever the catalog holds.
+  await admin`insert into public.merchant_fee_profiles (merchant_id, transaction_type, waived, note)
+              values (${duka.userId}, 'p2p_transfer', true, 'order-plan-released-refunds: holds reserve no fee')`;
   await asUser(duka.userId, (tx) =>
     tx`select public.shop_installment_settings_set(${shopId}, ${
       tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
@@ -115,16 +122,21 @@ describe("refunding a paid-out plan order from the merchant's wallet", () => {
   });
 
   it("the merchant's wallet lacks the money: 409 order_refund_merchant_funds, nothing moves", async () => {
-    const { orderId, planId } = await paidOutPlanOrder();
+    const { orderId, planId, releaseFee } = await paidOutPlanOrder();
     const [{ hold }] = await admin`select hazina.hold_create(${`test-hold-${crypto.randomUUID()}`}, ${duka.walletId}::uuid,
       ${amina.walletId}::uuid, (select available - 50 from public.wallet_balances where wallet_id = ${duka.walletId}),
       now() + interval '1 hour') as hold`;
     const buyerBefore = await balanceOf(amina.walletId);
     const merchantBefore = await balanceOf(duka.walletId);
     try {
+      // The premise: exactly 50 is left (the hold reserved no fee: see beforeAll).
+      const [short] = await admin`select h.fee_amount::text as fee, b.available::text as available
+        from public.wallet_holds h join public.wallet_balances b on b.wallet_id = h.wallet_id where h.id = ${hold}`;
+      expect(short).toEqual({ fee: "0.0000", available: "50.0000" });
       const refused = await post(duka.token, `/${orderId}/refund`, {});
       expect([refused.status, refused.body.error.code]).toEqual([409, "order_refund_merchant_funds"]);
-      expect(refused.body.error.details).toMatchObject({ available: "50.0000" });
+      // The whole rest is refunded, so the whole release fee comes back: needed = 1000.01 - fee.
+      expect(refused.body.error.details).toMatchObject({ needed: difference("1000.01", releaseFee), available: "50.0000" });
       const cancel = await post(duka.token, `/${orderId}/cancel`, {});
       expect([cancel.status, cancel.body.error.code]).toEqual([409, "order_refund_merchant_funds"]);
       expect(await balanceOf(amina.walletId)).toBe(buyerBefore);
