@@ -169,7 +169,7 @@ select is((select count(*)::int from public.wallet_withdrawals where user_id = :
 select is(pg_temp.money(:'kibanda_wallet'), '98.50/0.00', 'nothing moved');
 
 -- A guest's payment of an order (or an installment plan) is not refunded by payout: those
--- are paid by a signed-in customer only (invoices: 54_invoice_guest_refunds.test.sql).
+-- are paid by a signed-in customer only (invoices: 55_invoice_guest_refunds.test.sql).
 savepoint subject;
 update public.payment_intents set subject_type = 'order', subject_id = gen_random_uuid() where id = :'pi2';
 select pg_temp.act_as(:'kibanda');

@@ -25,10 +25,12 @@ describe("verified-token cache", () => {
     clearVerifiedTokens();
   });
 
+  // Tokens live 3 s (exp = the issue second + 3, so at least 2 s): the first check passes even
+  // on a loaded machine; 4.1 s later the token is past exp whatever second it was issued in.
   it("never outlives the token's exp", async () => {
-    const token = await accessToken(crypto.randomUUID(), { expiresIn: "1s" });
+    const token = await accessToken(crypto.randomUUID(), { expiresIn: "3s" });
     expect(await code(token)).toBe("ok");
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 4100)); // exp is whole seconds: at most 3 s after issue
     expect(await code(token)).toBe("token_expired");
   });
 
@@ -53,9 +55,9 @@ describe("verified-token cache", () => {
   it("JWT_VERIFY_CACHE_SECONDS=0 verifies every time", async () => {
     process.env.JWT_VERIFY_CACHE_SECONDS = "0";
     resetConfigForTests();
-    const token = await accessToken(crypto.randomUUID(), { expiresIn: "1s" });
+    const token = await accessToken(crypto.randomUUID(), { expiresIn: "3s" });
     expect(await code(token)).toBe("ok");
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 4100)); // exp is whole seconds: at most 3 s after issue
     expect(await code(token)).toBe("token_expired");
   });
 });
