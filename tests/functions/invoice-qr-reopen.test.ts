@@ -137,8 +137,8 @@ describe("an invoice's code after a full refund", () => {
     expect(page.status).toBe(200);
     expect(html).toContain('<p class="amount" id="amount-shown">KES 300.02</p>');
     expect(html).toContain("<form");
-    expect(html).not.toContain('data-code-status="paid"');
-    expect(html).not.toContain('data-code-status="disabled"');
+    expect(html).toContain('data-bound="1"');
+    expect(html).not.toContain("data-code-status"); // the refusal page's marker (paid, disabled, ...)
 
     const k = key();
     const pay = () =>
@@ -177,5 +177,61 @@ describe("an invoice's code after a full refund", () => {
     expect(n.n).toBe(2);
     expect(await balanceOf(payer.walletId)).toBe(difference(payerBefore, due));
     expect(await balanceOf(duka.walletId)).toBe(sum(merchantBefore, difference(due, fee(due))));
+  });
+
+  it("two payers on the reopened code at once: exactly one pays", async () => {
+    const other = await partyWithWallet();
+    await fund(other.walletId, "500.00");
+    const fields = {
+      customer_id: amina.userId,
+      items: [{ description: "Nails", quantity: "1", unit_amount: "120.50" }],
+    };
+    const [{ id }] = await admin`select (hazina.invoice_create(${duka.userId}, ${
+      admin.json(fields)
+    }, ${key()}) ->> 'id') as id`;
+    await admin`select hazina.invoice_finalize(${id}::uuid, ${duka.userId}::uuid)`;
+    const { slug } = await code(id);
+    const first = await api(payer.token, "POST", `/checkout/${slug}/pay/wallet`, {
+      wallet_id: payer.walletId,
+    }, { "idempotency-key": key() });
+    expect(first.status).toBe(200);
+    const refund = await api(duka.token, "POST", "/payments/refunds", {
+      payment_intent_id: first.body.id,
+    }, { "idempotency-key": key() });
+    expect(refund.status).toBe(201);
+    const [merchantBefore, payerBefore, otherBefore] = [
+      await balanceOf(duka.walletId),
+      await balanceOf(payer.walletId),
+      await balanceOf(other.walletId),
+    ];
+
+    const results = await Promise.all(
+      [payer, other].map((p) =>
+        api(p.token, "POST", `/checkout/${slug}/pay/wallet`, { wallet_id: p.walletId }, {
+          "idempotency-key": key(),
+        })
+      ),
+    );
+    const ok = results.filter((r) => r.status === 200);
+    expect(ok.length, JSON.stringify(results.map((r) => r.body))).toBe(1);
+    const refused = results.find((r) => r.status !== 200)!;
+    expect(refused.status).toBe(409);
+    expect(["qr_code_already_paid", "qr_code_payment_in_progress"]).toContain(
+      refused.body.error?.code,
+    );
+    expect(await code(id)).toMatchObject({ status: "disabled", use_count: 2 });
+    const paidBy = results[0].status === 200 ? payer : other;
+    const [payerAfter, otherAfter] = [
+      await balanceOf(payer.walletId),
+      await balanceOf(other.walletId),
+    ];
+    expect(paidBy === payer ? [payerAfter, otherAfter] : [otherAfter, payerAfter]).toEqual(
+      paidBy === payer
+        ? [difference(payerBefore, "120.50"), otherBefore]
+        : [difference(otherBefore, "120.50"), payerBefore],
+    );
+    expect(await balanceOf(duka.walletId)).toBe(
+      sum(merchantBefore, difference("120.50", fee("120.50"))),
+    );
   });
 });
