@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict d6bYlhALz9OMJ8RqRaAY9HctnmHt8bLTKeg1ahjiFcI6NKujMTekrzgRk1BYBc2
+\restrict Vy7iSJaFLs1EM6QxHaJ3XAWk5iW0Wl9NDkGACj3rMCjTJdkvIk5IrxkcWhIc7lT
 
 
 SET statement_timeout = 0;
@@ -3570,6 +3570,32 @@ $$;
 
 
 --
+-- Name: invoice_qr_on_reopen(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.invoice_qr_on_reopen() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_code public.qr_codes;
+  v_status text;
+begin
+  for v_code in select * from public.qr_codes
+                 where invoice_id = new.id and status = 'disabled' and disabled_reason = 'subject_closed'
+                 order by id for update loop
+    v_status := case when v_code.max_uses is not null and v_code.use_count >= v_code.max_uses then 'exhausted'
+                     when v_code.expires_at is not null and v_code.expires_at <= hazina.clock() then 'expired'
+                     else 'active' end;
+    update public.qr_codes set status = v_status, disabled_reason = null, updated_at = now() where id = v_code.id;
+    perform hazina.event_emit(v_code.merchant_id, 'qr_code.' || v_status, 'qr_code', v_code.id, hazina.qr_code_json(v_code.id));
+  end loop;
+  return null;
+end
+$$;
+
+
+--
 -- Name: invoice_refund_pending(uuid); Type: FUNCTION; Schema: hazina; Owner: -
 --
 
@@ -6961,9 +6987,12 @@ CREATE TABLE public.qr_codes (
     order_id uuid,
     payment_intent_id uuid,
     subject_id uuid GENERATED ALWAYS AS (COALESCE(invoice_id, order_id, payment_intent_id)) STORED,
+    disabled_reason text,
     CONSTRAINT qr_codes_amount CHECK (((kind = 'static'::text) = (amount IS NULL))),
     CONSTRAINT qr_codes_amount_check CHECK ((amount > (0)::numeric)),
     CONSTRAINT qr_codes_client_ref_check CHECK (((length(client_ref) >= 1) AND (length(client_ref) <= 255))),
+    CONSTRAINT qr_codes_disabled_reason CHECK (((status = 'disabled'::text) = (disabled_reason IS NOT NULL))),
+    CONSTRAINT qr_codes_disabled_reason_check CHECK ((disabled_reason = ANY (ARRAY['merchant'::text, 'subject_closed'::text]))),
     CONSTRAINT qr_codes_kind_check CHECK ((kind = ANY (ARRAY['static'::text, 'fixed'::text, 'invoice'::text, 'order'::text, 'intent'::text]))),
     CONSTRAINT qr_codes_label_check CHECK (((length(label) >= 1) AND (length(label) <= 100))),
     CONSTRAINT qr_codes_max_uses_check CHECK (((max_uses >= 1) AND (max_uses <= 1000000))),
@@ -7260,8 +7289,10 @@ declare
   v_code public.qr_codes := hazina.qr_code_lock(p_id, p_merchant_id);
 begin
   if v_code.status = 'active' then
-    update public.qr_codes set status = 'disabled', updated_at = now() where id = p_id;
+    update public.qr_codes set status = 'disabled', disabled_reason = 'merchant', updated_at = now() where id = p_id;
     perform hazina.event_emit(p_merchant_id, 'qr_code.disabled', 'qr_code', p_id, hazina.qr_code_json(p_id));
+  elsif v_code.status = 'disabled' and v_code.disabled_reason <> 'merchant' then
+    update public.qr_codes set disabled_reason = 'merchant', updated_at = now() where id = p_id;
   end if;
   return hazina.qr_code_json(p_id);
 end
@@ -7284,9 +7315,28 @@ begin
                         or (p_kind = 'intent' and payment_intent_id = p_subject_id))
                    and status = 'active'
                  order by id for update loop
-    update public.qr_codes set status = 'disabled', updated_at = now() where id = v_code.id;
+    update public.qr_codes set status = 'disabled', disabled_reason = 'subject_closed', updated_at = now() where id = v_code.id;
     perform hazina.event_emit(v_code.merchant_id, 'qr_code.disabled', 'qr_code', v_code.id, hazina.qr_code_json(v_code.id));
   end loop;
+end
+$$;
+
+
+--
+-- Name: qr_code_disabled_reason(); Type: FUNCTION; Schema: hazina; Owner: -
+--
+
+CREATE FUNCTION hazina.qr_code_disabled_reason() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new.status <> 'disabled' then
+    new.disabled_reason := null;
+  elsif new.disabled_reason is null then
+    new.disabled_reason := 'merchant';
+  end if;
+  return new;
 end
 $$;
 
@@ -7577,6 +7627,9 @@ begin
   end if;
   update public.qr_codes
      set label = v_code.label, expires_at = v_code.expires_at, max_uses = v_code.max_uses, status = v_status,
+         disabled_reason = case when v_status <> 'disabled' then null
+                                when p_status = 'disabled' then 'merchant'
+                                else v_code.disabled_reason end,
          updated_at = now()
    where id = p_id;
   perform hazina.event_emit(p_merchant_id,
@@ -14207,6 +14260,13 @@ CREATE TRIGGER invoices_qr_on_finalise AFTER UPDATE OF status ON public.invoices
 
 
 --
+-- Name: invoices invoices_qr_on_reopen; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER invoices_qr_on_reopen AFTER UPDATE OF status ON public.invoices FOR EACH ROW WHEN (((new.status = 'open'::text) AND (old.status = ANY (ARRAY['paid'::text, 'uncollectible'::text])))) EXECUTE FUNCTION hazina.invoice_qr_on_reopen();
+
+
+--
 -- Name: merchant_applications merchant_applications_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -14344,6 +14404,13 @@ CREATE TRIGGER payment_refunds_order AFTER INSERT ON public.payment_refunds FOR 
 --
 
 CREATE TRIGGER products_audit AFTER INSERT OR UPDATE ON public.products FOR EACH ROW EXECUTE FUNCTION hazina.audit_row_change();
+
+
+--
+-- Name: qr_codes qr_codes_disabled_reason; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER qr_codes_disabled_reason BEFORE INSERT OR UPDATE OF status, disabled_reason ON public.qr_codes FOR EACH ROW EXECUTE FUNCTION hazina.qr_code_disabled_reason();
 
 
 --
@@ -16644,6 +16711,13 @@ REVOKE ALL ON FUNCTION hazina.invoice_qr_on_finalise() FROM PUBLIC;
 
 
 --
+-- Name: FUNCTION invoice_qr_on_reopen(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.invoice_qr_on_reopen() FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION invoice_refund_pending(p_invoice_id uuid); Type: ACL; Schema: hazina; Owner: -
 --
 
@@ -17404,6 +17478,13 @@ GRANT ALL ON FUNCTION hazina.qr_code_disable(p_merchant_id uuid, p_id uuid) TO s
 --
 
 REVOKE ALL ON FUNCTION hazina.qr_code_disable_bound(p_kind text, p_subject_id uuid) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION qr_code_disabled_reason(); Type: ACL; Schema: hazina; Owner: -
+--
+
+REVOKE ALL ON FUNCTION hazina.qr_code_disabled_reason() FROM PUBLIC;
 
 
 --
@@ -19239,7 +19320,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict d6bYlhALz9OMJ8RqRaAY9HctnmHt8bLTKeg1ahjiFcI6NKujMTekrzgRk1BYBc2
+\unrestrict Vy7iSJaFLs1EM6QxHaJ3XAWk5iW0Wl9NDkGACj3rMCjTJdkvIk5IrxkcWhIc7lT
 
 
 -- Reference data inserted by the migrations
@@ -19343,4 +19424,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001800'),
     ('20261124001850'),
     ('20261124001860'),
-    ('20261124001920');
+    ('20261124001920'),
+    ('20261124001950');
