@@ -308,7 +308,10 @@ function impliedErrors(route: RouteDoc): string[] {
     );
   }
   const validates = route.validates ?? true;
-  if (validates && (route.params || route.query || route.body)) codes.push("validation_failed");
+  if (validates && (route.params || route.query || route.body)) {
+    // invalid_argument: text the database cannot hold (a NUL character), wherever input reaches it.
+    codes.push("validation_failed", "invalid_argument");
+  }
   if (
     validates && route.body && (route.bodyContentType ?? "application/json") === "application/json"
   ) codes.push("invalid_json");
