@@ -11,7 +11,7 @@
 // Balances to the cent against what each outcome must have moved; the books reconcile.
 // (No clock moves here: the clock is shared, see CLOCK_SUITES in scripts/test.mjs.)
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { admin, createUser } from "../helpers/db.ts";
+import { admin, asUser, createUser } from "../helpers/db.ts";
 import { difference, fromUnits, sum, toUnits } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -24,14 +24,6 @@ let duka: Party;
 let amina: Party;
 let shopId: string;
 let lampId: string;
-
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
 
 /** POST with a fresh Idempotency-Key (or `k`); status and body. */
 async function post(token: string, path: string, body: Json = {}, k = key()) {

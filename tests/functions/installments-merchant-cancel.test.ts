@@ -5,7 +5,7 @@
 // customer's payment and against the customer's own cancel, each ending in exactly one outcome
 // whose money matches what the plan recorded. Balances to the cent; the books reconcile.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { admin } from "../helpers/db.ts";
+import { admin, asUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -18,14 +18,6 @@ let amina: Party;
 let other: Party;
 let shopId: string;
 let lampId: string;
-
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
 
 const call = async (caller: typeof plans, token: string, path: string, body: Json = {}) =>
   await readResponse(await caller(token, "POST", path, body, { "idempotency-key": key() }));

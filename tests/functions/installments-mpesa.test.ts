@@ -4,7 +4,7 @@
 // 1032 cancelled on the phone). After each: the plan and its schedule, balances to the cent,
 // no hold left, books reconciled.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { admin } from "../helpers/db.ts";
+import { admin, asUser } from "../helpers/db.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { type MoneyStack, randomMsisdn, startMoneyStack, waitFor } from "../helpers/money-movement.ts";
 import { httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -16,14 +16,6 @@ let lampId: string;
 
 const http = httpCaller(() => stack.functionsUrl);
 const api = async (...args: Parameters<ReturnType<typeof httpCaller>>) => await readResponse(await http(...args));
-
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
 
 async function placePlan(customer: Party): Promise<Json> {
   return await asUser(customer.userId, async (tx) => {

@@ -9,7 +9,7 @@ import { app as ops } from "../../functions/ops/app.ts";
 import { app as orders } from "../../functions/orders/app.ts";
 import { clearSentMail, sentMail } from "../../functions/_shared/mailer.ts";
 import { Installment, ShopInstallmentSettings } from "../../functions/installments/schemas.ts";
-import { admin, createUser } from "../helpers/db.ts";
+import { admin, asUser, createUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { appCaller, httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -27,15 +27,6 @@ let adminToken: string;
 let shopId: string;
 let lampId: string;
 let seed = 0;
-
-/** Run SQL as a signed-in user, as PostgREST would. */
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
 
 /** Place an order with a plan as the customer (the orders capability's placement, with `installments`). */
 async function placePlan(customer: Party, terms: Record<string, unknown>, quantity = 1): Promise<Json> {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app as installments } from "../../functions/installments/app.ts";
 import { app as ops } from "../../functions/ops/app.ts";
 import { app as orders } from "../../functions/orders/app.ts";
-import { admin, createUser } from "../helpers/db.ts";
+import { admin, asUser, createUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { appCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -21,14 +21,6 @@ let amina: Party;
 let adminToken: string;
 let shopId: string;
 let lampId: string;
-
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
 
 /** An escrowed order paid by a completed plan: deposit 100 and one payment of 900.01, from the wallet. */
 async function planPaidOrder(): Promise<{ orderId: string; planId: string; escrowId: string }> {

@@ -7,7 +7,7 @@
 // cancel, twelve refunds of 100 on 1000.01 paid: exactly what fits succeeds.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { app as installments } from "../../functions/installments/app.ts";
-import { admin } from "../helpers/db.ts";
+import { admin, asUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { appCaller, httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -19,14 +19,6 @@ let duka: Party;
 let amina: Party;
 let shopId: string;
 let lampId: string;
-
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
 
 /** A direct (no escrow) order paid by a completed plan: deposit 100 and one payment of 900.01. */
 async function paidOutPlanOrder(): Promise<{ orderId: string; planId: string; releaseFee: string }> {

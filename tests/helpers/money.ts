@@ -1,7 +1,7 @@
 // Fixtures for money tests: users with wallets, funding through the ledger, and the
 // reconciliation every money test ends with.
 import { expect } from "vitest";
-import { admin, createUser } from "./db.ts";
+import { admin, asUser, createUser } from "./db.ts";
 import { fromUnits, toUnits } from "./decimal.ts";
 import { accessToken } from "./tokens.ts";
 
@@ -15,11 +15,7 @@ export interface Party {
 export async function partyWithWallet(role: "customer" | "merchant" = "customer"): Promise<Party> {
   const userId = await createUser(role);
   const token = await accessToken(userId, { appRole: role });
-  const [row] = await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await tx`select public.wallet_open('KES') ->> 'id' as id`;
-  });
+  const [row] = await asUser(userId, (tx) => tx`select public.wallet_open('KES') ->> 'id' as id`);
   return { userId, token, walletId: row.id };
 }
 
