@@ -11,6 +11,7 @@
 // Balances to the cent against what each outcome must have moved; the books reconcile.
 // (No clock moves here: the clock is shared, see CLOCK_SUITES in scripts/test.mjs.)
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { allowInstallments } from "../helpers/commerce.ts";
 import { admin, asUser, createUser } from "../helpers/db.ts";
 import { difference, fromUnits, sum, toUnits } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -40,10 +41,7 @@ beforeAll(async () => {
   const [lamp] = await admin`select hazina.product_create(${duka.userId}, ${shopId}, 'Solar lamp', ${"LAMP-" + crypto.randomUUID().slice(0, 8)},
     1000.01, null, true, null) ->> 'id' as id`;
   lampId = lamp.id;
-  await asUser(duka.userId, (tx) =>
-    tx`select public.shop_installment_settings_set(${shopId}, ${
-      tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
-    }::jsonb)`);
+  await allowInstallments(duka.userId, shopId);
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
 // customer's payment and against the customer's own cancel, each ending in exactly one outcome
 // whose money matches what the plan recorded. Balances to the cent; the books reconcile.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { allowInstallments, shopWithLamp } from "../helpers/commerce.ts";
 import { admin, asUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -49,15 +50,8 @@ beforeAll(async () => {
   amina = await partyWithWallet();
   other = await partyWithWallet("merchant");
   await fund(amina.walletId, "20000.00");
-  const shop = await asUser(duka.userId, (tx) =>
-    tx`select public.shop_create('Duka la Kufuta', ${`duka-kufuta-${crypto.randomUUID().slice(0, 8)}`}) as s`);
-  shopId = shop[0].s.id;
-  const lamp = await asUser(duka.userId, (tx) => tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
-  lampId = lamp[0].p.id;
-  await asUser(duka.userId, (tx) =>
-    tx`select public.shop_installment_settings_set(${shopId}, ${
-      tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
-    }::jsonb)`);
+  ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la Kufuta", "duka-kufuta"));
+  await allowInstallments(duka.userId, shopId);
 });
 
 afterAll(async () => {

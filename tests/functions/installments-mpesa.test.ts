@@ -4,6 +4,7 @@
 // 1032 cancelled on the phone). After each: the plan and its schedule, balances to the cent,
 // no hold left, books reconciled.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { allowInstallments, shopWithLamp } from "../helpers/commerce.ts";
 import { admin, asUser } from "../helpers/db.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { type MoneyStack, randomMsisdn, startMoneyStack, waitFor } from "../helpers/money-movement.ts";
@@ -61,16 +62,8 @@ beforeAll(async () => {
   stack = await startMoneyStack();
   await admin`select hazina.clock_travel(null, true)`;
   duka = await partyWithWallet("merchant");
-  const shop = await asUser(duka.userId, (tx) =>
-    tx`select public.shop_create('Duka la M-Pesa', ${`duka-mpesa-${crypto.randomUUID().slice(0, 8)}`}) as s`);
-  shopId = shop[0].s.id;
-  const lamp = await asUser(duka.userId, (tx) =>
-    tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
-  lampId = lamp[0].p.id;
-  await asUser(duka.userId, (tx) =>
-    tx`select public.shop_installment_settings_set(${shopId}, ${
-      tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
-    }::jsonb)`);
+  ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la M-Pesa", "duka-mpesa"));
+  await allowInstallments(duka.userId, shopId);
 });
 
 afterAll(async () => {

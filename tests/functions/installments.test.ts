@@ -9,6 +9,7 @@ import { app as ops } from "../../functions/ops/app.ts";
 import { app as orders } from "../../functions/orders/app.ts";
 import { clearSentMail, sentMail } from "../../functions/_shared/mailer.ts";
 import { Installment, ShopInstallmentSettings } from "../../functions/installments/schemas.ts";
+import { shopWithLamp } from "../helpers/commerce.ts";
 import { admin, asUser, createUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -66,12 +67,7 @@ beforeAll(async () => {
   const adminId = await createUser("admin");
   adminToken = await accessToken(adminId, { appRole: "admin" });
   await fund(amina.walletId, "5000.00");
-  const shop = await asUser(duka.userId, (tx) =>
-    tx`select public.shop_create('Duka la Taa', ${`duka-taa-${crypto.randomUUID().slice(0, 8)}`}) as s`);
-  shopId = shop[0].s.id;
-  const lamp = await asUser(duka.userId, (tx) =>
-    tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
-  lampId = lamp[0].p.id;
+  ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la Taa", "duka-taa"));
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app as installments } from "../../functions/installments/app.ts";
 import { app as ops } from "../../functions/ops/app.ts";
 import { app as orders } from "../../functions/orders/app.ts";
+import { allowInstallments, shopWithLamp } from "../helpers/commerce.ts";
 import { admin, asUser, createUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -54,16 +55,8 @@ beforeAll(async () => {
   amina = await partyWithWallet();
   adminToken = await accessToken(await createUser("admin"), { appRole: "admin" });
   await fund(amina.walletId, "4000.00");
-  const shop = await asUser(duka.userId, (tx) =>
-    tx`select public.shop_create('Duka la Rudisha', ${`duka-rudisha-${crypto.randomUUID().slice(0, 8)}`}) as s`);
-  shopId = shop[0].s.id;
-  const lamp = await asUser(duka.userId, (tx) =>
-    tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
-  lampId = lamp[0].p.id;
-  await asUser(duka.userId, (tx) =>
-    tx`select public.shop_installment_settings_set(${shopId}, ${
-      tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
-    }::jsonb)`);
+  ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la Rudisha", "duka-rudisha"));
+  await allowInstallments(duka.userId, shopId);
 });
 
 afterAll(async () => {

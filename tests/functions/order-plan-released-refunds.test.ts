@@ -7,6 +7,7 @@
 // cancel, twelve refunds of 100 on 1000.01 paid: exactly what fits succeeds.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { app as installments } from "../../functions/installments/app.ts";
+import { allowInstallments, shopWithLamp } from "../helpers/commerce.ts";
 import { admin, asUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -61,11 +62,7 @@ beforeAll(async () => {
   duka = await partyWithWallet("merchant");
   amina = await partyWithWallet();
   await fund(amina.walletId, "20000.00");
-  const shop = await asUser(duka.userId, (tx) =>
-    tx`select public.shop_create('Duka la Malipo', ${`duka-malipo-${crypto.randomUUID().slice(0, 8)}`}) as s`);
-  shopId = shop[0].s.id;
-  const lamp = await asUser(duka.userId, (tx) => tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
-  lampId = lamp[0].p.id;
+  ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la Malipo", "duka-malipo"));
   // The "lacks the money" test makes the merchant short with a hold (type p2p_transfer, sender
   // paid): hold_create reserves the amount AND its fee, and other suites (wallets, concurrency,
   // batch-concurrency) put a p2p_transfer row in the db-wide fee catalog (0.5%, min 1, max 100)
@@ -73,10 +70,7 @@ beforeAll(async () => {
   // that fee, so the hold reserves exactly its amount whatever the catalog holds.
   await admin`insert into public.merchant_fee_profiles (merchant_id, transaction_type, waived, note)
               values (${duka.userId}, 'p2p_transfer', true, 'order-plan-released-refunds: holds reserve no fee')`;
-  await asUser(duka.userId, (tx) =>
-    tx`select public.shop_installment_settings_set(${shopId}, ${
-      tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
-    }::jsonb)`);
+  await allowInstallments(duka.userId, shopId);
 });
 
 afterAll(async () => {
