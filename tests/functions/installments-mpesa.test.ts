@@ -3,20 +3,19 @@
 // POST /payments/intents/:id/confirm; the provider sandbox drives the STK push (success, and
 // 1032 cancelled on the phone). After each: the plan and its schedule, balances to the cent,
 // no hold left, books reconciled.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { allowInstallments, shopWithLamp } from "../helpers/commerce.ts";
 import { admin, asUser } from "../helpers/db.ts";
-import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
-import { type MoneyStack, randomMsisdn, startMoneyStack, waitFor } from "../helpers/money-movement.ts";
-import { httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
+import { balanceOf, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { randomMsisdn, waitFor } from "../helpers/money-movement.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
+import { idempotencyKey as key, type Json } from "../helpers/request.ts";
 
-let stack: MoneyStack;
 let duka: Party;
 let shopId: string;
 let lampId: string;
 
-const http = httpCaller(() => stack.functionsUrl);
-const api = async (...args: Parameters<ReturnType<typeof httpCaller>>) => await readResponse(await http(...args));
+const { stack, api } = useMoneyStack();
 
 async function placePlan(customer: Party): Promise<Json> {
   return await asUser(customer.userId, async (tx) => {
@@ -59,20 +58,10 @@ async function planWithDeposit(): Promise<{ customer: Party; planId: string }> {
 }
 
 beforeAll(async () => {
-  stack = await startMoneyStack();
   await admin`select hazina.clock_travel(null, true)`;
   duka = await partyWithWallet("merchant");
   ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la M-Pesa", "duka-mpesa"));
   await allowInstallments(duka.userId, shopId);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-afterEach(async () => {
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
 });
 
 describe("an installment paid by M-Pesa", () => {
