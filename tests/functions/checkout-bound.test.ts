@@ -13,9 +13,9 @@ import { balanceOf, fund, type Party, partyWithWallet } from "../helpers/money.t
 import { randomMsisdn, waitFor } from "../helpers/money-movement.ts";
 import { useMoneyStack } from "../helpers/money-stack.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
-import { idempotencyKey as key, readResponse } from "../helpers/request.ts";
+import { idempotencyKey as key } from "../helpers/request.ts";
 
-const { stack } = useMoneyStack();
+const { stack, api } = useMoneyStack();
 let duka: Party;
 let amina: Party;
 let other: Party;
@@ -34,14 +34,6 @@ beforeAll(async () => {
   await fund(amina.walletId, "5000.00");
   await fund(other.walletId, "1000.00");
 }, 60_000);
-
-async function api(token: string | undefined, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
-  return await readResponse(await fetch(`${stack.functionsUrl}${p}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  }));
-}
 
 /** The payment_intent fee at 150 bps, rounded half away from zero to the cent (the billing rule).
  *  Orders post as order_payment, waived for this suite's merchant (beforeAll). */

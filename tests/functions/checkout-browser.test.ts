@@ -11,11 +11,12 @@
 // message, and fails under CI (.ci/run installs it).
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
-import { balanceOf, expectBooksBalanced, type Party, partyWithWallet } from "../helpers/money.ts";
-import { type MoneyStack, randomMsisdn, startMoneyStack, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
+import { balanceOf, type Party, partyWithWallet } from "../helpers/money.ts";
+import { randomMsisdn, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
 import {
   chromiumAvailable,
   customerWithPassword,
@@ -27,18 +28,17 @@ import {
   signIn,
 } from "../helpers/phone-browser.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
-import { idempotencyKey as key, readResponse } from "../helpers/request.ts";
+import { idempotencyKey as key } from "../helpers/request.ts";
 
 const available = chromiumAvailable("checkout-browser");
+const { stack, api } = useMoneyStack({ when: available });
 const IMAGES = screenshotsDir("checkout");
 
-let stack: MoneyStack;
 let device: PhoneBrowser;
 let merchant: Party;
 
 beforeAll(async () => {
   if (!available) return;
-  stack = await startMoneyStack();
   await paymentIntentFee(); // 1.5%, borne by the merchant
   merchant = await partyWithWallet("merchant");
   await admin`update public.auth_users set name = 'Mama Mboga Greens' where id = ${merchant.userId}`;
@@ -47,22 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await device?.close();
-  await stack?.close();
 });
-
-afterEach(async () => {
-  if (!available) return;
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
-});
-
-async function api(token: string | undefined, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
-  return await readResponse(await fetch(`${stack.functionsUrl}${p}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  }));
-}
 
 async function createCode(body: Record<string, unknown>) {
   const res = await api(merchant.token, "POST", "/qr-codes", body, { "idempotency-key": key() });

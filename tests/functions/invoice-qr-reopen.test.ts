@@ -8,9 +8,9 @@ import { admin } from "../helpers/db.ts";
 import { difference, fromUnits, sum, toUnits } from "../helpers/decimal.ts";
 import { balanceOf, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { useMoneyStack } from "../helpers/money-stack.ts";
-import { idempotencyKey as key, readResponse } from "../helpers/request.ts";
+import { idempotencyKey as key } from "../helpers/request.ts";
 
-const { stack } = useMoneyStack();
+const { stack, api } = useMoneyStack();
 let duka: Party;
 let amina: Party;
 let payer: Party;
@@ -25,26 +25,6 @@ beforeAll(async () => {
               values (${duka.userId}, 'payment_intent', 150, 'invoice-qr-reopen: 1.5%')`;
   await fund(payer.walletId, "2000.00");
 }, 60_000);
-
-async function api(
-  token: string | undefined,
-  method: string,
-  p: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  return await readResponse(
-    await fetch(`${stack.functionsUrl}${p}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body ? { "content-type": "application/json" } : {}),
-        ...headers,
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    }),
-  );
-}
 
 /** 150 bps of the amount, rounded half away from zero to the cent (the billing rule). */
 function fee(amount: string): string {

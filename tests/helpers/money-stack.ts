@@ -16,20 +16,24 @@ export interface MoneyStackHooks {
 }
 
 /** Registers beforeAll/afterEach/afterAll for a money stack and returns accessors to it. A
- *  suite's own beforeAll registered after this call runs once the stack is up. */
-export function useMoneyStack(): MoneyStackHooks {
+ *  suite's own beforeAll registered after this call runs once the stack is up (and its own
+ *  afterAll before the stack closes). `when: false` (e.g. no browser for a browser suite) starts
+ *  nothing and checks nothing. */
+export function useMoneyStack({ when = true }: { when?: boolean } = {}): MoneyStackHooks {
   let running: MoneyStack | undefined;
   const current = (): MoneyStack => {
     if (!running) throw new Error("the money stack is not started (use it inside tests and hooks)");
     return running;
   };
   beforeAll(async () => {
+    if (!when) return;
     running = await startMoneyStack();
   });
   afterAll(async () => {
     await running?.close();
   });
   afterEach(async () => {
+    if (!when) return;
     await current().sandbox.idle();
     await expectBooksBalanced();
   });
