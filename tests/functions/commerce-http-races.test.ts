@@ -11,8 +11,8 @@
 // Balances to the cent against what each outcome must have moved; the books reconcile.
 // (No clock moves here: the clock is shared, see CLOCK_SUITES in scripts/test.mjs.)
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { allowInstallments } from "../helpers/commerce.ts";
-import { admin, asUser, createUser } from "../helpers/db.ts";
+import { allowInstallments, placePlanOrder } from "../helpers/commerce.ts";
+import { admin, createUser } from "../helpers/db.ts";
 import { difference, fromUnits, sum, toUnits } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -188,14 +188,7 @@ describe("goods escrow races over HTTP", () => {
 describe("installment races over HTTP", () => {
   /** A plan order for one lamp (1000.01: deposit 100, then 450.00 and 450.01 weekly), with `paid` paid from the wallet. */
   async function planOrder(escrow: boolean, paid: string[]): Promise<{ orderId: string; planId: string }> {
-    const placed = await asUser(amina.userId, async (tx) => {
-      const [row] = await tx`select public.order_create_installments(${shopId}, ${
-        tx.json([{ product_id: lampId, quantity: 1 }])
-      }::jsonb, ${escrow}, null, ${`order-${crypto.randomUUID()}`}, ${
-        tx.json({ deposit: "100.00", count: 2, interval: "week" })
-      }::jsonb) as placed`;
-      return row.placed;
-    });
+    const placed = await placePlanOrder(amina.userId, shopId, lampId, { escrow });
     expect(placed.installment.schedule.map((r: Json) => r.amount)).toEqual(["100.0000", "450.0000", "450.0100"]);
     for (const amount of paid) {
       const res = await post(amina.token, `/installments/${placed.installment.id}/pay`, { amount, wallet_id: amina.walletId });

@@ -5,8 +5,8 @@
 // customer's payment and against the customer's own cancel, each ending in exactly one outcome
 // whose money matches what the plan recorded. Balances to the cent; the books reconcile.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { allowInstallments, shopWithLamp } from "../helpers/commerce.ts";
-import { admin, asUser } from "../helpers/db.ts";
+import { allowInstallments, placePlanOrder, shopWithLamp } from "../helpers/commerce.ts";
+import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -25,14 +25,7 @@ const call = async (caller: typeof plans, token: string, path: string, body: Jso
 
 /** A plan order (deposit 100 of 1000.01, 2 weekly payments), the deposit and `paid` more paid from the wallet. */
 async function planOrder(escrow: boolean, paid: string | null): Promise<{ orderId: string; planId: string }> {
-  const placed = await asUser(amina.userId, async (tx) => {
-    const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      tx.json([{ product_id: lampId, quantity: 1 }])
-    }::jsonb, ${escrow}, null, ${`order-${crypto.randomUUID()}`}, ${
-      tx.json({ deposit: "100.00", count: 2, interval: "week" })
-    }::jsonb) as placed`;
-    return row.placed;
-  });
+  const placed = await placePlanOrder(amina.userId, shopId, lampId, { escrow });
   for (const amount of ["100.00", ...(paid ? [paid] : [])]) {
     const res = await call(plans, amina.token, `/${placed.installment.id}/pay`, { amount, wallet_id: amina.walletId });
     expect(res.status, JSON.stringify(res.body)).toBe(200);

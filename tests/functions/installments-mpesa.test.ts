@@ -4,8 +4,8 @@
 // 1032 cancelled on the phone). After each: the plan and its schedule, balances to the cent,
 // no hold left, books reconciled.
 import { beforeAll, describe, expect, it } from "vitest";
-import { allowInstallments, shopWithLamp } from "../helpers/commerce.ts";
-import { admin, asUser } from "../helpers/db.ts";
+import { allowInstallments, placePlanOrder, shopWithLamp } from "../helpers/commerce.ts";
+import { admin } from "../helpers/db.ts";
 import { balanceOf, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { randomMsisdn, waitFor } from "../helpers/money-movement.ts";
 import { useMoneyStack } from "../helpers/money-stack.ts";
@@ -18,14 +18,7 @@ let lampId: string;
 const { stack, api } = useMoneyStack();
 
 async function placePlan(customer: Party): Promise<Json> {
-  return await asUser(customer.userId, async (tx) => {
-    const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      tx.json([{ product_id: lampId, quantity: 1 }])
-    }::jsonb, null, null, ${`order-${crypto.randomUUID()}`}, ${
-      tx.json({ deposit: "100.00", count: 3, interval: "week" })
-    }::jsonb) as placed`;
-    return row.placed;
-  });
+  return await placePlanOrder(customer.userId, shopId, lampId, { terms: { deposit: "100.00", count: 3, interval: "week" } });
 }
 
 async function settled(id: string): Promise<Json> {

@@ -9,7 +9,7 @@ import { app as ops } from "../../functions/ops/app.ts";
 import { app as orders } from "../../functions/orders/app.ts";
 import { clearSentMail, sentMail } from "../../functions/_shared/mailer.ts";
 import { Installment, ShopInstallmentSettings } from "../../functions/installments/schemas.ts";
-import { shopWithLamp } from "../helpers/commerce.ts";
+import { placePlanOrder, shopWithLamp } from "../helpers/commerce.ts";
 import { admin, asUser, createUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -31,12 +31,7 @@ let seed = 0;
 
 /** Place an order with a plan as the customer (the orders capability's placement, with `installments`). */
 async function placePlan(customer: Party, terms: Record<string, unknown>, quantity = 1): Promise<Json> {
-  return await asUser(customer.userId, async (tx) => {
-    const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      tx.json([{ product_id: lampId, quantity }])
-    }::jsonb, null, null, ${`order-${++seed}-${crypto.randomUUID()}`}, ${tx.json(terms as never)}::jsonb) as placed`;
-    return row.placed;
-  });
+  return await placePlanOrder(customer.userId, shopId, lampId, { terms, quantity, ref: `order-${++seed}-${crypto.randomUUID()}` });
 }
 
 async function runDueJob(): Promise<Json> {

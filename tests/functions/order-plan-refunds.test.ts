@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app as installments } from "../../functions/installments/app.ts";
 import { app as ops } from "../../functions/ops/app.ts";
 import { app as orders } from "../../functions/orders/app.ts";
-import { allowInstallments, shopWithLamp } from "../helpers/commerce.ts";
-import { admin, asUser, createUser } from "../helpers/db.ts";
+import { allowInstallments, placePlanOrder, shopWithLamp } from "../helpers/commerce.ts";
+import { admin, createUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { appCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -25,14 +25,7 @@ let lampId: string;
 
 /** An escrowed order paid by a completed plan: deposit 100 and one payment of 900.01, from the wallet. */
 async function planPaidOrder(): Promise<{ orderId: string; planId: string; escrowId: string }> {
-  const placed = await asUser(amina.userId, async (tx) => {
-    const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      tx.json([{ product_id: lampId, quantity: 1 }])
-    }::jsonb, true, null, ${`order-${crypto.randomUUID()}`}, ${
-      tx.json({ deposit: "100.00", count: 2, interval: "week" })
-    }::jsonb) as placed`;
-    return row.placed;
-  });
+  const placed = await placePlanOrder(amina.userId, shopId, lampId, { escrow: true });
   const planId = placed.installment.id;
   for (const amount of ["100.00", "900.01"]) {
     const res = await readResponse(

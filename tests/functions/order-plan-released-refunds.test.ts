@@ -7,8 +7,8 @@
 // cancel, twelve refunds of 100 on 1000.01 paid: exactly what fits succeeds.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { app as installments } from "../../functions/installments/app.ts";
-import { allowInstallments, shopWithLamp } from "../helpers/commerce.ts";
-import { admin, asUser } from "../helpers/db.ts";
+import { allowInstallments, placePlanOrder, shopWithLamp } from "../helpers/commerce.ts";
+import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { appCaller, httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -23,14 +23,7 @@ let lampId: string;
 
 /** A direct (no escrow) order paid by a completed plan: deposit 100 and one payment of 900.01. */
 async function paidOutPlanOrder(): Promise<{ orderId: string; planId: string; releaseFee: string }> {
-  const placed = await asUser(amina.userId, async (tx) => {
-    const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      tx.json([{ product_id: lampId, quantity: 1 }])
-    }::jsonb, false, null, ${`order-${crypto.randomUUID()}`}, ${
-      tx.json({ deposit: "100.00", count: 2, interval: "week" })
-    }::jsonb) as placed`;
-    return row.placed;
-  });
+  const placed = await placePlanOrder(amina.userId, shopId, lampId, { escrow: false });
   const planId = placed.installment.id;
   const merchantBefore = await balanceOf(duka.walletId);
   for (const amount of ["100.00", "900.01"]) {

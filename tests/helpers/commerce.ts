@@ -2,6 +2,7 @@
 // as the merchant through the public functions (as PostgREST would), and the shop's
 // installment policy.
 import { asUser } from "./db.ts";
+import type { Json } from "./request.ts";
 
 /** A shop named `name` (slug `<slug>-<8 random hex>`) with one product: 'Solar lamp', SKU LAMP-1,
  *  1000.01, stock 100. */
@@ -20,4 +21,29 @@ export const INSTALLMENT_POLICY = { allowed: true, max_count: 6, grace_days: 2, 
 /** The merchant allows installment plans in its shop, with INSTALLMENT_POLICY. */
 export async function allowInstallments(merchantId: string, shopId: string): Promise<void> {
   await asUser(merchantId, (tx) => tx`select public.shop_installment_settings_set(${shopId}, ${tx.json(INSTALLMENT_POLICY)}::jsonb)`);
+}
+
+/** The weekly plan most suites place: a deposit of 100.00, then 2 payments a week apart. */
+export const TWO_WEEKLY = { deposit: "100.00", count: 2, interval: "week" };
+
+/** The customer places an order of `quantity` of the product with an installment plan on
+ *  `terms` (public.order_create_installments, as the customer; `escrow` null: the shop's
+ *  default). The placed order's JSON, with its `installment` and `payment_intent`. */
+export async function placePlanOrder(
+  customerId: string,
+  shopId: string,
+  productId: string,
+  { escrow = null, terms = TWO_WEEKLY, quantity = 1, ref = `order-${crypto.randomUUID()}` }: {
+    escrow?: boolean | null;
+    terms?: Record<string, unknown>;
+    quantity?: number;
+    ref?: string;
+  } = {},
+): Promise<Json> {
+  return await asUser(customerId, async (tx) => {
+    const [row] = await tx`select public.order_create_installments(${shopId}, ${
+      tx.json([{ product_id: productId, quantity }])
+    }::jsonb, ${escrow}, null, ${ref}, ${tx.json(terms as never)}::jsonb) as placed`;
+    return row.placed;
+  });
 }
