@@ -10,7 +10,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
-import { balanceOf, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { balanceOf, heldOf as held, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { randomMsisdn, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
 import { useMoneyStack } from "../helpers/money-stack.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
@@ -129,11 +129,6 @@ async function settled(id: string): Promise<Json> {
     const row = await refundRow(id);
     return row.status !== "pending" && row;
   }, `refund ${id} to leave pending`);
-}
-
-async function held(walletId: string): Promise<string> {
-  const [row] = await admin`select held::text from public.wallets where id = ${walletId}`;
-  return row.held;
 }
 
 async function runSweep(): Promise<void> {

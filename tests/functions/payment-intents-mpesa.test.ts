@@ -11,7 +11,7 @@ import postgres from "postgres";
 import process from "node:process";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
-import { balanceOf, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { balanceOf, heldOf as held, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { CALLBACK_TOKEN, randomMsisdn, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
 import { useMoneyStack } from "../helpers/money-stack.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
@@ -41,11 +41,6 @@ async function intentRow(id: string): Promise<Json> {
   const [row] = await admin`select status, amount_received::text, amount_capturable::text, last_payment_error,
                                    capture_transaction_id from public.payment_intents where id = ${id}`;
   return row;
-}
-
-async function held(walletId: string): Promise<string> {
-  const [row] = await admin`select held::text from public.wallets where id = ${walletId}`;
-  return row.held;
 }
 
 async function pendingHolds(intentId: string): Promise<number> {

@@ -32,6 +32,12 @@ export async function balanceOf(walletId: string): Promise<string> {
   return row.balance;
 }
 
+/** What the wallet holds back (pending holds), as text to the cent. */
+export async function heldOf(walletId: string): Promise<string> {
+  const [row] = await admin`select held::text from public.wallets where id = ${walletId}`;
+  return row.held;
+}
+
 /** The books must be right after every money test. */
 export async function expectBooksBalanced(): Promise<void> {
   const discrepancies = await admin`select * from hazina.reconcile()`;
