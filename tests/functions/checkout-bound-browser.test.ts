@@ -7,30 +7,19 @@
 // paid by M-Pesa. Each ends with the balances to the cent, one use, and the books reconciled.
 // Screenshots: `UPDATE_SCREENSHOTS=1 TEST_ONLY=checkout-bound-browser npm test` writes
 // docs/images/checkout-invoice.png and checkout-invoice-paid.png.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, type Party, partyWithWallet } from "../helpers/money.ts";
 import { randomMsisdn } from "../helpers/money-movement.ts";
 import { useMoneyStack } from "../helpers/money-stack.ts";
-import {
-  chromiumAvailable,
-  customerWithPassword,
-  intentFee,
-  launchPhoneBrowser,
-  type PhoneBrowser,
-  scan,
-  screenshotsDir,
-  signIn,
-} from "../helpers/phone-browser.ts";
+import { customerWithPassword, intentFee, scan, signIn, usePhoneBrowser } from "../helpers/phone-browser.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
 import { idempotencyKey as key } from "../helpers/request.ts";
 
-const available = chromiumAvailable("checkout-bound-browser");
+const { available, device } = usePhoneBrowser("checkout-bound-browser", "checkout-bound");
 const { api } = useMoneyStack({ when: available });
-const IMAGES = screenshotsDir("checkout-bound");
 
-let device: PhoneBrowser;
 let merchant: Party;
 
 beforeAll(async () => {
@@ -42,12 +31,7 @@ beforeAll(async () => {
   // the db-wide catalog at any moment of a full run: this merchant's own profile waives it.
   await admin`insert into public.merchant_fee_profiles (merchant_id, transaction_type, waived, note)
               values (${merchant.userId}, 'order_payment', true, 'checkout-bound-browser: orders unpriced')`;
-  device = await launchPhoneBrowser(IMAGES);
 }, 120_000);
-
-afterAll(async () => {
-  await device?.close();
-});
 
 const fee = intentFee;
 

@@ -11,30 +11,19 @@
 // message, and fails under CI (.ci/run installs it).
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, type Party, partyWithWallet } from "../helpers/money.ts";
 import { randomMsisdn, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
 import { useMoneyStack } from "../helpers/money-stack.ts";
-import {
-  chromiumAvailable,
-  customerWithPassword,
-  intentFee,
-  launchPhoneBrowser,
-  type PhoneBrowser,
-  scan,
-  screenshotsDir,
-  signIn,
-} from "../helpers/phone-browser.ts";
+import { customerWithPassword, intentFee, scan, signIn, usePhoneBrowser } from "../helpers/phone-browser.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
 import { idempotencyKey as key } from "../helpers/request.ts";
 
-const available = chromiumAvailable("checkout-browser");
+const { available, images: IMAGES, device } = usePhoneBrowser("checkout-browser", "checkout");
 const { stack, api } = useMoneyStack({ when: available });
-const IMAGES = screenshotsDir("checkout");
 
-let device: PhoneBrowser;
 let merchant: Party;
 
 beforeAll(async () => {
@@ -42,12 +31,7 @@ beforeAll(async () => {
   await paymentIntentFee(); // 1.5%, borne by the merchant
   merchant = await partyWithWallet("merchant");
   await admin`update public.auth_users set name = 'Mama Mboga Greens' where id = ${merchant.userId}`;
-  device = await launchPhoneBrowser(IMAGES);
 }, 120_000);
-
-afterAll(async () => {
-  await device?.close();
-});
 
 async function createCode(body: Record<string, unknown>) {
   const res = await api(merchant.token, "POST", "/qr-codes", body, { "idempotency-key": key() });

@@ -7,7 +7,7 @@ import process from "node:process";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { signUpVerifiedUser, STRONG_PASSWORD } from "./auth.ts";
 import { admin, asUser } from "./db.ts";
 import { fund } from "./money.ts";
@@ -117,4 +117,32 @@ export async function signIn(page: Page, email: string) {
 export async function intentFee(amount: string): Promise<string> {
   const [row] = await admin`select round(${amount}::numeric * 150 / 10000, 2)::numeric(19, 4)::text as fee`;
   return row.fee as string;
+}
+
+/** A browser suite's phone: checks Chromium is there (chromiumAvailable), launches it before all
+ *  tests (launchPhoneBrowser, screenshots in screenshotsDir(`shots`)) and closes it after all.
+ *  `device` is the running browser (read it inside tests and hooks). */
+export function usePhoneBrowser(suite: string, shots: string): { available: boolean; images: string; device: PhoneBrowser } {
+  const available = chromiumAvailable(suite);
+  const images = screenshotsDir(shots);
+  let running: PhoneBrowser | undefined;
+  const current = (): PhoneBrowser => {
+    if (!running) throw new Error("the phone browser is not launched (use it inside tests and hooks)");
+    return running;
+  };
+  beforeAll(async () => {
+    if (available) running = await launchPhoneBrowser(images);
+  }, 120_000);
+  afterAll(async () => {
+    await running?.close();
+  });
+  const device: PhoneBrowser = {
+    get context() {
+      return current().context;
+    },
+    newPage: () => current().newPage(),
+    shot: (page, name) => current().shot(page, name),
+    close: () => current().close(),
+  };
+  return { available, images, device };
 }
