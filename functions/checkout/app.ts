@@ -403,6 +403,19 @@ const PayWallet = z.object({
   amount: Amount.optional().describe("A static code's amount; a fixed code's is set."),
 }).strict();
 
+// The refusals of paying a code bound to an object (an invoice, an order or an intent), by
+// wallet or by M-Pesa: the object's state and the amount decide them, not the way it is paid.
+const BOUND_PAYMENT_ERRORS = [
+  "qr_code_already_paid",
+  "qr_code_subject_closed",
+  "qr_code_payment_in_progress",
+  "qr_code_payer_not_customer",
+  "amount_exceeds_due",
+  "partial_payment_not_allowed",
+  "invoice_payment_in_progress",
+  "invoice_refund_pending",
+];
+
 docs.route({
   method: "post",
   path: "/:slug/pay/wallet",
@@ -435,14 +448,7 @@ docs.route({
     "wallet_not_found",
     "wallet_not_active",
     "insufficient_funds",
-    "qr_code_already_paid",
-    "qr_code_subject_closed",
-    "qr_code_payment_in_progress",
-    "qr_code_payer_not_customer",
-    "amount_exceeds_due",
-    "partial_payment_not_allowed",
-    "invoice_payment_in_progress",
-    "invoice_refund_pending",
+    ...BOUND_PAYMENT_ERRORS,
     "invalid_amount",
     "invalid_argument",
     "invalid_ref",
@@ -512,14 +518,7 @@ docs.route({
     "qr_code_expired",
     "qr_code_disabled",
     "qr_code_exhausted",
-    "qr_code_already_paid",
-    "qr_code_subject_closed",
-    "qr_code_payment_in_progress",
-    "qr_code_payer_not_customer",
-    "amount_exceeds_due",
-    "partial_payment_not_allowed",
-    "invoice_payment_in_progress",
-    "invoice_refund_pending",
+    ...BOUND_PAYMENT_ERRORS,
     "amount_outside_provider_limits",
     "invalid_amount",
     "invalid_argument",

@@ -5,38 +5,18 @@
 // withdrawal's hold at once; the sweep's admin is decided by the database. Every test
 // ends with the books reconciled.
 import process from "node:process";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resetConfigForTests } from "../../functions/_shared/config.ts";
 import { admin, createUser } from "../helpers/db.ts";
-import { balanceOf, expectBooksBalanced, type Party, partyWithWallet } from "../helpers/money.ts";
+import { balanceOf, type Party, partyWithWallet } from "../helpers/money.ts";
 import { difference } from "../helpers/decimal.ts";
-import {
-  CALLBACK_TOKEN,
-  feeFor,
-  type MoneyStack,
-  randomMsisdn,
-  startMoneyStack,
-  SWEEP_SECRET,
-  waitFor,
-} from "../helpers/money-movement.ts";
-import { type Caller, httpCaller, type Json, readResponse } from "../helpers/request.ts";
+import { CALLBACK_TOKEN, feeFor, randomMsisdn, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
+import { type Json } from "../helpers/request.ts";
 import { accessToken } from "../helpers/tokens.ts";
 
-let stack: MoneyStack;
+const { stack, api } = useMoneyStack();
 
-beforeAll(async () => {
-  stack = await startMoneyStack();
-});
-afterAll(async () => {
-  await stack?.close();
-});
-afterEach(async () => {
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
-});
-
-const http = httpCaller(() => stack.functionsUrl);
-const api = async (...args: Parameters<Caller>) => await readResponse(await http(...args));
 const key = () => `trust-${crypto.randomUUID()}`;
 const daraja = (path: string, body: unknown, headers?: Record<string, string>) =>
   api(undefined, "POST", `/webhooks/mpesa/${path}/${CALLBACK_TOKEN}`, body, headers);

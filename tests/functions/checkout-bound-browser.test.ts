@@ -7,44 +7,23 @@
 // paid by M-Pesa. Each ends with the balances to the cent, one use, and the books reconciled.
 // Screenshots: `UPDATE_SCREENSHOTS=1 TEST_ONLY=checkout-bound-browser npm test` writes
 // docs/images/checkout-invoice.png and checkout-invoice-paid.png.
-import { existsSync, mkdirSync, rmSync } from "node:fs";
-import path from "node:path";
-import process from "node:process";
-import jsQR from "jsqr";
-import { PNG } from "pngjs";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
-import { signUpVerifiedUser, STRONG_PASSWORD } from "../helpers/auth.ts";
-import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
-import { type MoneyStack, randomMsisdn, startMoneyStack } from "../helpers/money-movement.ts";
+import { balanceOf, type Party, partyWithWallet } from "../helpers/money.ts";
+import { randomMsisdn } from "../helpers/money-movement.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
+import { customerWithPassword, intentFee, scan, signIn, usePhoneBrowser } from "../helpers/phone-browser.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
-import { idempotencyKey as key, readResponse } from "../helpers/request.ts";
+import { idempotencyKey as key } from "../helpers/request.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available) {
-  const message = `checkout-browser: no Chromium at ${CHROMIUM} (apt-get install chromium); the browser suite cannot run`;
-  if (process.env.CI) throw new Error(message); // CI (.ci/run) installs it: a skip there is a failure
-  console.warn(`\n!!! SKIPPED ${message}\n`);
-}
-// Screenshots are taken on every run; they replace docs/images/ only with UPDATE_SCREENSHOTS=1
-// (else they go to a temporary directory, so a test run leaves the working tree clean).
-const UPDATE = process.env.UPDATE_SCREENSHOTS === "1";
-const IMAGES = UPDATE
-  ? path.resolve(import.meta.dirname, "../../docs/images")
-  : path.join(process.env.TMPDIR ?? "/tmp", `hazina-checkout-bound-shots-${process.pid}`);
-const PHONE = { width: 390, height: 844 };
+const { available, device } = usePhoneBrowser("checkout-bound-browser", "checkout-bound");
+const { api } = useMoneyStack({ when: available });
 
-let stack: MoneyStack;
-let browser: BrowserContext;
 let merchant: Party;
-let profileDir: string;
 
 beforeAll(async () => {
   if (!available) return;
-  stack = await startMoneyStack();
   await paymentIntentFee(); // 1.5%, borne by the merchant
   merchant = await partyWithWallet("merchant");
   await admin`update public.auth_users set name = 'Fundi Hardware' where id = ${merchant.userId}`;
@@ -52,91 +31,9 @@ beforeAll(async () => {
   // the db-wide catalog at any moment of a full run: this merchant's own profile waives it.
   await admin`insert into public.merchant_fee_profiles (merchant_id, transaction_type, waived, note)
               values (${merchant.userId}, 'order_payment', true, 'checkout-bound-browser: orders unpriced')`;
-  mkdirSync(IMAGES, { recursive: true });
-  profileDir = path.join(process.env.TMPDIR ?? "/tmp", `hazina-chromium-${crypto.randomUUID()}`);
-  // A fresh profile directory of its own (playwright's persistent context is Chromium's
-  // --user-data-dir); each flow opens its own tab, so sessionStorage starts empty.
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-    viewport: PHONE,
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-  });
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  if (!UPDATE) rmSync(IMAGES, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  if (!available) return;
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
-});
-
-async function api(token: string | undefined, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
-  return await readResponse(await fetch(`${stack.functionsUrl}${p}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  }));
-}
-
-/** The scan: fetch the code's PNG and decode it, as a phone camera would. */
-async function scan(pngUrl: string): Promise<string> {
-  const res = await fetch(pngUrl);
-  expect(res.headers.get("content-type")).toBe("image/png");
-  const image = PNG.sync.read(Buffer.from(await res.arrayBuffer()));
-  const decoded = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
-  expect(decoded, "the PNG holds a readable QR code").not.toBeNull();
-  return decoded!.data;
-}
-
-/** A payer with an account, a password and a funded KES wallet. */
-async function customerWithPassword(balance: string) {
-  const user = await signUpVerifiedUser();
-  const [wallet] = await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: user.user.id, role: "authenticated" })}, true)`;
-    return await tx`select public.wallet_open('KES') ->> 'id' as id`;
-  });
-  await fund(wallet.id, balance);
-  return { ...user, walletId: wallet.id as string };
-}
-
-async function phonePage(): Promise<Page> {
-  const page = await browser.newPage();
-  page.on("pageerror", (err) => {
-    throw err;
-  });
-  return page;
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(IMAGES, name), fullPage: true });
-}
-
-async function signIn(page: Page, email: string) {
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(STRONG_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByLabel("Pay from").waitFor();
-}
-
-/** The payment_intent fee (1.5%) to the cent, as the billing rule rounds it. */
-const fee = async (amount: string) => {
-  const [row] = await admin`select round(${amount}::numeric * 150 / 10000, 2)::numeric(19, 4)::text as fee`;
-  return row.fee as string;
-};
+const fee = intentFee;
 
 async function boundCode(column: "invoice_id" | "order_id", id: string) {
   const [row] = await admin`select id, slug from public.qr_codes where ${admin(column)} = ${id}`;
@@ -160,12 +57,12 @@ describe.skipIf(!available)("bound codes in Chromium at a phone's viewport", () 
     expect(url).toBe(code.url);
     const merchantBefore = await balanceOf(merchant.walletId);
 
-    const page = await phonePage();
+    const page = await device.newPage();
     await page.goto(url);
     expect(await page.locator(".merchant").textContent()).toContain("Fundi Hardware");
     expect(await page.locator("#invoice-number").textContent()).toBe(`Invoice number ${number}`);
     expect(await page.locator("#amount-shown").textContent()).toBe("KES 1,246.50");
-    await shot(page, "checkout-invoice.png");
+    await device.shot(page, "checkout-invoice.png");
     await signIn(page, payer.email);
     await page.getByRole("button", { name: "Pay KES 1,246.50" }).click();
     await page.locator("#receipt").waitFor();
@@ -178,12 +75,12 @@ describe.skipIf(!available)("bound codes in Chromium at a phone's viewport", () 
     expect(inv).toEqual({ status: "paid", amount_due: "0.0000" });
     expect(await useOf(code.id)).toEqual({ use_count: 1, status: "disabled" });
 
-    const again = await phonePage();
+    const again = await device.newPage();
     await again.goto(url);
     expect(await again.locator("#status").getAttribute("data-code-status")).toBe("paid");
     expect(await again.locator("h1").textContent()).toBe("Already paid");
     expect(await again.locator("form").count()).toBe(0);
-    await shot(again, "checkout-invoice-paid.png");
+    await device.shot(again, "checkout-invoice-paid.png");
     await page.close();
     await again.close();
   });
@@ -198,7 +95,7 @@ describe.skipIf(!available)("bound codes in Chromium at a phone's viewport", () 
       ${admin.json([{ product_id: product, quantity: 2 }])}, null, '{}', ${key()}) as o`;
     const code = await boundCode("order_id", o.id);
     const merchantBefore = await balanceOf(merchant.walletId);
-    const page = await phonePage();
+    const page = await device.newPage();
     await page.goto(await scan(code.png_url));
     expect(await page.locator("#amount-shown").textContent()).toBe("KES 360.00");
     await page.getByLabel("M-Pesa phone number").fill(`0${randomMsisdn().slice(3)}`);
@@ -224,7 +121,7 @@ describe.skipIf(!available)("bound codes in Chromium at a phone's viewport", () 
       { "idempotency-key": key() });
     expect(created.status).toBe(201);
     const merchantBefore = await balanceOf(merchant.walletId);
-    const page = await phonePage();
+    const page = await device.newPage();
     await page.goto(await scan(created.body.png_url));
     expect(await page.locator("h1").textContent()).toBe("Water tank deposit");
     expect(await page.locator("#amount-shown").textContent()).toBe("KES 640.00");

@@ -6,21 +6,21 @@
 // escrowed order into escrow; an intent code by M-Pesa; and the races: payers on one order
 // code at once (one pays, the others are told in progress / already paid), a double submit.
 // Each ends with the balances to the cent, one use per payment and reconciled books.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { difference, fromUnits, sum, toUnits } from "../helpers/decimal.ts";
-import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
-import { type MoneyStack, randomMsisdn, startMoneyStack, waitFor } from "../helpers/money-movement.ts";
+import { balanceOf, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { randomMsisdn, waitFor } from "../helpers/money-movement.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
-import { idempotencyKey as key, readResponse } from "../helpers/request.ts";
+import { idempotencyKey as key } from "../helpers/request.ts";
 
-let stack: MoneyStack;
+const { stack, api } = useMoneyStack();
 let duka: Party;
 let amina: Party;
 let other: Party;
 
 beforeAll(async () => {
-  stack = await startMoneyStack();
   await paymentIntentFee();
   duka = await partyWithWallet("merchant");
   amina = await partyWithWallet();
@@ -34,23 +34,6 @@ beforeAll(async () => {
   await fund(amina.walletId, "5000.00");
   await fund(other.walletId, "1000.00");
 }, 60_000);
-
-afterEach(async () => {
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-async function api(token: string | undefined, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
-  return await readResponse(await fetch(`${stack.functionsUrl}${p}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  }));
-}
 
 /** The payment_intent fee at 150 bps, rounded half away from zero to the cent (the billing rule).
  *  Orders post as order_payment, waived for this suite's merchant (beforeAll). */

@@ -9,85 +9,29 @@
 //
 // Without Chromium (CHROMIUM_PATH, default /usr/bin/chromium) the suite is skipped with a
 // message, and fails under CI (.ci/run installs it).
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import process from "node:process";
-import jsQR from "jsqr";
-import { PNG } from "pngjs";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
-import { signUpVerifiedUser, STRONG_PASSWORD } from "../helpers/auth.ts";
-import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
-import { type MoneyStack, randomMsisdn, startMoneyStack, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
+import { balanceOf, type Party, partyWithWallet } from "../helpers/money.ts";
+import { randomMsisdn, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
+import { customerWithPassword, intentFee, scan, signIn, usePhoneBrowser } from "../helpers/phone-browser.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
-import { idempotencyKey as key, readResponse } from "../helpers/request.ts";
+import { idempotencyKey as key } from "../helpers/request.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available) {
-  const message = `checkout-browser: no Chromium at ${CHROMIUM} (apt-get install chromium); the browser suite cannot run`;
-  if (process.env.CI) throw new Error(message); // CI (.ci/run) installs it: a skip there is a failure
-  console.warn(`\n!!! SKIPPED ${message}\n`);
-}
-// Screenshots are taken on every run; they replace docs/images/ only with UPDATE_SCREENSHOTS=1
-// (else they go to a temporary directory, so a test run leaves the working tree clean).
-const UPDATE = process.env.UPDATE_SCREENSHOTS === "1";
-const IMAGES = UPDATE
-  ? path.resolve(import.meta.dirname, "../../docs/images")
-  : path.join(process.env.TMPDIR ?? "/tmp", `hazina-checkout-shots-${process.pid}`);
-const PHONE = { width: 390, height: 844 };
+const { available, images: IMAGES, device } = usePhoneBrowser("checkout-browser", "checkout");
+const { stack, api } = useMoneyStack({ when: available });
 
-let stack: MoneyStack;
-let browser: BrowserContext;
 let merchant: Party;
-let profileDir: string;
 
 beforeAll(async () => {
   if (!available) return;
-  stack = await startMoneyStack();
   await paymentIntentFee(); // 1.5%, borne by the merchant
   merchant = await partyWithWallet("merchant");
   await admin`update public.auth_users set name = 'Mama Mboga Greens' where id = ${merchant.userId}`;
-  mkdirSync(IMAGES, { recursive: true });
-  profileDir = path.join(process.env.TMPDIR ?? "/tmp", `hazina-chromium-${crypto.randomUUID()}`);
-  // A fresh profile directory of its own (playwright's persistent context is Chromium's
-  // --user-data-dir); each flow opens its own tab, so sessionStorage starts empty.
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-    viewport: PHONE,
-    deviceScaleFactor: 2,
-    isMobile: true,
-    hasTouch: true,
-  });
 }, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  if (!UPDATE) rmSync(IMAGES, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  if (!available) return;
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
-});
-
-async function api(token: string | undefined, method: string, p: string, body?: unknown, headers: Record<string, string> = {}) {
-  return await readResponse(await fetch(`${stack.functionsUrl}${p}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/json" } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  }));
-}
 
 async function createCode(body: Record<string, unknown>) {
   const res = await api(merchant.token, "POST", "/qr-codes", body, { "idempotency-key": key() });
@@ -95,51 +39,7 @@ async function createCode(body: Record<string, unknown>) {
   return res.body;
 }
 
-/** The scan: fetch the code's PNG and decode it, as a phone camera would. */
-async function scan(pngUrl: string): Promise<string> {
-  const res = await fetch(pngUrl);
-  expect(res.headers.get("content-type")).toBe("image/png");
-  const image = PNG.sync.read(Buffer.from(await res.arrayBuffer()));
-  const decoded = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
-  expect(decoded, "the PNG holds a readable QR code").not.toBeNull();
-  return decoded!.data;
-}
-
-/** A payer with an account, a password and a funded KES wallet. */
-async function customerWithPassword(balance: string) {
-  const user = await signUpVerifiedUser();
-  const [wallet] = await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: user.user.id, role: "authenticated" })}, true)`;
-    return await tx`select public.wallet_open('KES') ->> 'id' as id`;
-  });
-  await fund(wallet.id, balance);
-  return { ...user, walletId: wallet.id as string };
-}
-
-async function phonePage(): Promise<Page> {
-  const page = await browser.newPage();
-  page.on("pageerror", (err) => {
-    throw err;
-  });
-  return page;
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(IMAGES, name), fullPage: true });
-}
-
-async function signIn(page: Page, email: string) {
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(STRONG_PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByLabel("Pay from").waitFor();
-}
-
-const fee = async (amount: string) => {
-  const [row] = await admin`select round(${amount}::numeric * 150 / 10000, 2)::numeric(19, 4)::text as fee`;
-  return row.fee as string;
-};
+const fee = intentFee;
 
 async function codeRow(id: string) {
   const [row] = await admin`select use_count, status from public.qr_codes where id = ${id}`;
@@ -161,18 +61,18 @@ describe.skipIf(!available)("checkout in Chromium at a phone's viewport", () => 
     writeFileSync(path.join(IMAGES, "checkout-qr.png"), Buffer.from(await (await fetch(`${code.png_url}?size=256`)).arrayBuffer()));
     const merchantBefore = await balanceOf(merchant.walletId);
 
-    const page = await phonePage();
+    const page = await device.newPage();
     const response = await page.goto(url);
     expect(response!.status()).toBe(200);
     expect(response!.headers()["content-security-policy"]).toContain("script-src 'self'");
     await expect(page.getByText("Mama Mboga Greens")).toBeTruthy();
     expect(await page.locator("#amount-shown").textContent()).toBe("KES 120.00");
-    await shot(page, "checkout.png");
+    await device.shot(page, "checkout.png");
     await signIn(page, payer.email);
     await page.getByRole("button", { name: "Pay KES 120.00" }).click();
     await page.locator("#receipt").waitFor();
     expect(await page.locator("#status").textContent()).toContain("Payment received");
-    await shot(page, "checkout-paid.png");
+    await device.shot(page, "checkout-paid.png");
 
     expect(await balanceOf(payer.walletId)).toBe("380.0000");
     expect(await balanceOf(merchant.walletId)).toBe(sum(merchantBefore, difference("120.00", await fee("120.00"))));
@@ -182,7 +82,7 @@ describe.skipIf(!available)("checkout in Chromium at a phone's viewport", () => 
 
   it("accessible: every field labelled, the focus order is the reading order, text contrast at least 4.5:1", async () => {
     const code = await createCode({ kind: "static", label: "Accessible till" });
-    const page = await phonePage();
+    const page = await device.newPage();
     await page.goto(code.url);
     // Each input and select has a <label for>, and described hints point at real elements.
     const unlabelled = await page.evaluate(() =>
@@ -230,21 +130,21 @@ describe.skipIf(!available)("checkout in Chromium at a phone's viewport", () => 
   it("an expired code: a page that says so, and nothing to pay", async () => {
     const code = await createCode({ kind: "fixed", label: "Yesterday's offer", amount: "50.00", expires_at: "2099-01-01T00:00:00Z" });
     await admin`update public.qr_codes set expires_at = now() - interval '1 minute' where id = ${code.id}`;
-    const page = await phonePage();
+    const page = await device.newPage();
     const response = await page.goto(await scan(code.png_url));
     expect(response!.status()).toBe(200);
     expect(await page.locator("#status").getAttribute("data-code-status")).toBe("expired");
     expect(await page.locator("h1").textContent()).toBe("This code takes no payments");
     expect(await page.locator("#status").textContent()).toContain("expired");
     expect(await page.locator("form").count()).toBe(0);
-    await shot(page, "checkout-expired.png");
+    await device.shot(page, "checkout-expired.png");
     await page.close();
   });
 
   it("a double submit and a reload pay once (static code: the payer types the amount)", async () => {
     const payer = await customerWithPassword("300.00");
     const code = await createCode({ kind: "static", label: "Market stall 14" });
-    const page = await phonePage();
+    const page = await device.newPage();
     await page.goto(await scan(code.png_url));
     await page.getByLabel("Amount to pay (KES)").fill("75.50");
     await signIn(page, payer.email);
@@ -277,12 +177,12 @@ describe.skipIf(!available)("checkout in Chromium at a phone's viewport", () => 
     it("success: waiting, then the receipt; the merchant is paid less its fee", async () => {
       const code = await createCode({ kind: "fixed", label: "Avocados", amount: "200.00" });
       const merchantBefore = await balanceOf(merchant.walletId);
-      const page = await phonePage();
+      const page = await device.newPage();
       await page.goto(await scan(code.png_url));
       await page.getByLabel("M-Pesa phone number").fill(`0${randomMsisdn().slice(3)}`);
       await page.getByRole("button", { name: "Pay with M-Pesa" }).click();
       await page.locator("#receipt").waitFor({ timeout: 20_000 });
-      await shot(page, "checkout-mpesa-paid.png");
+      await device.shot(page, "checkout-mpesa-paid.png");
       expect(await balanceOf(merchant.walletId)).toBe(sum(merchantBefore, difference("200.00", await fee("200.00"))));
       expect(await codeRow(code.id)).toEqual({ use_count: 1, status: "active" });
       const [intent] = await admin`select status, customer_id from public.payment_intents where subject_id = ${code.id}`;
@@ -293,13 +193,13 @@ describe.skipIf(!available)("checkout in Chromium at a phone's viewport", () => 
     it("cancelled on the phone (1032): the page says so; nothing moved; no use counted", async () => {
       const code = await createCode({ kind: "fixed", label: "Tomatoes", amount: "90.00", max_uses: 1 });
       const merchantBefore = await balanceOf(merchant.walletId);
-      const page = await phonePage();
+      const page = await device.newPage();
       await page.goto(await scan(code.png_url));
       await page.getByLabel("M-Pesa phone number").fill("0712 34 1032");
       await page.getByRole("button", { name: "Pay with M-Pesa" }).click();
       await page.locator("#status.error").waitFor({ timeout: 20_000 });
       expect(await page.locator("#status").textContent()).toBe("The payment was cancelled on the phone. Nothing was paid.");
-      await shot(page, "checkout-mpesa-cancelled.png");
+      await device.shot(page, "checkout-mpesa-cancelled.png");
       expect(await balanceOf(merchant.walletId)).toBe(merchantBefore);
       expect(await codeRow(code.id)).toEqual({ use_count: 0, status: "active" });
       // The reservation ended with the attempt: the one use is still there to pay.
@@ -314,13 +214,13 @@ describe.skipIf(!available)("checkout in Chromium at a phone's viewport", () => 
     it("timeout (no answer from the phone): waiting until the sweep expires it; nothing moved", async () => {
       const code = await createCode({ kind: "static", label: "Delivery" });
       const merchantBefore = await balanceOf(merchant.walletId);
-      const page = await phonePage();
+      const page = await device.newPage();
       await page.goto(await scan(code.png_url));
       await page.getByLabel("Amount to pay (KES)").fill("60");
       await page.getByLabel("M-Pesa phone number").fill("254712340000");
       await page.getByRole("button", { name: "Pay with M-Pesa" }).click();
       await page.locator("#status.wait", { hasText: "Check your phone" }).waitFor({ timeout: 20_000 });
-      await shot(page, "checkout-mpesa-waiting.png");
+      await device.shot(page, "checkout-mpesa-waiting.png");
       const [intent] = await admin`select id from public.payment_intents where subject_id = ${code.id}`;
       await waitFor(async () => {
         const [s] = await admin`select count(*)::int as n from public.wallet_funding_sessions

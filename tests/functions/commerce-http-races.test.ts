@@ -11,6 +11,7 @@
 // Balances to the cent against what each outcome must have moved; the books reconcile.
 // (No clock moves here: the clock is shared, see CLOCK_SUITES in scripts/test.mjs.)
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { allowInstallments, placePlanOrder } from "../helpers/commerce.ts";
 import { admin, createUser } from "../helpers/db.ts";
 import { difference, fromUnits, sum, toUnits } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -24,14 +25,6 @@ let duka: Party;
 let amina: Party;
 let shopId: string;
 let lampId: string;
-
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
 
 /** POST with a fresh Idempotency-Key (or `k`); status and body. */
 async function post(token: string, path: string, body: Json = {}, k = key()) {
@@ -48,10 +41,7 @@ beforeAll(async () => {
   const [lamp] = await admin`select hazina.product_create(${duka.userId}, ${shopId}, 'Solar lamp', ${"LAMP-" + crypto.randomUUID().slice(0, 8)},
     1000.01, null, true, null) ->> 'id' as id`;
   lampId = lamp.id;
-  await asUser(duka.userId, (tx) =>
-    tx`select public.shop_installment_settings_set(${shopId}, ${
-      tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
-    }::jsonb)`);
+  await allowInstallments(duka.userId, shopId);
 });
 
 afterAll(async () => {
@@ -198,14 +188,7 @@ describe("goods escrow races over HTTP", () => {
 describe("installment races over HTTP", () => {
   /** A plan order for one lamp (1000.01: deposit 100, then 450.00 and 450.01 weekly), with `paid` paid from the wallet. */
   async function planOrder(escrow: boolean, paid: string[]): Promise<{ orderId: string; planId: string }> {
-    const placed = await asUser(amina.userId, async (tx) => {
-      const [row] = await tx`select public.order_create_installments(${shopId}, ${
-        tx.json([{ product_id: lampId, quantity: 1 }])
-      }::jsonb, ${escrow}, null, ${`order-${crypto.randomUUID()}`}, ${
-        tx.json({ deposit: "100.00", count: 2, interval: "week" })
-      }::jsonb) as placed`;
-      return row.placed;
-    });
+    const placed = await placePlanOrder(amina.userId, shopId, lampId, { escrow });
     expect(placed.installment.schedule.map((r: Json) => r.amount)).toEqual(["100.0000", "450.0000", "450.0100"]);
     for (const amount of paid) {
       const res = await post(amina.token, `/installments/${placed.installment.id}/pay`, { amount, wallet_id: amina.walletId });

@@ -7,40 +7,20 @@
 // duplicate result; the merchant without the money; races (two refunds over the captured
 // amount, one key twice, a refund against the sweep). After each: balances to the cent,
 // nothing left held, books reconciled.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
-import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
-import { type MoneyStack, randomMsisdn, startMoneyStack, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
+import { balanceOf, heldOf as held, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { randomMsisdn, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
-import { type Caller, httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
+import { idempotencyKey as key, type Json } from "../helpers/request.ts";
 
-let stack: MoneyStack;
+const { stack, api } = useMoneyStack();
 
 beforeAll(async () => {
-  stack = await startMoneyStack();
   await paymentIntentFee(); // 1.5%, borne by the merchant
 });
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-afterEach(async () => {
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
-});
-
-const http = httpCaller(() => stack.functionsUrl);
-const api = async (...args: Parameters<Caller>) => await readResponse(await http(...args));
-
-/** A phone no sandbox suffix picks a scenario for (3333 is lost_response, which randomMsisdn allows). */
-function phone(): string {
-  for (;;) {
-    const p = randomMsisdn();
-    if (p.slice(-4) !== "3333") return p;
-  }
-}
 
 async function feeOf(amount: string): Promise<string> {
   const [row] = await admin`select round(${amount}::numeric * 150 / 10000, 2)::numeric(19, 4)::text as fee`;
@@ -99,11 +79,6 @@ async function settled(id: string): Promise<Json> {
   }, `refund ${id} to leave pending`);
 }
 
-async function held(walletId: string): Promise<string> {
-  const [row] = await admin`select held::text from public.wallets where id = ${walletId}`;
-  return row.held;
-}
-
 async function eventTypes(refundId: string): Promise<string[]> {
   const rows = await admin`select type from public.events where object_id = ${refundId} order by created_at, type`;
   return rows.map((r) => r.type);
@@ -118,7 +93,7 @@ async function settlements(payoutId: string): Promise<number> {
 
 describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone", () => {
   it("paid: pending, then succeeded; the phone gets the amount, the merchant its fee share back", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const { merchant, intent } = await guestPaid("1000", msisdn);
     const k = key();
     const res = await refund(merchant, { payment_intent_id: intent.id, amount: "400", reason: "damaged" }, k);
@@ -167,7 +142,7 @@ describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone
   });
 
   it("a guest who paid through a QR code: refunded by payout too", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const merchant = await partyWithWallet("merchant");
     const code = await api(merchant.token, "POST", "/qr-codes", { kind: "fixed", label: "Chai", amount: "250.00" }, {
       "idempotency-key": key(),
@@ -191,7 +166,7 @@ describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone
   });
 
   it("B2C failure result: failed, the money never left, the amount is refundable again", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const { merchant, intent } = await guestPaid("500", msisdn); // 492.50
     stack.sandbox.setScenario(msisdn, "fail");
     const res = await refund(merchant, { payment_intent_id: intent.id, amount: "200" });
@@ -216,7 +191,7 @@ describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone
   });
 
   it("queue timeout: nothing decided until Transaction Status says it never happened; then failed", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const { merchant, intent } = await guestPaid("300", msisdn); // 295.50
     stack.sandbox.setScenario(msisdn, "timeout");
     const res = await refund(merchant, { payment_intent_id: intent.id, amount: "200" });
@@ -233,7 +208,7 @@ describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone
   });
 
   it("lost response (paid, no answer): the sweep asks M-Pesa and settles it once", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const { merchant, intent } = await guestPaid("800", msisdn); // 788.00
     stack.sandbox.setScenario(msisdn, "lost_response");
     const res = await refund(merchant, { payment_intent_id: intent.id, amount: "100" });
@@ -255,7 +230,7 @@ describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone
   });
 
   it("the edge died between the commit and the B2C request: the sweep sends it, once", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const { merchant, intent } = await guestPaid("500", msisdn); // 492.50
     // The refund as the route's transaction commits it, with no B2C request after it.
     const [row] = await admin`select hazina.payment_refund_create(${merchant.userId}, ${intent.id}, 100, null, ${key()}) as r`;
@@ -273,7 +248,7 @@ describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone
   });
 
   it("duplicate B2C result: one settlement", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const { merchant, intent } = await guestPaid("600", msisdn); // 591.00
     await fund(merchant.walletId, "20"); // the whole 600 must be available (the fee share comes back on success)
     stack.sandbox.setScenario(msisdn, "duplicate");
@@ -292,7 +267,7 @@ describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone
   });
 
   it("the merchant lacks the money: 409 refund_insufficient_funds, nothing moves", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const { merchant, intent } = await guestPaid("100", msisdn); // 98.50 < 100
     const res = await refund(merchant, { payment_intent_id: intent.id });
     expect([res.status, res.body.error.code]).toEqual([409, "refund_insufficient_funds"]);
@@ -314,7 +289,7 @@ describe("a guest's M-Pesa payment is refunded by B2C payout to the paying phone
 
 describe("races", () => {
   it("two refunds over the captured amount at once: exactly one", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const { merchant, intent } = await guestPaid("1000", msisdn);
     const [a, b] = await Promise.all([
       refund(merchant, { payment_intent_id: intent.id, amount: "600" }),
@@ -332,7 +307,7 @@ describe("races", () => {
   });
 
   it("one Idempotency-Key sent twice at once: one refund, one payout", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const { merchant, intent } = await guestPaid("400", msisdn);
     const k = key();
     const answers = await Promise.all([1, 2, 3].map(() => refund(merchant, { payment_intent_id: intent.id, amount: "100" }, k)));
@@ -347,7 +322,7 @@ describe("races", () => {
   });
 
   it("a refund against the sweep: the overdue payout settles once, the new refund stands alone", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const { merchant, intent } = await guestPaid("1000", msisdn); // 985.00
     stack.sandbox.setScenario(msisdn, "lost_response");
     const first = await refund(merchant, { payment_intent_id: intent.id, amount: "300" });

@@ -5,6 +5,7 @@
 // customer's payment and against the customer's own cancel, each ending in exactly one outcome
 // whose money matches what the plan recorded. Balances to the cent; the books reconcile.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { allowInstallments, placePlanOrder, shopWithLamp } from "../helpers/commerce.ts";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -19,27 +20,12 @@ let other: Party;
 let shopId: string;
 let lampId: string;
 
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
-
 const call = async (caller: typeof plans, token: string, path: string, body: Json = {}) =>
   await readResponse(await caller(token, "POST", path, body, { "idempotency-key": key() }));
 
 /** A plan order (deposit 100 of 1000.01, 2 weekly payments), the deposit and `paid` more paid from the wallet. */
 async function planOrder(escrow: boolean, paid: string | null): Promise<{ orderId: string; planId: string }> {
-  const placed = await asUser(amina.userId, async (tx) => {
-    const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      tx.json([{ product_id: lampId, quantity: 1 }])
-    }::jsonb, ${escrow}, null, ${`order-${crypto.randomUUID()}`}, ${
-      tx.json({ deposit: "100.00", count: 2, interval: "week" })
-    }::jsonb) as placed`;
-    return row.placed;
-  });
+  const placed = await placePlanOrder(amina.userId, shopId, lampId, { escrow });
   for (const amount of ["100.00", ...(paid ? [paid] : [])]) {
     const res = await call(plans, amina.token, `/${placed.installment.id}/pay`, { amount, wallet_id: amina.walletId });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -57,15 +43,8 @@ beforeAll(async () => {
   amina = await partyWithWallet();
   other = await partyWithWallet("merchant");
   await fund(amina.walletId, "20000.00");
-  const shop = await asUser(duka.userId, (tx) =>
-    tx`select public.shop_create('Duka la Kufuta', ${`duka-kufuta-${crypto.randomUUID().slice(0, 8)}`}) as s`);
-  shopId = shop[0].s.id;
-  const lamp = await asUser(duka.userId, (tx) => tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
-  lampId = lamp[0].p.id;
-  await asUser(duka.userId, (tx) =>
-    tx`select public.shop_installment_settings_set(${shopId}, ${
-      tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
-    }::jsonb)`);
+  ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la Kufuta", "duka-kufuta"));
+  await allowInstallments(duka.userId, shopId);
 });
 
 afterAll(async () => {

@@ -3,37 +3,22 @@
 // POST /payments/intents/:id/confirm; the provider sandbox drives the STK push (success, and
 // 1032 cancelled on the phone). After each: the plan and its schedule, balances to the cent,
 // no hold left, books reconciled.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { allowInstallments, placePlanOrder, shopWithLamp } from "../helpers/commerce.ts";
 import { admin } from "../helpers/db.ts";
-import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
-import { type MoneyStack, randomMsisdn, startMoneyStack, waitFor } from "../helpers/money-movement.ts";
-import { httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
+import { balanceOf, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { randomMsisdn, waitFor } from "../helpers/money-movement.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
+import { idempotencyKey as key, type Json } from "../helpers/request.ts";
 
-let stack: MoneyStack;
 let duka: Party;
 let shopId: string;
 let lampId: string;
 
-const http = httpCaller(() => stack.functionsUrl);
-const api = async (...args: Parameters<ReturnType<typeof httpCaller>>) => await readResponse(await http(...args));
-
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
+const { stack, api } = useMoneyStack();
 
 async function placePlan(customer: Party): Promise<Json> {
-  return await asUser(customer.userId, async (tx) => {
-    const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      tx.json([{ product_id: lampId, quantity: 1 }])
-    }::jsonb, null, null, ${`order-${crypto.randomUUID()}`}, ${
-      tx.json({ deposit: "100.00", count: 3, interval: "week" })
-    }::jsonb) as placed`;
-    return row.placed;
-  });
+  return await placePlanOrder(customer.userId, shopId, lampId, { terms: { deposit: "100.00", count: 3, interval: "week" } });
 }
 
 async function settled(id: string): Promise<Json> {
@@ -66,28 +51,10 @@ async function planWithDeposit(): Promise<{ customer: Party; planId: string }> {
 }
 
 beforeAll(async () => {
-  stack = await startMoneyStack();
   await admin`select hazina.clock_travel(null, true)`;
   duka = await partyWithWallet("merchant");
-  const shop = await asUser(duka.userId, (tx) =>
-    tx`select public.shop_create('Duka la M-Pesa', ${`duka-mpesa-${crypto.randomUUID().slice(0, 8)}`}) as s`);
-  shopId = shop[0].s.id;
-  const lamp = await asUser(duka.userId, (tx) =>
-    tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
-  lampId = lamp[0].p.id;
-  await asUser(duka.userId, (tx) =>
-    tx`select public.shop_installment_settings_set(${shopId}, ${
-      tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
-    }::jsonb)`);
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-afterEach(async () => {
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
+  ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la M-Pesa", "duka-mpesa"));
+  await allowInstallments(duka.userId, shopId);
 });
 
 describe("an installment paid by M-Pesa", () => {

@@ -9,7 +9,8 @@ import { app as ops } from "../../functions/ops/app.ts";
 import { app as orders } from "../../functions/orders/app.ts";
 import { clearSentMail, sentMail } from "../../functions/_shared/mailer.ts";
 import { Installment, ShopInstallmentSettings } from "../../functions/installments/schemas.ts";
-import { admin, createUser } from "../helpers/db.ts";
+import { placePlanOrder, shopWithLamp } from "../helpers/commerce.ts";
+import { admin, asUser, createUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
 import { appCaller, httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
@@ -28,23 +29,9 @@ let shopId: string;
 let lampId: string;
 let seed = 0;
 
-/** Run SQL as a signed-in user, as PostgREST would. */
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
-
 /** Place an order with a plan as the customer (the orders capability's placement, with `installments`). */
 async function placePlan(customer: Party, terms: Record<string, unknown>, quantity = 1): Promise<Json> {
-  return await asUser(customer.userId, async (tx) => {
-    const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      tx.json([{ product_id: lampId, quantity }])
-    }::jsonb, null, null, ${`order-${++seed}-${crypto.randomUUID()}`}, ${tx.json(terms as never)}::jsonb) as placed`;
-    return row.placed;
-  });
+  return await placePlanOrder(customer.userId, shopId, lampId, { terms, quantity, ref: `order-${++seed}-${crypto.randomUUID()}` });
 }
 
 async function runDueJob(): Promise<Json> {
@@ -75,12 +62,7 @@ beforeAll(async () => {
   const adminId = await createUser("admin");
   adminToken = await accessToken(adminId, { appRole: "admin" });
   await fund(amina.walletId, "5000.00");
-  const shop = await asUser(duka.userId, (tx) =>
-    tx`select public.shop_create('Duka la Taa', ${`duka-taa-${crypto.randomUUID().slice(0, 8)}`}) as s`);
-  shopId = shop[0].s.id;
-  const lamp = await asUser(duka.userId, (tx) =>
-    tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
-  lampId = lamp[0].p.id;
+  ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la Taa", "duka-taa"));
 });
 
 afterAll(async () => {

@@ -7,58 +7,20 @@
 // nothing is due). Races: two refunds of one payment at once (never above what was paid), a
 // refund against a new payment of the invoice (one order, never over-paid). After each:
 // balances to the cent, nothing left held, books reconciled.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
-import {
-  balanceOf,
-  expectBooksBalanced,
-  fund,
-  type Party,
-  partyWithWallet,
-} from "../helpers/money.ts";
-import {
-  type MoneyStack,
-  randomMsisdn,
-  startMoneyStack,
-  SWEEP_SECRET,
-  waitFor,
-} from "../helpers/money-movement.ts";
+import { balanceOf, heldOf as held, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { randomMsisdn, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
-import {
-  type Caller,
-  httpCaller,
-  idempotencyKey as key,
-  type Json,
-  readResponse,
-} from "../helpers/request.ts";
+import { idempotencyKey as key, type Json } from "../helpers/request.ts";
 
-let stack: MoneyStack;
+const { stack, http, api } = useMoneyStack();
 
 beforeAll(async () => {
-  stack = await startMoneyStack();
   await paymentIntentFee(); // 1.5%, borne by the merchant
 });
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-afterEach(async () => {
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
-});
-
-const http = httpCaller(() => stack.functionsUrl);
-const api = async (...args: Parameters<Caller>) => await readResponse(await http(...args));
-
-/** A phone no sandbox suffix picks a scenario for (3333 is lost_response, which randomMsisdn allows). */
-function phone(): string {
-  for (;;) {
-    const p = randomMsisdn();
-    if (p.slice(-4) !== "3333") return p;
-  }
-}
 
 interface GuestInvoice {
   merchant: Party;
@@ -169,11 +131,6 @@ async function settled(id: string): Promise<Json> {
   }, `refund ${id} to leave pending`);
 }
 
-async function held(walletId: string): Promise<string> {
-  const [row] = await admin`select held::text from public.wallets where id = ${walletId}`;
-  return row.held;
-}
-
 async function runSweep(): Promise<void> {
   const res = await api(undefined, "POST", "/webhooks/sweep", undefined, {
     "x-sweep-secret": SWEEP_SECRET,
@@ -184,7 +141,7 @@ async function runSweep(): Promise<void> {
 
 describe("a guest's M-Pesa payment of an invoice is refunded by payout", () => {
   it("pay link, refund paid: owed again at once, no payment or void meanwhile, then payable again", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const inv = await guestInvoice("1000.00");
     const pi = await payByLink(inv, "1000", msisdn);
     expect(await invoiceRow(inv.id)).toEqual({
@@ -267,7 +224,7 @@ describe("a guest's M-Pesa payment of an invoice is refunded by payout", () => {
     ]);
 
     // Settled: the invoice takes the 400 again (a new guest payment).
-    await payByLink(inv, "400", phone());
+    await payByLink(inv, "400", randomMsisdn());
     expect(await invoiceRow(inv.id)).toEqual({
       status: "paid",
       amount_paid: "1000.0000",
@@ -284,7 +241,7 @@ describe("a guest's M-Pesa payment of an invoice is refunded by payout", () => {
   });
 
   it("QR code, B2C failure result: the invoice counts the money as paid again and closes as paid", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const inv = await guestInvoice("500.00");
     const pi = await payByCode(inv, msisdn);
     expect(await intentRow(pi)).toMatchObject({ customer_id: null, amount_received: "500.0000" });
@@ -349,7 +306,7 @@ describe("a guest's M-Pesa payment of an invoice is refunded by payout", () => {
       ${admin.json([{ product_id: productId, quantity: 1 }])}, false, '{}', ${key()}) as o`;
     const [code] = await admin`select slug from public.qr_codes where order_id = ${o.id}`;
     const started = await api(undefined, "POST", `/checkout/${code.slug}/pay/stk`, {
-      phone: phone(),
+      phone: randomMsisdn(),
     }, {
       "idempotency-key": key(),
     });
@@ -377,7 +334,7 @@ describe("a guest's M-Pesa payment of an invoice is refunded by payout", () => {
 describe("races", () => {
   it("two refunds of one guest invoice payment at once: never above what was paid", async () => {
     const inv = await guestInvoice("1000.00");
-    const pi = await payByLink(inv, "1000", phone());
+    const pi = await payByLink(inv, "1000", randomMsisdn());
     const [a, b] = await Promise.all([
       refund(inv.merchant, { payment_intent_id: pi, amount: "600" }),
       refund(inv.merchant, { payment_intent_id: pi, amount: "600" }),
@@ -404,7 +361,7 @@ describe("races", () => {
   });
 
   it("a refund against a new payment of the invoice: one order, and a failure never over-pays", async () => {
-    const msisdn = phone();
+    const msisdn = randomMsisdn();
     const inv = await guestInvoice("300.00", true);
     const pi = await payByLink(inv, "100", msisdn); // 98.50
     await fund(inv.merchant.walletId, "1.50");
@@ -428,7 +385,7 @@ describe("races", () => {
       undefined,
       "POST",
       `/checkout/${inv.slug}/pay/stk`,
-      { phone: phone() },
+      { phone: randomMsisdn() },
       {
         "idempotency-key": key(),
       },
@@ -448,7 +405,7 @@ describe("races", () => {
     expect(await balanceOf(inv.merchant.walletId)).toBe("100.0000");
     expect(await held(inv.merchant.walletId)).toBe("0.0000");
     // The rest can be paid now, and no more.
-    await payByLink(inv, "200", phone());
+    await payByLink(inv, "200", randomMsisdn());
     expect(await invoiceRow(inv.id)).toEqual({
       status: "paid",
       amount_paid: "300.0000",

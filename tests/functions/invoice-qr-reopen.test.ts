@@ -3,26 +3,19 @@
 // merchant refunds it in full (POST /payments/refunds), the same code's checkout page
 // (GET /checkout/:slug) is payable again for the amount due, and paying it again works once.
 // Balances to the cent (the fee pinned by the merchant's own profile) and reconciled books.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/db.ts";
 import { difference, fromUnits, sum, toUnits } from "../helpers/decimal.ts";
-import {
-  balanceOf,
-  expectBooksBalanced,
-  fund,
-  type Party,
-  partyWithWallet,
-} from "../helpers/money.ts";
-import { type MoneyStack, startMoneyStack } from "../helpers/money-movement.ts";
-import { idempotencyKey as key, readResponse } from "../helpers/request.ts";
+import { balanceOf, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
+import { idempotencyKey as key } from "../helpers/request.ts";
 
-let stack: MoneyStack;
+const { stack, api } = useMoneyStack();
 let duka: Party;
 let amina: Party;
 let payer: Party;
 
 beforeAll(async () => {
-  stack = await startMoneyStack();
   duka = await partyWithWallet("merchant");
   amina = await partyWithWallet();
   payer = await partyWithWallet();
@@ -32,35 +25,6 @@ beforeAll(async () => {
               values (${duka.userId}, 'payment_intent', 150, 'invoice-qr-reopen: 1.5%')`;
   await fund(payer.walletId, "2000.00");
 }, 60_000);
-
-afterEach(async () => {
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
-});
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-async function api(
-  token: string | undefined,
-  method: string,
-  p: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  return await readResponse(
-    await fetch(`${stack.functionsUrl}${p}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body ? { "content-type": "application/json" } : {}),
-        ...headers,
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    }),
-  );
-}
 
 /** 150 bps of the amount, rounded half away from zero to the cent (the billing rule). */
 function fee(amount: string): string {

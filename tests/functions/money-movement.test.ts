@@ -1,48 +1,25 @@
 // Money in and out, end to end over HTTP: our functions ⇄ the provider sandbox (M-Pesa,
 // KCB, DTB) ⇄ our webhooks. After every test the books reconcile and the trial balance is
 // zero; balances are checked to the cent with exact decimal arithmetic (tests/helpers/decimal.ts).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { signWebhook } from "../../functions/_shared/providers/hmac.ts";
 import { admin, createUser } from "../helpers/db.ts";
 import { difference, sum, toUnits } from "../helpers/decimal.ts";
-import { balanceOf, expectBooksBalanced, type Party, partyWithWallet } from "../helpers/money.ts";
-import {
-  CALLBACK_TOKEN,
-  DTB_WEBHOOK_SECRET,
-  feeFor,
-  KCB_WEBHOOK_SECRET,
-  type MoneyStack,
-  randomAccount,
-  randomMsisdn,
-  startMoneyStack,
-  SWEEP_SECRET,
-  waitFor,
-} from "../helpers/money-movement.ts";
+import { balanceOf, type Party, partyWithWallet } from "../helpers/money.ts";
+import { CALLBACK_TOKEN, DTB_WEBHOOK_SECRET, feeFor, KCB_WEBHOOK_SECRET, randomAccount, randomMsisdn, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
 import { accessToken } from "../helpers/tokens.ts";
-import { type Caller, httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
+import { idempotencyKey as key, type Json } from "../helpers/request.ts";
 
-let stack: MoneyStack;
+const { stack, api } = useMoneyStack();
 
 beforeAll(async () => {
-  stack = await startMoneyStack();
   // A withdrawal fee so fees show in the billing ledger (kept if another suite set one).
   await admin`insert into public.billing_fee_catalog (transaction_type, fixed_amount)
               select 'withdrawal', 15 where not exists (
                 select 1 from public.billing_fee_catalog where transaction_type = 'withdrawal' and currency = 'KES'
                    and active_from <= now() and (active_to is null or active_to > now()))`;
 });
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-afterEach(async () => {
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
-});
-
-const http = httpCaller(() => stack.functionsUrl);
-const api = async (...args: Parameters<Caller>) => await readResponse(await http(...args));
 
 async function addSource(party: Party, source: Record<string, unknown>): Promise<Json> {
   const res = await api(party.token, "POST", "/funding/sources", source);

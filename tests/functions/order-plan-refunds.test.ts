@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { app as installments } from "../../functions/installments/app.ts";
 import { app as ops } from "../../functions/ops/app.ts";
 import { app as orders } from "../../functions/orders/app.ts";
+import { allowInstallments, placePlanOrder, shopWithLamp } from "../helpers/commerce.ts";
 import { admin, createUser } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -22,24 +23,9 @@ let adminToken: string;
 let shopId: string;
 let lampId: string;
 
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
-
 /** An escrowed order paid by a completed plan: deposit 100 and one payment of 900.01, from the wallet. */
 async function planPaidOrder(): Promise<{ orderId: string; planId: string; escrowId: string }> {
-  const placed = await asUser(amina.userId, async (tx) => {
-    const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      tx.json([{ product_id: lampId, quantity: 1 }])
-    }::jsonb, true, null, ${`order-${crypto.randomUUID()}`}, ${
-      tx.json({ deposit: "100.00", count: 2, interval: "week" })
-    }::jsonb) as placed`;
-    return row.placed;
-  });
+  const placed = await placePlanOrder(amina.userId, shopId, lampId, { escrow: true });
   const planId = placed.installment.id;
   for (const amount of ["100.00", "900.01"]) {
     const res = await readResponse(
@@ -62,16 +48,8 @@ beforeAll(async () => {
   amina = await partyWithWallet();
   adminToken = await accessToken(await createUser("admin"), { appRole: "admin" });
   await fund(amina.walletId, "4000.00");
-  const shop = await asUser(duka.userId, (tx) =>
-    tx`select public.shop_create('Duka la Rudisha', ${`duka-rudisha-${crypto.randomUUID().slice(0, 8)}`}) as s`);
-  shopId = shop[0].s.id;
-  const lamp = await asUser(duka.userId, (tx) =>
-    tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
-  lampId = lamp[0].p.id;
-  await asUser(duka.userId, (tx) =>
-    tx`select public.shop_installment_settings_set(${shopId}, ${
-      tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
-    }::jsonb)`);
+  ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la Rudisha", "duka-rudisha"));
+  await allowInstallments(duka.userId, shopId);
 });
 
 afterAll(async () => {

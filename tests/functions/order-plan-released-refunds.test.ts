@@ -7,6 +7,7 @@
 // cancel, twelve refunds of 100 on 1000.01 paid: exactly what fits succeeds.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { app as installments } from "../../functions/installments/app.ts";
+import { allowInstallments, placePlanOrder, shopWithLamp } from "../helpers/commerce.ts";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
 import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
@@ -20,24 +21,9 @@ let amina: Party;
 let shopId: string;
 let lampId: string;
 
-async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
-  return await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await fn(tx as unknown as typeof admin);
-  }) as T;
-}
-
 /** A direct (no escrow) order paid by a completed plan: deposit 100 and one payment of 900.01. */
 async function paidOutPlanOrder(): Promise<{ orderId: string; planId: string; releaseFee: string }> {
-  const placed = await asUser(amina.userId, async (tx) => {
-    const [row] = await tx`select public.order_create_installments(${shopId}, ${
-      tx.json([{ product_id: lampId, quantity: 1 }])
-    }::jsonb, false, null, ${`order-${crypto.randomUUID()}`}, ${
-      tx.json({ deposit: "100.00", count: 2, interval: "week" })
-    }::jsonb) as placed`;
-    return row.placed;
-  });
+  const placed = await placePlanOrder(amina.userId, shopId, lampId, { escrow: false });
   const planId = placed.installment.id;
   const merchantBefore = await balanceOf(duka.walletId);
   for (const amount of ["100.00", "900.01"]) {
@@ -69,11 +55,7 @@ beforeAll(async () => {
   duka = await partyWithWallet("merchant");
   amina = await partyWithWallet();
   await fund(amina.walletId, "20000.00");
-  const shop = await asUser(duka.userId, (tx) =>
-    tx`select public.shop_create('Duka la Malipo', ${`duka-malipo-${crypto.randomUUID().slice(0, 8)}`}) as s`);
-  shopId = shop[0].s.id;
-  const lamp = await asUser(duka.userId, (tx) => tx`select public.product_create(${shopId}, 'Solar lamp', 'LAMP-1', 1000.01, 100) as p`);
-  lampId = lamp[0].p.id;
+  ({ shopId, lampId } = await shopWithLamp(duka.userId, "Duka la Malipo", "duka-malipo"));
   // The "lacks the money" test makes the merchant short with a hold (type p2p_transfer, sender
   // paid): hold_create reserves the amount AND its fee, and other suites (wallets, concurrency,
   // batch-concurrency) put a p2p_transfer row in the db-wide fee catalog (0.5%, min 1, max 100)
@@ -81,10 +63,7 @@ beforeAll(async () => {
   // that fee, so the hold reserves exactly its amount whatever the catalog holds.
   await admin`insert into public.merchant_fee_profiles (merchant_id, transaction_type, waived, note)
               values (${duka.userId}, 'p2p_transfer', true, 'order-plan-released-refunds: holds reserve no fee')`;
-  await asUser(duka.userId, (tx) =>
-    tx`select public.shop_installment_settings_set(${shopId}, ${
-      tx.json({ allowed: true, max_count: 6, grace_days: 2, cancellation_fee_bps: 1000, missed_payments_to_default: 2 })
-    }::jsonb)`);
+  await allowInstallments(duka.userId, shopId);
 });
 
 afterAll(async () => {

@@ -6,43 +6,24 @@
 // Also a provider failure, a provider that is down and a synchronous refusal. Last, an STK
 // callback racing the intent's expiry job (over HTTP, and on eight connections in SQL): exactly
 // one outcome each, nothing lost.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
 import process from "node:process";
 import { admin } from "../helpers/db.ts";
 import { difference, sum } from "../helpers/decimal.ts";
-import { balanceOf, expectBooksBalanced, fund, type Party, partyWithWallet } from "../helpers/money.ts";
-import {
-  CALLBACK_TOKEN,
-  type MoneyStack,
-  randomMsisdn,
-  startMoneyStack,
-  SWEEP_SECRET,
-  waitFor,
-} from "../helpers/money-movement.ts";
+import { balanceOf, heldOf as held, fund, type Party, partyWithWallet } from "../helpers/money.ts";
+import { CALLBACK_TOKEN, randomMsisdn, SWEEP_SECRET, waitFor } from "../helpers/money-movement.ts";
+import { useMoneyStack } from "../helpers/money-stack.ts";
 import { paymentIntentFee } from "../helpers/payments.ts";
-import { type Caller, httpCaller, idempotencyKey as key, type Json, readResponse } from "../helpers/request.ts";
+import { idempotencyKey as key, type Json } from "../helpers/request.ts";
 
-let stack: MoneyStack;
+const { stack, api } = useMoneyStack();
 let merchant: Party;
 
 beforeAll(async () => {
-  stack = await startMoneyStack();
   await paymentIntentFee(); // 1.5%, borne by the merchant
   merchant = await partyWithWallet("merchant");
 });
-
-afterAll(async () => {
-  await stack?.close();
-});
-
-afterEach(async () => {
-  await stack.sandbox.idle();
-  await expectBooksBalanced();
-});
-
-const http = httpCaller(() => stack.functionsUrl);
-const api = async (...args: Parameters<Caller>) => await readResponse(await http(...args));
 
 /** 1.5% of an amount, rounded half away from zero to cents (the platform's rounding rule). */
 async function feeOf(amount: string): Promise<string> {
@@ -60,11 +41,6 @@ async function intentRow(id: string): Promise<Json> {
   const [row] = await admin`select status, amount_received::text, amount_capturable::text, last_payment_error,
                                    capture_transaction_id from public.payment_intents where id = ${id}`;
   return row;
-}
-
-async function held(walletId: string): Promise<string> {
-  const [row] = await admin`select held::text from public.wallets where id = ${walletId}`;
-  return row.held;
 }
 
 async function pendingHolds(intentId: string): Promise<number> {

@@ -10,3 +10,13 @@ export async function createUser(role: "customer" | "merchant" | "admin" = "cust
   const [row] = await admin`insert into public.auth_users (email, role) values (${email}, ${role}) returning id`;
   return row.id as string;
 }
+
+/** Run SQL as a signed-in user, exactly as PostgREST sets it: the `authenticated` role and the
+ *  JWT claims (`sub`, `role`) for this transaction only. */
+export async function asUser<T>(userId: string, fn: (tx: typeof admin) => Promise<T>): Promise<T> {
+  return await admin.begin(async (tx) => {
+    await tx`select set_config('role', 'authenticated', true),
+                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
+    return await fn(tx as unknown as typeof admin);
+  }) as T;
+}

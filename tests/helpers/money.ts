@@ -1,7 +1,7 @@
 // Fixtures for money tests: users with wallets, funding through the ledger, and the
 // reconciliation every money test ends with.
 import { expect } from "vitest";
-import { admin, createUser } from "./db.ts";
+import { admin, asUser, createUser } from "./db.ts";
 import { fromUnits, toUnits } from "./decimal.ts";
 import { accessToken } from "./tokens.ts";
 
@@ -15,11 +15,7 @@ export interface Party {
 export async function partyWithWallet(role: "customer" | "merchant" = "customer"): Promise<Party> {
   const userId = await createUser(role);
   const token = await accessToken(userId, { appRole: role });
-  const [row] = await admin.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true),
-                    set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
-    return await tx`select public.wallet_open('KES') ->> 'id' as id`;
-  });
+  const [row] = await asUser(userId, (tx) => tx`select public.wallet_open('KES') ->> 'id' as id`);
   return { userId, token, walletId: row.id };
 }
 
@@ -34,6 +30,12 @@ export async function fund(walletId: string, amount: string): Promise<void> {
 export async function balanceOf(walletId: string): Promise<string> {
   const [row] = await admin`select balance::text from public.wallet_balances where wallet_id = ${walletId}`;
   return row.balance;
+}
+
+/** What the wallet holds back (pending holds), as text to the cent. */
+export async function heldOf(walletId: string): Promise<string> {
+  const [row] = await admin`select held::text from public.wallets where id = ${walletId}`;
+  return row.held;
 }
 
 /** The books must be right after every money test. */
