@@ -19,7 +19,7 @@ $$;
 -- PostgreSQL database dump
 --
 
-\restrict Vy7iSJaFLs1EM6QxHaJ3XAWk5iW0Wl9NDkGACj3rMCjTJdkvIk5IrxkcWhIc7lT
+\restrict cyiJzqUKmnWgefSJW762YyGhBGgDx6SRRRkVUEoDHrBHX1kxrkgUSPyv1b6RjqN
 
 
 SET statement_timeout = 0;
@@ -11465,6 +11465,7 @@ CREATE FUNCTION public.qr_code_json(q public.qr_codes) RETURNS jsonb
                             'slug', q.slug, 'label', q.label, 'amount', q.amount::text, 'currency', q.currency,
                             'subject_id', q.subject_id, 'expires_at', public.api_time(q.expires_at),
                             'max_uses', q.max_uses, 'use_count', q.use_count, 'status', q.status,
+                            'disabled_reason', q.disabled_reason,
                             'created_at', public.api_time(q.created_at), 'updated_at', public.api_time(q.updated_at))
 $$;
 
@@ -19320,7 +19321,7 @@ GRANT SELECT ON TABLE public.webhook_delivery_attempts TO service_role;
 -- PostgreSQL database dump complete
 --
 
-\unrestrict Vy7iSJaFLs1EM6QxHaJ3XAWk5iW0Wl9NDkGACj3rMCjTJdkvIk5IrxkcWhIc7lT
+\unrestrict cyiJzqUKmnWgefSJW762YyGhBGgDx6SRRRkVUEoDHrBHX1kxrkgUSPyv1b6RjqN
 
 
 -- Reference data inserted by the migrations
@@ -19425,4 +19426,5 @@ INSERT INTO dbmate.schema_migrations (version) VALUES
     ('20261124001850'),
     ('20261124001860'),
     ('20261124001920'),
-    ('20261124001950');
+    ('20261124001950'),
+    ('20261124001970');

@@ -28,6 +28,11 @@ export const QrCode = named(
     max_uses: z.number().int().nullable(),
     use_count: z.number().int().describe("Successful payments through the code."),
     status: z.enum(QR_STATUSES),
+    disabled_reason: z.enum(["merchant", "subject_closed"]).nullable().describe(
+      "Why a disabled code is off: merchant (DELETE or PATCH; stays off until the merchant turns it on) or " +
+        "subject_closed (its invoice or order closed; an invoice's code comes back when a refund reopens it). " +
+        "Null unless disabled.",
+    ),
     created_at: Timestamp,
     updated_at: Timestamp,
   }),

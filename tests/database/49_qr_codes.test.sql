@@ -28,7 +28,7 @@ select (:'static_code'::jsonb) ->> 'id' as static_id, (:'static_code'::jsonb) ->
 
 select is((:'fixed'::jsonb) - 'id' - 'slug' - 'created_at' - 'updated_at',
   jsonb_build_object('object', 'qr_code', 'merchant_id', :'duka', 'kind', 'fixed', 'label', 'Chai', 'amount', '150.0000',
-    'currency', 'KES', 'subject_id', null, 'expires_at', null, 'max_uses', 1, 'use_count', 0, 'status', 'active',
+    'currency', 'KES', 'subject_id', null, 'expires_at', null, 'max_uses', 1, 'use_count', 0, 'status', 'active', 'disabled_reason', null,
     'created', true), 'a fixed code: its shape');
 select matches(:'fixed_slug'::text, '^[a-z2-7]{26}$', 'the slug is 26 base32 characters (130 random bits)');
 select isnt(:'fixed_slug'::text, :'static_slug'::text, 'slugs differ');

@@ -108,10 +108,13 @@ describe("qr codes", () => {
     const changed = await patch(duka, { label: "Counter 2", max_uses: 5, expires_at: "2099-01-01T00:00:00Z" });
     expect(changed.body).toMatchObject({ label: "Counter 2", max_uses: 5, expires_at: "2099-01-01T00:00:00.000Z", status: "active" });
     expect((await patch(duka, { max_uses: null, expires_at: null })).body).toMatchObject({ max_uses: null, expires_at: null });
+    expect(changed.body.disabled_reason).toBeNull();
     const disabled = await readResponse(await qr(duka.token, "DELETE", `/${code.id}`));
-    expect(disabled.body.status).toBe("disabled");
+    expect([disabled.body.status, disabled.body.disabled_reason]).toEqual(["disabled", "merchant"]);
     expect((await readResponse(await qr(duka.token, "DELETE", `/${code.id}`))).body.status).toBe("disabled");
-    expect((await patch(duka, { status: "active" })).body.status).toBe("active");
+    expect((await readResponse(await qr(duka.token, "GET", `/${code.id}`))).body.disabled_reason).toBe("merchant");
+    const back = (await patch(duka, { status: "active" })).body;
+    expect([back.status, back.disabled_reason]).toEqual(["active", null]);
     const [events] = await admin`select array_agg(type order by created_at) as types from public.events where object_id = ${code.id}`;
     expect(events.types).toEqual(["qr_code.created", "qr_code.updated", "qr_code.updated", "qr_code.disabled", "qr_code.active"]);
   });
