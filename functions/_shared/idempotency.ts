@@ -206,6 +206,33 @@ export function replayResponse(c: Context, status: number, body: unknown): Respo
   return c.json(replayedBody(body), status as never);
 }
 
+/** What an Idempotency-Key may be (the database's rule, hazina.idempotency_begin). */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
+
+/**
+ * The Idempotency-Key of a create that is idempotent by its object's own (owner, client_ref)
+ * instead of idempotent(): one whose response holds a secret a replay record must not keep
+ * for 24 h (API keys, webhook endpoints). Refuses a missing or malformed key (400).
+ */
+export function requiredIdempotencyKey(c: Context): string {
+  const key = c.req.header("idempotency-key");
+  if (!key) {
+    throw new ApiError(
+      400,
+      "idempotency_key_required",
+      "Send an Idempotency-Key header (8-255 characters).",
+    );
+  }
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new ApiError(
+      400,
+      "invalid_idempotency_key",
+      "The Idempotency-Key must be 8-255 letters, digits, or _ . : -",
+    );
+  }
+  return key;
+}
+
 /**
  * The Idempotency-Key middleware. `required`: refuse a request without a key (400).
  * `oneTransaction`: the key, the work and the response commit in one transaction (only for

@@ -157,7 +157,7 @@ app.post("/token", async (c) => {
   const passwordOk = await verifyPassword(input.password, account?.password_hash);
   if (!account) throw invalidCredentials();
 
-  const refresh = await newRefreshToken();
+  const refresh = newRefreshToken();
   const { userAgent, ip } = clientInfo(c);
   const [result] = await asService(requestId, (tx) =>
     tx<SignInRow[]>`
@@ -186,12 +186,12 @@ docs.route({
 app.post("/token/refresh", async (c) => {
   const input = RefreshBody.parse(await c.req.json());
   const requestId = c.get("requestId");
-  const next = await newRefreshToken();
+  const next = newRefreshToken();
   const { userAgent, ip } = clientInfo(c);
   // The database commits a revocation (reuse, suspension) before we answer with the error.
-  const [result] = await asService(requestId, async (tx) =>
+  const [result] = await asService(requestId, (tx) =>
     tx<SignInRow[]>`
-      select * from hazina.session_refresh(${await sha256Hex(input.refresh_token)}, ${next.hash},
+      select * from hazina.session_refresh(${sha256Hex(input.refresh_token)}, ${next.hash},
                                            ${config().AUTH_REFRESH_TTL_SECONDS}, ${userAgent}, ${ip})`);
   if (result.outcome === "ok") return c.json(await tokenResponse(result, next.token));
   log(result.outcome === "reused" ? "warn" : "info", "refresh refused", {
@@ -474,7 +474,7 @@ app.post("/oauth/:provider", async (c) => {
     return c.json({ provider, linked: true, created: row.linked });
   }
 
-  const refresh = await newRefreshToken();
+  const refresh = newRefreshToken();
   const { userAgent, ip } = clientInfo(c);
   const [result] = await asService(requestId, (tx) =>
     tx<SignInRow[]>`

@@ -19,7 +19,7 @@ export async function requestVerificationMail(email: string, requestId: string):
 export async function confirmEmail(token: string, requestId: string): Promise<void> {
   await asService(
     requestId,
-    async (tx) => tx`select hazina.email_verify_confirm(${await sha256Hex(token)})`,
+    (tx) => tx`select hazina.email_verify_confirm(${sha256Hex(token)})`,
   );
 }
 
@@ -42,7 +42,6 @@ export async function confirmPasswordReset(
   const passwordHash = await hashPassword(password);
   await asService(
     requestId,
-    async (tx) =>
-      tx`select hazina.password_reset_confirm(${await sha256Hex(token)}, ${passwordHash})`,
+    (tx) => tx`select hazina.password_reset_confirm(${sha256Hex(token)}, ${passwordHash})`,
   );
 }

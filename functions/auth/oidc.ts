@@ -58,7 +58,7 @@ export async function verifyIdToken(
   if (payload.nonce !== undefined || nonce !== undefined) {
     if (
       typeof payload.nonce !== "string" || nonce === undefined ||
-      (payload.nonce !== nonce && payload.nonce !== await sha256Hex(nonce))
+      (payload.nonce !== nonce && payload.nonce !== sha256Hex(nonce))
     ) {
       throw invalidIdToken();
     }

@@ -53,9 +53,9 @@ export function clientInfo(c: Context): { userAgent: string | null; ip: string |
 }
 
 /** A fresh refresh token and the hash the database keeps instead of it. */
-export async function newRefreshToken(): Promise<{ token: string; hash: string }> {
+export function newRefreshToken(): { token: string; hash: string } {
   const token = newOpaqueToken();
-  return { token, hash: await sha256Hex(token) };
+  return { token, hash: sha256Hex(token) };
 }
 
 /** The body of every successful sign-in: access token, refresh token, who signed in. */
@@ -89,9 +89,11 @@ export async function issueVerificationToken(
   const ttl = purpose === "password_reset"
     ? cfg.AUTH_RESET_TTL_SECONDS
     : cfg.AUTH_VERIFICATION_TTL_SECONDS;
-  await tx`select hazina.verification_token_issue(${userId}, ${purpose}, ${await sha256Hex(
-    token,
-  )}, ${ttl})`;
+  await tx`select hazina.verification_token_issue(${userId}, ${purpose}, ${
+    sha256Hex(
+      token,
+    )
+  }, ${ttl})`;
   return token;
 }
 

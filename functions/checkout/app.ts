@@ -82,8 +82,8 @@ function attemptKey(): string {
   return "checkout-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function layout(title: string, body: ReturnType<typeof html>, withScript: boolean) {
-  const { css, js } = await checkoutAssets();
+function layout(title: string, body: ReturnType<typeof html>, withScript: boolean) {
+  const { css, js } = checkoutAssets();
   return html`
     <!doctype html>
     <html lang="en">
@@ -132,7 +132,7 @@ function boundRefusal(code: Checkout): { heading: string; text: string; status: 
 }
 
 /** The page for a code that takes no payments (or does not exist). */
-async function refusedPage(code: Checkout | null) {
+function refusedPage(code: Checkout | null) {
   const bound = code ? boundRefusal(code) : null;
   const heading = bound?.heading ??
     (code ? "This code takes no payments" : "Payment link not found");
@@ -140,7 +140,7 @@ async function refusedPage(code: Checkout | null) {
     (code
       ? REFUSED[code.status]
       : "Check that you scanned the whole code, or ask the merchant for the link.");
-  return await layout(
+  return layout(
     heading,
     html`
       <main>
@@ -160,7 +160,7 @@ async function refusedPage(code: Checkout | null) {
 }
 
 /** The page for an active code. */
-async function payPage(code: Checkout) {
+function payPage(code: Checkout) {
   const title = code.label ?? `Pay ${code.merchant_name}`;
   const bound = BOUND_KINDS.has(code.kind ?? "");
   // An invoice that takes part payments: its amount due, and a field (filled with it) for less.
@@ -188,7 +188,7 @@ async function payPage(code: Checkout) {
         ? " or 250.50"
         : ""}.</p>
     `;
-  return await layout(
+  return layout(
     title,
     html`
       <main data-slug="${code.slug}" data-amount="${fixed}" data-currency="${code
@@ -279,8 +279,8 @@ docs.route({
   },
   errors: ["route_not_found"],
 });
-app.get("/assets/:file", async (c) => {
-  const { css, js } = await checkoutAssets();
+app.get("/assets/:file", (c) => {
+  const { css, js } = checkoutAssets();
   const asset = [css, js].find((a) => a.name === c.req.param("file"));
   if (!asset) throw new ApiError(404, "route_not_found", "No such endpoint.");
   c.header("Cache-Control", "public, max-age=31536000, immutable");
@@ -313,9 +313,9 @@ app.get("/:slug", async (c) => {
     !code || code.status !== "active" || code.subject_state === "paid" ||
     code.subject_state === "closed"
   ) {
-    return c.html(await refusedPage(code));
+    return c.html(refusedPage(code));
   }
-  return c.html(await payPage(code));
+  return c.html(payPage(code));
 });
 
 // --- paying ----------------------------------------------------------------------------------

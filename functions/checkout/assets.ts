@@ -18,6 +18,7 @@
 //     then poll the payment (GET ./<slug>/payments/<id>) the same way;
 //   * wallet: sign in (POST ../auth/token), choose a wallet (GET ../wallets), pay
 //     (POST ./<slug>/pay/wallet); the access token lives only in this page's memory.
+import { sha256Hex } from "../_shared/tokens.ts";
 
 export const CHECKOUT_CSS = `
 :root{color-scheme:light;--ink:#14171a;--muted:#4a5259;--line:#c9ced3;--brand:#0b6e4f;--brand-ink:#fff;--bad:#a4161a;--good:#0b6e4f;--bg:#f6f7f8}
@@ -333,34 +334,27 @@ export const CHECKOUT_JS = `
 })();
 `.trim();
 
-/** The hex SHA-256 of a text, for the asset names (computed once per process). */
-async function contentHash(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest).slice(0, 8), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
-}
-
 export interface Asset {
   name: string;
   type: string;
   body: string;
 }
 
-let assets: Promise<Record<"css" | "js", Asset>> | undefined;
+let assets: Record<"css" | "js", Asset> | undefined;
 
-/** The page's two files with their content-hashed names. */
-export function checkoutAssets(): Promise<Record<"css" | "js", Asset>> {
-  assets ??= (async () => ({
+/** The page's two files with their content-hashed names (the first 16 hex digits of their SHA-256). */
+export function checkoutAssets(): Record<"css" | "js", Asset> {
+  assets ??= {
     css: {
-      name: `checkout-${await contentHash(CHECKOUT_CSS)}.css`,
+      name: `checkout-${sha256Hex(CHECKOUT_CSS).slice(0, 16)}.css`,
       type: "text/css; charset=utf-8",
       body: CHECKOUT_CSS,
     },
     js: {
-      name: `checkout-${await contentHash(CHECKOUT_JS)}.js`,
+      name: `checkout-${sha256Hex(CHECKOUT_JS).slice(0, 16)}.js`,
       type: "text/javascript; charset=utf-8",
       body: CHECKOUT_JS,
     },
-  }))();
+  };
   return assets;
 }

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { config } from "../_shared/config.ts";
 import { asService, type Tx } from "../_shared/db.ts";
 import { ApiError, DATABASE_CODES } from "../_shared/errors.ts";
-import { idempotent } from "../_shared/idempotency.ts";
+import { idempotent, requiredIdempotencyKey } from "../_shared/idempotency.ts";
 import {
   created,
   createThenSend,
@@ -556,7 +556,6 @@ const API_KEY: MoneyObject = {
 };
 
 const CreateApiKey = z.object({ name: z.string().min(1).max(100) }).strict();
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
 
 docs.route({
   method: "post",
@@ -589,21 +588,7 @@ docs.route({
 app.post("/api-keys", async (c) => {
   // Not idempotent(): its replay record would keep the secret for 24 h. The key's own
   // (user, client_ref) makes the create idempotent instead.
-  const ref = c.req.header("idempotency-key");
-  if (!ref) {
-    throw new ApiError(
-      400,
-      "idempotency_key_required",
-      "Send an Idempotency-Key header (8-255 characters).",
-    );
-  }
-  if (!IDEMPOTENCY_KEY.test(ref)) {
-    throw new ApiError(
-      400,
-      "invalid_idempotency_key",
-      "The Idempotency-Key must be 8-255 letters, digits, or _ . : -",
-    );
-  }
+  const ref = requiredIdempotencyKey(c);
   const input = CreateApiKey.parse(await c.req.json());
   const mode = config().HAZINA_ENV === "production" ? "live" : "test";
   const row = await userTx(c, async (tx) => {

@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { config } from "../_shared/config.ts";
 import { ApiError } from "../_shared/errors.ts";
-import { idempotent } from "../_shared/idempotency.ts";
+import { idempotent, requiredIdempotencyKey } from "../_shared/idempotency.ts";
 import { type MoneyObject, readObject } from "../_shared/money-object.ts";
 import { type FunctionDocs, listOf } from "../_shared/openapi.ts";
 import { pageNewestFirst, PageParams } from "../_shared/pagination.ts";
@@ -36,7 +36,6 @@ const DELIVERY: MoneyObject = {
 };
 
 const EVENT_FILTER = /^(\*|[a-z_]+\.(\*|[a-z_]+))$/;
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,255}$/;
 
 const CreateEndpoint = z.object({
   url: z.string().min(1).max(2048),
@@ -91,21 +90,7 @@ export function webhookEndpointRoutes(app: Hono<UserEnv>, docs: FunctionDocs): v
   app.post("/webhook-endpoints", async (c) => {
     // Not idempotent(): its replay record would keep the secret for 24 h. The endpoint's own
     // (merchant, client_ref) makes the create idempotent instead (as for API keys).
-    const ref = c.req.header("idempotency-key");
-    if (!ref) {
-      throw new ApiError(
-        400,
-        "idempotency_key_required",
-        "Send an Idempotency-Key header (8-255 characters).",
-      );
-    }
-    if (!IDEMPOTENCY_KEY.test(ref)) {
-      throw new ApiError(
-        400,
-        "invalid_idempotency_key",
-        "The Idempotency-Key must be 8-255 letters, digits, or _ . : -",
-      );
-    }
+    const ref = requiredIdempotencyKey(c);
     const input = CreateEndpoint.parse(await c.req.json());
     const cfg = config();
     const refusal = await checkWebhookUrl(input.url, {
